@@ -1,0 +1,1 @@
+"""locks layer (see DESIGN.md, Layout)."""
