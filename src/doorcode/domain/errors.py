@@ -1,0 +1,51 @@
+"""What can go wrong in the domain, as exceptions named for what happened.
+
+    DomainError
+    ├── InvalidWindow        a window that ends before it starts, or naive datetimes
+    ├── UnknownTimeZone      a zone name the pinned tz database does not know
+    ├── InvalidCodePolicy    lengths or constraints no code can satisfy
+    ├── CodeRejected         a chosen code breaks the policy of a lock it is for
+    ├── CodeClash            a chosen code is already taken on a shared lock at that time
+    └── CodeSpaceExhausted   no free code is left for that window on those locks
+
+Entry points (api, web, cli) turn these into 4xx answers or exit codes; messages never carry
+a code, so they are safe to show and to log.
+"""
+
+__all__ = [
+    "CodeClash",
+    "CodeRejected",
+    "CodeSpaceExhausted",
+    "DomainError",
+    "InvalidCodePolicy",
+    "InvalidWindow",
+    "UnknownTimeZone",
+]
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on bad input or an impossible request."""
+
+
+class InvalidWindow(DomainError):
+    """A window that is empty, reversed or not timezone-aware."""
+
+
+class UnknownTimeZone(DomainError):
+    """A time-zone name the pinned tz database does not know."""
+
+
+class InvalidCodePolicy(DomainError):
+    """A code policy that no code could satisfy, or that a lock cannot take."""
+
+
+class CodeRejected(DomainError):
+    """A code chosen by a person breaks the rules of a lock it is meant for."""
+
+
+class CodeClash(DomainError):
+    """A code chosen by a person is already in use on a shared lock during the window."""
+
+
+class CodeSpaceExhausted(DomainError):
+    """Every code the policy allows is taken on these locks for this window."""

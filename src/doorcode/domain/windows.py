@@ -1,0 +1,121 @@
+"""Time windows in UTC, and how a local wall-clock time becomes one instant.
+
+Every window doorcode stores is a half-open interval ``[starts_at, ends_at)`` of aware UTC
+datetimes. Guests and hosts speak in local dates and times at the property, so the one
+translation from "15:00 on 29 March in Europe/London" to an instant lives here, including the
+two hours a year when that question has no single answer:
+
+* a local time inside a spring-forward gap (02:30 on a night the clocks jump from 02:00 to
+  03:00) does not exist: it moves **forward to the first valid instant**, the moment the clocks
+  jump (03:00 local), for starts and ends alike;
+* a local time inside a fall-back fold (01:30 on a night that passes 01:30 twice) is ambiguous:
+  a start takes the **earlier** instant and an end the **later** one, so the window only ever
+  grows to cover what the host meant, never shrinks.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from doorcode.domain.errors import InvalidWindow
+
+__all__ = ["Edge", "TimeWindow", "local_instant", "stay_window", "to_local"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A half-open interval ``[starts_at, ends_at)`` of aware instants, normalised to UTC."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise InvalidWindow("window bounds must be timezone-aware")
+        object.__setattr__(self, "starts_at", self.starts_at.astimezone(UTC))
+        object.__setattr__(self, "ends_at", self.ends_at.astimezone(UTC))
+        if self.ends_at <= self.starts_at:
+            raise InvalidWindow("a window must end after it starts")
+
+    @property
+    def duration(self) -> timedelta:
+        """How long the window lasts."""
+        return self.ends_at - self.starts_at
+
+    def overlaps(self, other: TimeWindow) -> bool:
+        """Whether the two windows share at least one instant."""
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
+    def contains(self, instant: datetime) -> bool:
+        """Whether ``instant`` lies inside the window (start included, end excluded)."""
+        return self.starts_at <= instant < self.ends_at
+
+    def covers(self, other: TimeWindow) -> bool:
+        """Whether every instant of ``other`` lies inside this window."""
+        return self.starts_at <= other.starts_at and other.ends_at <= self.ends_at
+
+    def extended_before(self, lead: timedelta) -> TimeWindow:
+        """The window that opens ``lead`` earlier: when a code must already sit on a lock."""
+        return TimeWindow(self.starts_at - lead, self.ends_at)
+
+
+class Edge(enum.Enum):
+    """Which end of a window a local time is for; it decides how a fold is resolved."""
+
+    START = "start"
+    END = "end"
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo, edge: Edge) -> datetime:
+    """The UTC instant that local ``day`` at ``at`` in ``zone`` means, for a window's ``edge``."""
+    wall = datetime.combine(day, at.replace(tzinfo=None, fold=0))
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if first == second:
+        return first
+    earlier, later = min(first, second), max(first, second)
+    if _reads_as(earlier, zone) == wall:
+        return earlier if edge is Edge.START else later
+    return _first_instant_after_gap(earlier, later, zone)
+
+
+def stay_window(
+    check_in: date, check_in_at: time, check_out: date, check_out_at: time, zone: ZoneInfo
+) -> TimeWindow:
+    """The window of a stay: check-in to check-out at the property's wall clock."""
+    starts_at = local_instant(check_in, check_in_at, zone, Edge.START)
+    ends_at = local_instant(check_out, check_out_at, zone, Edge.END)
+    if ends_at <= starts_at:
+        raise InvalidWindow("check-out must be after check-in")
+    return TimeWindow(starts_at, ends_at)
+
+
+def to_local(instant: datetime, zone: ZoneInfo) -> datetime:
+    """``instant`` on the wall clock of ``zone``, for showing to people."""
+    return instant.astimezone(zone)
+
+
+def _reads_as(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone).replace(tzinfo=None, fold=0)
+
+
+def _first_instant_after_gap(low: datetime, high: datetime, zone: ZoneInfo) -> datetime:
+    """The instant the clocks jump, found between two readings that straddle the gap.
+
+    ``low`` still carries the offset in force before the jump and ``high`` the one after it,
+    so the transition lies in ``(low, high]``; bisecting whole seconds finds it without
+    reaching into the time-zone database's internals (transitions fall on whole seconds).
+    """
+    offset_before = low.astimezone(zone).utcoffset()
+    lo, hi = math.floor(low.timestamp()), math.ceil(high.timestamp())
+    while hi - lo > 1:
+        middle = (lo + hi) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == offset_before:
+            lo = middle
+        else:
+            hi = middle
+    return datetime.fromtimestamp(hi, UTC)
