@@ -19,11 +19,11 @@ import enum
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from doorcode.domain.errors import InvalidWindow
+from doorcode.domain.errors import InvalidWindow, UnknownTimeZone
 
-__all__ = ["Edge", "TimeWindow", "local_instant", "stay_window", "to_local"]
+__all__ = ["Edge", "TimeWindow", "local_instant", "stay_window", "to_local", "zone_named"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +119,11 @@ def _first_instant_after_gap(low: datetime, high: datetime, zone: ZoneInfo) -> d
         else:
             hi = middle
     return datetime.fromtimestamp(hi, UTC)
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The time zone called ``name`` in the pinned tz database."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise UnknownTimeZone(f"unknown time zone {name!r}") from err
