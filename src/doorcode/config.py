@@ -1,0 +1,68 @@
+"""Configuration from the environment (``DOORCODE_*``), and the secret key it implies.
+
+Every setting has a default that works for one host on one machine: a SQLite file and a key
+file under ``DOORCODE_DATA_DIR``. Production sets ``DOORCODE_DATABASE_URL`` to PostgreSQL and
+``DOORCODE_SECRET_KEY`` from its secret store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "secret_keys"]
+
+logger = logging.getLogger(__name__)
+
+KEY_FILE_NAME = "secret.key"
+
+
+class Settings(BaseSettings):
+    """What an operator can set through ``DOORCODE_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="DOORCODE_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    organisation: str = ""
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'doorcode.sqlite3').as_posix()}"
+
+
+def secret_keys(settings: Settings) -> list[str]:
+    """The Fernet keys, newest first: from the environment, or a key file made on first run.
+
+    ``DOORCODE_SECRET_KEY`` may list several comma-separated keys so an operator can rotate:
+    the first encrypts, all of them decrypt.
+    """
+    if settings.secret_key is not None:
+        return [key.strip() for key in settings.secret_key.get_secret_value().split(",")]
+    key_file = settings.data_dir / KEY_FILE_NAME
+    if not key_file.exists():
+        _create_key_file(key_file)
+    return [key_file.read_text().strip()]
+
+
+def _create_key_file(key_file: Path) -> None:
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(Fernet.generate_key().decode() + "\n")
+    logger.warning(
+        "DOORCODE_SECRET_KEY is not set: generated a new key in %s. Back it up; without it "
+        "the stored codes and provider secrets cannot be read.",
+        key_file,
+    )

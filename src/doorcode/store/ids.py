@@ -1,0 +1,12 @@
+"""Identifiers: a short type prefix and 80 random bits, readable in logs and on the CLI."""
+
+import base64
+import secrets
+
+__all__ = ["new_id"]
+
+
+def new_id(prefix: str) -> str:
+    """A fresh id such as ``grt_k3d9x2mq7vbn4t5a``; the prefix says what it names."""
+    random_part = base64.b32encode(secrets.token_bytes(10)).decode().lower()
+    return f"{prefix}_{random_part}"

@@ -1,0 +1,255 @@
+"""The tables, as SQLAlchemy mapped classes; the one schema both SQLite and PostgreSQL hold.
+
+Rows are the persistent shape of the domain words (property, lock, reservation, grant, lock
+code, event). Every row belongs to one organisation and every repository query filters on it.
+Codes are stored only as Fernet tokens (``code_token``); the repository decrypts them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from doorcode.store.column_types import UtcDateTime
+from doorcode.store.ids import new_id
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Event",
+    "Grant",
+    "Lock",
+    "LockCode",
+    "Organisation",
+    "Property",
+    "Reservation",
+    "property_locks",
+]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base: instants are aware UTC on every database."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+def _id(prefix: str) -> Mapped[str]:
+    return mapped_column(String(32), primary_key=True, default=lambda: new_id(prefix))
+
+
+def _organisation() -> Mapped[str]:
+    return mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+
+
+class Organisation(Base):
+    """A host or property manager: owns everything else."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = _id("org")
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """A machine's credential; only a SHA-256 of the secret part is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = _id("key")
+    organisation_id: Mapped[str] = _organisation()
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+property_locks = Table(
+    "property_locks",
+    Base.metadata,
+    Column("property_id", ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True),
+    Column("lock_id", ForeignKey("locks.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Property(Base):
+    """A bookable unit: its zone, default times and code policy; its locks are its lock group."""
+
+    __tablename__ = "properties"
+    __table_args__ = (UniqueConstraint("organisation_id", "external_id"),)
+
+    id: Mapped[str] = _id("prp")
+    organisation_id: Mapped[str] = _organisation()
+    name: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    check_in_time: Mapped[time] = mapped_column(Time())
+    check_out_time: Mapped[time] = mapped_column(Time())
+    code_length: Mapped[int] = mapped_column(Integer)
+    code_alphabet: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    locks: Mapped[list[Lock]] = relationship(
+        secondary=property_locks, back_populates="properties", order_by="Lock.name"
+    )
+
+
+class Lock(Base):
+    """One device behind one provider; ``capabilities`` is what its back-end reports."""
+
+    __tablename__ = "locks"
+    __table_args__ = (UniqueConstraint("organisation_id", "provider", "external_id"),)
+
+    id: Mapped[str] = _id("lck")
+    organisation_id: Mapped[str] = _organisation()
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    capabilities: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    sync_requested_at: Mapped[datetime | None]
+
+    properties: Mapped[list[Property]] = relationship(
+        secondary=property_locks, back_populates="locks", order_by="Property.name"
+    )
+
+
+class Reservation(Base):
+    """A booking from a source, identified by (source, external id) within an organisation."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (UniqueConstraint("organisation_id", "source", "external_id"),)
+
+    id: Mapped[str] = _id("res")
+    organisation_id: Mapped[str] = _organisation()
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+    property_id: Mapped[str] = mapped_column(ForeignKey("properties.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    check_in: Mapped[date] = mapped_column(Date())
+    check_out: Mapped[date] = mapped_column(Date())
+    check_in_at: Mapped[time | None] = mapped_column(Time())
+    check_out_at: Mapped[time | None] = mapped_column(Time())
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    guest_name: Mapped[str] = mapped_column(String(200), default="")
+    guest_email: Mapped[str | None] = mapped_column(String(320))
+    guest_phone: Mapped[str | None] = mapped_column(String(40))
+    guest_locale: Mapped[str | None] = mapped_column(String(16))
+    guest_count: Mapped[int | None]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    property: Mapped[Property] = relationship()
+
+
+class Grant(Base):
+    """Who may open which locks with which code from ``starts_at`` to ``ends_at``.
+
+    ``property_id`` is set when the grant follows a property's lock group (guest grants do);
+    otherwise its locks were chosen one by one. ``version`` grows with every change of code or
+    window, so a message about version 3 is never mistaken for one about version 2.
+    """
+
+    __tablename__ = "grants"
+    __table_args__ = (
+        Index(
+            "uq_grants_one_guest_grant_per_reservation",
+            "reservation_id",
+            unique=True,
+            sqlite_where=text("kind = 'guest'"),
+            postgresql_where=text("kind = 'guest'"),
+        ),
+        Index("ix_grants_window", "starts_at", "ends_at"),
+    )
+
+    id: Mapped[str] = _id("grt")
+    organisation_id: Mapped[str] = _organisation()
+    kind: Mapped[str] = mapped_column(String(16))
+    reservation_id: Mapped[str | None] = mapped_column(ForeignKey("reservations.id"))
+    property_id: Mapped[str | None] = mapped_column(ForeignKey("properties.id"), index=True)
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    code_token: Mapped[str] = mapped_column(Text())
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    lock_codes: Mapped[list[LockCode]] = relationship(
+        back_populates="grant", cascade="all, delete-orphan", order_by="LockCode.lock_id"
+    )
+    reservation: Mapped[Reservation | None] = relationship()
+
+
+class LockCode(Base):
+    """One grant on one lock: the unit the lock-sync reconciler works on."""
+
+    __tablename__ = "lock_codes"
+
+    grant_id: Mapped[str] = mapped_column(
+        ForeignKey("grants.id", ondelete="CASCADE"), primary_key=True
+    )
+    lock_id: Mapped[str] = mapped_column(
+        ForeignKey("locks.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    grant: Mapped[Grant] = relationship(back_populates="lock_codes")
+    lock: Mapped[Lock] = relationship()
+
+
+class Event(Base):
+    """An append-only audit record: what changed, who or what did it, and why.
+
+    ``details`` holds before/after values; codes never appear in it, in clear or otherwise.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[str] = _organisation()
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

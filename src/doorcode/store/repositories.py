@@ -1,0 +1,385 @@
+"""Repositories: every query the services need, each scoped to one organisation.
+
+A repository method that reads tenant data takes ``organisation_id`` first, so a missing
+scope is visible in review; an object of another organisation is simply not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from doorcode.domain.windows import TimeWindow
+from doorcode.store.code_cipher import CodeCipher
+from doorcode.store.models import (
+    ApiKey,
+    Event,
+    Grant,
+    Lock,
+    LockCode,
+    Organisation,
+    Property,
+    Reservation,
+)
+
+__all__ = [
+    "ApiKeyRepository",
+    "EventFilter",
+    "EventRepository",
+    "GrantFilter",
+    "GrantRepository",
+    "LockRepository",
+    "OrganisationRepository",
+    "PropertyRepository",
+    "ReservationFilter",
+    "ReservationRepository",
+]
+
+DEFAULT_PAGE = 100
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
+
+
+class OrganisationRepository:
+    """Organisations are the tenants; only administration looks across them."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, organisation: Organisation) -> None:
+        """Stage a new organisation."""
+        self._session.add(organisation)
+
+    def get(self, organisation_id: str) -> Organisation | None:
+        """The organisation with this id."""
+        return self._session.get(Organisation, organisation_id)
+
+    def by_slug(self, slug: str) -> Organisation | None:
+        """The organisation with this slug."""
+        return self._session.scalar(select(Organisation).where(Organisation.slug == slug))
+
+    def all(self) -> list[Organisation]:
+        """Every organisation, by slug."""
+        return list(self._session.scalars(select(Organisation).order_by(Organisation.slug)))
+
+
+class ApiKeyRepository:
+    """API keys; looked up by their public prefix when a request arrives."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, key: ApiKey) -> None:
+        """Stage a new key."""
+        self._session.add(key)
+
+    def by_prefix(self, prefix: str) -> ApiKey | None:
+        """The key whose public prefix is ``prefix``, in any organisation."""
+        return self._session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+
+    def all(self, organisation_id: str) -> list[ApiKey]:
+        """The organisation's keys, newest first."""
+        query = select(ApiKey).where(ApiKey.organisation_id == organisation_id)
+        return list(self._session.scalars(query.order_by(ApiKey.created_at.desc())))
+
+
+class PropertyRepository:
+    """Properties of an organisation, with their locks."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, prop: Property) -> None:
+        """Stage a new property."""
+        self._session.add(prop)
+
+    def get(self, organisation_id: str, property_id: str) -> Property | None:
+        """The property with this id, if it belongs to the organisation."""
+        query = select(Property).where(Property.id == property_id)
+        query = query.options(selectinload(Property.locks))
+        return self._session.scalar(_owned(query, Property, organisation_id))
+
+    def find(self, organisation_id: str, reference: str) -> Property | None:
+        """The property known by id, external id or exact name (in that order)."""
+        for column in (Property.id, Property.external_id, Property.name):
+            query = (
+                select(Property).where(column == reference).options(selectinload(Property.locks))
+            )
+            query = _owned(query, Property, organisation_id)
+            found = list(self._session.scalars(query.limit(2)))
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    def all(self, organisation_id: str) -> list[Property]:
+        """The organisation's properties, by name, locks loaded."""
+        query = _owned(select(Property), Property, organisation_id)
+        query = query.options(selectinload(Property.locks)).order_by(Property.name)
+        return list(self._session.scalars(query))
+
+
+class LockRepository:
+    """Locks of an organisation."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, lock: Lock) -> None:
+        """Stage a new lock."""
+        self._session.add(lock)
+
+    def get(self, organisation_id: str, lock_id: str) -> Lock | None:
+        """The lock with this id, if it belongs to the organisation."""
+        return self._session.scalar(
+            _owned(select(Lock).where(Lock.id == lock_id), Lock, organisation_id)
+        )
+
+    def find(self, organisation_id: str, reference: str) -> Lock | None:
+        """The lock known by id, external id or exact name (in that order)."""
+        for column in (Lock.id, Lock.external_id, Lock.name):
+            query = select(Lock).where(column == reference).options(selectinload(Lock.properties))
+            query = _owned(query, Lock, organisation_id)
+            found = list(self._session.scalars(query.limit(2)))
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    def by_provider_id(self, organisation_id: str, provider: str, external_id: str) -> Lock | None:
+        """The lock a provider knows as ``external_id``."""
+        query = select(Lock).where(Lock.provider == provider, Lock.external_id == external_id)
+        return self._session.scalar(_owned(query, Lock, organisation_id))
+
+    def all(self, organisation_id: str) -> list[Lock]:
+        """The organisation's locks, by name, properties loaded."""
+        query = _owned(select(Lock), Lock, organisation_id)
+        query = query.options(selectinload(Lock.properties)).order_by(Lock.name)
+        return list(self._session.scalars(query))
+
+    def request_sync(self, lock_ids: Collection[str], at: datetime) -> None:
+        """Mark the locks' desired state as changed at ``at``.
+
+        The UPDATE also serialises writers on these locks (row locks on PostgreSQL, the write
+        lock on SQLite), so two code allocations for the same lock never race.
+        """
+        if lock_ids:
+            statement = update(Lock).where(Lock.id.in_(sorted(lock_ids)))
+            self._session.execute(statement.values(sync_requested_at=at))
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationFilter:
+    """Which reservations a listing shows."""
+
+    status: str | None = None
+    property_id: str | None = None
+    source: str | None = None
+    active_at_or_after: datetime | None = None
+    limit: int = DEFAULT_PAGE
+    offset: int = 0
+
+
+class ReservationRepository:
+    """Reservations of an organisation."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, reservation: Reservation) -> None:
+        """Stage a new reservation."""
+        self._session.add(reservation)
+
+    def get(self, organisation_id: str, reservation_id: str) -> Reservation | None:
+        """The reservation with this id, if it belongs to the organisation."""
+        query = select(Reservation).where(Reservation.id == reservation_id)
+        return self._session.scalar(_owned(query, Reservation, organisation_id))
+
+    def by_source(self, organisation_id: str, source: str, external_id: str) -> Reservation | None:
+        """The reservation a source knows as ``external_id``."""
+        query = select(Reservation).where(
+            Reservation.source == source, Reservation.external_id == external_id
+        )
+        return self._session.scalar(_owned(query, Reservation, organisation_id))
+
+    def of_property_ending_after(self, property_id: str, at: datetime) -> list[Reservation]:
+        """The property's reservations that are not over yet."""
+        query = select(Reservation).where(
+            Reservation.property_id == property_id, Reservation.ends_at > at
+        )
+        return list(self._session.scalars(query.order_by(Reservation.starts_at)))
+
+    def search(self, organisation_id: str, which: ReservationFilter) -> list[Reservation]:
+        """Reservations matching ``which``, soonest check-in first."""
+        query = _owned(select(Reservation), Reservation, organisation_id)
+        if which.status:
+            query = query.where(Reservation.status == which.status)
+        if which.property_id:
+            query = query.where(Reservation.property_id == which.property_id)
+        if which.source:
+            query = query.where(Reservation.source == which.source)
+        if which.active_at_or_after:
+            query = query.where(Reservation.ends_at > which.active_at_or_after)
+        query = query.order_by(Reservation.starts_at, Reservation.id)
+        return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+
+@dataclass(frozen=True, slots=True)
+class GrantFilter:
+    """Which grants a listing shows."""
+
+    kind: str | None = None
+    reservation_id: str | None = None
+    lock_id: str | None = None
+    include_revoked: bool = True
+    ending_after: datetime | None = None
+    limit: int = DEFAULT_PAGE
+    offset: int = 0
+
+
+class GrantRepository:
+    """Grants of an organisation; the only place codes are encrypted and decrypted."""
+
+    def __init__(self, session: Session, cipher: CodeCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    def add(self, grant: Grant) -> None:
+        """Stage a new grant."""
+        self._session.add(grant)
+
+    def get(self, organisation_id: str, grant_id: str) -> Grant | None:
+        """The grant with this id, if it belongs to the organisation."""
+        query = select(Grant).where(Grant.id == grant_id).options(selectinload(Grant.lock_codes))
+        return self._session.scalar(_owned(query, Grant, organisation_id))
+
+    def guest_grant_of(self, reservation_id: str) -> Grant | None:
+        """The one guest grant a reservation has, if it was ever confirmed."""
+        query = select(Grant).where(Grant.reservation_id == reservation_id, Grant.kind == "guest")
+        query = query.options(selectinload(Grant.lock_codes))
+        return self._session.scalar(query)
+
+    def of_property(self, property_id: str) -> list[Grant]:
+        """Grants that follow the property's lock group."""
+        query = select(Grant).where(Grant.property_id == property_id)
+        return list(self._session.scalars(query.options(selectinload(Grant.lock_codes))))
+
+    def search(self, organisation_id: str, which: GrantFilter) -> list[Grant]:
+        """Grants matching ``which``, soonest start first."""
+        query = _owned(select(Grant), Grant, organisation_id).options(
+            selectinload(Grant.lock_codes)
+        )
+        if which.kind:
+            query = query.where(Grant.kind == which.kind)
+        if which.reservation_id:
+            query = query.where(Grant.reservation_id == which.reservation_id)
+        if which.lock_id:
+            query = query.where(Grant.lock_codes.any(LockCode.lock_id == which.lock_id))
+        if not which.include_revoked:
+            query = query.where(Grant.revoked_at.is_(None))
+        if which.ending_after:
+            query = query.where(Grant.ends_at > which.ending_after)
+        query = query.order_by(Grant.starts_at, Grant.id)
+        return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+    def code_of(self, grant: Grant) -> str:
+        """The grant's code in clear, for authorised eyes and for the locks."""
+        return self._cipher.decrypt(grant.code_token)
+
+    def set_code(self, grant: Grant, code: str) -> None:
+        """Store ``code`` for the grant, encrypted."""
+        grant.code_token = self._cipher.encrypt(code)
+
+    def codes_in_use(
+        self, lock_ids: Collection[str], window: TimeWindow, excluding: str | None = None
+    ) -> list[str]:
+        """Codes of unrevoked grants whose windows overlap ``window`` on any of the locks."""
+        if not lock_ids:
+            return []
+        query = (
+            select(Grant.code_token)
+            .where(
+                Grant.revoked_at.is_(None),
+                Grant.starts_at < window.ends_at,
+                Grant.ends_at > window.starts_at,
+                Grant.lock_codes.any(LockCode.lock_id.in_(sorted(lock_ids))),
+            )
+            .distinct()
+        )
+        if excluding is not None:
+            query = query.where(Grant.id != excluding)
+        return [self._cipher.decrypt(token) for token in self._session.scalars(query)]
+
+    def set_locks(self, grant: Grant, lock_ids: Collection[str]) -> None:
+        """Make the grant's lock codes exactly one per lock in ``lock_ids``."""
+        wanted = set(lock_ids)
+        kept = [code for code in grant.lock_codes if code.lock_id in wanted]
+        present = {code.lock_id for code in kept}
+        grant.lock_codes = kept + [
+            LockCode(lock_id=lock_id) for lock_id in sorted(wanted - present)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which audit events a listing shows."""
+
+    subject_type: str | None = None
+    subject_id: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    limit: int = DEFAULT_PAGE
+    offset: int = 0
+
+
+class EventRepository:
+    """The append-only audit log: there is no update and no delete."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record(
+        self,
+        organisation_id: str,
+        *,
+        at: datetime,
+        actor: str,
+        kind: str,
+        subject: tuple[str, str],
+        reason: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> Event:
+        """Append one event; ``subject`` is (type, id) of what it is about."""
+        event = Event(
+            organisation_id=organisation_id,
+            occurred_at=at,
+            actor=actor,
+            kind=kind,
+            subject_type=subject[0],
+            subject_id=subject[1],
+            reason=reason,
+            details=details or {},
+        )
+        self._session.add(event)
+        return event
+
+    def search(self, organisation_id: str, which: EventFilter) -> list[Event]:
+        """Events matching ``which``, newest first."""
+        query = _owned(select(Event), Event, organisation_id)
+        if which.subject_type:
+            query = query.where(Event.subject_type == which.subject_type)
+        if which.subject_id:
+            query = query.where(Event.subject_id == which.subject_id)
+        if which.kind:
+            query = query.where(Event.kind == which.kind)
+        if which.since:
+            query = query.where(Event.occurred_at >= which.since)
+        query = query.order_by(Event.id.desc())
+        return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+
+def _owned(query: SelectT, model: Any, organisation_id: str) -> SelectT:
+    return query.where(model.organisation_id == organisation_id)
