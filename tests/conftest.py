@@ -1,6 +1,126 @@
-"""Test-wide settings: hypothesis runs without per-example deadlines (CI machines vary)."""
+"""Shared fixtures: a controllable clock, and databases on SQLite and (when reachable) PostgreSQL.
 
+Migrations run once per test session into a template; each test then gets a fresh copy (SQLite)
+or freshly emptied tables in a database of its own run (PostgreSQL), so tests stay independent
+and the migrations themselves are exercised on both engines.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+
+import psycopg
+import pytest
+from cryptography.fernet import Fernet
 from hypothesis import settings
+from sqlalchemy import text
+
+from doorcode.bootstrap import Runtime, bootstrap
+from doorcode.config import Settings
+from doorcode.store.database import create_database_engine
+from doorcode.store.migrate import upgrade
+from doorcode.store.models import Base
 
 settings.register_profile("doorcode", deadline=None, print_blob=True)
 settings.load_profile("doorcode")
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DOORCODE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TEST_KEY = Fernet.generate_key().decode()
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "doorcode.sqlite3"
+    engine = create_database_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+    name = f"doorcode_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_database_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_database_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "doorcode.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """Each test using this runs twice: on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_url
+    url: str = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+def make_runtime(url: str, clock: FakeClock, data_dir: Path) -> Runtime:
+    settings = Settings(database_url=url, secret_key=TEST_KEY, data_dir=data_dir)
+    return bootstrap(settings, clock=clock, rng=Random(20261123), migrate=False)
+
+
+@pytest.fixture
+def runtime(sqlite_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime on SQLite only: for tests about behaviour above the store."""
+    built = make_runtime(sqlite_url, clock, tmp_path)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def any_runtime(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime on each database engine in turn: for store and lifecycle tests."""
+    built = make_runtime(database_url, clock, tmp_path)
+    yield built
+    built.close()

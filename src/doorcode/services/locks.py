@@ -1,0 +1,78 @@
+"""Locks as records: adding them with their capabilities and listing them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.services.audit import record_event
+from doorcode.services.caller import Caller
+from doorcode.services.errors import AlreadyExists, NotFound
+from doorcode.store.capability_codec import capabilities_to_json
+from doorcode.store.models import Lock
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = ["LockDetails", "add_lock", "find_lock", "list_locks"]
+
+SUBJECT = "lock"
+
+
+@dataclass(frozen=True, slots=True)
+class LockDetails:
+    """A lock as an operator or a provider's device list describes it."""
+
+    name: str
+    provider: str = "virtual"
+    external_id: str | None = None
+    capabilities: LockCapabilities = field(default_factory=LockCapabilities)
+
+    def provider_id(self) -> str:
+        """The id the provider knows the lock by; a slug of the name when none is given."""
+        return self.external_id or re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+
+def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
+    """A new lock, in no property's group yet."""
+    caller.require_writer()
+    with uow:
+        external_id = details.provider_id()
+        org = caller.organisation_id
+        if uow.locks.by_provider_id(org, details.provider, external_id) is not None:
+            raise AlreadyExists(f"{details.provider} lock {external_id!r} exists already")
+        lock = Lock(
+            organisation_id=org,
+            name=details.name,
+            provider=details.provider,
+            external_id=external_id,
+            capabilities=capabilities_to_json(details.capabilities),
+            created_at=uow.now,
+        )
+        uow.locks.add(lock)
+        uow.flush()
+        record_event(
+            uow,
+            caller,
+            (SUBJECT, lock.id),
+            "LockAdded",
+            details.name,
+            after={"provider": lock.provider, "external_id": external_id},
+        )
+        uow.commit()
+        return lock
+
+
+def find_lock(uow: UnitOfWork, caller: Caller, reference: str) -> Lock:
+    """A lock by id, external id or name."""
+    with uow:
+        lock = uow.locks.find(caller.organisation_id, reference)
+        if lock is None:
+            raise NotFound("lock", reference)
+        _ = lock.properties
+        return lock
+
+
+def list_locks(uow: UnitOfWork, caller: Caller) -> list[Lock]:
+    """Every lock of the caller's organisation, with the properties it serves."""
+    with uow:
+        return uow.locks.all(caller.organisation_id)

@@ -1,0 +1,198 @@
+"""Properties and their lock groups: adding, changing, and linking locks to them.
+
+Changing what a property's grants depend on (zone, default times, locks) re-derives every
+current grant at once, in the same transaction, so codes never lag behind the configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import time
+from typing import Any
+
+from doorcode.domain.code_policy import Alphabet, CodePolicy
+from doorcode.domain.lock_capabilities import policy_for_locks
+from doorcode.domain.windows import zone_named
+from doorcode.services.audit import record_event
+from doorcode.services.caller import Caller
+from doorcode.services.errors import AlreadyExists, NotFound
+from doorcode.services.reservations import follow_property
+from doorcode.store.capability_codec import capabilities_from_json
+from doorcode.store.models import Lock, Property
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "PropertyDetails",
+    "add_property",
+    "change_property",
+    "find_property",
+    "link_lock",
+    "list_properties",
+    "unlink_lock",
+]
+
+SUBJECT = "property"
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDetails:
+    """A property's settings; the defaults suit most rentals."""
+
+    name: str
+    time_zone: str
+    check_in_time: time = time(15, 0)
+    check_out_time: time = time(11, 0)
+    code_length: int = 6
+    code_alphabet: Alphabet = Alphabet.NUMERIC
+    external_id: str | None = None
+
+
+def add_property(uow: UnitOfWork, caller: Caller, details: PropertyDetails) -> Property:
+    """A new property with no locks yet."""
+    caller.require_writer()
+    _validate(details)
+    with uow:
+        _refuse_duplicate_external_id(uow, caller, details.external_id)
+        prop = Property(organisation_id=caller.organisation_id, created_at=uow.now, locks=[])
+        _apply(prop, details, uow)
+        uow.properties.add(prop)
+        uow.flush()
+        record_event(uow, caller, (SUBJECT, prop.id), "PropertyAdded", after=_snapshot(prop))
+        uow.commit()
+        return prop
+
+
+def change_property(
+    uow: UnitOfWork, caller: Caller, reference: str, changes: dict[str, Any]
+) -> Property:
+    """Change some settings; current grants follow new zones and default times at once.
+
+    A new code length or alphabet applies to codes chosen from now on; codes guests already
+    hold stay as they are.
+    """
+    caller.require_writer()
+    with uow:
+        prop = _find(uow, caller, reference)
+        details = replace(_details_of(prop), **changes)
+        _validate(details, prop.locks)
+        if details.external_id != prop.external_id:
+            _refuse_duplicate_external_id(uow, caller, details.external_id)
+        before = _snapshot(prop)
+        _apply(prop, details, uow)
+        after = _snapshot(prop)
+        record_event(uow, caller, (SUBJECT, prop.id), "PropertyChanged", before=before, after=after)
+        follow_property(uow, caller, prop)
+        uow.commit()
+        return prop
+
+
+def link_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str) -> Property:
+    """Add a lock to the property's group; current grants get their code on it too."""
+    caller.require_writer()
+    with uow:
+        prop = _find(uow, caller, property_ref)
+        lock = _find_lock(uow, caller, lock_ref)
+        if lock in prop.locks:
+            return prop
+        _validate(_details_of(prop), [*prop.locks, lock])
+        prop.locks.append(lock)
+        uow.touch_locks({lock.id})
+        record_event(
+            uow, caller, (SUBJECT, prop.id), "LockLinked", lock.name, after={"lock_id": lock.id}
+        )
+        follow_property(uow, caller, prop)
+        uow.commit()
+        return prop
+
+
+def unlink_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str) -> Property:
+    """Take a lock out of the property's group; the group's codes leave it."""
+    caller.require_writer()
+    with uow:
+        prop = _find(uow, caller, property_ref)
+        lock = _find_lock(uow, caller, lock_ref)
+        if lock not in prop.locks:
+            return prop
+        prop.locks.remove(lock)
+        uow.touch_locks({lock.id})
+        record_event(
+            uow, caller, (SUBJECT, prop.id), "LockUnlinked", lock.name, before={"lock_id": lock.id}
+        )
+        follow_property(uow, caller, prop)
+        uow.commit()
+        return prop
+
+
+def find_property(uow: UnitOfWork, caller: Caller, reference: str) -> Property:
+    """A property by id, external id or name."""
+    with uow:
+        prop = _find(uow, caller, reference)
+        _ = prop.locks
+        return prop
+
+
+def list_properties(uow: UnitOfWork, caller: Caller) -> list[Property]:
+    """Every property of the caller's organisation, with its locks."""
+    with uow:
+        return uow.properties.all(caller.organisation_id)
+
+
+def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
+    """Refuse unknown zones, lengths outside 4–10, and policies a linked lock cannot take."""
+    zone_named(details.time_zone)
+    wanted = CodePolicy(details.code_length, details.code_alphabet)
+    policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
+
+
+def _refuse_duplicate_external_id(uow: UnitOfWork, caller: Caller, external_id: str | None) -> None:
+    if external_id and uow.properties.find(caller.organisation_id, external_id) is not None:
+        raise AlreadyExists(f"a property with external id {external_id!r} exists already")
+
+
+def _find(uow: UnitOfWork, caller: Caller, reference: str) -> Property:
+    prop = uow.properties.find(caller.organisation_id, reference)
+    if prop is None:
+        raise NotFound("property", reference)
+    return prop
+
+
+def _find_lock(uow: UnitOfWork, caller: Caller, reference: str) -> Lock:
+    lock = uow.locks.find(caller.organisation_id, reference)
+    if lock is None:
+        raise NotFound("lock", reference)
+    return lock
+
+
+def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
+    prop.name = details.name
+    prop.time_zone = details.time_zone
+    prop.check_in_time = details.check_in_time
+    prop.check_out_time = details.check_out_time
+    prop.code_length = details.code_length
+    prop.code_alphabet = details.code_alphabet.value
+    prop.external_id = details.external_id
+    prop.updated_at = uow.now
+
+
+def _details_of(prop: Property) -> PropertyDetails:
+    return PropertyDetails(
+        name=prop.name,
+        time_zone=prop.time_zone,
+        check_in_time=prop.check_in_time,
+        check_out_time=prop.check_out_time,
+        code_length=prop.code_length,
+        code_alphabet=Alphabet(prop.code_alphabet),
+        external_id=prop.external_id,
+    )
+
+
+def _snapshot(prop: Property) -> dict[str, Any]:
+    return {
+        "name": prop.name,
+        "time_zone": prop.time_zone,
+        "check_in_time": prop.check_in_time.isoformat(),
+        "check_out_time": prop.check_out_time.isoformat(),
+        "code_length": prop.code_length,
+        "code_alphabet": prop.code_alphabet,
+        "external_id": prop.external_id,
+    }

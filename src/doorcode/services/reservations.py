@@ -1,0 +1,307 @@
+"""The reservation lifecycle: a confirmed reservation has exactly one guest grant, kept in step.
+
+``record_reservation`` is the one entry for every source (CLI, API, webhooks, iCal feeds): it
+creates or updates by (source, external id), does nothing at all when the content is the same
+as last time (replays and duplicate webhooks are free), and then makes the guest grant follow:
+
+* confirmed, no grant yet → a grant from check-in to check-out on every lock of the property;
+* dates or property changed → the grant moves, keeping its code unless it would now clash;
+* pending or cancelled → the grant is revoked and its codes leave the locks;
+* confirmed again after a cancellation → the same grant comes back.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from doorcode.domain.grants import GrantKind
+from doorcode.domain.reservations import ReservationStatus, Stay
+from doorcode.domain.windows import TimeWindow, zone_named
+from doorcode.services.audit import record_event
+from doorcode.services.caller import Caller
+from doorcode.services.errors import NotFound
+from doorcode.services.grants import GrantTarget, move_grant, open_grant, reinstate, revoke
+from doorcode.store.models import Grant, Property, Reservation
+from doorcode.store.repositories import ReservationFilter
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "Change",
+    "Guest",
+    "ReservationDetails",
+    "ReservationOutcome",
+    "cancel_reservation",
+    "follow_property",
+    "get_reservation",
+    "list_reservations",
+    "record_reservation",
+    "stay_of",
+]
+
+SUBJECT = "reservation"
+
+
+@dataclass(frozen=True, slots=True)
+class Guest:
+    """Who is staying, and how to reach them."""
+
+    name: str = ""
+    email: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+    count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationDetails:
+    """A reservation as a source describes it."""
+
+    source: str
+    external_id: str
+    property_ref: str
+    status: ReservationStatus
+    stay: Stay
+    guest: Guest = field(default_factory=Guest)
+
+
+class Change(enum.StrEnum):
+    """What recording a reservation did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationOutcome:
+    """The reservation after recording, what happened, and its guest grant if it has one."""
+
+    reservation: Reservation
+    change: Change
+    grant: Grant | None
+
+
+def record_reservation(
+    uow: UnitOfWork, caller: Caller, details: ReservationDetails
+) -> ReservationOutcome:
+    """Create or update a reservation from a source, and make its guest grant follow."""
+    caller.require_writer()
+    with uow:
+        prop = uow.properties.find(caller.organisation_id, details.property_ref)
+        if prop is None:
+            raise NotFound("property", details.property_ref)
+        window = _window(prop, details.stay)
+        fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
+        org = caller.organisation_id
+        reservation = uow.reservations.by_source(org, details.source, details.external_id)
+        if reservation is not None and reservation.fingerprint == fingerprint:
+            grant = uow.grants.guest_grant_of(reservation.id)
+            return ReservationOutcome(reservation, Change.UNCHANGED, grant)
+        change = Change.CREATED if reservation is None else Change.UPDATED
+        before = _snapshot(reservation) if reservation is not None else None
+        reservation = reservation or _new_reservation(uow, caller, details)
+        _apply(reservation, prop, details, window, fingerprint, uow)
+        uow.flush()
+        kind = "ReservationRecorded" if before is None else "ReservationChanged"
+        record_event(
+            uow,
+            caller,
+            (SUBJECT, reservation.id),
+            kind,
+            before=before,
+            after=_snapshot(reservation),
+        )
+        grant = _follow(uow, caller, reservation, prop, window)
+        uow.commit()
+        return ReservationOutcome(reservation, change, grant)
+
+
+def cancel_reservation(
+    uow: UnitOfWork, caller: Caller, reservation_id: str, reason: str = ""
+) -> Reservation:
+    """Cancel a reservation; its guest grant is revoked and its codes leave every lock."""
+    caller.require_writer()
+    with uow:
+        reservation = _get(uow, caller, reservation_id)
+        if reservation.status == ReservationStatus.CANCELLED:
+            return reservation
+        before = _snapshot(reservation)
+        reservation.status = ReservationStatus.CANCELLED.value
+        reservation.fingerprint = _fingerprint_of_row(reservation)
+        reservation.updated_at = uow.now
+        record_event(
+            uow,
+            caller,
+            (SUBJECT, reservation.id),
+            "ReservationCancelled",
+            reason,
+            before=before,
+            after=_snapshot(reservation),
+        )
+        _follow(uow, caller, reservation, reservation.property, _stay_window(reservation))
+        uow.commit()
+        return reservation
+
+
+def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
+    """Re-derive windows and lock sets after the property's zone, times or locks changed.
+
+    Part of the caller's transaction: the property services call it before committing.
+    """
+    for reservation in uow.reservations.of_property_ending_after(prop.id, uow.now):
+        window = _window(prop, stay_of(reservation))
+        reservation.starts_at, reservation.ends_at = window.starts_at, window.ends_at
+        _follow(uow, caller, reservation, prop, window)
+    for grant in uow.grants.of_property(prop.id):
+        if grant.kind != GrantKind.GUEST and grant.revoked_at is None and grant.ends_at > uow.now:
+            move_grant(
+                uow,
+                caller,
+                grant,
+                TimeWindow(grant.starts_at, grant.ends_at),
+                GrantTarget.of_property(prop),
+            )
+
+
+def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Reservation:
+    """One reservation of the caller's organisation."""
+    with uow:
+        return _get(uow, caller, reservation_id)
+
+
+def list_reservations(
+    uow: UnitOfWork, caller: Caller, which: ReservationFilter
+) -> list[Reservation]:
+    """Reservations of the caller's organisation matching ``which``."""
+    with uow:
+        return uow.reservations.search(caller.organisation_id, which)
+
+
+def stay_of(reservation: Reservation) -> Stay:
+    """The reservation's stay as a domain value."""
+    return Stay(
+        reservation.check_in,
+        reservation.check_out,
+        reservation.check_in_at,
+        reservation.check_out_at,
+    )
+
+
+def _follow(
+    uow: UnitOfWork, caller: Caller, reservation: Reservation, prop: Property, window: TimeWindow
+) -> Grant | None:
+    """Make the guest grant match the reservation's status, window and property."""
+    grant = uow.grants.guest_grant_of(reservation.id)
+    if reservation.status != ReservationStatus.CONFIRMED:
+        if grant is not None:
+            revoke(uow, caller, grant, f"the reservation is {reservation.status}")
+        return grant
+    target = GrantTarget.of_property(prop)
+    if grant is None:
+        return open_grant(
+            uow,
+            caller,
+            kind=GrantKind.GUEST,
+            holder=reservation.guest_name,
+            window=window,
+            target=target,
+            reservation_id=reservation.id,
+        )
+    grant.holder = reservation.guest_name
+    if grant.revoked_at is not None:
+        reinstate(uow, caller, grant, window, target)
+    else:
+        move_grant(uow, caller, grant, window, target)
+    return grant
+
+
+def _new_reservation(uow: UnitOfWork, caller: Caller, details: ReservationDetails) -> Reservation:
+    reservation = Reservation(
+        organisation_id=caller.organisation_id,
+        source=details.source,
+        external_id=details.external_id,
+        created_at=uow.now,
+    )
+    uow.reservations.add(reservation)
+    return reservation
+
+
+def _apply(
+    reservation: Reservation,
+    prop: Property,
+    details: ReservationDetails,
+    window: TimeWindow,
+    fingerprint: str,
+    uow: UnitOfWork,
+) -> None:
+    reservation.property = prop
+    reservation.property_id = prop.id
+    reservation.status = details.status.value
+    reservation.check_in, reservation.check_out = details.stay.check_in, details.stay.check_out
+    reservation.check_in_at = details.stay.check_in_at
+    reservation.check_out_at = details.stay.check_out_at
+    reservation.starts_at, reservation.ends_at = window.starts_at, window.ends_at
+    reservation.guest_name = details.guest.name
+    reservation.guest_email = details.guest.email
+    reservation.guest_phone = details.guest.phone
+    reservation.guest_locale = details.guest.locale
+    reservation.guest_count = details.guest.count
+    reservation.fingerprint = fingerprint
+    reservation.updated_at = uow.now
+
+
+def _window(prop: Property, stay: Stay) -> TimeWindow:
+    return stay.window(zone_named(prop.time_zone), prop.check_in_time, prop.check_out_time)
+
+
+def _stay_window(reservation: Reservation) -> TimeWindow:
+    return TimeWindow(reservation.starts_at, reservation.ends_at)
+
+
+def _fingerprint(property_id: str, status: ReservationStatus, stay: Stay, guest: Guest) -> str:
+    """A digest of everything that matters, so a replayed delivery is recognised as one."""
+    content = {
+        "property": property_id,
+        "status": status.value,
+        "stay": [stay.check_in, stay.check_out, stay.check_in_at, stay.check_out_at],
+        "guest": [guest.name, guest.email, guest.phone, guest.locale, guest.count],
+    }
+    canonical = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _fingerprint_of_row(reservation: Reservation) -> str:
+    guest = Guest(
+        reservation.guest_name,
+        reservation.guest_email,
+        reservation.guest_phone,
+        reservation.guest_locale,
+        reservation.guest_count,
+    )
+    status = ReservationStatus(reservation.status)
+    return _fingerprint(reservation.property_id, status, stay_of(reservation), guest)
+
+
+def _get(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Reservation:
+    reservation = uow.reservations.get(caller.organisation_id, reservation_id)
+    if reservation is None:
+        raise NotFound("reservation", reservation_id)
+    return reservation
+
+
+def _snapshot(reservation: Reservation) -> dict[str, Any]:
+    """What the audit log keeps of a reservation: contact details are left out on purpose."""
+    return {
+        "property_id": reservation.property_id,
+        "status": reservation.status,
+        "check_in": reservation.check_in.isoformat(),
+        "check_out": reservation.check_out.isoformat(),
+        "check_in_at": reservation.check_in_at.isoformat() if reservation.check_in_at else None,
+        "check_out_at": reservation.check_out_at.isoformat() if reservation.check_out_at else None,
+        "starts_at": reservation.starts_at.isoformat(),
+        "ends_at": reservation.ends_at.isoformat(),
+    }
