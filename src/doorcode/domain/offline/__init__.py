@@ -1,8 +1,41 @@
 """Offline codes: door codes whose validity window is encrypted inside their digits.
 
-For locks that never reach the network. ``docs/offline-codes.md`` is the specification.
+For locks that never reach the network. The service issues a code with
+:func:`issue_offline_code`; the lock decrypts it and checks the window against its own
+clock. ``docs/offline-codes.md`` is the specification.
 """
 
+from doorcode.domain.offline.codes import (
+    IssuedOfflineCode,
+    OfflineCodec,
+    issue_offline_code,
+    read_offline_code,
+)
+from doorcode.domain.offline.errors import (
+    CorruptKeypadState,
+    InvalidKeyGroup,
+    InvalidKeypadSequence,
+    InvalidKeypadSettings,
+    OfflineCodeError,
+    OfflineWindowUnsupported,
+)
 from doorcode.domain.offline.ff1 import FF1
+from doorcode.domain.offline.key_group import KeyGroup
+from doorcode.domain.offline.window_packing import WINDOW_COUNT, issuable_cover
 
-__all__ = ["FF1"]
+__all__ = [
+    "FF1",
+    "WINDOW_COUNT",
+    "CorruptKeypadState",
+    "InvalidKeyGroup",
+    "InvalidKeypadSequence",
+    "InvalidKeypadSettings",
+    "IssuedOfflineCode",
+    "KeyGroup",
+    "OfflineCodeError",
+    "OfflineCodec",
+    "OfflineWindowUnsupported",
+    "issuable_cover",
+    "issue_offline_code",
+    "read_offline_code",
+]
