@@ -1,8 +1,8 @@
 """Offline codes: door codes whose validity window is encrypted inside their digits.
 
 For locks that never reach the network. The service issues a code with
-:func:`issue_offline_code`; the lock decrypts it and checks the window against its own
-clock. ``docs/offline-codes.md`` is the specification.
+:func:`issue_offline_code`; the lock (modelled by :class:`Keypad`) decrypts it and checks the
+window against its own clock. ``docs/offline-codes.md`` is the specification.
 """
 
 from doorcode.domain.offline.codes import (
@@ -21,6 +21,10 @@ from doorcode.domain.offline.errors import (
 )
 from doorcode.domain.offline.ff1 import FF1
 from doorcode.domain.offline.key_group import KeyGroup
+from doorcode.domain.offline.keypad import Keypad, KeypadResult, KeypadSettings, Reason
+from doorcode.domain.offline.keypad_memory import KeypadMemory
+from doorcode.domain.offline.programming import KeypadSequence, block_sequence
+from doorcode.domain.offline.short_pins import is_acceptable_short_pin
 from doorcode.domain.offline.window_packing import WINDOW_COUNT, issuable_cover
 
 __all__ = [
@@ -32,9 +36,17 @@ __all__ = [
     "InvalidKeypadSettings",
     "IssuedOfflineCode",
     "KeyGroup",
+    "Keypad",
+    "KeypadMemory",
+    "KeypadResult",
+    "KeypadSequence",
+    "KeypadSettings",
     "OfflineCodeError",
     "OfflineCodec",
     "OfflineWindowUnsupported",
+    "Reason",
+    "block_sequence",
+    "is_acceptable_short_pin",
     "issuable_cover",
     "issue_offline_code",
     "read_offline_code",

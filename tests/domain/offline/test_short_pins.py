@@ -1,0 +1,151 @@
+"""Custom short PINs: registered just after an offline code opens, gone when it expires."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from doorcode.domain.offline import OfflineCodec, Reason, block_sequence, is_acceptable_short_pin
+from doorcode.domain.windows import TimeWindow
+from tests.domain.offline.builders import PROGRAMMING_CODE, at, make_group, make_keypad
+
+CODEC = OfflineCodec(make_group())
+STAY = TimeWindow(at(10, 15), at(14, 11))
+CODE = CODEC.issue(STAY).code
+TOLERANCE = timedelta(minutes=5)
+OPENED_AT = at(10, 16)
+
+
+def keypad_just_opened():
+    keypad = make_keypad()
+    assert keypad.enter(CODE, OPENED_AT).opened
+    return keypad
+
+
+@pytest.mark.parametrize("pin", ["1357", "7595", "20240", "86420135", "1122"])
+def test_ordinary_pins_of_four_to_eight_digits_are_acceptable(pin):
+    assert is_acceptable_short_pin(pin, code_digits=10)
+
+
+@pytest.mark.parametrize("pin", ["2222", "00000000", "1234", "6789", "45678", "9876", "3210"])
+def test_all_same_digits_and_runs_are_refused(pin):
+    assert not is_acceptable_short_pin(pin, code_digits=10)
+
+
+@pytest.mark.parametrize("pin", ["7890", "8901", "1098", "9012"])
+def test_runs_that_wrap_past_zero_are_refused_too(pin):
+    assert not is_acceptable_short_pin(pin, code_digits=10)
+
+
+@pytest.mark.parametrize("pin", ["135", "135792468", "13a5", "١٣٥٧", ""])
+def test_pins_outside_four_to_eight_ascii_digits_are_refused(pin):
+    assert not is_acceptable_short_pin(pin, code_digits=10)
+
+
+def test_a_pin_is_shorter_than_the_group_codes():
+    assert not is_acceptable_short_pin("13572468", code_digits=8)
+    assert is_acceptable_short_pin("1357246", code_digits=8)
+
+
+def test_a_pin_registered_within_ten_seconds_opens_the_door():
+    keypad = keypad_just_opened()
+    result = keypad.register_short_pin("7595", OPENED_AT + timedelta(seconds=10))
+    assert result.reason is Reason.PIN_REGISTERED
+    assert keypad.enter("7595", at(12, 20)).opened
+
+
+def test_a_pin_after_ten_seconds_is_not_registered():
+    keypad = keypad_just_opened()
+    result = keypad.register_short_pin("7595", OPENED_AT + timedelta(seconds=11))
+    assert result.reason is Reason.NO_RECENT_OPEN
+    assert not keypad.enter("7595", at(12, 20)).opened
+
+
+def test_a_pin_cannot_be_registered_before_the_offline_code_is_active():
+    keypad = make_keypad()
+    early = at(10, 14)
+    assert keypad.enter(CODE, early).reason is Reason.NOT_YET_VALID
+    assert keypad.register_short_pin("7595", early).reason is Reason.NO_RECENT_OPEN
+
+
+def test_a_pin_cannot_be_registered_without_an_offline_code():
+    assert make_keypad().register_short_pin("7595", OPENED_AT).reason is Reason.NO_RECENT_OPEN
+
+
+def test_a_weak_pin_is_refused_and_a_better_one_may_follow():
+    keypad = keypad_just_opened()
+    assert keypad.register_short_pin("1234", OPENED_AT).reason is Reason.PIN_REFUSED
+    assert keypad.register_short_pin("7595", OPENED_AT).reason is Reason.PIN_REGISTERED
+
+
+def test_one_open_registers_one_pin():
+    keypad = keypad_just_opened()
+    assert keypad.register_short_pin("7595", OPENED_AT).accepted
+    assert keypad.register_short_pin("8642", OPENED_AT).reason is Reason.NO_RECENT_OPEN
+
+
+def test_a_pin_expires_with_its_offline_code():
+    keypad = keypad_just_opened()
+    keypad.register_short_pin("7595", OPENED_AT)
+    assert keypad.enter("7595", at(14, 11) + TOLERANCE - timedelta(seconds=1)).opened
+    assert keypad.enter("7595", at(14, 11) + TOLERANCE).reason is Reason.EXPIRED
+    assert keypad.state()["short_pins"] == []
+
+
+def test_a_new_pin_replaces_the_old_one_of_the_same_code():
+    keypad = keypad_just_opened()
+    keypad.register_short_pin("7595", OPENED_AT)
+    assert keypad.enter(CODE, at(11, 9)).opened
+    assert keypad.register_short_pin("8642", at(11, 9)).accepted
+    assert not keypad.enter("7595", at(11, 10)).opened
+    assert keypad.enter("8642", at(11, 10)).opened
+
+
+def test_a_pin_held_by_another_guest_is_refused():
+    keypad = keypad_just_opened()
+    keypad.register_short_pin("7595", OPENED_AT)
+    other = CODEC.issue(TimeWindow(at(11, 15), at(16, 11))).code
+    assert keypad.enter(other, at(11, 16)).opened
+    assert keypad.register_short_pin("7595", at(11, 16)).reason is Reason.PIN_TAKEN
+    assert keypad.enter("7595", at(15, 0)).reason is Reason.EXPIRED
+
+
+def test_a_pin_freed_by_expiry_can_be_taken_again():
+    keypad = keypad_just_opened()
+    keypad.register_short_pin("7595", OPENED_AT)
+    later = CODEC.issue(TimeWindow(at(20, 15), at(22, 11))).code
+    assert keypad.enter(later, at(20, 16)).opened
+    assert keypad.register_short_pin("7595", at(20, 16)).accepted
+    assert keypad.enter("7595", at(21, 8)).opened
+
+
+def test_opening_with_a_pin_does_not_allow_registering_another():
+    keypad = keypad_just_opened()
+    keypad.register_short_pin("7595", OPENED_AT)
+    assert keypad.enter("7595", at(11, 8)).opened
+    assert keypad.register_short_pin("8642", at(11, 8)).reason is Reason.NO_RECENT_OPEN
+
+
+def test_the_pin_table_is_bounded():
+    keypad = make_keypad(short_pin_capacity=1)
+    assert keypad.enter(CODE, OPENED_AT).opened
+    assert keypad.register_short_pin("7595", OPENED_AT).accepted
+    other = CODEC.issue(TimeWindow(at(10, 16), at(12, 11))).code
+    assert keypad.enter(other, at(10, 17)).opened
+    assert keypad.register_short_pin("8642", at(10, 17)).reason is Reason.PIN_TABLE_FULL
+
+
+def test_blocking_a_code_silences_its_short_pin():
+    keypad = keypad_just_opened()
+    keypad.register_short_pin("7595", OPENED_AT)
+    assert keypad.program(block_sequence(PROGRAMMING_CODE, CODE).keys, at(11)).accepted
+    assert keypad.enter("7595", at(11, 1)).reason is Reason.WRONG_CODE
+
+
+def test_rotating_the_key_silences_every_short_pin():
+    keypad = keypad_just_opened()
+    keypad.register_short_pin("7595", OPENED_AT)
+    keypad.reprovision(make_group().rotated())
+    assert keypad.enter("7595", at(11, 1)).reason is Reason.WRONG_CODE
+    assert keypad.enter(CODE, at(11, 1)).reason is not Reason.OPENED
