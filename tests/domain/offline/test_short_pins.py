@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from doorcode.domain.offline import OfflineCodec, Reason, block_sequence, is_acceptable_short_pin
+from doorcode.domain.offline import (
+    InvalidKeypadSettings,
+    KeypadSettings,
+    OfflineCodec,
+    Reason,
+    block_sequence,
+    is_acceptable_short_pin,
+)
 from doorcode.domain.windows import TimeWindow
 from tests.domain.offline.builders import PROGRAMMING_CODE, at, make_group, make_keypad
 
@@ -149,3 +156,16 @@ def test_rotating_the_key_silences_every_short_pin():
     keypad.reprovision(make_group().rotated())
     assert keypad.enter("7595", at(11, 1)).reason is Reason.WRONG_CODE
     assert keypad.enter(CODE, at(11, 1)).reason is not Reason.OPENED
+
+
+def test_a_lock_may_require_longer_pins():
+    keypad = make_keypad(short_pin_min_digits=6)
+    assert keypad.enter(CODE, OPENED_AT).opened
+    assert keypad.register_short_pin("7595", OPENED_AT).reason is Reason.PIN_REFUSED
+    assert keypad.register_short_pin("759513", OPENED_AT).accepted
+
+
+@pytest.mark.parametrize("shortest", [3, 9])
+def test_the_required_pin_length_stays_between_four_and_eight(shortest):
+    with pytest.raises(InvalidKeypadSettings):
+        KeypadSettings(short_pin_min_digits=shortest)

@@ -41,6 +41,7 @@ from doorcode.domain.offline.programming import (
     parse_sequence,
 )
 from doorcode.domain.offline.short_pins import (
+    MAX_PIN_DIGITS,
     MIN_PIN_DIGITS,
     is_acceptable_short_pin,
     short_pin_tag,
@@ -114,6 +115,7 @@ class KeypadSettings:
     activation_capacity: int = 200
     block_list_capacity: int = 200
     short_pin_capacity: int = 50
+    short_pin_min_digits: int = MIN_PIN_DIGITS
 
     def __post_init__(self) -> None:
         if not timedelta(0) <= self.tolerance <= MAX_TOLERANCE or self.tolerance.microseconds:
@@ -123,6 +125,8 @@ class KeypadSettings:
         capacities = (self.activation_capacity, self.block_list_capacity, self.short_pin_capacity)
         if min(capacities) < 1:
             raise InvalidKeypadSettings("every table holds at least one entry")
+        if not MIN_PIN_DIGITS <= self.short_pin_min_digits <= MAX_PIN_DIGITS:
+            raise InvalidKeypadSettings("short PINs may be required to have 4 to 8 digits")
 
 
 class Keypad:
@@ -185,7 +189,8 @@ class Keypad:
             return KeypadResult(Reason.LOCKED_OUT)
         if last is None or not timedelta(0) <= at - last.at <= SHORT_PIN_GRACE:
             return KeypadResult(Reason.NO_RECENT_OPEN)
-        if not is_acceptable_short_pin(pin, self._group.digits):
+        shortest = self._settings.short_pin_min_digits
+        if not is_acceptable_short_pin(pin, self._group.digits, shortest):
             return KeypadResult(Reason.PIN_REFUSED)
         reason = self._file_short_pin(pin, last.window_index, seconds_after(self._group.epoch, at))
         if reason is Reason.PIN_REGISTERED:

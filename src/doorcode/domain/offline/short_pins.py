@@ -22,10 +22,10 @@ MAX_PIN_DIGITS = 8
 _TAG_HEX_DIGITS = 32  # 128-bit tags
 
 
-def is_acceptable_short_pin(pin: str, code_digits: int) -> bool:
+def is_acceptable_short_pin(pin: str, code_digits: int, shortest: int = MIN_PIN_DIGITS) -> bool:
     """Whether a lock whose codes have ``code_digits`` digits may register ``pin``."""
     longest = min(MAX_PIN_DIGITS, code_digits - 1)
-    if not (pin.isascii() and pin.isdigit() and MIN_PIN_DIGITS <= len(pin) <= longest):
+    if not (pin.isascii() and pin.isdigit() and shortest <= len(pin) <= longest):
         return False
     return not is_trivial_pin(pin)
 
