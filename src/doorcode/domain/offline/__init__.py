@@ -24,6 +24,12 @@ from doorcode.domain.offline.key_group import KeyGroup
 from doorcode.domain.offline.keypad import Keypad, KeypadResult, KeypadSettings, Reason
 from doorcode.domain.offline.keypad_memory import KeypadMemory
 from doorcode.domain.offline.programming import KeypadSequence, block_sequence
+from doorcode.domain.offline.security import (
+    GuessOdds,
+    accepted_window_count,
+    typical_accepted_windows,
+    worst_accepted_windows,
+)
 from doorcode.domain.offline.short_pins import is_acceptable_short_pin
 from doorcode.domain.offline.window_packing import WINDOW_COUNT, issuable_cover
 
@@ -31,6 +37,7 @@ __all__ = [
     "FF1",
     "WINDOW_COUNT",
     "CorruptKeypadState",
+    "GuessOdds",
     "InvalidKeyGroup",
     "InvalidKeypadSequence",
     "InvalidKeypadSettings",
@@ -45,9 +52,12 @@ __all__ = [
     "OfflineCodec",
     "OfflineWindowUnsupported",
     "Reason",
+    "accepted_window_count",
     "block_sequence",
     "is_acceptable_short_pin",
     "issuable_cover",
     "issue_offline_code",
     "read_offline_code",
+    "typical_accepted_windows",
+    "worst_accepted_windows",
 ]
