@@ -1,1 +1,1 @@
-"""api layer (see DESIGN.md, Layout)."""
+"""The REST API: FastAPI routers over the services, API-key authenticated, OpenAPI described."""

@@ -47,6 +47,7 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
             external_id=external_id,
             capabilities=capabilities_to_json(details.capabilities),
             created_at=uow.now,
+            properties=[],
         )
         uow.locks.add(lock)
         uow.flush()

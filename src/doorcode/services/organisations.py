@@ -38,5 +38,5 @@ def resolve_organisation(uow: UnitOfWork, slug: str | None) -> Organisation:
         if len(every) == 1:
             return every[0]
         if not every:
-            raise NotFound("organisation", "(none yet: create one with `doorcode org add`)")
+            raise InvalidRequest("there is no organisation yet: create one with `doorcode org add`")
         raise InvalidRequest("several organisations exist: choose one with --org")

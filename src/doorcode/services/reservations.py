@@ -16,7 +16,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.reservations import ReservationStatus, Stay
@@ -34,6 +34,7 @@ __all__ = [
     "Guest",
     "ReservationDetails",
     "ReservationOutcome",
+    "ReservationView",
     "cancel_reservation",
     "follow_property",
     "get_reservation",
@@ -66,6 +67,13 @@ class ReservationDetails:
     status: ReservationStatus
     stay: Stay
     guest: Guest = field(default_factory=Guest)
+
+
+class ReservationView(NamedTuple):
+    """A reservation and its guest grant, as listings show them."""
+
+    reservation: Reservation
+    grant: Grant | None
 
 
 class Change(enum.StrEnum):
@@ -167,18 +175,21 @@ def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
             )
 
 
-def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Reservation:
-    """One reservation of the caller's organisation."""
+def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> ReservationView:
+    """One reservation of the caller's organisation, with its guest grant."""
     with uow:
-        return _get(uow, caller, reservation_id)
+        reservation = _get(uow, caller, reservation_id)
+        return ReservationView(reservation, uow.grants.guest_grant_of(reservation.id))
 
 
 def list_reservations(
     uow: UnitOfWork, caller: Caller, which: ReservationFilter
-) -> list[Reservation]:
-    """Reservations of the caller's organisation matching ``which``."""
+) -> list[ReservationView]:
+    """Reservations of the caller's organisation matching ``which``, with their guest grants."""
     with uow:
-        return uow.reservations.search(caller.organisation_id, which)
+        found = uow.reservations.search(caller.organisation_id, which)
+        grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
+        return [ReservationView(reservation, grants.get(reservation.id)) for reservation in found]
 
 
 def stay_of(reservation: Reservation) -> Stay:

@@ -224,6 +224,7 @@ class ReservationRepository:
         if which.active_at_or_after:
             query = query.where(Reservation.ends_at > which.active_at_or_after)
         query = query.order_by(Reservation.starts_at, Reservation.id)
+        query = query.options(selectinload(Reservation.property))
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
 
 
@@ -261,6 +262,14 @@ class GrantRepository:
         query = select(Grant).where(Grant.reservation_id == reservation_id, Grant.kind == "guest")
         query = query.options(selectinload(Grant.lock_codes))
         return self._session.scalar(query)
+
+    def guest_grants_of(self, reservation_ids: Collection[str]) -> dict[str, Grant]:
+        """The guest grants of several reservations, by reservation id."""
+        query = select(Grant).where(
+            Grant.reservation_id.in_(sorted(reservation_ids)), Grant.kind == "guest"
+        )
+        grants = self._session.scalars(query.options(selectinload(Grant.lock_codes)))
+        return {grant.reservation_id: grant for grant in grants if grant.reservation_id}
 
     def of_property(self, property_id: str) -> list[Grant]:
         """Grants that follow the property's lock group."""

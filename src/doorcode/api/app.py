@@ -1,0 +1,47 @@
+"""The FastAPI application: routers, error answers, body limit, and the runtime it serves."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from doorcode import __version__
+from doorcode.api import events, grants, locks, properties, reservations
+from doorcode.api.auth import NotAuthenticated
+from doorcode.api.body_limit import BodySizeLimit
+from doorcode.api.problems import install_problem_handlers, problem
+from doorcode.bootstrap import Runtime
+
+__all__ = ["create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """The whole HTTP application over ``runtime``."""
+    app = FastAPI(
+        title="doorcode",
+        version=__version__,
+        description="Unique, time-limited door codes for every guest, on every smart lock.",
+    )
+    app.state.runtime = runtime
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (properties, locks, reservations, grants, events):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.add_api_route("/healthz", health, methods=["GET"], tags=["health"])
+    install_problem_handlers(app)
+    app.add_exception_handler(NotAuthenticated, _not_authenticated)
+    app.add_middleware(BodySizeLimit)
+    return app
+
+
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok", "version": __version__}
+
+
+async def _not_authenticated(_request: Request, _exc: Exception) -> JSONResponse:
+    response = problem(401, "not_authenticated", "a valid API key is required")
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response

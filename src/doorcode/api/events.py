@@ -1,0 +1,32 @@
+"""/events: the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from doorcode.api.auth import CallerDep, RuntimeDep
+from doorcode.api.rendering import event_body
+from doorcode.api.schemas import EventBody
+from doorcode.services.events import list_events
+from doorcode.store.repositories import EventFilter
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+
+@router.get("")
+def events(
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[EventBody]:
+    """Audit events, newest first."""
+    which = EventFilter(subject_type, subject_id, kind, since, limit, offset)
+    return [event_body(event) for event in list_events(runtime.uow(), caller, which)]

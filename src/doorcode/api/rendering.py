@@ -1,0 +1,113 @@
+"""Stored rows to response bodies; the one place the API reads row attributes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from doorcode.api.schemas import (
+    EventBody,
+    GrantBody,
+    GuestBody,
+    LockBody,
+    PropertyBody,
+    ReservationBody,
+)
+from doorcode.domain.code_policy import Alphabet
+from doorcode.domain.reservations import ReservationStatus
+from doorcode.services.grants import state_of
+from doorcode.store.models import Event, Grant, Lock, Property, Reservation
+
+__all__ = [
+    "event_body",
+    "grant_body",
+    "lock_body",
+    "property_body",
+    "reservation_body",
+]
+
+
+def property_body(prop: Property) -> PropertyBody:
+    """A property for the API."""
+    return PropertyBody(
+        id=prop.id,
+        name=prop.name,
+        external_id=prop.external_id,
+        time_zone=prop.time_zone,
+        check_in_time=prop.check_in_time,
+        check_out_time=prop.check_out_time,
+        code_length=prop.code_length,
+        code_alphabet=Alphabet(prop.code_alphabet),
+        lock_ids=[lock.id for lock in prop.locks],
+    )
+
+
+def lock_body(lock: Lock) -> LockBody:
+    """A lock for the API."""
+    return LockBody(
+        id=lock.id,
+        name=lock.name,
+        provider=lock.provider,
+        external_id=lock.external_id,
+        capabilities=lock.capabilities,
+        property_ids=[prop.id for prop in lock.properties],
+    )
+
+
+def reservation_body(
+    reservation: Reservation, grant: Grant | None, change: str | None = None
+) -> ReservationBody:
+    """A reservation for the API, with its guest grant's id."""
+    return ReservationBody(
+        id=reservation.id,
+        source=reservation.source,
+        external_id=reservation.external_id,
+        property_id=reservation.property_id,
+        status=ReservationStatus(reservation.status),
+        check_in=reservation.check_in,
+        check_out=reservation.check_out,
+        check_in_time=reservation.check_in_at,
+        check_out_time=reservation.check_out_at,
+        starts_at=reservation.starts_at,
+        ends_at=reservation.ends_at,
+        guest=GuestBody.model_construct(
+            name=reservation.guest_name,
+            email=reservation.guest_email,
+            phone=reservation.guest_phone,
+            locale=reservation.guest_locale,
+            count=reservation.guest_count,
+        ),
+        grant_id=grant.id if grant is not None else None,
+        change=change,
+    )
+
+
+def grant_body(grant: Grant, now: datetime) -> GrantBody:
+    """A grant for the API, its state read off the clock; never its code."""
+    return GrantBody(
+        id=grant.id,
+        kind=grant.kind,
+        holder=grant.holder,
+        state=state_of(grant, now).value,
+        reservation_id=grant.reservation_id,
+        property_id=grant.property_id,
+        lock_ids=[lock_code.lock_id for lock_code in grant.lock_codes],
+        starts_at=grant.starts_at,
+        ends_at=grant.ends_at,
+        revoked_at=grant.revoked_at,
+        revoke_reason=grant.revoke_reason,
+        version=grant.version,
+    )
+
+
+def event_body(event: Event) -> EventBody:
+    """An audit event for the API."""
+    return EventBody(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        kind=event.kind,
+        subject_type=event.subject_type,
+        subject_id=event.subject_id,
+        reason=event.reason,
+        details=event.details,
+    )

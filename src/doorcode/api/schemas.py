@@ -1,0 +1,257 @@
+"""Request and response bodies: the API's public contract, described in OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from doorcode.domain.code_policy import MAX_CODE_LENGTH, MIN_CODE_LENGTH, Alphabet
+from doorcode.domain.errors import UnknownTimeZone
+from doorcode.domain.reservations import ReservationStatus
+from doorcode.domain.windows import zone_named
+
+__all__ = [
+    "CapabilitiesBody",
+    "CodeBody",
+    "EventBody",
+    "GrantBody",
+    "GuestBody",
+    "LockBody",
+    "ManualGrantBody",
+    "NewLockBody",
+    "PropertyBody",
+    "PropertyChangesBody",
+    "PropertyInputBody",
+    "ReservationBody",
+    "ReservationInputBody",
+    "RevokeBody",
+]
+
+CodeLength = Annotated[int, Field(ge=MIN_CODE_LENGTH, le=MAX_CODE_LENGTH)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Reference = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _known_zone(name: str) -> str:
+    try:
+        zone_named(name)
+    except UnknownTimeZone as err:
+        raise ValueError(f"unknown time zone {name!r}") from err
+    return name
+
+
+class PropertyInputBody(Strict):
+    """A new property."""
+
+    name: Name
+    time_zone: str = Field(examples=["Europe/Lisbon"])
+    check_in_time: time = time(15, 0)
+    check_out_time: time = time(11, 0)
+    code_length: CodeLength = 6
+    code_alphabet: Alphabet = Alphabet.NUMERIC
+    external_id: Reference | None = None
+
+    _zone = field_validator("time_zone")(_known_zone)
+
+
+class PropertyChangesBody(Strict):
+    """Settings to change; absent fields stay as they are."""
+
+    name: Name | None = None
+    time_zone: str | None = None
+    check_in_time: time | None = None
+    check_out_time: time | None = None
+    code_length: CodeLength | None = None
+    code_alphabet: Alphabet | None = None
+    external_id: Reference | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, name: str | None) -> str | None:
+        return None if name is None else _known_zone(name)
+
+
+class PropertyBody(BaseModel):
+    """A property as stored."""
+
+    id: str
+    name: str
+    external_id: str | None
+    time_zone: str
+    check_in_time: time
+    check_out_time: time
+    code_length: int
+    code_alphabet: Alphabet
+    lock_ids: list[str]
+
+
+class ConstraintsBody(Strict):
+    """Rules the lock's firmware enforces (as Seam's ``code_constraints`` report them)."""
+
+    no_zeros: bool = False
+    forbidden_prefixes: list[str] = Field(default_factory=list)
+    forbidden_substrings: list[str] = Field(default_factory=list)
+    min_distinct_symbols: int = Field(default=1, ge=1, le=MAX_CODE_LENGTH)
+    no_all_same: bool = False
+    no_sequence: bool = False
+    no_triple_run: bool = False
+
+
+class CapabilitiesBody(Strict):
+    """What the lock can do."""
+
+    code_lengths: list[CodeLength] = Field(default_factory=lambda: list(range(4, 11)), min_length=1)
+    alphabet: Alphabet = Alphabet.NUMERIC
+    constraints: ConstraintsBody = Field(default_factory=ConstraintsBody)
+    max_codes: int | None = Field(default=None, ge=1)
+    native_scheduling: bool = True
+    online: bool = True
+    offline_codes: bool = False
+    enter_key: bool = True
+
+
+class NewLockBody(Strict):
+    """A lock to record."""
+
+    name: Name
+    provider: str = Field(default="virtual", min_length=1, max_length=32)
+    external_id: Reference | None = None
+    capabilities: CapabilitiesBody = Field(default_factory=CapabilitiesBody)
+
+
+class LockBody(BaseModel):
+    """A lock as stored."""
+
+    id: str
+    name: str
+    provider: str
+    external_id: str
+    capabilities: dict[str, Any]
+    property_ids: list[str]
+
+
+class GuestBody(Strict):
+    """Who is staying."""
+
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9 ().-]{5,}$")
+    locale: str | None = Field(
+        default=None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+    )
+    count: int | None = Field(default=None, ge=1, le=100)
+
+
+class ReservationInputBody(Strict):
+    """A reservation to create or update, identified by (source, external id)."""
+
+    source: str = Field(default="api", min_length=1, max_length=64)
+    external_id: Reference
+    property: Reference = Field(description="Property id, external id or name.")
+    status: ReservationStatus = ReservationStatus.CONFIRMED
+    check_in: date
+    check_out: date
+    check_in_time: time | None = Field(default=None, description="Omit for the property default.")
+    check_out_time: time | None = None
+    guest: GuestBody = Field(default_factory=GuestBody)
+
+    @model_validator(mode="after")
+    def _check_out_after_check_in(self) -> ReservationInputBody:
+        if self.check_out < self.check_in:
+            raise ValueError("check_out must not be before check_in")
+        return self
+
+
+class ReservationBody(BaseModel):
+    """A reservation as stored, with the id of its guest grant when it has one."""
+
+    id: str
+    source: str
+    external_id: str
+    property_id: str
+    status: ReservationStatus
+    check_in: date
+    check_out: date
+    check_in_time: time | None
+    check_out_time: time | None
+    starts_at: datetime
+    ends_at: datetime
+    guest: GuestBody
+    grant_id: str | None
+    change: Literal["created", "updated", "unchanged"] | None = None
+
+
+class ManualGrantBody(Strict):
+    """A staff, master or manual code for a property's locks or for chosen locks."""
+
+    kind: Literal["staff", "master", "manual"] = "manual"
+    holder: str = Field(default="", max_length=200)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    property: Reference | None = None
+    locks: list[Reference] = Field(default_factory=list)
+    reservation_id: str | None = None
+    code: str | None = Field(default=None, min_length=MIN_CODE_LENGTH, max_length=MAX_CODE_LENGTH)
+    code_length: CodeLength | None = None
+
+    @model_validator(mode="after")
+    def _has_a_target_and_a_window(self) -> ManualGrantBody:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if not self.property and not self.locks:
+            raise ValueError("give a property or at least one lock")
+        return self
+
+    def __repr__(self) -> str:
+        return f"ManualGrantBody(kind={self.kind!r}, code=***)"
+
+
+class GrantBody(BaseModel):
+    """A grant; its code is fetched separately (and audited) from ``/grants/{id}/code``."""
+
+    id: str
+    kind: str
+    holder: str
+    state: str
+    reservation_id: str | None
+    property_id: str | None
+    lock_ids: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str | None
+    version: int
+
+
+class CodeBody(BaseModel):
+    """A grant's code in clear."""
+
+    grant_id: str
+    code: str
+
+
+class RevokeBody(Strict):
+    """Why a grant is revoked; kept in the audit log."""
+
+    reason: str = Field(default="", max_length=500)
+
+
+class EventBody(BaseModel):
+    """An audit event."""
+
+    id: int
+    occurred_at: datetime
+    actor: str
+    kind: str
+    subject_type: str
+    subject_id: str
+    reason: str
+    details: dict[str, Any]

@@ -1,0 +1,1 @@
+"""The command line: ``doorcode serve``, ``db``, ``property``, ``lock``, ``reservation``, ..."""

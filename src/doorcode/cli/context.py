@@ -1,0 +1,126 @@
+"""What every command shares: the runtime, the acting caller, and how results are printed."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from doorcode.bootstrap import Runtime, bootstrap
+from doorcode.config import Settings
+from doorcode.services.caller import Caller, Role
+from doorcode.services.organisations import resolve_organisation
+
+__all__ = [
+    "CliState",
+    "JsonOption",
+    "parse_date",
+    "parse_instant",
+    "parse_time",
+    "print_json",
+    "print_table",
+    "state_of",
+]
+
+# Piped output keeps whole ids on one line instead of Rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 240)
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+@dataclass
+class CliState:
+    """Built once per invocation; the runtime opens (and migrates) only when a command needs it."""
+
+    organisation: str | None
+    settings_factory: Callable[[], Settings] = Settings
+    _runtime: Runtime | None = field(default=None, init=False)
+
+    def runtime(self) -> Runtime:
+        """The wired parts; every command brings the schema up to date first."""
+        if self._runtime is None:
+            self._runtime = bootstrap(self.settings_factory())
+        return self._runtime
+
+    def caller(self) -> Caller:
+        """The operator at the terminal acts as an owner of the chosen organisation."""
+        runtime = self.runtime()
+        organisation = resolve_organisation(runtime.uow(), self.organisation)
+        return Caller(organisation.id, f"cli:{getpass.getuser()}", Role.OWNER)
+
+    def close(self) -> None:
+        """Release the database."""
+        if self._runtime is not None:
+            self._runtime.close()
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    """The shared state the top-level callback stored."""
+    state: CliState = ctx.obj
+    return state
+
+
+def print_json(items: BaseModel | Sequence[BaseModel]) -> None:
+    """Machine-readable output: the same bodies the REST API answers with."""
+    if isinstance(items, BaseModel):
+        typer.echo(items.model_dump_json(indent=2))
+        return
+    typer.echo(json.dumps([item.model_dump(mode="json") for item in items], indent=2))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Human-readable output."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(value) for value in row))
+    console.print(table)
+
+
+def parse_date(value: str, name: str) -> date:
+    """A YYYY-MM-DD date, or a usage error naming the option."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2026-12-24", param_hint=name
+        ) from err
+
+
+def parse_time(value: str, name: str) -> time:
+    """An HH:MM time, or a usage error naming the option."""
+    try:
+        return time.fromisoformat(value)
+    except ValueError as err:
+        raise typer.BadParameter(f"{value!r} is not a time like 15:00", param_hint=name) from err
+
+
+def parse_instant(value: str, name: str) -> datetime:
+    """An ISO 8601 instant with its offset; a naive time is refused, not guessed."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise typer.BadParameter(f"{value!r} is not a date and time", param_hint=name) from err
+    if parsed.tzinfo is None:
+        raise typer.BadParameter(
+            f"{value!r} has no offset: write it like 2026-12-24T15:00+01:00", param_hint=name
+        )
+    return parsed
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M %Z")
+    return str(value)

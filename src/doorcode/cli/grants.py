@@ -1,0 +1,144 @@
+"""``doorcode grant`` and ``doorcode events``: codes, and the audit trail behind them."""
+
+from __future__ import annotations
+
+import typer
+
+from doorcode.api.rendering import event_body, grant_body
+from doorcode.cli.context import JsonOption, parse_instant, print_json, print_table, state_of
+from doorcode.domain.grants import GrantKind
+from doorcode.domain.windows import TimeWindow
+from doorcode.services import grants
+from doorcode.services.events import list_events
+from doorcode.store.repositories import EventFilter, GrantFilter
+
+grant_app = typer.Typer(
+    help="Grants: who may open which locks, with which code, when.", no_args_is_help=True
+)
+
+
+@grant_app.command("list")
+def grant_list(
+    ctx: typer.Context,
+    kind: GrantKind | None = typer.Option(None),
+    reservation: str | None = typer.Option(None, help="Only this reservation's grants."),
+    lock: str | None = typer.Option(None, help="Only grants on this lock (id)."),
+    include_revoked: bool = typer.Option(True),
+    limit: int = typer.Option(100, min=1, max=1000),
+    as_json: bool = JsonOption,
+) -> None:
+    """List grants, soonest start first (codes are never listed)."""
+    state = state_of(ctx)
+    which = GrantFilter(
+        kind=kind.value if kind else None,
+        reservation_id=reservation,
+        lock_id=lock,
+        include_revoked=include_revoked,
+        limit=limit,
+    )
+    found = grants.list_grants(state.runtime().uow(), state.caller(), which)
+    now = state.runtime().clock()
+    if as_json:
+        print_json([grant_body(grant, now) for grant in found])
+        return
+    rows = [
+        (
+            g.id,
+            g.kind,
+            g.holder,
+            grants.state_of(g, now).value,
+            g.starts_at,
+            g.ends_at,
+            len(g.lock_codes),
+        )
+        for g in found
+    ]
+    print_table("Grants", ["id", "kind", "holder", "state", "from", "to", "locks"], rows)
+
+
+@grant_app.command("show")
+def grant_show(
+    ctx: typer.Context,
+    grant_id: str,
+    reveal: bool = typer.Option(False, help="Also print the code (recorded in the audit log)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show one grant; ``--reveal`` prints its code."""
+    state = state_of(ctx)
+    runtime, caller = state.runtime(), state.caller()
+    body = grant_body(grants.get_grant(runtime.uow(), caller, grant_id), runtime.clock())
+    code = grants.reveal_code(runtime.uow(), caller, grant_id) if reveal else None
+    if as_json:
+        print_json(body)
+    else:
+        fields = body.model_dump()
+        print_table(f"Grant {grant_id}", ["field", "value"], [(k, v) for k, v in fields.items()])
+    if code is not None:
+        typer.echo(f"code: {code}")
+
+
+@grant_app.command("add")
+def grant_add(
+    ctx: typer.Context,
+    holder: str = typer.Option(..., help="Who the code is for."),
+    starts: str = typer.Option(..., "--from", help="Start, ISO 8601 with offset."),
+    ends: str = typer.Option(..., "--to", help="End, ISO 8601 with offset."),
+    kind: GrantKind = typer.Option(GrantKind.MANUAL, help="staff, master or manual."),
+    property_ref: str | None = typer.Option(None, "--property", help="The property's locks."),
+    lock_refs: list[str] = typer.Option([], "--lock", help="Or chosen locks (repeatable)."),
+    reservation: str | None = typer.Option(None, help="Tie the grant to a reservation."),
+    code: str | None = typer.Option(None, help="Use this code instead of a random one."),
+    code_length: int | None = typer.Option(None, help="Length of the random code."),
+) -> None:
+    """Create a staff, master or manual code."""
+    if kind is GrantKind.GUEST:
+        raise typer.BadParameter("guest grants come from reservations", param_hint="--kind")
+    state = state_of(ctx)
+    request = grants.ManualGrantRequest(
+        kind=kind,
+        holder=holder,
+        window=TimeWindow(parse_instant(starts, "--from"), parse_instant(ends, "--to")),
+        property_ref=property_ref,
+        lock_refs=tuple(lock_refs),
+        reservation_id=reservation,
+        code=code,
+        code_length=code_length,
+    )
+    grant = grants.create_manual_grant(state.runtime().uow(), state.caller(), request)
+    typer.echo(f"created {grant.kind} grant {grant.id} on {len(grant.lock_codes)} lock(s)")
+
+
+@grant_app.command("revoke")
+def grant_revoke(
+    ctx: typer.Context, grant_id: str, reason: str = typer.Option("", help="Kept in the log.")
+) -> None:
+    """Revoke a grant now; its code leaves every lock."""
+    state = state_of(ctx)
+    grants.revoke_grant(state.runtime().uow(), state.caller(), grant_id, reason)
+    typer.echo(f"revoked grant {grant_id}")
+
+
+@grant_app.command("regenerate")
+def grant_regenerate(ctx: typer.Context, grant_id: str) -> None:
+    """Give a grant a fresh code."""
+    state = state_of(ctx)
+    grant = grants.regenerate_code(state.runtime().uow(), state.caller(), grant_id)
+    typer.echo(f"grant {grant.id} has a new code (version {grant.version})")
+
+
+def events(
+    ctx: typer.Context,
+    subject: str | None = typer.Option(None, help="Only events about this id."),
+    kind: str | None = typer.Option(None, help="Only this kind, e.g. GrantRevoked."),
+    limit: int = typer.Option(50, min=1, max=1000),
+    as_json: bool = JsonOption,
+) -> None:
+    """The audit log, newest first."""
+    state = state_of(ctx)
+    which = EventFilter(subject_id=subject, kind=kind, limit=limit)
+    found = list_events(state.runtime().uow(), state.caller(), which)
+    if as_json:
+        print_json([event_body(event) for event in found])
+        return
+    rows = [(e.occurred_at, e.kind, e.subject_id, e.actor, e.reason) for e in found]
+    print_table("Events", ["at", "kind", "subject", "actor", "reason"], rows)

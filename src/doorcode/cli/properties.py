@@ -1,0 +1,136 @@
+"""``doorcode property`` and ``doorcode lock``: the places and the devices."""
+
+from __future__ import annotations
+
+import typer
+
+from doorcode.api.rendering import lock_body, property_body
+from doorcode.cli.context import JsonOption, parse_time, print_json, print_table, state_of
+from doorcode.domain.code_policy import Alphabet, CodeConstraints
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.services import locks, properties
+
+property_app = typer.Typer(help="Properties and their lock groups.", no_args_is_help=True)
+lock_app = typer.Typer(help="Locks (devices) and their capabilities.", no_args_is_help=True)
+
+
+@property_app.command("add")
+def property_add(
+    ctx: typer.Context,
+    name: str,
+    zone: str = typer.Option(..., "--zone", help="IANA time zone, e.g. Europe/Lisbon."),
+    check_in: str = typer.Option("15:00", help="Default check-in time (local)."),
+    check_out: str = typer.Option("11:00", help="Default check-out time (local)."),
+    code_length: int = typer.Option(6, help="Code length, 4 to 10."),
+    alphabet: Alphabet = typer.Option(Alphabet.NUMERIC, help="numeric or alphanumeric."),
+    external_id: str | None = typer.Option(None, help="The PMS's id for this property."),
+) -> None:
+    """Add a property."""
+    state = state_of(ctx)
+    details = properties.PropertyDetails(
+        name=name,
+        time_zone=zone,
+        check_in_time=parse_time(check_in, "--check-in"),
+        check_out_time=parse_time(check_out, "--check-out"),
+        code_length=code_length,
+        code_alphabet=alphabet,
+        external_id=external_id,
+    )
+    prop = properties.add_property(state.runtime().uow(), state.caller(), details)
+    typer.echo(f"added property {prop.name} ({prop.id})")
+
+
+@property_app.command("list")
+def property_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
+    """List properties with their locks."""
+    state = state_of(ctx)
+    found = properties.list_properties(state.runtime().uow(), state.caller())
+    if as_json:
+        print_json([property_body(p) for p in found])
+        return
+    rows = [
+        (
+            p.name,
+            p.id,
+            p.time_zone,
+            f"{p.check_in_time:%H:%M}–{p.check_out_time:%H:%M}",
+            f"{p.code_length} {p.code_alphabet}",
+            ", ".join(lock.name for lock in p.locks),
+        )
+        for p in found
+    ]
+    print_table("Properties", ["name", "id", "zone", "in–out", "codes", "locks"], rows)
+
+
+@property_app.command("link")
+def property_link(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
+    """Add a lock to a property's group (by id, external id or name)."""
+    state = state_of(ctx)
+    prop = properties.link_lock(state.runtime().uow(), state.caller(), property_ref, lock_ref)
+    typer.echo(f"{prop.name} now opens with: {', '.join(lock.name for lock in prop.locks)}")
+
+
+@property_app.command("unlink")
+def property_unlink(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
+    """Take a lock out of a property's group."""
+    state = state_of(ctx)
+    prop = properties.unlink_lock(state.runtime().uow(), state.caller(), property_ref, lock_ref)
+    typer.echo(f"{prop.name} now opens with: {', '.join(lock.name for lock in prop.locks) or '–'}")
+
+
+@lock_app.command("add")
+def lock_add(
+    ctx: typer.Context,
+    name: str,
+    provider: str = typer.Option("virtual", help="Back-end: virtual, seam, ttlock, nuki, ..."),
+    external_id: str | None = typer.Option(
+        None, help="The provider's id (default: from the name)."
+    ),
+    min_length: int = typer.Option(4, help="Shortest code the keypad takes."),
+    max_length: int = typer.Option(10, help="Longest code the keypad takes."),
+    alphanumeric: bool = typer.Option(False, help="The keypad has letters."),
+    no_zeros: bool = typer.Option(False, help="The keypad has no zero."),
+    enter_key: bool = typer.Option(True, help="The keypad has an enter key."),
+    max_codes: int | None = typer.Option(None, help="How many codes the lock can store."),
+    native_scheduling: bool = typer.Option(True, help="The lock enforces start and end itself."),
+    offline_codes: bool = typer.Option(False, help="The lock checks offline codes."),
+    property_ref: list[str] = typer.Option([], "--property", help="Link to this property."),
+) -> None:
+    """Record a lock, optionally linking it to properties."""
+    state = state_of(ctx)
+    capabilities = LockCapabilities(
+        code_lengths=frozenset(range(min_length, max_length + 1)),
+        alphabet=Alphabet.ALPHANUMERIC if alphanumeric else Alphabet.NUMERIC,
+        constraints=CodeConstraints(no_zeros=no_zeros),
+        max_codes=max_codes,
+        native_scheduling=native_scheduling,
+        offline_codes=offline_codes,
+        enter_key=enter_key,
+    )
+    details = locks.LockDetails(name, provider, external_id, capabilities)
+    lock = locks.add_lock(state.runtime().uow(), state.caller(), details)
+    typer.echo(f"added lock {lock.name} ({lock.id})")
+    for reference in property_ref:
+        properties.link_lock(state.runtime().uow(), state.caller(), reference, lock.id)
+        typer.echo(f"linked to {reference}")
+
+
+@lock_app.command("list")
+def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
+    """List locks and the properties they serve."""
+    state = state_of(ctx)
+    found = locks.list_locks(state.runtime().uow(), state.caller())
+    if as_json:
+        print_json([lock_body(lock) for lock in found])
+        return
+    rows = [
+        (
+            lock.name,
+            lock.id,
+            lock.provider,
+            lock.external_id,
+            ", ".join(p.name for p in lock.properties),
+        )
+        for lock in found
+    ]
+    print_table("Locks", ["name", "id", "provider", "external id", "properties"], rows)

@@ -1,0 +1,53 @@
+"""``doorcode serve`` and ``doorcode demo``: the HTTP service, embedded or with the demo world."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+import uvicorn
+
+from doorcode.api.app import create_app
+from doorcode.bootstrap import Runtime
+from doorcode.cli.context import state_of
+from doorcode.demo_world import ensure_demo_world
+
+__all__ = ["demo", "serve"]
+
+logger = logging.getLogger(__name__)
+
+
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, help="Listen address (DOORCODE_HOST)."),
+    port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
+) -> None:
+    """Run the API (after bringing the database up to date)."""
+    runtime = state_of(ctx).runtime()
+    settings = runtime.settings
+    _serve(runtime, host or settings.host, port or settings.port)
+
+
+def demo(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, help="Listen address (DOORCODE_HOST)."),
+    port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
+) -> None:
+    """Create the demo world if it is not there yet, print how to try it, and serve it."""
+    runtime = state_of(ctx).runtime()
+    world = ensure_demo_world(runtime)
+    settings = runtime.settings
+    address = f"http://{host or settings.host}:{port or settings.port}"
+    typer.echo(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
+    typer.echo(f"API key (owner): {world.api_key}")
+    typer.echo(
+        f"try: curl -H 'Authorization: Bearer {world.api_key}' {address}/api/v1/reservations"
+    )
+    _serve(runtime, host or settings.host, port or settings.port)
+
+
+def _serve(runtime: Runtime, host: str, port: int) -> None:
+    logging.basicConfig(level=runtime.settings.log_level.upper())
+    uvicorn.run(
+        create_app(runtime), host=host, port=port, log_level=runtime.settings.log_level.lower()
+    )

@@ -1,0 +1,184 @@
+"""The demo world of DESIGN.md, built through the same services an operator uses.
+
+An apartment building in Lisbon (two flats sharing a street door), a cabin in the Rockies whose
+keypad has no network, and a villa near Málaga with a front and a back door; a dozen stays over
+the next three weeks (a same-day turnover, a pending booking, an early check-in), one stay
+across the next daylight-saving change, and a cleaner who comes every Tuesday.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from doorcode.bootstrap import Runtime
+from doorcode.domain.code_policy import CodeConstraints
+from doorcode.domain.grants import GrantKind
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.reservations import ReservationStatus, Stay
+from doorcode.domain.windows import TimeWindow
+from doorcode.services.api_keys import create_api_key
+from doorcode.services.caller import Caller, Role
+from doorcode.services.grants import ManualGrantRequest, create_manual_grant
+from doorcode.services.locks import LockDetails, add_lock
+from doorcode.services.organisations import create_organisation
+from doorcode.services.properties import PropertyDetails, add_property, link_lock
+from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
+
+__all__ = ["DEMO_SLUG", "DemoWorld", "ensure_demo_world"]
+
+DEMO_SLUG = "demo"
+KEY_FILE = "demo-api-key.txt"
+LISBON = ZoneInfo("Europe/Lisbon")
+
+KEYPAD = LockCapabilities(code_lengths=frozenset(range(4, 9)), max_codes=50)
+NUKI_LIKE = LockCapabilities(
+    code_lengths=frozenset({6}),
+    constraints=CodeConstraints(no_zeros=True, forbidden_prefixes=frozenset({"12"})),
+    max_codes=100,
+)
+OFFLINE_KEYPAD = LockCapabilities(
+    code_lengths=frozenset(range(4, 13)),
+    native_scheduling=False,
+    online=False,
+    offline_codes=True,
+    enter_key=True,
+)
+
+# (lock name, capabilities)
+LOCKS = [
+    ("Rua Augusta street door", KEYPAD),
+    ("Flat 1A door", NUKI_LIKE),
+    ("Flat 2B door", NUKI_LIKE),
+    ("Pine Cabin keypad", OFFLINE_KEYPAD),
+    ("Villa Sol front door", KEYPAD),
+    ("Villa Sol back door", KEYPAD),
+]
+# (property, zone, external id, its locks)
+PROPERTIES = [
+    ("Flat 1A", "Europe/Lisbon", "augusta-1a", ["Rua Augusta street door", "Flat 1A door"]),
+    ("Flat 2B", "Europe/Lisbon", "augusta-2b", ["Rua Augusta street door", "Flat 2B door"]),
+    ("Pine Cabin", "America/Denver", "pine-cabin", ["Pine Cabin keypad"]),
+    ("Villa Sol", "Europe/Madrid", "villa-sol", ["Villa Sol front door", "Villa Sol back door"]),
+]
+# (property external id, guest, first night from today, nights, status, early check-in)
+STAYS = [
+    ("augusta-1a", "Inês Carvalho", -1, 3, ReservationStatus.CONFIRMED, None),
+    ("augusta-1a", "Tom Becker", 2, 3, ReservationStatus.CONFIRMED, None),  # same-day turnover
+    ("augusta-1a", "Priya Nair", 8, 4, ReservationStatus.CONFIRMED, None),
+    ("augusta-1a", "Lucas Martin", 15, 4, ReservationStatus.CONFIRMED, None),
+    ("augusta-2b", "Sofia Rossi", 0, 3, ReservationStatus.CONFIRMED, None),
+    ("augusta-2b", "Kenji Watanabe", 4, 3, ReservationStatus.PENDING, None),
+    ("augusta-2b", "Amara Okafor", 10, 4, ReservationStatus.CONFIRMED, None),
+    ("pine-cabin", "Jake Miller", 1, 3, ReservationStatus.CONFIRMED, None),
+    ("pine-cabin", "Emma Larsen", 6, 3, ReservationStatus.CONFIRMED, None),
+    ("pine-cabin", "Noah Kim", 13, 4, ReservationStatus.CONFIRMED, None),
+    ("villa-sol", "The Schmidt family", 3, 7, ReservationStatus.CONFIRMED, time(12, 0)),
+    ("villa-sol", "Chloé Dubois", 12, 4, ReservationStatus.CONFIRMED, None),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoWorld:
+    """How to reach the demo: its organisation and an owner API key."""
+
+    organisation_slug: str
+    api_key: str
+
+    def __repr__(self) -> str:
+        return f"DemoWorld(organisation_slug={self.organisation_slug!r}, api_key=***)"
+
+
+def ensure_demo_world(runtime: Runtime) -> DemoWorld:
+    """The demo world, built on first use and kept afterwards."""
+    key_file = runtime.settings.data_dir / KEY_FILE
+    with runtime.uow() as uow:
+        existing = uow.organisations.by_slug(DEMO_SLUG)
+    if existing is not None and key_file.exists():
+        return DemoWorld(DEMO_SLUG, key_file.read_text().strip())
+    owner = _build(runtime) if existing is None else Caller(existing.id, "demo", Role.OWNER)
+    issued = create_api_key(runtime.uow(), owner, "demo", Role.OWNER)
+    _write_secret(key_file, issued.secret)
+    return DemoWorld(DEMO_SLUG, issued.secret)
+
+
+def _build(runtime: Runtime) -> Caller:
+    organisation = create_organisation(runtime.uow(), DEMO_SLUG, "Demo Rentals")
+    owner = Caller(organisation.id, "demo", Role.OWNER)
+    locks = {
+        name: add_lock(runtime.uow(), owner, LockDetails(name, capabilities=caps))
+        for name, caps in LOCKS
+    }
+    for name, zone, external_id, lock_names in PROPERTIES:
+        details = PropertyDetails(name=name, time_zone=zone, external_id=external_id)
+        prop = add_property(runtime.uow(), owner, details)
+        for lock_name in lock_names:
+            link_lock(runtime.uow(), owner, prop.id, locks[lock_name].id)
+    today = runtime.clock().astimezone(LISBON).date()
+    for number, (external_id, guest, first, nights, status, early) in enumerate(STAYS, start=1):
+        check_in = today + timedelta(days=first)
+        stay = Stay(check_in, check_in + timedelta(days=nights), early)
+        _book(runtime, owner, f"DEMO-{number:03d}", external_id, guest, stay, status)
+    _book_across_next_dst_change(runtime, owner, today)
+    _schedule_cleaner(runtime, owner, today, [locks[n].id for n, _ in LOCKS[:3]])
+    return owner
+
+
+def _book(
+    runtime: Runtime,
+    owner: Caller,
+    booking: str,
+    prop: str,
+    guest: str,
+    stay: Stay,
+    status: ReservationStatus = ReservationStatus.CONFIRMED,
+) -> None:
+    email = guest.lower().replace(" ", ".").replace("é", "e").replace("ê", "e") + "@example.org"
+    details = ReservationDetails(
+        "demo", booking, prop, status, stay, Guest(guest, email, locale="en")
+    )
+    record_reservation(runtime.uow(), owner, details)
+
+
+def _book_across_next_dst_change(runtime: Runtime, owner: Caller, today: date) -> None:
+    zone = ZoneInfo("Europe/Madrid")
+    change = _next_offset_change(zone, today)
+    stay = Stay(change - timedelta(days=1), change + timedelta(days=2))
+    _book(runtime, owner, "DEMO-DST", "villa-sol", "Olivia Brown", stay)
+
+
+def _schedule_cleaner(runtime: Runtime, owner: Caller, today: date, lock_ids: list[str]) -> None:
+    """Every Tuesday, 10:00 to 14:00 Lisbon time, on the building's doors."""
+    tuesday = today + timedelta(days=(1 - today.weekday()) % 7)
+    for week in range(3):
+        day = tuesday + timedelta(weeks=week)
+        window = TimeWindow(
+            datetime.combine(day, time(10), LISBON), datetime.combine(day, time(14), LISBON)
+        )
+        request = ManualGrantRequest(
+            GrantKind.STAFF, "Marta (cleaner)", window, lock_refs=tuple(lock_ids)
+        )
+        create_manual_grant(runtime.uow(), owner, request)
+
+
+def _next_offset_change(zone: ZoneInfo, after: date) -> date:
+    """The first day after ``after`` whose UTC offset at noon differs from the day before."""
+    day = after
+    noon = time(12)
+    for _ in range(400):
+        following = day + timedelta(days=1)
+        if (
+            datetime.combine(following, noon, zone).utcoffset()
+            != datetime.combine(day, noon, zone).utcoffset()
+        ):
+            return following
+        day = following
+    return after + timedelta(days=30)
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret + "\n")
+    path.chmod(0o600)

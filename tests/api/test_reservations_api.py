@@ -1,0 +1,160 @@
+"""The reservations API: recording, idempotency, and every bad input refused cleanly."""
+
+import json
+
+import pytest
+
+from tests.api.conftest import database_dump
+
+BOOKING = {
+    "source": "pms",
+    "external_id": "HX-1",
+    "property": "flat-1",
+    "check_in": "2026-12-04",
+    "check_out": "2026-12-07",
+    "guest": {"name": "Ada", "email": "ada@example.org", "phone": "+44 20 7946 0000"},
+}
+
+
+@pytest.fixture
+def flat(client, keys):
+    body = {"name": "Flat 1", "time_zone": "Europe/London", "external_id": "flat-1"}
+    prop = client.post("/api/v1/properties", json=body, headers=keys.owner).json()
+    lock = client.post("/api/v1/locks", json={"name": "Flat 1 door"}, headers=keys.owner).json()
+    client.put(f"/api/v1/properties/{prop['id']}/locks/{lock['id']}", headers=keys.owner)
+    return prop
+
+
+def test_a_confirmed_booking_gets_a_grant_whose_code_managers_can_read(client, keys, flat):
+    created = client.post("/api/v1/reservations", json=BOOKING, headers=keys.manager)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["change"] == "created"
+    assert body["starts_at"] == "2026-12-04T15:00:00Z"
+    code = client.get(f"/api/v1/grants/{body['grant_id']}/code", headers=keys.manager)
+    assert code.status_code == 200
+    assert len(code.json()["code"]) == 6
+    revealed = client.get("/api/v1/events?kind=GrantCodeRevealed", headers=keys.owner).json()
+    assert revealed[0]["subject_id"] == body["grant_id"]
+
+
+def test_replaying_a_booking_answers_unchanged_and_stores_nothing(client, keys, flat, runtime):
+    client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner)
+    before = database_dump(runtime)
+    again = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner)
+    assert again.status_code == 200
+    assert again.json()["change"] == "unchanged"
+    assert database_dump(runtime) == before
+
+
+def test_cancelling_revokes_the_grant(client, keys, flat):
+    booked = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner).json()
+    cancelled = client.post(
+        f"/api/v1/reservations/{booked['id']}/cancel",
+        json={"reason": "no-show"},
+        headers=keys.owner,
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    grant = client.get(f"/api/v1/grants/{booked['grant_id']}", headers=keys.owner).json()
+    assert grant["state"] == "revoked"
+    assert grant["revoke_reason"] == "the reservation is cancelled"
+
+
+def changed(**fields):
+    return {**BOOKING, **fields}
+
+
+BAD_BOOKINGS = [
+    (changed(check_out="2026-12-01"), 422, "invalid_request", "check_out must not be before"),
+    (changed(property="no-such-flat"), 422, "unknown_property", "no property 'no-such-flat'"),
+    (changed(check_in="tomorrow"), 422, "invalid_request", "check_in"),
+    (changed(guest={"email": "not-an-email"}), 422, "invalid_request", "guest.email"),
+    (changed(status="maybe"), 422, "invalid_request", "status"),
+    (changed(surprise=True), 422, "invalid_request", "surprise"),
+    (
+        {k: v for k, v in BOOKING.items() if k != "external_id"},
+        422,
+        "invalid_request",
+        "external_id",
+    ),
+    (changed(check_in_time="25:00"), 422, "invalid_request", "check_in_time"),
+    (
+        changed(check_out="2026-12-04", check_out_time="10:00"),
+        422,
+        "invalid_window",
+        "check-out must be after check-in",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "error", "says"), BAD_BOOKINGS)
+def test_bad_bookings_are_refused_with_a_reason_and_change_nothing(
+    client, keys, flat, runtime, body, status, error, says
+):
+    before = database_dump(runtime)
+    answer = client.post("/api/v1/reservations", json=body, headers=keys.owner)
+    assert answer.status_code == status
+    assert answer.json()["error"] == error
+    assert says in answer.json()["message"]
+    assert database_dump(runtime) == before
+
+
+def test_malformed_json_is_refused(client, keys, flat, runtime):
+    before = database_dump(runtime)
+    answer = client.post(
+        "/api/v1/reservations",
+        content=b'{"external_id": "HX-1",',
+        headers={**keys.owner, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "invalid_json"
+    assert database_dump(runtime) == before
+
+
+def test_oversized_bodies_are_refused_before_parsing(client, keys, flat, runtime):
+    before = database_dump(runtime)
+    huge = json.dumps(changed(guest={"name": "x" * (1024 * 1024)}))
+    answer = client.post(
+        "/api/v1/reservations",
+        content=huge,
+        headers={**keys.owner, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413
+    assert answer.json()["error"] == "body_too_large"
+    assert database_dump(runtime) == before
+
+
+def test_streamed_oversized_bodies_are_refused_too(client, keys, flat, runtime):
+    def chunks():
+        for _ in range(2048):
+            yield b"x" * 1024
+
+    answer = client.post(
+        "/api/v1/reservations",
+        content=chunks(),
+        headers={**keys.owner, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413
+
+
+def test_another_organisations_reservation_answers_404(client, keys, flat):
+    booked = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner).json()
+    for path in (f"/api/v1/reservations/{booked['id']}", f"/api/v1/grants/{booked['grant_id']}"):
+        answer = client.get(path, headers=keys.stranger)
+        assert answer.status_code == 404
+        assert answer.json()["error"] == "not_found"
+    assert client.get("/api/v1/reservations", headers=keys.stranger).json() == []
+
+
+def test_viewers_read_but_neither_write_nor_see_codes(client, keys, flat, runtime):
+    booked = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner).json()
+    before = database_dump(runtime)
+    assert client.get("/api/v1/reservations", headers=keys.viewer).status_code == 200
+    code = client.get(f"/api/v1/grants/{booked['grant_id']}/code", headers=keys.viewer)
+    assert code.status_code == 403
+    assert code.json()["error"] == "permission_denied"
+    write = client.post(
+        "/api/v1/reservations", json=changed(external_id="HX-2"), headers=keys.viewer
+    )
+    assert write.status_code == 403
+    assert database_dump(runtime) == before

@@ -1,0 +1,192 @@
+"""The command line: the operator's whole loop, and clear errors with non-zero exit codes."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from doorcode.cli.main import app
+from tests.conftest import TEST_KEY
+
+
+@pytest.fixture
+def doorcode(sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
+    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
+    runner = CliRunner()
+
+    def run(*args, expect=0):
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == expect, result.output
+        return result
+
+    return run
+
+
+@pytest.fixture
+def flat(doorcode):
+    doorcode("org", "add", "acme")
+    doorcode("property", "add", "Flat 1", "--zone", "Europe/Lisbon", "--external-id", "f1")
+    doorcode("lock", "add", "Front door", "--property", "f1")
+
+
+def test_version_names_the_pinned_tzdata_release(doorcode):
+    assert "tzdata 2026.6" in doorcode("--version").output
+
+
+def test_an_operator_books_reveals_and_cancels(doorcode, flat):
+    added = doorcode(
+        "reservation",
+        "add",
+        "--property",
+        "f1",
+        "--check-in",
+        "2026-12-01",
+        "--check-out",
+        "2026-12-04",
+        "--guest",
+        "Ada",
+        "--external-id",
+        "X1",
+    )
+    assert added.output.startswith("created: reservation res_")
+    again = doorcode(
+        "reservation",
+        "add",
+        "--property",
+        "f1",
+        "--check-in",
+        "2026-12-01",
+        "--check-out",
+        "2026-12-04",
+        "--guest",
+        "Ada",
+        "--external-id",
+        "X1",
+    )
+    assert again.output.startswith("unchanged")
+    grants = json.loads(doorcode("grant", "list", "--json").output)
+    assert [grant["state"] for grant in grants] == ["scheduled"]
+    shown = doorcode("grant", "show", grants[0]["id"], "--reveal").output
+    assert shown.rstrip().splitlines()[-1].startswith("code: ")
+    reservation_id = json.loads(doorcode("reservation", "list", "--json").output)[0]["id"]
+    doorcode("reservation", "cancel", reservation_id, "--reason", "no-show")
+    assert json.loads(doorcode("grant", "list", "--json").output)[0]["state"] == "revoked"
+    kinds = [event["kind"] for event in json.loads(doorcode("events", "--json").output)]
+    assert {"GrantCreated", "GrantCodeRevealed", "GrantRevoked", "ReservationCancelled"} <= set(
+        kinds
+    )
+
+
+def test_a_staff_code_needs_offsets_on_its_times(doorcode, flat):
+    naive = doorcode(
+        "grant",
+        "add",
+        "--holder",
+        "Marta",
+        "--kind",
+        "staff",
+        "--property",
+        "f1",
+        "--from",
+        "2026-12-01T10:00",
+        "--to",
+        "2026-12-01T14:00",
+        expect=2,
+    )
+    assert "has no offset" in naive.output
+    doorcode(
+        "grant",
+        "add",
+        "--holder",
+        "Marta",
+        "--kind",
+        "staff",
+        "--property",
+        "f1",
+        "--from",
+        "2026-12-01T10:00+00:00",
+        "--to",
+        "2026-12-01T14:00+00:00",
+    )
+    assert json.loads(doorcode("grant", "list", "--json").output)[0]["kind"] == "staff"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["property", "add", "X", "--zone", "Mars/Base"], 1, "unknown time zone 'Mars/Base'"),
+        (["property", "add", "X", "--zone", "UTC", "--code-length", "3"], 1, "between 4 and 10"),
+        (
+            [
+                "reservation",
+                "add",
+                "--property",
+                "nope",
+                "--check-in",
+                "2026-12-01",
+                "--check-out",
+                "2026-12-02",
+            ],
+            1,
+            "no property 'nope'",
+        ),
+        (
+            [
+                "reservation",
+                "add",
+                "--property",
+                "f1",
+                "--check-in",
+                "2026-12-05",
+                "--check-out",
+                "2026-12-01",
+            ],
+            1,
+            "check-out date is before check-in date",
+        ),
+        (
+            [
+                "reservation",
+                "add",
+                "--property",
+                "f1",
+                "--check-in",
+                "2026-13-01",
+                "--check-out",
+                "2026-12-01",
+            ],
+            2,
+            "is not a date",
+        ),
+        (["reservation", "cancel", "res_nothere"], 1, "no reservation 'res_nothere'"),
+        (["grant", "revoke", "grt_nothere"], 1, "no grant 'grt_nothere'"),
+        (["lock", "add", "Front door"], 1, "exists already"),
+    ],
+)
+def test_bad_input_says_what_is_wrong_and_exits_non_zero(doorcode, flat, args, code, says):
+    before = doorcode("reservation", "list", "--json").output
+    result = doorcode(*args, expect=code)
+    assert says in result.output
+    assert doorcode("reservation", "list", "--json").output == before
+
+
+def test_without_an_organisation_the_cli_says_how_to_make_one(doorcode):
+    assert "doorcode org add" in doorcode("property", "list", expect=1).output
+
+
+def test_with_several_organisations_the_cli_asks_which(doorcode):
+    doorcode("org", "add", "one")
+    doorcode("org", "add", "two")
+    assert "--org" in doorcode("property", "list", expect=1).output
+    assert doorcode("--org", "two", "property", "list").exit_code == 0
+
+
+def test_an_api_key_is_printed_once(doorcode, flat):
+    secret = doorcode("apikey", "create", "pms", "--role", "manager").stdout.strip()
+    assert secret.startswith("dck_")
+    listed = doorcode("apikey", "list").output
+    assert secret not in listed
+    assert secret.split("_")[1] in listed

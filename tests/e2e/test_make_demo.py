@@ -1,0 +1,73 @@
+"""`make demo` starts a real server with the demo world, reachable over HTTP."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DOORCODE_DATA_DIR": str(tmp_path),
+        "DOORCODE_PORT": str(port),
+        "DOORCODE_HOST": "127.0.0.1",
+    }
+    env.pop("DOORCODE_DATABASE_URL", None)
+    env.pop("DOORCODE_SECRET_KEY", None)
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process)
+        yield base, (tmp_path / "demo-api-key.txt").read_text().strip()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def wait_until_up(base: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.stdout.read().decode())
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise AssertionError("the demo server did not come up within 120 s")
+
+
+@pytest.mark.slow
+def test_make_demo_serves_the_demo_world(demo_server):
+    base, key = demo_server
+    headers = {"Authorization": f"Bearer {key}"}
+    properties = httpx.get(f"{base}/api/v1/properties", headers=headers).json()
+    assert {p["name"] for p in properties} == {"Flat 1A", "Flat 2B", "Pine Cabin", "Villa Sol"}
+    reservations = httpx.get(f"{base}/api/v1/reservations", headers=headers).json()
+    assert len(reservations) == 13
+    assert sum(r["status"] == "pending" for r in reservations) == 1
+    staff = httpx.get(f"{base}/api/v1/grants?kind=staff", headers=headers).json()
+    assert len(staff) == 3
