@@ -100,6 +100,15 @@ def test_the_state_holds_no_code_pin_key_or_programming_code():
             "short_pins": [],
             "last_open": None,
         },
+        {
+            "version": 1,
+            "failures": 0,
+            "locked_until": None,
+            "blocked": [],
+            "activated": [96_076_800],
+            "short_pins": [],
+            "last_open": None,
+        },
     ],
 )
 def test_a_corrupt_state_is_refused(state):

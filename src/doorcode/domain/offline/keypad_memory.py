@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from doorcode.domain.offline.errors import CorruptKeypadState
+from doorcode.domain.offline.window_packing import WINDOW_COUNT
 
 __all__ = ["KeypadMemory", "LastOpen"]
 
@@ -71,14 +72,14 @@ class KeypadMemory:
         return cls(
             failures=_natural(data["failures"]),
             locked_until=None if data["locked_until"] is None else _instant(data["locked_until"]),
-            blocked={_natural(index) for index in data["blocked"]},
-            activated={_natural(index) for index in data["activated"]},
+            blocked={_window_index(index) for index in data["blocked"]},
+            activated={_window_index(index) for index in data["activated"]},
             short_pins={
-                _tag(pin["tag"]): _natural(pin["window_index"]) for pin in data["short_pins"]
+                _tag(pin["tag"]): _window_index(pin["window_index"]) for pin in data["short_pins"]
             },
             last_open=None
             if last is None
-            else LastOpen(_natural(last["window_index"]), _instant(last["at"])),
+            else LastOpen(_window_index(last["window_index"]), _instant(last["at"])),
         )
 
 
@@ -99,6 +100,13 @@ def _natural(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError("expected a non-negative integer")
     return value
+
+
+def _window_index(value: object) -> int:
+    index = _natural(value)
+    if index >= WINDOW_COUNT:
+        raise ValueError("not a window number")
+    return index
 
 
 def _tag(value: object) -> str:
