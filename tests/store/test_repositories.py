@@ -1,0 +1,122 @@
+"""Repositories on SQLite and PostgreSQL: UTC round trips, tenant scoping, overlap queries."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from doorcode.domain.windows import TimeWindow
+from doorcode.store.code_cipher import CodeCipher, UnreadableSecret
+from doorcode.store.migrate import is_current
+from doorcode.store.models import Grant, LockCode, Organisation
+from tests.builders import make_lock, make_owner, make_property
+
+NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+def add_grant(runtime, organisation_id, lock_ids, starts, hours, code, revoked=False):
+    with runtime.uow() as uow:
+        grant = Grant(
+            organisation_id=organisation_id,
+            kind="manual",
+            holder="x",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=hours),
+            version=1,
+            created_at=NOON,
+            updated_at=NOON,
+            revoked_at=NOON if revoked else None,
+        )
+        uow.grants.set_code(grant, code)
+        grant.lock_codes = [LockCode(lock_id=lock_id) for lock_id in lock_ids]
+        uow.grants.add(grant)
+        uow.commit()
+        return grant
+
+
+def test_migrations_are_at_head(any_runtime):
+    assert is_current(any_runtime.engine)
+
+
+def test_instants_come_back_aware_in_utc_whatever_offset_went_in(any_runtime):
+    lisbon_summer = timezone(timedelta(hours=1))
+    with any_runtime.uow() as uow:
+        uow.organisations.add(
+            Organisation(
+                slug="x", name="x", created_at=datetime(2026, 7, 1, 12, tzinfo=lisbon_summer)
+            )
+        )
+        uow.commit()
+    with any_runtime.uow() as uow:
+        stored = uow.organisations.by_slug("x").created_at
+    assert stored == datetime(2026, 7, 1, 11, tzinfo=UTC)
+    assert stored.tzinfo is UTC
+
+
+def test_naive_instants_are_refused(any_runtime):
+    with any_runtime.uow() as uow:
+        uow.organisations.add(Organisation(slug="x", name="x", created_at=datetime(2026, 7, 1)))  # noqa: DTZ001
+        with pytest.raises(StatementError, match="naive datetimes cannot be stored"):
+            uow.commit()
+
+
+def test_codes_in_use_sees_only_overlapping_unrevoked_grants_on_the_given_locks(any_runtime):
+    owner = make_owner(any_runtime)
+    one, two = make_lock(any_runtime, owner, "one"), make_lock(any_runtime, owner, "two")
+    org = owner.organisation_id
+    add_grant(any_runtime, org, [one.id], NOON, 24, "111111")
+    add_grant(any_runtime, org, [one.id], NOON + timedelta(hours=24), 24, "222222")  # touches
+    add_grant(any_runtime, org, [two.id], NOON, 24, "333333")  # other lock
+    add_grant(any_runtime, org, [one.id, two.id], NOON, 24, "444444", revoked=True)
+    with any_runtime.uow() as uow:
+        window = TimeWindow(NOON + timedelta(hours=23), NOON + timedelta(hours=24))
+        assert uow.grants.codes_in_use({one.id}, window) == ["111111"]
+        later = TimeWindow(NOON + timedelta(hours=24), NOON + timedelta(hours=25))
+        assert uow.grants.codes_in_use({one.id}, later) == ["222222"]
+        both = sorted(uow.grants.codes_in_use({one.id, two.id}, window))
+        assert both == ["111111", "333333"]
+
+
+def test_lookups_never_cross_organisations(any_runtime):
+    mine, theirs = make_owner(any_runtime, "mine"), make_owner(any_runtime, "theirs")
+    flat = make_property(any_runtime, mine, "Flat", external_id="f1")
+    with any_runtime.uow() as uow:
+        assert uow.properties.find(mine.organisation_id, "f1").id == flat.id
+        assert uow.properties.find(theirs.organisation_id, "f1") is None
+        assert uow.properties.get(theirs.organisation_id, flat.id) is None
+        assert uow.locks.all(theirs.organisation_id) == []
+
+
+def test_a_second_guest_grant_for_one_reservation_is_refused_by_the_database(any_runtime):
+    from tests.builders import book
+
+    owner = make_owner(any_runtime)
+    flat = make_property(any_runtime, owner, "Flat")
+    outcome = book(any_runtime, owner, flat, "B-1", NOON.date(), NOON.date() + timedelta(days=2))
+    with any_runtime.uow() as uow:
+        duplicate = Grant(
+            organisation_id=owner.organisation_id,
+            kind="guest",
+            reservation_id=outcome.reservation.id,
+            starts_at=NOON,
+            ends_at=NOON + timedelta(hours=1),
+            version=1,
+            created_at=NOON,
+            updated_at=NOON,
+        )
+        uow.grants.set_code(duplicate, "999999")
+        uow.grants.add(duplicate)
+        with pytest.raises(IntegrityError):
+            uow.commit()
+
+
+def test_rotating_keys_keeps_old_codes_readable():
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    token = CodeCipher([old]).encrypt("4711")
+    rotated = CodeCipher([new, old])
+    assert rotated.decrypt(token) == "4711"
+    assert CodeCipher([new]).decrypt(rotated.rotate(token)) == "4711"
+    with pytest.raises(UnreadableSecret, match="DOORCODE_SECRET_KEY"):
+        CodeCipher([new]).decrypt(token)
+    assert "4711" not in repr(rotated)
