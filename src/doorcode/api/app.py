@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -10,6 +14,7 @@ from doorcode.api import events, grants, locks, properties, reservations
 from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import install_problem_handlers, problem
+from doorcode.background import BackgroundJob
 from doorcode.bootstrap import Runtime
 
 __all__ = ["create_app"]
@@ -17,9 +22,21 @@ __all__ = ["create_app"]
 API_PREFIX = "/api/v1"
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """The whole HTTP application over ``runtime``."""
+def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> FastAPI:
+    """The whole HTTP application over ``runtime``, running ``background`` jobs while it lives."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(job()) for job in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="doorcode",
         version=__version__,
         description="Unique, time-limited door codes for every guest, on every smart lock.",

@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from doorcode.api.app import create_app
+from doorcode.background import background_jobs
 from doorcode.bootstrap import Runtime
 from doorcode.cli.context import state_of
 from doorcode.demo_world import ensure_demo_world
@@ -48,6 +49,5 @@ def demo(
 
 def _serve(runtime: Runtime, host: str, port: int) -> None:
     logging.basicConfig(level=runtime.settings.log_level.upper())
-    uvicorn.run(
-        create_app(runtime), host=host, port=port, log_level=runtime.settings.log_level.lower()
-    )
+    app = create_app(runtime, background_jobs(runtime))
+    uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())

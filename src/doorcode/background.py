@@ -1,0 +1,22 @@
+"""The loops ``doorcode serve`` runs beside the API when one process does everything.
+
+Each capability that works in the background (lock sync, feed polling, message delivery) adds
+one entry here; ``doorcode worker`` runs the same work as jobs on PostgreSQL instead.
+A job is a coroutine function that runs until it is cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from doorcode.bootstrap import Runtime
+
+__all__ = ["BackgroundJob", "background_jobs"]
+
+BackgroundJob = Callable[[], Awaitable[None]]
+
+
+def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
+    """The loops to run in-process for ``runtime``."""
+    jobs: list[BackgroundJob] = []
+    return jobs
