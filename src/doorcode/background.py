@@ -7,13 +7,14 @@ A job is a coroutine function that runs until it is cancelled.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from doorcode.bootstrap import Runtime
 
 __all__ = ["BackgroundJob", "background_jobs"]
 
-BackgroundJob = Callable[[], Awaitable[None]]
+BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 
 
 def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
