@@ -190,3 +190,34 @@ def test_an_api_key_is_printed_once(doorcode, flat):
     listed = doorcode("apikey", "list").output
     assert secret not in listed
     assert secret.split("_")[1] in listed
+
+
+def test_offline_codes_from_the_cli(doorcode, flat):
+    doorcode("lock", "add", "Cabin keypad", "--offline-codes", "--no-native-scheduling")
+    doorcode("offline", "group", "add", "cabin", "--lock", "Cabin keypad")
+    issued = doorcode(
+        "offline",
+        "issue",
+        "--lock-group",
+        "cabin",
+        "--from",
+        "2026-12-01T15:00+00:00",
+        "--to",
+        "2026-12-04T11:00+00:00",
+    ).output
+    code = issued.splitlines()[0].split()[-1]
+    assert len(code) == 10
+    checked = doorcode(
+        "offline", "check", code, "--lock-group", "cabin", "--at", "2026-12-02T09:00+00:00"
+    ).output
+    assert "2026-12-01 15:00 UTC → 2026-12-04 11:00 UTC" in checked
+    assert "opens" in checked
+    blocked = doorcode("offline", "block", code, "--lock-group", "cabin").output
+    assert f"128 Enter {code} Enter" in blocked
+    assert (
+        "not a code of this key group"
+        in doorcode("offline", "check", "1" * 9, "--lock-group", "cabin", expect=1).output
+    )
+    exported = doorcode("offline", "group", "export", "cabin").output
+    assert "key (AES-256)" in exported
+    assert "exported already" in doorcode("offline", "group", "export", "cabin", expect=1).output

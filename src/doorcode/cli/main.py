@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from doorcode import __version__
 from doorcode.cli.context import CliState
 from doorcode.cli.grants import events, grant_app
+from doorcode.cli.offline import offline_app
 from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
 from doorcode.cli.serving import demo, serve
@@ -52,6 +53,7 @@ app.add_typer(property_app, name="property")
 app.add_typer(lock_app, name="lock")
 app.add_typer(reservation_app, name="reservation")
 app.add_typer(grant_app, name="grant")
+app.add_typer(offline_app, name="offline")
 app.command("events")(events)
 app.command("serve")(serve)
 app.command("demo")(demo)

@@ -37,6 +37,8 @@ __all__ = [
     "Grant",
     "Lock",
     "LockCode",
+    "OfflineBlock",
+    "OfflineKeyGroup",
     "Organisation",
     "Property",
     "Reservation",
@@ -142,6 +144,9 @@ class Lock(Base):
     capabilities: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     sync_requested_at: Mapped[datetime | None]
+    offline_key_group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("offline_key_groups.id", ondelete="SET NULL"), index=True
+    )
 
     properties: Mapped[list[Property]] = relationship(
         secondary=property_locks, back_populates="locks", order_by="Property.name"
@@ -212,6 +217,9 @@ class Grant(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    offline_key_group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("offline_key_groups.id", ondelete="SET NULL"), index=True
+    )
 
     lock_codes: Mapped[list[LockCode]] = relationship(
         back_populates="grant", cascade="all, delete-orphan", order_by="LockCode.lock_id"
@@ -233,6 +241,56 @@ class LockCode(Base):
 
     grant: Mapped[Grant] = relationship(back_populates="lock_codes")
     lock: Mapped[Lock] = relationship()
+
+
+class OfflineKeyGroup(Base):
+    """Locks that share one offline-code key: one code opens all of them and no other lock.
+
+    The key and the programming code exist here only as Fernet tokens. ``key_exported_at``
+    records the one time the key left the service to be loaded into the physical locks.
+    """
+
+    __tablename__ = "offline_key_groups"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[str] = _id("okg")
+    organisation_id: Mapped[str] = _organisation()
+    name: Mapped[str] = mapped_column(String(200))
+    group_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    key_token: Mapped[str] = mapped_column(Text())
+    programming_code_token: Mapped[str] = mapped_column(Text())
+    epoch: Mapped[datetime]
+    digits: Mapped[int] = mapped_column(Integer)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+    key_exported_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    rotated_at: Mapped[datetime | None]
+
+    locks: Mapped[list[Lock]] = relationship(order_by="Lock.name")
+
+
+class OfflineBlock(Base):
+    """A code on a key group's block list, and the keypad sequence that blocks it at the lock.
+
+    Offline locks cannot be reached, so blocking is something a person types; the row stays
+    until the lock has been programmed (``entered_at``). The code is kept encrypted because new
+    codes must avoid it and the sequence must be shown again if the first attempt failed.
+    """
+
+    __tablename__ = "offline_blocks"
+
+    id: Mapped[str] = _id("blk")
+    organisation_id: Mapped[str] = _organisation()
+    key_group_id: Mapped[str] = mapped_column(
+        ForeignKey("offline_key_groups.id", ondelete="CASCADE"), index=True
+    )
+    grant_id: Mapped[str | None] = mapped_column(ForeignKey("grants.id", ondelete="SET NULL"))
+    code_token: Mapped[str] = mapped_column(Text())
+    key_version: Mapped[int] = mapped_column(Integer)
+    window_starts_at: Mapped[datetime]
+    window_ends_at: Mapped[datetime]
+    blocked_at: Mapped[datetime]
+    entered_at: Mapped[datetime | None]
 
 
 class Event(Base):

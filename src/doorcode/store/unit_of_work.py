@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
 from doorcode.store.code_cipher import CodeCipher
+from doorcode.store.offline_repository import OfflineRepository
 from doorcode.store.repositories import (
     ApiKeyRepository,
     EventRepository,
@@ -64,6 +65,7 @@ class UnitOfWork:
         self.reservations = ReservationRepository(self.session)
         self.grants = GrantRepository(self.session, self.cipher)
         self.events = EventRepository(self.session)
+        self.offline = OfflineRepository(self.session, self.cipher)
         self._touched_locks = set()
         return self
 

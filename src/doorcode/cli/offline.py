@@ -1,0 +1,153 @@
+"""``doorcode offline``: key groups, and codes for locks that never reach the network."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+
+from doorcode.cli.context import parse_instant, print_table, state_of
+from doorcode.domain.grants import GrantKind
+from doorcode.domain.windows import TimeWindow
+from doorcode.services import offline_codes
+
+offline_app = typer.Typer(
+    help="Offline codes: the window travels inside the digits.", no_args_is_help=True
+)
+group_app = typer.Typer(
+    help="Key groups: locks that share one offline-code key.", no_args_is_help=True
+)
+offline_app.add_typer(group_app, name="group")
+
+GroupOption = typer.Option(..., "--lock-group", "--key-group", help="Key group id or name.")
+
+
+@group_app.command("add")
+def group_add(
+    ctx: typer.Context,
+    name: str,
+    lock_refs: list[str] = typer.Option(..., "--lock", help="A lock of the group (repeatable)."),
+    digits: int = typer.Option(10, min=8, max=12, help="Code length."),
+) -> None:
+    """Create a key group with a fresh 256-bit key."""
+    state = state_of(ctx)
+    group = offline_codes.create_key_group(
+        state.runtime().uow(), state.caller(), name, tuple(lock_refs), digits
+    )
+    typer.echo(
+        f"created key group {group.name} ({group.id}); export its key with "
+        f"`doorcode offline group export {group.name}`"
+    )
+
+
+@group_app.command("list")
+def group_list(ctx: typer.Context) -> None:
+    """List key groups."""
+    state = state_of(ctx)
+    groups = offline_codes.list_key_groups(state.runtime().uow(), state.caller())
+    rows = [
+        (
+            g.name,
+            g.id,
+            g.digits,
+            g.epoch,
+            g.key_version,
+            "yes" if g.key_exported_at else "no",
+            ", ".join(lock.name for lock in g.locks),
+        )
+        for g in groups
+    ]
+    print_table("Key groups", ["name", "id", "digits", "epoch", "key", "exported", "locks"], rows)
+
+
+@group_app.command("export")
+def group_export(ctx: typer.Context, group: str) -> None:
+    """Print the key and programming code for the locks; this works once per key."""
+    state = state_of(ctx)
+    export = offline_codes.export_key_group(state.runtime().uow(), state.caller(), group)
+    typer.echo(f"group id:          {export.group_uuid}")
+    typer.echo(f"epoch:             {export.epoch.isoformat()} ({int(export.epoch.timestamp())})")
+    typer.echo(f"digits:            {export.digits}")
+    typer.echo(f"key (AES-256):     {export.key_hex}")
+    typer.echo(f"programming code:  {export.programming_code}")
+    typer.echo(
+        "Load these into every lock of the group now; they will not be shown again.", err=True
+    )
+
+
+@group_app.command("rotate")
+def group_rotate(ctx: typer.Context, group: str) -> None:
+    """Give the group a new key: every outstanding code stops working on reprovisioned locks."""
+    state = state_of(ctx)
+    rotated = offline_codes.rotate_key_group(state.runtime().uow(), state.caller(), group)
+    typer.echo(
+        f"key group {rotated.name} has key version {rotated.key_version}; export it and "
+        "load it into every lock"
+    )
+
+
+@offline_app.command("issue")
+def offline_issue(
+    ctx: typer.Context,
+    group: str = GroupOption,
+    starts: str = typer.Option(..., "--from", help="Start, ISO 8601 with offset."),
+    ends: str = typer.Option(..., "--to", help="End, ISO 8601 with offset."),
+    holder: str = typer.Option("", help="Who the code is for."),
+    kind: GrantKind = typer.Option(GrantKind.MANUAL, help="guest, staff, master or manual."),
+) -> None:
+    """Issue an offline code; the window it opens covers the one asked for."""
+    state = state_of(ctx)
+    requested = TimeWindow(parse_instant(starts, "--from"), parse_instant(ends, "--to"))
+    issued = offline_codes.issue_offline_grant(
+        state.runtime().uow(), state.caller(), group, requested, holder, kind
+    )
+    typer.echo(f"code:      {issued.code}")
+    typer.echo(f"opens:     {_window(issued.issued)}")
+    typer.echo(f"asked for: {_window(issued.requested)}")
+    typer.echo(f"grant:     {issued.grant.id}")
+
+
+@offline_app.command("check")
+def offline_check(
+    ctx: typer.Context,
+    code: str,
+    group: str = GroupOption,
+    at: str | None = typer.Option(None, help="Instant to check, ISO 8601 with offset (now)."),
+) -> None:
+    """Say which window a code carries and whether it opens (for diagnosing a lockout)."""
+    state = state_of(ctx)
+    runtime = state.runtime()
+    moment = parse_instant(at, "--at") if at else runtime.clock()
+    found = offline_codes.check_offline_code(runtime.uow(), state.caller(), group, code, moment)
+    if found.window is None:
+        typer.echo("not a code of this key group (mistyped, or another group's)")
+        raise typer.Exit(code=1)
+    typer.echo(f"window:  {_window(found.window)}")
+    typer.echo(f"blocked: {'yes' if found.blocked else 'no'}")
+    typer.echo(f"grant:   {found.grant_id or '–'}")
+    typer.echo(f"at {moment.isoformat()}: {'opens' if found.opens_at else 'does not open'}")
+
+
+@offline_app.command("block")
+def offline_block(ctx: typer.Context, code: str, group: str = GroupOption) -> None:
+    """Block a code (revoking its grant) and print what to type at each lock of the group."""
+    state = state_of(ctx)
+    sequence = offline_codes.block_offline_code(state.runtime().uow(), state.caller(), group, code)
+    typer.echo(f"type at every lock of the group: {' '.join(sequence.steps())}")
+
+
+@offline_app.command("blocks")
+def offline_blocks(ctx: typer.Context, group: str = GroupOption) -> None:
+    """Blocks still to be typed at the locks, with their sequences."""
+    state = state_of(ctx)
+    pending = offline_codes.pending_blocks(state.runtime().uow(), state.caller(), group)
+    rows = [(b.id, b.blocked_at, b.grant_id, " ".join(seq.steps())) for b, seq in pending]
+    print_table("Blocks", ["id", "blocked", "grant", "type at the keypad"], rows)
+
+
+def _window(window: TimeWindow) -> str:
+    return f"{_instant(window.starts_at)} → {_instant(window.ends_at)}"
+
+
+def _instant(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%d %H:%M UTC")

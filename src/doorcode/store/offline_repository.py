@@ -1,0 +1,85 @@
+"""Offline key groups and their block lists; the only place their secrets are decrypted."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from doorcode.domain.offline import KeyGroup
+from doorcode.store.code_cipher import CodeCipher
+from doorcode.store.models import Grant, OfflineBlock, OfflineKeyGroup
+
+__all__ = ["OfflineRepository"]
+
+
+class OfflineRepository:
+    """Key groups of an organisation, their keys, their outstanding and blocked codes."""
+
+    def __init__(self, session: Session, cipher: CodeCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    def add(self, group: OfflineKeyGroup) -> None:
+        """Stage a new key group."""
+        self._session.add(group)
+
+    def find(self, organisation_id: str, reference: str) -> OfflineKeyGroup | None:
+        """The key group known by id or name."""
+        for column in (OfflineKeyGroup.id, OfflineKeyGroup.name):
+            query = select(OfflineKeyGroup).where(
+                column == reference, OfflineKeyGroup.organisation_id == organisation_id
+            )
+            found = self._session.scalar(query.options(selectinload(OfflineKeyGroup.locks)))
+            if found is not None:
+                return found
+        return None
+
+    def all(self, organisation_id: str) -> list[OfflineKeyGroup]:
+        """The organisation's key groups, by name, locks loaded."""
+        query = select(OfflineKeyGroup).where(OfflineKeyGroup.organisation_id == organisation_id)
+        query = query.options(selectinload(OfflineKeyGroup.locks)).order_by(OfflineKeyGroup.name)
+        return list(self._session.scalars(query))
+
+    def key_group_of(self, group: OfflineKeyGroup) -> KeyGroup:
+        """The domain key group, key decrypted: for issuing and reading codes."""
+        key = bytes.fromhex(self._cipher.decrypt(group.key_token))
+        return KeyGroup(key, UUID(group.group_uuid), group.epoch, group.digits)
+
+    def store_key(self, group: OfflineKeyGroup, key_group: KeyGroup) -> None:
+        """Keep ``key_group``'s key for ``group``, encrypted."""
+        group.key_token = self._cipher.encrypt(key_group.key.hex())
+        group.epoch = key_group.epoch
+        group.digits = key_group.digits
+
+    def programming_code_of(self, group: OfflineKeyGroup) -> str:
+        """The code that puts the group's locks into programming mode."""
+        return self._cipher.decrypt(group.programming_code_token)
+
+    def store_programming_code(self, group: OfflineKeyGroup, programming_code: str) -> None:
+        """Keep the programming code, encrypted."""
+        group.programming_code_token = self._cipher.encrypt(programming_code)
+
+    def outstanding_grants(self, group_id: str) -> list[Grant]:
+        """Unrevoked grants whose code is one of the group's offline codes."""
+        query = select(Grant).where(
+            Grant.offline_key_group_id == group_id, Grant.revoked_at.is_(None)
+        )
+        return list(self._session.scalars(query.options(selectinload(Grant.lock_codes))))
+
+    def add_block(self, block: OfflineBlock, code: str) -> None:
+        """Put ``code`` on the group's block list."""
+        block.code_token = self._cipher.encrypt(code)
+        self._session.add(block)
+
+    def blocks(self, group_id: str, key_version: int) -> list[OfflineBlock]:
+        """The block list under the group's current key (a rotation empties it)."""
+        query = select(OfflineBlock).where(
+            OfflineBlock.key_group_id == group_id, OfflineBlock.key_version == key_version
+        )
+        return list(self._session.scalars(query.order_by(OfflineBlock.blocked_at)))
+
+    def code_of_block(self, block: OfflineBlock) -> str:
+        """The blocked code in clear."""
+        return self._cipher.decrypt(block.code_token)

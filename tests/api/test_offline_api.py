@@ -1,0 +1,114 @@
+"""Offline codes over the API: the happy path and every bad input, nothing changed by errors."""
+
+import pytest
+
+from tests.api.conftest import database_dump
+
+
+@pytest.fixture
+def group(client, keys):
+    lock = client.post(
+        "/api/v1/locks",
+        json={"name": "cabin", "capabilities": {"online": False, "offline_codes": True}},
+        headers=keys.owner,
+    ).json()
+    body = {"name": "cabin", "locks": [lock["id"]]}
+    return client.post("/api/v1/offline/key-groups", json=body, headers=keys.owner).json()
+
+
+WINDOW = {"starts_at": "2026-12-01T15:00:00+00:00", "ends_at": "2026-12-04T11:00:00+00:00"}
+
+
+def test_issue_check_and_block_an_offline_code(client, keys, group):
+    issued = client.post(
+        "/api/v1/offline/codes", json={"key_group": "cabin", **WINDOW}, headers=keys.manager
+    )
+    assert issued.status_code == 201
+    body = issued.json()
+    assert body["issued"] == {
+        "starts_at": "2026-12-01T15:00:00Z",
+        "ends_at": "2026-12-04T11:00:00Z",
+    }
+    check = {"key_group": "cabin", "code": body["code"], "at": "2026-12-02T10:00:00Z"}
+    found = client.post("/api/v1/offline/codes/check", json=check, headers=keys.manager).json()
+    assert (found["valid"], found["opens_at"], found["grant_id"]) == (True, True, body["grant_id"])
+    blocked = client.post(
+        "/api/v1/offline/codes/block",
+        json={"key_group": "cabin", "code": body["code"]},
+        headers=keys.manager,
+    )
+    assert blocked.json()["steps"][2:] == ["128", "Enter", body["code"], "Enter"]
+    assert blocked.json()["keys"].endswith(f"#128#{body['code']}#")
+    grant = client.get(f"/api/v1/grants/{body['grant_id']}", headers=keys.manager).json()
+    assert grant["state"] == "revoked"
+
+
+def test_only_owners_export_and_only_once(client, keys, group):
+    path = "/api/v1/offline/key-groups/cabin/export"
+    assert client.post(path, headers=keys.manager).status_code == 403
+    exported = client.post(path, headers=keys.owner).json()
+    assert len(exported["key_hex"]) == 64
+    again = client.post(path, headers=keys.owner)
+    assert again.status_code == 422
+    assert exported["key_hex"] not in again.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "error"),
+    [
+        (
+            "/api/v1/offline/codes",
+            {
+                "key_group": "cabin",
+                "starts_at": "2026-12-01T15:00:00",
+                "ends_at": "2026-12-04T11:00:00+00:00",
+            },
+            422,
+            "invalid_request",
+        ),
+        (
+            "/api/v1/offline/codes",
+            {
+                "key_group": "cabin",
+                "starts_at": "2026-12-04T15:00:00Z",
+                "ends_at": "2026-12-01T11:00:00Z",
+            },
+            422,
+            "invalid_request",
+        ),
+        (
+            "/api/v1/offline/codes",
+            {
+                "key_group": "cabin",
+                "starts_at": "2026-12-01T15:00:00Z",
+                "ends_at": "2028-12-01T11:00:00Z",
+            },
+            422,
+            "offline_window_unsupported",
+        ),
+        ("/api/v1/offline/codes", {"key_group": "nope", **WINDOW}, 404, "not_found"),
+        (
+            "/api/v1/offline/codes/block",
+            {"key_group": "cabin", "code": "12ab567890"},
+            422,
+            "invalid_request",
+        ),
+        ("/api/v1/offline/key-groups", {"name": "x", "locks": []}, 422, "invalid_request"),
+        ("/api/v1/offline/key-groups", {"name": "x", "locks": ["cabin"]}, 422, "invalid_request"),
+    ],
+)
+def test_bad_offline_requests_are_refused_and_change_nothing(
+    client, keys, group, runtime, path, body, status, error
+):
+    before = database_dump(runtime)
+    answer = client.post(path, json=body, headers=keys.owner)
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
+    assert database_dump(runtime) == before
+
+
+def test_another_organisation_cannot_see_or_use_the_group(client, keys, group):
+    assert client.get("/api/v1/offline/key-groups", headers=keys.stranger).json() == []
+    answer = client.post(
+        "/api/v1/offline/codes", json={"key_group": group["id"], **WINDOW}, headers=keys.stranger
+    )
+    assert answer.status_code == 404
