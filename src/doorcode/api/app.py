@@ -13,7 +13,7 @@ from doorcode import __version__
 from doorcode.api import events, grants, locks, offline, properties, reservations
 from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
-from doorcode.api.problems import install_problem_handlers, problem
+from doorcode.api.problems import ERROR_RESPONSES, install_problem_handlers, problem
 from doorcode.background import BackgroundJob
 from doorcode.bootstrap import Runtime
 
@@ -42,7 +42,7 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
         description="Unique, time-limited door codes for every guest, on every smart lock.",
     )
     app.state.runtime = runtime
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for module in (properties, locks, reservations, grants, events, offline):
         api.include_router(module.router)
     app.include_router(api)

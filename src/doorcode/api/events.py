@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.rendering import event_body
-from doorcode.api.schemas import EventBody
+from doorcode.api.schemas import EventBody, PageLimit, PageOffset
 from doorcode.services.events import list_events
 from doorcode.store.repositories import EventFilter
 
@@ -24,8 +23,8 @@ def events(
     subject_id: str | None = None,
     kind: str | None = None,
     since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[EventBody]:
     """Audit events, newest first."""
     which = EventFilter(subject_type, subject_id, kind, since, limit, offset)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.rendering import grant_body
-from doorcode.api.schemas import CodeBody, GrantBody, ManualGrantBody, RevokeBody
+from doorcode.api.schemas import (
+    CodeBody,
+    GrantBody,
+    ManualGrantBody,
+    PageLimit,
+    PageOffset,
+    RevokeBody,
+)
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
 from doorcode.services import grants
@@ -25,8 +32,8 @@ def list_grants(
     reservation_id: str | None = None,
     lock_id: str | None = None,
     include_revoked: bool = True,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[GrantBody]:
     """Grants, soonest start first; codes are not included."""
     which = GrantFilter(

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from doorcode.domain.errors import CodeClash, CodeSpaceExhausted, DomainError
@@ -25,7 +26,13 @@ from doorcode.services.errors import (
     ServiceError,
 )
 
-__all__ = ["FieldProblem", "install_problem_handlers", "problem"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "FieldProblem",
+    "ProblemBody",
+    "install_problem_handlers",
+    "problem",
+]
 
 STATUS_OF: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
@@ -36,6 +43,32 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (InvalidRequest, 422),
     (DomainError, 422),
 ]
+
+
+class FieldProblemBody(BaseModel):
+    """One invalid field."""
+
+    field: str
+    message: str
+
+
+class ProblemBody(BaseModel):
+    """Every error answer: a machine-readable ``error`` and a human ``message``."""
+
+    error: str = Field(examples=["not_found"])
+    message: str
+    fields: list[FieldProblemBody] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ProblemBody, "description": "No valid API key"},
+    403: {"model": ProblemBody, "description": "The key's role does not allow this"},
+    404: {"model": ProblemBody, "description": "Nothing by that reference in your organisation"},
+    409: {"model": ProblemBody, "description": "A clash with what is stored"},
+    413: {"model": ProblemBody, "description": "The body is over 1 MiB"},
+    422: {"model": ProblemBody, "description": "Invalid input; nothing was changed"},
+}
+"""Declared on every API route so clients (and the OpenAPI fuzz test) know the error shape."""
 
 
 class FieldProblem(Exception):

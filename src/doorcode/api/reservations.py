@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query, Response, status
 from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.problems import FieldProblem
 from doorcode.api.rendering import reservation_body
-from doorcode.api.schemas import ReservationBody, ReservationInputBody, RevokeBody
+from doorcode.api.schemas import (
+    PageLimit,
+    PageOffset,
+    ReservationBody,
+    ReservationInputBody,
+    RevokeBody,
+)
 from doorcode.domain.errors import InvalidWindow
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.services import reservations
@@ -26,8 +32,8 @@ def list_reservations(
     status_is: Annotated[ReservationStatus | None, Query(alias="status")] = None,
     property_id: str | None = None,
     source: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[ReservationBody]:
     """Reservations, soonest check-in first."""
     which = ReservationFilter(

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi import Query
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from doorcode.domain.code_policy import MAX_CODE_LENGTH, MIN_CODE_LENGTH, Alphabet
 from doorcode.domain.errors import UnknownTimeZone
@@ -21,6 +30,8 @@ __all__ = [
     "LockBody",
     "ManualGrantBody",
     "NewLockBody",
+    "PageLimit",
+    "PageOffset",
     "PropertyBody",
     "PropertyChangesBody",
     "PropertyInputBody",
@@ -30,6 +41,21 @@ __all__ = [
 ]
 
 CodeLength = Annotated[int, Field(ge=MIN_CODE_LENGTH, le=MAX_CODE_LENGTH)]
+PageLimit = Annotated[int, Query(ge=1, le=1000, description="How many items at most.")]
+PageOffset = Annotated[int, Query(ge=0, le=10_000_000, description="How many items to skip.")]
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+            "description": "Wall-clock time at the property, without an offset (HH:MM).",
+            "examples": ["15:00"],
+        }
+    ),
+]
+"""A local time of day: JSON Schema's ``time`` format would demand an offset, which a
+check-in hour at the property does not have."""
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -53,8 +79,8 @@ class PropertyInputBody(Strict):
 
     name: Name
     time_zone: str = Field(examples=["Europe/Lisbon"])
-    check_in_time: time = time(15, 0)
-    check_out_time: time = time(11, 0)
+    check_in_time: LocalTime = time(15, 0)
+    check_out_time: LocalTime = time(11, 0)
     code_length: CodeLength = 6
     code_alphabet: Alphabet = Alphabet.NUMERIC
     external_id: Reference | None = None
@@ -67,8 +93,8 @@ class PropertyChangesBody(Strict):
 
     name: Name | None = None
     time_zone: str | None = None
-    check_in_time: time | None = None
-    check_out_time: time | None = None
+    check_in_time: LocalTime | None = None
+    check_out_time: LocalTime | None = None
     code_length: CodeLength | None = None
     code_alphabet: Alphabet | None = None
     external_id: Reference | None = None
@@ -86,8 +112,8 @@ class PropertyBody(BaseModel):
     name: str
     external_id: str | None
     time_zone: str
-    check_in_time: time
-    check_out_time: time
+    check_in_time: LocalTime
+    check_out_time: LocalTime
     code_length: int
     code_alphabet: Alphabet
     lock_ids: list[str]
@@ -159,8 +185,10 @@ class ReservationInputBody(Strict):
     status: ReservationStatus = ReservationStatus.CONFIRMED
     check_in: date
     check_out: date
-    check_in_time: time | None = Field(default=None, description="Omit for the property default.")
-    check_out_time: time | None = None
+    check_in_time: LocalTime | None = Field(
+        default=None, description="Omit for the property default."
+    )
+    check_out_time: LocalTime | None = None
     guest: GuestBody = Field(default_factory=GuestBody)
 
     @model_validator(mode="after")
@@ -180,8 +208,8 @@ class ReservationBody(BaseModel):
     status: ReservationStatus
     check_in: date
     check_out: date
-    check_in_time: time | None
-    check_out_time: time | None
+    check_in_time: LocalTime | None
+    check_out_time: LocalTime | None
     starts_at: datetime
     ends_at: datetime
     guest: GuestBody
