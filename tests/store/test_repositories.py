@@ -120,3 +120,17 @@ def test_rotating_keys_keeps_old_codes_readable():
     with pytest.raises(UnreadableSecret, match="DOORCODE_SECRET_KEY"):
         CodeCipher([new]).decrypt(token)
     assert "4711" not in repr(rotated)
+
+
+def test_processes_starting_together_migrate_one_after_another(database_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from doorcode.store.database import create_database_engine
+    from doorcode.store.migrate import upgrade
+
+    engines = [create_database_engine(database_url) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(upgrade, engines))
+    assert all(is_current(engine) for engine in engines)
+    for engine in engines:
+        engine.dispose()

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from doorcode.store.database import normalised_url
 
@@ -25,10 +25,19 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x646F6F72  # "door": any constant shared by every doorcode process
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every migration the database has not seen yet."""
+    """Apply every migration the database has not seen yet.
+
+    On PostgreSQL an advisory lock makes processes that start together (an API and several
+    workers) migrate one after another instead of racing on the same DDL.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
