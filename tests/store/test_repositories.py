@@ -122,15 +122,32 @@ def test_rotating_keys_keeps_old_codes_readable():
     assert "4711" not in repr(rotated)
 
 
-def test_processes_starting_together_migrate_one_after_another(database_url):
-    from concurrent.futures import ThreadPoolExecutor
+@pytest.mark.postgres
+def test_processes_starting_together_migrate_one_after_another(postgres_url):
+    import subprocess
+    import sys
+
+    import psycopg
 
     from doorcode.store.database import create_database_engine
-    from doorcode.store.migrate import upgrade
 
-    engines = [create_database_engine(database_url) for _ in range(4)]
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(upgrade, engines))
-    assert all(is_current(engine) for engine in engines)
-    for engine in engines:
-        engine.dispose()
+    admin_url = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    fresh = postgres_url + "_fresh"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{fresh.rsplit("/", 1)[1]}"')
+        admin.execute(f'CREATE DATABASE "{fresh.rsplit("/", 1)[1]}"')
+    script = (
+        "import sys; from doorcode.store.database import create_database_engine;"
+        "from doorcode.store.migrate import upgrade; upgrade(create_database_engine(sys.argv[1]))"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, fresh], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=120)[1].decode() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+    engine = create_database_engine(fresh)
+    assert is_current(engine)
+    engine.dispose()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{fresh.rsplit("/", 1)[1]}" WITH (FORCE)')
