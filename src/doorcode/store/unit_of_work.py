@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
 from doorcode.store.code_cipher import CodeCipher
+from doorcode.store.lock_sync import LockSyncRepository
 from doorcode.store.repositories import (
+    AlertRepository,
     ApiKeyRepository,
     EventRepository,
     GrantRepository,
@@ -64,6 +66,8 @@ class UnitOfWork:
         self.reservations = ReservationRepository(self.session)
         self.grants = GrantRepository(self.session, self.cipher)
         self.events = EventRepository(self.session)
+        self.alerts = AlertRepository(self.session)
+        self.lock_sync = LockSyncRepository(self.session)
         self._touched_locks = set()
         return self
 
