@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from doorcode.domain.errors import InvalidLeadTime
-from doorcode.domain.lead_times import LeadTimes
+from doorcode.domain.lead_times import DEFAULT_LEAD_TIMES, LeadTimes
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.planner import GrantOnLock, WaitReason, plan_lock
 from doorcode.domain.windows import TimeWindow
@@ -17,7 +17,7 @@ NATIVE = LockCapabilities()
 UNSCHEDULED = LockCapabilities(native_scheduling=False)
 
 
-def grant(name, starts_in_hours, hours=48, code=None, revoked=False, leads=LeadTimes()):
+def grant(name, starts_in_hours, hours=48, code=None, revoked=False, leads=DEFAULT_LEAD_TIMES):
     starts = NOW + timedelta(hours=starts_in_hours)
     return GrantOnLock(
         f"grt_{name}",

@@ -180,7 +180,7 @@ def test_hand_edits_change_what_the_lock_holds(cloud):
 
 
 @pytest.mark.parametrize(
-    "name", ["doorcode grt_abc234", "doorcode  grt_abc234 ", "doorcode grt_abc234"]
+    "name", ["doorcode grt_abc234", "doorcode  grt_abc234 ", " doorcode grt_abc234"]
 )
 def test_our_tag_is_recognised(name):
     assert grant_id_from_tag(name) == "grt_abc234"

@@ -35,6 +35,7 @@ __all__ = [
     "LockPlan",
     "WaitReason",
     "WaitingGrant",
+    "codes_clash",
     "plan_lock",
 ]
 
@@ -162,14 +163,16 @@ def _choose(
     return desired, waiting
 
 
+def codes_clash(one: str, other: str, prefix_free: bool) -> bool:
+    """Whether two PINs cannot sit on one lock together (equal, or a prefix where no enter key)."""
+    if one == other:
+        return True
+    return prefix_free and (one.startswith(other) or other.startswith(one))
+
+
 def _clashes(code: str, desired: list[DesiredCode], prefix_free: bool) -> bool:
     """Whether ``code`` cannot sit beside the codes already chosen."""
-    for other in desired:
-        if other.code == code:
-            return True
-        if prefix_free and (other.code.startswith(code) or code.startswith(other.code)):
-            return True
-    return False
+    return any(codes_clash(code, other.code, prefix_free) for other in desired)
 
 
 def _next_change(

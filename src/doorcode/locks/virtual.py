@@ -36,7 +36,7 @@ from doorcode.domain.clock import Clock
 from doorcode.domain.code_policy import Alphabet, CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.windows import TimeWindow
-from doorcode.locks.base import Device, LockProvider, NewCode, ProviderCode
+from doorcode.locks.base import Device, LockProvider, NewCode, ProviderCode, RateLimits
 from doorcode.locks.errors import (
     CodeNotFound,
     CodeRefused,
@@ -396,8 +396,10 @@ class VirtualLockProvider(LockProvider):
 
     name = "virtual"
 
-    def __init__(self, cloud: VirtualCloud) -> None:
+    def __init__(self, cloud: VirtualCloud, *, rate_limits: RateLimits | None = None) -> None:
         self.cloud = cloud
+        if rate_limits is not None:
+            self.rate_limits = rate_limits
 
     async def list_devices(self) -> list[Device]:
         """Every virtual device."""
