@@ -229,6 +229,32 @@ class LockSyncRepository:
             for external_id, name, capabilities in self._session.execute(query)
         ]
 
+    def codes_on(self, lock_id: str, since: datetime | None) -> list[tuple[LockCode, Grant]]:
+        """The lock's lock codes with their grants, soonest start first; with ``since``, only
+        grants not over by then or whose code may still be on the lock."""
+        query = (
+            select(LockCode, Grant)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .where(LockCode.lock_id == lock_id)
+            .order_by(Grant.starts_at, Grant.id)
+        )
+        if since is not None:
+            query = query.where(or_(Grant.ends_at > since, LockCode.actual != ABSENT))
+        return [(code, grant) for code, grant in self._session.execute(query)]
+
+    def current_codes_of(self, organisation_id: str, now: datetime) -> list[tuple[LockCode, int]]:
+        """Lock codes of the organisation's unrevoked grants that are not over, with versions."""
+        query = (
+            select(LockCode, Grant.version)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .where(
+                Grant.organisation_id == organisation_id,
+                Grant.revoked_at.is_(None),
+                Grant.ends_at > now,
+            )
+        )
+        return [(code, version) for code, version in self._session.execute(query)]
+
     def all_lock_ids(self, organisation_id: str | None = None) -> list[str]:
         """Every lock (of one organisation, or of all), for a sweep."""
         query = select(Lock.id).order_by(Lock.id)

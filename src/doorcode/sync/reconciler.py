@@ -64,7 +64,7 @@ class Reconciler:
         self._batch_size = batch_size
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime) -> Reconciler:
+    def from_runtime(cls, runtime: Runtime, *, batch_size: int = 500) -> Reconciler:
         """A reconciler over the runtime's database, providers and clock."""
         settings = runtime.settings
         return cls(
@@ -75,6 +75,7 @@ class Reconciler:
             rng=runtime.rng,
             alert_before=timedelta(hours=settings.alert_before_hours),
             concurrency=settings.sync_concurrency,
+            batch_size=batch_size,
         )
 
     async def reconcile(
