@@ -13,7 +13,17 @@ import pytest
 
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.store.database import libpq_url
-from doorcode.sync.jobs import QUEUE, RECONCILE, build_job_app, defer_reconcile, ensure_schema
+from doorcode.sync.jobs import (
+    CATCH_UP,
+    QUEUE,
+    RECONCILE,
+    SWEEP,
+    build_job_app,
+    defer_reconcile,
+    enqueue_after_commit,
+    ensure_schema,
+    sweep_cron,
+)
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
@@ -175,3 +185,45 @@ def test_a_pass_schedules_the_next_one_at_the_locks_next_change(pg_runtime, post
         ).fetchone()
     with pg_runtime.uow() as uow:
         assert scheduled == uow.lock_sync.next_due()
+
+
+def test_serve_enqueues_a_pass_for_each_lock_a_commit_touched(pg_runtime, postgres_url):
+    app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))
+
+    async def schema():
+        async with app.open_async():
+            await ensure_schema(app)
+
+    asyncio.run(schema())
+    enqueue = enqueue_after_commit(pg_runtime)
+    pg_runtime.commit_hooks.append(enqueue)
+    owner = make_owner(pg_runtime)
+    flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
+    book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=1))
+    book(pg_runtime, owner, flat, "B2", TODAY + timedelta(days=3), TODAY + timedelta(days=4))
+    enqueue.close()
+    assert job_statuses(postgres_url) == {(RECONCILE, "todo"): 1}  # one waiting job per lock
+
+
+def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, postgres_url):
+    props = world(pg_runtime, flats=3)
+    app = build_job_app(
+        postgres_url, Reconciler.from_runtime(pg_runtime), sweep_interval=timedelta(minutes=5)
+    )
+
+    async def scenario():
+        async with app.open_async():
+            await ensure_schema(app)
+            await app.tasks[CATCH_UP](timestamp=0)  # every lock has a pending change
+            await app.tasks[SWEEP](timestamp=0)  # already waiting: nothing doubles
+
+    asyncio.run(scenario())
+    assert job_statuses(postgres_url) == {(RECONCILE, "todo"): len(props)}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "cron"),
+    [(300, "*/5 * * * *"), (60, "*/1 * * * *"), (30, "* * * * * */30"), (90, "*/2 * * * *")],
+)
+def test_the_sweep_interval_becomes_a_cron_line(seconds, cron):
+    assert sweep_cron(timedelta(seconds=seconds)) == cron

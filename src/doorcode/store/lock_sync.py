@@ -126,6 +126,7 @@ class GrantLockState:
     codes_set_version: int | None
     lock_id: str
     lock_name: str
+    lock_error: str | None
     programmable: bool
     state: LockCodeState
 
@@ -207,6 +208,7 @@ class LockSyncRepository:
                     codes_set_version=row.codes_set_version,
                     lock_id=row.lock_id,
                     lock_name=row.name,
+                    lock_error=row.sync_error,
                     programmable=capabilities_from_json(row.capabilities).online,
                     state=_state_of(row),
                 )
@@ -352,6 +354,7 @@ _GRANT_STATE_COLUMNS = (
     LockCode.next_attempt_at,
     Lock.name,
     Lock.capabilities,
+    Lock.sync_error,
     Grant.organisation_id,
     Grant.holder,
     Grant.version,

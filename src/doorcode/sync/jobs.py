@@ -30,12 +30,12 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from doorcode.bootstrap import Runtime
 from doorcode.store.database import libpq_url
-from doorcode.store.unit_of_work import CommitHook
 from doorcode.sync.reconciler import Reconciler
 
 __all__ = [
     "QUEUE",
     "RECONCILE",
+    "JobEnqueuer",
     "build_job_app",
     "defer_reconcile",
     "enqueue_after_commit",
@@ -150,34 +150,22 @@ def run_worker(runtime: Runtime, *, concurrency: int, name: str | None = None) -
     asyncio.run(work())
 
 
-def enqueue_after_commit(runtime: Runtime) -> CommitHook:
+class JobEnqueuer:
     """A commit hook for ``serve`` when workers reconcile: enqueue the touched locks.
 
     It runs after the commit, so it must not fail the request: if the queue is unreachable it
     logs, and the workers' ``catch_up`` finds the locks from the database within a minute.
     """
-    app = App(
-        connector=SyncPsycopgConnector(conninfo=libpq_url(runtime.settings.resolved_database_url()))
-    )
-    opened = False
 
-    def enqueue(lock_ids: frozenset[str]) -> None:
-        nonlocal opened
+    def __init__(self, database_url: str) -> None:
+        self._app = App(connector=SyncPsycopgConnector(conninfo=libpq_url(database_url)))
+        self._opened = False
+
+    def __call__(self, lock_ids: frozenset[str]) -> None:
         if not lock_ids:
             return
         try:
-            if not opened:
-                app.open()
-                opened = True
-            for lock_id in sorted(lock_ids):
-                deferrer = app.configure_task(
-                    RECONCILE,
-                    queue=QUEUE,
-                    lock=f"lock:{lock_id}",
-                    queueing_lock=f"reconcile:{lock_id}",
-                )
-                with contextlib.suppress(AlreadyEnqueued):
-                    deferrer.defer(lock_id=lock_id)
+            self._enqueue(sorted(lock_ids))
         except Exception:
             logger.warning(
                 "could not enqueue lock sync for %d lock(s); the workers' catch-up will",
@@ -185,4 +173,24 @@ def enqueue_after_commit(runtime: Runtime) -> CommitHook:
                 exc_info=True,
             )
 
-    return enqueue
+    def close(self) -> None:
+        """Release the queue's connections."""
+        if self._opened:
+            self._app.close()
+            self._opened = False
+
+    def _enqueue(self, lock_ids: list[str]) -> None:
+        if not self._opened:
+            self._app.open()
+            self._opened = True
+        for lock_id in lock_ids:
+            deferrer = self._app.configure_task(
+                RECONCILE, queue=QUEUE, lock=f"lock:{lock_id}", queueing_lock=f"reconcile:{lock_id}"
+            )
+            with contextlib.suppress(AlreadyEnqueued):
+                deferrer.defer(lock_id=lock_id)
+
+
+def enqueue_after_commit(runtime: Runtime) -> JobEnqueuer:
+    """The commit hook ``serve`` installs when ``DOORCODE_RUNNER=worker``."""
+    return JobEnqueuer(runtime.settings.resolved_database_url())

@@ -123,6 +123,8 @@ def _why(row: GrantLockState) -> str:
     status = status_of(row)
     if status is LockCodeStatus.FAILED and row.state.last_error:
         return f"failed: {row.state.last_error}"
+    if row.lock_error:
+        return f"{status.value.replace('_', ' ')}; the lock: {row.lock_error}"
     return status.value.replace("_", " ")
 
 
