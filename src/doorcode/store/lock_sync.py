@@ -186,34 +186,38 @@ class LockSyncRepository:
 
     def grant_states(self, grant_ids: Collection[str]) -> dict[str, list[GrantLockState]]:
         """Every lock code of these grants, on any lock, by grant id."""
-        if not grant_ids:
-            return {}
-        query = (
-            select(*_GRANT_STATE_COLUMNS)
-            .join(Lock, Lock.id == LockCode.lock_id)
-            .join(Grant, Grant.id == LockCode.grant_id)
-            .where(LockCode.grant_id.in_(sorted(grant_ids)))
-        )
         found: dict[str, list[GrantLockState]] = defaultdict(list)
-        for row in self._session.execute(query):
-            found[row.grant_id].append(
-                GrantLockState(
-                    grant_id=row.grant_id,
-                    organisation_id=row.organisation_id,
-                    holder=row.holder,
-                    grant_version=row.version,
-                    starts_at=row.starts_at,
-                    ends_at=row.ends_at,
-                    revoked_at=row.revoked_at,
-                    codes_set_version=row.codes_set_version,
-                    lock_id=row.lock_id,
-                    lock_name=row.name,
-                    lock_error=row.sync_error,
-                    programmable=capabilities_from_json(row.capabilities).online,
-                    state=_state_of(row),
-                )
+        programmable: dict[str, bool] = {}
+        for chunk in chunked(sorted(grant_ids)):
+            query = (
+                select(*_GRANT_STATE_COLUMNS)
+                .join(Lock, Lock.id == LockCode.lock_id)
+                .join(Grant, Grant.id == LockCode.grant_id)
+                .where(LockCode.grant_id.in_(chunk))
             )
+            for row in self._session.execute(query):
+                if row.lock_id not in programmable:
+                    programmable[row.lock_id] = capabilities_from_json(row.capabilities).online
+                found[row.grant_id].append(self._grant_state(row, programmable[row.lock_id]))
         return found
+
+    @staticmethod
+    def _grant_state(row: Any, programmable: bool) -> GrantLockState:
+        return GrantLockState(
+            grant_id=row.grant_id,
+            organisation_id=row.organisation_id,
+            holder=row.holder,
+            grant_version=row.version,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            revoked_at=row.revoked_at,
+            codes_set_version=row.codes_set_version,
+            lock_id=row.lock_id,
+            lock_name=row.name,
+            lock_error=row.sync_error,
+            programmable=programmable,
+            state=_state_of(row),
+        )
 
     def mark_codes_set(self, grant_id: str, version: int) -> None:
         """Remember that ``GrantCodesSet`` was announced for this version of the grant."""
@@ -369,6 +373,15 @@ _GRANT_STATE_COLUMNS = (
 def lead_times(native_minutes: int, unscheduled_minutes: int) -> LeadTimes:
     """A property's lead times from its columns; equal ones are one shared value."""
     return LeadTimes(timedelta(minutes=native_minutes), timedelta(minutes=unscheduled_minutes))
+
+
+_CHUNK = 5_000
+"""Ids per IN list: SQLite allows 32,766 parameters in one statement."""
+
+
+def chunked(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    """``ids`` in slices small enough for one statement."""
+    return (ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK))
 
 
 def code_row(lock_id: str, grant_id: str, state: LockCodeState, now: datetime) -> dict[str, Any]:

@@ -413,14 +413,16 @@ class AlertRepository:
 
     def open_for(self, kind: str, subject_ids: Collection[str]) -> dict[str, Alert]:
         """The open alerts of ``kind`` about these subjects, by subject id (any organisation)."""
-        if not subject_ids:
-            return {}
-        query = select(Alert).where(
-            Alert.kind == kind,
-            Alert.subject_id.in_(sorted(subject_ids)),
-            Alert.cleared_at.is_(None),
-        )
-        return {alert.subject_id: alert for alert in self._session.scalars(query)}
+        found: dict[str, Alert] = {}
+        ordered = sorted(subject_ids)
+        for start in range(0, len(ordered), 5_000):
+            query = select(Alert).where(
+                Alert.kind == kind,
+                Alert.subject_id.in_(ordered[start : start + 5_000]),
+                Alert.cleared_at.is_(None),
+            )
+            found.update((alert.subject_id, alert) for alert in self._session.scalars(query))
+        return found
 
     def add(self, alert: Alert) -> None:
         """Stage a new alert."""

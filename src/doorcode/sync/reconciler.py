@@ -135,25 +135,38 @@ class Reconciler:
             ]
             uow.lock_sync.save({result.lock.id: result.state for result in results}, rows)
             uow.flush()
-            reviewed = self._grants_to_review(results, now)
             events = [event for result in results for event in result.events]
-            events += review_grants(uow, reviewed, now, self._alert_before)
+            events += review_grants(
+                uow, *self._grants_to_review(results, now), now, self._alert_before
+            )
             for event in events:
                 self._write(uow, event, now)
             uow.commit()
 
-    def _grants_to_review(self, results: Sequence[LockResult], now: datetime) -> set[str]:
-        """Grants whose lock codes changed, and live ones close enough to start for alerts."""
+    def _grants_to_review(
+        self, results: Sequence[LockResult], now: datetime
+    ) -> tuple[set[str], set[str]]:
+        """Grants that must be reviewed, and grants to review only if they have an open alert.
+
+        Must: live grants close enough to their start to need an alert, and grants a code of
+        which has just been confirmed (they may now be set everywhere). The rest of the changed
+        grants (a far-off stay now waiting for its lead time) can only need an alert cleared.
+        """
         horizon = now + self._alert_before
-        reviewed: set[str] = set()
+        must: set[str] = set()
+        changed: set[str] = set()
         for result in results:
-            reviewed.update(result.codes)
-            reviewed.update(
+            versions = {code.grant_id: code.version for code in result.lock.codes}
+            for grant_id, state in result.codes.items():
+                changed.add(grant_id)
+                if state.confirmed_version == versions[grant_id] and state.actual == "present":
+                    must.add(grant_id)
+            must.update(
                 code.grant_id
                 for code in result.lock.codes
                 if code.starts_at <= horizon and code.ends_at > now and code.revoked_at is None
             )
-        return reviewed
+        return must, changed - must
 
     @staticmethod
     def _write(uow: UnitOfWork, event: EventDraft, now: datetime) -> None:

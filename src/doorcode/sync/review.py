@@ -25,11 +25,18 @@ _FINE = {LockCodeStatus.SET, LockCodeStatus.WAITING_FOR_LEAD_TIME, LockCodeStatu
 
 
 def review_grants(
-    uow: UnitOfWork, grant_ids: Collection[str], now: datetime, alert_before: timedelta
+    uow: UnitOfWork,
+    grant_ids: Collection[str],
+    if_alerted: Collection[str],
+    now: datetime,
+    alert_before: timedelta,
 ) -> list[EventDraft]:
-    """Announce converged grants and raise or clear alerts; returns the events to record."""
-    states = uow.lock_sync.grant_states(grant_ids)
-    alerts = uow.alerts.open_for(GRANT_CODE_MISSING, states.keys())
+    """Announce converged grants and raise or clear alerts; returns the events to record.
+
+    ``grant_ids`` are reviewed; ``if_alerted`` only when they have an open alert to clear.
+    """
+    alerts = uow.alerts.open_for(GRANT_CODE_MISSING, {*grant_ids, *if_alerted})
+    states = uow.lock_sync.grant_states({*grant_ids, *alerts})
     events: list[EventDraft] = []
     for grant_id, rows in states.items():
         events += _announce_if_set(uow, rows, now)
