@@ -16,7 +16,7 @@ IN = date(2026, 12, 4)
 
 
 class SameFirstDraws(random.Random):
-    """Every random draw yields the first symbol: the first candidate is always 000000."""
+    """Every random draw yields the first symbol: the first candidate is always 0000."""
 
     def choice(self, seq):
         return seq[0]
@@ -54,7 +54,7 @@ def test_new_lead_times_send_the_reconciler_to_the_locks(runtime, owner):
 
 def test_back_to_back_stays_get_different_codes_when_the_space_allows(runtime, owner):
     runtime.rng = SameFirstDraws(1)
-    flat = make_property(runtime, owner, "Flat", time_zone="UTC")
+    flat = make_property(runtime, owner, "Flat", time_zone="UTC", code_length=4)
     first = book(runtime, owner, flat, "B1", IN, IN + timedelta(days=2)).grant
     second = book(runtime, owner, flat, "B2", IN + timedelta(days=2), IN + timedelta(days=4)).grant
     third = book(runtime, owner, flat, "B3", IN + timedelta(days=9), IN + timedelta(days=10)).grant
@@ -66,7 +66,7 @@ def test_back_to_back_stays_get_different_codes_when_the_space_allows(runtime, o
 def test_a_lock_without_scheduling_only_keeps_codes_an_hour_apart(runtime, owner):
     runtime.rng = SameFirstDraws(1)
     door = make_lock(runtime, owner, "Door", LockCapabilities(native_scheduling=False))
-    flat = make_property(runtime, owner, "Flat", locks=[door], time_zone="UTC")
+    flat = make_property(runtime, owner, "Flat", locks=[door], time_zone="UTC", code_length=4)
     first = book(runtime, owner, flat, "B1", IN, IN + timedelta(days=2)).grant
     second = book(runtime, owner, flat, "B2", IN + timedelta(days=2), IN + timedelta(days=4)).grant
     # the first leaves at 11:00, the second's code goes on at 14:00: no overlap on the lock

@@ -26,7 +26,8 @@ from doorcode.locks.registry import ProviderRegistry
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockRecord, code_row
 from doorcode.store.unit_of_work import UnitOfWork
-from doorcode.sync.lock_pass import EventDraft, LockOutcome, LockPass, LockResult, PassContext
+from doorcode.sync.lock_pass import LockPass, PassContext
+from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.review import review_grants
 

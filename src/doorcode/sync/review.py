@@ -16,7 +16,7 @@ from doorcode.domain.lock_code_status import LockCodeFacts, LockCodeStatus, lock
 from doorcode.store.lock_sync import GrantLockState
 from doorcode.store.models import Alert
 from doorcode.store.unit_of_work import UnitOfWork
-from doorcode.sync.lock_pass import EventDraft
+from doorcode.sync.outcomes import EventDraft
 
 __all__ = ["GRANT_CODE_MISSING", "review_grants", "status_of"]
 
