@@ -23,6 +23,8 @@ from sqlalchemy import text
 
 from doorcode.bootstrap import Runtime, bootstrap
 from doorcode.config import Settings
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 from doorcode.store.database import create_database_engine
 from doorcode.store.migrate import upgrade
 from doorcode.store.models import Base
@@ -106,8 +108,12 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
 
 
 def make_runtime(url: str, clock: FakeClock, data_dir: Path) -> Runtime:
+    """A runtime with a fresh in-memory virtual lock cloud on the test's clock."""
     settings = Settings(database_url=url, secret_key=TEST_KEY, data_dir=data_dir)
-    return bootstrap(settings, clock=clock, rng=Random(20261123), migrate=False)
+    providers = ProviderRegistry([VirtualLockProvider(VirtualCloud(clock, rng=Random(7)))])
+    return bootstrap(
+        settings, clock=clock, rng=Random(20261123), migrate=False, providers=providers
+    )
 
 
 @pytest.fixture

@@ -8,9 +8,14 @@ A job is a coroutine function that runs until it is cancelled.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from doorcode.bootstrap import Runtime
+from doorcode.config import Runner
+from doorcode.sync.jobs import enqueue_after_commit
+from doorcode.sync.reconciler import Reconciler
+from doorcode.sync.runner import SyncRunner
 
 __all__ = ["BackgroundJob", "background_jobs"]
 
@@ -18,6 +23,16 @@ BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 
 
 def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
-    """The loops to run in-process for ``runtime``."""
+    """The loops to run in-process for ``runtime``, with their commit hooks installed."""
     jobs: list[BackgroundJob] = []
+    if runtime.settings.runner is Runner.EMBEDDED:
+        runner = SyncRunner(
+            Reconciler.from_runtime(runtime),
+            runtime.clock,
+            timedelta(seconds=runtime.settings.sweep_interval),
+        )
+        runtime.commit_hooks.append(runner.nudge)
+        jobs.append(runner.run)
+    else:
+        runtime.commit_hooks.append(enqueue_after_commit(runtime))
     return jobs

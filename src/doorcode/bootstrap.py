@@ -16,12 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.config import Settings, secret_keys
 from doorcode.domain.clock import Clock
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.database import create_database_engine, create_session_factory
 from doorcode.store.migrate import upgrade
 from doorcode.store.unit_of_work import CommitHook, UnitOfWork
 
-__all__ = ["Runtime", "bootstrap", "system_clock"]
+__all__ = ["VIRTUAL_LOCKS_FILE", "Runtime", "bootstrap", "default_providers", "system_clock"]
+
+VIRTUAL_LOCKS_FILE = "virtual-locks.json"
 
 
 def system_clock() -> datetime:
@@ -31,7 +35,7 @@ def system_clock() -> datetime:
 
 @dataclass
 class Runtime:
-    """The wired parts a process shares: database, cipher, clock and randomness."""
+    """The wired parts a process shares: database, cipher, clock, randomness, lock providers."""
 
     settings: Settings
     engine: Engine
@@ -39,6 +43,7 @@ class Runtime:
     cipher: CodeCipher
     clock: Clock
     rng: Random
+    providers: ProviderRegistry
     commit_hooks: list[CommitHook] = field(default_factory=list)
 
     def uow(self) -> UnitOfWork:
@@ -58,8 +63,14 @@ def bootstrap(
     clock: Clock = system_clock,
     rng: Random | None = None,
     migrate: bool = True,
+    providers: ProviderRegistry | None = None,
 ) -> Runtime:
-    """Wire the real parts; codes come from the operating system's CSPRNG unless told otherwise."""
+    """Wire the real parts; codes come from the operating system's CSPRNG unless told otherwise.
+
+    Tests pass their own ``providers`` (a fresh in-memory virtual cloud); by default the virtual
+    cloud lives in ``DOORCODE_DATA_DIR/virtual-locks.json`` so that every doorcode process on
+    the machine (``serve``, ``keypad enter``, ``lock sync``) sees the same simulated locks.
+    """
     settings = settings or Settings()
     engine = create_database_engine(settings.resolved_database_url())
     if migrate:
@@ -71,4 +82,11 @@ def bootstrap(
         cipher=CodeCipher(secret_keys(settings)),
         clock=clock,
         rng=rng or secrets.SystemRandom(),
+        providers=providers or default_providers(settings, clock),
     )
+
+
+def default_providers(settings: Settings, clock: Clock) -> ProviderRegistry:
+    """The back-ends this build ships: the virtual cloud, persisted in the data directory."""
+    cloud = VirtualCloud(clock, path=settings.data_dir / VIRTUAL_LOCKS_FILE)
+    return ProviderRegistry([VirtualLockProvider(cloud)])

@@ -7,19 +7,29 @@ file under ``DOORCODE_DATA_DIR``. Production sets ``DOORCODE_DATABASE_URL`` to P
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "secret_keys"]
+__all__ = ["Runner", "Settings", "secret_keys"]
 
 logger = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "secret.key"
+
+
+class Runner(enum.StrEnum):
+    """Who reconciles the locks."""
+
+    EMBEDDED = "embedded"
+    """``doorcode serve`` does, in-process (the default: one machine, SQLite or PostgreSQL)."""
+    WORKER = "worker"
+    """``doorcode worker`` processes do, on PostgreSQL; ``serve`` only enqueues their jobs."""
 
 
 class Settings(BaseSettings):
@@ -34,6 +44,13 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     organisation: str = ""
+    runner: Runner = Runner.EMBEDDED
+    sweep_interval: int = Field(default=300, ge=10)
+    """Seconds between two full re-checks of every lock."""
+    alert_before_hours: float = Field(default=24, ge=0)
+    """How long before a grant starts a missing code raises an alert."""
+    sync_concurrency: int = Field(default=8, ge=1, le=256)
+    """How many locks one process works on at once."""
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

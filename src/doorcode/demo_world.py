@@ -4,6 +4,10 @@ An apartment building in Lisbon (two flats sharing a street door), a cabin in th
 keypad has no network, and a villa near Málaga with a front and a back door; a dozen stays over
 the next three weeks (a same-day turnover, a pending booking, an early check-in), one stay
 across the next daylight-saving change, and a cleaner who comes every Tuesday.
+
+Every lock is ``virtual``: while ``make demo`` serves, the reconciler programs them, and
+``doorcode keypad enter "Flat 1A door" <code>`` opens for the guest staying there now. The
+cabin's keypad is offline (offline codes are another piece), so the reconciler leaves it be.
 """
 
 from __future__ import annotations

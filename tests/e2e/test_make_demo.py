@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -71,3 +72,56 @@ def test_make_demo_serves_the_demo_world(demo_server):
     assert sum(r["status"] == "pending" for r in reservations) == 1
     staff = httpx.get(f"{base}/api/v1/grants?kind=staff", headers=headers).json()
     assert len(staff) == 3
+
+
+@pytest.mark.slow
+def test_the_current_guest_of_flat_1a_opens_its_virtual_door(demo_server, tmp_path):
+    base, key = demo_server
+    headers = {"Authorization": f"Bearer {key}"}
+    [door] = [
+        lock
+        for lock in httpx.get(f"{base}/api/v1/locks", headers=headers).json()
+        if lock["name"] == "Flat 1A door"
+    ]
+    guest = wait_for_a_set_code(f"{base}/api/v1/locks/{door['id']}/codes", headers)
+    code = httpx.get(f"{base}/api/v1/grants/{guest}/code", headers=headers).json()["code"]
+    env = {**os.environ, "DOORCODE_DATA_DIR": str(tmp_path)}
+    env.pop("DOORCODE_DATABASE_URL", None)
+    env.pop("DOORCODE_SECRET_KEY", None)
+    doorcode = str(ROOT / ".venv" / "bin" / "doorcode")
+    entered = subprocess.run(
+        [doorcode, "keypad", "enter", "Flat 1A door", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert entered.returncode == 0, entered.stdout + entered.stderr
+    assert entered.stdout.startswith(f"OPEN ({guest})")
+    wrong = "1" * len(code) if code != "1" * len(code) else "2" * len(code)
+    refused = subprocess.run(
+        [doorcode, "keypad", "enter", "Flat 1A door", wrong],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (refused.returncode, refused.stdout.strip()) == (1, "REFUSED: no such code on this lock")
+
+
+def wait_for_a_set_code(url: str, headers: dict[str, str]) -> str:
+    """The grant whose window contains now, once its code is set on the lock."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        codes = httpx.get(url, headers=headers).json()["codes"]
+        now = datetime.now(UTC)
+        current = [
+            c
+            for c in codes
+            if c["status"] == "set"
+            and datetime.fromisoformat(c["starts_at"]) <= now < datetime.fromisoformat(c["ends_at"])
+        ]
+        if current:
+            return current[0]["grant_id"]
+        time.sleep(0.3)
+    raise AssertionError("the reconciler did not set the current guest's code within 30 s")

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from doorcode.api.schemas import (
+    AlertBody,
     EventBody,
     GrantBody,
+    GrantLockCodeBody,
     GuestBody,
     LockBody,
+    LockCodeBody,
+    LockCodesBody,
+    LockSyncBody,
     PropertyBody,
     ReservationBody,
 )
 from doorcode.domain.code_policy import Alphabet
 from doorcode.domain.reservations import ReservationStatus
 from doorcode.services.grants import state_of
-from doorcode.store.models import Event, Grant, Lock, Property, Reservation
+from doorcode.services.lock_sync import LockCodesView, lock_code_status_of
+from doorcode.store.models import Alert, Event, Grant, Lock, LockCode, Property, Reservation
 
 __all__ = [
+    "alert_body",
     "event_body",
     "grant_body",
     "lock_body",
+    "lock_codes_body",
     "property_body",
     "reservation_body",
 ]
@@ -37,6 +46,8 @@ def property_body(prop: Property) -> PropertyBody:
         check_out_time=prop.check_out_time,
         code_length=prop.code_length,
         code_alphabet=Alphabet(prop.code_alphabet),
+        native_lead_minutes=prop.native_lead_minutes,
+        unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
         lock_ids=[lock.id for lock in prop.locks],
     )
 
@@ -50,6 +61,38 @@ def lock_body(lock: Lock) -> LockBody:
         external_id=lock.external_id,
         capabilities=lock.capabilities,
         property_ids=[prop.id for prop in lock.properties],
+        sync=LockSyncBody(
+            synced_at=lock.synced_at,
+            next_sync_at=lock.next_sync_at,
+            error=lock.sync_error,
+            unmanaged_codes=len(lock.unmanaged_codes or []),
+        ),
+    )
+
+
+def lock_codes_body(view: LockCodesView) -> LockCodesBody:
+    """A lock with where each of its grants' codes stands; never a code."""
+    return LockCodesBody(
+        lock=lock_body(view.lock),
+        codes=[
+            LockCodeBody(
+                grant_id=code.grant.id,
+                kind=code.grant.kind,
+                holder=code.grant.holder,
+                starts_at=code.grant.starts_at,
+                ends_at=code.grant.ends_at,
+                revoked_at=code.grant.revoked_at,
+                status=code.status.value,
+                desired=_side(code.lock_code.desired),
+                actual=_side(code.lock_code.actual),
+                provider_code_id=code.lock_code.provider_code_id,
+                attempts=code.lock_code.attempts,
+                last_error=code.lock_code.last_error,
+                next_attempt_at=code.lock_code.next_attempt_at,
+                updated_at=code.lock_code.updated_at,
+            )
+            for code in view.codes
+        ],
     )
 
 
@@ -96,6 +139,36 @@ def grant_body(grant: Grant, now: datetime) -> GrantBody:
         revoked_at=grant.revoked_at,
         revoke_reason=grant.revoke_reason,
         version=grant.version,
+        lock_codes=[_grant_lock_code(code, grant.version) for code in grant.lock_codes],
+    )
+
+
+def _grant_lock_code(code: LockCode, version: int) -> GrantLockCodeBody:
+    return GrantLockCodeBody(
+        lock_id=code.lock_id,
+        status=lock_code_status_of(code, version).value,
+        attempts=code.attempts,
+        last_error=code.last_error,
+        next_attempt_at=code.next_attempt_at,
+        updated_at=code.updated_at,
+    )
+
+
+def _side(value: str) -> Literal["present", "absent"]:
+    return "present" if value == "present" else "absent"
+
+
+def alert_body(alert: Alert) -> AlertBody:
+    """An alert for the API."""
+    return AlertBody(
+        id=alert.id,
+        kind=alert.kind,
+        subject_type=alert.subject_type,
+        subject_id=alert.subject_id,
+        message=alert.message,
+        raised_at=alert.raised_at,
+        updated_at=alert.updated_at,
+        cleared_at=alert.cleared_at,
     )
 
 

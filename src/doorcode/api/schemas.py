@@ -22,12 +22,18 @@ from doorcode.domain.reservations import ReservationStatus
 from doorcode.domain.windows import zone_named
 
 __all__ = [
+    "AlertBody",
     "CapabilitiesBody",
     "CodeBody",
     "EventBody",
     "GrantBody",
+    "GrantLockCodeBody",
     "GuestBody",
+    "KeypadBody",
     "LockBody",
+    "LockCodeBody",
+    "LockCodesBody",
+    "LockSyncBody",
     "ManualGrantBody",
     "NewLockBody",
     "PageLimit",
@@ -56,6 +62,22 @@ LocalTime = Annotated[
 ]
 """A local time of day: JSON Schema's ``time`` format would demand an offset, which a
 check-in hour at the property does not have."""
+LeadMinutes = Annotated[
+    int,
+    Field(ge=0, le=30 * 24 * 60, description="Minutes before a window its code goes on a lock."),
+]
+LockCodeStatusName = Literal[
+    "pending",
+    "waiting_for_lead_time",
+    "waiting_for_space",
+    "waiting_for_code",
+    "not_programmable",
+    "setting",
+    "set",
+    "failed",
+    "removing",
+    "removed",
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -84,6 +106,8 @@ class PropertyInputBody(Strict):
     code_length: CodeLength = 6
     code_alphabet: Alphabet = Alphabet.NUMERIC
     external_id: Reference | None = None
+    native_lead_minutes: LeadMinutes = 72 * 60
+    unscheduled_lead_minutes: LeadMinutes = 60
 
     _zone = field_validator("time_zone")(_known_zone)
 
@@ -98,6 +122,8 @@ class PropertyChangesBody(Strict):
     code_length: CodeLength | None = None
     code_alphabet: Alphabet | None = None
     external_id: Reference | None = None
+    native_lead_minutes: LeadMinutes | None = None
+    unscheduled_lead_minutes: LeadMinutes | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -116,6 +142,8 @@ class PropertyBody(BaseModel):
     check_out_time: LocalTime
     code_length: int
     code_alphabet: Alphabet
+    native_lead_minutes: int
+    unscheduled_lead_minutes: int
     lock_ids: list[str]
 
 
@@ -153,6 +181,15 @@ class NewLockBody(Strict):
     capabilities: CapabilitiesBody = Field(default_factory=CapabilitiesBody)
 
 
+class LockSyncBody(BaseModel):
+    """How the lock's last reconcile pass went."""
+
+    synced_at: datetime | None
+    next_sync_at: datetime | None
+    error: str | None
+    unmanaged_codes: int = Field(description="Codes on the lock set outside doorcode.")
+
+
 class LockBody(BaseModel):
     """A lock as stored."""
 
@@ -162,6 +199,43 @@ class LockBody(BaseModel):
     external_id: str
     capabilities: dict[str, Any]
     property_ids: list[str]
+    sync: LockSyncBody
+
+
+class LockCodeBody(BaseModel):
+    """One grant on one lock: desired against actual (never the code itself)."""
+
+    grant_id: str
+    kind: str
+    holder: str
+    starts_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None
+    status: LockCodeStatusName
+    desired: Literal["present", "absent"]
+    actual: Literal["present", "absent"]
+    provider_code_id: str | None
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    updated_at: datetime | None
+
+
+class LockCodesBody(BaseModel):
+    """A lock and where each of its grants' codes stands."""
+
+    lock: LockBody
+    codes: list[LockCodeBody]
+
+
+class KeypadBody(Strict):
+    """A code typed at a virtual lock's keypad."""
+
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Z]+$")
+    at: AwareDatetime | None = None
+
+    def __repr__(self) -> str:
+        return "KeypadBody(code=***)"
 
 
 class GuestBody(Strict):
@@ -242,6 +316,17 @@ class ManualGrantBody(Strict):
         return f"ManualGrantBody(kind={self.kind!r}, code=***)"
 
 
+class GrantLockCodeBody(BaseModel):
+    """Where the grant's code stands on one of its locks."""
+
+    lock_id: str
+    status: LockCodeStatusName
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    updated_at: datetime | None
+
+
 class GrantBody(BaseModel):
     """A grant; its code is fetched separately (and audited) from ``/grants/{id}/code``."""
 
@@ -257,6 +342,7 @@ class GrantBody(BaseModel):
     revoked_at: datetime | None
     revoke_reason: str | None
     version: int
+    lock_codes: list[GrantLockCodeBody]
 
 
 class CodeBody(BaseModel):
@@ -283,3 +369,16 @@ class EventBody(BaseModel):
     subject_id: str
     reason: str
     details: dict[str, Any]
+
+
+class AlertBody(BaseModel):
+    """Something an operator must look at; ``cleared_at`` is set once it resolved itself."""
+
+    id: str
+    kind: str
+    subject_type: str
+    subject_id: str
+    message: str
+    raised_at: datetime
+    updated_at: datetime
+    cleared_at: datetime | None

@@ -14,12 +14,14 @@ import typer
 from typer.core import TyperGroup
 
 from doorcode import __version__
+from doorcode.cli.alerts import alerts
 from doorcode.cli.context import CliState
 from doorcode.cli.grants import events, grant_app
+from doorcode.cli.keypad import keypad_app
 from doorcode.cli.offline import offline_app
 from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
-from doorcode.cli.serving import demo, serve
+from doorcode.cli.serving import demo, serve, worker
 from doorcode.cli.setup import apikey_app, db_app, org_app
 from doorcode.domain.errors import DomainError
 from doorcode.services.errors import ServiceError
@@ -54,9 +56,12 @@ app.add_typer(lock_app, name="lock")
 app.add_typer(reservation_app, name="reservation")
 app.add_typer(grant_app, name="grant")
 app.add_typer(offline_app, name="offline")
+app.add_typer(keypad_app, name="keypad")
 app.command("events")(events)
+app.command("alerts")(alerts)
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("worker")(worker)
 
 
 def _print_version(value: bool) -> None:

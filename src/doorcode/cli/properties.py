@@ -1,14 +1,30 @@
-"""``doorcode property`` and ``doorcode lock``: the places and the devices."""
+"""``doorcode property`` and ``doorcode lock``: the places, the devices, and their codes."""
 
 from __future__ import annotations
 
-import typer
+import asyncio
+from collections import Counter
 
-from doorcode.api.rendering import lock_body, property_body
-from doorcode.cli.context import JsonOption, parse_time, print_json, print_table, state_of
+import typer
+from rich.progress import Progress
+
+from doorcode.api.rendering import lock_body, lock_codes_body, property_body
+from doorcode.cli.context import (
+    JsonOption,
+    console,
+    parse_time,
+    print_json,
+    print_table,
+    state_of,
+)
 from doorcode.domain.code_policy import Alphabet, CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks, properties
+from doorcode.services.errors import InvalidRequest
+from doorcode.services.lock_sync import lock_codes, sync_summaries
+from doorcode.store.models import Lock
+from doorcode.sync.provisioning import install_virtual_locks
+from doorcode.sync.reconciler import Reconciler
 
 property_app = typer.Typer(help="Properties and their lock groups.", no_args_is_help=True)
 lock_app = typer.Typer(help="Locks (devices) and their capabilities.", no_args_is_help=True)
@@ -24,6 +40,12 @@ def property_add(
     code_length: int = typer.Option(6, help="Code length, 4 to 10."),
     alphabet: Alphabet = typer.Option(Alphabet.NUMERIC, help="numeric or alphanumeric."),
     external_id: str | None = typer.Option(None, help="The PMS's id for this property."),
+    native_lead_minutes: int = typer.Option(
+        72 * 60, help="Minutes ahead a code goes on locks that schedule codes themselves."
+    ),
+    unscheduled_lead_minutes: int = typer.Option(
+        60, help="Minutes ahead a code goes on locks that cannot schedule codes."
+    ),
 ) -> None:
     """Add a property."""
     state = state_of(ctx)
@@ -35,6 +57,8 @@ def property_add(
         code_length=code_length,
         code_alphabet=alphabet,
         external_id=external_id,
+        native_lead_minutes=native_lead_minutes,
+        unscheduled_lead_minutes=unscheduled_lead_minutes,
     )
     prop = properties.add_property(state.runtime().uow(), state.caller(), details)
     typer.echo(f"added property {prop.name} ({prop.id})")
@@ -94,6 +118,9 @@ def lock_add(
     max_codes: int | None = typer.Option(None, help="How many codes the lock can store."),
     native_scheduling: bool = typer.Option(True, help="The lock enforces start and end itself."),
     offline_codes: bool = typer.Option(False, help="The lock checks offline codes."),
+    online: bool = typer.Option(
+        True, "--online/--offline", help="Whether the lock can be programmed over a network."
+    ),
     property_ref: list[str] = typer.Option([], "--property", help="Link to this property."),
 ) -> None:
     """Record a lock, optionally linking it to properties."""
@@ -104,11 +131,13 @@ def lock_add(
         constraints=CodeConstraints(no_zeros=no_zeros),
         max_codes=max_codes,
         native_scheduling=native_scheduling,
+        online=online,
         offline_codes=offline_codes,
         enter_key=enter_key,
     )
     details = locks.LockDetails(name, provider, external_id, capabilities)
     lock = locks.add_lock(state.runtime().uow(), state.caller(), details)
+    install_virtual_locks(state.runtime())
     typer.echo(f"added lock {lock.name} ({lock.id})")
     for reference in property_ref:
         properties.link_lock(state.runtime().uow(), state.caller(), reference, lock.id)
@@ -117,20 +146,91 @@ def lock_add(
 
 @lock_app.command("list")
 def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
-    """List locks and the properties they serve."""
+    """List locks, the properties they serve, and where their codes stand."""
     state = state_of(ctx)
     found = locks.list_locks(state.runtime().uow(), state.caller())
     if as_json:
         print_json([lock_body(lock) for lock in found])
         return
+    summaries = sync_summaries(state.runtime().uow(), state.caller())
     rows = [
         (
             lock.name,
             lock.id,
             lock.provider,
-            lock.external_id,
             ", ".join(p.name for p in lock.properties),
+            _sync_column(lock, summaries.get(lock.id, Counter())),
+            lock.synced_at,
         )
         for lock in found
     ]
-    print_table("Locks", ["name", "id", "provider", "external id", "properties"], rows)
+    columns = ["name", "id", "provider", "properties", "codes", "last sync"]
+    print_table("Locks", columns, rows)
+
+
+def _sync_column(lock: Lock, statuses: Counter[str]) -> str:
+    """'2 set, 1 waiting for lead time' and the lock's own error, if any."""
+    counts = ", ".join(
+        f"{count} {status.replace('_', ' ')}" for status, count in sorted(statuses.items())
+    )
+    problem = f"error: {lock.sync_error}" if lock.sync_error else ""
+    return "; ".join(part for part in (counts, problem) if part) or "–"
+
+
+@lock_app.command("sync")
+def lock_sync(
+    ctx: typer.Context,
+    lock_ref: str | None = typer.Argument(None, help="One lock (default: every lock)."),
+) -> None:
+    """Reconcile now: make the lock(s) hold exactly their codes, ignoring backoffs."""
+    state = state_of(ctx)
+    runtime, caller = state.runtime(), state.caller()
+    if lock_ref is not None:
+        lock_ids = [locks.find_lock(runtime.uow(), caller, lock_ref).id]
+    else:
+        lock_ids = [lock.id for lock in locks.list_locks(runtime.uow(), caller)]
+    install_virtual_locks(runtime)
+    reconciler = Reconciler.from_runtime(runtime, batch_size=50)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Reconciling locks", total=len(lock_ids))
+        outcomes = asyncio.run(
+            reconciler.reconcile(
+                lock_ids, force=True, progress=lambda done: progress.advance(task, done)
+            )
+        )
+    rows = [(o.lock_name, o.summary, o.next_sync_at) for o in outcomes]
+    print_table("Lock sync", ["lock", "outcome", "next visit"], rows)
+    failing = [o for o in outcomes if o.error or o.failed]
+    if failing:
+        raise InvalidRequest(f"{len(failing)} of {len(outcomes)} lock(s) are not in sync yet")
+
+
+@lock_app.command("codes")
+def lock_codes_command(
+    ctx: typer.Context,
+    lock_ref: str,
+    include_past: bool = typer.Option(False, "--all", help="Also grants that are over."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Each grant's code on one lock: desired against actual (codes are masked)."""
+    state = state_of(ctx)
+    view = lock_codes(state.runtime().uow(), state.caller(), lock_ref, include_past=include_past)
+    if as_json:
+        print_json(lock_codes_body(view))
+        return
+    rows = [
+        (
+            code.grant.holder or code.grant.kind,
+            code.grant.id,
+            code.grant.starts_at,
+            code.grant.ends_at,
+            "••••••",
+            code.lock_code.desired,
+            code.lock_code.actual,
+            code.status.value.replace("_", " "),
+            code.lock_code.last_error,
+        )
+        for code in view.codes
+    ]
+    columns = ["holder", "grant", "from", "to", "code", "desired", "actual", "status", "last error"]
+    print_table(f"Codes on {view.lock.name}", columns, rows)

@@ -1,4 +1,4 @@
-"""``doorcode serve`` and ``doorcode demo``: the HTTP service, embedded or with the demo world."""
+"""``doorcode serve``, ``demo`` and ``worker``: the HTTP service, and the lock-sync workers."""
 
 from __future__ import annotations
 
@@ -11,9 +11,19 @@ from doorcode.api.app import create_app
 from doorcode.background import background_jobs
 from doorcode.bootstrap import Runtime
 from doorcode.cli.context import state_of
+from doorcode.config import Runner
 from doorcode.demo_world import ensure_demo_world
+from doorcode.services.errors import InvalidRequest
+from doorcode.store.database import is_postgres
+from doorcode.sync.jobs import run_worker
+from doorcode.sync.provisioning import install_virtual_locks
 
-__all__ = ["demo", "serve"]
+__all__ = ["demo", "serve", "worker"]
+
+NEEDS_POSTGRES = (
+    "doorcode worker needs PostgreSQL (DOORCODE_DATABASE_URL=postgresql://...); "
+    "on SQLite, doorcode serve reconciles the locks itself"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +54,32 @@ def demo(
     typer.echo(
         f"try: curl -H 'Authorization: Bearer {world.api_key}' {address}/api/v1/reservations"
     )
+    typer.echo(
+        "and the virtual keypads: doorcode grant list, doorcode grant show GRANT_ID --reveal, "
+        "then doorcode keypad enter 'Flat 1A door' CODE"
+    )
     _serve(runtime, host or settings.host, port or settings.port)
 
 
-def _serve(runtime: Runtime, host: str, port: int) -> None:
+def worker(
+    ctx: typer.Context,
+    concurrency: int = typer.Option(4, min=1, max=64, help="Locks worked on at once."),
+    name: str | None = typer.Option(None, help="Worker name in logs and job records."),
+) -> None:
+    """Reconcile locks as Procrastinate jobs on PostgreSQL (run any number, anywhere)."""
+    runtime = state_of(ctx).runtime()
+    if not is_postgres(runtime.settings.resolved_database_url()):
+        raise InvalidRequest(NEEDS_POSTGRES)
     logging.basicConfig(level=runtime.settings.log_level.upper())
+    install_virtual_locks(runtime)
+    run_worker(runtime, concurrency=concurrency, name=name)
+
+
+def _serve(runtime: Runtime, host: str, port: int) -> None:
+    settings = runtime.settings
+    if settings.runner is Runner.WORKER and not is_postgres(settings.resolved_database_url()):
+        raise InvalidRequest("DOORCODE_RUNNER=worker needs PostgreSQL: " + NEEDS_POSTGRES)
+    logging.basicConfig(level=settings.log_level.upper())
+    install_virtual_locks(runtime)
     app = create_app(runtime, background_jobs(runtime))
     uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())

@@ -4,6 +4,7 @@
     ├── InvalidWindow        a window that ends before it starts, or naive datetimes
     ├── UnknownTimeZone      a zone name the pinned tz database does not know
     ├── InvalidCodePolicy    lengths or constraints no code can satisfy
+    ├── InvalidLeadTime      a programming lead time that is negative or absurdly long
     ├── CodeRejected         a chosen code breaks the policy of a lock it is for
     ├── CodeClash            a chosen code is already taken on a shared lock at that time
     └── CodeSpaceExhausted   no free code is left for that window on those locks
@@ -18,6 +19,7 @@ __all__ = [
     "CodeSpaceExhausted",
     "DomainError",
     "InvalidCodePolicy",
+    "InvalidLeadTime",
     "InvalidWindow",
     "UnknownTimeZone",
 ]
@@ -37,6 +39,10 @@ class UnknownTimeZone(DomainError):
 
 class InvalidCodePolicy(DomainError):
     """A code policy that no code could satisfy, or that a lock cannot take."""
+
+
+class InvalidLeadTime(DomainError):
+    """A lead time below zero or beyond what any lock needs."""
 
 
 class CodeRejected(DomainError):

@@ -3,20 +3,27 @@
 Every function that gives a grant a code first touches the grant's locks (``uow.touch_locks``):
 that marks them for the reconciler and, as a write, serialises concurrent allocations on the
 same locks, so two requests can never pick the same code for overlapping windows.
+
+A fresh code also avoids the codes of grants that merely come close: a code sits on a lock from
+its lead time (72 h on locks that schedule codes) before its window, so two back-to-back stays
+with one PIN would need the lock to hold it twice. The allocator widens its check by the locks'
+lead time when the code space allows, and the planner makes the later grant wait when it does
+not. Kept and chosen codes are only refused for truly overlapping windows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from doorcode.domain.code_allocation import TakenCodes, allocate_code
 from doorcode.domain.code_policy import Alphabet, CodePolicy
-from doorcode.domain.errors import CodeClash, CodeRejected, InvalidWindow
+from doorcode.domain.errors import CodeClash, CodeRejected, CodeSpaceExhausted, InvalidWindow
 from doorcode.domain.grants import GrantKind, GrantState, grant_state
-from doorcode.domain.lock_capabilities import policy_for_locks
+from doorcode.domain.lead_times import DEFAULT_LEAD_TIMES, LeadTimes
+from doorcode.domain.lock_capabilities import LockCapabilities, policy_for_locks
 from doorcode.domain.windows import TimeWindow
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
@@ -48,22 +55,30 @@ SUBJECT = "grant"
 
 @dataclass(frozen=True, slots=True)
 class GrantTarget:
-    """The locks a grant is for, the policy their codes follow, and the group it follows."""
+    """The locks a grant is for, the policy their codes follow, and the group it follows.
+
+    ``lead`` is the longest time before a window that a code sits on one of these locks.
+    """
 
     lock_ids: frozenset[str]
     policy: CodePolicy
     property_id: str | None = None
+    lead: timedelta = timedelta(0)
 
     @classmethod
     def of_property(cls, prop: Property) -> GrantTarget:
         """Every lock of the property's group, under the property's policy."""
         wanted = CodePolicy(prop.code_length, Alphabet(prop.code_alphabet))
-        return cls(_ids(prop.locks), _policy(wanted, prop.locks), prop.id)
+        lead = _longest_lead(_leads(prop), prop.locks)
+        return cls(_ids(prop.locks), _policy(wanted, prop.locks), prop.id, lead)
 
     @classmethod
     def of_locks(cls, locks: Sequence[Lock], length: int, alphabet: Alphabet) -> GrantTarget:
-        """Locks chosen one by one."""
-        return cls(_ids(locks), _policy(CodePolicy(length, alphabet), locks))
+        """Locks chosen one by one; each lock's lead is the longest of its properties'."""
+        lead = max(
+            (_longest_lead(_leads_of_lock(lock), [lock]) for lock in locks), default=timedelta(0)
+        )
+        return cls(_ids(locks), _policy(CodePolicy(length, alphabet), locks), lead=lead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +310,14 @@ def _manual_target(uow: UnitOfWork, caller: Caller, request: ManualGrantRequest)
 def _choose_code(
     uow: UnitOfWork, target: GrantTarget, window: TimeWindow, grant_id: str | None = None
 ) -> str:
+    """A fresh code, kept apart from grants within the lead time if the code space allows."""
     uow.touch_locks(target.lock_ids)
+    if target.lead > timedelta(0):
+        widened = TimeWindow(window.starts_at - target.lead, window.ends_at + target.lead)
+        try:
+            return allocate_code(target.policy, _taken(uow, target, widened, grant_id), uow.rng)
+        except CodeSpaceExhausted:
+            pass
     return allocate_code(target.policy, _taken(uow, target, window, grant_id), uow.rng)
 
 
@@ -359,3 +381,23 @@ def _ids(locks: Sequence[Lock]) -> frozenset[str]:
 
 def _policy(wanted: CodePolicy, locks: Sequence[Lock]) -> CodePolicy:
     return policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks])
+
+
+def _leads(prop: Property) -> LeadTimes:
+    return LeadTimes(
+        timedelta(minutes=prop.native_lead_minutes),
+        timedelta(minutes=prop.unscheduled_lead_minutes),
+    )
+
+
+def _leads_of_lock(lock: Lock) -> LeadTimes:
+    """The longest lead times among the lock's properties (defaults for a lock in none)."""
+    every = [_leads(prop) for prop in lock.properties] or [DEFAULT_LEAD_TIMES]
+    return LeadTimes(max(x.native for x in every), max(x.unscheduled for x in every))
+
+
+def _longest_lead(leads: LeadTimes, locks: Sequence[Lock]) -> timedelta:
+    capabilities: list[LockCapabilities] = [
+        capabilities_from_json(lock.capabilities) for lock in locks
+    ]
+    return max((leads.for_lock(caps) for caps in capabilities), default=timedelta(0))

@@ -7,10 +7,11 @@ current grant at once, in the same transaction, so codes never lag behind the co
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 from doorcode.domain.code_policy import Alphabet, CodePolicy
+from doorcode.domain.lead_times import LeadTimes
 from doorcode.domain.lock_capabilities import policy_for_locks
 from doorcode.domain.windows import zone_named
 from doorcode.services.audit import record_event
@@ -26,6 +27,7 @@ __all__ = [
     "add_property",
     "change_property",
     "find_property",
+    "lead_times_of",
     "link_lock",
     "list_properties",
     "unlink_lock",
@@ -45,6 +47,16 @@ class PropertyDetails:
     code_length: int = 6
     code_alphabet: Alphabet = Alphabet.NUMERIC
     external_id: str | None = None
+    native_lead_minutes: int = 72 * 60
+    unscheduled_lead_minutes: int = 60
+
+    @property
+    def lead_times(self) -> LeadTimes:
+        """How long before a window codes go onto the property's locks."""
+        return LeadTimes(
+            timedelta(minutes=self.native_lead_minutes),
+            timedelta(minutes=self.unscheduled_lead_minutes),
+        )
 
 
 def add_property(uow: UnitOfWork, caller: Caller, details: PropertyDetails) -> Property:
@@ -68,7 +80,8 @@ def change_property(
     """Change some settings; current grants follow new zones and default times at once.
 
     A new code length or alphabet applies to codes chosen from now on; codes guests already
-    hold stay as they are.
+    hold stay as they are. New lead times change when codes go onto the locks, so the locks
+    are marked for the reconciler.
     """
     caller.require_writer()
     with uow:
@@ -78,6 +91,8 @@ def change_property(
         if details.external_id != prop.external_id:
             _refuse_duplicate_external_id(uow, caller, details.external_id)
         before = _snapshot(prop)
+        if details.lead_times != _details_of(prop).lead_times:
+            uow.touch_locks({lock.id for lock in prop.locks})
         _apply(prop, details, uow)
         after = _snapshot(prop)
         record_event(uow, caller, (SUBJECT, prop.id), "PropertyChanged", before=before, after=after)
@@ -138,8 +153,10 @@ def list_properties(uow: UnitOfWork, caller: Caller) -> list[Property]:
 
 
 def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
-    """Refuse unknown zones, lengths outside 4–10, and policies a linked lock cannot take."""
+    """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, and policies
+    a linked lock cannot take."""
     zone_named(details.time_zone)
+    _ = details.lead_times
     wanted = CodePolicy(details.code_length, details.code_alphabet)
     policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
 
@@ -171,6 +188,8 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.code_length = details.code_length
     prop.code_alphabet = details.code_alphabet.value
     prop.external_id = details.external_id
+    prop.native_lead_minutes = details.native_lead_minutes
+    prop.unscheduled_lead_minutes = details.unscheduled_lead_minutes
     prop.updated_at = uow.now
 
 
@@ -183,6 +202,8 @@ def _details_of(prop: Property) -> PropertyDetails:
         code_length=prop.code_length,
         code_alphabet=Alphabet(prop.code_alphabet),
         external_id=prop.external_id,
+        native_lead_minutes=prop.native_lead_minutes,
+        unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
     )
 
 
@@ -195,4 +216,11 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "code_length": prop.code_length,
         "code_alphabet": prop.code_alphabet,
         "external_id": prop.external_id,
+        "native_lead_minutes": prop.native_lead_minutes,
+        "unscheduled_lead_minutes": prop.unscheduled_lead_minutes,
     }
+
+
+def lead_times_of(prop: Property) -> LeadTimes:
+    """The property's lead times as a domain value."""
+    return _details_of(prop).lead_times

@@ -9,7 +9,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["create_database_engine", "create_session_factory", "normalised_url"]
+__all__ = [
+    "create_database_engine",
+    "create_session_factory",
+    "is_postgres",
+    "libpq_url",
+    "normalised_url",
+]
 
 
 def normalised_url(url: str) -> str:
@@ -18,6 +24,16 @@ def normalised_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def is_postgres(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database."""
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def libpq_url(url: str) -> str:
+    """The libpq form of ``url`` for clients outside SQLAlchemy (Procrastinate)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def create_database_engine(url: str) -> Engine:

@@ -31,6 +31,7 @@ from doorcode.store.column_types import UtcDateTime
 from doorcode.store.ids import new_id
 
 __all__ = [
+    "Alert",
     "ApiKey",
     "Base",
     "Event",
@@ -122,6 +123,8 @@ class Property(Base):
     check_out_time: Mapped[time] = mapped_column(Time())
     code_length: Mapped[int] = mapped_column(Integer)
     code_alphabet: Mapped[str] = mapped_column(String(16))
+    native_lead_minutes: Mapped[int] = mapped_column(Integer, default=4320, server_default="4320")
+    unscheduled_lead_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -131,7 +134,13 @@ class Property(Base):
 
 
 class Lock(Base):
-    """One device behind one provider; ``capabilities`` is what its back-end reports."""
+    """One device behind one provider; ``capabilities`` is what its back-end reports.
+
+    The sync columns let any process tell whether a lock needs the reconciler:
+    ``sync_requests`` grows with every change of its grants and ``synced_requests`` records
+    how many of those the last completed pass had seen; ``next_sync_at`` is when its desired
+    codes next change or a failed operation is due again.
+    """
 
     __tablename__ = "locks"
     __table_args__ = (UniqueConstraint("organisation_id", "provider", "external_id"),)
@@ -147,6 +156,14 @@ class Lock(Base):
     offline_key_group_id: Mapped[str | None] = mapped_column(
         ForeignKey("offline_key_groups.id", ondelete="SET NULL"), index=True
     )
+    sync_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    synced_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    synced_at: Mapped[datetime | None]
+    next_sync_at: Mapped[datetime | None] = mapped_column(index=True)
+    sync_error: Mapped[str | None] = mapped_column(String(500))
+    sync_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sync_retry_at: Mapped[datetime | None]
+    unmanaged_codes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     properties: Mapped[list[Property]] = relationship(
         secondary=property_locks, back_populates="locks", order_by="Property.name"
@@ -215,6 +232,7 @@ class Grant(Base):
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    codes_set_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     offline_key_group_id: Mapped[str | None] = mapped_column(
@@ -228,7 +246,14 @@ class Grant(Base):
 
 
 class LockCode(Base):
-    """One grant on one lock: the unit the lock-sync reconciler works on."""
+    """One grant on one lock: the unit the lock-sync reconciler works on.
+
+    ``desired`` is what the planner wanted at the last pass (``present`` or ``absent``, with
+    ``wait_reason`` when a live grant is kept off), ``actual`` what the lock reported.
+    ``confirmed_version`` is the grant version last seen exactly right on the lock, and
+    ``attempted_version`` the one the failing attempts were for. ``last_error`` never holds a
+    code.
+    """
 
     __tablename__ = "lock_codes"
 
@@ -238,6 +263,16 @@ class LockCode(Base):
     lock_id: Mapped[str] = mapped_column(
         ForeignKey("locks.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    desired: Mapped[str] = mapped_column(String(16), default="absent", server_default="absent")
+    wait_reason: Mapped[str | None] = mapped_column(String(32))
+    actual: Mapped[str] = mapped_column(String(16), default="absent", server_default="absent")
+    provider_code_id: Mapped[str | None] = mapped_column(String(200))
+    confirmed_version: Mapped[int | None] = mapped_column(Integer)
+    attempted_version: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    next_attempt_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
 
     grant: Mapped[Grant] = relationship(back_populates="lock_codes")
     lock: Mapped[Lock] = relationship()
@@ -311,3 +346,34 @@ class Event(Base):
     subject_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(500), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Alert(Base):
+    """Something an operator must look at, open until the reconciler sees it resolved.
+
+    At most one open alert exists per (kind, subject); it is refreshed while the problem lasts
+    and closed (``cleared_at``) when it is gone, so the table is also the alerts' history.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(
+            "uq_alerts_one_open_per_subject",
+            "kind",
+            "subject_type",
+            "subject_id",
+            unique=True,
+            sqlite_where=text("cleared_at IS NULL"),
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = _id("alr")
+    organisation_id: Mapped[str] = _organisation()
+    kind: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(String(1000))
+    raised_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.models import (
+    Alert,
     ApiKey,
     Event,
     Grant,
@@ -28,6 +29,8 @@ from doorcode.store.models import (
 )
 
 __all__ = [
+    "AlertFilter",
+    "AlertRepository",
     "ApiKeyRepository",
     "EventFilter",
     "EventRepository",
@@ -168,7 +171,9 @@ class LockRepository:
         """
         if lock_ids:
             statement = update(Lock).where(Lock.id.in_(sorted(lock_ids)))
-            self._session.execute(statement.values(sync_requested_at=at))
+            self._session.execute(
+                statement.values(sync_requested_at=at, sync_requests=Lock.sync_requests + 1)
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +392,50 @@ class EventRepository:
         if which.since:
             query = query.where(Event.occurred_at >= which.since)
         query = query.order_by(Event.id.desc())
+        return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    """Which alerts a listing shows."""
+
+    include_cleared: bool = False
+    subject_id: str | None = None
+    limit: int = DEFAULT_PAGE
+    offset: int = 0
+
+
+class AlertRepository:
+    """Alerts: at most one open per (kind, subject), closed when the problem is gone."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def open_for(self, kind: str, subject_ids: Collection[str]) -> dict[str, Alert]:
+        """The open alerts of ``kind`` about these subjects, by subject id (any organisation)."""
+        found: dict[str, Alert] = {}
+        ordered = sorted(subject_ids)
+        for start in range(0, len(ordered), 5_000):
+            query = select(Alert).where(
+                Alert.kind == kind,
+                Alert.subject_id.in_(ordered[start : start + 5_000]),
+                Alert.cleared_at.is_(None),
+            )
+            found.update((alert.subject_id, alert) for alert in self._session.scalars(query))
+        return found
+
+    def add(self, alert: Alert) -> None:
+        """Stage a new alert."""
+        self._session.add(alert)
+
+    def search(self, organisation_id: str, which: AlertFilter) -> list[Alert]:
+        """Alerts matching ``which``, newest first."""
+        query = _owned(select(Alert), Alert, organisation_id)
+        if not which.include_cleared:
+            query = query.where(Alert.cleared_at.is_(None))
+        if which.subject_id:
+            query = query.where(Alert.subject_id == which.subject_id)
+        query = query.order_by(Alert.raised_at.desc(), Alert.id)
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
 
 

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
 from doorcode.store.code_cipher import CodeCipher
+from doorcode.store.lock_sync import LockSyncRepository
 from doorcode.store.offline_repository import OfflineRepository
 from doorcode.store.repositories import (
+    AlertRepository,
     ApiKeyRepository,
     EventRepository,
     GrantRepository,
@@ -66,6 +68,8 @@ class UnitOfWork:
         self.grants = GrantRepository(self.session, self.cipher)
         self.events = EventRepository(self.session)
         self.offline = OfflineRepository(self.session, self.cipher)
+        self.alerts = AlertRepository(self.session)
+        self.lock_sync = LockSyncRepository(self.session)
         self._touched_locks = set()
         return self
 

@@ -1,0 +1,296 @@
+"""Lock sync at scale: 10,000 locks, 200,000 reservations over a year, the virtual provider.
+
+Prints, on SQLite (the embedded default) with a zero-latency virtual cloud:
+
+  * the cold sweep: the first pass over every lock of a database that was never reconciled
+    (every lock code is visited once, codes inside their lead time are created);
+  * the warm sweep: the periodic re-check once everything is in sync (the ≤ 10 s target);
+  * where a warm sweep's time goes (loading, per-lock passes, recording);
+  * peak memory: the process's maximum RSS, and the Python heap of one sweep (tracemalloc,
+    measured in a separate sweep because tracing slows everything down);
+  * one reservation change: the service call (with code allocation), how many locks it
+    touches, and the pass over just those locks.
+
+The world is written with bulk inserts (the services would take an hour for 200,000 stays);
+the clock stands at the start of the year, so every stay is still ahead: the heaviest sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import random
+import resource
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+from sqlalchemy import insert
+
+from doorcode.bootstrap import bootstrap
+from doorcode.config import Settings
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.reservations import ReservationStatus, Stay
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.services.caller import Caller, Role
+from doorcode.services.reservations import ReservationDetails, record_reservation
+from doorcode.store.capability_codec import capabilities_to_json
+from doorcode.store.ids import new_id
+from doorcode.store.models import Grant, Lock, LockCode, Organisation, Property, Reservation
+from doorcode.store.models import property_locks as property_locks_table
+from doorcode.sync import lock_pass, reconciler
+from doorcode.sync.provisioning import install_virtual_locks
+from doorcode.sync.reconciler import Reconciler
+
+LOCKS = 10_000
+STAYS_PER_LOCK = 20
+YEAR_START = datetime(2026, 1, 1, 9, tzinfo=UTC)
+CAPABILITIES = [
+    LockCapabilities(max_codes=50),
+    LockCapabilities(native_scheduling=False, max_codes=20),
+]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def build(folder: Path, clock: Clock):
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'bench.sqlite3'}",
+        secret_key=Fernet.generate_key().decode(),
+        data_dir=folder,
+    )
+    cloud = VirtualCloud(clock, rng=random.Random(1))
+    runtime = bootstrap(
+        settings, clock=clock, providers=ProviderRegistry([VirtualLockProvider(cloud)])
+    )
+    organisation = new_id("org")
+    rows: dict[Any, list[dict[str, Any]]] = {
+        Organisation: [
+            {"id": organisation, "slug": "bench", "name": "Bench", "created_at": YEAR_START}
+        ],
+        Property: [],
+        Lock: [],
+        property_locks_table: [],
+        Reservation: [],
+        Grant: [],
+        LockCode: [],
+    }
+    rng = random.Random(20261123)
+    for number in range(LOCKS):
+        _one_flat(rows, organisation, number, rng, runtime.cipher.encrypt)
+    with runtime.engine.begin() as connection:
+        for table, values in rows.items():
+            for start in range(0, len(values), 20_000):
+                connection.execute(insert(table), values[start : start + 20_000])
+    install_virtual_locks(runtime)
+    return runtime, Caller(organisation, "bench", Role.OWNER)
+
+
+def _one_flat(rows, organisation, number, rng, encrypt) -> None:
+    prop, lock = new_id("prp"), new_id("lck")
+    rows[Property].append(
+        {
+            "id": prop,
+            "organisation_id": organisation,
+            "name": f"Flat {number}",
+            "external_id": f"flat-{number}",
+            "time_zone": "UTC",
+            "check_in_time": time_of_day(15),
+            "check_out_time": time_of_day(11),
+            "code_length": 6,
+            "code_alphabet": "numeric",
+            "native_lead_minutes": 72 * 60,
+            "unscheduled_lead_minutes": 60,
+            "created_at": YEAR_START,
+            "updated_at": YEAR_START,
+        }
+    )
+    rows[Lock].append(
+        {
+            "id": lock,
+            "organisation_id": organisation,
+            "name": f"Door {number}",
+            "provider": "virtual",
+            "external_id": f"door-{number}",
+            "capabilities": capabilities_to_json(CAPABILITIES[number % 2]),
+            "created_at": YEAR_START,
+            "sync_requests": 1,
+        }
+    )
+    rows[property_locks_table].append({"property_id": prop, "lock_id": lock})
+    day = YEAR_START.date() + timedelta(days=rng.randrange(0, 14))
+    for stay in range(STAYS_PER_LOCK):
+        nights = rng.randint(1, 7)
+        _one_stay(rows, organisation, prop, lock, f"{number}-{stay}", day, nights, rng, encrypt)
+        day += timedelta(days=nights + rng.randrange(0, 29))
+
+
+def _one_stay(rows, organisation, prop, lock, external_id, day: date, nights, rng, encrypt):
+    reservation, grant = new_id("res"), new_id("grt")
+    starts = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=15)
+    ends = datetime.combine(day + timedelta(days=nights), datetime.min.time(), UTC) + timedelta(
+        hours=11
+    )
+    common = {"organisation_id": organisation, "created_at": YEAR_START, "updated_at": YEAR_START}
+    rows[Reservation].append(
+        {
+            "id": reservation,
+            "source": "bench",
+            "external_id": external_id,
+            "property_id": prop,
+            "status": "confirmed",
+            "check_in": day,
+            "check_out": day + timedelta(days=nights),
+            "starts_at": starts,
+            "ends_at": ends,
+            "guest_name": f"guest {external_id}",
+            "fingerprint": "-",
+            **common,
+        }
+    )
+    rows[Grant].append(
+        {
+            "id": grant,
+            "kind": "guest",
+            "reservation_id": reservation,
+            "property_id": prop,
+            "holder": f"guest {external_id}",
+            "code_token": encrypt(f"{rng.randrange(10**6):06d}"),
+            "starts_at": starts,
+            "ends_at": ends,
+            "version": 1,
+            **common,
+        }
+    )
+    rows[LockCode].append({"grant_id": grant, "lock_id": lock})
+
+
+class Phases:
+    """Wall time spent in the reconciler's load, passes and record steps."""
+
+    def __init__(self) -> None:
+        self.seconds = {"load": 0.0, "passes": 0.0, "record": 0.0}
+
+    def install(self) -> None:
+        load, record = reconciler.Reconciler._load, reconciler.Reconciler._record
+        run = lock_pass.LockPass.run
+        reconciler.Reconciler._load = self._timed("load", load)  # type: ignore[method-assign]
+        reconciler.Reconciler._record = self._timed("record", record)  # type: ignore[method-assign]
+
+        async def timed_run(pass_: lock_pass.LockPass):
+            started = time.perf_counter()
+            try:
+                return await run(pass_)
+            finally:
+                self.seconds["passes"] += time.perf_counter() - started
+
+        lock_pass.LockPass.run = timed_run  # type: ignore[method-assign]
+
+    def _timed(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+
+        return timed
+
+    def reset(self) -> None:
+        self.seconds = dict.fromkeys(self.seconds, 0.0)
+
+
+def sweep(sync: Reconciler) -> tuple[float, list[Any]]:
+    started = time.perf_counter()
+    outcomes = asyncio.run(sync.reconcile(sync.every_lock()))
+    return time.perf_counter() - started, outcomes
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    clock = Clock(YEAR_START)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        runtime, owner = build(Path(folder), clock)
+        print(f"world: {LOCKS:,} locks, {LOCKS * STAYS_PER_LOCK:,} reservations and grants,")
+        print(f"       written in {time.perf_counter() - started:.1f} s (bulk inserts, SQLite)")
+        phases = Phases()
+        phases.install()
+        sync = Reconciler.from_runtime(runtime)
+
+        cold, outcomes = sweep(sync)
+        created = sum(outcome.created for outcome in outcomes)
+        print(f"cold sweep:  {cold:6.2f} s  ({created:,} codes created, every lock code visited)")
+        print(_breakdown(phases))
+        phases.reset()
+        warm, outcomes = sweep(sync)
+        changes = sum(o.created + o.updated + o.deleted for o in outcomes)
+        print(f"warm sweep:  {warm:6.2f} s  ({changes} changes; target ≤ 10 s on 2 cores)")
+        print(_breakdown(phases))
+        print(f"peak RSS:    {rss_mib():6.0f} MiB (whole process, world building included)")
+        gc.collect()
+        tracemalloc.start()
+        sweep(sync)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"sweep heap:  {peak / 2**20:6.1f} MiB peak (tracemalloc, one warm sweep)")
+        _one_change(runtime, owner, sync)
+        runtime.close()
+
+
+def _breakdown(phases: Phases) -> str:
+    parts = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.seconds.items())
+    return f"             {parts}"
+
+
+def _one_change(runtime, owner, sync: Reconciler) -> None:
+    """Move one stay by a day, as a PMS webhook would, and reconcile what it touched."""
+    touched: list[frozenset[str]] = []
+    runtime.commit_hooks.append(touched.append)
+    with runtime.uow() as uow:
+        reservation = uow.reservations.by_source(owner.organisation_id, "bench", "42-0")
+        assert reservation is not None
+        prop_id, check_in, check_out = (
+            reservation.property_id,
+            reservation.check_in,
+            reservation.check_out,
+        )
+    details = ReservationDetails(
+        "bench",
+        "42-0",
+        prop_id,
+        ReservationStatus.CONFIRMED,
+        Stay(check_in - timedelta(days=1), check_out),
+    )
+    started = time.perf_counter()
+    record_reservation(runtime.uow(), owner, details)
+    service = time.perf_counter() - started
+    locks = sorted(set().union(*touched))
+    started = time.perf_counter()
+    outcomes = asyncio.run(sync.reconcile(locks))
+    passes = time.perf_counter() - started
+    summary = "; ".join(outcome.summary for outcome in outcomes)
+    print(
+        f"one change:  service {service * 1000:.1f} ms, touches {len(locks)} lock(s), "
+        f"their pass {passes * 1000:.1f} ms ({summary})"
+    )
+
+
+if __name__ == "__main__":
+    main()

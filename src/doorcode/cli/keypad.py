@@ -1,0 +1,32 @@
+"""``doorcode keypad enter``: type a code at a virtual lock and see whether the door opens."""
+
+from __future__ import annotations
+
+import typer
+
+from doorcode.cli.context import parse_instant, state_of
+from doorcode.services.keypad import enter_on_keypad
+from doorcode.sync.provisioning import install_virtual_locks
+
+keypad_app = typer.Typer(help="The keypads of virtual locks.", no_args_is_help=True)
+
+
+@keypad_app.command("enter")
+def keypad_enter(
+    ctx: typer.Context,
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+    code: str = typer.Argument(..., help="What to type."),
+    at: str | None = typer.Option(None, help="When, ISO 8601 with offset (default: now)."),
+) -> None:
+    """Says OPEN (exit 0) or REFUSED with the reason (exit 1)."""
+    state = state_of(ctx)
+    moment = parse_instant(at, "--at") if at is not None else None
+    runtime = state.runtime()
+    caller = state.caller()
+    install_virtual_locks(runtime)
+    result = enter_on_keypad(runtime.uow(), caller, runtime.providers, lock_ref, code, moment)
+    if result.opened:
+        typer.echo(f"OPEN ({result.grant_id or 'a code set at the lock'})")
+        return
+    typer.echo(f"REFUSED: {result.reason}")
+    raise typer.Exit(code=1)

@@ -1,0 +1,82 @@
+"""What can go wrong talking to a lock's back-end, as exceptions named for what happened.
+
+    ProviderError            base; ``retry_after`` says when to try again, if the back-end said
+    ├── ProviderUnavailable  timeouts, refused connections, 5xx: try again soon
+    ├── LockOffline          the back-end answers but the device does not (battery, Wi-Fi, hub)
+    ├── RateLimited          the back-end asked us to slow down (HTTP 429, with Retry-After)
+    ├── NoSpaceLeft          the lock's code memory is full
+    ├── CodeRefused          the lock's rules refuse this code (length, alphabet, firmware rules)
+    ├── DuplicateCode        the lock already holds this PIN (ours or someone else's)
+    ├── ProviderAuthFailed   credentials missing, expired or revoked
+    ├── CodeNotFound         no code by that id on the lock (someone deleted it)
+    └── UnknownDevice        the back-end does not know the device
+
+Adapters translate their client's exceptions here, at the edge, and nowhere else:
+
+    except httpx.TimeoutException as err:
+        raise ProviderUnavailable("the lock cloud timed out") from err
+
+Messages are shown to operators and stored as ``last_error``: they never carry a code, a key
+or a token. ``sync/retry.py`` maps each type to how soon, and how wide, to try again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+__all__ = [
+    "CodeNotFound",
+    "CodeRefused",
+    "DuplicateCode",
+    "LockOffline",
+    "NoSpaceLeft",
+    "ProviderAuthFailed",
+    "ProviderError",
+    "ProviderUnavailable",
+    "RateLimited",
+    "UnknownDevice",
+]
+
+
+class ProviderError(Exception):
+    """Base of every failure a lock back-end reports; the reconciler catches exactly this."""
+
+    def __init__(self, message: str, *, retry_after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ProviderError):
+    """A transient failure: timeout, connection error, server error."""
+
+
+class LockOffline(ProviderError):
+    """The device cannot be reached through its back-end right now."""
+
+
+class RateLimited(ProviderError):
+    """Too many requests; ``retry_after`` is how long the back-end asked us to wait."""
+
+
+class NoSpaceLeft(ProviderError):
+    """The lock holds as many codes as it can."""
+
+
+class CodeRefused(ProviderError):
+    """The lock's own rules refuse the code; retrying the same code will not help."""
+
+
+class DuplicateCode(ProviderError):
+    """The lock already holds a code with this PIN."""
+
+
+class ProviderAuthFailed(ProviderError):
+    """The back-end refused our credentials; an operator must reconnect the account."""
+
+
+class CodeNotFound(ProviderError):
+    """The code id is not on the lock (any more)."""
+
+
+class UnknownDevice(ProviderError):
+    """The back-end has no device by that id."""

@@ -1,0 +1,582 @@
+"""The ``virtual`` provider: an in-process lock cloud that behaves like a real one.
+
+It is the demo's default back-end and the test bed for the reconciler. Each device has a code
+memory with a capacity, checks codes against its firmware rules, refuses a PIN it already
+holds, keeps windows to the minute on locks that schedule natively, and has a keypad:
+``cloud.enter(device, code, at)`` says whether the door opens and records an access event.
+
+Faults are switched on per cloud (``cloud.faults = Faults(failure_rate=0.3, ...)``): server
+errors, timeouts (half of them after the change was made, as real timeouts are), 429s with
+Retry-After, devices dropping offline for a while, and someone deleting a code by hand.
+Tests can also act as the owner directly: ``add_by_hand``, ``change_by_hand``,
+``delete_by_hand``.
+
+With a ``path`` the cloud keeps its state in a JSON file, locked around every operation, so
+``doorcode serve`` and ``doorcode keypad enter`` in another process see the same locks. The
+file holds PINs in clear, as the lock's own memory would: it is the simulated device, readable
+only by its owner (mode 0600).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+from typing import Any, TypeVar
+
+from doorcode.domain.clock import Clock
+from doorcode.domain.code_policy import Alphabet, CodeConstraints
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.windows import TimeWindow
+from doorcode.locks.base import Device, LockProvider, NewCode, ProviderCode, RateLimits
+from doorcode.locks.errors import (
+    CodeNotFound,
+    CodeRefused,
+    DuplicateCode,
+    LockOffline,
+    NoSpaceLeft,
+    ProviderUnavailable,
+    RateLimited,
+    UnknownDevice,
+)
+from doorcode.locks.tags import grant_id_from_tag
+
+__all__ = [
+    "AccessEvent",
+    "Faults",
+    "KeypadResult",
+    "VirtualCloud",
+    "VirtualCode",
+    "VirtualLock",
+    "VirtualLockProvider",
+]
+
+RESOLUTION = timedelta(minutes=1)
+_STATE_VERSION = 1
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    """How badly the cloud behaves; each rate is a probability per operation."""
+
+    failure_rate: float = 0.0
+    timeout_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    retry_after: timedelta = timedelta(seconds=30)
+    offline_rate: float = 0.0
+    offline_for: timedelta = timedelta(minutes=10)
+    hand_delete_rate: float = 0.0
+    latency: float = 0.0
+    """Seconds every call takes."""
+
+
+@dataclass(slots=True)
+class VirtualCode:
+    """One code in a device's memory."""
+
+    code_id: str
+    name: str
+    code: str = field(repr=False)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+    def opens_at(self, at: datetime) -> bool:
+        """Whether typing this code at ``at`` opens the door."""
+        if self.starts_at is not None and at < self.starts_at:
+            return False
+        return self.ends_at is None or at < self.ends_at
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEvent:
+    """One keypad entry; the typed PIN is not kept."""
+
+    at: datetime
+    opened: bool
+    reason: str
+    code_id: str | None = None
+
+
+@dataclass(slots=True)
+class VirtualLock:
+    """One simulated device: its capabilities, code memory, link state and access log."""
+
+    device_id: str
+    name: str
+    capabilities: LockCapabilities
+    codes: dict[str, VirtualCode] = field(default_factory=dict)
+    offline_until: datetime | None = None
+    refuses_duplicates: bool = True
+    access_log: list[AccessEvent] = field(default_factory=list)
+
+    def is_offline(self, now: datetime) -> bool:
+        """Whether the device is out of reach of its cloud at ``now``."""
+        if not self.capabilities.online:
+            return True
+        return self.offline_until is not None and now < self.offline_until
+
+
+@dataclass(frozen=True, slots=True)
+class KeypadResult:
+    """What the door did when a code was typed, and why."""
+
+    opened: bool
+    reason: str
+    grant_id: str | None = None
+
+
+class VirtualCloud:
+    """The simulated lock cloud: devices, their memories, their keypads, and its faults."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        path: Path | None = None,
+        rng: Random | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.clock = clock
+        self.faults = faults or Faults()
+        self._rng = rng or Random()  # noqa: S311 - simulated faults, not secrets
+        self._path = path
+        self._mutex = threading.RLock()
+        self._locks: dict[str, VirtualLock] = {}
+        self._next_id = 1
+
+    def __repr__(self) -> str:
+        return f"VirtualCloud(devices={len(self._locks)}, path={self._path})"
+
+    # -- the owner's side: devices, hand edits, the keypad -------------------------------
+
+    def install(
+        self,
+        device_id: str,
+        name: str,
+        capabilities: LockCapabilities,
+        *,
+        refuses_duplicates: bool = True,
+    ) -> None:
+        """Add a device, or update its capabilities keeping its codes."""
+        with self._session():
+            existing = self._locks.get(device_id)
+            if existing is None:
+                self._locks[device_id] = VirtualLock(
+                    device_id, name, capabilities, refuses_duplicates=refuses_duplicates
+                )
+            else:
+                existing.name, existing.capabilities = name, capabilities
+                existing.refuses_duplicates = refuses_duplicates
+
+    def has_device(self, device_id: str) -> bool:
+        """Whether a device by that id is installed."""
+        with self._session():
+            return device_id in self._locks
+
+    def codes_on(self, device_id: str) -> list[VirtualCode]:
+        """A copy of the device's code memory, for tests and the demo."""
+        with self._session():
+            return [replace(code) for code in self._device(device_id).codes.values()]
+
+    def access_log(self, device_id: str) -> list[AccessEvent]:
+        """Every keypad entry on the device, oldest first."""
+        with self._session():
+            return list(self._device(device_id).access_log)
+
+    def enter(self, device_id: str, code: str, at: datetime | None = None) -> KeypadResult:
+        """Type ``code`` on the device's keypad at ``at`` (default now): does the door open?"""
+        at = at or self.clock()
+        with self._session(save=True):
+            lock = self._device(device_id)
+            result, code_id = _keypad(lock, code, at)
+            lock.access_log.append(AccessEvent(at, result.opened, result.reason, code_id))
+            return result
+
+    def go_offline(self, device_id: str, until: datetime) -> None:
+        """Cut the device off from the cloud until ``until``."""
+        with self._session(save=True):
+            self._device(device_id).offline_until = until
+
+    def add_by_hand(
+        self, device_id: str, name: str, code: str, window: TimeWindow | None = None
+    ) -> str:
+        """The owner sets a code at the lock; returns its id."""
+        with self._session(save=True):
+            return self._store(self._device(device_id), name, code, window).code_id
+
+    def change_by_hand(
+        self,
+        device_id: str,
+        code_id: str,
+        *,
+        code: str | None = None,
+        window: TimeWindow | None = None,
+    ) -> None:
+        """Someone edits a code at the lock."""
+        with self._session(save=True):
+            stored = self._code(self._device(device_id), code_id)
+            if code is not None:
+                stored.code = code
+            if window is not None:
+                stored.starts_at, stored.ends_at = _rounded(window)
+
+    def delete_by_hand(self, device_id: str, code_id: str) -> None:
+        """Someone deletes a code at the lock."""
+        with self._session(save=True):
+            self._device(device_id).codes.pop(code_id, None)
+
+    # -- the provider's side: what the API offers -----------------------------------------
+
+    def list_devices(self) -> list[Device]:
+        """Every device, as a provider would describe it."""
+        with self._session():
+            self._maybe_fail(None)
+            return [
+                Device(lock.device_id, lock.name, _reported(lock, self.clock()))
+                for lock in self._locks.values()
+            ]
+
+    def list_codes(self, device_id: str) -> list[ProviderCode]:
+        """Every code on the device."""
+        with self._session(save=True):
+            lock = self._reachable(device_id)
+            return [_reported_code(code) for code in lock.codes.values()]
+
+    def create_code(self, device_id: str, new: NewCode) -> ProviderCode:
+        """Store a new code, if the device's rules and memory allow it."""
+        with self._session(save=True):
+            lock = self._reachable(device_id)
+            return self._maybe_time_out(lambda: _reported_code(self._create(lock, new)))
+
+    def update_code(self, device_id: str, code_id: str, window: TimeWindow | None) -> ProviderCode:
+        """Move a code's window."""
+        with self._session(save=True):
+            lock = self._reachable(device_id)
+            return self._maybe_time_out(lambda: _reported_code(self._update(lock, code_id, window)))
+
+    def delete_code(self, device_id: str, code_id: str) -> None:
+        """Remove a code."""
+        with self._session(save=True):
+            lock = self._reachable(device_id)
+            self._code(lock, code_id)
+            self._maybe_time_out(lambda: lock.codes.pop(code_id))
+
+    # -- inside -----------------------------------------------------------------------------
+
+    def _device(self, device_id: str) -> VirtualLock:
+        lock = self._locks.get(device_id)
+        if lock is None:
+            raise UnknownDevice(f"no virtual lock {device_id!r}")
+        return lock
+
+    def _code(self, lock: VirtualLock, code_id: str) -> VirtualCode:
+        stored = lock.codes.get(code_id)
+        if stored is None:
+            raise CodeNotFound(f"no code {code_id!r} on the lock")
+        return stored
+
+    def _reachable(self, device_id: str) -> VirtualLock:
+        """The device, after the faults of this call have had their chance."""
+        lock = self._device(device_id)
+        self._maybe_fail(lock)
+        if self._roll(self.faults.hand_delete_rate) and lock.codes:
+            victim = self._rng.choice(sorted(lock.codes))
+            del lock.codes[victim]
+        return lock
+
+    def _maybe_fail(self, lock: VirtualLock | None) -> None:
+        now = self.clock()
+        if lock is not None and lock.is_offline(now):
+            raise LockOffline("the lock does not answer")
+        if self._roll(self.faults.rate_limit_rate):
+            raise RateLimited("too many requests", retry_after=self.faults.retry_after)
+        if self._roll(self.faults.failure_rate):
+            raise ProviderUnavailable("the lock cloud answered 503")
+        if lock is not None and self._roll(self.faults.offline_rate):
+            lock.offline_until = now + self.faults.offline_for
+            raise LockOffline("the lock does not answer")
+
+    def _maybe_time_out(self, operation: Callable[[], T]) -> T:
+        """Run ``operation``; a timeout strikes before or after it, as on a real network."""
+        if not self._roll(self.faults.timeout_rate):
+            return operation()
+        if self._rng.random() < 0.5:
+            operation()
+        raise ProviderUnavailable("the lock cloud timed out")
+
+    def latency(self) -> float:
+        """Seconds the next call takes on the simulated wire (half to one and a half times)."""
+        if self.faults.latency <= 0:
+            return 0.0
+        return self.faults.latency * (0.5 + self._rng.random())
+
+    def _roll(self, rate: float) -> bool:
+        return rate > 0 and self._rng.random() < rate
+
+    def _create(self, lock: VirtualLock, new: NewCode) -> VirtualCode:
+        _check_rules(lock.capabilities, new.code, new.window)
+        limit = lock.capabilities.max_codes
+        if limit is not None and len(lock.codes) >= limit:
+            raise NoSpaceLeft(f"the lock holds {limit} codes already")
+        if lock.refuses_duplicates and any(c.code == new.code for c in lock.codes.values()):
+            raise DuplicateCode("the lock already holds this code")
+        return self._store(lock, new.name, new.code, new.window)
+
+    def _update(self, lock: VirtualLock, code_id: str, window: TimeWindow | None) -> VirtualCode:
+        stored = self._code(lock, code_id)
+        if window is not None and not lock.capabilities.native_scheduling:
+            raise CodeRefused("this lock cannot schedule codes")
+        stored.starts_at, stored.ends_at = _rounded(window)
+        return stored
+
+    def _store(
+        self, lock: VirtualLock, name: str, code: str, window: TimeWindow | None
+    ) -> VirtualCode:
+        code_id = f"vc_{self._next_id}"
+        self._next_id += 1
+        starts_at, ends_at = _rounded(window)
+        stored = VirtualCode(code_id, name, code, starts_at, ends_at)
+        lock.codes[code_id] = stored
+        return stored
+
+    @contextlib.contextmanager
+    def _session(self, save: bool = False) -> Iterator[None]:
+        """One operation: exclusive within the process and, with a file, across processes."""
+        with self._mutex:
+            if self._path is None:
+                yield
+                return
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self._path.with_suffix(".lock"), "a") as guard:
+                fcntl.flock(guard, fcntl.LOCK_EX)
+                try:
+                    self._load()
+                    yield
+                    if save:
+                        self._save()
+                finally:
+                    fcntl.flock(guard, fcntl.LOCK_UN)
+
+    def _load(self) -> None:
+        assert self._path is not None
+        if not self._path.exists():
+            return
+        state = json.loads(self._path.read_text())
+        self._next_id = state["next_id"]
+        self._locks = {
+            device_id: _lock_from_json(device_id, stored)
+            for device_id, stored in state["devices"].items()
+        }
+
+    def _save(self) -> None:
+        assert self._path is not None
+        state = {
+            "version": _STATE_VERSION,
+            "next_id": self._next_id,
+            "devices": {device_id: _lock_to_json(lock) for device_id, lock in self._locks.items()},
+        }
+        temporary = self._path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(state, handle, indent=1)
+        os.replace(temporary, self._path)
+
+
+class VirtualLockProvider(LockProvider):
+    """The ``LockProvider`` over a ``VirtualCloud``; latency is simulated here, as on a wire."""
+
+    name = "virtual"
+
+    def __init__(self, cloud: VirtualCloud, *, rate_limits: RateLimits | None = None) -> None:
+        self.cloud = cloud
+        if rate_limits is not None:
+            self.rate_limits = rate_limits
+
+    async def list_devices(self) -> list[Device]:
+        """Every virtual device."""
+        await self._wire()
+        return self.cloud.list_devices()
+
+    async def list_codes(self, device_id: str) -> list[ProviderCode]:
+        """Every code on the device."""
+        await self._wire()
+        return self.cloud.list_codes(device_id)
+
+    async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
+        """Put a code on the device."""
+        await self._wire()
+        return self.cloud.create_code(device_id, code)
+
+    async def update_code(
+        self, device_id: str, code_id: str, window: TimeWindow | None
+    ) -> ProviderCode:
+        """Move a code's window."""
+        await self._wire()
+        return self.cloud.update_code(device_id, code_id, window)
+
+    async def delete_code(self, device_id: str, code_id: str) -> None:
+        """Remove a code."""
+        await self._wire()
+        self.cloud.delete_code(device_id, code_id)
+
+    async def _wire(self) -> None:
+        delay = self.cloud.latency()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def _keypad(lock: VirtualLock, code: str, at: datetime) -> tuple[KeypadResult, str | None]:
+    """The firmware's decision for one entry."""
+    matching = [stored for stored in lock.codes.values() if stored.code == code]
+    for stored in matching:
+        if stored.opens_at(at):
+            return KeypadResult(True, "valid code", grant_id_from_tag(stored.name)), stored.code_id
+    if not matching:
+        return KeypadResult(False, "no such code on this lock"), None
+    first = matching[0]
+    if first.starts_at is not None and at < first.starts_at:
+        reason = f"the code is valid from {first.starts_at.isoformat()}"
+    else:
+        reason = f"the code expired at {first.ends_at.isoformat() if first.ends_at else '?'}"
+    return KeypadResult(False, reason, grant_id_from_tag(first.name)), first.code_id
+
+
+def _check_rules(capabilities: LockCapabilities, code: str, window: TimeWindow | None) -> None:
+    """The firmware's rules for a new code; messages never repeat the code."""
+    if not capabilities.accepts_length(len(code)):
+        raise CodeRefused(f"the lock does not take {len(code)}-symbol codes")
+    if any(symbol not in capabilities.alphabet.symbols for symbol in code):
+        raise CodeRefused("the keypad cannot type this code")
+    violations = capabilities.constraints.violations(code)
+    if violations:
+        raise CodeRefused("the lock refuses the code: " + "; ".join(violations))
+    if window is not None and not capabilities.native_scheduling:
+        raise CodeRefused("this lock cannot schedule codes")
+
+
+def _rounded(window: TimeWindow | None) -> tuple[datetime | None, datetime | None]:
+    """The window as the lock keeps it: to the minute, never shorter than asked."""
+    if window is None:
+        return None, None
+    return _floor(window.starts_at), _ceil(window.ends_at)
+
+
+def _floor(instant: datetime) -> datetime:
+    return instant - timedelta(seconds=instant.second, microseconds=instant.microsecond)
+
+
+def _ceil(instant: datetime) -> datetime:
+    floored = _floor(instant)
+    return floored if floored == instant else floored + RESOLUTION
+
+
+def _reported(lock: VirtualLock, now: datetime) -> LockCapabilities:
+    return replace(lock.capabilities, online=not lock.is_offline(now))
+
+
+def _reported_code(code: VirtualCode) -> ProviderCode:
+    return ProviderCode(code.code_id, code.name, code.code, code.starts_at, code.ends_at)
+
+
+def _lock_to_json(lock: VirtualLock) -> dict[str, Any]:
+    capabilities, rules = lock.capabilities, lock.capabilities.constraints
+    return {
+        "name": lock.name,
+        "capabilities": {
+            "code_lengths": sorted(capabilities.code_lengths),
+            "alphabet": capabilities.alphabet.value,
+            "max_codes": capabilities.max_codes,
+            "native_scheduling": capabilities.native_scheduling,
+            "online": capabilities.online,
+            "offline_codes": capabilities.offline_codes,
+            "enter_key": capabilities.enter_key,
+            "constraints": {
+                "no_zeros": rules.no_zeros,
+                "forbidden_prefixes": sorted(rules.forbidden_prefixes),
+                "forbidden_substrings": sorted(rules.forbidden_substrings),
+                "min_distinct_symbols": rules.min_distinct_symbols,
+                "no_all_same": rules.no_all_same,
+                "no_sequence": rules.no_sequence,
+                "no_triple_run": rules.no_triple_run,
+            },
+        },
+        "refuses_duplicates": lock.refuses_duplicates,
+        "offline_until": _instant_to_json(lock.offline_until),
+        "codes": [
+            {
+                "id": code.code_id,
+                "name": code.name,
+                "code": code.code,
+                "starts_at": _instant_to_json(code.starts_at),
+                "ends_at": _instant_to_json(code.ends_at),
+            }
+            for code in lock.codes.values()
+        ],
+        "access_log": [
+            {"at": e.at.isoformat(), "opened": e.opened, "reason": e.reason, "code_id": e.code_id}
+            for e in lock.access_log[-200:]
+        ],
+    }
+
+
+def _lock_from_json(device_id: str, stored: dict[str, Any]) -> VirtualLock:
+    caps = stored["capabilities"]
+    rules = caps["constraints"]
+    capabilities = LockCapabilities(
+        code_lengths=frozenset(caps["code_lengths"]),
+        alphabet=Alphabet(caps["alphabet"]),
+        constraints=CodeConstraints(
+            no_zeros=rules["no_zeros"],
+            forbidden_prefixes=frozenset(rules["forbidden_prefixes"]),
+            forbidden_substrings=frozenset(rules["forbidden_substrings"]),
+            min_distinct_symbols=rules["min_distinct_symbols"],
+            no_all_same=rules["no_all_same"],
+            no_sequence=rules["no_sequence"],
+            no_triple_run=rules["no_triple_run"],
+        ),
+        max_codes=caps["max_codes"],
+        native_scheduling=caps["native_scheduling"],
+        online=caps["online"],
+        offline_codes=caps["offline_codes"],
+        enter_key=caps["enter_key"],
+    )
+    codes = [
+        VirtualCode(
+            c["id"],
+            c["name"],
+            c["code"],
+            _instant_from_json(c["starts_at"]),
+            _instant_from_json(c["ends_at"]),
+        )
+        for c in stored["codes"]
+    ]
+    log = [
+        AccessEvent(datetime.fromisoformat(e["at"]), e["opened"], e["reason"], e["code_id"])
+        for e in stored["access_log"]
+    ]
+    return VirtualLock(
+        device_id,
+        stored["name"],
+        capabilities,
+        {code.code_id: code for code in codes},
+        _instant_from_json(stored["offline_until"]),
+        stored["refuses_duplicates"],
+        log,
+    )
+
+
+def _instant_to_json(instant: datetime | None) -> str | None:
+    return instant.astimezone(UTC).isoformat() if instant is not None else None
+
+
+def _instant_from_json(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None

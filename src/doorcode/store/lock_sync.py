@@ -1,0 +1,477 @@
+"""What the reconciler reads and writes: locks with their grants in bulk, and the sync columns.
+
+The reconciler works across organisations (it is the system, not a caller), many locks at a
+time. So these queries load a whole batch of locks with two statements, return plain frozen
+records (no ORM objects cross an ``await``), and write back with one executemany per table,
+touching only rows whose sync state changed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from doorcode.domain.lead_times import DEFAULT_LEAD_TIMES, LeadTimes
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.store.capability_codec import capabilities_from_json
+from doorcode.store.models import Base, Grant, Lock, LockCode, Property, property_locks
+
+__all__ = [
+    "ABSENT",
+    "PRESENT",
+    "GrantLockState",
+    "LockCodeRecord",
+    "LockCodeState",
+    "LockRecord",
+    "LockSyncRepository",
+    "LockSyncState",
+    "RecordedDevice",
+    "code_row",
+    "lead_times",
+]
+
+PRESENT = "present"
+ABSENT = "absent"
+
+
+class RecordedDevice(NamedTuple):
+    """A lock as recorded, in the terms its back-end uses."""
+
+    external_id: str
+    name: str
+    capabilities: LockCapabilities
+
+
+@dataclass(frozen=True, slots=True)
+class LockCodeState:
+    """The sync columns of one lock code, as the reconciler leaves them after a pass."""
+
+    desired: str = ABSENT
+    wait_reason: str | None = None
+    actual: str = ABSENT
+    provider_code_id: str | None = None
+    confirmed_version: int | None = None
+    attempted_version: int | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LockCodeRecord:
+    """One grant on one lock: the grant's facts (code still encrypted) and the sync state."""
+
+    grant_id: str
+    code_token: str = field(repr=False)
+    starts_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None
+    version: int
+    leads: LeadTimes
+    state: LockCodeState
+    visited: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LockSyncState:
+    """The sync columns of one lock."""
+
+    synced_requests: int
+    synced_at: datetime | None
+    next_sync_at: datetime | None
+    sync_error: str | None = None
+    sync_attempts: int = 0
+    sync_retry_at: datetime | None = None
+    unmanaged_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LockRecord:
+    """A lock as the reconciler needs it, with the lock codes that still matter."""
+
+    id: str
+    organisation_id: str
+    name: str
+    provider: str
+    external_id: str
+    capabilities: LockCapabilities
+    sync_requests: int
+    state: LockSyncState
+    codes: tuple[LockCodeRecord, ...]
+
+    @property
+    def has_pending_request(self) -> bool:
+        """Whether a grant changed since the last completed pass saw this lock."""
+        return self.sync_requests > self.state.synced_requests
+
+
+@dataclass(frozen=True, slots=True)
+class GrantLockState:
+    """One lock code of a grant, with what deciding "is this grant's code everywhere" needs."""
+
+    grant_id: str
+    organisation_id: str
+    holder: str
+    grant_version: int
+    starts_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None
+    codes_set_version: int | None
+    lock_id: str
+    lock_name: str
+    lock_error: str | None
+    programmable: bool
+    state: LockCodeState
+
+
+class LockSyncRepository:
+    """Bulk reads and writes of the sync state; used by the reconciler and its runners."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def load(self, lock_ids: Collection[str], now: datetime) -> list[LockRecord]:
+        """The locks with every lock code that is live or not yet settled, in two queries."""
+        if not lock_ids:
+            return []
+        ids = sorted(lock_ids)
+        locks = self._session.execute(
+            select(
+                Lock.id,
+                Lock.organisation_id,
+                Lock.name,
+                Lock.provider,
+                Lock.external_id,
+                Lock.capabilities,
+                Lock.sync_requests,
+                Lock.synced_requests,
+                Lock.synced_at,
+                Lock.next_sync_at,
+                Lock.sync_error,
+                Lock.sync_attempts,
+                Lock.sync_retry_at,
+                Lock.unmanaged_codes,
+            ).where(Lock.id.in_(ids))
+        ).all()
+        codes = self._codes_of(ids, now)
+        defaults = self._default_leads(ids)
+        return [_lock_record(row, codes.get(row.id, []), defaults.get(row.id)) for row in locks]
+
+    def save(self, states: dict[str, LockSyncState], codes: Sequence[dict[str, Any]]) -> None:
+        """Write the locks' sync columns and the changed lock codes (dicts from ``code_row``)."""
+        # Core executemany by key: a row deleted meanwhile (a grant moved off the lock) is
+        # simply not updated, where the ORM's bulk update would call it stale.
+        if states:
+            locks = Base.metadata.tables["locks"]
+            self._session.execute(
+                update(locks).where(locks.c.id == bindparam("lock_key")),
+                [_lock_row(lock_id, state) for lock_id, state in states.items()],
+            )
+        if codes:
+            lock_codes = Base.metadata.tables["lock_codes"]
+            self._session.execute(
+                update(lock_codes).where(
+                    lock_codes.c.grant_id == bindparam("grant_key"),
+                    lock_codes.c.lock_id == bindparam("lock_key"),
+                ),
+                list(codes),
+            )
+
+    def grant_states(self, grant_ids: Collection[str]) -> dict[str, list[GrantLockState]]:
+        """Every lock code of these grants, on any lock, by grant id."""
+        found: dict[str, list[GrantLockState]] = defaultdict(list)
+        programmable: dict[str, bool] = {}
+        for chunk in chunked(sorted(grant_ids)):
+            query = (
+                select(*_GRANT_STATE_COLUMNS)
+                .join(Lock, Lock.id == LockCode.lock_id)
+                .join(Grant, Grant.id == LockCode.grant_id)
+                .where(LockCode.grant_id.in_(chunk))
+            )
+            for row in self._session.execute(query):
+                if row.lock_id not in programmable:
+                    programmable[row.lock_id] = capabilities_from_json(row.capabilities).online
+                found[row.grant_id].append(self._grant_state(row, programmable[row.lock_id]))
+        return found
+
+    @staticmethod
+    def _grant_state(row: Any, programmable: bool) -> GrantLockState:
+        return GrantLockState(
+            grant_id=row.grant_id,
+            organisation_id=row.organisation_id,
+            holder=row.holder,
+            grant_version=row.version,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            revoked_at=row.revoked_at,
+            codes_set_version=row.codes_set_version,
+            lock_id=row.lock_id,
+            lock_name=row.name,
+            lock_error=row.sync_error,
+            programmable=programmable,
+            state=_state_of(row),
+        )
+
+    def mark_codes_set(self, grant_id: str, version: int) -> None:
+        """Remember that ``GrantCodesSet`` was announced for this version of the grant."""
+        self._session.execute(
+            update(Grant).where(Grant.id == grant_id).values(codes_set_version=version)
+        )
+
+    def devices_of(self, provider: str) -> list[RecordedDevice]:
+        """Every lock recorded with ``provider``: its device id, name and capabilities."""
+        query = select(Lock.external_id, Lock.name, Lock.capabilities).where(
+            Lock.provider == provider
+        )
+        return [
+            RecordedDevice(external_id, name, capabilities_from_json(capabilities))
+            for external_id, name, capabilities in self._session.execute(query)
+        ]
+
+    def codes_on(self, lock_id: str, since: datetime | None) -> list[tuple[LockCode, Grant]]:
+        """The lock's lock codes with their grants, soonest start first; with ``since``, only
+        grants not over by then or whose code may still be on the lock."""
+        query = (
+            select(LockCode, Grant)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .where(LockCode.lock_id == lock_id)
+            .order_by(Grant.starts_at, Grant.id)
+        )
+        if since is not None:
+            query = query.where(or_(Grant.ends_at > since, LockCode.actual != ABSENT))
+        return [(code, grant) for code, grant in self._session.execute(query)]
+
+    def current_codes_of(self, organisation_id: str, now: datetime) -> list[tuple[LockCode, int]]:
+        """Lock codes of the organisation's unrevoked grants that are not over, with versions."""
+        query = (
+            select(LockCode, Grant.version)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .where(
+                Grant.organisation_id == organisation_id,
+                Grant.revoked_at.is_(None),
+                Grant.ends_at > now,
+            )
+        )
+        return [(code, version) for code, version in self._session.execute(query)]
+
+    def all_lock_ids(self, organisation_id: str | None = None) -> list[str]:
+        """Every lock (of one organisation, or of all), for a sweep."""
+        query = select(Lock.id).order_by(Lock.id)
+        if organisation_id is not None:
+            query = query.where(Lock.organisation_id == organisation_id)
+        return list(self._session.scalars(query))
+
+    def pending_lock_ids(self, now: datetime) -> list[str]:
+        """Locks whose grants changed since their last pass, or that are due by ``now``."""
+        query = select(Lock.id).where(
+            or_(Lock.sync_requests > Lock.synced_requests, Lock.next_sync_at <= now)
+        )
+        return list(self._session.scalars(query.order_by(Lock.id)))
+
+    def next_due(self) -> datetime | None:
+        """The earliest instant any lock is due again."""
+        due: datetime | None = self._session.scalar(select(func.min(Lock.next_sync_at)))
+        return due
+
+    def _codes_of(self, lock_ids: list[str], now: datetime) -> dict[str, list[Any]]:
+        """Lock codes whose grant is live, or whose state still says something to settle.
+
+        Plain columns, not ORM objects: a sweep reads hundreds of thousands of these.
+        """
+        live = and_(Grant.revoked_at.is_(None), Grant.ends_at > now)
+        unsettled = or_(
+            LockCode.desired != ABSENT,
+            LockCode.actual != ABSENT,
+            LockCode.wait_reason.is_not(None),
+            LockCode.last_error.is_not(None),
+            LockCode.updated_at.is_(None),
+        )
+        query = (
+            select(*_CODE_COLUMNS)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .outerjoin(Property, Property.id == Grant.property_id)
+            .where(LockCode.lock_id.in_(lock_ids), or_(live, unsettled))
+        )
+        found: dict[str, list[Any]] = defaultdict(list)
+        for row in self._session.execute(query):
+            found[row.lock_id].append(row)
+        return found
+
+    def _default_leads(self, lock_ids: list[str]) -> dict[str, LeadTimes]:
+        """For grants of chosen locks: the longest lead times among the lock's properties."""
+        query = (
+            select(
+                property_locks.c.lock_id,
+                Property.native_lead_minutes,
+                Property.unscheduled_lead_minutes,
+            )
+            .join(Property, Property.id == property_locks.c.property_id)
+            .where(property_locks.c.lock_id.in_(lock_ids))
+        )
+        found: dict[str, list[LeadTimes]] = defaultdict(list)
+        for lock_id, native, unscheduled in self._session.execute(query):
+            found[lock_id].append(lead_times(native, unscheduled))
+        return {lock_id: _longest(leads) for lock_id, leads in found.items()}
+
+
+_CODE_COLUMNS = (
+    LockCode.lock_id,
+    LockCode.grant_id,
+    LockCode.desired,
+    LockCode.wait_reason,
+    LockCode.actual,
+    LockCode.provider_code_id,
+    LockCode.confirmed_version,
+    LockCode.attempted_version,
+    LockCode.attempts,
+    LockCode.last_error,
+    LockCode.next_attempt_at,
+    LockCode.updated_at,
+    Grant.code_token,
+    Grant.starts_at,
+    Grant.ends_at,
+    Grant.revoked_at,
+    Grant.version,
+    Property.native_lead_minutes,
+    Property.unscheduled_lead_minutes,
+)
+
+
+_GRANT_STATE_COLUMNS = (
+    LockCode.grant_id,
+    LockCode.lock_id,
+    LockCode.desired,
+    LockCode.wait_reason,
+    LockCode.actual,
+    LockCode.provider_code_id,
+    LockCode.confirmed_version,
+    LockCode.attempted_version,
+    LockCode.attempts,
+    LockCode.last_error,
+    LockCode.next_attempt_at,
+    Lock.name,
+    Lock.capabilities,
+    Lock.sync_error,
+    Grant.organisation_id,
+    Grant.holder,
+    Grant.version,
+    Grant.starts_at,
+    Grant.ends_at,
+    Grant.revoked_at,
+    Grant.codes_set_version,
+)
+
+
+@lru_cache(maxsize=256)
+def lead_times(native_minutes: int, unscheduled_minutes: int) -> LeadTimes:
+    """A property's lead times from its columns; equal ones are one shared value."""
+    return LeadTimes(timedelta(minutes=native_minutes), timedelta(minutes=unscheduled_minutes))
+
+
+_CHUNK = 5_000
+"""Ids per IN list: SQLite allows 32,766 parameters in one statement."""
+
+
+def chunked(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    """``ids`` in slices small enough for one statement."""
+    return (ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK))
+
+
+def code_row(lock_id: str, grant_id: str, state: LockCodeState, now: datetime) -> dict[str, Any]:
+    """The parameters ``LockSyncRepository.save`` writes for one lock code."""
+    return {
+        "grant_key": grant_id,
+        "lock_key": lock_id,
+        "desired": state.desired,
+        "wait_reason": state.wait_reason,
+        "actual": state.actual,
+        "provider_code_id": state.provider_code_id,
+        "confirmed_version": state.confirmed_version,
+        "attempted_version": state.attempted_version,
+        "attempts": state.attempts,
+        "last_error": state.last_error,
+        "next_attempt_at": state.next_attempt_at,
+        "updated_at": now,
+    }
+
+
+def _lock_row(lock_id: str, state: LockSyncState) -> dict[str, Any]:
+    return {
+        "lock_key": lock_id,
+        "synced_requests": state.synced_requests,
+        "synced_at": state.synced_at,
+        "next_sync_at": state.next_sync_at,
+        "sync_error": state.sync_error,
+        "sync_attempts": state.sync_attempts,
+        "sync_retry_at": state.sync_retry_at,
+        "unmanaged_codes": list(state.unmanaged_codes),
+    }
+
+
+def _lock_record(row: Any, codes: list[Any], leads: LeadTimes | None) -> LockRecord:
+    fallback = leads or DEFAULT_LEAD_TIMES
+    return LockRecord(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        name=row.name,
+        provider=row.provider,
+        external_id=row.external_id,
+        capabilities=capabilities_from_json(row.capabilities),
+        sync_requests=row.sync_requests,
+        state=LockSyncState(
+            synced_requests=row.synced_requests,
+            synced_at=row.synced_at,
+            next_sync_at=row.next_sync_at,
+            sync_error=row.sync_error,
+            sync_attempts=row.sync_attempts,
+            sync_retry_at=row.sync_retry_at,
+            unmanaged_codes=tuple(row.unmanaged_codes or ()),
+        ),
+        codes=tuple(_code_record(code, fallback) for code in codes),
+    )
+
+
+def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
+    """Grants of chosen locks follow no property: they take the lock's own lead times."""
+    has_property = row.native_lead_minutes is not None
+    return LockCodeRecord(
+        grant_id=row.grant_id,
+        code_token=row.code_token,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        revoked_at=row.revoked_at,
+        version=row.version,
+        leads=(
+            lead_times(row.native_lead_minutes, row.unscheduled_lead_minutes)
+            if has_property
+            else fallback
+        ),
+        state=_state_of(row),
+        visited=row.updated_at is not None,
+    )
+
+
+def _state_of(code: Any) -> LockCodeState:
+    return LockCodeState(
+        desired=code.desired,
+        wait_reason=code.wait_reason,
+        actual=code.actual,
+        provider_code_id=code.provider_code_id,
+        confirmed_version=code.confirmed_version,
+        attempted_version=code.attempted_version,
+        attempts=code.attempts,
+        last_error=code.last_error,
+        next_attempt_at=code.next_attempt_at,
+    )
+
+
+def _longest(leads: Iterable[LeadTimes]) -> LeadTimes:
+    every = list(leads)
+    return LeadTimes(max(lead.native for lead in every), max(lead.unscheduled for lead in every))

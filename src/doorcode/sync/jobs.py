@@ -1,0 +1,196 @@
+"""``doorcode worker``: the same reconcile, as Procrastinate jobs on PostgreSQL.
+
+Any number of worker processes on any number of machines share one queue. Each job reconciles
+one lock, under the Procrastinate job lock ``lock:<lock id>``: no two workers ever work on one
+device at once, and a queueing lock keeps at most one waiting job per lock.
+
+    reconcile_lock(lock_id)   the pass itself; afterwards it schedules wake_lock at the lock's
+                              next change instant (or retry), so codes move on time
+    wake_lock(lock_id)        at that instant, enqueues reconcile_lock; kept separate because a
+                              job scheduled for later must not hold the lock's job lock (a
+                              waiting job with a lock blocks every later job with that lock)
+    sweep                     periodic (DOORCODE_SWEEP_INTERVAL): every lock
+    catch_up                  every minute: locks whose grants changed or that are due, from
+                              the database, in case a nudge from ``serve`` went missing
+
+``doorcode serve`` with ``DOORCODE_RUNNER=worker`` enqueues reconcile_lock after each commit
+that touches locks; the database stays the durable trigger (``catch_up``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from procrastinate import App, PsycopgConnector, SyncPsycopgConnector
+from procrastinate.exceptions import AlreadyEnqueued
+
+from doorcode.bootstrap import Runtime
+from doorcode.store.database import libpq_url
+from doorcode.sync.reconciler import Reconciler
+
+__all__ = [
+    "QUEUE",
+    "RECONCILE",
+    "JobEnqueuer",
+    "build_job_app",
+    "defer_reconcile",
+    "enqueue_after_commit",
+    "ensure_schema",
+    "run_worker",
+    "sweep_cron",
+]
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "doorcode-locks"
+RECONCILE = "doorcode.reconcile_lock"
+WAKE = "doorcode.wake_lock"
+SWEEP = "doorcode.sweep"
+CATCH_UP = "doorcode.catch_up"
+
+
+def sweep_cron(interval: timedelta) -> str:
+    """A cron line for "every ``interval``": minutes when whole, else seconds (6th column)."""
+    seconds = max(1, int(interval.total_seconds()))
+    if seconds % 60 == 0 and seconds < 3600:
+        return f"*/{seconds // 60} * * * *"
+    if seconds < 60:
+        return f"* * * * * */{seconds}"
+    return f"*/{max(1, round(seconds / 60)) % 60 or 59} * * * *"
+
+
+def build_job_app(
+    database_url: str, reconciler: Reconciler, *, sweep_interval: timedelta | None = None
+) -> App:
+    """The Procrastinate app with doorcode's lock tasks; periodic ones only with an interval."""
+    app = App(connector=PsycopgConnector(conninfo=libpq_url(database_url)))
+
+    @app.task(name=RECONCILE, queue=QUEUE)
+    async def reconcile_lock(lock_id: str) -> None:
+        for outcome in await reconciler.reconcile([lock_id]):
+            if outcome.next_sync_at is not None:
+                await schedule_wake(app, lock_id, outcome.next_sync_at)
+
+    @app.task(name=WAKE, queue=QUEUE)
+    async def wake_lock(lock_id: str) -> None:
+        await defer_reconcile(app, [lock_id])
+
+    async def sweep(timestamp: int) -> None:
+        await defer_reconcile(app, await asyncio.to_thread(reconciler.every_lock))
+
+    async def catch_up(timestamp: int) -> None:
+        await defer_reconcile(app, await asyncio.to_thread(reconciler.pending))
+
+    if sweep_interval is not None:
+        cron = sweep_cron(sweep_interval)
+        app.periodic(cron=cron, periodic_id="sweep")(app.task(name=SWEEP, queue=QUEUE)(sweep))
+        catch_up_task = app.task(name=CATCH_UP, queue=QUEUE)(catch_up)
+        app.periodic(cron="* * * * *", periodic_id="catch-up")(catch_up_task)
+    return app
+
+
+async def defer_reconcile(app: App, lock_ids: Iterable[str]) -> None:
+    """Enqueue a pass for each lock, unless one is already waiting."""
+    for lock_id in lock_ids:
+        deferrer = app.configure_task(
+            RECONCILE, queue=QUEUE, lock=f"lock:{lock_id}", queueing_lock=f"reconcile:{lock_id}"
+        )
+        with contextlib.suppress(AlreadyEnqueued):
+            await deferrer.defer_async(lock_id=lock_id)
+
+
+async def schedule_wake(app: App, lock_id: str, at: datetime) -> None:
+    """Enqueue a pass for the lock at ``at`` (once per lock and instant)."""
+    deferrer = app.configure_task(
+        WAKE, queue=QUEUE, schedule_at=at, queueing_lock=f"wake:{lock_id}:{at.isoformat()}"
+    )
+    with contextlib.suppress(AlreadyEnqueued):
+        await deferrer.defer_async(lock_id=lock_id)
+
+
+async def ensure_schema(app: App) -> None:
+    """Apply Procrastinate's schema to the database if it is not there yet."""
+    if await _has_schema(app):
+        return
+    try:
+        await app.schema_manager.apply_schema_async()
+    except Exception:
+        if not await _has_schema(app):  # another worker won the race otherwise
+            raise
+    logger.info("applied the Procrastinate schema")
+
+
+async def _has_schema(app: App) -> bool:
+    row = await app.connector.execute_query_one_async(
+        "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+    )
+    return bool(row["present"])
+
+
+def run_worker(runtime: Runtime, *, concurrency: int, name: str | None = None) -> None:
+    """Run a worker until SIGINT or SIGTERM."""
+    database_url = runtime.settings.resolved_database_url()
+    interval = timedelta(seconds=runtime.settings.sweep_interval)
+    app = build_job_app(database_url, Reconciler.from_runtime(runtime), sweep_interval=interval)
+
+    async def work() -> None:
+        async with app.open_async():
+            await ensure_schema(app)
+            await app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=concurrency,
+                name=name or "doorcode-worker",
+                delete_jobs="successful",
+            )
+
+    asyncio.run(work())
+
+
+class JobEnqueuer:
+    """A commit hook for ``serve`` when workers reconcile: enqueue the touched locks.
+
+    It runs after the commit, so it must not fail the request: if the queue is unreachable it
+    logs, and the workers' ``catch_up`` finds the locks from the database within a minute.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        self._app = App(connector=SyncPsycopgConnector(conninfo=libpq_url(database_url)))
+        self._opened = False
+
+    def __call__(self, lock_ids: frozenset[str]) -> None:
+        if not lock_ids:
+            return
+        try:
+            self._enqueue(sorted(lock_ids))
+        except Exception:
+            logger.warning(
+                "could not enqueue lock sync for %d lock(s); the workers' catch-up will",
+                len(lock_ids),
+                exc_info=True,
+            )
+
+    def close(self) -> None:
+        """Release the queue's connections."""
+        if self._opened:
+            self._app.close()
+            self._opened = False
+
+    def _enqueue(self, lock_ids: list[str]) -> None:
+        if not self._opened:
+            self._app.open()
+            self._opened = True
+        for lock_id in lock_ids:
+            deferrer = self._app.configure_task(
+                RECONCILE, queue=QUEUE, lock=f"lock:{lock_id}", queueing_lock=f"reconcile:{lock_id}"
+            )
+            with contextlib.suppress(AlreadyEnqueued):
+                deferrer.defer(lock_id=lock_id)
+
+
+def enqueue_after_commit(runtime: Runtime) -> JobEnqueuer:
+    """The commit hook ``serve`` installs when ``DOORCODE_RUNNER=worker``."""
+    return JobEnqueuer(runtime.settings.resolved_database_url())

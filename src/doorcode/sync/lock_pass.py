@@ -1,0 +1,516 @@
+"""One pass over one lock: read its codes, plan, diff, apply, and say what the rows become.
+
+The failure policy of this layer lives here: a ``ProviderError`` is caught per operation,
+recorded as ``last_error`` with its next attempt, and the pass moves on (or stops the lock,
+when the error's scope is the whole lock); any other exception propagates, because it is a
+bug or a database outage that no retry of this lock would fix.
+
+Nothing here touches the database: the pass starts from a ``LockRecord`` and ends with a
+``LockResult`` (new sync states and event drafts) that the reconciler writes in one go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from random import Random
+from typing import Any
+
+from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
+from doorcode.domain.planner import DesiredCode, GrantOnLock, LockPlan, codes_clash, plan_lock
+from doorcode.domain.windows import TimeWindow
+from doorcode.locks.base import LockProvider, NewCode, ProviderCode
+from doorcode.locks.errors import CodeNotFound, DuplicateCode, ProviderError, RateLimited
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.tags import tag_for
+from doorcode.store.lock_sync import (
+    ABSENT,
+    PRESENT,
+    LockCodeRecord,
+    LockCodeState,
+    LockRecord,
+    LockSyncState,
+)
+from doorcode.sync.diff import Action, Create, Delete, Update, diff, split_by_owner
+from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
+from doorcode.sync.rate_limit import RateLimiter
+from doorcode.sync.retry import Scope, next_attempt_at, policy_for
+
+__all__ = ["LockPass", "PassContext"]
+
+_PIN_RECHECK = timedelta(minutes=1)
+"""How soon to look again when a PIN waits for its twin to leave the lock."""
+
+
+@dataclass(frozen=True, slots=True)
+class PassContext:
+    """What every pass of a batch shares."""
+
+    providers: ProviderRegistry
+    limiter: RateLimiter
+    reveal: Callable[[str], str]
+    rng: Random
+    now: datetime
+    force: bool
+
+
+class LockPass:
+    """Reconcile one lock once."""
+
+    def __init__(self, lock: LockRecord, context: PassContext) -> None:
+        self.lock = lock
+        self.context = context
+        self.now = context.now
+        self.rows = {code.grant_id: code for code in lock.codes}
+        self.outcome = LockOutcome(lock.id, lock.name)
+        self.events: list[EventDraft] = []
+        self.on_lock: dict[str, list[ProviderCode]] = {}
+        self.theirs: list[ProviderCode] = []
+        self.confirmed: dict[str, ProviderCode] = {}
+        self.created: set[str] = set()
+        self.failures: dict[str, ProviderError] = {}
+        self.deferred: dict[str, datetime] = {}
+        self.halted_until: datetime | None = None
+        self.creates_blocked_until: datetime | None = None
+        self.lock_error: ProviderError | None = None
+
+    async def run(self) -> LockResult:
+        """Bring the lock to its desired codes as far as the back-end lets us."""
+        if not self.lock.capabilities.online:
+            return self._not_programmable()
+        waiting = self._backoff_of_lock()
+        if waiting is not None:
+            return self._skipped("backing off after the last failure", waiting)
+        try:
+            provider = self.context.providers.get(self.lock.provider)
+        except ProviderError as err:
+            return self._unreachable(err)
+        paused = self.context.limiter.paused_until(provider)
+        if paused is not None:
+            return self._skipped(f"{provider.name} asked us to wait", paused)
+        try:
+            listed = await provider.list_codes(self.lock.external_id)
+        except ProviderError as err:
+            return self._unreachable(err, provider)
+        return await self._reconcile(provider, listed)
+
+    async def _reconcile(self, provider: LockProvider, listed: list[ProviderCode]) -> LockResult:
+        ours, theirs = split_by_owner(listed)
+        self.on_lock = {grant_id: list(codes) for grant_id, codes in ours.items()}
+        self.theirs = theirs
+        plan = plan_lock(self._grants(), self.lock.capabilities, self.now, occupied=len(theirs))
+        actions = diff(plan.desired, ours, provider.resolution)
+        self._confirm_untouched(plan.desired, actions)
+        for action in actions:
+            await self._apply(provider, action)
+        self._note_unmanaged(theirs)
+        return self._result(plan, tuple(code.code_id for code in theirs))
+
+    # -- planning input ------------------------------------------------------------------------
+
+    def _grants(self) -> list[GrantOnLock]:
+        """The lock's grants for the planner; codes are decrypted only where they are due."""
+        grants = []
+        for row in self.rows.values():
+            grant = GrantOnLock(
+                row.grant_id,
+                TimeWindow(row.starts_at, row.ends_at),
+                row.version,
+                revoked_at=row.revoked_at,
+                leads=row.leads,
+            )
+            if grant.needs_code(self.lock.capabilities, self.now):
+                grant = GrantOnLock(
+                    grant.grant_id,
+                    grant.window,
+                    grant.version,
+                    self.context.reveal(row.code_token),
+                    grant.revoked_at,
+                    grant.leads,
+                )
+            grants.append(grant)
+        return grants
+
+    def _confirm_untouched(self, desired: tuple[DesiredCode, ...], actions: list[Action]) -> None:
+        """Desired codes no action concerns are on the lock exactly right already."""
+        acted = {_grant_of(action) for action in actions if not isinstance(action, Delete)}
+        for code in desired:
+            if code.grant_id not in acted:
+                self.confirmed[code.grant_id] = self._kept(code.grant_id, actions)
+
+    def _kept(self, grant_id: str, actions: list[Action]) -> ProviderCode:
+        doomed = {a.code_id for a in actions if isinstance(a, Delete) and a.grant_id == grant_id}
+        return next(c for c in self.on_lock[grant_id] if c.code_id not in doomed)
+
+    # -- applying actions --------------------------------------------------------------------
+
+    async def _apply(self, provider: LockProvider, action: Action) -> None:
+        grant_id = _grant_of(action)
+        if isinstance(action, Create) and self._pin_busy(provider, action):
+            return
+        held_until = self._held_until(provider, grant_id, action)
+        if held_until is not None:
+            self.deferred[grant_id] = held_until
+            return
+        try:
+            await self._perform(provider, action)
+        except CodeNotFound:
+            await self._already_gone(provider, action)
+        except ProviderError as err:
+            self._failed(provider, action, err)
+
+    def _pin_busy(self, provider: LockProvider, action: Create) -> bool:
+        """Never put a PIN beside one the lock still holds (a copy whose removal failed).
+
+        The planner keeps the desired codes apart; this keeps them apart from what is really
+        on the lock, so a failed deletion cannot lead to two equal PINs at one keypad.
+        """
+        prefix_free = not self.lock.capabilities.enter_key
+        wanted = action.desired
+        for grant_id, codes in self.on_lock.items():
+            if grant_id != wanted.grant_id and any(
+                code.code is not None and codes_clash(code.code, wanted.code, prefix_free)
+                for code in codes
+            ):
+                self.deferred[wanted.grant_id] = self.deferred.get(
+                    grant_id, self.now + _PIN_RECHECK
+                )
+                return True
+        if any(
+            code.code is not None and codes_clash(code.code, wanted.code, prefix_free)
+            for code in self.theirs
+        ):
+            error = DuplicateCode("a code set by hand on the lock has the same digits")
+            self._failed(provider, action, error)
+            return True
+        return False
+
+    def _held_until(self, provider: LockProvider, grant_id: str, action: Action) -> datetime | None:
+        """Why not to attempt ``action`` now: the lock stopped, a backoff, or a rate limit."""
+        if self.halted_until is not None:
+            return self.halted_until
+        backoff = self._backoff_of(grant_id)
+        if backoff is not None:
+            return backoff
+        if isinstance(action, Create):
+            if self.creates_blocked_until is not None:
+                return self.creates_blocked_until
+            free_at = self.context.limiter.take_create(provider, self.lock.external_id)
+            if free_at is not None:
+                self.creates_blocked_until = free_at
+                return free_at
+        return None
+
+    async def _perform(self, provider: LockProvider, action: Action) -> None:
+        device = self.lock.external_id
+        if isinstance(action, Delete):
+            await provider.delete_code(device, action.code_id)
+            self._deleted(action)
+        elif isinstance(action, Update):
+            updated = await provider.update_code(device, action.code_id, action.desired.window)
+            self._replace_on_lock(action.desired.grant_id, updated)
+            self.confirmed[action.desired.grant_id] = updated
+            self.outcome.updated += 1
+            reason = (
+                "put back: its window was changed at the lock"
+                if self._was_right(action.desired)
+                else "the window moved"
+            )
+            self._event("LockCodeUpdated", action.desired.grant_id, reason, updated.code_id)
+        else:
+            new = NewCode(
+                tag_for(action.desired.grant_id), action.desired.code, action.desired.window
+            )
+            created = await provider.create_code(device, new)
+            self._created(action, created)
+
+    def _created(self, action: Create, created: ProviderCode) -> None:
+        grant_id = action.desired.grant_id
+        self.on_lock.setdefault(grant_id, []).append(created)
+        self.confirmed[grant_id] = created
+        self.created.add(grant_id)
+        self.outcome.created += 1
+        row = self.rows.get(grant_id)
+        if action.replacing:
+            reason = "put back: its code was changed at the lock"
+        elif row is not None and row.state.actual == PRESENT:
+            reason = "put back: it was deleted at the lock"
+        else:
+            reason = ""
+        self._event("LockCodeCreated", grant_id, reason, created.code_id)
+
+    def _deleted(self, action: Delete) -> None:
+        remaining = [
+            c for c in self.on_lock.get(action.grant_id, []) if c.code_id != action.code_id
+        ]
+        self.on_lock[action.grant_id] = remaining
+        self.outcome.deleted += 1
+        self._event("LockCodeDeleted", action.grant_id, action.why, action.code_id)
+
+    async def _already_gone(self, provider: LockProvider, action: Action) -> None:
+        """Someone removed the code between our list and our call."""
+        if isinstance(action, Delete):
+            self._deleted(action)
+        elif isinstance(action, Update):
+            self.on_lock[action.desired.grant_id] = [
+                c
+                for c in self.on_lock.get(action.desired.grant_id, [])
+                if c.code_id != action.code_id
+            ]
+            await self._apply(provider, Create(action.desired))
+
+    def _failed(self, provider: LockProvider, action: Action, error: ProviderError) -> None:
+        grant_id = _grant_of(action)
+        row = self.rows.get(grant_id)
+        attempts = self._attempts_after_failure(row)
+        retry_at = next_attempt_at(error, attempts, self.now, self.context.rng)
+        self.failures[grant_id] = error
+        self.deferred[grant_id] = retry_at
+        self.outcome.failed += 1
+        details = {"operation": _operation(action), "error": type(error).__name__}
+        self._event("LockCodeFailed", grant_id, str(error), None, details)
+        if isinstance(error, RateLimited):
+            self.context.limiter.pause(provider, retry_at)
+        if policy_for(error).scope is Scope.LOCK:
+            self.halted_until = retry_at
+            self.lock_error = error
+
+    # -- backoff ---------------------------------------------------------------------------
+
+    def _backoff_of_lock(self) -> datetime | None:
+        """A lock-wide backoff holds unless forced or a grant changed since."""
+        retry_at = self.lock.state.sync_retry_at
+        if self.context.force or self.lock.has_pending_request:
+            return None
+        return retry_at if retry_at is not None and retry_at > self.now else None
+
+    def _backoff_of(self, grant_id: str) -> datetime | None:
+        """A failing code waits for its next attempt, unless forced or its grant changed."""
+        row = self.rows.get(grant_id)
+        if row is None or self.context.force:
+            return None
+        state = row.state
+        if state.attempted_version != row.version or state.next_attempt_at is None:
+            return None
+        return state.next_attempt_at if state.next_attempt_at > self.now else None
+
+    def _attempts_after_failure(self, row: LockCodeRecord | None) -> int:
+        if row is None or row.state.attempted_version != row.version:
+            return 1
+        return row.state.attempts + 1
+
+    # -- results -----------------------------------------------------------------------------
+
+    def _result(self, plan: LockPlan, unmanaged: tuple[str, ...]) -> LockResult:
+        desired = {code.grant_id: code for code in plan.desired}
+        waiting = {grant.grant_id: grant.reason.value for grant in plan.waiting}
+        codes = {
+            grant_id: self._code_state(row, desired.get(grant_id), waiting.get(grant_id))
+            for grant_id, row in self.rows.items()
+        }
+        retries = [state.next_attempt_at for state in codes.values() if state.next_attempt_at]
+        due = [plan.next_change_at, *retries, self.halted_until]
+        self.outcome.next_sync_at = min((d for d in due if d is not None), default=None)
+        self.outcome.error = str(self.lock_error) if self.lock_error else None
+        state = self._lock_state(self.outcome.next_sync_at, unmanaged)
+        return self._finish(codes, state)
+
+    def _code_state(
+        self, row: LockCodeRecord, desired: DesiredCode | None, waiting: str | None
+    ) -> LockCodeState:
+        grant_id = row.grant_id
+        present = self.on_lock.get(grant_id, [])
+        confirmed = self.confirmed.get(grant_id) if desired is not None else None
+        if confirmed is not None and len(present) == 1:
+            self._note_adoption(row, confirmed)
+            return LockCodeState(PRESENT, None, PRESENT, confirmed.code_id, row.version)
+        old = row.state
+        error = self.failures.get(grant_id)
+        on_lock = PRESENT if present else ABSENT
+        base = LockCodeState(
+            desired=PRESENT if desired is not None else ABSENT,
+            wait_reason=waiting,
+            actual=on_lock,
+            provider_code_id=present[0].code_id if present else None,
+            confirmed_version=old.confirmed_version if present else None,
+        )
+        if error is not None:
+            return _failing(
+                base,
+                self._attempts_after_failure(row),
+                str(error),
+                row.version,
+                self.deferred[grant_id],
+            )
+        if grant_id in self.deferred:
+            return _failing(
+                base, old.attempts, old.last_error, old.attempted_version, self.deferred[grant_id]
+            )
+        return base
+
+    def _note_adoption(self, row: LockCodeRecord, code: ProviderCode) -> None:
+        """A right code we had no record of: created before a crash, or by a timed-out call."""
+        if row.grant_id in self.created or row.state.provider_code_id == code.code_id:
+            return
+        self.outcome.adopted += 1
+        self._event(
+            "LockCodeAdopted", row.grant_id, "found on the lock, created earlier", code.code_id
+        )
+
+    def _lock_state(
+        self, next_sync_at: datetime | None, unmanaged: tuple[str, ...]
+    ) -> LockSyncState:
+        old = self.lock.state
+        if self.lock_error is None:
+            if old.sync_error:
+                self._lock_event("LockSyncRecovered", "the lock answers again")
+            return LockSyncState(
+                self.lock.sync_requests, self.now, next_sync_at, unmanaged_codes=unmanaged
+            )
+        return self._lock_failure_state(self.lock_error, next_sync_at, unmanaged)
+
+    def _lock_failure_state(
+        self, error: ProviderError, next_sync_at: datetime | None, unmanaged: tuple[str, ...]
+    ) -> LockSyncState:
+        old = self.lock.state
+        attempts = old.sync_attempts + 1
+        retry_at = self.halted_until or next_attempt_at(error, attempts, self.now, self.context.rng)
+        if str(error) != old.sync_error:
+            self._lock_event("LockSyncFailed", str(error), {"error": type(error).__name__})
+        return LockSyncState(
+            self.lock.sync_requests,
+            self.now,
+            min(d for d in (next_sync_at, retry_at) if d is not None),
+            str(error),
+            attempts,
+            retry_at,
+            unmanaged,
+        )
+
+    def _unreachable(
+        self, error: ProviderError, provider: LockProvider | None = None
+    ) -> LockResult:
+        """Listing failed: nothing is known about the lock, so no row changes but the lock's."""
+        self.lock_error = error
+        self.outcome.error = str(error)
+        attempts = self.lock.state.sync_attempts + 1
+        self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
+        if provider is not None and isinstance(error, RateLimited):
+            self.context.limiter.pause(provider, self.halted_until)
+        state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
+        self.outcome.next_sync_at = state.next_sync_at
+        return self._finish({}, state)
+
+    def _skipped(self, why: str, until: datetime) -> LockResult:
+        self.outcome.skipped = why
+        self.outcome.next_sync_at = until
+        old = self.lock.state
+        state = LockSyncState(
+            self.lock.sync_requests,
+            old.synced_at,
+            until,
+            old.sync_error,
+            old.sync_attempts,
+            old.sync_retry_at,
+            old.unmanaged_codes,
+        )
+        return self._finish({}, state)
+
+    def _not_programmable(self) -> LockResult:
+        """Offline-code locks are not programmed over a network; their rows say so."""
+        self.outcome.skipped = "not programmable online"
+        codes = {
+            row.grant_id: LockCodeState(
+                wait_reason=NOT_PROGRAMMABLE if _live(row, self.now) else None
+            )
+            for row in self.rows.values()
+        }
+        state = LockSyncState(self.lock.sync_requests, self.now, None)
+        return self._finish(codes, state)
+
+    def _finish(self, codes: dict[str, LockCodeState], state: LockSyncState) -> LockResult:
+        changed = {
+            grant_id: new
+            for grant_id, new in codes.items()
+            if new != self.rows[grant_id].state or not self.rows[grant_id].visited
+        }
+        return LockResult(self.outcome, self.lock, state, changed, self.events)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def _note_unmanaged(self, theirs: list[ProviderCode]) -> None:
+        known = set(self.lock.state.unmanaged_codes)
+        for code in theirs:
+            if code.code_id not in known:
+                details = {"provider_code_id": code.code_id, "name": code.name}
+                self._lock_event(
+                    "UnmanagedCodeFound", "a code set outside doorcode; left alone", details
+                )
+
+    def _was_right(self, desired: DesiredCode) -> bool:
+        row = self.rows.get(desired.grant_id)
+        return row is not None and row.state.confirmed_version == desired.version
+
+    def _event(
+        self,
+        kind: str,
+        grant_id: str,
+        reason: str,
+        code_id: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        details: dict[str, Any] = {"lock_id": self.lock.id, "lock": self.lock.name}
+        if code_id is not None:
+            details["provider_code_id"] = code_id
+        row = self.rows.get(grant_id)
+        if row is not None:
+            details["version"] = row.version
+        self.events.append(
+            EventDraft(
+                self.lock.organisation_id,
+                kind,
+                ("grant", grant_id),
+                reason,
+                details | (extra or {}),
+            )
+        )
+
+    def _lock_event(self, kind: str, reason: str, details: dict[str, Any] | None = None) -> None:
+        self.events.append(
+            EventDraft(
+                self.lock.organisation_id, kind, ("lock", self.lock.id), reason, details or {}
+            )
+        )
+
+    def _replace_on_lock(self, grant_id: str, code: ProviderCode) -> None:
+        others = [c for c in self.on_lock.get(grant_id, []) if c.code_id != code.code_id]
+        self.on_lock[grant_id] = [code, *others]
+
+
+def _failing(
+    base: LockCodeState, attempts: int, error: str | None, version: int | None, retry_at: datetime
+) -> LockCodeState:
+    return LockCodeState(
+        base.desired,
+        base.wait_reason,
+        base.actual,
+        base.provider_code_id,
+        base.confirmed_version,
+        version,
+        attempts,
+        error,
+        retry_at,
+    )
+
+
+def _live(row: LockCodeRecord, now: datetime) -> bool:
+    return row.revoked_at is None and row.ends_at > now
+
+
+def _grant_of(action: Action) -> str:
+    return action.grant_id if isinstance(action, Delete) else action.desired.grant_id
+
+
+def _operation(action: Action) -> str:
+    return type(action).__name__.lower()

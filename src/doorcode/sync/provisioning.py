@@ -1,0 +1,25 @@
+"""Pairing virtual locks: each ``virtual`` lock in the database gets its simulated device.
+
+A real lock exists before doorcode hears of it; a virtual one exists once doorcode records it.
+This installs (or updates) the device with the capabilities the lock was recorded with, so
+the simulation refuses exactly what the record says the lock would.
+"""
+
+from __future__ import annotations
+
+from doorcode.bootstrap import Runtime
+from doorcode.locks.virtual import VirtualLockProvider
+
+__all__ = ["install_virtual_locks"]
+
+
+def install_virtual_locks(runtime: Runtime) -> int:
+    """Install every virtual lock's device in the virtual cloud; returns how many."""
+    cloud = runtime.providers.virtual_cloud
+    if cloud is None:
+        return 0
+    with runtime.uow() as uow:
+        devices = uow.lock_sync.devices_of(VirtualLockProvider.name)
+    for device in devices:
+        cloud.install(device.external_id, device.name, device.capabilities)
+    return len(devices)

@@ -1,0 +1,139 @@
+"""After a pass: is each affected grant's code on every lock, and should anyone be alerted?
+
+``GrantCodesSet`` is announced once per grant version, when every lock that can be programmed
+online holds it (another piece pushes the code to the PMS and messages the guest on it). An
+alert is open while a grant that starts within ``alert_before`` (24 h by default), or has
+started, lacks its code on a lock for any reason but "its lead time has not come"; it is
+cleared when the grant converges, ends or is revoked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+
+from doorcode.domain.lock_code_status import LockCodeFacts, LockCodeStatus, lock_code_status
+from doorcode.store.lock_sync import GrantLockState
+from doorcode.store.models import Alert
+from doorcode.store.unit_of_work import UnitOfWork
+from doorcode.sync.outcomes import EventDraft
+
+__all__ = ["GRANT_CODE_MISSING", "review_grants", "status_of"]
+
+GRANT_CODE_MISSING = "GrantCodeMissing"
+_FINE = {LockCodeStatus.SET, LockCodeStatus.WAITING_FOR_LEAD_TIME, LockCodeStatus.NOT_PROGRAMMABLE}
+
+
+def review_grants(
+    uow: UnitOfWork,
+    grant_ids: Collection[str],
+    if_alerted: Collection[str],
+    now: datetime,
+    alert_before: timedelta,
+) -> list[EventDraft]:
+    """Announce converged grants and raise or clear alerts; returns the events to record.
+
+    ``grant_ids`` are reviewed; ``if_alerted`` only when they have an open alert to clear.
+    """
+    alerts = uow.alerts.open_for(GRANT_CODE_MISSING, {*grant_ids, *if_alerted})
+    states = uow.lock_sync.grant_states({*grant_ids, *alerts})
+    events: list[EventDraft] = []
+    for grant_id, rows in states.items():
+        events += _announce_if_set(uow, rows, now)
+        events += _alert(uow, rows, alerts.get(grant_id), now, alert_before)
+    return events
+
+
+def status_of(row: GrantLockState) -> LockCodeStatus:
+    """The status of one lock code of a grant."""
+    state = row.state
+    facts = LockCodeFacts(
+        state.desired,
+        state.actual,
+        state.wait_reason,
+        state.confirmed_version,
+        state.last_error,
+        visited=True,
+    )
+    return lock_code_status(facts, row.grant_version)
+
+
+def _announce_if_set(
+    uow: UnitOfWork, rows: Sequence[GrantLockState], now: datetime
+) -> list[EventDraft]:
+    grant = rows[0]
+    programmable = [row for row in rows if row.programmable]
+    if not programmable or not _is_live(grant, now):
+        return []
+    if grant.codes_set_version == grant.grant_version:
+        return []
+    if any(status_of(row) is not LockCodeStatus.SET for row in programmable):
+        return []
+    uow.lock_sync.mark_codes_set(grant.grant_id, grant.grant_version)
+    details = {"version": grant.grant_version, "locks": sorted(row.lock_id for row in programmable)}
+    return [
+        EventDraft(grant.organisation_id, "GrantCodesSet", ("grant", grant.grant_id), "", details)
+    ]
+
+
+def _alert(
+    uow: UnitOfWork,
+    rows: Sequence[GrantLockState],
+    alert: Alert | None,
+    now: datetime,
+    alert_before: timedelta,
+) -> list[EventDraft]:
+    grant = rows[0]
+    missing = [row for row in rows if row.programmable and status_of(row) not in _FINE]
+    needed = bool(missing) and _is_live(grant, now) and grant.starts_at - alert_before <= now
+    subject = ("grant", grant.grant_id)
+    if needed:
+        message = _message(grant, missing)
+        if alert is not None:
+            alert.message, alert.updated_at = message, now
+            return []
+        uow.alerts.add(
+            Alert(
+                organisation_id=grant.organisation_id,
+                kind=GRANT_CODE_MISSING,
+                subject_type=subject[0],
+                subject_id=subject[1],
+                message=message,
+                raised_at=now,
+                updated_at=now,
+            )
+        )
+        return [EventDraft(grant.organisation_id, "AlertRaised", subject, message)]
+    if alert is not None:
+        alert.cleared_at = alert.updated_at = now
+        return [
+            EventDraft(
+                grant.organisation_id,
+                "AlertCleared",
+                subject,
+                "the code is on every lock or no longer needed",
+            )
+        ]
+    return []
+
+
+def _message(grant: GrantLockState, missing: Sequence[GrantLockState]) -> str:
+    who = grant.holder or grant.grant_id
+    where = "; ".join(
+        f"{row.lock_name} ({_why(row)})" for row in sorted(missing, key=lambda r: r.lock_name)
+    )
+    start = grant.starts_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"the code of {who} (from {start}) is not on: {where}"[:1000]
+
+
+def _why(row: GrantLockState) -> str:
+    status = status_of(row)
+    if status is LockCodeStatus.FAILED and row.state.last_error:
+        return f"failed: {row.state.last_error}"
+    if row.lock_error:
+        return f"{status.value.replace('_', ' ')}; the lock: {row.lock_error}"
+    return status.value.replace("_", " ")
+
+
+def _is_live(grant: GrantLockState, now: datetime) -> bool:
+    return grant.revoked_at is None and grant.ends_at > now

@@ -1,0 +1,88 @@
+"""Lock sync from the command line: sync, codes, keypad, alerts, worker; bad input refused."""
+
+import json
+
+import pytest
+
+from tests.cli.test_cli import doorcode  # noqa: F401 - the fixture
+
+
+@pytest.fixture
+def booked(doorcode):  # noqa: F811
+    doorcode("org", "add", "acme")
+    doorcode("property", "add", "Flat 1", "--zone", "UTC", "--external-id", "f1")
+    doorcode("lock", "add", "Front door", "--property", "f1")
+    doorcode(
+        "lock", "add", "Cabin keypad", "--offline", "--offline-codes", "--no-native-scheduling"
+    )
+    doorcode(
+        "reservation",
+        "add",
+        "--property",
+        "f1",
+        "--check-in",
+        "2020-01-01",
+        "--check-out",
+        "2099-01-01",
+        "--guest",
+        "Ada",
+        "--external-id",
+        "X1",
+    )
+    grant = json.loads(doorcode("grant", "list", "--json").output)[0]["id"]
+    code = doorcode("grant", "show", grant, "--reveal").output.rstrip().splitlines()[-1][6:]
+    return grant, code
+
+
+def test_an_operator_syncs_looks_and_types_the_code(doorcode, booked):  # noqa: F811
+    grant, code = booked
+    synced = doorcode("lock", "sync").output
+    assert "1 created" in synced
+    listed = doorcode("lock", "list").output
+    assert "1 set" in listed
+    shown = doorcode("lock", "codes", "Front door").output
+    assert "present" in shown
+    assert code not in shown
+    as_json = json.loads(doorcode("lock", "codes", "Front door", "--json").output)
+    assert as_json["codes"][0]["status"] == "set"
+    assert doorcode("keypad", "enter", "Front door", code).output.strip() == f"OPEN ({grant})"
+    refused = doorcode("keypad", "enter", "Front door", "0000", expect=1).output
+    assert refused.strip() == "REFUSED: no such code on this lock"
+    assert doorcode("alerts").exit_code == 0
+    assert json.loads(doorcode("alerts", "--json").output) == []
+
+
+def test_one_lock_syncs_alone(doorcode, booked):  # noqa: F811
+    assert "1 created" in doorcode("lock", "sync", "Front door").output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["lock", "sync", "Back door"], 1, "no lock 'Back door'"),
+        (["lock", "codes", "Back door"], 1, "no lock 'Back door'"),
+        (["keypad", "enter", "Back door", "1234"], 1, "no lock 'Back door'"),
+        (["keypad", "enter", "Front door", "12 34"], 1, "a keypad takes"),
+        (
+            ["keypad", "enter", "Front door", "1234", "--at", "tomorrow"],
+            2,
+            "is not a date and time",
+        ),
+        (["keypad", "enter", "Front door", "1234", "--at", "2026-12-01T10:00"], 2, "has no offset"),
+        (["property", "add", "X", "--zone", "UTC", "--native-lead-minutes", "-5"], 1, "lead time"),
+        (["alerts", "--limit", "0"], 2, "greater than or equal to 1"),
+        (["worker"], 1, "doorcode worker needs PostgreSQL"),
+    ],
+)
+def test_bad_input_says_what_is_wrong_and_changes_nothing(doorcode, booked, args, code, says):  # noqa: F811
+    before = doorcode("lock", "codes", "Front door", "--json").output
+    properties = doorcode("property", "list", "--json").output
+    result = doorcode(*args, expect=code)
+    assert says in result.output
+    assert doorcode("lock", "codes", "Front door", "--json").output == before
+    assert doorcode("property", "list", "--json").output == properties
+
+
+def test_a_lock_that_cannot_be_programmed_is_reported_not_failed(doorcode, booked):  # noqa: F811
+    synced = doorcode("lock", "sync", "Cabin keypad").output
+    assert "skipped: not programmable online" in synced

@@ -1,0 +1,229 @@
+"""``doorcode worker`` on the real PostgreSQL: Procrastinate jobs run the same reconcile.
+
+Two workers (each with its own connection pool, several jobs at a time) drain a queue holding
+many passes for each of a few locks, through a provider that slows every call down and records
+how many calls are in flight per lock. The job lock keeps that at one.
+"""
+
+import asyncio
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.store.database import libpq_url
+from doorcode.sync.jobs import (
+    CATCH_UP,
+    QUEUE,
+    RECONCILE,
+    SWEEP,
+    build_job_app,
+    defer_reconcile,
+    enqueue_after_commit,
+    ensure_schema,
+    sweep_cron,
+)
+from doorcode.sync.provisioning import install_virtual_locks
+from doorcode.sync.reconciler import Reconciler
+from tests.builders import book, make_owner, make_property
+from tests.conftest import make_runtime
+from tests.sync.helpers import CountingProvider, grants_on
+
+pytestmark = pytest.mark.postgres
+TODAY = date(2026, 11, 23)
+
+
+class SlowProvider(CountingProvider):
+    async def _call(self, operation, device_id, *args):
+        self.calls[operation] += 1
+        self.in_flight[device_id] += 1
+        self.most_at_once[device_id] = max(self.most_at_once[device_id], self.in_flight[device_id])
+        self.most_in_flight_overall = max(self.most_in_flight_overall, sum(self.in_flight.values()))
+        try:
+            await asyncio.sleep(0.01)
+            return await getattr(self.inner, operation)(device_id, *args)
+        finally:
+            self.in_flight[device_id] -= 1
+
+
+@pytest.fixture
+def pg_runtime(postgres_url, clock, tmp_path):
+    from tests.conftest import _empty_postgres
+
+    _empty_postgres(postgres_url)
+    runtime = make_runtime(postgres_url, clock, tmp_path)
+    yield runtime
+    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as connection:
+        has_jobs = connection.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()[0]
+        if has_jobs:
+            connection.execute("TRUNCATE procrastinate_jobs CASCADE")
+    runtime.close()
+
+
+def world(runtime, flats=4):
+    owner = make_owner(runtime)
+    props = [make_property(runtime, owner, f"Flat {n}", time_zone="UTC") for n in range(flats)]
+    for prop in props:
+        for n in range(3):
+            book(
+                runtime,
+                owner,
+                prop,
+                f"{prop.id}-{n}",
+                TODAY + timedelta(days=n),
+                TODAY + timedelta(days=n + 1),
+            )
+    install_virtual_locks(runtime)
+    return props
+
+
+async def drain(apps, url):
+    """Run the workers until no job is ready (a worker with wait=False stops as soon as none
+    it may take is ready, and a lock's later jobs are not while its first one runs)."""
+    while ready_jobs(url):
+        await work_once(apps)
+
+
+def ready_jobs(url):
+    with psycopg.connect(libpq_url(url)) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
+            " AND (scheduled_at IS NULL OR scheduled_at <= now())"
+        ).fetchone()[0]
+
+
+async def work_once(apps):
+    await asyncio.gather(
+        *(
+            app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=4,
+                wait=False,
+                install_signal_handlers=False,
+                listen_notify=False,
+                fetch_job_polling_interval=0.05,
+                name=f"worker-{n}",
+            )
+            for n, app in enumerate(apps)
+        )
+    )
+
+
+def job_statuses(url):
+    with psycopg.connect(libpq_url(url)) as connection:
+        rows = connection.execute(
+            "SELECT task_name, status, count(*) FROM procrastinate_jobs GROUP BY 1, 2"
+        ).fetchall()
+    return {(task, status): count for task, status, count in rows}
+
+
+def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_url):
+    props = world(pg_runtime)
+    slow = SlowProvider(pg_runtime.providers.get("virtual"))
+    pg_runtime.providers = ProviderRegistry([slow])
+    apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(2)]
+    lock_ids = [prop.locks[0].id for prop in props]
+
+    async def scenario():
+        async with apps[0].open_async(), apps[1].open_async():
+            await ensure_schema(apps[0])
+            await ensure_schema(apps[1])
+            for _ in range(5):  # many passes per lock, all ready at once
+                for lock_id in lock_ids:
+                    deferrer = apps[0].configure_task(
+                        RECONCILE, queue=QUEUE, lock=f"lock:{lock_id}"
+                    )
+                    await deferrer.defer_async(lock_id=lock_id)
+            await drain(apps, postgres_url)
+
+    asyncio.run(scenario())
+    assert set(slow.most_at_once.values()) == {1}
+    assert slow.most_in_flight_overall > 1  # the workers did run side by side
+    assert job_statuses(postgres_url)[(RECONCILE, "succeeded")] == 5 * len(lock_ids)
+    for prop in props:
+        assert len(grants_on(pg_runtime, prop.locks[0])) == 3
+
+
+def test_without_the_job_lock_the_instrument_sees_overlaps(pg_runtime, postgres_url):
+    props = world(pg_runtime, flats=1)
+    slow = SlowProvider(pg_runtime.providers.get("virtual"))
+    pg_runtime.providers = ProviderRegistry([slow])
+    apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(2)]
+
+    async def scenario():
+        async with apps[0].open_async(), apps[1].open_async():
+            await ensure_schema(apps[0])
+            for _ in range(8):
+                deferrer = apps[0].configure_task(RECONCILE, queue=QUEUE)
+                await deferrer.defer_async(lock_id=props[0].locks[0].id)
+            await drain(apps, postgres_url)
+
+    asyncio.run(scenario())
+    assert max(slow.most_at_once.values()) > 1
+
+
+def test_a_pass_schedules_the_next_one_at_the_locks_next_change(pg_runtime, postgres_url):
+    props = world(pg_runtime, flats=1)
+    app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))
+    lock_id = props[0].locks[0].id
+
+    async def scenario():
+        async with app.open_async():
+            await ensure_schema(app)
+            await defer_reconcile(app, [lock_id])
+            await defer_reconcile(app, [lock_id])  # a second nudge while one waits: no new job
+            await drain([app], postgres_url)
+
+    asyncio.run(scenario())
+    statuses = job_statuses(postgres_url)
+    assert statuses[(RECONCILE, "succeeded")] == 1
+    assert statuses[("doorcode.wake_lock", "todo")] == 1
+    with psycopg.connect(libpq_url(postgres_url)) as connection:
+        [scheduled] = connection.execute(
+            "SELECT scheduled_at FROM procrastinate_jobs WHERE task_name = 'doorcode.wake_lock'"
+        ).fetchone()
+    with pg_runtime.uow() as uow:
+        assert scheduled == uow.lock_sync.next_due()
+
+
+def test_serve_enqueues_a_pass_for_each_lock_a_commit_touched(pg_runtime, postgres_url):
+    app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))
+
+    async def schema():
+        async with app.open_async():
+            await ensure_schema(app)
+
+    asyncio.run(schema())
+    enqueue = enqueue_after_commit(pg_runtime)
+    pg_runtime.commit_hooks.append(enqueue)
+    owner = make_owner(pg_runtime)
+    flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
+    book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=1))
+    book(pg_runtime, owner, flat, "B2", TODAY + timedelta(days=3), TODAY + timedelta(days=4))
+    enqueue.close()
+    assert job_statuses(postgres_url) == {(RECONCILE, "todo"): 1}  # one waiting job per lock
+
+
+def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, postgres_url):
+    props = world(pg_runtime, flats=3)
+    app = build_job_app(
+        postgres_url, Reconciler.from_runtime(pg_runtime), sweep_interval=timedelta(minutes=5)
+    )
+
+    async def scenario():
+        async with app.open_async():
+            await ensure_schema(app)
+            await app.tasks[CATCH_UP](timestamp=0)  # every lock has a pending change
+            await app.tasks[SWEEP](timestamp=0)  # already waiting: nothing doubles
+
+    asyncio.run(scenario())
+    assert job_statuses(postgres_url) == {(RECONCILE, "todo"): len(props)}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "cron"),
+    [(300, "*/5 * * * *"), (60, "*/1 * * * *"), (30, "* * * * * */30"), (90, "*/2 * * * *")],
+)
+def test_the_sweep_interval_becomes_a_cron_line(seconds, cron):
+    assert sweep_cron(timedelta(seconds=seconds)) == cron

@@ -1,0 +1,94 @@
+"""Keypad truth: on random timelines, the virtual lock opens exactly for the grants in force.
+
+Time passes as the runner lets it (the reconciler runs at each lock's next change instant);
+at random moments every grant's code is typed at the keypad. A lock that schedules codes opens
+exactly inside the grant's window; one that cannot opens from the lead time to the end (its
+"resolution" is the lead time). A revoked grant never opens.
+"""
+
+import asyncio
+import random
+import shutil
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from doorcode.domain.grants import GrantKind
+from doorcode.domain.lead_times import LeadTimes
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.windows import TimeWindow
+from doorcode.services.grants import (
+    ManualGrantRequest,
+    create_manual_grant,
+    reveal_code,
+    revoke_grant,
+)
+from doorcode.sync.provisioning import install_virtual_locks
+from doorcode.sync.reconciler import Reconciler
+from tests.builders import make_lock, make_owner
+from tests.conftest import make_runtime
+from tests.sync.helpers import cloud_of
+
+QUARTER = timedelta(minutes=15)
+timelines = st.lists(
+    st.tuples(st.integers(0, 4 * 24 * 4), st.integers(1, 2 * 24 * 4), st.booleans()),
+    min_size=1,
+    max_size=6,
+)
+moments = st.lists(st.integers(0, 6 * 24 * 60), min_size=1, max_size=12)
+
+
+def advance_to(runtime, reconciler, clock, moment):
+    """Run every pass due up to ``moment``, each at its own instant."""
+    while True:
+        due = reconciler.next_due()
+        if due is None or due > moment:
+            break
+        clock.now = max(clock.now, due)
+        asyncio.run(reconciler.reconcile(reconciler.pending()))
+    clock.now = moment
+    asyncio.run(reconciler.reconcile(reconciler.pending()))
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(timeline=timelines, probes=moments, native=st.booleans())
+def test_the_keypad_opens_exactly_for_the_grants_in_force(
+    tmp_path, sqlite_template, clock, timeline, probes, native
+):
+    path = tmp_path / f"keypad-{random.random()}.sqlite3"
+    shutil.copy(sqlite_template, path)
+    clock.now = clock.now.replace(minute=0)
+    start = clock.now
+    runtime = make_runtime(f"sqlite:///{path}", clock, tmp_path)
+    owner = make_owner(runtime)
+    capabilities = LockCapabilities(native_scheduling=native)
+    lock = make_lock(runtime, owner, "Door", capabilities)
+    install_virtual_locks(runtime)
+    grants = []
+    for begins, lasts, revoked in timeline:
+        window = TimeWindow(start + begins * QUARTER, start + (begins + lasts) * QUARTER)
+        request = ManualGrantRequest(GrantKind.STAFF, "x", window, lock_refs=(lock.id,))
+        grant = create_manual_grant(runtime.uow(), owner, request)
+        if revoked:
+            revoke_grant(runtime.uow(), owner, grant.id, "")
+        grants.append((grant, window, revoked, reveal_code(runtime.uow(), owner, grant.id)))
+    reconciler = Reconciler.from_runtime(runtime)
+    lead = LeadTimes().for_lock(capabilities)
+    in_force = (
+        (lambda w, t: w.contains(t))
+        if native
+        else (lambda w, t: w.starts_at - lead <= t < w.ends_at)
+    )
+    for minute in sorted(probes):
+        moment = start + timedelta(minutes=minute)
+        advance_to(runtime, reconciler, clock, moment)
+        for grant, _, revoked, code in grants:
+            holders = [
+                w for _, w, gone, c in grants if c == code and not gone and in_force(w, moment)
+            ]
+            result = cloud_of(runtime).enter(lock.external_id, code, moment)
+            assert result.opened == bool(holders), (grant.id, moment, result.reason)
+            if revoked and not holders:
+                assert not result.opened
+    runtime.close()

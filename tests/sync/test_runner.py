@@ -1,0 +1,146 @@
+"""The in-process runner: commits nudge it from any thread, due instants wake it on time."""
+
+import asyncio
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from doorcode.api.app import create_app
+from doorcode.background import background_jobs
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.services.api_keys import create_api_key
+from doorcode.services.caller import Role
+from doorcode.store.models import Event
+from doorcode.sync.provisioning import install_virtual_locks
+from doorcode.sync.reconciler import Reconciler
+from doorcode.sync.runner import SyncRunner
+from tests.builders import book, make_lock, make_owner, make_property
+from tests.sync.helpers import grants_on
+
+TODAY = date(2026, 11, 23)
+
+
+class ShiftedClock:
+    """Real time, shifted to start at ``start``: the runner really sleeps until the instant."""
+
+    def __init__(self, start):
+        self.start, self.began = start, time.monotonic()
+
+    def __call__(self):
+        return self.start + timedelta(seconds=time.monotonic() - self.began)
+
+
+async def eventually(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the runner did not get there in time"
+        await asyncio.sleep(0.02)
+
+
+def runner_for(runtime, sweep=timedelta(hours=12)):
+    runner = SyncRunner(Reconciler.from_runtime(runtime), runtime.clock, sweep)
+    runtime.commit_hooks.append(runner.nudge)
+    return runner
+
+
+def test_a_booking_committed_in_another_thread_reaches_the_lock_at_once(runtime):
+    owner = make_owner(runtime)
+    flat = make_property(runtime, owner, "Flat", time_zone="UTC")
+    install_virtual_locks(runtime)
+    runner = runner_for(runtime)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await asyncio.sleep(0.2)  # the first sweep finds nothing to do
+        booked = {}
+        thread = threading.Thread(
+            target=lambda: booked.update(
+                grant=book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2)).grant
+            )
+        )
+        thread.start()
+        thread.join()
+        await eventually(lambda: grants_on(runtime, flat.locks[0]) == [booked["grant"].id], 2)
+        task.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_lock_is_visited_at_its_next_change_instant_not_at_the_next_sweep(runtime, clock):
+    owner = make_owner(runtime)
+    door = make_lock(runtime, owner, "Door", LockCapabilities(native_scheduling=False))
+    flat = make_property(runtime, owner, "Flat", locks=[door], time_zone="UTC")
+    grant = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=1)).grant
+    install_virtual_locks(runtime)
+    due = datetime(2026, 11, 23, 14, tzinfo=UTC)  # an hour before the 15:00 check-in
+    runtime.clock = ShiftedClock(due - timedelta(seconds=1.5))
+    runner = runner_for(runtime)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await asyncio.sleep(0.5)
+        assert grants_on(runtime, door) == []
+        await eventually(lambda: grants_on(runtime, door) == [grant.id], 5)
+        task.cancel()
+
+    asyncio.run(scenario())
+    with runtime.uow() as uow:
+        created = uow.session.scalar(
+            select(Event.occurred_at).where(Event.kind == "LockCodeCreated")
+        )
+    assert due <= created < due + timedelta(seconds=0.5)
+
+
+def test_a_failing_pass_is_logged_and_the_loop_goes_on(runtime, caplog, monkeypatch):
+    owner = make_owner(runtime)
+    flat = make_property(runtime, owner, "Flat", time_zone="UTC")
+    book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    install_virtual_locks(runtime)
+    runner = runner_for(runtime)
+    monkeypatch.setattr("doorcode.sync.runner._AFTER_A_CRASH", 0.05)
+    real = Reconciler.reconcile
+    failures = []
+
+    async def flaky(self, lock_ids, **options):
+        if not failures:
+            failures.append("once")
+            raise RuntimeError("database went away")
+        return await real(self, lock_ids, **options)
+
+    monkeypatch.setattr(Reconciler, "reconcile", flaky)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await eventually(lambda: len(grants_on(runtime, flat.locks[0])) == 1, 3)
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert "lock sync pass failed" in caplog.text
+
+
+def test_serve_runs_the_runner_and_an_api_booking_programs_the_lock(runtime):
+    owner = make_owner(runtime)
+    flat = make_property(runtime, owner, "Flat", time_zone="UTC", external_id="f1")
+    key = create_api_key(runtime.uow(), owner, "pms", Role.MANAGER).secret
+    app = create_app(runtime, background_jobs(runtime))
+    with TestClient(app) as client:
+        install_virtual_locks(runtime)
+        answer = client.post(
+            "/api/v1/reservations",
+            json={
+                "external_id": "B1",
+                "property": "f1",
+                "check_in": "2026-11-23",
+                "check_out": "2026-11-25",
+            },
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        grant_id = answer.json()["grant_id"]
+        deadline = time.monotonic() + 5
+        while grants_on(runtime, flat.locks[0]) != [grant_id]:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    assert answer.status_code == 201
