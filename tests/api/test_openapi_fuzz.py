@@ -36,8 +36,9 @@ def test_no_request_makes_the_api_fail(api_schema):
         operation = found.ok()
 
         @settings(
-            max_examples=20,
+            max_examples=30,
             database=None,
+            derandomize=True,  # the same cases every run: CI must not turn red by luck
             suppress_health_check=list(HealthCheck),
         )
         @given(case=operation.as_strategy())

@@ -132,3 +132,13 @@ def test_a_chosen_code_already_in_use_is_a_conflict(client, keys, flat, runtime)
     assert answer.json()["error"] == "code_clash"
     assert "482913" not in answer.text
     assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/reservations", "/api/v1/grants", "/api/v1/events", "/api/v1/alerts"],
+)
+def test_listings_refuse_offsets_no_database_can_hold(client, keys, path):
+    answer = client.get(f"{path}?offset={2**63}", headers=keys.owner)
+    assert answer.status_code == 422
+    assert answer.json()["fields"][0]["field"] == "offset"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.rendering import alert_body
-from doorcode.api.schemas import AlertBody
+from doorcode.api.schemas import AlertBody, PageLimit, PageOffset
 from doorcode.services.alerts import list_alerts
 from doorcode.store.repositories import AlertFilter
 
@@ -21,8 +19,8 @@ def alerts(
     caller: CallerDep,
     include_cleared: bool = False,
     subject_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[AlertBody]:
     """Open alerts, newest first; ``include_cleared`` adds the resolved ones."""
     which = AlertFilter(include_cleared, subject_id, limit, offset)
