@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from doorcode.cli.context import parse_instant, state_of
-from doorcode.services.keypad import enter_on_keypad
+from doorcode.services.keypad import enter_on_keypad, program_keypad, register_short_pin
 from doorcode.sync.provisioning import install_virtual_locks
 
 keypad_app = typer.Typer(help="The keypads of virtual locks.", no_args_is_help=True)
@@ -30,3 +30,43 @@ def keypad_enter(
         return
     typer.echo(f"REFUSED: {result.reason}")
     raise typer.Exit(code=1)
+
+
+@keypad_app.command("pin")
+def keypad_pin(
+    ctx: typer.Context,
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+    pin: str = typer.Argument(..., help="4 to 8 digits, right after an offline code opened."),
+    at: str | None = typer.Option(None, help="When, ISO 8601 with offset (default: now)."),
+) -> None:
+    """Register a short PIN at an offline keypad (within 10 s of an offline code opening it)."""
+    state = state_of(ctx)
+    moment = parse_instant(at, "--at") if at is not None else None
+    runtime = state.runtime()
+    result = register_short_pin(
+        runtime.uow(), state.caller(), runtime.providers, lock_ref, pin, moment
+    )
+    _report(result.accepted, result.reason)
+
+
+@keypad_app.command("program")
+def keypad_program(
+    ctx: typer.Context,
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+    sequence: str = typer.Argument(..., help="Digits and # for Enter, e.g. from `offline block`."),
+    at: str | None = typer.Option(None, help="When, ISO 8601 with offset (default: now)."),
+) -> None:
+    """Type a programming sequence at an offline keypad (such as blocking a code)."""
+    state = state_of(ctx)
+    moment = parse_instant(at, "--at") if at is not None else None
+    runtime = state.runtime()
+    result = program_keypad(
+        runtime.uow(), state.caller(), runtime.providers, lock_ref, sequence, moment
+    )
+    _report(result.accepted, result.reason)
+
+
+def _report(accepted: bool, reason: str) -> None:
+    typer.echo(("ACCEPTED: " if accepted else "REFUSED: ") + reason)
+    if not accepted:
+        raise typer.Exit(code=1)

@@ -75,6 +75,17 @@ def group_export(ctx: typer.Context, group: str) -> None:
     )
 
 
+@group_app.command("provision")
+def group_provision(ctx: typer.Context, group: str) -> None:
+    """Load the key into the group's virtual locks (uses the key's one export)."""
+    state = state_of(ctx)
+    runtime = state.runtime()
+    loaded = offline_codes.provision_virtual_locks(
+        runtime.uow(), state.caller(), runtime.providers, group
+    )
+    typer.echo(f"loaded the key into: {', '.join(loaded)}")
+
+
 @group_app.command("rotate")
 def group_rotate(ctx: typer.Context, group: str) -> None:
     """Give the group a new key: every outstanding code stops working on reprovisioned locks."""

@@ -31,10 +31,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any, TypeVar
+from uuid import UUID
 
 from doorcode.domain.clock import Clock
-from doorcode.domain.code_policy import Alphabet, CodeConstraints
-from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.lock_capabilities import (
+    LockCapabilities,
+    capabilities_from_json,
+    capabilities_to_json,
+)
+from doorcode.domain.offline import KeyGroup, Keypad
+from doorcode.domain.offline import KeypadResult as OfflineKeypadResult
 from doorcode.domain.windows import TimeWindow
 from doorcode.locks.base import Device, LockProvider, NewCode, ProviderCode, RateLimits
 from doorcode.locks.errors import (
@@ -53,6 +59,7 @@ __all__ = [
     "AccessEvent",
     "Faults",
     "KeypadResult",
+    "OfflineFirmware",
     "VirtualCloud",
     "VirtualCode",
     "VirtualLock",
@@ -106,6 +113,53 @@ class AccessEvent:
     code_id: str | None = None
 
 
+@dataclass(slots=True, repr=False)
+class OfflineFirmware:
+    """What an offline keypad holds: its group's key and programming code, and its memory.
+
+    A technician loads the key once (``VirtualCloud.load_offline_key``); from then on the
+    keypad judges every entry by itself with the verifier (``domain.offline.Keypad``) and
+    never asks the service. ``memory`` is the keypad's saved state: block list, activations,
+    short PINs and lockout (no codes in it).
+    """
+
+    key_group: KeyGroup
+    programming_code: str
+    memory: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"OfflineFirmware({self.key_group!r}, programming_code=***)"
+
+    def keypad(self) -> Keypad:
+        """The keypad as it stands, from its saved memory."""
+        if not self.memory:
+            return Keypad(self.key_group, self.programming_code)
+        return Keypad.restore(self.key_group, self.programming_code, self.memory)
+
+    def to_json(self) -> dict[str, Any]:
+        """The device's flash: its key too, as a physical lock keeps it."""
+        group = self.key_group
+        return {
+            "key": group.key.hex(),
+            "group_id": str(group.group_id),
+            "epoch": group.epoch.isoformat(),
+            "digits": group.digits,
+            "programming_code": self.programming_code,
+            "memory": self.memory,
+        }
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> OfflineFirmware:
+        """Read the device's flash back."""
+        group = KeyGroup(
+            bytes.fromhex(stored["key"]),
+            UUID(stored["group_id"]),
+            datetime.fromisoformat(stored["epoch"]),
+            stored["digits"],
+        )
+        return cls(group, stored["programming_code"], stored["memory"])
+
+
 @dataclass(slots=True)
 class VirtualLock:
     """One simulated device: its capabilities, code memory, link state and access log."""
@@ -117,6 +171,7 @@ class VirtualLock:
     offline_until: datetime | None = None
     refuses_duplicates: bool = True
     access_log: list[AccessEvent] = field(default_factory=list)
+    offline: OfflineFirmware | None = None
 
     def is_offline(self, now: datetime) -> bool:
         """Whether the device is out of reach of its cloud at ``now``."""
@@ -127,11 +182,16 @@ class VirtualLock:
 
 @dataclass(frozen=True, slots=True)
 class KeypadResult:
-    """What the door did when a code was typed, and why."""
+    """What the door did when a code was typed, and why.
+
+    ``accepted`` is True when the keypad took the entry: it opened, or (for a short PIN or a
+    programming sequence) it registered it.
+    """
 
     opened: bool
     reason: str
     grant_id: str | None = None
+    accepted: bool = False
 
 
 class VirtualCloud:
@@ -193,13 +253,53 @@ class VirtualCloud:
             return list(self._device(device_id).access_log)
 
     def enter(self, device_id: str, code: str, at: datetime | None = None) -> KeypadResult:
-        """Type ``code`` on the device's keypad at ``at`` (default now): does the door open?"""
+        """Type ``code`` on the device's keypad at ``at`` (default now): does the door open?
+
+        Codes stored in the lock's memory are checked first; anything else goes to its offline
+        verifier when it has one (offline codes and short PINs).
+        """
         at = at or self.clock()
         with self._session(save=True):
             lock = self._device(device_id)
             result, code_id = _keypad(lock, code, at)
+            if code_id is None and lock.offline is not None:
+                result = _offline_keypad(lock.offline, lambda keypad: keypad.enter(code, at))
             lock.access_log.append(AccessEvent(at, result.opened, result.reason, code_id))
             return result
+
+    def register_short_pin(
+        self, device_id: str, pin: str, at: datetime | None = None
+    ) -> KeypadResult:
+        """Type a short PIN within seconds of opening with an offline code, to keep it."""
+        return self._on_offline_keypad(
+            device_id, lambda keypad: keypad.register_short_pin(pin, at or self.clock())
+        )
+
+    def program(self, device_id: str, sequence: str, at: datetime | None = None) -> KeypadResult:
+        """Type a programming sequence (such as a block) at an offline keypad."""
+        return self._on_offline_keypad(
+            device_id, lambda keypad: keypad.program(sequence, at or self.clock())
+        )
+
+    def load_offline_key(self, device_id: str, key_group: KeyGroup, programming_code: str) -> None:
+        """A technician loads the key group's key (again, after a rotation) into the device."""
+        with self._session(save=True):
+            lock = self._device(device_id)
+            if lock.offline is None:
+                lock.offline = OfflineFirmware(key_group, programming_code)
+                return
+            keypad = lock.offline.keypad()
+            keypad.reprovision(key_group)
+            lock.offline = OfflineFirmware(key_group, programming_code, keypad.state())
+
+    def _on_offline_keypad(
+        self, device_id: str, action: Callable[[Keypad], OfflineKeypadResult]
+    ) -> KeypadResult:
+        with self._session(save=True):
+            lock = self._device(device_id)
+            if lock.offline is None:
+                return KeypadResult(False, "this lock has no offline keypad")
+            return _offline_keypad(lock.offline, action)
 
     def go_offline(self, device_id: str, until: datetime) -> None:
         """Cut the device off from the cloud until ``until``."""
@@ -439,7 +539,8 @@ def _keypad(lock: VirtualLock, code: str, at: datetime) -> tuple[KeypadResult, s
     matching = [stored for stored in lock.codes.values() if stored.code == code]
     for stored in matching:
         if stored.opens_at(at):
-            return KeypadResult(True, "valid code", grant_id_from_tag(stored.name)), stored.code_id
+            granted = grant_id_from_tag(stored.name)
+            return KeypadResult(True, "valid code", granted, accepted=True), stored.code_id
     if not matching:
         return KeypadResult(False, "no such code on this lock"), None
     first = matching[0]
@@ -448,6 +549,17 @@ def _keypad(lock: VirtualLock, code: str, at: datetime) -> tuple[KeypadResult, s
     else:
         reason = f"the code expired at {first.ends_at.isoformat() if first.ends_at else '?'}"
     return KeypadResult(False, reason, grant_id_from_tag(first.name)), first.code_id
+
+
+def _offline_keypad(
+    firmware: OfflineFirmware, action: Callable[[Keypad], OfflineKeypadResult]
+) -> KeypadResult:
+    """Run one keypad action on the offline verifier and keep what it remembers."""
+    keypad = firmware.keypad()
+    outcome = action(keypad)
+    firmware.memory = keypad.state()
+    reason = outcome.reason.value.replace("_", " ")
+    return KeypadResult(outcome.opened, reason, accepted=outcome.accepted)
 
 
 def _check_rules(capabilities: LockCapabilities, code: str, window: TimeWindow | None) -> None:
@@ -488,27 +600,10 @@ def _reported_code(code: VirtualCode) -> ProviderCode:
 
 
 def _lock_to_json(lock: VirtualLock) -> dict[str, Any]:
-    capabilities, rules = lock.capabilities, lock.capabilities.constraints
     return {
         "name": lock.name,
-        "capabilities": {
-            "code_lengths": sorted(capabilities.code_lengths),
-            "alphabet": capabilities.alphabet.value,
-            "max_codes": capabilities.max_codes,
-            "native_scheduling": capabilities.native_scheduling,
-            "online": capabilities.online,
-            "offline_codes": capabilities.offline_codes,
-            "enter_key": capabilities.enter_key,
-            "constraints": {
-                "no_zeros": rules.no_zeros,
-                "forbidden_prefixes": sorted(rules.forbidden_prefixes),
-                "forbidden_substrings": sorted(rules.forbidden_substrings),
-                "min_distinct_symbols": rules.min_distinct_symbols,
-                "no_all_same": rules.no_all_same,
-                "no_sequence": rules.no_sequence,
-                "no_triple_run": rules.no_triple_run,
-            },
-        },
+        "capabilities": capabilities_to_json(lock.capabilities),
+        "offline_firmware": None if lock.offline is None else lock.offline.to_json(),
         "refuses_duplicates": lock.refuses_duplicates,
         "offline_until": _instant_to_json(lock.offline_until),
         "codes": [
@@ -529,26 +624,8 @@ def _lock_to_json(lock: VirtualLock) -> dict[str, Any]:
 
 
 def _lock_from_json(device_id: str, stored: dict[str, Any]) -> VirtualLock:
-    caps = stored["capabilities"]
-    rules = caps["constraints"]
-    capabilities = LockCapabilities(
-        code_lengths=frozenset(caps["code_lengths"]),
-        alphabet=Alphabet(caps["alphabet"]),
-        constraints=CodeConstraints(
-            no_zeros=rules["no_zeros"],
-            forbidden_prefixes=frozenset(rules["forbidden_prefixes"]),
-            forbidden_substrings=frozenset(rules["forbidden_substrings"]),
-            min_distinct_symbols=rules["min_distinct_symbols"],
-            no_all_same=rules["no_all_same"],
-            no_sequence=rules["no_sequence"],
-            no_triple_run=rules["no_triple_run"],
-        ),
-        max_codes=caps["max_codes"],
-        native_scheduling=caps["native_scheduling"],
-        online=caps["online"],
-        offline_codes=caps["offline_codes"],
-        enter_key=caps["enter_key"],
-    )
+    capabilities = capabilities_from_json(stored["capabilities"])
+    firmware = stored.get("offline_firmware")
     codes = [
         VirtualCode(
             c["id"],
@@ -571,6 +648,7 @@ def _lock_from_json(device_id: str, stored: dict[str, Any]) -> VirtualLock:
         _instant_from_json(stored["offline_until"]),
         stored["refuses_duplicates"],
         log,
+        None if firmware is None else OfflineFirmware.from_json(firmware),
     )
 
 

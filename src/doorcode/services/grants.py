@@ -29,6 +29,7 @@ from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.offline_blocks import block_revoked_grant
+from doorcode.services.offline_lock_codes import assign_offline_codes, retire_offline_codes
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Grant, Lock, Property
 from doorcode.store.repositories import GrantFilter
@@ -138,6 +139,7 @@ def open_grant(
     uow.grants.add(grant)
     uow.flush()
     record_event(uow, caller, (SUBJECT, grant.id), "GrantCreated", "", after=_snapshot(grant))
+    assign_offline_codes(uow, caller, grant)
     return grant
 
 
@@ -155,14 +157,17 @@ def move_grant(
     if window_of(grant) == window and old_locks == target.lock_ids:
         return False
     uow.touch_locks(old_locks | target.lock_ids)
+    retire_offline_codes(uow, caller, grant, keeping=target.lock_ids)
     grant.starts_at, grant.ends_at = window.starts_at, window.ends_at
     grant.property_id = target.property_id
     uow.grants.set_locks(grant, target.lock_ids)
+    uow.flush()
     _bump(uow, grant)
     record_event(
         uow, caller, (SUBJECT, grant.id), "GrantMoved", "", before=before, after=_snapshot(grant)
     )
     _recode_if_needed(uow, caller, grant, window, target)
+    assign_offline_codes(uow, caller, grant)
     return True
 
 
@@ -176,6 +181,7 @@ def revoke(uow: UnitOfWork, caller: Caller, grant: Grant, reason: str) -> bool:
     uow.touch_locks({code.lock_id for code in grant.lock_codes})
     record_event(uow, caller, (SUBJECT, grant.id), "GrantRevoked", reason)
     block_revoked_grant(uow, caller, grant)
+    retire_offline_codes(uow, caller, grant)
     return True
 
 
@@ -192,6 +198,7 @@ def reinstate(
         _bump(uow, grant)
         uow.touch_locks(target.lock_ids)
         _recode_if_needed(uow, caller, grant, window, target)
+        assign_offline_codes(uow, caller, grant)
 
 
 def create_manual_grant(uow: UnitOfWork, caller: Caller, request: ManualGrantRequest) -> Grant:

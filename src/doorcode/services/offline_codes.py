@@ -24,6 +24,8 @@ from doorcode.domain.offline import (
     block_sequence,
 )
 from doorcode.domain.windows import TimeWindow
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.virtual import VirtualLockProvider
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
@@ -45,6 +47,7 @@ __all__ = [
     "issue_offline_grant",
     "list_key_groups",
     "pending_blocks",
+    "provision_virtual_locks",
     "rotate_key_group",
 ]
 
@@ -147,6 +150,30 @@ def export_key_group(uow: UnitOfWork, caller: Caller, reference: str) -> KeyExpo
         record_event(uow, caller, (SUBJECT, group.id), "KeyGroupExported", "key handed out")
         uow.commit()
         return export
+
+
+def provision_virtual_locks(
+    uow: UnitOfWork, caller: Caller, providers: ProviderRegistry, reference: str
+) -> list[str]:
+    """Load the group's key into its virtual locks, spending the key's one export on them.
+
+    The demo's stand-in for a technician at each door; real locks are provisioned by hand
+    with what ``export_key_group`` shows. Returns the names of the locks loaded.
+    """
+    cloud = providers.virtual_cloud
+    with uow:
+        group = _find(uow, caller, reference)
+        virtual = [lock for lock in group.locks if lock.provider == VirtualLockProvider.name]
+    if cloud is None or not virtual:
+        raise InvalidRequest("this key group has no virtual locks to provision")
+    export = export_key_group(uow, caller, reference)
+    key_group = KeyGroup(
+        bytes.fromhex(export.key_hex), uuid.UUID(export.group_uuid), export.epoch, export.digits
+    )
+    for lock in virtual:
+        cloud.install(lock.external_id, lock.name, capabilities_from_json(lock.capabilities))
+        cloud.load_offline_key(lock.external_id, key_group, export.programming_code)
+    return [lock.name for lock in virtual]
 
 
 def rotate_key_group(uow: UnitOfWork, caller: Caller, reference: str) -> OfflineKeyGroup:

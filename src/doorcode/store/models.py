@@ -252,7 +252,8 @@ class LockCode(Base):
     ``wait_reason`` when a live grant is kept off), ``actual`` what the lock reported.
     ``confirmed_version`` is the grant version last seen exactly right on the lock, and
     ``attempted_version`` the one the failing attempts were for. ``last_error`` never holds a
-    code.
+    code. On a keypad that never reaches the network, ``offline_code_token`` holds the key
+    group's offline code for the grant (encrypted) and ``offline_*_at`` the window it opens.
     """
 
     __tablename__ = "lock_codes"
@@ -273,6 +274,9 @@ class LockCode(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     next_attempt_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+    offline_code_token: Mapped[str | None] = mapped_column(Text())
+    offline_starts_at: Mapped[datetime | None]
+    offline_ends_at: Mapped[datetime | None]
 
     grant: Mapped[Grant] = relationship(back_populates="lock_codes")
     lock: Mapped[Lock] = relationship()

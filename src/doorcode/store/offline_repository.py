@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.domain.offline import KeyGroup
+from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
-from doorcode.store.models import Grant, OfflineBlock, OfflineKeyGroup
+from doorcode.store.models import Grant, Lock, LockCode, OfflineBlock, OfflineKeyGroup
 
 __all__ = ["OfflineRepository"]
 
@@ -67,6 +68,35 @@ class OfflineRepository:
             Grant.offline_key_group_id == group_id, Grant.revoked_at.is_(None)
         )
         return list(self._session.scalars(query.options(selectinload(Grant.lock_codes))))
+
+    def offline_code_of(self, lock_code: LockCode) -> str | None:
+        """The offline code a grant holds on one offline lock, in clear."""
+        token = lock_code.offline_code_token
+        return None if token is None else self._cipher.decrypt(token)
+
+    def set_offline_code(self, lock_code: LockCode, code: str, window: TimeWindow) -> None:
+        """Give a grant's lock code its offline code and the window that code opens."""
+        lock_code.offline_code_token = self._cipher.encrypt(code)
+        lock_code.offline_starts_at, lock_code.offline_ends_at = window.starts_at, window.ends_at
+
+    def clear_offline_code(self, lock_code: LockCode) -> None:
+        """Forget a lock code's offline code (after blocking it)."""
+        lock_code.offline_code_token = None
+        lock_code.offline_starts_at = lock_code.offline_ends_at = None
+
+    def offline_lock_codes(self, group_id: str) -> list[LockCode]:
+        """Lock codes on the group's locks that hold an offline code of an unrevoked grant."""
+        query = (
+            select(LockCode)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .join(Lock, Lock.id == LockCode.lock_id)
+            .where(
+                Lock.offline_key_group_id == group_id,
+                LockCode.offline_code_token.is_not(None),
+                Grant.revoked_at.is_(None),
+            )
+        )
+        return list(self._session.scalars(query))
 
     def add_block(self, block: OfflineBlock, code: str) -> None:
         """Put ``code`` on the group's block list."""

@@ -17,6 +17,8 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+UTC_DATETIME = doorcode.store.column_types.UtcDateTime(timezone=True)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -119,6 +121,11 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
 
+    with op.batch_alter_table("lock_codes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("offline_code_token", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("offline_starts_at", UTC_DATETIME, nullable=True))
+        batch_op.add_column(sa.Column("offline_ends_at", UTC_DATETIME, nullable=True))
+
     with op.batch_alter_table("locks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("offline_key_group_id", sa.String(length=32), nullable=True))
         batch_op.create_index(
@@ -134,6 +141,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("lock_codes", schema=None) as batch_op:
+        batch_op.drop_column("offline_ends_at")
+        batch_op.drop_column("offline_starts_at")
+        batch_op.drop_column("offline_code_token")
+
     with op.batch_alter_table("locks", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_locks_offline_key_group_id_offline_key_groups"), type_="foreignkey"

@@ -1,0 +1,139 @@
+"""Offline codes for grants on keypads that never reach the network.
+
+A guest grant covers every lock of its property. On a lock that cannot be programmed at all
+(``online=False``, ``offline_codes=True``, in a key group), the guest needs the group's
+offline code for their window, not the grant's PIN. Each such lock code therefore carries its
+own offline code. All locks of one group share it, so the front and back doors still take one
+code.
+
+The window is inside the digits, so a code outlives any change to it. When the window moves, a
+new code is issued and the old one goes on the block list. The same happens when a lock
+leaves the grant or the grant is revoked. Nothing here talks to a lock: offline locks learn
+nothing from the service except through a person typing a block sequence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+
+from doorcode.domain.offline import OfflineCodec, issuable_cover
+from doorcode.domain.windows import TimeWindow
+from doorcode.services.audit import record_event
+from doorcode.services.caller import Caller
+from doorcode.services.offline_blocks import add_block, blocked_codes
+from doorcode.store.capability_codec import capabilities_from_json
+from doorcode.store.models import Grant, Lock, LockCode, OfflineKeyGroup
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "assign_offline_codes",
+    "is_offline_only",
+    "retire_offline_codes",
+    "taken_offline_codes",
+]
+
+SUBJECT = "grant"
+
+
+def is_offline_only(lock: Lock) -> bool:
+    """Whether a lock takes only offline codes from its key group (no network at all)."""
+    capabilities = capabilities_from_json(lock.capabilities)
+    return (
+        not capabilities.online
+        and capabilities.offline_codes
+        and lock.offline_key_group_id is not None
+    )
+
+
+def assign_offline_codes(uow: UnitOfWork, caller: Caller, grant: Grant) -> None:
+    """Give each offline lock of the grant its group's code for the grant's current window."""
+    if grant.revoked_at is not None or grant.offline_key_group_id is not None:
+        return
+    window = TimeWindow(grant.starts_at, grant.ends_at)
+    for group, lock_codes in _offline_lock_codes_by_group(uow, caller, grant).items():
+        key_group = uow.offline.key_group_of(group)
+        wanted = issuable_cover(window, key_group.epoch)
+        if all(_holds(lock_code, wanted) for lock_code in lock_codes):
+            continue
+        _retire(uow, caller, group, lock_codes)
+        issued = OfflineCodec(key_group).issue(
+            window, avoiding=taken_offline_codes(uow, group, excluding=grant.id)
+        )
+        for lock_code in lock_codes:
+            uow.offline.set_offline_code(lock_code, issued.code, issued.issued)
+        after = {
+            "key_group_id": group.id,
+            "locks": sorted(lock_code.lock_id for lock_code in lock_codes),
+            "issued": [issued.issued.starts_at.isoformat(), issued.issued.ends_at.isoformat()],
+        }
+        record_event(uow, caller, (SUBJECT, grant.id), "OfflineCodeIssued", after=after)
+
+
+def retire_offline_codes(
+    uow: UnitOfWork, caller: Caller, grant: Grant, keeping: Collection[str] = ()
+) -> None:
+    """Block the offline codes of the grant's locks not in ``keeping`` (all of them by default)."""
+    leaving = [code for code in grant.lock_codes if code.lock_id not in set(keeping)]
+    for group, lock_codes in _by_group(uow, caller, leaving).items():
+        _retire(uow, caller, group, lock_codes)
+
+
+def taken_offline_codes(
+    uow: UnitOfWork, group: OfflineKeyGroup, excluding: str | None = None
+) -> set[str]:
+    """Codes a new offline code of the group must differ from: outstanding and blocked ones."""
+    taken = blocked_codes(uow, group)
+    taken |= {uow.grants.code_of(grant) for grant in uow.offline.outstanding_grants(group.id)}
+    for lock_code in uow.offline.offline_lock_codes(group.id):
+        if lock_code.grant_id != excluding:
+            taken.add(uow.offline.offline_code_of(lock_code) or "")
+    return taken - {""}
+
+
+def _retire(
+    uow: UnitOfWork, caller: Caller, group: OfflineKeyGroup, lock_codes: list[LockCode]
+) -> None:
+    """Block the lock codes' current offline codes (once each) and forget them."""
+    seen: set[str] = set()
+    for lock_code in lock_codes:
+        code = uow.offline.offline_code_of(lock_code)
+        starts, ends = lock_code.offline_starts_at, lock_code.offline_ends_at
+        if code is not None and starts and ends and code not in seen:
+            seen.add(code)
+            add_block(uow, caller, group, code, TimeWindow(starts, ends), lock_code.grant_id)
+        uow.offline.clear_offline_code(lock_code)
+
+
+def _holds(lock_code: LockCode, window: TimeWindow) -> bool:
+    return lock_code.offline_code_token is not None and (
+        lock_code.offline_starts_at,
+        lock_code.offline_ends_at,
+    ) == (window.starts_at, window.ends_at)
+
+
+def _offline_lock_codes_by_group(
+    uow: UnitOfWork, caller: Caller, grant: Grant
+) -> dict[OfflineKeyGroup, list[LockCode]]:
+    return _by_group(uow, caller, list(grant.lock_codes))
+
+
+def _by_group(
+    uow: UnitOfWork, caller: Caller, lock_codes: list[LockCode]
+) -> dict[OfflineKeyGroup, list[LockCode]]:
+    """The lock codes on offline-only locks, grouped by the key group of their lock."""
+    grouped: dict[str, list[LockCode]] = defaultdict(list)
+    groups: dict[str, OfflineKeyGroup] = {}
+    for lock_code in lock_codes:
+        lock = lock_code.lock or uow.locks.get(caller.organisation_id, lock_code.lock_id)
+        if lock is None or not is_offline_only(lock):
+            continue
+        group_id = lock.offline_key_group_id
+        assert group_id is not None
+        if group_id not in groups:
+            found = uow.offline.find(caller.organisation_id, group_id)
+            if found is None:
+                continue
+            groups[group_id] = found
+        grouped[group_id].append(lock_code)
+    return {groups[group_id]: codes for group_id, codes in grouped.items()}

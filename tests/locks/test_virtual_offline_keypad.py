@@ -1,0 +1,93 @@
+"""The virtual cloud's offline keypads judge codes by themselves, from the key loaded into them."""
+
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.offline import KeyGroup, issue_offline_code
+from doorcode.domain.windows import TimeWindow
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.services import offline_codes
+from doorcode.services.errors import InvalidRequest
+from tests.builders import make_lock, make_owner
+
+OFFLINE = LockCapabilities(online=False, offline_codes=True, native_scheduling=False)
+PROGRAMMING_CODE = "90211476"
+
+
+@pytest.fixture
+def group(clock):
+    return KeyGroup.generate(uuid4(), clock.now - timedelta(days=1))
+
+
+def cabin(clock, group, path=None):
+    cloud = VirtualCloud(clock, path=path)
+    cloud.install("cabin", "Cabin keypad", OFFLINE)
+    cloud.load_offline_key("cabin", group, PROGRAMMING_CODE)
+    return cloud
+
+
+def stay(clock):
+    start = clock.now + timedelta(days=1)
+    return TimeWindow(start, start + timedelta(days=3))
+
+
+def test_an_offline_code_opens_only_within_its_window(clock, group):
+    cloud = cabin(clock, group)
+    issued = issue_offline_code(group, stay(clock))
+    assert not cloud.enter(
+        "cabin", issued.code, issued.issued.starts_at - timedelta(hours=1)
+    ).opened
+    opened = cloud.enter("cabin", issued.code, issued.issued.starts_at + timedelta(minutes=1))
+    assert opened.opened
+    assert not cloud.enter("cabin", issued.code, issued.issued.ends_at + timedelta(hours=1)).opened
+
+
+def test_another_groups_code_never_opens(clock, group):
+    cloud = cabin(clock, group)
+    stranger = KeyGroup.generate(uuid4(), group.epoch)
+    issued = issue_offline_code(stranger, stay(clock))
+    assert not cloud.enter(
+        "cabin", issued.code, issued.issued.starts_at + timedelta(hours=1)
+    ).opened
+
+
+def test_the_keypad_remembers_blocks_and_short_pins_across_restarts(clock, group, tmp_path):
+    path = tmp_path / "virtual-locks.json"
+    issued = issue_offline_code(group, stay(clock))
+    inside = issued.issued.starts_at + timedelta(hours=2)
+    cloud = cabin(clock, group, path)
+    assert cloud.enter("cabin", issued.code, inside).opened
+    assert cloud.register_short_pin("cabin", "730519", inside + timedelta(seconds=4)).accepted
+    restarted = VirtualCloud(clock, path=path)
+    assert restarted.enter("cabin", "730519", inside + timedelta(hours=5)).opened
+    sequence = f"{PROGRAMMING_CODE}#128#{issued.code}#"
+    assert restarted.program("cabin", sequence, inside + timedelta(hours=6)).accepted
+    again = VirtualCloud(clock, path=path)
+    assert not again.enter("cabin", issued.code, inside + timedelta(hours=7)).opened
+    assert "offline_firmware" in path.read_text()
+    assert issued.code not in path.read_text()
+
+
+def test_a_short_pin_needs_a_recent_opening(clock, group):
+    cloud = cabin(clock, group)
+    refused = cloud.register_short_pin("cabin", "730519", clock.now)
+    assert not refused.accepted
+    assert refused.reason == "no recent open"
+
+
+def test_provisioning_loads_the_key_into_virtual_locks_using_the_one_export(runtime, clock):
+    owner = make_owner(runtime)
+    lock = make_lock(runtime, owner, "cabin keypad", OFFLINE)
+    offline_codes.create_key_group(runtime.uow(), owner, "cabin", (lock.id,))
+    providers = ProviderRegistry([VirtualLockProvider(VirtualCloud(clock))])
+    loaded = offline_codes.provision_virtual_locks(runtime.uow(), owner, providers, "cabin")
+    assert loaded == ["cabin keypad"]
+    issued = offline_codes.issue_offline_grant(runtime.uow(), owner, "cabin", stay(clock), "Jake")
+    moment = issued.issued.starts_at + timedelta(hours=1)
+    assert providers.virtual_cloud.enter(lock.external_id, issued.code, moment).opened
+    with pytest.raises(InvalidRequest, match="exported already"):
+        offline_codes.provision_virtual_locks(runtime.uow(), owner, providers, "cabin")
