@@ -26,6 +26,13 @@ from doorcode.store.repositories import (
     PropertyRepository,
     ReservationRepository,
 )
+from doorcode.store.source_repositories import (
+    DeliveryRepository,
+    FeedRepository,
+    OutboxRepository,
+    PushRepository,
+    SourceRepository,
+)
 
 __all__ = ["CommitHook", "UnitOfWork"]
 
@@ -64,6 +71,11 @@ class UnitOfWork:
         self.reservations = ReservationRepository(self.session)
         self.grants = GrantRepository(self.session, self.cipher)
         self.events = EventRepository(self.session)
+        self.sources = SourceRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session)
+        self.feeds = FeedRepository(self.session)
+        self.pushes = PushRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
         self._touched_locks = set()
         return self
 
