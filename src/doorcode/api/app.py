@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from doorcode import __version__
-from doorcode.api import events, grants, locks, properties, reservations
+from doorcode.api import events, grants, locks, properties, reservations, sources, webhooks
 from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import install_problem_handlers, problem
@@ -43,9 +43,10 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     )
     app.state.runtime = runtime
     api = APIRouter(prefix=API_PREFIX)
-    for module in (properties, locks, reservations, grants, events):
+    for module in (properties, locks, reservations, grants, events, sources):
         api.include_router(module.router)
     app.include_router(api)
+    webhooks.install(app)
     app.add_api_route("/healthz", health, methods=["GET"], tags=["health"])
     install_problem_handlers(app)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)

@@ -20,6 +20,7 @@ from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
 from doorcode.cli.serving import demo, serve
 from doorcode.cli.setup import apikey_app, db_app, org_app
+from doorcode.cli.sources import delivery_app, push_app, source_app
 from doorcode.domain.errors import DomainError
 from doorcode.services.errors import ServiceError
 from doorcode.store.code_cipher import UnreadableSecret
@@ -52,6 +53,9 @@ app.add_typer(property_app, name="property")
 app.add_typer(lock_app, name="lock")
 app.add_typer(reservation_app, name="reservation")
 app.add_typer(grant_app, name="grant")
+app.add_typer(source_app, name="source")
+app.add_typer(delivery_app, name="delivery")
+app.add_typer(push_app, name="push")
 app.command("events")(events)
 app.command("serve")(serve)
 app.command("demo")(demo)

@@ -71,6 +71,15 @@ class SourceRepository:
         query = select(Source).where(Source.organisation_id == organisation_id)
         return list(self._session.scalars(query.order_by(Source.name)))
 
+    def queue_behind(self, source_id: str) -> None:
+        """Wait for the source's other deliveries: its row lock on PostgreSQL.
+
+        SQLite ignores ``FOR UPDATE``; there the delivery's own INSERT, the transaction's
+        first write, takes the database's write lock and queues it just as well. Either way
+        a replay check or a new reservation never races a twin delivery of the same booking.
+        """
+        self._session.execute(select(Source.id).where(Source.id == source_id).with_for_update())
+
 
 class VersionClaim(enum.Enum):
     """What claiming a source version for a reservation found."""
@@ -99,6 +108,13 @@ class DeliveryRepository:
     def add(self, delivery: WebhookDelivery) -> None:
         """Stage a delivery record."""
         self._session.add(delivery)
+
+    def was_replayed(self, source_id: str, replay_key: str) -> bool:
+        """Whether an authenticated delivery with this id and timestamp arrived before."""
+        query = select(WebhookDelivery.id).where(
+            WebhookDelivery.source_id == source_id, WebhookDelivery.replay_key == replay_key
+        )
+        return self._session.scalar(query.limit(1)) is not None
 
     def get(self, organisation_id: str, delivery_id: str) -> WebhookDelivery | None:
         """The delivery with this id, if it belongs to the organisation."""
@@ -214,6 +230,10 @@ class PushRepository:
     def add(self, push: PushDelivery) -> None:
         """Stage a push delivery."""
         self._session.add(push)
+
+    def by_id(self, push_id: str) -> PushDelivery | None:
+        """The push delivery with this id, in any organisation (for the sender loop)."""
+        return self._session.get(PushDelivery, push_id)
 
     def known_events(self, event_ids: Collection[int]) -> set[tuple[str, int]]:
         """(source id, event id) pairs that already have a push delivery."""
