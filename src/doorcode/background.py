@@ -8,9 +8,12 @@ A job is a coroutine function that runs until it is cancelled.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from doorcode.bootstrap import Runtime
+from doorcode.sources.feed_poller import run_feed_poller
+from doorcode.sources.push_sender import run_push_sender
 
 __all__ = ["BackgroundJob", "background_jobs"]
 
@@ -20,4 +23,6 @@ BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
     """The loops to run in-process for ``runtime``."""
     jobs: list[BackgroundJob] = []
+    jobs.append(partial(run_feed_poller, runtime))
+    jobs.append(partial(run_push_sender, runtime))
     return jobs

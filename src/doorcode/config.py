@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "secret_keys"]
@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     organisation: str = ""
+    # Calendar feeds: seconds between polls of a feed (each poll jittered by ±10%), and how
+    # far ahead a feed's bookings are recorded.
+    feed_interval: int = Field(default=600, ge=60)
+    feed_horizon_days: int = Field(default=365, ge=1)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

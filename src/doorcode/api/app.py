@@ -10,7 +10,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from doorcode import __version__
-from doorcode.api import events, grants, locks, properties, reservations, sources, webhooks
+from doorcode.api import (
+    events,
+    feeds,
+    grants,
+    locks,
+    properties,
+    reservations,
+    sources,
+    webhooks,
+)
 from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import install_problem_handlers, problem
@@ -43,7 +52,7 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     )
     app.state.runtime = runtime
     api = APIRouter(prefix=API_PREFIX)
-    for module in (properties, locks, reservations, grants, events, sources):
+    for module in (properties, locks, reservations, grants, events, sources, feeds):
         api.include_router(module.router)
     app.include_router(api)
     webhooks.install(app)

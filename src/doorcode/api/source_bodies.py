@@ -13,22 +13,29 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from doorcode.sources.deliveries import DeliveryResult
+from doorcode.sources.ical_feeds import SyncReport
+from doorcode.sources.ical_parser import Channel
 from doorcode.sources.webhook_sources import SourceKind
-from doorcode.store.models import PushDelivery, Source, WebhookDelivery
+from doorcode.store.models import Feed, PushDelivery, Source, WebhookDelivery
 
 __all__ = [
     "DeliveryAnswer",
     "DeliveryBody",
     "DeliveryDetailBody",
+    "FeedBody",
+    "FeedInputBody",
     "IssuedSourceBody",
     "PushBody",
     "SourceBody",
     "SourceInputBody",
+    "SyncReportBody",
     "delivery_answer",
     "delivery_body",
     "delivery_detail_body",
+    "feed_body",
     "push_body",
     "source_body",
+    "sync_report_body",
     "webhook_path",
 ]
 
@@ -129,6 +136,55 @@ class PushBody(BaseModel):
     delivered_at: datetime | None
 
 
+class FeedInputBody(BaseModel):
+    """A calendar URL to poll for a property."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    property: str = Field(min_length=1, max_length=200, description="Id, external id or name.")
+    url: str = Field(min_length=1, max_length=2000, description="https:// or webcal:// URL.")
+    name: str = Field(default="", max_length=200)
+    channel: Channel = Channel.AUTO
+    include_blocked: bool = Field(
+        default=False, description="Give blocked dates codes too (owner stays, say)."
+    )
+    interval_minutes: int | None = Field(default=None, ge=1, le=1440)
+
+    def __repr__(self) -> str:
+        return f"FeedInputBody(property={self.property!r}, url=***)"
+
+
+class FeedBody(BaseModel):
+    """A calendar feed; its URL is masked, since channels put a secret token in it."""
+
+    id: str
+    property_id: str
+    name: str
+    url: str
+    channel: Channel
+    include_blocked: bool
+    interval_minutes: int | None
+    next_poll_at: datetime
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_outcome: str | None
+    last_message: str
+    failures: int
+
+
+class SyncReportBody(BaseModel):
+    """What one sync of a feed did."""
+
+    feed_id: str
+    outcome: str
+    created: int
+    updated: int
+    cancelled: int
+    missed: int
+    skipped: list[str]
+    message: str
+
+
 def webhook_path(source: Source) -> str:
     """Where the source posts its reservations."""
     return f"/webhooks/reservations/{source.id}"
@@ -172,6 +228,39 @@ def delivery_detail_body(delivery: WebhookDelivery) -> DeliveryDetailBody:
             "headers": delivery.headers,
             "body": delivery.body.decode("utf-8", errors="replace"),
         }
+    )
+
+
+def feed_body(feed: Feed) -> FeedBody:
+    """A feed for the API, its URL masked."""
+    return FeedBody(
+        id=feed.id,
+        property_id=feed.property_id,
+        name=feed.name,
+        url=feed.url_hint,
+        channel=Channel(feed.channel),
+        include_blocked=feed.include_blocked,
+        interval_minutes=feed.interval_seconds // 60 if feed.interval_seconds else None,
+        next_poll_at=feed.next_poll_at,
+        last_attempt_at=feed.last_attempt_at,
+        last_success_at=feed.last_success_at,
+        last_outcome=feed.last_outcome,
+        last_message=feed.last_message,
+        failures=feed.failures,
+    )
+
+
+def sync_report_body(report: SyncReport) -> SyncReportBody:
+    """A sync report for the API."""
+    return SyncReportBody(
+        feed_id=report.feed_id,
+        outcome=report.outcome.value,
+        created=report.created,
+        updated=report.updated,
+        cancelled=report.cancelled,
+        missed=report.missed,
+        skipped=list(report.skipped),
+        message=report.message,
     )
 
 

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from doorcode import __version__
 from doorcode.cli.context import CliState
+from doorcode.cli.feeds import feed_app
 from doorcode.cli.grants import events, grant_app
 from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
@@ -56,6 +57,7 @@ app.add_typer(grant_app, name="grant")
 app.add_typer(source_app, name="source")
 app.add_typer(delivery_app, name="delivery")
 app.add_typer(push_app, name="push")
+app.add_typer(feed_app, name="feed")
 app.command("events")(events)
 app.command("serve")(serve)
 app.command("demo")(demo)

@@ -35,6 +35,7 @@ __all__ = [
     "ReservationDetails",
     "ReservationOutcome",
     "ReservationView",
+    "apply_cancellation",
     "apply_reservation",
     "cancel_reservation",
     "follow_property",
@@ -150,24 +151,33 @@ def cancel_reservation(
     caller.require_writer()
     with uow:
         reservation = _get(uow, caller, reservation_id)
-        if reservation.status == ReservationStatus.CANCELLED:
-            return reservation
-        before = _snapshot(reservation)
-        reservation.status = ReservationStatus.CANCELLED.value
-        reservation.fingerprint = _fingerprint_of_row(reservation)
-        reservation.updated_at = uow.now
-        record_event(
-            uow,
-            caller,
-            (SUBJECT, reservation.id),
-            "ReservationCancelled",
-            reason,
-            before=before,
-            after=_snapshot(reservation),
-        )
-        _follow(uow, caller, reservation, reservation.property, _stay_window(reservation))
-        uow.commit()
+        if apply_cancellation(uow, caller, reservation, reason):
+            uow.commit()
         return reservation
+
+
+def apply_cancellation(
+    uow: UnitOfWork, caller: Caller, reservation: Reservation, reason: str
+) -> bool:
+    """``cancel_reservation`` inside the caller's open transaction; False if it already was."""
+    caller.require_writer()
+    if reservation.status == ReservationStatus.CANCELLED:
+        return False
+    before = _snapshot(reservation)
+    reservation.status = ReservationStatus.CANCELLED.value
+    reservation.fingerprint = _fingerprint_of_row(reservation)
+    reservation.updated_at = uow.now
+    record_event(
+        uow,
+        caller,
+        (SUBJECT, reservation.id),
+        "ReservationCancelled",
+        reason,
+        before=before,
+        after=_snapshot(reservation),
+    )
+    _follow(uow, caller, reservation, reservation.property, _stay_window(reservation))
+    return True
 
 
 def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:

@@ -193,6 +193,20 @@ class FeedRepository:
         rows = self._session.execute(query.order_by(Feed.next_poll_at).limit(limit))
         return [(row[0], row[1]) for row in rows]
 
+    def claim(self, feed_id: str, due_by: datetime, next_poll_at: datetime) -> bool:
+        """Take the feed's poll if it is still due; False when another worker took it first."""
+        statement = (
+            update(Feed)
+            .where(Feed.id == feed_id, Feed.next_poll_at <= due_by)
+            .values(next_poll_at=next_poll_at)
+        )
+        result: CursorResult[Any] = self._session.execute(statement)  # type: ignore[assignment]
+        return bool(result.rowcount)
+
+    def entry(self, feed_id: str, key: str) -> FeedEntry | None:
+        """One remembered booking."""
+        return self._session.get(FeedEntry, (feed_id, key))
+
     def entries(self, feed_id: str) -> dict[str, FeedEntry]:
         """The feed's remembered bookings, by key."""
         query = select(FeedEntry).where(FeedEntry.feed_id == feed_id)

@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("interval_seconds", sa.Integer(), nullable=True),
         sa.Column("etag", sa.String(length=300), nullable=True),
         sa.Column("last_modified", sa.String(length=100), nullable=True),
+        sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.Column(
             "next_poll_at", doorcode.store.column_types.UtcDateTime(timezone=True), nullable=False
         ),
