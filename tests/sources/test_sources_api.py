@@ -1,6 +1,7 @@
 """/api/v1/sources and /api/v1/deliveries: secrets shown once, deliveries listed and replayed."""
 
 import json
+from datetime import date
 
 import pytest
 
@@ -8,6 +9,8 @@ from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Role
 from tests.builders import make_owner, make_property
 from tests.sources.conftest import booking, signed
+from tests.sources.http_server import LocalServer
+from tests.sources.test_ical_feeds import airbnb
 
 
 @pytest.fixture
@@ -96,3 +99,27 @@ def test_another_organisations_deliveries_are_not_found(client, runtime, world, 
         f"/api/v1/deliveries/{delivery_id}", headers={"Authorization": f"Bearer {theirs}"}
     )
     assert answer.status_code == 404
+
+
+def test_feeds_are_added_listed_masked_and_synced_through_the_api(client, runtime, world, keys):
+    with LocalServer() as server:
+        path = "/ical/5.ics?s=hush"
+        server.set(path, airbnb(("a", date(2026, 12, 4), date(2026, 12, 6))))
+        body = {"property": "flat-1", "url": server.url(path)}
+        refused = client.post("/api/v1/feeds", json=body, headers=keys[Role.VIEWER])
+        assert refused.status_code == 403
+        added = client.post("/api/v1/feeds", json=body, headers=keys[Role.MANAGER])
+        assert added.status_code == 201
+        assert added.json()["url"] == "http://127.0.0.1/ical/5.ics?…"
+        feed_id = added.json()["id"]
+        synced = client.post(f"/api/v1/feeds/{feed_id}/sync", headers=keys[Role.MANAGER])
+    assert (synced.json()["outcome"], synced.json()["created"]) == ("ok", 1)
+    listed = client.get("/api/v1/feeds", headers=keys[Role.VIEWER]).json()
+    assert [(f["id"], f["last_outcome"]) for f in listed] == [(feed_id, "ok")]
+    assert "hush" not in json.dumps(listed)
+
+
+def test_bad_feed_urls_are_refused(client, keys):
+    body = {"property": "flat-1", "url": "file:///etc/passwd"}
+    answer = client.post("/api/v1/feeds", json=body, headers=keys[Role.OWNER])
+    assert (answer.status_code, answer.json()["error"]) == (422, "invalid_request")
