@@ -10,9 +10,10 @@ and replay it. In order:
    which is then checked strictly (``webhook_payload``). Events about something other than
    a reservation are stored as ``ignored``.
 3. **Apply**, in one transaction that starts by queuing behind the source's other
-   deliveries: refuse a replay (same delivery id and timestamp), refuse an update older
-   than the one already applied (``stale``), then ``apply_reservation``. The delivery
-   record commits with the reservation, or not at all.
+   deliveries (so the checks below never race a twin delivery): refuse a replay (same
+   delivery id and timestamp), ignore an update older than the one already applied
+   (``stale``), then ``apply_reservation`` and remember the update's version on the
+   reservation. The delivery record commits with the reservation, or not at all.
 
 A refused delivery is stored in a transaction of its own after the work is rolled back, so
 bad input leaves nothing behind but its record. Outcomes: ``accepted`` (something changed),
@@ -56,7 +57,7 @@ from doorcode.sources.webhook_signature import (
 )
 from doorcode.sources.webhook_sources import SourceKind
 from doorcode.store.models import Grant, Reservation, WebhookDelivery
-from doorcode.store.source_repositories import DeliveryFilter, VersionClaim
+from doorcode.store.source_repositories import DeliveryFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -300,18 +301,16 @@ def _apply(
             raise ReplayedDelivery
         delivery.external_id = payload.external_id
         delivery.source_version = version
-        claim = None
-        if version is not None:
-            org = source.organisation_id
-            claim = uow.deliveries.claim_version(org, source.name, payload.external_id, version)
-        if claim is VersionClaim.STALE:
+        org = source.organisation_id
+        applied = uow.deliveries.applied_version(org, source.name, payload.external_id)
+        if version is not None and applied is not None and version < applied:
             delivery.outcome = Outcome.STALE.value
             delivery.message = "an update newer than this one was applied already"
             uow.commit()
             _log(delivery)
             return DeliveryResult(delivery)
         outcome = _record(uow, source, payload, replayed_by)
-        if claim is VersionClaim.ABSENT:
+        if version is not None:
             outcome.reservation.source_version = version
         delivery.reservation_id = outcome.reservation.id
         if outcome.change is Change.UNCHANGED:

@@ -8,13 +8,12 @@ serve every organisation of the deployment.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.store.models import (
@@ -36,7 +35,6 @@ __all__ = [
     "PushFilter",
     "PushRepository",
     "SourceRepository",
-    "VersionClaim",
 ]
 
 DEFAULT_PAGE = 100
@@ -79,14 +77,6 @@ class SourceRepository:
         a replay check or a new reservation never races a twin delivery of the same booking.
         """
         self._session.execute(select(Source.id).where(Source.id == source_id).with_for_update())
-
-
-class VersionClaim(enum.Enum):
-    """What claiming a source version for a reservation found."""
-
-    CLAIMED = "claimed"
-    STALE = "stale"
-    ABSENT = "absent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,35 +123,14 @@ class DeliveryRepository:
         query = query.order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id)
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
 
-    def claim_version(
-        self, organisation_id: str, source: str, external_id: str, version: int
-    ) -> VersionClaim:
-        """Record ``version`` as the reservation's newest, unless a newer one was applied.
-
-        The conditional UPDATE is the first write of the transaction, so it takes the row
-        lock (PostgreSQL) or the write lock (SQLite) before anything is decided: two
-        deliveries for one reservation are ordered by their versions, never by who wins a
-        race. An equal version passes, so a retried delivery is applied (and found unchanged).
-        """
-        statement = (
-            update(Reservation)
-            .where(
-                Reservation.organisation_id == organisation_id,
-                Reservation.source == source,
-                Reservation.external_id == external_id,
-                or_(Reservation.source_version.is_(None), Reservation.source_version <= version),
-            )
-            .values(source_version=version)
-        )
-        result: CursorResult[Any] = self._session.execute(statement)  # type: ignore[assignment]
-        if result.rowcount:
-            return VersionClaim.CLAIMED
-        exists = select(Reservation.id).where(
+    def applied_version(self, organisation_id: str, source: str, external_id: str) -> int | None:
+        """The newest source version applied to the reservation, if any was."""
+        query = select(Reservation.source_version).where(
             Reservation.organisation_id == organisation_id,
             Reservation.source == source,
             Reservation.external_id == external_id,
         )
-        return VersionClaim.STALE if self._session.scalar(exists) else VersionClaim.ABSENT
+        return self._session.scalar(query)
 
 
 class FeedRepository:
