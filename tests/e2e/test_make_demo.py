@@ -1,14 +1,18 @@
 """`make demo` starts a real server with the demo world, reachable over HTTP."""
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+
+from doorcode.sources.webhook_signature import signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +45,7 @@ def demo_server(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process)
-        yield base, (tmp_path / "demo-api-key.txt").read_text().strip()
+        yield base, (tmp_path / "demo-api-key.txt").read_text().strip(), tmp_path
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
@@ -62,7 +66,7 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
 
 @pytest.mark.slow
 def test_make_demo_serves_the_demo_world(demo_server):
-    base, key = demo_server
+    base, key, _data_dir = demo_server
     headers = {"Authorization": f"Bearer {key}"}
     properties = httpx.get(f"{base}/api/v1/properties", headers=headers).json()
     assert {p["name"] for p in properties} == {"Flat 1A", "Flat 2B", "Pine Cabin", "Villa Sol"}
@@ -71,3 +75,26 @@ def test_make_demo_serves_the_demo_world(demo_server):
     assert sum(r["status"] == "pending" for r in reservations) == 1
     staff = httpx.get(f"{base}/api/v1/grants?kind=staff", headers=headers).json()
     assert len(staff) == 3
+
+
+@pytest.mark.slow
+def test_the_demo_pms_source_takes_a_signed_booking(demo_server):
+    base, key, data_dir = demo_server
+    headers = {"Authorization": f"Bearer {key}"}
+    (source,) = httpx.get(f"{base}/api/v1/sources", headers=headers).json()
+    secret = (data_dir / "demo-webhook-secret.txt").read_text().strip()
+    arrival = datetime.now(UTC).date() + timedelta(days=40)
+    body = json.dumps(
+        {
+            "version": 1,
+            "external_id": "E2E-1",
+            "property": "villa-sol",
+            "status": "confirmed",
+            "check_in": arrival.isoformat(),
+            "check_out": (arrival + timedelta(days=3)).isoformat(),
+        }
+    ).encode()
+    signed = signed_headers(secret, body, datetime.now(UTC), "e2e-1")
+    answer = httpx.post(f"{base}{source['webhook_path']}", content=body, headers=signed)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["change"] == "created"

@@ -44,6 +44,11 @@ def demo(
     typer.echo(
         f"try: curl -H 'Authorization: Bearer {world.api_key}' {address}/api/v1/reservations"
     )
+    if world.webhook_path:
+        typer.echo(
+            f"webhooks: POST {address}{world.webhook_path} (secret in "
+            f"{runtime.settings.data_dir}/demo-webhook-secret.txt, see docs/sources.md)"
+        )
     _serve(runtime, host or settings.host, port or settings.port)
 
 
