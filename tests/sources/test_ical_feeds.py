@@ -401,3 +401,16 @@ def test_the_feed_url_is_a_secret_kept_out_of_listings_logs_and_events(
     assert "6f1d2c3b4a5e6f7a8b9c" not in repr([event.details for event in events])
     with runtime.uow() as uow:
         assert "6f1d2c3b4a5e6f7a8b9c" not in uow.session.get(Feed, feed.id).url_token
+
+
+def test_a_static_calendar_is_read_in_full_daily_so_far_bookings_enter_the_horizon(
+    runtime, owner, server, http, feed, clock
+):
+    far = date(2027, 12, 30)
+    server.set(PATH, airbnb(("far", far, far + timedelta(days=3))), etag='"static"')
+    assert sync(runtime, owner, http, feed).created == 0
+    clock.advance(hours=2)
+    assert sync(runtime, owner, http, feed).outcome == "not_modified"
+    clock.advance(days=40)
+    assert sync(runtime, owner, http, feed).created == 1
+    assert "if-none-match" not in server.requests_to(PATH)[-1].headers

@@ -26,7 +26,7 @@ import enum
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn
 
@@ -129,7 +129,7 @@ class _Source:
     organisation_id: str
     name: str
     kind: SourceKind
-    secret: str
+    secret: str = field(repr=False)
 
     def caller(self, replayed_by: str | None = None) -> Caller:
         actor = f"source:{self.name}"
@@ -168,18 +168,15 @@ class _Received:
 def receive_delivery(uow: UnitOfWork, source_id: str, request: InboundRequest) -> DeliveryResult:
     """Process one request to a source's webhook URL; raise ``DeliveryRefused`` if refused."""
     source, now = _load_source(uow, source_id)
-    received = _Received(
-        body=request.body[:UNPROVEN_BODY_LIMIT],
-        body_size=len(request.body),
-        headers=redact_headers(request.headers),
-    )
+    body, headers = redact_body(request.body), redact_headers(request.headers)
     try:
         if request.too_large:
             raise BodyTooLarge(BODY_LIMIT)
         proof = _prove(source, request, now)
     except SourceError as err:
-        _refuse(uow, source, received, err)
-    proven = _Received(redact_body(request.body), len(request.body), received.headers, proof)
+        unproven = _Received(body[:UNPROVEN_BODY_LIMIT], len(request.body), headers)
+        _refuse(uow, source, unproven, err)
+    proven = _Received(body, len(request.body), headers, proof)
     return _process(uow, source, proven, request.body)
 
 

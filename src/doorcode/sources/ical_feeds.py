@@ -9,7 +9,9 @@ A property may have any number of feeds (one per channel, usually). Each sync:
    ``httpx.Client``; an error, a timeout, an empty body, an unreadable or oversized calendar
    is recorded on the feed and changes nothing else. A 304, or a body byte-for-byte the same
    as the last good one (many channels send no validators), is the same calendar again:
-   nothing to read, but bookings missed last time are missed once more;
+   nothing to read, but bookings missed last time are missed once more. Once a day the
+   calendar is read in full regardless, so bookings that were beyond the horizon enter it
+   even when the calendar itself never changes;
 3. **reads** the calendar (``ical_parser``) and places each booking at the property: all-day
    events take the property's default check-in and check-out times, zoned times are
    converted to the property's zone, floating times are read as the property's;
@@ -79,6 +81,7 @@ logger = logging.getLogger(__name__)
 
 SUBJECT = "feed"
 MAX_BYTES = 32 * 1024 * 1024
+FULL_READ_EVERY = timedelta(days=1)
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """For the clients that fetch feeds (the poller's, the CLI's, the API's)."""
 GUEST_LABELS = {Channel.AIRBNB: "Airbnb guest", Channel.VRBO: "VRBO guest"}
@@ -275,14 +278,15 @@ def _claim(
         if not uow.feeds.claim(feed.id, due_by, next_poll):
             return None
         prop = feed.property
+        fresh = feed.last_read_at is not None and uow.now - feed.last_read_at < FULL_READ_EVERY
         target = _Target(
             feed_id=feed.id,
             organisation_id=feed.organisation_id,
             property_id=prop.id,
             url=uow.cipher.decrypt(feed.url_token),
-            etag=feed.etag,
-            last_modified=feed.last_modified,
-            content_hash=feed.content_hash,
+            etag=feed.etag if fresh else None,
+            last_modified=feed.last_modified if fresh else None,
+            content_hash=feed.content_hash if fresh else None,
             channel=Channel(feed.channel),
             include_blocked=feed.include_blocked,
             zone=zone_named(prop.time_zone),
@@ -584,6 +588,7 @@ def _finish(
             if fetched.outcome is FetchOutcome.OK:
                 feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
                 feed.content_hash = fetched.content_hash
+                feed.last_read_at = target.now
         else:
             feed.failures += 1
         uow.commit()

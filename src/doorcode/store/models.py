@@ -341,6 +341,7 @@ class Feed(Base):
     etag: Mapped[str | None] = mapped_column(String(300))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    last_read_at: Mapped[datetime | None]
     next_poll_at: Mapped[datetime] = mapped_column(index=True)
     last_attempt_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]

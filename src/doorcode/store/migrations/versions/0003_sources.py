@@ -70,6 +70,9 @@ def upgrade() -> None:
         sa.Column("last_modified", sa.String(length=100), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.Column(
+            "last_read_at", doorcode.store.column_types.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
             "next_poll_at", doorcode.store.column_types.UtcDateTime(timezone=True), nullable=False
         ),
         sa.Column(
