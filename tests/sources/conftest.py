@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from doorcode.api.app import create_app
 from doorcode.sources.webhook_signature import signed_headers
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
-from doorcode.store.models import Base
+from tests.api.conftest import database_dump
 from tests.builders import make_lock, make_owner, make_property
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -107,9 +106,8 @@ def basic_auth(login: str, password: str) -> dict:
 
 def dump_except_deliveries(runtime) -> dict:
     """Every row of every table but the delivery log: what a refused delivery must not touch."""
-    with runtime.engine.connect() as connection:
-        return {
-            table.name: sorted(map(tuple, connection.execute(select(table))), key=repr)
-            for table in Base.metadata.sorted_tables
-            if table.name != "webhook_deliveries"
-        }
+    return {
+        table: rows
+        for table, rows in database_dump(runtime).items()
+        if table != "webhook_deliveries"
+    }

@@ -323,7 +323,7 @@ def _fetch(client: httpx.Client, target: _Target) -> _Fetched:
                 response.headers.get("ETag"),
                 response.headers.get("Last-Modified"),
             )
-    except httpx.HTTPError as err:
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
         return _Fetched(FetchOutcome.UNREACHABLE, message=f"{type(err).__name__}")
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -152,9 +152,11 @@ def _settled(position: int, events: list[Event], now: datetime) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Request:
-    url: str
-    body: bytes
-    headers: dict[str, str]
+    """A push ready to send; every part of it is secret (URL, signature, code)."""
+
+    url: str = field(repr=False)
+    body: bytes = field(repr=False)
+    headers: dict[str, str] = field(repr=False)
 
 
 def _send(uow: UnitOfWork, client: httpx.Client, push_id: str) -> None:
@@ -164,7 +166,7 @@ def _send(uow: UnitOfWork, client: httpx.Client, push_id: str) -> None:
     try:
         response = client.post(request.url, content=request.body, headers=request.headers)
         status, error = response.status_code, "" if response.is_success else _http_error(response)
-    except httpx.HTTPError as err:
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
         status, error = None, f"{type(err).__name__}: the push URL could not be reached"
     _settle(uow, push_id, status, error)
 
