@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from doorcode.bootstrap import Runtime
 from doorcode.config import Runner
+from doorcode.sources.feed_poller import run_feed_poller
+from doorcode.sources.push_sender import run_push_sender
 from doorcode.sync.jobs import enqueue_after_commit
 from doorcode.sync.reconciler import Reconciler
 from doorcode.sync.runner import SyncRunner
@@ -35,4 +38,6 @@ def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
         jobs.append(runner.run)
     else:
         runtime.commit_hooks.append(enqueue_after_commit(runtime))
+    jobs.append(partial(run_feed_poller, runtime))
+    jobs.append(partial(run_push_sender, runtime))
     return jobs

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     """How long before a grant starts a missing code raises an alert."""
     sync_concurrency: int = Field(default=8, ge=1, le=256)
     """How many locks one process works on at once."""
+    # Calendar feeds: seconds between polls of a feed (each poll jittered by ±10%), and how
+    # far ahead a feed's bookings are recorded.
+    feed_interval: int = Field(default=600, ge=60)
+    feed_horizon_days: int = Field(default=365, ge=1)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

@@ -30,11 +30,14 @@ from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.organisations import create_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
+from doorcode.sources.webhook_sources import SourceSettings, add_source
 
 __all__ = ["DEMO_SLUG", "DemoWorld", "ensure_demo_world"]
 
 DEMO_SLUG = "demo"
 KEY_FILE = "demo-api-key.txt"
+WEBHOOK_KEY_FILE = "demo-webhook-secret.txt"
+WEBHOOK_SOURCE = "demo-pms"
 LISBON = ZoneInfo("Europe/Lisbon")
 
 KEYPAD = LockCapabilities(code_lengths=frozenset(range(4, 9)), max_codes=50)
@@ -90,6 +93,7 @@ class DemoWorld:
 
     organisation_slug: str
     api_key: str
+    webhook_path: str | None = None
 
     def __repr__(self) -> str:
         return f"DemoWorld(organisation_slug={self.organisation_slug!r}, api_key=***)"
@@ -100,12 +104,14 @@ def ensure_demo_world(runtime: Runtime) -> DemoWorld:
     key_file = runtime.settings.data_dir / KEY_FILE
     with runtime.uow() as uow:
         existing = uow.organisations.by_slug(DEMO_SLUG)
+        source = uow.sources.by_name(existing.id, WEBHOOK_SOURCE) if existing else None
+    webhook_path = f"/webhooks/reservations/{source.id}" if source else None
     if existing is not None and key_file.exists():
-        return DemoWorld(DEMO_SLUG, key_file.read_text().strip())
+        return DemoWorld(DEMO_SLUG, key_file.read_text().strip(), webhook_path)
     owner = _build(runtime) if existing is None else Caller(existing.id, "demo", Role.OWNER)
     issued = create_api_key(runtime.uow(), owner, "demo", Role.OWNER)
     _write_secret(key_file, issued.secret)
-    return DemoWorld(DEMO_SLUG, issued.secret)
+    return DemoWorld(DEMO_SLUG, issued.secret, webhook_path or _webhook_source(runtime, owner))
 
 
 def _build(runtime: Runtime) -> Caller:
@@ -128,6 +134,13 @@ def _build(runtime: Runtime) -> Caller:
     _book_across_next_dst_change(runtime, owner, today)
     _schedule_cleaner(runtime, owner, today, [locks[n].id for n, _ in LOCKS[:3]])
     return owner
+
+
+def _webhook_source(runtime: Runtime, owner: Caller) -> str:
+    """A generic webhook source, its secret kept next to the API key for trying it out."""
+    issued = add_source(runtime.uow(), owner, SourceSettings(WEBHOOK_SOURCE))
+    _write_secret(runtime.settings.data_dir / WEBHOOK_KEY_FILE, issued.secret)
+    return f"/webhooks/reservations/{issued.source.id}"
 
 
 def _book(

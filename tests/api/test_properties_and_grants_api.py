@@ -136,7 +136,14 @@ def test_a_chosen_code_already_in_use_is_a_conflict(client, keys, flat, runtime)
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/reservations", "/api/v1/grants", "/api/v1/events", "/api/v1/alerts"],
+    [
+        "/api/v1/reservations",
+        "/api/v1/grants",
+        "/api/v1/events",
+        "/api/v1/alerts",
+        "/api/v1/deliveries",
+        "/api/v1/pushes",
+    ],
 )
 def test_listings_refuse_offsets_no_database_can_hold(client, keys, path):
     answer = client.get(f"{path}?offset={2**63}", headers=keys.owner)

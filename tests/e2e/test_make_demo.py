@@ -1,15 +1,18 @@
 """`make demo` starts a real server with the demo world, reachable over HTTP."""
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+
+from doorcode.sources.webhook_signature import signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +45,7 @@ def demo_server(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process)
-        yield base, (tmp_path / "demo-api-key.txt").read_text().strip()
+        yield base, (tmp_path / "demo-api-key.txt").read_text().strip(), tmp_path
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
@@ -63,7 +66,7 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
 
 @pytest.mark.slow
 def test_make_demo_serves_the_demo_world(demo_server):
-    base, key = demo_server
+    base, key, _data_dir = demo_server
     headers = {"Authorization": f"Bearer {key}"}
     properties = httpx.get(f"{base}/api/v1/properties", headers=headers).json()
     assert {p["name"] for p in properties} == {"Flat 1A", "Flat 2B", "Pine Cabin", "Villa Sol"}
@@ -75,8 +78,8 @@ def test_make_demo_serves_the_demo_world(demo_server):
 
 
 @pytest.mark.slow
-def test_the_current_guest_of_flat_1a_opens_its_virtual_door(demo_server, tmp_path):
-    base, key = demo_server
+def test_the_current_guest_of_flat_1a_opens_its_virtual_door(demo_server):
+    base, key, data_dir = demo_server
     headers = {"Authorization": f"Bearer {key}"}
     [door] = [
         lock
@@ -85,7 +88,7 @@ def test_the_current_guest_of_flat_1a_opens_its_virtual_door(demo_server, tmp_pa
     ]
     guest = wait_for_a_set_code(f"{base}/api/v1/locks/{door['id']}/codes", headers)
     code = httpx.get(f"{base}/api/v1/grants/{guest}/code", headers=headers).json()["code"]
-    env = {**os.environ, "DOORCODE_DATA_DIR": str(tmp_path)}
+    env = {**os.environ, "DOORCODE_DATA_DIR": str(data_dir)}
     env.pop("DOORCODE_DATABASE_URL", None)
     env.pop("DOORCODE_SECRET_KEY", None)
     doorcode = str(ROOT / ".venv" / "bin" / "doorcode")
@@ -125,3 +128,26 @@ def wait_for_a_set_code(url: str, headers: dict[str, str]) -> str:
             return current[0]["grant_id"]
         time.sleep(0.3)
     raise AssertionError("the reconciler did not set the current guest's code within 30 s")
+
+
+@pytest.mark.slow
+def test_the_demo_pms_source_takes_a_signed_booking(demo_server):
+    base, key, data_dir = demo_server
+    headers = {"Authorization": f"Bearer {key}"}
+    (source,) = httpx.get(f"{base}/api/v1/sources", headers=headers).json()
+    secret = (data_dir / "demo-webhook-secret.txt").read_text().strip()
+    arrival = datetime.now(UTC).date() + timedelta(days=40)
+    body = json.dumps(
+        {
+            "version": 1,
+            "external_id": "E2E-1",
+            "property": "villa-sol",
+            "status": "confirmed",
+            "check_in": arrival.isoformat(),
+            "check_out": (arrival + timedelta(days=3)).isoformat(),
+        }
+    ).encode()
+    signed = signed_headers(secret, body, datetime.now(UTC), "e2e-1")
+    answer = httpx.post(f"{base}{source['webhook_path']}", content=body, headers=signed)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["change"] == "created"

@@ -10,7 +10,18 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from doorcode import __version__
-from doorcode.api import alerts, events, grants, locks, offline, properties, reservations
+from doorcode.api import (
+    alerts,
+    events,
+    feeds,
+    grants,
+    locks,
+    offline,
+    properties,
+    reservations,
+    sources,
+    webhooks,
+)
 from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import ERROR_RESPONSES, install_problem_handlers, problem
@@ -43,9 +54,11 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     )
     app.state.runtime = runtime
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for module in (properties, locks, reservations, grants, events, alerts, offline):
+    modules = (properties, locks, reservations, grants, events, alerts, offline, sources, feeds)
+    for module in modules:
         api.include_router(module.router)
     app.include_router(api)
+    webhooks.install(app)
     app.add_api_route("/healthz", health, methods=["GET"], tags=["health"])
     install_problem_handlers(app)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)

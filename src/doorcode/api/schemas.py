@@ -18,7 +18,12 @@ from pydantic import (
 
 from doorcode.domain.code_policy import MAX_CODE_LENGTH, MIN_CODE_LENGTH, Alphabet
 from doorcode.domain.errors import UnknownTimeZone
-from doorcode.domain.reservations import ReservationStatus
+from doorcode.domain.reservations import (
+    EMAIL_PATTERN,
+    LOCALE_PATTERN,
+    PHONE_PATTERN,
+    ReservationStatus,
+)
 from doorcode.domain.windows import zone_named
 
 __all__ = [
@@ -242,11 +247,9 @@ class GuestBody(Strict):
     """Who is staying."""
 
     name: str = Field(default="", max_length=200)
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9 ().-]{5,}$")
-    locale: str | None = Field(
-        default=None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
-    )
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
+    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+    locale: str | None = Field(default=None, max_length=16, pattern=LOCALE_PATTERN)
     count: int | None = Field(default=None, ge=1, le=100)
 
 

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from doorcode import __version__
 from doorcode.cli.alerts import alerts
 from doorcode.cli.context import CliState
+from doorcode.cli.feeds import feed_app
 from doorcode.cli.grants import events, grant_app
 from doorcode.cli.keypad import keypad_app
 from doorcode.cli.offline import offline_app
@@ -23,6 +24,7 @@ from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
 from doorcode.cli.serving import demo, serve, worker
 from doorcode.cli.setup import apikey_app, db_app, org_app
+from doorcode.cli.sources import delivery_app, push_app, source_app
 from doorcode.domain.errors import DomainError
 from doorcode.services.errors import ServiceError
 from doorcode.store.code_cipher import UnreadableSecret
@@ -57,6 +59,10 @@ app.add_typer(reservation_app, name="reservation")
 app.add_typer(grant_app, name="grant")
 app.add_typer(offline_app, name="offline")
 app.add_typer(keypad_app, name="keypad")
+app.add_typer(source_app, name="source")
+app.add_typer(delivery_app, name="delivery")
+app.add_typer(push_app, name="push")
+app.add_typer(feed_app, name="feed")
 app.command("events")(events)
 app.command("alerts")(alerts)
 app.command("serve")(serve)

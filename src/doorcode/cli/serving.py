@@ -58,6 +58,11 @@ def demo(
         "and the virtual keypads: doorcode grant list, doorcode grant show GRANT_ID --reveal, "
         "then doorcode keypad enter 'Flat 1A door' CODE"
     )
+    if world.webhook_path:
+        typer.echo(
+            f"webhooks: POST {address}{world.webhook_path} (secret in "
+            f"{runtime.settings.data_dir}/demo-webhook-secret.txt, see docs/sources.md)"
+        )
     _serve(runtime, host or settings.host, port or settings.port)
 
 

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 from doorcode.domain.errors import InvalidWindow
 from doorcode.domain.windows import TimeWindow, stay_window
 
-__all__ = ["ReservationStatus", "Stay"]
+__all__ = ["EMAIL_PATTERN", "LOCALE_PATTERN", "PHONE_PATTERN", "ReservationStatus", "Stay"]
+
+# What every entry point (API, webhooks) accepts as a guest's contact details: loose enough for
+# what booking channels send, strict enough that a message can be addressed with it.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE_PATTERN = r"^\+?[0-9 ().-]{5,}$"
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 
 
 class ReservationStatus(enum.StrEnum):

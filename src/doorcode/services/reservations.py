@@ -35,6 +35,8 @@ __all__ = [
     "ReservationDetails",
     "ReservationOutcome",
     "ReservationView",
+    "apply_cancellation",
+    "apply_reservation",
     "cancel_reservation",
     "follow_property",
     "get_reservation",
@@ -99,33 +101,47 @@ def record_reservation(
     """Create or update a reservation from a source, and make its guest grant follow."""
     caller.require_writer()
     with uow:
-        prop = uow.properties.find(caller.organisation_id, details.property_ref)
-        if prop is None:
-            raise NotFound("property", details.property_ref)
-        window = _window(prop, details.stay)
-        fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
-        org = caller.organisation_id
-        reservation = uow.reservations.by_source(org, details.source, details.external_id)
-        if reservation is not None and reservation.fingerprint == fingerprint:
-            grant = uow.grants.guest_grant_of(reservation.id)
-            return ReservationOutcome(reservation, Change.UNCHANGED, grant)
-        change = Change.CREATED if reservation is None else Change.UPDATED
-        before = _snapshot(reservation) if reservation is not None else None
-        reservation = reservation or _new_reservation(uow, caller, details)
-        _apply(reservation, prop, details, window, fingerprint, uow)
-        uow.flush()
-        kind = "ReservationRecorded" if before is None else "ReservationChanged"
-        record_event(
-            uow,
-            caller,
-            (SUBJECT, reservation.id),
-            kind,
-            before=before,
-            after=_snapshot(reservation),
-        )
-        grant = _follow(uow, caller, reservation, prop, window)
-        uow.commit()
-        return ReservationOutcome(reservation, change, grant)
+        outcome = apply_reservation(uow, caller, details)
+        if outcome.change is not Change.UNCHANGED:
+            uow.commit()
+        return outcome
+
+
+def apply_reservation(
+    uow: UnitOfWork, caller: Caller, details: ReservationDetails
+) -> ReservationOutcome:
+    """``record_reservation`` inside the caller's open transaction, which it does not commit.
+
+    For sources that must write their own bookkeeping (a delivery record, a source version)
+    in the same transaction as the reservation, so neither can exist without the other.
+    """
+    caller.require_writer()
+    prop = uow.properties.find(caller.organisation_id, details.property_ref)
+    if prop is None:
+        raise NotFound("property", details.property_ref)
+    window = _window(prop, details.stay)
+    fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
+    org = caller.organisation_id
+    reservation = uow.reservations.by_source(org, details.source, details.external_id)
+    if reservation is not None and reservation.fingerprint == fingerprint:
+        grant = uow.grants.guest_grant_of(reservation.id)
+        return ReservationOutcome(reservation, Change.UNCHANGED, grant)
+    change = Change.CREATED if reservation is None else Change.UPDATED
+    before = _snapshot(reservation) if reservation is not None else None
+    reservation = reservation or _new_reservation(uow, caller, details)
+    _apply(reservation, prop, details, window, fingerprint, uow)
+    uow.flush()
+    kind = "ReservationRecorded" if before is None else "ReservationChanged"
+    record_event(
+        uow,
+        caller,
+        (SUBJECT, reservation.id),
+        kind,
+        before=before,
+        after=_snapshot(reservation),
+    )
+    grant = _follow(uow, caller, reservation, prop, window)
+    return ReservationOutcome(reservation, change, grant)
 
 
 def cancel_reservation(
@@ -135,24 +151,33 @@ def cancel_reservation(
     caller.require_writer()
     with uow:
         reservation = _get(uow, caller, reservation_id)
-        if reservation.status == ReservationStatus.CANCELLED:
-            return reservation
-        before = _snapshot(reservation)
-        reservation.status = ReservationStatus.CANCELLED.value
-        reservation.fingerprint = _fingerprint_of_row(reservation)
-        reservation.updated_at = uow.now
-        record_event(
-            uow,
-            caller,
-            (SUBJECT, reservation.id),
-            "ReservationCancelled",
-            reason,
-            before=before,
-            after=_snapshot(reservation),
-        )
-        _follow(uow, caller, reservation, reservation.property, _stay_window(reservation))
-        uow.commit()
+        if apply_cancellation(uow, caller, reservation, reason):
+            uow.commit()
         return reservation
+
+
+def apply_cancellation(
+    uow: UnitOfWork, caller: Caller, reservation: Reservation, reason: str
+) -> bool:
+    """``cancel_reservation`` inside the caller's open transaction; False if it already was."""
+    caller.require_writer()
+    if reservation.status == ReservationStatus.CANCELLED:
+        return False
+    before = _snapshot(reservation)
+    reservation.status = ReservationStatus.CANCELLED.value
+    reservation.fingerprint = _fingerprint_of_row(reservation)
+    reservation.updated_at = uow.now
+    record_event(
+        uow,
+        caller,
+        (SUBJECT, reservation.id),
+        "ReservationCancelled",
+        reason,
+        before=before,
+        after=_snapshot(reservation),
+    )
+    _follow(uow, caller, reservation, reservation.property, _stay_window(reservation))
+    return True
 
 
 def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:

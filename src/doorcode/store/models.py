@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     ForeignKey,
@@ -35,14 +36,20 @@ __all__ = [
     "ApiKey",
     "Base",
     "Event",
+    "Feed",
+    "FeedEntry",
     "Grant",
     "Lock",
     "LockCode",
     "OfflineBlock",
     "OfflineKeyGroup",
     "Organisation",
+    "OutboxCursor",
     "Property",
+    "PushDelivery",
     "Reservation",
+    "Source",
+    "WebhookDelivery",
     "property_locks",
 ]
 
@@ -196,6 +203,9 @@ class Reservation(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The source's own ordering of its updates (a sequence, or updated-at in microseconds):
+    # a delivery older than this one changes nothing.
+    source_version: Mapped[int | None] = mapped_column(BigInteger)
 
     property: Mapped[Property] = relationship()
 
@@ -381,3 +391,143 @@ class Alert(Base):
     raised_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     cleared_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+# --- Reservation sources: PMS webhooks, iCal feeds, and pushing codes back -----------------
+
+
+class Source(Base):
+    """A system that pushes reservations to ``/webhooks/reservations/{id}``.
+
+    The id is the URL's path segment, unique across organisations, so two organisations may
+    both call their PMS "hostaway". The name labels the reservations it sends
+    (``Reservation.source``). Secrets are Fernet tokens; the push URL is one too, because
+    URLs of webhook receivers often carry a token of their own.
+    """
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[str] = _id("src")
+    organisation_id: Mapped[str] = _organisation()
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    secret_token: Mapped[str] = mapped_column(Text())
+    push_url_token: Mapped[str | None] = mapped_column(Text())
+    push_url_hint: Mapped[str | None] = mapped_column(String(300))
+    push_secret_token: Mapped[str | None] = mapped_column(Text())
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One request that reached a source's webhook URL, kept with what became of it.
+
+    ``body`` is stored with secret fields redacted; ``replay_key`` (delivery id and signed
+    timestamp) is set only once the request proved its origin, so a forged request can never
+    claim a key a genuine one will need.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("source_id", "replay_key"),)
+
+    id: Mapped[str] = _id("dlv")
+    organisation_id: Mapped[str] = _organisation()
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    delivery_key: Mapped[str | None] = mapped_column(String(200))
+    signed_at: Mapped[datetime | None]
+    replay_key: Mapped[str | None] = mapped_column(String(250))
+    authenticated: Mapped[bool] = mapped_column(default=False)
+    body: Mapped[bytes]
+    body_size: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    message: Mapped[str] = mapped_column(String(500), default="")
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    source_version: Mapped[int | None] = mapped_column(BigInteger)
+    reservation_id: Mapped[str | None] = mapped_column(String(32))
+    replay_of: Mapped[str | None] = mapped_column(String(32))
+
+
+class Feed(Base):
+    """A calendar (iCal) URL polled for a property's bookings; the URL itself is a secret."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[str] = _id("fed")
+    organisation_id: Mapped[str] = _organisation()
+    property_id: Mapped[str] = mapped_column(
+        ForeignKey("properties.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    url_token: Mapped[str] = mapped_column(Text())
+    url_hint: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(16))
+    include_blocked: Mapped[bool] = mapped_column(default=False)
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    last_read_at: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime] = mapped_column(index=True)
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(32))
+    last_message: Mapped[str] = mapped_column(String(500), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+    property: Mapped[Property] = relationship()
+
+
+class FeedEntry(Base):
+    """What a feed last said about one booking, and how many good fetches have missed it."""
+
+    __tablename__ = "feed_entries"
+
+    feed_id: Mapped[str] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+    reservation_id: Mapped[str] = mapped_column(ForeignKey("reservations.id"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    ends_at: Mapped[datetime]
+    missing: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    reservation_url: Mapped[str | None] = mapped_column(String(500))
+
+
+class PushDelivery(Base):
+    """One grant change to POST back to a source's push URL; never holds the code itself."""
+
+    __tablename__ = "push_deliveries"
+    __table_args__ = (
+        UniqueConstraint("source_id", "event_id"),
+        Index("ix_push_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = _id("psh")
+    organisation_id: Mapped[str] = _organisation()
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(Integer)
+    event_kind: Mapped[str] = mapped_column(String(64))
+    grant_id: Mapped[str] = mapped_column(String(32), index=True)
+    reservation_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class OutboxCursor(Base):
+    """How far a processor of the audit log has read (events below it are all handled)."""
+
+    __tablename__ = "outbox_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)

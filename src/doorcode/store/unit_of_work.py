@@ -29,6 +29,13 @@ from doorcode.store.repositories import (
     PropertyRepository,
     ReservationRepository,
 )
+from doorcode.store.source_repositories import (
+    DeliveryRepository,
+    FeedRepository,
+    OutboxRepository,
+    PushRepository,
+    SourceRepository,
+)
 
 __all__ = ["CommitHook", "UnitOfWork"]
 
@@ -70,6 +77,11 @@ class UnitOfWork:
         self.offline = OfflineRepository(self.session, self.cipher)
         self.alerts = AlertRepository(self.session)
         self.lock_sync = LockSyncRepository(self.session)
+        self.sources = SourceRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session)
+        self.feeds = FeedRepository(self.session)
+        self.pushes = PushRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
         self._touched_locks = set()
         return self
 

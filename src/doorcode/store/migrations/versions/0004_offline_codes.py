@@ -1,7 +1,7 @@
 """offline key groups and block lists
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-23 04:31:42.220495
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import doorcode.store.column_types
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

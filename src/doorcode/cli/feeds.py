@@ -1,0 +1,85 @@
+"""``doorcode feed``: calendar URLs polled for a property's bookings."""
+
+from __future__ import annotations
+
+import httpx
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from doorcode.api.source_bodies import feed_body
+from doorcode.cli.context import JsonOption, console, print_json, print_table, state_of
+from doorcode.sources import ical_feeds
+from doorcode.sources.feed_poller import feed_policy
+from doorcode.sources.ical_feeds import FeedSettings, SyncReport
+from doorcode.sources.ical_parser import Channel
+
+feed_app = typer.Typer(help="Calendar (iCal) feeds of booking channels.", no_args_is_help=True)
+
+
+@feed_app.command("add")
+def feed_add(
+    ctx: typer.Context,
+    property_ref: str = typer.Argument(..., metavar="PROPERTY", help="Id, external id or name."),
+    url: str = typer.Argument(..., help="The channel's export URL (https:// or webcal://)."),
+    name: str = typer.Option("", help="A label, e.g. 'Airbnb'."),
+    channel: Channel = typer.Option(Channel.AUTO, help="Who exports it (auto guesses)."),
+    include_blocked: bool = typer.Option(False, help="Give blocked dates codes too."),
+    interval: int | None = typer.Option(None, min=1, help="Minutes between polls."),
+) -> None:
+    """Add a calendar URL to a property; the URL is stored encrypted and shown masked."""
+    state = state_of(ctx)
+    settings = FeedSettings(property_ref, url, name, channel, include_blocked, interval)
+    feed = ical_feeds.add_feed(state.runtime().uow(), state.caller(), settings)
+    typer.echo(f"added feed {feed.id} ({feed.url_hint}) to {feed.property.name}")
+
+
+@feed_app.command("list")
+def feed_list(
+    ctx: typer.Context,
+    property_ref: str | None = typer.Option(None, "--property", help="Only this property."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List feeds with how their last poll went."""
+    state = state_of(ctx)
+    found = ical_feeds.list_feeds(state.runtime().uow(), state.caller(), property_ref)
+    if as_json:
+        print_json([feed_body(feed) for feed in found])
+        return
+    rows = [
+        (
+            f.id,
+            f.property.name,
+            f.name,
+            f.url_hint,
+            f.last_outcome,
+            f.last_success_at,
+            f.next_poll_at,
+        )
+        for f in found
+    ]
+    columns = ["id", "property", "name", "url", "last poll", "last good poll", "next poll"]
+    print_table("Feeds", columns, rows)
+
+
+@feed_app.command("sync")
+def feed_sync(
+    ctx: typer.Context,
+    feed_ids: list[str] = typer.Argument(None, help="Feeds to poll (default: every feed)."),
+) -> None:
+    """Poll feeds now, with a progress bar; failures are reported, never fatal."""
+    state = state_of(ctx)
+    runtime, caller = state.runtime(), state.caller()
+    ids = feed_ids or [feed.id for feed in ical_feeds.list_feeds(runtime.uow(), caller)]
+    reports: list[SyncReport] = []
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    with (
+        httpx.Client(timeout=ical_feeds.TIMEOUT) as client,
+        Progress(*columns, console=console, transient=True) as bar,
+    ):
+        task = bar.add_task("Syncing feeds", total=len(ids))
+        for feed_id in ids:
+            policy = feed_policy(runtime)
+            reports.append(ical_feeds.sync_feed(runtime.uow(), caller, client, feed_id, policy))
+            bar.advance(task)
+    rows = [(r.feed_id, r.outcome.value, r.message) for r in reports]
+    print_table("Feed sync", ["feed", "outcome", "what happened"], rows)

@@ -1,0 +1,389 @@
+"""Webhook deliveries: prove, keep, dedupe, order, record, and say what became of each.
+
+Every request that names an existing source is stored, whatever happens to it, with its
+headers and body (secrets redacted, see ``redaction``), so an operator can see what arrived
+and replay it. In order:
+
+1. **Prove** the request came from the source (``webhook_signature``). A failure is stored
+   as ``rejected``, with at most 16 KiB of a body nobody vouched for.
+2. **Read** the body: the source's adapter turns a PMS document into the generic shape,
+   which is then checked strictly (``webhook_payload``). Events about something other than
+   a reservation are stored as ``ignored``.
+3. **Apply**, in one transaction that starts by queuing behind the source's other
+   deliveries (so the checks below never race a twin delivery): refuse a replay (same
+   delivery id and timestamp), ignore an update older than the one already applied
+   (``stale``), then ``apply_reservation`` and remember the update's version on the
+   reservation. The delivery record commits with the reservation, or not at all.
+
+A refused delivery is stored in a transaction of its own after the work is rolled back, so
+bad input leaves nothing behind but its record. Outcomes: ``accepted`` (something changed),
+``unchanged`` (a duplicate), ``stale``, ``ignored``, ``rejected``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from doorcode.domain.errors import CodeSpaceExhausted, InvalidWindow
+from doorcode.services.caller import Caller, Role
+from doorcode.services.errors import InvalidRequest, NotFound
+from doorcode.services.reservations import Change, ReservationOutcome, apply_reservation
+from doorcode.sources.adapter import GenericAdapter, PmsAdapter
+from doorcode.sources.errors import (
+    BodyTooLarge,
+    CannotRecord,
+    NotAReservation,
+    PayloadRejected,
+    ReplayedDelivery,
+    SourceError,
+)
+from doorcode.sources.guesty import GuestyAdapter
+from doorcode.sources.hostaway import HostawayAdapter
+from doorcode.sources.redaction import redact_body, redact_headers
+from doorcode.sources.webhook_payload import ReservationPayloadV1
+from doorcode.sources.webhook_signature import (
+    Proof,
+    verify_basic_auth,
+    verify_doorcode,
+    verify_svix,
+)
+from doorcode.sources.webhook_sources import SourceKind
+from doorcode.store.models import Grant, Reservation, WebhookDelivery
+from doorcode.store.source_repositories import DeliveryFilter
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "ADAPTERS",
+    "DeliveryRefused",
+    "DeliveryResult",
+    "InboundRequest",
+    "Outcome",
+    "get_delivery",
+    "list_deliveries",
+    "receive_delivery",
+    "replay_delivery",
+]
+
+logger = logging.getLogger(__name__)
+
+BODY_LIMIT = 1024 * 1024
+UNPROVEN_BODY_LIMIT = 16 * 1024
+ADAPTERS: Mapping[SourceKind, PmsAdapter] = {
+    SourceKind.GENERIC: GenericAdapter(),
+    SourceKind.HOSTAWAY: HostawayAdapter(),
+    SourceKind.GUESTY: GuestyAdapter(),
+}
+
+
+class Outcome(enum.StrEnum):
+    """What became of a delivery."""
+
+    ACCEPTED = "accepted"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """A request as it reached the webhook URL; header names lower-cased."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    too_large: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """The stored delivery, and the reservation and grant it led to, if any."""
+
+    delivery: WebhookDelivery
+    reservation: Reservation | None = None
+    grant: Grant | None = None
+    change: Change | None = None
+
+
+class DeliveryRefused(Exception):
+    """A delivery that was stored as rejected; ``error`` says why, in words and a reason."""
+
+    def __init__(self, error: SourceError, delivery_id: str) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.delivery_id = delivery_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """What processing needs of a source, read once and kept out of the session."""
+
+    id: str
+    organisation_id: str
+    name: str
+    kind: SourceKind
+    secret: str = field(repr=False)
+
+    def caller(self, replayed_by: str | None = None) -> Caller:
+        actor = f"source:{self.name}"
+        if replayed_by:
+            actor += f" (replayed by {replayed_by})"
+        return Caller(self.organisation_id, actor, Role.MANAGER)
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    """The parts of a request every delivery record keeps."""
+
+    body: bytes
+    body_size: int
+    headers: dict[str, str]
+    proof: Proof | None = None
+    replay_of: str | None = None
+
+    def record(self, source: _Source, at: datetime, outcome: Outcome) -> WebhookDelivery:
+        proof = self.proof or Proof()
+        return WebhookDelivery(
+            organisation_id=source.organisation_id,
+            source_id=source.id,
+            received_at=at,
+            delivery_key=proof.delivery_id,
+            signed_at=proof.signed_at,
+            authenticated=self.proof is not None,
+            body=self.body,
+            body_size=self.body_size,
+            headers=self.headers,
+            outcome=outcome.value,
+            replay_of=self.replay_of,
+        )
+
+
+def receive_delivery(uow: UnitOfWork, source_id: str, request: InboundRequest) -> DeliveryResult:
+    """Process one request to a source's webhook URL; raise ``DeliveryRefused`` if refused."""
+    source, now = _load_source(uow, source_id)
+    body, headers = redact_body(request.body), redact_headers(request.headers)
+    try:
+        if request.too_large:
+            raise BodyTooLarge(BODY_LIMIT)
+        proof = _prove(source, request, now)
+    except SourceError as err:
+        unproven = _Received(body[:UNPROVEN_BODY_LIMIT], len(request.body), headers)
+        _refuse(uow, source, unproven, err)
+    proven = _Received(body, len(request.body), headers, proof)
+    return _process(uow, source, proven, request.body)
+
+
+def replay_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> DeliveryResult:
+    """Process a stored delivery again (after fixing a property, say), as a new delivery.
+
+    Only deliveries that proved their origin can be replayed: anything else would let a
+    forged body in through the operator's hands. Ordering still applies, so replaying an old
+    update reports ``stale`` and changes nothing.
+    """
+    caller.require_writer()
+    with uow:
+        original = uow.deliveries.get(caller.organisation_id, delivery_id)
+        if original is None:
+            raise NotFound("delivery", delivery_id)
+        if not original.authenticated:
+            raise InvalidRequest("this delivery never proved where it came from: not replayable")
+        stored = uow.sources.get(caller.organisation_id, original.source_id)
+        if stored is None:
+            raise NotFound("source", original.source_id)
+        source = _Source(
+            stored.id, stored.organisation_id, stored.name, SourceKind(stored.kind), ""
+        )
+        received = _Received(original.body, original.body_size, {}, Proof(), original.id)
+    return _process(uow, source, received, original.body, replayed_by=caller.actor)
+
+
+def list_deliveries(
+    uow: UnitOfWork, caller: Caller, which: DeliveryFilter
+) -> list[WebhookDelivery]:
+    """The organisation's deliveries matching ``which``, newest first."""
+    with uow:
+        return uow.deliveries.search(caller.organisation_id, which)
+
+
+def get_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> WebhookDelivery:
+    """One stored delivery."""
+    with uow:
+        delivery = uow.deliveries.get(caller.organisation_id, delivery_id)
+        if delivery is None:
+            raise NotFound("delivery", delivery_id)
+        return delivery
+
+
+def _load_source(uow: UnitOfWork, source_id: str) -> tuple[_Source, datetime]:
+    with uow:
+        stored = uow.sources.by_id(source_id)
+        if stored is None:
+            raise NotFound("source", source_id)
+        secret = uow.cipher.decrypt(stored.secret_token)
+        kind = SourceKind(stored.kind)
+        return _Source(stored.id, stored.organisation_id, stored.name, kind, secret), uow.now
+
+
+def _prove(source: _Source, request: InboundRequest, now: datetime) -> Proof:
+    if source.kind is SourceKind.HOSTAWAY:
+        return verify_basic_auth(source.id, source.secret, request.headers)
+    if source.kind is SourceKind.GUESTY:
+        return verify_svix(source.secret, request.headers, request.body, now)
+    return verify_doorcode(source.secret, request.headers, request.body, now)
+
+
+def _process(
+    uow: UnitOfWork,
+    source: _Source,
+    received: _Received,
+    body: bytes,
+    replayed_by: str | None = None,
+) -> DeliveryResult:
+    try:
+        payload = _read(source.kind, body)
+    except NotAReservation:
+        return _store(uow, source, received, Outcome.IGNORED, "not a reservation event")
+    except PayloadRejected as err:
+        _refuse(uow, source, received, err)
+    try:
+        return _apply(uow, source, received, payload, replayed_by)
+    except SourceError as err:
+        _refuse(uow, source, received, err)
+
+
+def _read(kind: SourceKind, body: bytes) -> ReservationPayloadV1:
+    """The body as a generic payload, or ``PayloadRejected`` naming the fields at fault."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise PayloadRejected("invalid_json", "the body is not valid JSON") from err
+    if not isinstance(document, dict):
+        raise PayloadRejected("invalid_payload", "the body must be a JSON object")
+    adapter = ADAPTERS[kind]
+    generic = adapter.to_generic(document)
+    try:
+        return ReservationPayloadV1.model_validate_json(json.dumps(generic))
+    except ValidationError as err:
+        raise _invalid(err, adapter.field_names) from err
+
+
+def _invalid(err: ValidationError, names: Mapping[str, str]) -> PayloadRejected:
+    fields = []
+    for problem in err.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "body"
+        fields.append({"field": names.get(field, field), "message": problem["msg"]})
+    summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields)
+    return PayloadRejected("invalid_payload", summary[:500], fields)
+
+
+def _apply(
+    uow: UnitOfWork,
+    source: _Source,
+    received: _Received,
+    payload: ReservationPayloadV1,
+    replayed_by: str | None,
+) -> DeliveryResult:
+    """Record the reservation and its delivery together, one source's deliveries at a time."""
+    version = payload.ordering()
+    with uow:
+        delivery = _open(uow, source, received, Outcome.ACCEPTED)
+        if received.proof is not None and delivery.replay_key != received.proof.replay_key:
+            raise ReplayedDelivery
+        delivery.external_id = payload.external_id
+        delivery.source_version = version
+        org = source.organisation_id
+        applied = uow.deliveries.applied_version(org, source.name, payload.external_id)
+        if version is not None and applied is not None and version < applied:
+            delivery.outcome = Outcome.STALE.value
+            delivery.message = "an update newer than this one was applied already"
+            uow.commit()
+            _log(delivery)
+            return DeliveryResult(delivery)
+        outcome = _record(uow, source, payload, replayed_by)
+        if version is not None:
+            outcome.reservation.source_version = version
+        delivery.reservation_id = outcome.reservation.id
+        if outcome.change is Change.UNCHANGED:
+            delivery.outcome = Outcome.UNCHANGED.value
+        uow.commit()
+    _log(delivery)
+    return DeliveryResult(delivery, outcome.reservation, outcome.grant, outcome.change)
+
+
+def _open(
+    uow: UnitOfWork, source: _Source, received: _Received, outcome: Outcome
+) -> WebhookDelivery:
+    """Queue behind the source's other deliveries, then add this one's record.
+
+    The record is flushed before the replay check, without its replay key: that INSERT is
+    what queues the transaction on SQLite, and the key is only set once it is known to be
+    new, so a replay is reported as one rather than as a broken unique constraint.
+    """
+    uow.sources.queue_behind(source.id)
+    delivery = received.record(source, uow.now, outcome)
+    uow.deliveries.add(delivery)
+    uow.flush()
+    replay_key = received.proof.replay_key if received.proof else None
+    if replay_key and not uow.deliveries.was_replayed(source.id, replay_key):
+        delivery.replay_key = replay_key
+    return delivery
+
+
+def _record(
+    uow: UnitOfWork, source: _Source, payload: ReservationPayloadV1, replayed_by: str | None
+) -> ReservationOutcome:
+    caller = source.caller(replayed_by)
+    try:
+        return apply_reservation(uow, caller, payload.details(source.name))
+    except NotFound as err:
+        field = ADAPTERS[source.kind].field_names.get("property", "property")
+        raise PayloadRejected(
+            "unknown_property",
+            f"no property {payload.property!r}; set a property's external id to it",
+            [{"field": field, "message": "unknown property"}],
+        ) from err
+    except InvalidWindow as err:
+        raise PayloadRejected("invalid_window", str(err)) from err
+    except CodeSpaceExhausted as err:
+        raise CannotRecord("code_space_exhausted", str(err)) from err
+
+
+def _store(
+    uow: UnitOfWork, source: _Source, received: _Received, outcome: Outcome, message: str
+) -> DeliveryResult:
+    with uow:
+        delivery = _open(uow, source, received, outcome)
+        delivery.message = message
+        uow.commit()
+    _log(delivery)
+    return DeliveryResult(delivery)
+
+
+def _refuse(uow: UnitOfWork, source: _Source, received: _Received, error: SourceError) -> NoReturn:
+    """Store the delivery as rejected (nothing else), then raise ``DeliveryRefused``."""
+    with uow:
+        delivery = _open(uow, source, received, Outcome.REJECTED)
+        if received.proof is not None and delivery.replay_key != received.proof.replay_key:
+            error = ReplayedDelivery()
+        delivery.reason = error.reason
+        delivery.message = error.message[:500]
+        uow.commit()
+    _log(delivery)
+    raise DeliveryRefused(error, delivery.id)
+
+
+def _log(delivery: WebhookDelivery) -> None:
+    logger.info(
+        "webhook delivery %s from source %s: %s %s",
+        delivery.id,
+        delivery.source_id,
+        delivery.outcome,
+        delivery.reason,
+    )

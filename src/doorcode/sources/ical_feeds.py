@@ -1,0 +1,621 @@
+"""Calendar feeds: fetch a property's iCal URLs, compare with what they said, record the news.
+
+A property may have any number of feeds (one per channel, usually). Each sync:
+
+1. **claims** the feed's poll (so two workers never poll one feed at once) and schedules the
+   next one, ``interval`` ±10% later, before any I/O: a crash costs one interval, never a
+   tight retry loop;
+2. **fetches** the URL with ``If-None-Match`` / ``If-Modified-Since`` through the injected
+   ``httpx.Client``; an error, a timeout, an empty body, an unreadable or oversized calendar
+   is recorded on the feed and changes nothing else. A 304, or a body byte-for-byte the same
+   as the last good one (many channels send no validators), is the same calendar again:
+   nothing to read, but bookings missed last time are missed once more. Once a day the
+   calendar is read in full regardless, so bookings that were beyond the horizon enter it
+   even when the calendar itself never changes;
+3. **reads** the calendar (``ical_parser``) and places each booking at the property: all-day
+   events take the property's default check-in and check-out times, zoned times are
+   converted to the property's zone, floating times are read as the property's;
+4. **compares** with what the feed remembers (``domain.feed_diff``, the two-miss rule) and
+   records each new or changed booking through ``apply_reservation`` (source
+   ``ical:<feed id>``, external id = the event's UID) together with the feed's memory of it,
+   one booking per transaction, so one bad event never blocks the others.
+
+Identity is the UID plus dates: the same UID with new dates is the same booking moved (the
+grant moves, the code stays); a UID the calendar lists twice is told apart by start date; a
+UID reused after its stay ended is a new booking. Bookings are recorded from the moment they
+are within ``horizon`` of now; stays already over are not recorded at all.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from doorcode import __version__
+from doorcode.domain.errors import CodeSpaceExhausted, DomainError
+from doorcode.domain.feed_diff import FeedDiff, Remembered, diff_feed
+from doorcode.domain.reservations import ReservationStatus, Stay
+from doorcode.domain.windows import TimeWindow, zone_named
+from doorcode.services.audit import record_event
+from doorcode.services.caller import Caller, Role
+from doorcode.services.errors import InvalidRequest, NotFound
+from doorcode.services.reservations import (
+    Guest,
+    ReservationDetails,
+    apply_cancellation,
+    apply_reservation,
+)
+from doorcode.sources.ical_parser import (
+    CalendarUnreadable,
+    Channel,
+    EventKind,
+    FeedEvent,
+    ParsedCalendar,
+    parse_calendar,
+)
+from doorcode.sources.webhook_sources import is_web_url, mask_url
+from doorcode.store.models import Feed, FeedEntry
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "TIMEOUT",
+    "FeedPolicy",
+    "FeedSettings",
+    "FetchOutcome",
+    "SyncReport",
+    "add_feed",
+    "feed_caller",
+    "list_feeds",
+    "sync_feed",
+]
+
+logger = logging.getLogger(__name__)
+
+SUBJECT = "feed"
+MAX_BYTES = 32 * 1024 * 1024
+FULL_READ_EVERY = timedelta(days=1)
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+"""For the clients that fetch feeds (the poller's, the CLI's, the API's)."""
+GUEST_LABELS = {Channel.AIRBNB: "Airbnb guest", Channel.VRBO: "VRBO guest"}
+
+
+class FetchOutcome(enum.StrEnum):
+    """What one poll of a feed found."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    EMPTY = "empty"
+    HTTP_ERROR = "http_error"
+    UNREACHABLE = "unreachable"
+    UNREADABLE = "unreadable"
+    TOO_LARGE = "too_large"
+
+    @property
+    def is_good(self) -> bool:
+        """Whether the fetch showed the calendar as it is (and may count a booking missing)."""
+        return self in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSettings:
+    """A calendar URL to poll for a property."""
+
+    property_ref: str
+    url: str
+    name: str = ""
+    channel: Channel = Channel.AUTO
+    include_blocked: bool = False
+    interval_minutes: int | None = None
+
+    def __repr__(self) -> str:
+        return f"FeedSettings(property_ref={self.property_ref!r}, url=***)"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPolicy:
+    """Deployment-wide feed settings (``DOORCODE_FEED_INTERVAL``, ``..._HORIZON_DAYS``)."""
+
+    interval: timedelta = timedelta(minutes=10)
+    horizon: timedelta = timedelta(days=365)
+    jitter: float = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one sync of a feed did."""
+
+    feed_id: str
+    outcome: FetchOutcome
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    missed: int = 0
+    skipped: tuple[str, ...] = ()
+    message: str = ""
+
+
+def feed_caller(organisation_id: str, feed_id: str, synced_by: str | None = None) -> Caller:
+    """Who a feed acts as in the audit log (and who asked for the sync, if someone did)."""
+    actor = f"feed:{feed_id}"
+    if synced_by and synced_by != actor:
+        actor += f" (synced by {synced_by})"
+    return Caller(organisation_id, actor, Role.MANAGER)
+
+
+def add_feed(uow: UnitOfWork, caller: Caller, settings: FeedSettings) -> Feed:
+    """Add a calendar URL to a property; it is polled from now on."""
+    caller.require_writer()
+    url = _http_url(settings.url)
+    if settings.interval_minutes is not None and settings.interval_minutes < 1:
+        raise InvalidRequest("a feed is polled at most once a minute")
+    with uow:
+        prop = uow.properties.find(caller.organisation_id, settings.property_ref)
+        if prop is None:
+            raise NotFound("property", settings.property_ref)
+        feed = Feed(
+            organisation_id=caller.organisation_id,
+            property_id=prop.id,
+            name=settings.name or f"{prop.name} calendar",
+            url_token=uow.cipher.encrypt(url),
+            url_hint=mask_url(url),
+            channel=settings.channel.value,
+            include_blocked=settings.include_blocked,
+            interval_seconds=settings.interval_minutes * 60 if settings.interval_minutes else None,
+            next_poll_at=uow.now,
+            failures=0,
+            created_at=uow.now,
+        )
+        uow.feeds.add(feed)
+        uow.flush()
+        details = {"property_id": prop.id, "url": feed.url_hint, "channel": feed.channel}
+        record_event(uow, caller, (SUBJECT, feed.id), "FeedAdded", after=details)
+        uow.commit()
+        feed.property = prop
+        return feed
+
+
+def list_feeds(uow: UnitOfWork, caller: Caller, property_ref: str | None = None) -> list[Feed]:
+    """The organisation's feeds, of one property if given."""
+    with uow:
+        property_id = None
+        if property_ref:
+            prop = uow.properties.find(caller.organisation_id, property_ref)
+            if prop is None:
+                raise NotFound("property", property_ref)
+            property_id = prop.id
+        return uow.feeds.all(caller.organisation_id, property_id)
+
+
+def sync_feed(
+    uow: UnitOfWork,
+    caller: Caller,
+    client: httpx.Client,
+    feed_id: str,
+    policy: FeedPolicy,
+    *,
+    due_only: bool = False,
+) -> SyncReport:
+    """Poll one feed now and record what changed.
+
+    With ``due_only`` (the poller), a feed that is no longer due, because another worker
+    polled it meanwhile, is left alone; an operator's sync always polls.
+    """
+    caller.require_writer()
+    target = _claim(uow, caller, feed_id, policy, due_only)
+    caller = feed_caller(caller.organisation_id, feed_id, caller.actor)
+    if target is None:
+        return SyncReport(feed_id, FetchOutcome.NOT_MODIFIED, message="polled elsewhere")
+    fetched = _fetch(client, target)
+    parsed: ParsedCalendar | None = None
+    if fetched.outcome is FetchOutcome.OK and fetched.content_hash == target.content_hash:
+        fetched = _Fetched(FetchOutcome.NOT_MODIFIED, message="the same calendar as last time")
+    elif fetched.outcome is FetchOutcome.OK:
+        parsed, fetched = _parse(fetched, target.channel)
+    if not fetched.outcome.is_good:
+        report = SyncReport(feed_id, fetched.outcome, message=fetched.message)
+        _finish(uow, caller, target, fetched, report, FeedDiff())
+        return report
+    return _apply(uow, caller, target, fetched, parsed, policy)
+
+
+# --- claiming and fetching -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a sync needs of the feed and its property, read once."""
+
+    feed_id: str
+    organisation_id: str
+    property_id: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    channel: Channel
+    include_blocked: bool
+    zone: ZoneInfo
+    check_in: time
+    check_out: time
+    now: datetime
+
+    def __repr__(self) -> str:
+        return f"_Target(feed_id={self.feed_id!r}, url=***)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    outcome: FetchOutcome
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+    message: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+def _claim(
+    uow: UnitOfWork, caller: Caller, feed_id: str, policy: FeedPolicy, due_only: bool
+) -> _Target | None:
+    with uow:
+        feed = uow.feeds.get(caller.organisation_id, feed_id)
+        if feed is None:
+            raise NotFound("feed", feed_id)
+        interval = timedelta(seconds=feed.interval_seconds) if feed.interval_seconds else None
+        spread = 1 + policy.jitter * (2 * uow.rng.random() - 1)
+        next_poll = uow.now + (interval or policy.interval) * spread
+        due_by = uow.now if due_only else max(uow.now, feed.next_poll_at)
+        if not uow.feeds.claim(feed.id, due_by, next_poll):
+            return None
+        prop = feed.property
+        fresh = feed.last_read_at is not None and uow.now - feed.last_read_at < FULL_READ_EVERY
+        target = _Target(
+            feed_id=feed.id,
+            organisation_id=feed.organisation_id,
+            property_id=prop.id,
+            url=uow.cipher.decrypt(feed.url_token),
+            etag=feed.etag if fresh else None,
+            last_modified=feed.last_modified if fresh else None,
+            content_hash=feed.content_hash if fresh else None,
+            channel=Channel(feed.channel),
+            include_blocked=feed.include_blocked,
+            zone=zone_named(prop.time_zone),
+            check_in=prop.check_in_time,
+            check_out=prop.check_out_time,
+            now=uow.now,
+        )
+        uow.commit()
+        return target
+
+
+def _fetch(client: httpx.Client, target: _Target) -> _Fetched:
+    """GET the calendar; the URL is a secret, so no message here ever quotes it."""
+    headers = {"User-Agent": f"doorcode/{__version__} (calendar sync)", "Accept": "text/calendar"}
+    if target.etag:
+        headers["If-None-Match"] = target.etag
+    if target.last_modified:
+        headers["If-Modified-Since"] = target.last_modified
+    try:
+        with client.stream("GET", target.url, headers=headers, follow_redirects=True) as response:
+            if response.status_code == 304:
+                return _Fetched(FetchOutcome.NOT_MODIFIED, message="not modified")
+            if response.status_code != 200:
+                message = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+                return _Fetched(FetchOutcome.HTTP_ERROR, message=message)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    return _Fetched(FetchOutcome.TOO_LARGE, message="the calendar is over 32 MiB")
+            return _Fetched(
+                FetchOutcome.OK,
+                bytes(body),
+                response.headers.get("ETag"),
+                response.headers.get("Last-Modified"),
+            )
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
+        return _Fetched(FetchOutcome.UNREACHABLE, message=f"{type(err).__name__}")
+
+
+def _parse(fetched: _Fetched, channel: Channel) -> tuple[ParsedCalendar | None, _Fetched]:
+    try:
+        parsed = parse_calendar(fetched.body, channel)
+    except CalendarUnreadable as err:
+        return None, _Fetched(FetchOutcome.UNREADABLE, message=str(err))
+    if parsed.is_empty:
+        return None, _Fetched(FetchOutcome.EMPTY, message="the calendar has no events")
+    return parsed, fetched
+
+
+# --- comparing and recording -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Booking:
+    """A calendar booking placed at the property, ready to record."""
+
+    key: str
+    details: ReservationDetails
+    window: TimeWindow
+    fingerprint: str
+    reservation_url: str | None
+
+
+@dataclass
+class _Tally:
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def _apply(
+    uow: UnitOfWork,
+    caller: Caller,
+    target: _Target,
+    fetched: _Fetched,
+    parsed: ParsedCalendar | None,
+    policy: FeedPolicy,
+) -> SyncReport:
+    with uow:
+        remembered = {
+            key: Remembered(
+                entry.fingerprint, entry.missing, entry.cancelled, entry.ends_at <= target.now
+            )
+            for key, entry in uow.feeds.entries(target.feed_id).items()
+        }
+    tally = _Tally()
+    if parsed is None:  # 304: the calendar is as it was when last read
+        present = {key for key, known in remembered.items() if not known.missing}
+        bookings: dict[str, _Booking] = {}
+        cancelled: set[str] = set()
+    else:
+        present, bookings, cancelled = _read(parsed, target, remembered, policy, tally)
+    fingerprints = {key: booking.fingerprint for key, booking in bookings.items()}
+    diff = diff_feed(remembered, fingerprints, present, cancelled)
+    for key in diff.record:
+        _record(uow, caller, target, bookings[key], remembered.get(key), tally)
+    for key in diff.cancel:
+        reason = (
+            "cancelled in the calendar"
+            if key in cancelled
+            else "gone from the calendar in two successive fetches"
+        )
+        _cancel(uow, caller, target, key, reason, tally)
+    report = SyncReport(
+        target.feed_id,
+        fetched.outcome,
+        created=tally.created,
+        updated=tally.updated,
+        cancelled=tally.cancelled,
+        missed=len(diff.missed),
+        skipped=tuple(tally.skipped),
+        message=_summary(tally, diff),
+    )
+    _finish(uow, caller, target, fetched, report, diff)
+    return report
+
+
+def _read(
+    parsed: ParsedCalendar,
+    target: _Target,
+    remembered: dict[str, Remembered],
+    policy: FeedPolicy,
+    tally: _Tally,
+) -> tuple[set[str], dict[str, _Booking], set[str]]:
+    """Keys the calendar shows, bookings worth recording, and keys it marks cancelled."""
+    present: set[str] = set()
+    bookings: dict[str, _Booking] = {}
+    cancelled: set[str] = set()
+    repeated = Counter(event.uid for event in parsed.events if event.uid)
+    for skipped in parsed.skipped:
+        tally.skipped.append(f"{skipped.uid or 'an event without UID'}: {skipped.reason}")
+        if skipped.uid:
+            present.add(skipped.uid)
+    today = target.now.astimezone(target.zone).date()
+    first_day, last_day = today - timedelta(days=1), today + policy.horizon + timedelta(days=1)
+    for event in parsed.events:
+        key = _key(event, repeated)
+        present.add(key)
+        if event.kind is EventKind.CANCELLED:
+            cancelled.add(key)
+            continue
+        if event.kind is EventKind.BLOCKED and not target.include_blocked:
+            continue
+        outside = _day(event.end) < first_day or _day(event.start) > last_day
+        if outside and key not in remembered:
+            continue  # long over or far ahead; calendars may hold years of history
+        booking = _place(event, key, target, parsed.channel, tally)
+        if booking is None:
+            continue
+        ahead = booking.window.starts_at <= target.now + policy.horizon
+        live = booking.window.ends_at > target.now
+        known = remembered.get(key)
+        if (known is not None and not known.over) or (ahead and live):
+            bookings[key] = booking
+    return present, bookings, cancelled
+
+
+def _key(event: FeedEvent, repeated: Counter[str]) -> str:
+    """The UID; with the start date when the calendar uses one UID for several events."""
+    if event.uid is None:
+        return f"no-uid#{_day(event.start).isoformat()}#{_day(event.end).isoformat()}"
+    if repeated[event.uid] > 1:
+        return f"{event.uid}#{_day(event.start).isoformat()}"
+    return event.uid
+
+
+def _place(
+    event: FeedEvent, key: str, target: _Target, channel: Channel, tally: _Tally
+) -> _Booking | None:
+    """The booking at the property's wall clock, or None (noted) if it cannot be a stay."""
+    check_in, check_in_at = _local(event.start, target.zone)
+    check_out, check_out_at = _local(event.end, target.zone)
+    try:
+        stay = Stay(check_in, check_out, check_in_at, check_out_at)
+        window = stay.window(target.zone, target.check_in, target.check_out)
+    except DomainError as err:
+        tally.skipped.append(f"{key}: {err}")
+        return None
+    label = GUEST_LABELS.get(channel, "Guest")
+    name = event.guest_name or label
+    if event.phone_last4:
+        name = f"{name} (phone …{event.phone_last4})"
+    details = ReservationDetails(
+        source=f"ical:{target.feed_id}",
+        external_id=key[:200],
+        property_ref=target.property_id,
+        status=ReservationStatus.CONFIRMED,
+        stay=stay,
+        guest=Guest(name=name[:200]),
+    )
+    content = [check_in, check_out, check_in_at, check_out_at, name]
+    fingerprint = hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
+    return _Booking(key, details, window, fingerprint, event.reservation_url)
+
+
+def _local(moment: date | datetime, zone: ZoneInfo) -> tuple[date, time | None]:
+    """A feed's date or time as a local date (and time) at the property."""
+    if not isinstance(moment, datetime):
+        return moment, None
+    local = moment.astimezone(zone) if moment.tzinfo is not None else moment
+    return local.date(), local.time().replace(tzinfo=None)
+
+
+def _day(moment: date | datetime) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _record(
+    uow: UnitOfWork,
+    caller: Caller,
+    target: _Target,
+    booking: _Booking,
+    known: Remembered | None,
+    tally: _Tally,
+) -> None:
+    details = booking.details
+    if known is not None and known.over:
+        # The UID's stay is over and it comes back with other dates: a new booking.
+        suffix = f"#{details.stay.check_in.isoformat()}"
+        details = _with_external_id(details, details.external_id[: 200 - len(suffix)] + suffix)
+    try:
+        with uow:
+            outcome = apply_reservation(uow, caller, details)
+            entry = uow.feeds.entry(target.feed_id, booking.key)
+            if entry is None:
+                entry = FeedEntry(feed_id=target.feed_id, key=booking.key)
+                uow.feeds.add_entry(entry)
+            entry.external_id = details.external_id
+            entry.reservation_id = outcome.reservation.id
+            entry.fingerprint = booking.fingerprint
+            entry.ends_at = booking.window.ends_at
+            entry.missing, entry.cancelled = 0, False
+            entry.reservation_url = booking.reservation_url
+            uow.commit()
+    except (DomainError, NotFound) as err:
+        reason = "no free code for these dates" if isinstance(err, CodeSpaceExhausted) else err
+        tally.skipped.append(f"{booking.key}: {reason}")
+        return
+    if known is None or known.over:
+        tally.created += 1
+    else:
+        tally.updated += 1
+
+
+def _with_external_id(details: ReservationDetails, external_id: str) -> ReservationDetails:
+    return ReservationDetails(
+        details.source,
+        external_id,
+        details.property_ref,
+        details.status,
+        details.stay,
+        details.guest,
+    )
+
+
+def _cancel(
+    uow: UnitOfWork, caller: Caller, target: _Target, key: str, reason: str, tally: _Tally
+) -> None:
+    with uow:
+        entry = uow.feeds.entry(target.feed_id, key)
+        if entry is None:
+            return
+        reservation = uow.reservations.get(caller.organisation_id, entry.reservation_id)
+        if reservation is None:
+            return
+        if apply_cancellation(uow, caller, reservation, reason):
+            tally.cancelled += 1
+        entry.cancelled, entry.missing = True, 0
+        uow.commit()
+
+
+def _finish(
+    uow: UnitOfWork,
+    caller: Caller,
+    target: _Target,
+    fetched: _Fetched,
+    report: SyncReport,
+    diff: FeedDiff,
+) -> None:
+    """Remember misses, forget finished stays, and note how the poll went on the feed."""
+    with uow:
+        feed = uow.feeds.get(caller.organisation_id, target.feed_id)
+        if feed is None:
+            return
+        entries = uow.feeds.entries(target.feed_id)
+        for key, missing in diff.missed.items():
+            entries[key].missing = missing
+        for key in diff.reset:
+            entries[key].missing = 0
+        uow.feeds.forget(target.feed_id, diff.forget)
+        feed.last_attempt_at = target.now
+        feed.last_outcome = report.outcome.value
+        feed.last_message = report.message[:500]
+        if fetched.outcome.is_good:
+            feed.last_success_at = target.now
+            feed.failures = 0
+            if fetched.outcome is FetchOutcome.OK:
+                feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
+                feed.content_hash = fetched.content_hash
+                feed.last_read_at = target.now
+        else:
+            feed.failures += 1
+        uow.commit()
+    _log(report)
+
+
+def _summary(tally: _Tally, diff: FeedDiff) -> str:
+    parts = [
+        f"{tally.created} new",
+        f"{tally.updated} changed",
+        f"{tally.cancelled} cancelled",
+        f"{len(diff.missed)} missing once",
+    ]
+    if tally.skipped:
+        parts.append(f"{len(tally.skipped)} skipped (first: {tally.skipped[0]})")
+    return ", ".join(parts)
+
+
+def _http_url(url: str) -> str:
+    """Channels hand out ``webcal://`` links too; they are plain HTTPS."""
+    url = url.strip()
+    if url.lower().startswith("webcal://"):
+        url = "https://" + url[len("webcal://") :]
+    if not is_web_url(url):
+        raise InvalidRequest("a feed URL must be an http, https or webcal URL")
+    return url
+
+
+def _log(report: SyncReport) -> None:
+    logger.info("feed %s: %s; %s", report.feed_id, report.outcome.value, report.message)

@@ -1,0 +1,416 @@
+"""Calendar feeds over real HTTP: a local server changes its calendars between polls."""
+
+import asyncio
+import logging
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import pytest
+
+from doorcode.services.events import list_events
+from doorcode.services.grants import reveal_code
+from doorcode.sources.feed_poller import poll_due_feeds
+from doorcode.sources.ical_feeds import FeedPolicy, FeedSettings, add_feed, list_feeds, sync_feed
+from doorcode.store.models import Feed, FeedEntry, Grant, Reservation
+from doorcode.store.repositories import EventFilter
+from tests.builders import make_lock, make_owner, make_property
+from tests.sources.conftest import FIXTURES
+from tests.sources.http_server import LocalServer
+
+POLICY = FeedPolicy(interval=timedelta(minutes=10), horizon=timedelta(days=365))
+PATH = "/calendar/ical/41234.ics?s=6f1d2c3b4a5e6f7a8b9c"
+
+
+@pytest.fixture
+def server():
+    with LocalServer() as running:
+        yield running
+
+
+@pytest.fixture
+def http():
+    with httpx.Client(timeout=2.0) as client:
+        yield client
+
+
+@pytest.fixture
+def owner(runtime):
+    return make_owner(runtime, "acme")
+
+
+@pytest.fixture
+def flat(runtime, owner):
+    lock = make_lock(runtime, owner, "Flat 1 door")
+    return make_property(runtime, owner, "Flat 1", locks=[lock], external_id="flat-1")
+
+
+def new_feed(runtime, owner, server, path=PATH, **options):
+    settings = FeedSettings("flat-1", server.url(path), name="Airbnb", **options)
+    return add_feed(runtime.uow(), owner, settings)
+
+
+@pytest.fixture
+def feed(runtime, owner, flat, server):
+    return new_feed(runtime, owner, server)
+
+
+def sync(runtime, owner, http, feed, policy=POLICY):
+    return sync_feed(runtime.uow(), owner, http, feed.id, policy)
+
+
+def fixture_ics(name):
+    return (FIXTURES / "ical" / name).read_bytes()
+
+
+def airbnb(*stays, prodid="-//Airbnb Inc//Hosting Calendar 0.8.8//EN"):
+    """An Airbnb export with one reserved event per (uid, check-in, check-out)."""
+    lines = ["BEGIN:VCALENDAR", f"PRODID:{prodid}", "CALSCALE:GREGORIAN", "VERSION:2.0"]
+    for uid, check_in, check_out in stays:
+        lines += [
+            "BEGIN:VEVENT",
+            f"DTEND;VALUE=DATE:{check_out:%Y%m%d}",
+            f"DTSTART;VALUE=DATE:{check_in:%Y%m%d}",
+            f"UID:{uid}@airbnb.com",
+            "SUMMARY:Reserved",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def stays(runtime):
+    """Every feed reservation: (external id, status, check-in, check-out, grant state)."""
+    with runtime.uow() as uow:
+        found = []
+        for reservation in uow.session.query(Reservation).order_by(Reservation.check_in):
+            grant = uow.grants.guest_grant_of(reservation.id)
+            state = None if grant is None else ("revoked" if grant.revoked_at else "active")
+            found.append(
+                (
+                    reservation.external_id.replace("@airbnb.com", ""),
+                    reservation.status,
+                    reservation.check_in,
+                    reservation.check_out,
+                    state,
+                )
+            )
+        return found
+
+
+def grant_of(runtime, external_id_prefix) -> Grant:
+    with runtime.uow() as uow:
+        for grant in uow.session.query(Grant):
+            reservation = uow.reservations.get(grant.organisation_id, grant.reservation_id)
+            if reservation.external_id.startswith(external_id_prefix):
+                _ = grant.lock_codes
+                return grant
+    raise AssertionError(external_id_prefix)
+
+
+def the_feed(runtime) -> Feed:
+    with runtime.uow() as uow:
+        return uow.session.query(Feed).one()
+
+
+D = date(2026, 12, 4)
+
+
+def test_a_new_airbnb_booking_gets_a_code_and_blocked_dates_do_not(
+    runtime, owner, server, http, feed
+):
+    server.set(PATH, fixture_ics("airbnb.ics"))
+    report = sync(runtime, owner, http, feed)
+    assert (report.outcome, report.created) == ("ok", 2)
+    assert stays(runtime) == [
+        (
+            "1418fb94e984-a1b2c3d4e5f60718293a4b5c6d7e8f90",
+            "confirmed",
+            D,
+            date(2026, 12, 7),
+            "active",
+        ),
+        (
+            "1418fb94e984-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "confirmed",
+            date(2026, 12, 9),
+            date(2026, 12, 12),
+            "active",
+        ),
+    ]
+    grant = grant_of(runtime, "1418fb94e984-a1b2")
+    assert grant.starts_at == datetime(2026, 12, 4, 15, tzinfo=UTC)
+    assert grant.ends_at == datetime(2026, 12, 7, 11, tzinfo=UTC)
+    assert grant.holder == "Airbnb guest (phone …4567)"
+    with runtime.uow() as uow:
+        urls = {entry.reservation_url for entry in uow.session.query(FeedEntry)}
+    assert "https://www.airbnb.com/hosting/reservations/details/HMABCD1234" in urls
+    actors = {e.actor for e in list_events(runtime.uow(), owner, EventFilter(kind="GrantCreated"))}
+    assert actors == {f"feed:{feed.id} (synced by test:acme)"}
+
+
+def test_changed_dates_move_the_grant_and_keep_the_code(runtime, owner, server, http, feed):
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))))
+    sync(runtime, owner, http, feed)
+    code = reveal_code(runtime.uow(), owner, grant_of(runtime, "a").id)
+    server.set(PATH, airbnb(("a", D + timedelta(days=1), D + timedelta(days=5))))
+    report = sync(runtime, owner, http, feed)
+    assert (report.created, report.updated) == (0, 1)
+    grant = grant_of(runtime, "a")
+    assert grant.starts_at == datetime(2026, 12, 5, 15, tzinfo=UTC)
+    assert grant.ends_at == datetime(2026, 12, 9, 11, tzinfo=UTC)
+    assert reveal_code(runtime.uow(), owner, grant.id) == code
+
+
+def test_a_booking_gone_from_two_successive_fetches_is_cancelled(
+    runtime, owner, server, http, feed
+):
+    server.set(
+        PATH,
+        airbnb(
+            ("a", D, D + timedelta(days=3)), ("b", D + timedelta(days=5), D + timedelta(days=7))
+        ),
+    )
+    sync(runtime, owner, http, feed)
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))))
+    first = sync(runtime, owner, http, feed)
+    assert (first.missed, first.cancelled) == (1, 0)
+    assert stays(runtime)[1][1:] == (
+        "confirmed",
+        D + timedelta(days=5),
+        D + timedelta(days=7),
+        "active",
+    )
+    second = sync(runtime, owner, http, feed)
+    assert second.cancelled == 1
+    assert stays(runtime)[1][1] == "cancelled"
+    assert stays(runtime)[1][4] == "revoked"
+    (cancelled,) = list_events(runtime.uow(), owner, EventFilter(kind="ReservationCancelled"))
+    assert cancelled.reason == "gone from the calendar in two successive fetches"
+
+
+def test_a_booking_missing_once_and_back_is_never_cancelled(runtime, owner, server, http, feed):
+    both = airbnb(
+        ("a", D, D + timedelta(days=3)), ("b", D + timedelta(days=5), D + timedelta(days=7))
+    )
+    server.set(PATH, both)
+    sync(runtime, owner, http, feed)
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))))
+    sync(runtime, owner, http, feed)
+    server.set(PATH, both)
+    sync(runtime, owner, http, feed)
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))))
+    assert sync(runtime, owner, http, feed).cancelled == 0
+    assert [stay[1] for stay in stays(runtime)] == ["confirmed", "confirmed"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome"),
+    [
+        ({"body": b""}, "empty"),
+        ({"body": airbnb()}, "empty"),
+        ({"status": 500, "body": b"Internal Server Error"}, "http_error"),
+        ({"status": 404}, "http_error"),
+        ({"body": b"<html><body>We'll be right back</body></html>"}, "unreadable"),
+        ({"body": b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n"}, "unreadable"),
+    ],
+)
+def test_empty_failed_and_malformed_fetches_never_cancel_anything(
+    runtime, owner, server, http, feed, answer, outcome
+):
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))))
+    sync(runtime, owner, http, feed)
+    before = stays(runtime)
+    server.set(PATH, **answer)
+    for _ in range(3):
+        report = sync(runtime, owner, http, feed)
+        assert (report.outcome, report.cancelled) == (outcome, 0)
+    assert stays(runtime) == before
+    polled = the_feed(runtime)
+    assert (polled.last_outcome, polled.failures) == (outcome, 3)
+    server.set(PATH, airbnb())  # an empty calendar after the failures: still nothing cancelled
+    assert sync(runtime, owner, http, feed).cancelled == 0
+    assert stays(runtime) == before
+
+
+def test_an_unreachable_server_is_noted_and_changes_nothing(runtime, owner, server, feed):
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))), delay=1.0)
+    with httpx.Client(timeout=0.2) as impatient:
+        report = sync(runtime, owner, impatient, feed)
+    assert report.outcome == "unreachable"
+    assert stays(runtime) == []
+
+
+def test_conditional_gets_use_the_etag_and_not_modified_counts_as_the_same_calendar(
+    runtime, owner, server, http, feed
+):
+    both = airbnb(
+        ("a", D, D + timedelta(days=3)), ("b", D + timedelta(days=5), D + timedelta(days=7))
+    )
+    server.set(PATH, both, etag='"v1"', headers={"Last-Modified": "Fri, 20 Nov 2026 10:00:00 GMT"})
+    sync(runtime, owner, http, feed)
+    assert sync(runtime, owner, http, feed).outcome == "not_modified"
+    sent = server.requests_to(PATH)[-1].headers
+    assert sent["if-none-match"] == '"v1"'
+    assert sent["if-modified-since"] == "Fri, 20 Nov 2026 10:00:00 GMT"
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))), etag='"v2"')
+    assert sync(runtime, owner, http, feed).missed == 1
+    unchanged = sync(runtime, owner, http, feed)
+    assert (unchanged.outcome, unchanged.cancelled) == ("not_modified", 1)
+
+
+def test_a_pms_feed_honours_zones_and_floating_times_and_reports_what_it_skipped(
+    runtime, owner, flat, server, http
+):
+    path = "/pms/export.ics"
+    pms_feed = new_feed(runtime, owner, server, path)
+    server.set(path, fixture_ics("pms.ics"))
+    report = sync(runtime, owner, http, pms_feed)
+    assert report.created == 3
+    katherine = grant_of(runtime, "pms-booking-1001")
+    assert (katherine.starts_at, katherine.ends_at) == (
+        datetime(2026, 12, 5, 15, tzinfo=UTC),
+        datetime(2026, 12, 8, 11, tzinfo=UTC),
+    )
+    assert katherine.holder == "Katherine Johnson"
+    assert grant_of(runtime, "pms-booking-1002").starts_at == datetime(2026, 12, 10, 13, tzinfo=UTC)
+    assert grant_of(runtime, "pms-booking-1003").starts_at == datetime(2026, 12, 14, 17, tzinfo=UTC)
+    assert len(report.skipped) == 2
+    assert any("RRULE" in reason for reason in report.skipped)
+    assert "2 skipped" in the_feed(runtime).last_message
+
+
+def test_a_cancelled_event_cancels_its_booking_at_once(runtime, owner, flat, server, http):
+    path = "/pms/export.ics"
+    pms_feed = new_feed(runtime, owner, server, path)
+    confirmed = fixture_ics("pms.ics").replace(b"STATUS:CANCELLED\r\n", b"")
+    server.set(path, confirmed)
+    assert sync(runtime, owner, http, pms_feed).created == 4
+    server.set(path, fixture_ics("pms.ics"))
+    assert sync(runtime, owner, http, pms_feed).cancelled == 1
+    assert grant_of(runtime, "pms-booking-1004").revoked_at is not None
+
+
+def test_blocked_dates_get_codes_when_the_feed_asks_for_them(runtime, owner, flat, server, http):
+    path = "/vrbo.ics"
+    vrbo = new_feed(runtime, owner, server, path, include_blocked=True)
+    server.set(path, fixture_ics("vrbo.ics"))
+    assert sync(runtime, owner, http, vrbo).created == 2
+    assert grant_of(runtime, "96bbd24c").holder == "Grace Hopper"
+    assert grant_of(runtime, "0c1d2e3f").holder == "VRBO guest"
+
+
+def test_booking_com_feeds_give_their_closed_dates_codes(runtime, owner, flat, server, http):
+    path = "/booking.ics"
+    booking = new_feed(runtime, owner, server, path)
+    server.set(path, fixture_ics("booking.ics"))
+    assert sync(runtime, owner, http, booking).created == 1
+    assert grant_of(runtime, "1734601843").holder == "Booking.com guest"
+
+
+def test_a_uid_listed_twice_is_two_bookings_told_apart_by_date(runtime, owner, server, http, feed):
+    later = D + timedelta(days=10)
+    server.set(
+        PATH, airbnb(("a", D, D + timedelta(days=2)), ("a", later, later + timedelta(days=2)))
+    )
+    assert sync(runtime, owner, http, feed).created == 2
+    assert [stay[0] for stay in stays(runtime)] == ["a#2026-12-04", "a#2026-12-14"]
+
+
+def test_a_uid_reused_after_its_stay_ended_is_a_new_booking(
+    runtime, owner, server, http, feed, clock
+):
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=2))))
+    sync(runtime, owner, http, feed)
+    clock.advance(days=20)
+    later = date(2027, 1, 10)
+    server.set(PATH, airbnb(("a", later, later + timedelta(days=2))))
+    assert sync(runtime, owner, http, feed).created == 1
+    assert [(stay[0], stay[2]) for stay in stays(runtime)] == [("a", D), ("a#2027-01-10", later)]
+
+
+def test_stays_over_or_beyond_the_horizon_are_not_recorded(runtime, owner, server, http, feed):
+    past, far = date(2026, 11, 1), date(2028, 1, 1)
+    server.set(
+        PATH,
+        airbnb(("past", past, past + timedelta(days=2)), ("far", far, far + timedelta(days=2))),
+    )
+    report = sync(runtime, owner, http, feed)
+    assert (report.outcome, report.created) == ("ok", 0)
+
+
+def test_a_huge_calendar_of_ten_thousand_events_is_read_and_compared_quickly(
+    runtime, owner, server, http, feed
+):
+    today = date(2026, 11, 23)
+    first = today - timedelta(days=9_800)
+    events = [
+        (f"e{i:05d}", first + timedelta(days=i), first + timedelta(days=i + 1))
+        for i in range(10_000)
+    ]
+    server.set(PATH, airbnb(*events))
+    started = time.perf_counter()
+    report = sync(runtime, owner, http, feed)
+    first_sync = time.perf_counter() - started
+    # Stays that have not ended at 09:00 on 23 November (check-out 11:00): from the 22nd on.
+    assert (report.outcome, report.created) == ("ok", 201)
+    assert len(stays(runtime)) == 201
+
+    started = time.perf_counter()
+    again = sync(runtime, owner, http, feed)
+    unchanged_sync = time.perf_counter() - started
+    assert (again.created, again.updated, again.cancelled) == (0, 0, 0)
+
+    server.set(PATH, airbnb(*events[:-50]))
+    sync(runtime, owner, http, feed)
+    assert sync(runtime, owner, http, feed).cancelled == 50
+    assert first_sync < 20, first_sync
+    assert unchanged_sync < 10, unchanged_sync
+
+
+def test_due_feeds_are_polled_and_rescheduled_with_jitter(
+    runtime, owner, flat, server, http, clock
+):
+    due = new_feed(runtime, owner, server, "/due.ics")
+    not_due = new_feed(runtime, owner, server, "/later.ics", interval_minutes=30)
+    with runtime.uow() as uow:
+        uow.session.get(Feed, not_due.id).next_poll_at = clock.now + timedelta(minutes=5)
+        uow.commit()
+    server.set("/due.ics", airbnb(("a", D, D + timedelta(days=2))))
+    assert asyncio.run(poll_due_feeds(runtime, client=http)) == 1
+    assert server.requests_to("/later.ics") == []
+    with runtime.uow() as uow:
+        polled = uow.session.get(Feed, due.id)
+        delay = polled.next_poll_at - clock.now
+    interval = timedelta(seconds=runtime.settings.feed_interval)
+    assert interval * 0.9 <= delay <= interval * 1.1
+    assert stays(runtime)[0][0] == "a"
+    assert asyncio.run(poll_due_feeds(runtime, client=http)) == 0
+
+
+def test_the_feed_url_is_a_secret_kept_out_of_listings_logs_and_events(
+    runtime, owner, server, http, feed, caplog
+):
+    server.set(PATH, b"", status=503)
+    with caplog.at_level(logging.DEBUG, logger="doorcode"):
+        sync(runtime, owner, http, feed)
+    (listed,) = list_feeds(runtime.uow(), owner)
+    assert listed.url_hint == "http://127.0.0.1/calendar/ical/41234.ics?…"
+    assert "6f1d2c3b4a5e6f7a8b9c" not in caplog.text
+    events = list_events(runtime.uow(), owner, EventFilter(subject_type="feed"))
+    assert "6f1d2c3b4a5e6f7a8b9c" not in repr([event.details for event in events])
+    with runtime.uow() as uow:
+        assert "6f1d2c3b4a5e6f7a8b9c" not in uow.session.get(Feed, feed.id).url_token
+
+
+def test_a_static_calendar_is_read_in_full_daily_so_far_bookings_enter_the_horizon(
+    runtime, owner, server, http, feed, clock
+):
+    far = date(2027, 12, 30)
+    server.set(PATH, airbnb(("far", far, far + timedelta(days=3))), etag='"static"')
+    assert sync(runtime, owner, http, feed).created == 0
+    clock.advance(hours=2)
+    assert sync(runtime, owner, http, feed).outcome == "not_modified"
+    clock.advance(days=40)
+    assert sync(runtime, owner, http, feed).created == 1
+    assert "if-none-match" not in server.requests_to(PATH)[-1].headers
