@@ -16,7 +16,9 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
+from doorcode.store.alert_repository import AlertRepository
 from doorcode.store.code_cipher import CodeCipher
+from doorcode.store.message_repository import MessageRepository
 from doorcode.store.offline_repository import OfflineRepository
 from doorcode.store.repositories import (
     ApiKeyRepository,
@@ -66,6 +68,8 @@ class UnitOfWork:
         self.grants = GrantRepository(self.session, self.cipher)
         self.events = EventRepository(self.session)
         self.offline = OfflineRepository(self.session, self.cipher)
+        self.messages = MessageRepository(self.session)
+        self.alerts = AlertRepository(self.session)
         self._touched_locks = set()
         return self
 
