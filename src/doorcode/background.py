@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from doorcode.bootstrap import Runtime
+from doorcode.notify.loop import message_loop
 
 __all__ = ["BackgroundJob", "background_jobs"]
 
@@ -20,4 +21,5 @@ BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
     """The loops to run in-process for ``runtime``."""
     jobs: list[BackgroundJob] = []
+    jobs.append(message_loop(runtime))  # guest messages: plan from events, send what is due
     return jobs

@@ -19,6 +19,7 @@ from doorcode.domain.errors import DomainError
 from doorcode.domain.windows import Edge, local_instant
 
 __all__ = [
+    "ALERT_GRACE",
     "FIRST_RETRY",
     "LONGEST_RETRY",
     "MAX_ATTEMPTS",
@@ -28,10 +29,10 @@ __all__ = [
     "MessagePurpose",
     "MessageRules",
     "MessageStatus",
-    "Schedule",
     "addresses_for",
+    "alert_moment",
     "idempotency_key",
-    "instructions_schedule",
+    "instructions_due",
     "mask_recipient",
     "next_attempt_at",
     "normalise_phone",
@@ -110,30 +111,26 @@ class MessageRules:
             raise InvalidMessageRules("the send time is a local time at the property, no offset")
 
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """When a message is due, and when its code not being set becomes an alert."""
-
-    due_at: datetime
-    alert_at: datetime | None
+ALERT_GRACE = timedelta(minutes=15)
 
 
-def instructions_schedule(
-    check_in: datetime, zone: ZoneInfo, rules: MessageRules, now: datetime
-) -> Schedule | None:
-    """When check-in instructions go out for a stay starting at ``check_in``.
+def instructions_due(check_in: datetime, zone: ZoneInfo, rules: MessageRules) -> datetime:
+    """When check-in instructions are due for a stay starting at ``check_in``.
 
     The day is counted on the property's calendar, so "2 days before at 10:00" is 10:00
-    local two dates earlier, whatever daylight saving does in between. A booking made after
-    that moment is due at once, or never if the rules say not to send late.
+    local two dates earlier, whatever daylight saving does in between.
     """
     day = check_in.astimezone(zone).date() - timedelta(days=rules.days_before)
-    due_at = local_instant(day, rules.send_at, zone, Edge.START)
-    if due_at < now:
-        if not rules.send_if_late:
-            return None
-        due_at = now
-    return Schedule(due_at, check_in - timedelta(hours=rules.alert_hours))
+    return local_instant(day, rules.send_at, zone, Edge.START)
+
+
+def alert_moment(check_in: datetime, rules: MessageRules, now: datetime) -> datetime:
+    """When a message still waiting for its code becomes an alert.
+
+    ``alert_hours`` before check-in, but never sooner than a quarter of an hour from now:
+    the locks need a moment to take a code that was set a second ago.
+    """
+    return max(check_in - timedelta(hours=rules.alert_hours), now + ALERT_GRACE)
 
 
 MAX_ATTEMPTS = 6

@@ -154,7 +154,7 @@ class MessageRepository:
         )
         return _changed_one(self._session, statement)
 
-    def unplanned_guest_grants(self, now: datetime, limit: int) -> list[str]:
+    def unplanned_guest_grants(self, now: datetime, limit: int) -> list[Grant]:
         """Guest grants with a stay still ahead and no message for their current version.
 
         The level-triggered safety net behind the event cursor: whatever events were missed,
@@ -163,7 +163,7 @@ class MessageRepository:
         planned = exists().where(
             Message.grant_id == Grant.id, Message.grant_version == Grant.version
         )
-        query = select(Grant.id).where(
+        query = select(Grant).where(
             Grant.kind == "guest",
             Grant.reservation_id.is_not(None),
             Grant.revoked_at.is_(None),
