@@ -10,12 +10,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from doorcode import __version__
-from doorcode.api import events, grants, locks, offline, properties, reservations
+from doorcode.api import events, grants, locks, messages, offline, properties, reservations
 from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import install_problem_handlers, problem
 from doorcode.background import BackgroundJob
 from doorcode.bootstrap import Runtime
+from doorcode.notify.errors import InvalidTemplate
 
 __all__ = ["create_app"]
 
@@ -45,9 +46,12 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     api = APIRouter(prefix=API_PREFIX)
     for module in (properties, locks, reservations, grants, events, offline):
         api.include_router(module.router)
+    for router in messages.routers:
+        api.include_router(router)
     app.include_router(api)
     app.add_api_route("/healthz", health, methods=["GET"], tags=["health"])
     install_problem_handlers(app)
+    app.add_exception_handler(InvalidTemplate, messages.invalid_template)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_middleware(BodySizeLimit)
     return app

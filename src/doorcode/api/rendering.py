@@ -38,6 +38,7 @@ def property_body(prop: Property) -> PropertyBody:
         code_length=prop.code_length,
         code_alphabet=Alphabet(prop.code_alphabet),
         lock_ids=[lock.id for lock in prop.locks],
+        address=prop.address,
     )
 
 

@@ -32,6 +32,7 @@ __all__ = [
 CodeLength = Annotated[int, Field(ge=MIN_CODE_LENGTH, le=MAX_CODE_LENGTH)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
+Address = Annotated[str, Field(max_length=500, description="Street address, for guest messages.")]
 
 
 class Strict(BaseModel):
@@ -58,6 +59,7 @@ class PropertyInputBody(Strict):
     code_length: CodeLength = 6
     code_alphabet: Alphabet = Alphabet.NUMERIC
     external_id: Reference | None = None
+    address: Address = ""
 
     _zone = field_validator("time_zone")(_known_zone)
 
@@ -72,6 +74,7 @@ class PropertyChangesBody(Strict):
     code_length: CodeLength | None = None
     code_alphabet: Alphabet | None = None
     external_id: Reference | None = None
+    address: Address | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -91,6 +94,7 @@ class PropertyBody(BaseModel):
     code_length: int
     code_alphabet: Alphabet
     lock_ids: list[str]
+    address: str = ""
 
 
 class ConstraintsBody(Strict):

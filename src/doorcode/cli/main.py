@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from doorcode import __version__
 from doorcode.cli.context import CliState
 from doorcode.cli.grants import events, grant_app
+from doorcode.cli.messages import host_contact, messages_app, rules_app, template_app
 from doorcode.cli.offline import offline_app
 from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
@@ -54,6 +55,10 @@ app.add_typer(lock_app, name="lock")
 app.add_typer(reservation_app, name="reservation")
 app.add_typer(grant_app, name="grant")
 app.add_typer(offline_app, name="offline")
+app.add_typer(template_app, name="template")
+app.add_typer(messages_app, name="messages")
+app.add_typer(rules_app, name="rules")
+org_app.command("contact")(host_contact)
 app.command("events")(events)
 app.command("serve")(serve)
 app.command("demo")(demo)

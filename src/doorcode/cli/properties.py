@@ -24,6 +24,7 @@ def property_add(
     code_length: int = typer.Option(6, help="Code length, 4 to 10."),
     alphabet: Alphabet = typer.Option(Alphabet.NUMERIC, help="numeric or alphanumeric."),
     external_id: str | None = typer.Option(None, help="The PMS's id for this property."),
+    address: str = typer.Option("", help="Street address, shown in guest messages."),
 ) -> None:
     """Add a property."""
     state = state_of(ctx)
@@ -35,6 +36,7 @@ def property_add(
         code_length=code_length,
         code_alphabet=alphabet,
         external_id=external_id,
+        address=address,
     )
     prop = properties.add_property(state.runtime().uow(), state.caller(), details)
     typer.echo(f"added property {prop.name} ({prop.id})")

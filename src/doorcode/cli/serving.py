@@ -36,13 +36,19 @@ def demo(
 ) -> None:
     """Create the demo world if it is not there yet, print how to try it, and serve it."""
     runtime = state_of(ctx).runtime()
-    world = ensure_demo_world(runtime)
     settings = runtime.settings
+    if "console_messages" not in settings.model_fields_set:
+        settings.console_messages = True  # the demo's guests' phone is this terminal
+    world = ensure_demo_world(runtime)
     address = f"http://{host or settings.host}:{port or settings.port}"
     typer.echo(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
     typer.echo(f"API key (owner): {world.api_key}")
     typer.echo(
         f"try: curl -H 'Authorization: Bearer {world.api_key}' {address}/api/v1/reservations"
+    )
+    typer.echo(
+        "guest messages print here once each code is on its locks; "
+        "`doorcode messages list` shows the log"
     )
     _serve(runtime, host or settings.host, port or settings.port)
 

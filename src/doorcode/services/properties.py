@@ -45,6 +45,7 @@ class PropertyDetails:
     code_length: int = 6
     code_alphabet: Alphabet = Alphabet.NUMERIC
     external_id: str | None = None
+    address: str = ""
 
 
 def add_property(uow: UnitOfWork, caller: Caller, details: PropertyDetails) -> Property:
@@ -171,6 +172,7 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.code_length = details.code_length
     prop.code_alphabet = details.code_alphabet.value
     prop.external_id = details.external_id
+    prop.address = details.address
     prop.updated_at = uow.now
 
 
@@ -183,6 +185,7 @@ def _details_of(prop: Property) -> PropertyDetails:
         code_length=prop.code_length,
         code_alphabet=Alphabet(prop.code_alphabet),
         external_id=prop.external_id,
+        address=prop.address,
     )
 
 
@@ -195,4 +198,5 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "code_length": prop.code_length,
         "code_alphabet": prop.code_alphabet,
         "external_id": prop.external_id,
+        "address": prop.address,
     }
