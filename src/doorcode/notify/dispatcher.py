@@ -63,6 +63,7 @@ LEASE = timedelta(minutes=10)
 BATCH = 100
 WAITING_FOR_CODE = "waiting for the code to be on every lock"
 WAITING_FOR_CHANNEL = "waiting for a configured channel that can reach the guest"
+WAITING_FOR_CONTACT = "waiting for the guest's email address or phone number"
 ABANDONED = "the process stopped while sending; not sent again in case the guest has it"
 
 NewUnitOfWork = Callable[[], UnitOfWork]
@@ -167,10 +168,14 @@ def _make_deliveries(
 ) -> None:
     reservation = grant.reservation
     assert reservation is not None
-    addresses = addresses_for(reservation.guest_email, reservation.guest_phone, channels)
+    contact = (reservation.guest_email, reservation.guest_phone)
+    addresses = addresses_for(*contact, channels)
     if not addresses:
+        if not addresses_for(*contact, list(ChannelName)):
+            _note(uow, message, WAITING_FOR_CONTACT)  # the planner's warning says so already
+            return
         _note(uow, message, WAITING_FOR_CHANNEL)
-        text = "no configured channel can reach the guest (email, SMS, WhatsApp)"
+        text = "no configured channel can reach the guest's email address or phone number"
         raise_alert(uow, message.organisation_id, ALERT_NO_CHANNEL, _subject(message), text)
         return
     if not uow.messages.mark_dispatched(message.id, uow.now):

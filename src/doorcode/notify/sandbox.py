@@ -129,6 +129,7 @@ REFUSED_TAGS: dict[type[nodes.Node], str] = {
     nodes.Assign: "{% set %} is not allowed",
     nodes.AssignBlock: "{% set %} is not allowed",
     nodes.With: "{% with %} is not allowed",
+    nodes.Scope: "{% autoescape %} is not allowed: escaping stays on",
     nodes.ScopedEvalContextModifier: "{% autoescape %} is not allowed: escaping stays on",
     nodes.EvalContextModifier: "{% autoescape %} is not allowed: escaping stays on",
     nodes.Mul: "only + and - are allowed as arithmetic",
@@ -297,7 +298,7 @@ class _Checker:
     arithmetic: int = 0
 
     def refuse(self, node: nodes.Node, reason: str) -> Kind:
-        line = _line(getattr(node, "lineno", None), self.first_line)
+        line = _line(_line_of(node), self.first_line)
         problem = TemplateProblem(self.part, line, reason)
         if problem not in self.problems:
             self.problems.append(problem)
@@ -468,6 +469,17 @@ class _Checker:
         self.expression(node.left, scope)
         self.expression(node.right, scope)
         return UNKNOWN
+
+
+def _line_of(node: nodes.Node) -> int | None:
+    """The node's line, or its first child's (a ``Scope`` has none of its own)."""
+    line: int | None = getattr(node, "lineno", None)
+    if line is None:
+        for child in node.iter_child_nodes():
+            line = _line_of(child)
+            if line is not None:
+                break
+    return line
 
 
 def _plain_attribute(node: nodes.Node) -> bool:

@@ -236,10 +236,15 @@ def formatting_locale(template_locale: str, guest_locale: str | None) -> Locale:
 
 def _moment(instant: datetime, zone: ZoneInfo, locale: Locale) -> Moment:
     local = instant.astimezone(zone)
-    day = format_date(local, "full", locale=locale)
-    clock = format_time(local, "short", locale=locale)
+    day = _plain_spaces(format_date(local, "full", locale=locale))
+    clock = _plain_spaces(format_time(local, "short", locale=locale))
     pattern = str(get_datetime_format("full", locale=locale)).replace("'", "")
     return Moment(day, clock, local.isoformat(), pattern.format(clock, day))
+
+
+def _plain_spaces(text: str) -> str:
+    """CLDR's no-break spaces ("3:00\u202fPM") as plain ones: an SMS stays in GSM-7."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def _first_word(name: str) -> str:

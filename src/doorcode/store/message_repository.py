@@ -252,7 +252,7 @@ class MessageRepository:
         query = query.options(selectinload(MessageDelivery.attempt_log))
         query = query.order_by(Message.due_at.desc(), Message.id, MessageDelivery.channel)
         rows = self._session.execute(query.limit(which.limit).offset(which.offset))
-        return [(message, delivery) for message, delivery in rows.tuples()]
+        return [(message, delivery) for message, delivery in rows]
 
     # Events
 
