@@ -24,8 +24,12 @@ def flat(client, keys):
     ).json()
 
 
-def test_a_property_has_an_address(flat):
+def test_a_property_has_an_address_that_can_change_and_be_cleared(client, keys, flat):
     assert flat["address"] == "Rua Augusta 1"
+    path = f"/api/v1/properties/{flat['id']}"
+    changed = client.patch(path, json={"address": "Rua Nova 2"}, headers=keys.owner)
+    assert changed.json()["address"] == "Rua Nova 2"
+    assert client.patch(path, json={"address": None}, headers=keys.owner).json()["address"] == ""
 
 
 BAD_TEMPLATES = [

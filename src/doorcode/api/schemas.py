@@ -74,12 +74,17 @@ class PropertyChangesBody(Strict):
     code_length: CodeLength | None = None
     code_alphabet: Alphabet | None = None
     external_id: Reference | None = None
-    address: Address | None = None
+    address: Address | None = Field(default=None, description="null clears it.")
 
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, name: str | None) -> str | None:
         return None if name is None else _known_zone(name)
+
+    @field_validator("address")
+    @classmethod
+    def _no_address_is_empty(cls, address: str | None) -> str:
+        return address or ""
 
 
 class PropertyBody(BaseModel):

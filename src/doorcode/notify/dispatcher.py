@@ -331,6 +331,10 @@ def _sent(uow: UnitOfWork, delivery: MessageDelivery, attempt: MessageAttempt, i
     delivery.sent_at = uow.now
     _finish(uow, delivery, DeliveryStatus.SENT, None)
     logger.info("sent %s delivery %s (attempt %d)", delivery.channel, delivery.id, attempt.number)
+    troubled = (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
+    if not any(other.status in troubled for other in delivery.message.deliveries):
+        subject = _subject(delivery.message)
+        clear_alert(uow, delivery.organisation_id, ALERT_UNDELIVERED, subject)
 
 
 def _failed_attempt(
