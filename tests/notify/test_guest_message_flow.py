@@ -16,6 +16,7 @@ from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
 from doorcode.notify.channel import Channel, OutgoingMessage
 from doorcode.notify.channels import Channels
+from doorcode.notify.errors import TransientFailure
 from doorcode.notify.loop import run_messages_once
 from doorcode.notify.outbox import CURSOR
 from doorcode.services.alerts import list_open_alerts
@@ -471,3 +472,32 @@ def test_filters_of_the_log(any_runtime, clock, owner, loft, smtp_server, cloud,
     ]
     assert len(log(any_runtime, owner, channel="sms")) == 1
     assert len(log(any_runtime, owner, status="sent")) == 3
+
+
+class Unreachable(Channel):
+    """A channel whose provider is down."""
+
+    def __init__(self, name) -> None:
+        self.name = name
+
+    def send(self, message: OutgoingMessage) -> str:
+        raise TransientFailure("cannot reach the provider: ConnectError")
+
+
+def test_a_message_that_never_went_out_is_not_followed_by_access_changed(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    booked = book(any_runtime, owner, loft, "B-1")
+    codes_on_every_lock(any_runtime, owner, booked.grant.id)
+    run_messages_once(any_runtime, channels)
+    at_due_time(clock, log(any_runtime, owner)[0])
+    down = Channels({name: Unreachable(name) for name in channels})
+    run_messages_once(any_runtime, down)
+    assert log(any_runtime, owner)[0].status == "queued"  # waiting for its retry
+
+    book(any_runtime, owner, loft, "B-1", check_in=date(2026, 12, 5), check_out=OUT)
+    run_messages_once(any_runtime, channels)
+    by_version = {e.message.grant_version: e for e in log(any_runtime, owner)}
+    assert by_version[1].status == "cancelled"
+    assert by_version[1].delivery.last_error == "superseded by version 2"
+    assert by_version[2].message.purpose == "check_in_instructions"

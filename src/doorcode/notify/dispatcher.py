@@ -21,7 +21,8 @@ operator who has checked can send it again (``doorcode messages retry``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -102,14 +103,30 @@ def dispatch_due(
     with new_uow() as uow:
         due_messages = uow.messages.due(uow.now, BATCH)
     for message_id in due_messages:
-        _dispatch(new_uow, message_id, channels, report)
+        with _isolated("message", message_id):
+            _dispatch(new_uow, message_id, channels, report)
     with new_uow() as uow:
         due_deliveries = uow.messages.due_deliveries(uow.now, BATCH)
     for delivery_id in due_deliveries:
-        claimed = _claim(new_uow, delivery_id, channels, public_url, report)
-        if claimed is not None:
-            _record(new_uow, claimed, _send(channels[claimed.channel], claimed), report)
+        with _isolated("delivery", delivery_id):
+            claimed = _claim(new_uow, delivery_id, channels, public_url, report)
+            if claimed is not None:
+                _record(new_uow, claimed, _send(channels[claimed.channel], claimed), report)
     return report
+
+
+@contextmanager
+def _isolated(what: str, ident: str) -> Iterator[None]:
+    """One message's bug must not keep every other guest waiting: log it and go on.
+
+    Whatever it had not committed is rolled back, so it is tried again at the next pass.
+    """
+    try:
+        yield
+    except Exception:
+        logger.exception(
+            "dispatching %s %s failed; it is tried again at the next pass", what, ident
+        )
 
 
 def _dispatch(

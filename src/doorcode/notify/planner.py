@@ -4,8 +4,8 @@
 happened before and however often it is called:
 
 * a guest grant whose stay is ahead has exactly one live message for its current version:
-  the check-in instructions, or "access changed" if instructions went out for an earlier
-  version; it is ``skipped`` (with the reason) when the property's rules say not to send;
+  the check-in instructions, or "access changed" if an earlier version's message may have
+  reached the guest; it is ``skipped`` (with the reason) when the rules say not to send;
 * messages about an older version that have not gone out are cancelled (superseded), as is
   everything not yet sent once the grant is revoked, the reservation is no longer confirmed
   or the stay is over;
@@ -126,7 +126,7 @@ def _new_guest_message(
     uow: UnitOfWork, grant: Grant, reservation: Reservation, earlier: list[Message]
 ) -> Message:
     rules = rules_for(uow, reservation.property_id)
-    told = any(m.status == MessageStatus.DISPATCHED and _is_guest(m) for m in earlier)
+    told = any(_may_have_reached_the_guest(m) for m in earlier if _is_guest(m))
     message = Message(
         organisation_id=grant.organisation_id,
         grant_id=grant.id,
@@ -185,6 +185,12 @@ def _check_contact(uow: UnitOfWork, reservation: Reservation, *, wanted: bool) -
 def _skip(message: Message, reason: str) -> None:
     message.status = MessageStatus.SKIPPED.value
     message.reason = reason
+
+
+def _may_have_reached_the_guest(message: Message) -> bool:
+    """Whether the guest may hold this message: sent, being sent, or sent for all we know."""
+    reached = (DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN)
+    return any(delivery.status in reached for delivery in message.deliveries)
 
 
 def _is_guest(message: Message) -> bool:
