@@ -39,8 +39,10 @@ def demo(
     settings = runtime.settings
     if "console_messages" not in settings.model_fields_set:
         settings.console_messages = True  # the demo's guests' phone is this terminal
-    world = ensure_demo_world(runtime)
     address = f"http://{host or settings.host}:{port or settings.port}"
+    if "public_url" not in settings.model_fields_set:
+        settings.public_url = address  # guidebook links in the demo's messages point here
+    world = ensure_demo_world(runtime)
     typer.echo(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
     typer.echo(f"API key (owner): {world.api_key}")
     typer.echo(
