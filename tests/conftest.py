@@ -83,10 +83,16 @@ def postgres_url() -> Iterator[str]:
 
 
 def _empty_postgres(url: str) -> None:
+    """Truncate the tables the last test wrote to; truncating every table costs ~5 ms each."""
     engine = create_database_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    probes = " UNION ALL ".join(
+        f"SELECT '{table.name}' WHERE EXISTS (SELECT 1 FROM \"{table.name}\")"
+        for table in Base.metadata.sorted_tables
+    )
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        used = [f'"{name}"' for name in connection.execute(text(probes)).scalars()]
+        if used:
+            connection.execute(text(f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from doorcode.bootstrap import Runtime
 from doorcode.config import Runner
+from doorcode.notify.loop import message_loop
 from doorcode.sources.feed_poller import run_feed_poller
 from doorcode.sources.push_sender import run_push_sender
 from doorcode.sync.jobs import enqueue_after_commit
@@ -40,4 +41,5 @@ def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
         runtime.commit_hooks.append(enqueue_after_commit(runtime))
     jobs.append(partial(run_feed_poller, runtime))
     jobs.append(partial(run_push_sender, runtime))
+    jobs.append(message_loop(runtime))  # guest messages: plan from events, send what is due
     return jobs

@@ -11,6 +11,7 @@ import enum
 import logging
 import os
 from pathlib import Path
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr
@@ -55,6 +56,25 @@ class Settings(BaseSettings):
     # far ahead a feed's bookings are recorded.
     feed_interval: int = Field(default=600, ge=60)
     feed_horizon_days: int = Field(default=365, ge=1)
+
+    # Guest messages (see README, "Guest messages"); a channel with no settings is not used.
+    public_url: str = "http://127.0.0.1:8000"
+    message_poll_seconds: float = 15.0
+    console_messages: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 0
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_from: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str = ""
+    twilio_base_url: str = "https://api.twilio.com"
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str = ""
+    whatsapp_base_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

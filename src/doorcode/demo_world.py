@@ -8,6 +8,10 @@ across the next daylight-saving change, and a cleaner who comes every Tuesday.
 Every lock is ``virtual``: while ``make demo`` serves, the reconciler programs them, and
 ``doorcode keypad enter "Flat 1A door" <code>`` opens for the guest staying there now. The
 cabin's keypad is offline (offline codes are another piece), so the reconciler leaves it be.
+
+Guest messages: a host contact, street addresses, each property's own sending rules, guests
+in several languages (with a Portuguese template for the Portuguese), and one booking with
+no contact details, which shows up as a warning. The console channel prints the messages.
 """
 
 from __future__ import annotations
@@ -21,12 +25,17 @@ from doorcode.bootstrap import Runtime
 from doorcode.domain.code_policy import CodeConstraints
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.messages import ChannelName, MessagePurpose
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
+from doorcode.notify.templates import TemplateParts
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Caller, Role
 from doorcode.services.grants import ManualGrantRequest, create_manual_grant
+from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.services.locks import LockDetails, add_lock
+from doorcode.services.message_rules import set_rules
+from doorcode.services.message_templates import TemplateKey, save_template
 from doorcode.services.organisations import create_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
@@ -63,13 +72,74 @@ LOCKS = [
     ("Villa Sol front door", KEYPAD),
     ("Villa Sol back door", KEYPAD),
 ]
-# (property, zone, external id, its locks)
+# (property, zone, external id, its locks, address)
 PROPERTIES = [
-    ("Flat 1A", "Europe/Lisbon", "augusta-1a", ["Rua Augusta street door", "Flat 1A door"]),
-    ("Flat 2B", "Europe/Lisbon", "augusta-2b", ["Rua Augusta street door", "Flat 2B door"]),
-    ("Pine Cabin", "America/Denver", "pine-cabin", ["Pine Cabin keypad"]),
-    ("Villa Sol", "Europe/Madrid", "villa-sol", ["Villa Sol front door", "Villa Sol back door"]),
+    (
+        "Flat 1A",
+        "Europe/Lisbon",
+        "augusta-1a",
+        ["Rua Augusta street door", "Flat 1A door"],
+        "Rua Augusta 100, 1.º A, 1100-053 Lisboa",
+    ),
+    (
+        "Flat 2B",
+        "Europe/Lisbon",
+        "augusta-2b",
+        ["Rua Augusta street door", "Flat 2B door"],
+        "Rua Augusta 100, 2.º B, 1100-053 Lisboa",
+    ),
+    ("Pine Cabin", "America/Denver", "pine-cabin", ["Pine Cabin keypad"], "4 Aspen Trail, Estes"),
+    (
+        "Villa Sol",
+        "Europe/Madrid",
+        "villa-sol",
+        ["Villa Sol front door", "Villa Sol back door"],
+        "Camino de la Loma 7, Marbella",
+    ),
 ]
+# Each property's own rules for guest messages (the rest keep the defaults: 2 days, 10:00).
+RULES = {
+    "pine-cabin": {"days_before": 3, "send_at": time(9, 0)},  # a long drive up the mountain
+    "villa-sol": {"days_before": 1, "send_at": time(18, 0), "alert_hours": 12},
+}
+# Guests' languages (English otherwise), and a guest the booking channel gave no contact for.
+LOCALES = {
+    "Inês Carvalho": "pt-PT",
+    "Sofia Rossi": "it",
+    "Kenji Watanabe": "ja",
+    "The Schmidt family": "de",
+    "Chloé Dubois": "fr",
+    "Lucas Martin": "pt-BR",
+}
+UNREACHABLE = "Noah Kim"
+PORTUGUESE_TEXT = """Olá {{ guest.first_name|default("hóspede", true) }},
+
+A sua estadia em {{ property.name }} está a chegar. Eis como entrar.
+
+Entrada: {{ check_in }}
+Saída:   {{ check_out }}
+(horas locais)
+{% if property.address %}
+Morada: {{ property.address }}
+{% endif %}
+
+O seu código: {{ code }}
+{% for access in all_access_codes %}
+  {{ access.lock }}: {{ access.code }}
+{% endfor %}
+
+Tudo sobre a estadia: {{ guidebook_url }}
+
+Até breve,
+{{ host.name }}
+"""
+PORTUGUESE_HTML = """<p>Olá {{ guest.first_name|default("hóspede", true) }},</p>
+<p>A sua estadia em <strong>{{ property.name }}</strong> está a chegar.</p>
+<p>Entrada: {{ check_in }}<br>Saída: {{ check_out }} (horas locais)</p>
+<p>O seu código: <strong>{{ code }}</strong></p>
+<p><a href="{{ guidebook_url }}">Tudo sobre a estadia</a></p>
+<p>Até breve,<br>{{ host.name }}</p>
+"""
 # (property external id, guest, first night from today, nights, status, early check-in)
 STAYS = [
     ("augusta-1a", "Inês Carvalho", -1, 3, ReservationStatus.CONFIRMED, None),
@@ -117,15 +187,20 @@ def ensure_demo_world(runtime: Runtime) -> DemoWorld:
 def _build(runtime: Runtime) -> Caller:
     organisation = create_organisation(runtime.uow(), DEMO_SLUG, "Demo Rentals")
     owner = Caller(organisation.id, "demo", Role.OWNER)
+    _set_up_messages(runtime, owner)
     locks = {
         name: add_lock(runtime.uow(), owner, LockDetails(name, capabilities=caps))
         for name, caps in LOCKS
     }
-    for name, zone, external_id, lock_names in PROPERTIES:
-        details = PropertyDetails(name=name, time_zone=zone, external_id=external_id)
+    for name, zone, external_id, lock_names, address in PROPERTIES:
+        details = PropertyDetails(
+            name=name, time_zone=zone, external_id=external_id, address=address
+        )
         prop = add_property(runtime.uow(), owner, details)
         for lock_name in lock_names:
             link_lock(runtime.uow(), owner, prop.id, locks[lock_name].id)
+        if external_id in RULES:
+            set_rules(runtime.uow(), owner, prop.id, RULES[external_id])
     today = runtime.clock().astimezone(LISBON).date()
     for number, (external_id, guest, first, nights, status, early) in enumerate(STAYS, start=1):
         check_in = today + timedelta(days=first)
@@ -153,10 +228,20 @@ def _book(
     status: ReservationStatus = ReservationStatus.CONFIRMED,
 ) -> None:
     email = guest.lower().replace(" ", ".").replace("é", "e").replace("ê", "e") + "@example.org"
-    details = ReservationDetails(
-        "demo", booking, prop, status, stay, Guest(guest, email, locale="en")
-    )
+    contact = Guest(guest, email, locale=LOCALES.get(guest, "en"))
+    if guest == UNREACHABLE:
+        contact = Guest(guest)
+    details = ReservationDetails("demo", booking, prop, status, stay, contact)
     record_reservation(runtime.uow(), owner, details)
+
+
+def _set_up_messages(runtime: Runtime, owner: Caller) -> None:
+    """Who guests may contact, and Portuguese wording for Portuguese-speaking guests."""
+    contact = HostContact("Marta at Demo Rentals", "hello@demo-rentals.example", "+351 210 000 000")
+    set_host_contact(runtime.uow(), owner, contact)
+    key = TemplateKey(MessagePurpose.CHECK_IN_INSTRUCTIONS, ChannelName.EMAIL, "pt")
+    parts = TemplateParts("O seu código para {{ property.name }}", PORTUGUESE_HTML, PORTUGUESE_TEXT)
+    save_template(runtime.uow(), owner, key, parts)
 
 
 def _book_across_next_dst_change(runtime: Runtime, owner: Caller, today: date) -> None:

@@ -46,3 +46,15 @@ def test_no_request_makes_the_api_fail(api_schema):
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         answers_without_failing()
+
+
+def test_every_paging_parameter_has_an_upper_bound(runtime):
+    spec = create_app(runtime).openapi()
+    unbounded = [
+        f"{method.upper()} {path} {parameter['name']}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] in ("offset", "limit") and "maximum" not in parameter["schema"]
+    ]
+    assert unbounded == []

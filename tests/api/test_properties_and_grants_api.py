@@ -143,6 +143,7 @@ def test_a_chosen_code_already_in_use_is_a_conflict(client, keys, flat, runtime)
         "/api/v1/alerts",
         "/api/v1/deliveries",
         "/api/v1/pushes",
+        "/api/v1/messages",
     ],
 )
 def test_listings_refuse_offsets_no_database_can_hold(client, keys, path):

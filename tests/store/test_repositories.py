@@ -151,3 +151,15 @@ def test_processes_starting_together_migrate_one_after_another(postgres_url):
     engine.dispose()
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{fresh.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(any_runtime):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from doorcode.store.models import Base
+
+    with any_runtime.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []

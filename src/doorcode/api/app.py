@@ -16,6 +16,7 @@ from doorcode.api import (
     feeds,
     grants,
     locks,
+    messages,
     offline,
     properties,
     reservations,
@@ -27,6 +28,7 @@ from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import ERROR_RESPONSES, install_problem_handlers, problem
 from doorcode.background import BackgroundJob
 from doorcode.bootstrap import Runtime
+from doorcode.notify.errors import InvalidTemplate
 
 __all__ = ["create_app"]
 
@@ -57,10 +59,13 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     modules = (properties, locks, reservations, grants, events, alerts, offline, sources, feeds)
     for module in modules:
         api.include_router(module.router)
+    for router in messages.routers:
+        api.include_router(router)
     app.include_router(api)
     webhooks.install(app)
     app.add_api_route("/healthz", health, methods=["GET"], tags=["health"])
     install_problem_handlers(app)
+    app.add_exception_handler(InvalidTemplate, messages.invalid_template)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_middleware(BodySizeLimit)
     return app

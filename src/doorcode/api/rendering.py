@@ -49,6 +49,7 @@ def property_body(prop: Property) -> PropertyBody:
         native_lead_minutes=prop.native_lead_minutes,
         unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
         lock_ids=[lock.id for lock in prop.locks],
+        address=prop.address,
     )
 
 

@@ -85,6 +85,7 @@ LockCodeStatusName = Literal[
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
+Address = Annotated[str, Field(max_length=500, description="Street address, for guest messages.")]
 
 
 class Strict(BaseModel):
@@ -113,6 +114,7 @@ class PropertyInputBody(Strict):
     external_id: Reference | None = None
     native_lead_minutes: LeadMinutes = 72 * 60
     unscheduled_lead_minutes: LeadMinutes = 60
+    address: Address = ""
 
     _zone = field_validator("time_zone")(_known_zone)
 
@@ -129,11 +131,17 @@ class PropertyChangesBody(Strict):
     external_id: Reference | None = None
     native_lead_minutes: LeadMinutes | None = None
     unscheduled_lead_minutes: LeadMinutes | None = None
+    address: Address | None = Field(default=None, description="null clears it.")
 
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, name: str | None) -> str | None:
         return None if name is None else _known_zone(name)
+
+    @field_validator("address")
+    @classmethod
+    def _no_address_is_empty(cls, address: str | None) -> str:
+        return address or ""
 
 
 class PropertyBody(BaseModel):
@@ -150,6 +158,7 @@ class PropertyBody(BaseModel):
     native_lead_minutes: int
     unscheduled_lead_minutes: int
     lock_ids: list[str]
+    address: str = ""
 
 
 class ConstraintsBody(Strict):

@@ -19,6 +19,7 @@ from doorcode.cli.context import CliState
 from doorcode.cli.feeds import feed_app
 from doorcode.cli.grants import events, grant_app
 from doorcode.cli.keypad import keypad_app
+from doorcode.cli.messages import host_contact, messages_app, rules_app, template_app
 from doorcode.cli.offline import offline_app
 from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
@@ -63,6 +64,10 @@ app.add_typer(source_app, name="source")
 app.add_typer(delivery_app, name="delivery")
 app.add_typer(push_app, name="push")
 app.add_typer(feed_app, name="feed")
+app.add_typer(template_app, name="template")
+app.add_typer(messages_app, name="messages")
+app.add_typer(rules_app, name="rules")
+org_app.command("contact")(host_contact)
 app.command("events")(events)
 app.command("alerts")(alerts)
 app.command("serve")(serve)

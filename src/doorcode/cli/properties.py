@@ -46,6 +46,7 @@ def property_add(
     unscheduled_lead_minutes: int = typer.Option(
         60, help="Minutes ahead a code goes on locks that cannot schedule codes."
     ),
+    address: str = typer.Option("", help="Street address, shown in guest messages."),
 ) -> None:
     """Add a property."""
     state = state_of(ctx)
@@ -59,6 +60,7 @@ def property_add(
         external_id=external_id,
         native_lead_minutes=native_lead_minutes,
         unscheduled_lead_minutes=unscheduled_lead_minutes,
+        address=address,
     )
     prop = properties.add_property(state.runtime().uow(), state.caller(), details)
     typer.echo(f"added property {prop.name} ({prop.id})")

@@ -33,6 +33,7 @@ def reservation_add(
     guest: str = typer.Option("", help="Guest name."),
     email: str | None = typer.Option(None, help="Guest email."),
     phone: str | None = typer.Option(None, help="Guest phone, with country code."),
+    locale: str | None = typer.Option(None, help="Guest language for messages, e.g. pt-BR."),
     status: ReservationStatus = typer.Option(ReservationStatus.CONFIRMED),
     source: str = typer.Option("cli", help="Where the booking comes from."),
     external_id: str | None = typer.Option(None, help="The source's id (default: a new one)."),
@@ -51,7 +52,7 @@ def reservation_add(
         property_ref=property_ref,
         status=status,
         stay=stay,
-        guest=reservations.Guest(name=guest, email=email, phone=phone),
+        guest=reservations.Guest(name=guest, email=email, phone=phone, locale=locale),
     )
     outcome = reservations.record_reservation(state.runtime().uow(), state.caller(), details)
     grant = f", grant {outcome.grant.id}" if outcome.grant else ""

@@ -46,9 +46,13 @@ def demo(
 ) -> None:
     """Create the demo world if it is not there yet, print how to try it, and serve it."""
     runtime = state_of(ctx).runtime()
-    world = ensure_demo_world(runtime)
     settings = runtime.settings
+    if "console_messages" not in settings.model_fields_set:
+        settings.console_messages = True  # the demo's guests' phone is this terminal
     address = f"http://{host or settings.host}:{port or settings.port}"
+    if "public_url" not in settings.model_fields_set:
+        settings.public_url = address  # guidebook links in the demo's messages point here
+    world = ensure_demo_world(runtime)
     typer.echo(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
     typer.echo(f"API key (owner): {world.api_key}")
     typer.echo(
@@ -63,6 +67,10 @@ def demo(
             f"webhooks: POST {address}{world.webhook_path} (secret in "
             f"{runtime.settings.data_dir}/demo-webhook-secret.txt, see docs/sources.md)"
         )
+    typer.echo(
+        "guest messages print here once each code is on its locks; "
+        "`doorcode messages list` shows the log"
+    )
     _serve(runtime, host or settings.host, port or settings.port)
 
 

@@ -15,12 +15,17 @@ __all__ = ["GrantKind", "GrantState", "grant_state"]
 
 
 class GrantKind(enum.StrEnum):
-    """Why a grant exists; a confirmed reservation yields exactly one ``guest`` grant."""
+    """Why a grant exists; a confirmed reservation yields exactly one ``guest`` grant.
+
+    A ``backup`` grant is a second code tied to a reservation, released to the guest when the
+    first one cannot open the door (a dead lock battery, a code wiped by hand).
+    """
 
     GUEST = "guest"
     STAFF = "staff"
     MASTER = "master"
     MANUAL = "manual"
+    BACKUP = "backup"
 
 
 class GrantState(enum.StrEnum):

@@ -49,6 +49,7 @@ class PropertyDetails:
     external_id: str | None = None
     native_lead_minutes: int = 72 * 60
     unscheduled_lead_minutes: int = 60
+    address: str = ""
 
     @property
     def lead_times(self) -> LeadTimes:
@@ -190,6 +191,7 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.external_id = details.external_id
     prop.native_lead_minutes = details.native_lead_minutes
     prop.unscheduled_lead_minutes = details.unscheduled_lead_minutes
+    prop.address = details.address
     prop.updated_at = uow.now
 
 
@@ -204,6 +206,7 @@ def _details_of(prop: Property) -> PropertyDetails:
         external_id=prop.external_id,
         native_lead_minutes=prop.native_lead_minutes,
         unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
+        address=prop.address,
     )
 
 
@@ -218,6 +221,7 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "external_id": prop.external_id,
         "native_lead_minutes": prop.native_lead_minutes,
         "unscheduled_lead_minutes": prop.unscheduled_lead_minutes,
+        "address": prop.address,
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from doorcode.store.column_types import UtcDateTime
-from doorcode.store.ids import new_id
+from doorcode.store.ids import new_guide_token, new_id
 
 __all__ = [
     "Alert",
@@ -41,6 +42,11 @@ __all__ = [
     "Grant",
     "Lock",
     "LockCode",
+    "Message",
+    "MessageAttempt",
+    "MessageDelivery",
+    "MessageRule",
+    "MessageTemplate",
     "OfflineBlock",
     "OfflineKeyGroup",
     "Organisation",
@@ -89,6 +95,10 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # Who guests should contact about their stay; shown in guest messages.
+    host_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    host_email: Mapped[str | None] = mapped_column(String(320))
+    host_phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class ApiKey(Base):
@@ -134,6 +144,7 @@ class Property(Base):
     unscheduled_lead_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     locks: Mapped[list[Lock]] = relationship(
         secondary=property_locks, back_populates="properties", order_by="Lock.name"
@@ -206,6 +217,8 @@ class Reservation(Base):
     # The source's own ordering of its updates (a sequence, or updated-at in microseconds):
     # a delivery older than this one changes nothing.
     source_version: Mapped[int | None] = mapped_column(BigInteger)
+    # The guest's guidebook link (``/guide/<token>``): unguessable, made once at creation.
+    guide_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_guide_token)
 
     property: Mapped[Property] = relationship()
 
@@ -531,3 +544,141 @@ class OutboxCursor(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MessageTemplate(Base):
+    """A host's own wording for one purpose, channel and language, for a property or for all.
+
+    ``property_id`` is None for the account-wide template. ``text`` is the plain-text body
+    (email text part, SMS) or, for WhatsApp, one template parameter per line;
+    ``provider_template`` is the name of the WhatsApp template approved by Meta.
+    """
+
+    __tablename__ = "message_templates"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "property_id", "purpose", "channel", "locale"),
+        Index(
+            "uq_message_templates_one_account_wide",
+            "organisation_id",
+            "purpose",
+            "channel",
+            "locale",
+            unique=True,
+            sqlite_where=text("property_id IS NULL"),
+            postgresql_where=text("property_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = _id("tpl")
+    organisation_id: Mapped[str] = _organisation()
+    property_id: Mapped[str | None] = mapped_column(
+        ForeignKey("properties.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(Text(), default="")
+    html: Mapped[str] = mapped_column(Text(), default="")
+    text: Mapped[str] = mapped_column(Text(), default="")
+    provider_template: Mapped[str] = mapped_column(String(512), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MessageRule(Base):
+    """A property's scheduling rules for guest messages; no row means the defaults."""
+
+    __tablename__ = "message_rules"
+
+    property_id: Mapped[str] = mapped_column(
+        ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[str] = _organisation()
+    days_before: Mapped[int] = mapped_column(Integer)
+    send_at: Mapped[time] = mapped_column(Time())
+    send_if_late: Mapped[bool] = mapped_column(Boolean)
+    on_change: Mapped[bool] = mapped_column(Boolean)
+    on_backup_code: Mapped[bool] = mapped_column(Boolean)
+    alert_hours: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class Message(Base):
+    """One thing to tell a guest about one version of one grant; never two for the same key.
+
+    It waits (``scheduled``) until it is due and the grant's code is on every lock, then
+    becomes one delivery per channel that can reach the guest (``dispatched``).
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("grant_id", "purpose", "grant_version"),
+        Index("ix_messages_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[str] = _id("msg")
+    organisation_id: Mapped[str] = _organisation()
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    reservation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("reservations.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(32))
+    grant_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    due_at: Mapped[datetime]
+    alert_at: Mapped[datetime | None]
+    alerted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    deliveries: Mapped[list[MessageDelivery]] = relationship(
+        back_populates="message", order_by="MessageDelivery.channel"
+    )
+
+
+class MessageDelivery(Base):
+    """A message on one channel to one address; its key is stored before anything is sent."""
+
+    __tablename__ = "message_deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_id", "channel"),
+        Index("ix_message_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = _id("dlv")
+    organisation_id: Mapped[str] = _organisation()
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(320))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    template: Mapped[str] = mapped_column(String(200), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    message: Mapped[Message] = relationship(back_populates="deliveries")
+    attempt_log: Mapped[list[MessageAttempt]] = relationship(order_by="MessageAttempt.number")
+
+
+class MessageAttempt(Base):
+    """One try at sending a delivery: when, how it ended, and why (never with a secret)."""
+
+    __tablename__ = "message_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("message_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(500))
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -428,6 +428,28 @@ class AlertRepository:
         """Stage a new alert."""
         self._session.add(alert)
 
+    def open_alert(self, organisation_id: str, kind: str, subject: tuple[str, str]) -> Alert | None:
+        """The open alert of ``kind`` about ``subject``, if there is one."""
+        query = select(Alert).where(
+            Alert.organisation_id == organisation_id,
+            Alert.kind == kind,
+            Alert.subject_type == subject[0],
+            Alert.subject_id == subject[1],
+            Alert.cleared_at.is_(None),
+        )
+        return self._session.scalar(query)
+
+    def open_alerts(
+        self, organisation_id: str, subject: tuple[str, str] | None = None
+    ) -> list[Alert]:
+        """The organisation's open alerts, about ``subject`` if given, oldest first."""
+        query = select(Alert).where(
+            Alert.organisation_id == organisation_id, Alert.cleared_at.is_(None)
+        )
+        if subject is not None:
+            query = query.where(Alert.subject_type == subject[0], Alert.subject_id == subject[1])
+        return list(self._session.scalars(query.order_by(Alert.raised_at, Alert.id)))
+
     def search(self, organisation_id: str, which: AlertFilter) -> list[Alert]:
         """Alerts matching ``which``, newest first."""
         query = _owned(select(Alert), Alert, organisation_id)

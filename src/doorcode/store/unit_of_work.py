@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from doorcode.domain.clock import Clock
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockSyncRepository
+from doorcode.store.message_repository import MessageRepository
 from doorcode.store.offline_repository import OfflineRepository
 from doorcode.store.repositories import (
     AlertRepository,
@@ -82,6 +83,7 @@ class UnitOfWork:
         self.feeds = FeedRepository(self.session)
         self.pushes = PushRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.messages = MessageRepository(self.session)
         self._touched_locks = set()
         return self
 

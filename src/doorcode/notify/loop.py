@@ -1,0 +1,98 @@
+"""Running guest messages: one pass, the async entry points for workers, and the in-process loop.
+
+``process_message_outbox`` plans messages from new events; ``dispatch_due_messages`` sends
+what is due. Both are coroutines that do their (blocking) database and network work in a
+thread, so a worker or ``doorcode serve`` can await them without stalling its event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from doorcode.bootstrap import Runtime
+from doorcode.notify.channels import Channels, channels_from_settings
+from doorcode.notify.dispatcher import DispatchReport, dispatch_due
+from doorcode.notify.outbox import process_outbox
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "MessagePass",
+    "dispatch_due_messages",
+    "message_loop",
+    "process_message_outbox",
+    "run_messages_once",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePass:
+    """What one pass of planning and dispatching did."""
+
+    planned: int
+    report: DispatchReport
+
+
+def run_messages_once(
+    runtime: Runtime, channels: Channels, now: datetime | None = None
+) -> MessagePass:
+    """Plan from new events, then dispatch what is due: one pass, in the calling thread."""
+    new_uow = _units_of_work(runtime, now)
+    planned = process_outbox(new_uow)
+    return MessagePass(planned, dispatch_due(new_uow, channels, runtime.settings.public_url))
+
+
+async def process_message_outbox(runtime: Runtime, now: datetime | None = None) -> int:
+    """Plan messages for grants whose events are new (and sweep for any missed)."""
+    return await asyncio.to_thread(process_outbox, _units_of_work(runtime, now))
+
+
+async def dispatch_due_messages(
+    runtime: Runtime, now: datetime | None = None, channels: Channels | None = None
+) -> DispatchReport:
+    """Send what is due through ``channels`` (by default, the configured ones)."""
+    own = channels is None
+    used = channels if channels is not None else channels_from_settings(runtime.settings)
+    try:
+        new_uow = _units_of_work(runtime, now)
+        return await asyncio.to_thread(dispatch_due, new_uow, used, runtime.settings.public_url)
+    finally:
+        if own:
+            used.close()
+
+
+def message_loop(runtime: Runtime) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The background job ``serve`` runs: a pass every ``DOORCODE_MESSAGE_POLL_SECONDS``."""
+
+    async def run() -> None:
+        channels = channels_from_settings(runtime.settings)
+        try:
+            while True:
+                await _one_pass(runtime, channels)
+                await asyncio.sleep(runtime.settings.message_poll_seconds)
+        finally:
+            channels.close()
+
+    return run
+
+
+async def _one_pass(runtime: Runtime, channels: Channels) -> None:
+    try:
+        await asyncio.to_thread(run_messages_once, runtime, channels)
+    except Exception:
+        logger.exception("the guest message pass failed; trying again at the next one")
+
+
+def _units_of_work(runtime: Runtime, now: datetime | None) -> Callable[[], UnitOfWork]:
+    """Fresh units of work whose clock reads ``now`` (when given) instead of the runtime's."""
+    if now is None:
+        return runtime.uow
+    return lambda: UnitOfWork(
+        runtime.session_factory, runtime.cipher, lambda: now, runtime.rng, runtime.commit_hooks
+    )

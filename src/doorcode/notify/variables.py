@@ -1,0 +1,251 @@
+"""What a message template can say: its variables, their shapes, and the values they take.
+
+Every value comes from one grant and its reservation (``MessageFacts``), so a message can
+only ever speak about its own guest. Times are shown on the property's wall clock, in the
+guest's language when the template is in that language (else in the template's own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_datetime_format
+
+from doorcode.domain.messages import MessagePurpose
+from doorcode.notify.sandbox import NUMBER, TEXT, Group, Kind, ListOf
+from doorcode.services.errors import InvalidRequest
+
+__all__ = [
+    "DESCRIPTIONS",
+    "VARIABLES",
+    "AccessCode",
+    "MessageFacts",
+    "Moment",
+    "canonical_locale",
+    "context_for",
+    "formatting_locale",
+    "locale_chain",
+]
+
+MOMENT = Group({"date": TEXT, "time": TEXT, "iso": TEXT}, printable=True)
+ACCESS_CODE = Group(
+    {"lock": TEXT, "code": TEXT, "valid_from": MOMENT, "valid_until": MOMENT}, printable=True
+)
+VARIABLES: dict[str, Kind] = {
+    "purpose": TEXT,
+    "guest": Group({"name": TEXT, "first_name": TEXT, "locale": TEXT}),
+    "property": Group({"name": TEXT, "address": TEXT, "time_zone": TEXT}),
+    "check_in": MOMENT,
+    "check_out": MOMENT,
+    "nights": NUMBER,
+    "code": TEXT,
+    "all_access_codes": ListOf(ACCESS_CODE),
+    "guidebook_url": TEXT,
+    "host": Group({"name": TEXT, "email": TEXT, "phone": TEXT}),
+    "reservation": Group({"reference": TEXT, "guests": NUMBER}),
+}
+DESCRIPTIONS: dict[str, str] = {
+    "purpose": "check_in_instructions, access_changed or backup_code",
+    "guest.name": "the guest's name as the booking gives it",
+    "guest.first_name": "the first word of that name",
+    "guest.locale": "the guest's language tag, e.g. pt-BR (may be empty)",
+    "property.name": "the property's name",
+    "property.address": "the property's street address (may be empty)",
+    "property.time_zone": "the property's IANA time zone, e.g. Europe/Lisbon",
+    "check_in": "check-in on the property's clock in the guest's format; "
+    "also .date, .time and .iso",
+    "check_out": "check-out, the same way",
+    "nights": "number of nights",
+    "code": "the code (the same on every lock of the stay; the backup code for backup_code)",
+    "all_access_codes": "every lock with its code: prints one 'Lock: code' line per lock; "
+    "loop for .lock, .code, .valid_from, .valid_until",
+    "guidebook_url": "the guest's own guidebook link",
+    "host.name": "who to contact (the organisation's host contact, else its name)",
+    "host.email": "the host's email (may be empty)",
+    "host.phone": "the host's phone (may be empty)",
+    "reservation.reference": "the booking's reference at its source",
+    "reservation.guests": "number of guests (may be empty)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """An instant as the guest reads it; prints as date and time together."""
+
+    date: str
+    time: str
+    iso: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class AccessCode:
+    """One lock of the stay and the code that opens it."""
+
+    lock: str
+    code: str
+    valid_from: Moment
+    valid_until: Moment
+
+    def __str__(self) -> str:
+        return f"{self.lock}: {self.code}"
+
+    def __repr__(self) -> str:
+        return f"AccessCode(lock={self.lock!r}, code=***)"
+
+
+class AccessCodes(tuple[AccessCode, ...]):
+    """Every lock's code; prints one ``Lock: code`` line per lock (seed 001's allAccessCodes)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return "\n".join(str(code) for code in self)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The guest as templates see them."""
+
+    name: str
+    first_name: str
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """The property as templates see it."""
+
+    name: str
+    address: str
+    time_zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """The host as templates see them."""
+
+    name: str
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """The reservation as templates see it."""
+
+    reference: str
+    guests: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFacts:
+    """Everything one message may mention, taken from one grant and its reservation."""
+
+    purpose: MessagePurpose
+    guest_name: str
+    guest_locale: str | None
+    property_name: str
+    property_address: str
+    time_zone: str
+    starts_at: datetime
+    ends_at: datetime
+    code: str
+    lock_names: tuple[str, ...]
+    guidebook_url: str
+    host_name: str
+    host_email: str | None
+    host_phone: str | None
+    reference: str
+    guests: int | None
+
+    def __repr__(self) -> str:
+        return f"MessageFacts(purpose={self.purpose.value!r}, code=***, guidebook_url=***)"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never reach a log line or an error message."""
+        return (self.code, self.guidebook_url)
+
+
+def context_for(facts: MessageFacts, locale: Locale) -> dict[str, Any]:
+    """The template variables for ``facts``, dates written for ``locale``."""
+    zone = ZoneInfo(facts.time_zone)
+    check_in = _moment(facts.starts_at, zone, locale)
+    check_out = _moment(facts.ends_at, zone, locale)
+    nights = (facts.ends_at.astimezone(zone).date() - facts.starts_at.astimezone(zone).date()).days
+    return {
+        "purpose": facts.purpose.value,
+        "guest": Person(facts.guest_name, _first_word(facts.guest_name), facts.guest_locale or ""),
+        "property": Place(facts.property_name, facts.property_address, facts.time_zone),
+        "check_in": check_in,
+        "check_out": check_out,
+        "nights": nights,
+        "code": facts.code,
+        "all_access_codes": AccessCodes(
+            AccessCode(name, facts.code, check_in, check_out) for name in facts.lock_names
+        ),
+        "guidebook_url": facts.guidebook_url,
+        "host": Contact(facts.host_name, facts.host_email, facts.host_phone),
+        "reservation": Booking(facts.reference, facts.guests),
+    }
+
+
+def canonical_locale(raw: str) -> str:
+    """A language tag as doorcode keys templates by (``pt-BR``), or InvalidRequest."""
+    try:
+        locale = Locale.parse(raw.strip().replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError, TypeError) as err:
+        raise InvalidRequest(f"unknown locale {raw!r}; use a tag like en, fr or pt-BR") from err
+    parts = [locale.language, locale.script, locale.territory]
+    return "-".join(part for part in parts if part)
+
+
+def locale_chain(guest_locale: str | None) -> tuple[str, ...]:
+    """The template locales to try for a guest, most specific first, English last."""
+    chain: list[str] = []
+    if guest_locale:
+        try:
+            tag = canonical_locale(guest_locale)
+        except InvalidRequest:
+            tag = ""
+        parts = tag.split("-")
+        chain.extend("-".join(parts[:size]) for size in range(len(parts), 0, -1) if tag)
+    return tuple(dict.fromkeys([*chain, "en"]))
+
+
+def formatting_locale(template_locale: str, guest_locale: str | None) -> Locale:
+    """Dates in the guest's own format when the template speaks their language."""
+    template = Locale.parse(template_locale, sep="-")
+    if guest_locale:
+        try:
+            guest = Locale.parse(canonical_locale(guest_locale), sep="-")
+        except (InvalidRequest, UnknownLocaleError, ValueError):
+            return template
+        if guest.language == template.language:
+            return guest
+    return template
+
+
+def _moment(instant: datetime, zone: ZoneInfo, locale: Locale) -> Moment:
+    local = instant.astimezone(zone)
+    day = _plain_spaces(format_date(local, "full", locale=locale))
+    clock = _plain_spaces(format_time(local, "short", locale=locale))
+    pattern = str(get_datetime_format("full", locale=locale)).replace("'", "")
+    return Moment(day, clock, local.isoformat(), pattern.format(clock, day))
+
+
+def _plain_spaces(text: str) -> str:
+    """CLDR's no-break spaces ("3:00\u202fPM") as plain ones: an SMS stays in GSM-7."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def _first_word(name: str) -> str:
+    return name.split()[0] if name.split() else ""
