@@ -316,7 +316,10 @@ def lock_page(uow: UnitOfWork, caller: Caller, lock_ref: str, days: int) -> Lock
         if lock is None:
             raise NotFound("lock", lock_ref)
         rows = uow.lock_sync.codes_on(lock.id, uow.now)
-        codes = [(summarise(grant, uow.now), _line(code, grant.version)) for code, grant in rows]
+        codes = [
+            (summarise(grant, uow.now), _line(code, grant.version, _is_live(grant, uow.now)))
+            for code, grant in rows
+        ]
         zone = display_zone(lock.properties)
         span = days_span(uow.now, zone, days)
         return LockPage(
@@ -394,18 +397,27 @@ def summarise(grant: Grant, now: datetime) -> GrantSummary:
         offline_grant=grant.offline_key_group_id is not None,
         locks=tuple(
             sorted(
-                (_line(code, grant.version) for code in grant.lock_codes),
+                (_line(code, grant.version, _is_live(grant, now)) for code in grant.lock_codes),
                 key=lambda line: line.lock_name,
             )
         ),
     )
 
 
-def _line(code: LockCode, version: int) -> LockCodeLine:
+def _is_live(grant: Grant, now: datetime) -> bool:
+    return grant.revoked_at is None and grant.ends_at > now
+
+
+def _line(code: LockCode, version: int, live: bool = True) -> LockCodeLine:
+    """One lock code in words. A grant that is over wants its code gone whatever the last
+    pass wanted, so until the reconciler has been it reads "removing", never "setting"."""
+    status = lock_code_status_of(code, version)
+    if not live and status in (LockCodeStatus.SET, LockCodeStatus.SETTING):
+        status = LockCodeStatus.REMOVING if code.actual == "present" else LockCodeStatus.REMOVED
     return LockCodeLine(
         lock_id=code.lock_id,
         lock_name=code.lock.name,
-        status=lock_code_status_of(code, version),
+        status=status,
         last_error=code.last_error,
         next_attempt_at=code.next_attempt_at,
         attempts=code.attempts,

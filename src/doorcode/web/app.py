@@ -23,7 +23,7 @@ from doorcode.web import (
     timeline,
 )
 
-__all__ = ["PAGE_HEADERS", "PageSecurityHeaders", "install_pages"]
+__all__ = ["PAGE_HEADERS", "PAGE_ROUTERS", "PageSecurityHeaders", "install_pages"]
 
 PAGE_HEADERS = {
     # No inline script or style anywhere: a value that slipped past escaping still cannot run.
@@ -38,13 +38,26 @@ PAGE_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
 API_PATHS = ("/api/", "/webhooks/", "/docs", "/redoc", "/openapi.json", "/healthz")
+PAGE_ROUTERS = tuple(
+    module.router
+    for module in (
+        sign_in,
+        dashboard,
+        reservations,
+        codes,
+        properties,
+        locks,
+        timeline,
+        audit,
+        guidebook,
+    )
+)
 
 
 def install_pages(app: FastAPI) -> None:
     """Mount the dashboard, the guidebook and their static files on ``app``."""
-    for module in (sign_in, dashboard, reservations, codes, properties, locks, timeline, audit):
-        app.include_router(module.router)
-    app.include_router(guidebook.router)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("doorcode.web", "static")]), name="static")
     app.add_middleware(PageSecurityHeaders)
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from doorcode.domain.errors import DomainError
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import Edge, TimeWindow, zone_named
 from doorcode.services import grants
@@ -137,7 +138,7 @@ async def create_code(request: Request, session: WriterSessionDep) -> Response:
     try:
         request_ = _manual_request(form, properties, locks)
         created = grants.create_manual_grant(uow, session.caller, request_)
-    except (ServiceError, ValueError) as err:
+    except (ServiceError, DomainError) as err:
         return _code_form(
             request,
             session,

@@ -49,7 +49,7 @@ async def add_property(request: Request, session: WriterSessionDep) -> Response:
         details = _details(form)
         prop = properties.add_property(runtime_of(request).uow(), session.caller, details)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, dict(form.data), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=str(err), status=422)
     return RedirectResponse(f"/properties/{prop.id}", status_code=303)
 
 
@@ -97,7 +97,7 @@ async def change_property(
         changes = _changes(_details(form))
         properties.change_property(runtime_of(request).uow(), session.caller, property_id, changes)
     except (ServiceError, DomainError) as err:
-        values = dict(form.data)
+        values = _echo(form)
         return _form(request, session, values, property_id=property_id, error=str(err), status=422)
     return RedirectResponse(f"/properties/{property_id}", status_code=303)
 
@@ -147,6 +147,13 @@ def _time(form: Form, name: str) -> time:
         return time.fromisoformat(form.text(name, required=True))
     except ValueError as err:
         raise FormProblem(name, "is not a time like 15:00") from err
+
+
+def _echo(form: Form) -> dict[str, Any]:
+    """What was submitted, over the defaults, to show the form again as it was sent."""
+    values = _values_of(properties.PropertyDetails("", ""))
+    values.update({name: form.text(name) for name in values})
+    return values
 
 
 def _values_of(details: properties.PropertyDetails) -> dict[str, Any]:

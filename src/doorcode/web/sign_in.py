@@ -8,6 +8,8 @@ the username or the password is wrong; past the limits they say to wait (429).
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -61,10 +63,11 @@ async def sign_in_submit(request: Request) -> Response:
             policy=policy,
         )
     except SignInThrottled as err:
-        wait = max(1, int((err.until - runtime.clock()).total_seconds() // 60) + 1)
+        seconds = max(1, math.ceil((err.until - runtime.clock()).total_seconds()))
+        wait = math.ceil(seconds / 60)
         message = f"Too many failed attempts. Try again in {wait} minute{'s' * (wait > 1)}."
         response = _form(request, target, username, message, status=429)
-        response.headers["Retry-After"] = str(wait * 60)
+        response.headers["Retry-After"] = str(seconds)
         return response
     except SignInRefused:
         return _form(request, target, username, "The username or the password is wrong.", 401)
