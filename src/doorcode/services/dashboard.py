@@ -363,7 +363,7 @@ def property_page(uow: UnitOfWork, caller: Caller, reference: str, days: int) ->
             locks=list(prop.locks),
             other_locks=[lock for lock in uow.locks.all(org) if lock.id not in linked],
             reservations=rows,
-            timeline=_timeline(uow, org, sorted(linked), span),
+            timeline=_timeline(uow, org, sorted(linked), span, prop.id),
             span=span,
         )
 
@@ -375,7 +375,7 @@ def timeline_of_properties(
     with uow:
         org = caller.organisation_id
         return [
-            (prop, _timeline(uow, org, [lock.id for lock in prop.locks], span))
+            (prop, _timeline(uow, org, [lock.id for lock in prop.locks], span, prop.id))
             for prop in uow.properties.all(org)
         ]
 
@@ -451,15 +451,24 @@ def _locks_needing_attention(uow: UnitOfWork, organisation_id: str) -> list[Lock
 
 
 def _timeline(
-    uow: UnitOfWork, organisation_id: str, lock_ids: Sequence[str], span: tuple[datetime, datetime]
+    uow: UnitOfWork,
+    organisation_id: str,
+    lock_ids: Sequence[str],
+    span: tuple[datetime, datetime],
+    of_property: str | None = None,
 ) -> list[TimelineGrant]:
-    """The grants on any of the locks whose windows meet ``span``, soonest first."""
+    """The grants on any of the locks whose windows meet ``span``, soonest first.
+
+    For a property, grants that follow another property's group are left out: a shared
+    street door holds the neighbours' codes too, but they are not this property's stays.
+    """
     starts, ends = span
     seen: dict[str, TimelineGrant] = {}
     for lock_id in lock_ids:
         which = GrantFilter(lock_id=lock_id, ending_after=starts, limit=500)
         for grant in uow.grants.search(organisation_id, which):
-            if grant.starts_at < ends and grant.id not in seen:
+            elsewhere = of_property is not None and grant.property_id not in (of_property, None)
+            if grant.starts_at < ends and grant.id not in seen and not elsewhere:
                 seen[grant.id] = TimelineGrant(
                     grant.id,
                     grant.kind,

@@ -37,7 +37,7 @@ KIND_ORDER = ("guest", "backup", "staff", "master", "manual")
 WIDTH = 1000
 GUTTER = 86
 RIGHT = 8
-HEADER = 30
+HEADER = 40
 LANE = 24
 GAP = 6
 BOTTOM = 8
@@ -184,7 +184,7 @@ def _days(scale: _Scale, zone: ZoneInfo, height: int) -> list[str]:
         )
         if offset % step == 0:
             parts.append(
-                f'<text class="tick" x="{x1 + 3:.1f}" y="{HEADER - 12}">{day:%a %d}</text>'
+                f'<text class="tick" x="{x1 + 3:.1f}" y="{HEADER - 24}">{day:%a %d}</text>'
             )
     return parts
 
