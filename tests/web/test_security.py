@@ -334,3 +334,21 @@ def test_a_guidebook_form_sent_from_another_site_is_refused(client, world, runti
     )
     assert answer.status_code == 403
     assert database_dump(runtime) == before
+
+
+def test_access_log_lines_never_hold_a_guidebook_token(app, world):
+    import logging
+
+    line = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "POST", f"/guide/{world.stay.guide_token}/arrived?x=1", "1.1", 303),
+        None,
+    )
+    for each in logging.getLogger("uvicorn.access").filters:
+        each.filter(line)
+    assert world.stay.guide_token not in line.getMessage()
+    assert '"POST /guide/***/arrived?x=1 HTTP/1.1" 303' in line.getMessage()

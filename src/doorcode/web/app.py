@@ -7,6 +7,9 @@ authentication: people sign in with a session cookie, guests hold a guidebook to
 
 from __future__ import annotations
 
+import logging
+import re
+
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,7 +26,13 @@ from doorcode.web import (
     timeline,
 )
 
-__all__ = ["PAGE_HEADERS", "PAGE_ROUTERS", "PageSecurityHeaders", "install_pages"]
+__all__ = [
+    "PAGE_HEADERS",
+    "PAGE_ROUTERS",
+    "GuideTokenRedaction",
+    "PageSecurityHeaders",
+    "install_pages",
+]
 
 PAGE_HEADERS = {
     # No inline script or style anywhere: a value that slipped past escaping still cannot run.
@@ -60,6 +69,25 @@ def install_pages(app: FastAPI) -> None:
         app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("doorcode.web", "static")]), name="static")
     app.add_middleware(PageSecurityHeaders)
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(each, GuideTokenRedaction) for each in access_log.filters):
+        access_log.addFilter(GuideTokenRedaction())
+
+
+class GuideTokenRedaction(logging.Filter):
+    """Masks guidebook tokens in access log lines: a token in a log opens a guest's codes."""
+
+    TOKEN = re.compile(r"(/guide/)[^/?#\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.TOKEN.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = self.TOKEN.sub(r"\1***", record.msg)
+        return True
 
 
 class PageSecurityHeaders:
