@@ -115,6 +115,9 @@ class PropertyInputBody(Strict):
     native_lead_minutes: LeadMinutes = 72 * 60
     unscheduled_lead_minutes: LeadMinutes = 60
     address: Address = ""
+    backup_codes: bool = Field(
+        default=False, description="Keep a backup code on the locks, released on request."
+    )
 
     _zone = field_validator("time_zone")(_known_zone)
 
@@ -132,6 +135,7 @@ class PropertyChangesBody(Strict):
     native_lead_minutes: LeadMinutes | None = None
     unscheduled_lead_minutes: LeadMinutes | None = None
     address: Address | None = Field(default=None, description="null clears it.")
+    backup_codes: bool | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -159,6 +163,7 @@ class PropertyBody(BaseModel):
     unscheduled_lead_minutes: int
     lock_ids: list[str]
     address: str = ""
+    backup_codes: bool = False
 
 
 class ConstraintsBody(Strict):

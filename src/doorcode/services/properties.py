@@ -50,6 +50,7 @@ class PropertyDetails:
     native_lead_minutes: int = 72 * 60
     unscheduled_lead_minutes: int = 60
     address: str = ""
+    backup_codes: bool = False
 
     @property
     def lead_times(self) -> LeadTimes:
@@ -192,6 +193,7 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.native_lead_minutes = details.native_lead_minutes
     prop.unscheduled_lead_minutes = details.unscheduled_lead_minutes
     prop.address = details.address
+    prop.backup_codes = details.backup_codes
     prop.updated_at = uow.now
 
 
@@ -207,6 +209,7 @@ def _details_of(prop: Property) -> PropertyDetails:
         native_lead_minutes=prop.native_lead_minutes,
         unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
         address=prop.address,
+        backup_codes=prop.backup_codes,
     )
 
 
@@ -222,6 +225,7 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "native_lead_minutes": prop.native_lead_minutes,
         "unscheduled_lead_minutes": prop.unscheduled_lead_minutes,
         "address": prop.address,
+        "backup_codes": prop.backup_codes,
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from doorcode.domain.grants import GrantKind
 from doorcode.domain.lead_times import DEFAULT_LEAD_TIMES, LeadTimes
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.store.capability_codec import capabilities_from_json
@@ -77,6 +78,7 @@ class LockCodeRecord:
     leads: LeadTimes
     state: LockCodeState
     visited: bool
+    spare: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,7 @@ class GrantLockState:
     lock_error: str | None
     programmable: bool
     state: LockCodeState
+    spare: bool = False
 
 
 class LockSyncRepository:
@@ -217,6 +220,7 @@ class LockSyncRepository:
             lock_error=row.sync_error,
             programmable=programmable,
             state=_state_of(row),
+            spare=is_spare(row.kind, row.reservation_id),
         )
 
     def mark_codes_set(self, grant_id: str, version: int) -> None:
@@ -339,6 +343,8 @@ _CODE_COLUMNS = (
     Grant.ends_at,
     Grant.revoked_at,
     Grant.version,
+    Grant.kind,
+    Grant.reservation_id,
     Property.native_lead_minutes,
     Property.unscheduled_lead_minutes,
 )
@@ -366,6 +372,8 @@ _GRANT_STATE_COLUMNS = (
     Grant.ends_at,
     Grant.revoked_at,
     Grant.codes_set_version,
+    Grant.kind,
+    Grant.reservation_id,
 )
 
 
@@ -455,7 +463,13 @@ def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
         ),
         state=_state_of(row),
         visited=row.updated_at is not None,
+        spare=is_spare(row.kind, row.reservation_id),
     )
+
+
+def is_spare(kind: str, reservation_id: str | None) -> bool:
+    """An unreleased backup code: it may fill free room on a lock, and nobody waits for it."""
+    return kind == GrantKind.BACKUP and reservation_id is None
 
 
 def _state_of(code: Any) -> LockCodeState:

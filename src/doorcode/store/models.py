@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -145,6 +146,7 @@ class Property(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    backup_codes: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     locks: Mapped[list[Lock]] = relationship(
         secondary=property_locks, back_populates="properties", order_by="Lock.name"

@@ -85,7 +85,8 @@ def _alert(
 ) -> list[EventDraft]:
     grant = rows[0]
     missing = [row for row in rows if row.programmable and status_of(row) not in _FINE]
-    needed = bool(missing) and _is_live(grant, now) and grant.starts_at - alert_before <= now
+    live_soon = _is_live(grant, now) and grant.starts_at - alert_before <= now
+    needed = bool(missing) and live_soon and not grant.spare
     subject = ("grant", grant.grant_id)
     if needed:
         message = _message(grant, missing)
