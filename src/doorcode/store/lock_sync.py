@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -79,6 +79,7 @@ class LockCodeRecord:
     state: LockCodeState
     visited: bool
     spare: bool = False
+    has_offline_code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,8 @@ class GrantLockState:
     programmable: bool
     state: LockCodeState
     spare: bool = False
+    offline_capable: bool = False
+    has_offline_code: bool = False
 
 
 class LockSyncRepository:
@@ -191,6 +194,7 @@ class LockSyncRepository:
         """Every lock code of these grants, on any lock, by grant id."""
         found: dict[str, list[GrantLockState]] = defaultdict(list)
         programmable: dict[str, bool] = {}
+        offline_capable: dict[str, bool] = {}
         for chunk in chunked(sorted(grant_ids)):
             query = (
                 select(*_GRANT_STATE_COLUMNS)
@@ -200,8 +204,12 @@ class LockSyncRepository:
             )
             for row in self._session.execute(query):
                 if row.lock_id not in programmable:
-                    programmable[row.lock_id] = capabilities_from_json(row.capabilities).online
-                found[row.grant_id].append(self._grant_state(row, programmable[row.lock_id]))
+                    capabilities = capabilities_from_json(row.capabilities)
+                    programmable[row.lock_id] = capabilities.online
+                    offline_capable[row.lock_id] = capabilities.offline_codes
+                state = self._grant_state(row, programmable[row.lock_id])
+                state = replace(state, offline_capable=offline_capable[row.lock_id])
+                found[row.grant_id].append(state)
         return found
 
     @staticmethod
@@ -221,6 +229,7 @@ class LockSyncRepository:
             programmable=programmable,
             state=_state_of(row),
             spare=is_spare(row.kind, row.reservation_id),
+            has_offline_code=bool(row.has_offline_code),
         )
 
     def mark_codes_set(self, grant_id: str, version: int) -> None:
@@ -345,6 +354,7 @@ _CODE_COLUMNS = (
     Grant.version,
     Grant.kind,
     Grant.reservation_id,
+    LockCode.offline_code_token.is_not(None).label("has_offline_code"),
     Property.native_lead_minutes,
     Property.unscheduled_lead_minutes,
 )
@@ -374,6 +384,7 @@ _GRANT_STATE_COLUMNS = (
     Grant.codes_set_version,
     Grant.kind,
     Grant.reservation_id,
+    LockCode.offline_code_token.is_not(None).label("has_offline_code"),
 )
 
 
@@ -464,6 +475,7 @@ def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
         state=_state_of(row),
         visited=row.updated_at is not None,
         spare=is_spare(row.kind, row.reservation_id),
+        has_offline_code=bool(row.has_offline_code),
     )
 
 

@@ -416,7 +416,9 @@ class LockPass:
         self.outcome.skipped = "not programmable online"
         codes = {
             row.grant_id: LockCodeState(
-                wait_reason=NOT_PROGRAMMABLE if _live(row, self.now) else None
+                wait_reason=NOT_PROGRAMMABLE if _live(row, self.now) else None,
+                # The keypad carries whatever offline code the grant holds for this version.
+                confirmed_version=row.version if row.has_offline_code else None,
             )
             for row in self.rows.values()
         }
