@@ -102,6 +102,8 @@ PROPERTIES = [
         "Camino de la Loma 7, Marbella",
     ),
 ]
+# Properties that keep a backup code on their locks, for the guidebook's "My code does not work".
+BACKUP_CODES = {"augusta-1a"}
 # Each property's own rules for guest messages (the rest keep the defaults: 2 days, 10:00).
 RULES = {
     "pine-cabin": {"days_before": 3, "send_at": time(9, 0)},  # a long drive up the mountain
@@ -199,7 +201,11 @@ def _build(runtime: Runtime) -> Caller:
     }
     for name, zone, external_id, lock_names, address in PROPERTIES:
         details = PropertyDetails(
-            name=name, time_zone=zone, external_id=external_id, address=address
+            name=name,
+            time_zone=zone,
+            external_id=external_id,
+            address=address,
+            backup_codes=external_id in BACKUP_CODES,
         )
         prop = add_property(runtime.uow(), owner, details)
         for lock_name in lock_names:

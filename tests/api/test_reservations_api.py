@@ -158,3 +158,21 @@ def test_viewers_read_but_neither_write_nor_see_codes(client, keys, flat, runtim
     )
     assert write.status_code == 403
     assert database_dump(runtime) == before
+
+
+def test_a_backup_code_is_released_only_where_the_property_keeps_one(client, keys, flat, runtime):
+    booked = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner).json()
+    path = f"/api/v1/reservations/{booked['id']}/backup-code"
+    before = database_dump(runtime)
+    refused = client.post(path, headers=keys.manager)
+    assert (refused.status_code, refused.json()["message"]) == (
+        422,
+        "this property keeps no backup code",
+    )
+    assert database_dump(runtime) == before
+    client.patch(
+        f"/api/v1/properties/{flat['id']}", json={"backup_codes": True}, headers=keys.owner
+    )
+    released = client.post(path, headers=keys.manager).json()
+    assert (released["kind"], released["reservation_id"]) == ("backup", booked["id"])
+    assert client.post(path, headers=keys.viewer).status_code == 403

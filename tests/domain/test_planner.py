@@ -162,3 +162,20 @@ def test_nothing_changes_before_the_next_change_instant(specs, caps, fraction):
     if between >= plan.next_change_at:
         return
     assert desired_ids(plan_lock(grants, caps, between)) == desired_ids(plan)
+
+
+def test_a_spare_code_only_takes_room_nobody_else_needs():
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    caps = LockCapabilities(max_codes=2)
+    spare = GrantOnLock("backup", TimeWindow(NOW - day, NOW + 300 * day), 1, "999999", spare=True)
+    guests = [
+        GrantOnLock(f"guest{n}", TimeWindow(NOW + n * hour, NOW + day), 1, f"12345{n}")
+        for n in range(2)
+    ]
+    assert [code.grant_id for code in plan_lock([spare, guests[0]], caps, NOW).desired] == [
+        "guest0",
+        "backup",
+    ]
+    full = plan_lock([spare, *guests], caps, NOW)
+    assert [code.grant_id for code in full.desired] == ["guest0", "guest1"]
+    assert [(w.grant_id, w.reason) for w in full.waiting] == [("backup", WaitReason.SPACE)]

@@ -243,10 +243,12 @@ def test_a_guest_sees_when_the_code_comes_then_the_code_then_a_thank_you(browser
         expect(page.get_by_role("status")).to_have_text(
             "Thank you! We told your host you have arrived."
         )
-        page.get_by_role("button", name="My code does not work").click()
-        expect(
-            page.get_by_text("If you still cannot get in, please call your host now")
-        ).to_be_visible()
+        page.get_by_role("button", name="My code does not work").click()  # Flat 1A keeps one
+        expect(page.get_by_role("status")).to_have_text(
+            "We told your host. Please try the backup code below."
+        )
+        backup = page.locator(".backup li", has_text="Flat 1A door").locator("code.code")
+        expect(backup).to_have_text(re.compile(r"^\d{6}$"))
         expect(page.get_by_role("link", name="Call +351 210 000 000")).to_be_visible()
         shoot(page, "14-guide-code-problem")
 

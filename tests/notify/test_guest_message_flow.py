@@ -1,8 +1,8 @@
 """Guest messages from booking to inbox, on SQLite and PostgreSQL, with real SMTP and fake clouds.
 
-Lock sync is not on this branch, so ``codes_on_every_lock`` records the ``GrantCodesSet``
-event its reconciler records once every lock of a grant holds the grant's current version.
-It stands in for that reconciler and the virtual lock; swap it for them when both land.
+These tests look at the message rules, so ``codes_on_every_lock`` records the ``GrantCodesSet``
+event directly instead of running the reconciler; the whole journey through the real
+reconciler and virtual locks is in ``test_guest_journey_on_virtual_locks.py``.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def at_due_time(clock, entry):
 def test_e2e_confirmed_booking_then_code_on_every_lock_emails_the_code_and_local_check_in_time(
     any_runtime, clock, owner, loft, smtp_server, channels
 ):
-    """The end-to-end flow with the reconciler stand-in (swap in the virtual lock at merge)."""
+    """The message rules end to end, with the reconciler's announcement recorded directly."""
     booked = book(any_runtime, owner, loft, "B-1")
     run_messages_once(any_runtime, channels)
     [waiting] = log(any_runtime, owner)

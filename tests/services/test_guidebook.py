@@ -5,12 +5,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from doorcode.domain.grants import GrantKind
 from doorcode.domain.guidebook import GuideStage
 from doorcode.domain.messages import ChannelName
-from doorcode.domain.windows import TimeWindow
-from doorcode.services.errors import InvalidRequest, NotFound
-from doorcode.services.grants import ManualGrantRequest, create_manual_grant, regenerate_code
+from doorcode.services.errors import InvalidRequest
+from doorcode.services.grants import regenerate_code
 from doorcode.services.guidebook import (
     GuideNotFound,
     open_guidebook,
@@ -19,6 +17,7 @@ from doorcode.services.guidebook import (
     report_departure,
 )
 from doorcode.services.host_contact import HostContact, set_host_contact
+from doorcode.services.properties import change_property
 from doorcode.store.models import Alert, Event, HostNotice
 from tests.builders import book, make_owner, make_property
 
@@ -140,32 +139,11 @@ def test_a_code_problem_without_a_backup_raises_an_alert_and_tells_the_host(runt
     assert rows(runtime, Alert, kind="GuestReportedCodeProblem", cleared_at=None) == []
 
 
-def backup_releaser(runtime):
-    """Stands in for services.backup_codes.release_backup_code until it is merged."""
-
-    def release(uow, caller, reservation_id):
-        with runtime.uow() as reading:
-            reservation = reading.reservations.get(caller.organisation_id, reservation_id)
-            if reservation is None:
-                raise NotFound("reservation", reservation_id)
-            window = TimeWindow(reading.now, reservation.ends_at)
-        request = ManualGrantRequest(
-            GrantKind.BACKUP,
-            "backup",
-            window,
-            property_ref=reservation.property_id,
-            reservation_id=reservation_id,
-        )
-        return create_manual_grant(uow, caller, request)
-
-    return release
-
-
-def test_a_code_problem_releases_a_backup_code_into_the_guidebook(runtime, stay, clock):
-    _owner, reservation, grant = stay
+def test_a_code_problem_releases_the_propertys_backup_code_into_the_guidebook(runtime, stay, clock):
+    owner, reservation, grant = stay
+    change_property(runtime.uow(), owner, reservation.property_id, {"backup_codes": True})
     clock.advance(days=2, hours=7)
-    release = backup_releaser(runtime)
-    outcome = report_code_problem(runtime.uow(), reservation.guide_token, HERE, CHANNELS, release)
+    outcome = report_code_problem(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
     assert outcome.backup_released
     view = open_guidebook(runtime.uow(), reservation.guide_token, HERE)
     [backup] = view.backup_codes

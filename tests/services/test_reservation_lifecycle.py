@@ -167,7 +167,9 @@ def test_codes_are_encrypted_at_rest_and_never_in_events(any_runtime, owner):
     grant = book(any_runtime, owner, flat, "B-1", IN, OUT).grant
     code = code_of(any_runtime, owner, grant)
     with any_runtime.engine.connect() as connection:
-        stored = connection.execute(text("SELECT code_token FROM grants")).scalar_one()
+        stored = connection.execute(
+            text("SELECT code_token FROM grants WHERE id = :id"), {"id": grant.id}
+        ).scalar_one()
         details = connection.execute(text("SELECT details, reason FROM events")).all()
     assert code not in stored
     assert all(code not in str(row) for row in details)

@@ -187,6 +187,7 @@ def expected_codes(runtime, now):
                         code,
                         grant.revoked_at,
                         LeadTimes(),
+                        spare=grant.kind == "backup" and grant.reservation_id is None,
                     )
                 )
     return {

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from doorcode.services.properties import change_property
 from doorcode.store.models import Event
-from doorcode.web.guidebook import backup_releaser
-from tests.services.test_guidebook import backup_releaser as fake_backup_releaser
 from tests.web.test_dashboard_pages import code_of, words
 
 
@@ -61,8 +60,8 @@ def test_a_code_problem_without_backup_points_to_the_host(client, world, clock):
     assert "If you still cannot get in, please call your host now" in text
 
 
-def test_a_code_problem_shows_a_released_backup_code(app, client, world, runtime, clock):
-    app.dependency_overrides[backup_releaser] = lambda: fake_backup_releaser(runtime)
+def test_a_code_problem_shows_a_released_backup_code(client, world, runtime, clock):
+    change_property(runtime.uow(), world.owner, world.flat.id, {"backup_codes": True})
     clock.now = datetime(2026, 11, 23, 16, tzinfo=UTC)
     page = client.post(f"/guide/{world.stay.guide_token}/code-problem")
     assert page.url.query == b"done=problem-backup"

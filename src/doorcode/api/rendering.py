@@ -51,6 +51,7 @@ def property_body(prop: Property) -> PropertyBody:
         lock_ids=[lock.id for lock in prop.locks],
         address=prop.address,
         code_reveal_hours=prop.code_reveal_hours,
+        backup_codes=prop.backup_codes,
     )
 
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Response, status
 
 from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.problems import FieldProblem
-from doorcode.api.rendering import reservation_body
+from doorcode.api.rendering import grant_body, reservation_body
 from doorcode.api.schemas import (
+    GrantBody,
     PageLimit,
     PageOffset,
     ReservationBody,
@@ -18,8 +19,8 @@ from doorcode.api.schemas import (
 )
 from doorcode.domain.errors import InvalidWindow
 from doorcode.domain.reservations import ReservationStatus, Stay
-from doorcode.services import reservations
-from doorcode.services.errors import NotFound
+from doorcode.services import backup_codes, reservations
+from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.store.repositories import ReservationFilter
 
 router = APIRouter(prefix="/reservations", tags=["reservations"])
@@ -91,3 +92,12 @@ def cancel_reservation(
     reservations.cancel_reservation(runtime.uow(), caller, reservation_id, reason)
     view = reservations.get_reservation(runtime.uow(), caller, reservation_id)
     return reservation_body(view.reservation, view.grant)
+
+
+@router.post("/{reservation_id}/backup-code")
+def release_backup_code(reservation_id: str, runtime: RuntimeDep, caller: CallerDep) -> GrantBody:
+    """Give the guest the property's backup code until check-out (the guest is told)."""
+    released = backup_codes.release_backup_code(runtime.uow(), caller, reservation_id)
+    if released is None:
+        raise InvalidRequest("this property keeps no backup code")
+    return grant_body(released, runtime.clock())

@@ -119,6 +119,9 @@ class PropertyInputBody(Strict):
     unscheduled_lead_minutes: LeadMinutes = 60
     address: Address = ""
     code_reveal_hours: RevealHours = 48
+    backup_codes: bool = Field(
+        default=False, description="Keep a backup code on the locks, released on request."
+    )
 
     _zone = field_validator("time_zone")(_known_zone)
 
@@ -137,6 +140,7 @@ class PropertyChangesBody(Strict):
     unscheduled_lead_minutes: LeadMinutes | None = None
     address: Address | None = Field(default=None, description="null clears it.")
     code_reveal_hours: RevealHours | None = None
+    backup_codes: bool | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -172,6 +176,7 @@ class PropertyBody(BaseModel):
     lock_ids: list[str]
     address: str = ""
     code_reveal_hours: int = 48
+    backup_codes: bool = False
 
 
 class ConstraintsBody(Strict):

@@ -47,6 +47,9 @@ def property_add(
         60, help="Minutes ahead a code goes on locks that cannot schedule codes."
     ),
     address: str = typer.Option("", help="Street address, shown in guest messages."),
+    backup_codes: bool = typer.Option(
+        False, help="Keep a backup code on the locks, for guests whose code fails."
+    ),
 ) -> None:
     """Add a property."""
     state = state_of(ctx)
@@ -61,6 +64,7 @@ def property_add(
         native_lead_minutes=native_lead_minutes,
         unscheduled_lead_minutes=unscheduled_lead_minutes,
         address=address,
+        backup_codes=backup_codes,
     )
     prop = properties.add_property(state.runtime().uow(), state.caller(), details)
     typer.echo(f"added property {prop.name} ({prop.id})")

@@ -16,7 +16,7 @@ from doorcode.cli.context import (
     state_of,
 )
 from doorcode.domain.reservations import ReservationStatus, Stay
-from doorcode.services import reservations
+from doorcode.services import backup_codes, reservations
 from doorcode.store.repositories import ReservationFilter
 
 reservation_app = typer.Typer(help="Reservations (stays).", no_args_is_help=True)
@@ -102,3 +102,16 @@ def reservation_cancel(
     state = state_of(ctx)
     reservations.cancel_reservation(state.runtime().uow(), state.caller(), reservation_id, reason)
     typer.echo(f"cancelled reservation {reservation_id}")
+
+
+@reservation_app.command("backup-code")
+def reservation_backup_code(ctx: typer.Context, reservation_id: str) -> None:
+    """Give the guest the property's backup code until check-out; the guest is told."""
+    state = state_of(ctx)
+    released = backup_codes.release_backup_code(
+        state.runtime().uow(), state.caller(), reservation_id
+    )
+    if released is None:
+        typer.echo("Error: this property keeps no backup code (property setting backup_codes)")
+        raise typer.Exit(code=1)
+    typer.echo(f"released backup grant {released.id} until {released.ends_at:%Y-%m-%d %H:%M} UTC")

@@ -8,7 +8,8 @@ itself refuses it outside; on a lock without, the code simply sits there for tha
 Two things can make a grant wait although its time has come:
 
 * **space**: the lock holds at most ``max_codes``; the codes whose windows start soonest win,
-  so active ones always come first, and the rest wait for a slot;
+  so active ones always come first, and the rest wait for a slot. Spare codes (unreleased
+  backup codes) come after every other, so they only ever fill room nobody needs;
 * **code in use**: a lock cannot hold one PIN twice (nor, on a keypad without an enter key, a
   PIN that is a prefix of another), so the later-starting grant waits until the earlier leaves.
 
@@ -46,6 +47,7 @@ class GrantOnLock:
 
     ``code`` may be left out (None) for a grant whose lead time has not begun: the planner never
     needs it then, and the caller saves decrypting thousands of future codes on every sweep.
+    A ``spare`` grant (an unreleased backup code) takes only room no other grant needs.
     """
 
     grant_id: str
@@ -54,6 +56,7 @@ class GrantOnLock:
     code: str | None = field(default=None, repr=False)
     revoked_at: datetime | None = None
     leads: LeadTimes = DEFAULT_LEAD_TIMES
+    spare: bool = False
 
     @property
     def ends_at(self) -> datetime:
@@ -125,7 +128,7 @@ def plan_lock(
     live = [grant for grant in grants if grant.is_live(now)]
     due = sorted(
         (grant for grant in live if grant.programming_starts_at(capabilities) <= now),
-        key=lambda grant: (grant.window.starts_at, grant.grant_id),
+        key=lambda grant: (grant.spare, grant.window.starts_at, grant.grant_id),
     )
     desired, waiting = _choose(due, capabilities, _capacity(capabilities, occupied))
     due_ids = {grant.grant_id for grant in due}

@@ -145,6 +145,19 @@ class Booking:
     guests: int | None
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class OfflineAccess:
+    """One offline keypad's code for this stay, and the window the code really opens."""
+
+    lock_name: str
+    code: str
+    starts_at: datetime
+    ends_at: datetime
+
+    def __repr__(self) -> str:
+        return f"OfflineAccess(lock={self.lock_name!r}, code=***)"
+
+
 @dataclass(frozen=True, slots=True)
 class MessageFacts:
     """Everything one message may mention, taken from one grant and its reservation."""
@@ -165,6 +178,8 @@ class MessageFacts:
     host_phone: str | None
     reference: str
     guests: int | None
+    offline_codes: tuple[OfflineAccess, ...] = ()
+    """Locks without a network, where the guest types their key group's offline code instead."""
 
     def __repr__(self) -> str:
         return f"MessageFacts(purpose={self.purpose.value!r}, code=***, guidebook_url=***)"
@@ -172,7 +187,7 @@ class MessageFacts:
     @property
     def secrets(self) -> tuple[str, ...]:
         """What must never reach a log line or an error message."""
-        return (self.code, self.guidebook_url)
+        return (self.code, self.guidebook_url, *(access.code for access in self.offline_codes))
 
 
 def context_for(facts: MessageFacts, locale: Locale) -> dict[str, Any]:
@@ -189,13 +204,27 @@ def context_for(facts: MessageFacts, locale: Locale) -> dict[str, Any]:
         "check_out": check_out,
         "nights": nights,
         "code": facts.code,
-        "all_access_codes": AccessCodes(
-            AccessCode(name, facts.code, check_in, check_out) for name in facts.lock_names
-        ),
+        "all_access_codes": _access_codes(facts, zone, locale, check_in, check_out),
         "guidebook_url": facts.guidebook_url,
         "host": Contact(facts.host_name, facts.host_email, facts.host_phone),
         "reservation": Booking(facts.reference, facts.guests),
     }
+
+
+def _access_codes(
+    facts: MessageFacts, zone: ZoneInfo, locale: Locale, check_in: Moment, check_out: Moment
+) -> AccessCodes:
+    """Each lock with the code to type there: the grant's PIN, or an offline keypad's code."""
+    offline = {access.lock_name: access for access in facts.offline_codes}
+    codes = []
+    for name in facts.lock_names:
+        access = offline.get(name)
+        if access is None:
+            codes.append(AccessCode(name, facts.code, check_in, check_out))
+        else:
+            opens, closes = (_moment(t, zone, locale) for t in (access.starts_at, access.ends_at))
+            codes.append(AccessCode(name, access.code, opens, closes))
+    return AccessCodes(codes)
 
 
 def canonical_locale(raw: str) -> str:

@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from doorcode.domain.errors import DomainError
-from doorcode.domain.grants import GrantKind
 from doorcode.domain.guidebook import GuideStage, GuideTiming
 from doorcode.domain.host_notices import HostNoticeKind
 from doorcode.domain.messages import ChannelName
@@ -34,6 +33,7 @@ from doorcode.domain.windows import TimeWindow, zone_named
 from doorcode.services.access_codes import AccessCode, access_codes_of
 from doorcode.services.alerts import clear_alert, raise_alert
 from doorcode.services.audit import record_event
+from doorcode.services.backup_codes import release_backup_code, released_backup_of
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, ServiceError
 from doorcode.services.host_contact import HostContact
@@ -45,7 +45,7 @@ from doorcode.services.throttling import (
     record_failure,
 )
 from doorcode.store.models import Event, Grant, Reservation
-from doorcode.store.repositories import EventFilter, GrantFilter
+from doorcode.store.repositories import EventFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
     "GuideNotFound",
     "GuideThrottled",
     "GuideView",
-    "no_backup_codes",
     "open_guidebook",
     "report_arrival",
     "report_code_problem",
@@ -71,11 +70,6 @@ REPEAT_PROBLEM_AFTER = timedelta(minutes=5)
 
 BackupReleaser = Callable[[UnitOfWork, Caller, str], Grant | None]
 """``release_backup_code(uow, caller, reservation_id)``: the released backup grant, or None."""
-
-
-def no_backup_codes(_uow: UnitOfWork, _caller: Caller, _reservation_id: str) -> Grant | None:
-    """A releaser for deployments without backup codes: there is never one to release."""
-    return None
 
 
 class GuideNotFound(ServiceError):
@@ -170,7 +164,7 @@ def report_code_problem(
     token: str,
     client_address: str,
     channels: Collection[ChannelName],
-    release_backup: BackupReleaser = no_backup_codes,
+    release_backup: BackupReleaser = release_backup_code,
 ) -> CodeProblemOutcome:
     """The code does not open the door: release a backup code if any, alert and tell the host.
 
@@ -270,11 +264,9 @@ def _guest_grant(uow: UnitOfWork, reservation: Reservation) -> Grant | None:
 
 
 def _backup_grants(uow: UnitOfWork, reservation: Reservation) -> list[Grant]:
-    which = GrantFilter(
-        kind=GrantKind.BACKUP.value, reservation_id=reservation.id, include_revoked=False
-    )
-    found = uow.grants.search(reservation.organisation_id, which)
-    return [grant for grant in found if grant.ends_at > uow.now]
+    """The backup code released to this stay, while it lasts."""
+    released = released_backup_of(uow, reservation)
+    return [released] if released is not None and released.ends_at > uow.now else []
 
 
 def _backup_codes(uow: UnitOfWork, reservation: Reservation) -> list[AccessCode]:

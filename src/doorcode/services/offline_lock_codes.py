@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 
+from doorcode.domain.grants import GrantKind
 from doorcode.domain.offline import OfflineCodec, issuable_cover
 from doorcode.domain.windows import TimeWindow
 from doorcode.services.audit import record_event
@@ -49,6 +50,10 @@ def is_offline_only(lock: Lock) -> bool:
 def assign_offline_codes(uow: UnitOfWork, caller: Caller, grant: Grant) -> None:
     """Give each offline lock of the grant its group's code for the grant's current window."""
     if grant.revoked_at is not None or grant.offline_key_group_id is not None:
+        return
+    if grant.kind == GrantKind.BACKUP:
+        # A backup code exists for codes that get lost on a lock; an offline code cannot be,
+        # and a standing one would be a year-long secret only a keypad visit could withdraw.
         return
     window = TimeWindow(grant.starts_at, grant.ends_at)
     for group, lock_codes in _offline_lock_codes_by_group(uow, caller, grant).items():

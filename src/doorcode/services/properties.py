@@ -53,6 +53,7 @@ class PropertyDetails:
     unscheduled_lead_minutes: int = 60
     address: str = ""
     code_reveal_hours: int = DEFAULT_REVEAL_HOURS
+    backup_codes: bool = False
 
     @property
     def lead_times(self) -> LeadTimes:
@@ -200,6 +201,7 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.unscheduled_lead_minutes = details.unscheduled_lead_minutes
     prop.address = details.address
     prop.code_reveal_hours = details.code_reveal_hours
+    prop.backup_codes = details.backup_codes
     prop.updated_at = uow.now
 
 
@@ -216,6 +218,7 @@ def _details_of(prop: Property) -> PropertyDetails:
         unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
         address=prop.address,
         code_reveal_hours=prop.code_reveal_hours,
+        backup_codes=prop.backup_codes,
     )
 
 
@@ -232,6 +235,7 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "unscheduled_lead_minutes": prop.unscheduled_lead_minutes,
         "address": prop.address,
         "code_reveal_hours": prop.code_reveal_hours,
+        "backup_codes": prop.backup_codes,
     }
 
 

@@ -22,6 +22,8 @@ from doorcode.domain.grants import GrantKind
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow, zone_named
 from doorcode.services.audit import record_event
+from doorcode.services.backup_codes import ensure_backup_grant, settle_backup_codes
+from doorcode.services.backup_codes import follow_reservation as follow_backup_code
 from doorcode.services.caller import Caller
 from doorcode.services.errors import NotFound
 from doorcode.services.grants import GrantTarget, move_grant, open_grant, reinstate, revoke
@@ -198,6 +200,7 @@ def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
                 TimeWindow(grant.starts_at, grant.ends_at),
                 GrantTarget.of_property(prop),
             )
+    settle_backup_codes(uow, caller, prop)
 
 
 def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> ReservationView:
@@ -230,7 +233,21 @@ def stay_of(reservation: Reservation) -> Stay:
 def _follow(
     uow: UnitOfWork, caller: Caller, reservation: Reservation, prop: Property, window: TimeWindow
 ) -> Grant | None:
-    """Make the guest grant match the reservation's status, window and property."""
+    """Make the guest grant (and a released backup code) match the reservation.
+
+    A confirmed stay also makes sure its property, when it keeps backup codes, has a standing
+    one on its locks.
+    """
+    grant = _follow_guest_grant(uow, caller, reservation, prop, window)
+    follow_backup_code(uow, caller, reservation)
+    if reservation.status == ReservationStatus.CONFIRMED and prop.backup_codes:
+        ensure_backup_grant(uow, caller, prop)
+    return grant
+
+
+def _follow_guest_grant(
+    uow: UnitOfWork, caller: Caller, reservation: Reservation, prop: Property, window: TimeWindow
+) -> Grant | None:
     grant = uow.grants.guest_grant_of(reservation.id)
     if reservation.status != ReservationStatus.CONFIRMED:
         if grant is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from doorcode.domain.grants import GrantKind
 from doorcode.domain.lead_times import DEFAULT_LEAD_TIMES, LeadTimes
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.store.capability_codec import capabilities_from_json
@@ -77,6 +78,8 @@ class LockCodeRecord:
     leads: LeadTimes
     state: LockCodeState
     visited: bool
+    spare: bool = False
+    has_offline_code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,9 @@ class GrantLockState:
     lock_error: str | None
     programmable: bool
     state: LockCodeState
+    spare: bool = False
+    offline_capable: bool = False
+    has_offline_code: bool = False
 
 
 class LockSyncRepository:
@@ -188,6 +194,7 @@ class LockSyncRepository:
         """Every lock code of these grants, on any lock, by grant id."""
         found: dict[str, list[GrantLockState]] = defaultdict(list)
         programmable: dict[str, bool] = {}
+        offline_capable: dict[str, bool] = {}
         for chunk in chunked(sorted(grant_ids)):
             query = (
                 select(*_GRANT_STATE_COLUMNS)
@@ -197,8 +204,12 @@ class LockSyncRepository:
             )
             for row in self._session.execute(query):
                 if row.lock_id not in programmable:
-                    programmable[row.lock_id] = capabilities_from_json(row.capabilities).online
-                found[row.grant_id].append(self._grant_state(row, programmable[row.lock_id]))
+                    capabilities = capabilities_from_json(row.capabilities)
+                    programmable[row.lock_id] = capabilities.online
+                    offline_capable[row.lock_id] = capabilities.offline_codes
+                state = self._grant_state(row, programmable[row.lock_id])
+                state = replace(state, offline_capable=offline_capable[row.lock_id])
+                found[row.grant_id].append(state)
         return found
 
     @staticmethod
@@ -217,6 +228,8 @@ class LockSyncRepository:
             lock_error=row.sync_error,
             programmable=programmable,
             state=_state_of(row),
+            spare=is_spare(row.kind, row.reservation_id),
+            has_offline_code=bool(row.has_offline_code),
         )
 
     def mark_codes_set(self, grant_id: str, version: int) -> None:
@@ -339,6 +352,9 @@ _CODE_COLUMNS = (
     Grant.ends_at,
     Grant.revoked_at,
     Grant.version,
+    Grant.kind,
+    Grant.reservation_id,
+    LockCode.offline_code_token.is_not(None).label("has_offline_code"),
     Property.native_lead_minutes,
     Property.unscheduled_lead_minutes,
 )
@@ -366,6 +382,9 @@ _GRANT_STATE_COLUMNS = (
     Grant.ends_at,
     Grant.revoked_at,
     Grant.codes_set_version,
+    Grant.kind,
+    Grant.reservation_id,
+    LockCode.offline_code_token.is_not(None).label("has_offline_code"),
 )
 
 
@@ -455,7 +474,14 @@ def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
         ),
         state=_state_of(row),
         visited=row.updated_at is not None,
+        spare=is_spare(row.kind, row.reservation_id),
+        has_offline_code=bool(row.has_offline_code),
     )
+
+
+def is_spare(kind: str, reservation_id: str | None) -> bool:
+    """An unreleased backup code: it may fill free room on a lock, and nobody waits for it."""
+    return kind == GrantKind.BACKUP and reservation_id is None
 
 
 def _state_of(code: Any) -> LockCodeState:

@@ -152,6 +152,7 @@ class Property(Base):
     address: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # How long before check-in the guidebook shows a guest their codes.
     code_reveal_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
+    backup_codes: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     locks: Mapped[list[Lock]] = relationship(
         secondary=property_locks, back_populates="properties", order_by="Lock.name"

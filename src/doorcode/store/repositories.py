@@ -292,6 +292,23 @@ class GrantRepository:
         grants = self._session.scalars(query.options(selectinload(Grant.lock_codes)))
         return {grant.reservation_id: grant for grant in grants if grant.reservation_id}
 
+    def standing_backups(self, property_id: str, now: datetime) -> list[Grant]:
+        """The property's unreleased, unrevoked backup grants not over yet, earliest first."""
+        query = select(Grant).where(
+            Grant.property_id == property_id,
+            Grant.kind == "backup",
+            Grant.reservation_id.is_(None),
+            Grant.revoked_at.is_(None),
+            Grant.ends_at > now,
+        )
+        query = query.options(selectinload(Grant.lock_codes)).order_by(Grant.starts_at)
+        return list(self._session.scalars(query))
+
+    def tied_to(self, reservation_id: str, kind: str) -> list[Grant]:
+        """Grants of ``kind`` tied to a reservation (a guest's released backup code, say)."""
+        query = select(Grant).where(Grant.reservation_id == reservation_id, Grant.kind == kind)
+        return list(self._session.scalars(query.options(selectinload(Grant.lock_codes))))
+
     def of_property(self, property_id: str) -> list[Grant]:
         """Grants that follow the property's lock group."""
         query = select(Grant).where(Grant.property_id == property_id)

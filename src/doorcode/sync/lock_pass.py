@@ -12,7 +12,7 @@ Nothing here touches the database: the pass starts from a ``LockRecord`` and end
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from random import Random
 from typing import Any
@@ -119,16 +119,10 @@ class LockPass:
                 row.version,
                 revoked_at=row.revoked_at,
                 leads=row.leads,
+                spare=row.spare,
             )
             if grant.needs_code(self.lock.capabilities, self.now):
-                grant = GrantOnLock(
-                    grant.grant_id,
-                    grant.window,
-                    grant.version,
-                    self.context.reveal(row.code_token),
-                    grant.revoked_at,
-                    grant.leads,
-                )
+                grant = replace(grant, code=self.context.reveal(row.code_token))
             grants.append(grant)
         return grants
 
@@ -422,7 +416,9 @@ class LockPass:
         self.outcome.skipped = "not programmable online"
         codes = {
             row.grant_id: LockCodeState(
-                wait_reason=NOT_PROGRAMMABLE if _live(row, self.now) else None
+                wait_reason=NOT_PROGRAMMABLE if _live(row, self.now) else None,
+                # The keypad carries whatever offline code the grant holds for this version.
+                confirmed_version=row.version if row.has_offline_code else None,
             )
             for row in self.rows.values()
         }

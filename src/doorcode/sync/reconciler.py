@@ -22,6 +22,7 @@ from random import Random
 
 from doorcode.bootstrap import Runtime
 from doorcode.domain.clock import Clock
+from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockRecord, code_row
@@ -160,7 +161,8 @@ class Reconciler:
             versions = {code.grant_id: code.version for code in result.lock.codes}
             for grant_id, state in result.codes.items():
                 changed.add(grant_id)
-                if state.confirmed_version == versions[grant_id] and state.actual == "present":
+                present = state.actual == "present" or state.wait_reason == NOT_PROGRAMMABLE
+                if state.confirmed_version == versions[grant_id] and present:
                     must.add(grant_id)
             must.update(
                 code.grant_id

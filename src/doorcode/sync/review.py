@@ -63,17 +63,27 @@ def _announce_if_set(
 ) -> list[EventDraft]:
     grant = rows[0]
     programmable = [row for row in rows if row.programmable]
-    if not programmable or not _is_live(grant, now):
+    offline = [row for row in rows if not row.programmable and row.offline_capable]
+    if not (programmable or offline) or not _is_live(grant, now):
         return []
     if grant.codes_set_version == grant.grant_version:
         return []
     if any(status_of(row) is not LockCodeStatus.SET for row in programmable):
         return []
+    if any(not _carries_current_offline_code(row) for row in offline):
+        return []
     uow.lock_sync.mark_codes_set(grant.grant_id, grant.grant_version)
-    details = {"version": grant.grant_version, "locks": sorted(row.lock_id for row in programmable)}
+    ready = programmable + offline
+    after = {"version": grant.grant_version, "locks": sorted(row.lock_id for row in ready)}
+    details = {"after": after}  # the audit log's before/after shape, as every event has
     return [
         EventDraft(grant.organisation_id, "GrantCodesSet", ("grant", grant.grant_id), "", details)
     ]
+
+
+def _carries_current_offline_code(row: GrantLockState) -> bool:
+    """An offline keypad is ready once the grant's lock code holds this version's offline code."""
+    return row.has_offline_code and row.state.confirmed_version == row.grant_version
 
 
 def _alert(
@@ -85,7 +95,8 @@ def _alert(
 ) -> list[EventDraft]:
     grant = rows[0]
     missing = [row for row in rows if row.programmable and status_of(row) not in _FINE]
-    needed = bool(missing) and _is_live(grant, now) and grant.starts_at - alert_before <= now
+    live_soon = _is_live(grant, now) and grant.starts_at - alert_before <= now
+    needed = bool(missing) and live_soon and not grant.spare
     subject = ("grant", grant.grant_id)
     if needed:
         message = _message(grant, missing)

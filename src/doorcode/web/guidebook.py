@@ -10,19 +10,16 @@ submits (``Sec-Fetch-Site: cross-site``) is refused, though it would need the to
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from doorcode.domain.messages import ChannelName
 from doorcode.notify.channels import available_channel_names
 from doorcode.services.errors import InvalidRequest
 from doorcode.services.guidebook import (
-    BackupReleaser,
     GuideNotFound,
     GuideThrottled,
-    no_backup_codes,
     open_guidebook,
     report_arrival,
     report_code_problem,
@@ -32,7 +29,7 @@ from doorcode.web.routing import PageRoute, error_page
 from doorcode.web.sessions import client_address, runtime_of
 from doorcode.web.templating import render
 
-__all__ = ["backup_releaser", "router"]
+__all__ = ["router"]
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -42,14 +39,6 @@ DONE = {
     "problem-backup": "We told your host. Please try the backup code below.",
     "problem": "We told your host, who will help you get in. Please call them.",
 }
-
-
-def backup_releaser() -> BackupReleaser:
-    """Releases a backup code for a reservation (a dependency, so tests can stand one in)."""
-    return no_backup_codes
-
-
-ReleaserDep = Annotated[BackupReleaser, Depends(backup_releaser)]
 
 
 @router.get("/guide/{token}")
@@ -79,14 +68,14 @@ def left(request: Request, token: str) -> Response:
 
 
 @router.post("/guide/{token}/code-problem")
-def code_problem(request: Request, token: str, release: ReleaserDep) -> Response:
+def code_problem(request: Request, token: str) -> Response:
     """The code does not open the door: a backup code if there is one, and the host is told."""
 
     def report() -> str:
         runtime = runtime_of(request)
         channels = available_channel_names(runtime.settings)
         address = client_address(request)
-        outcome = report_code_problem(runtime.uow(), token, address, channels, release)
+        outcome = report_code_problem(runtime.uow(), token, address, channels)
         return "problem-backup" if outcome.backup_released else "problem"
 
     return _act(request, token, report)

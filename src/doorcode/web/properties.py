@@ -83,6 +83,7 @@ def edit_property(request: Request, property_id: str, session: SessionDep) -> Re
         unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
         address=prop.address,
         code_reveal_hours=prop.code_reveal_hours,
+        backup_codes=prop.backup_codes,
     )
     return _form(request, session, _values_of(details), property_id=prop.id)
 
@@ -133,6 +134,7 @@ def _details(form: Form) -> properties.PropertyDetails:
         unscheduled_lead_minutes=form.number("unscheduled_lead_minutes", low=0, high=30 * 24 * 60),
         address=form.text("address")[:500],
         code_reveal_hours=form.number("code_reveal_hours", low=0, high=14 * 24),
+        backup_codes=form.checked("backup_codes"),
     )
 
 
@@ -153,6 +155,7 @@ def _echo(form: Form) -> dict[str, Any]:
     """What was submitted, over the defaults, to show the form again as it was sent."""
     values = _values_of(properties.PropertyDetails("", ""))
     values.update({name: form.text(name) for name in values})
+    values["backup_codes"] = form.checked("backup_codes")
     return values
 
 

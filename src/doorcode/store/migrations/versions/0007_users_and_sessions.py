@@ -1,7 +1,7 @@
 """dashboard users, their sessions, failed attempts, host notices; reveal hours per property
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-23 05:38:37.146798
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import doorcode.store.column_types
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
