@@ -25,7 +25,7 @@ from doorcode.bootstrap import Runtime, bootstrap
 from doorcode.config import Settings
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
-from doorcode.store.database import create_database_engine
+from doorcode.store.database import create_database_engine, libpq_url
 from doorcode.store.migrate import upgrade
 from doorcode.store.models import Base
 
@@ -147,3 +147,15 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", cheap)
+
+
+@pytest.fixture
+def pg_runtime(postgres_url, clock, tmp_path):
+    _empty_postgres(postgres_url)
+    runtime = make_runtime(postgres_url, clock, tmp_path)
+    yield runtime
+    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as connection:
+        has_jobs = connection.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()[0]
+        if has_jobs:
+            connection.execute("TRUNCATE procrastinate_jobs CASCADE")
+    runtime.close()

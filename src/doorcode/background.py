@@ -28,20 +28,24 @@ BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 
 
 def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
-    """The loops to run in-process for ``runtime``, with their commit hooks installed."""
-    jobs: list[BackgroundJob] = []
-    if runtime.settings.runner is Runner.EMBEDDED:
-        runner = SyncRunner(
-            Reconciler.from_runtime(runtime),
-            runtime.clock,
-            timedelta(seconds=runtime.settings.sweep_interval),
-        )
-        runtime.commit_hooks.append(runner.nudge)
-        jobs.append(runner.run)
-    else:
+    """The loops to run in-process for ``runtime``, with their commit hooks installed.
+
+    With ``DOORCODE_RUNNER=worker`` there are none: ``doorcode worker`` processes run every
+    loop as jobs (``worker.py``), and ``serve`` only enqueues lock passes after its commits.
+    """
+    if runtime.settings.runner is Runner.WORKER:
         runtime.commit_hooks.append(enqueue_after_commit(runtime))
-    jobs.append(partial(run_feed_poller, runtime))
-    jobs.append(partial(run_push_sender, runtime))
-    jobs.append(message_loop(runtime))  # guest messages: plan from events, send what is due
-    jobs.append(host_notice_loop(runtime))  # what guests told the host from their guidebook
-    return jobs
+        return []
+    runner = SyncRunner(
+        Reconciler.from_runtime(runtime),
+        runtime.clock,
+        timedelta(seconds=runtime.settings.sweep_interval),
+    )
+    runtime.commit_hooks.append(runner.nudge)
+    return [
+        runner.run,
+        partial(run_feed_poller, runtime),
+        partial(run_push_sender, runtime),
+        message_loop(runtime),  # guest messages: plan from events, send what is due
+        host_notice_loop(runtime),  # what guests told the host from their guidebook
+    ]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import psycopg
 from sqlalchemy import select
 
 from doorcode.domain.lock_code_status import LockCodeFacts, lock_code_status
 from doorcode.locks.base import LockProvider
 from doorcode.locks.tags import grant_id_from_tag
+from doorcode.store.database import libpq_url
 from doorcode.store.models import Event, Grant, LockCode
+from doorcode.sync.jobs import QUEUE
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 
@@ -107,3 +110,43 @@ class CountingProvider(LockProvider):
 
     async def delete_code(self, device_id, code_id):
         return await self._call("delete_code", device_id, code_id)
+
+
+async def drain(apps, url, queues=(QUEUE,)):
+    """Run the workers until no job is ready (a worker with wait=False stops as soon as none
+    it may take is ready, and a lock's later jobs are not while its first one runs)."""
+    while ready_jobs(url):
+        await work_once(apps, queues)
+
+
+def ready_jobs(url):
+    with psycopg.connect(libpq_url(url)) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
+            " AND (scheduled_at IS NULL OR scheduled_at <= now())"
+        ).fetchone()[0]
+
+
+async def work_once(apps, queues=(QUEUE,)):
+    await asyncio.gather(
+        *(
+            app.run_worker_async(
+                queues=list(queues),
+                concurrency=4,
+                wait=False,
+                install_signal_handlers=False,
+                listen_notify=False,
+                fetch_job_polling_interval=0.05,
+                name=f"worker-{n}",
+            )
+            for n, app in enumerate(apps)
+        )
+    )
+
+
+def job_statuses(url):
+    with psycopg.connect(libpq_url(url)) as connection:
+        rows = connection.execute(
+            "SELECT task_name, status, count(*) FROM procrastinate_jobs GROUP BY 1, 2"
+        ).fetchall()
+    return {(task, status): count for task, status, count in rows}

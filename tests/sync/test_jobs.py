@@ -27,8 +27,7 @@ from doorcode.sync.jobs import (
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
-from tests.conftest import make_runtime
-from tests.sync.helpers import CountingProvider, grants_on
+from tests.sync.helpers import CountingProvider, drain, grants_on, job_statuses
 
 pytestmark = pytest.mark.postgres
 TODAY = date(2026, 11, 23)
@@ -47,20 +46,6 @@ class SlowProvider(CountingProvider):
             self.in_flight[device_id] -= 1
 
 
-@pytest.fixture
-def pg_runtime(postgres_url, clock, tmp_path):
-    from tests.conftest import _empty_postgres
-
-    _empty_postgres(postgres_url)
-    runtime = make_runtime(postgres_url, clock, tmp_path)
-    yield runtime
-    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as connection:
-        has_jobs = connection.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()[0]
-        if has_jobs:
-            connection.execute("TRUNCATE procrastinate_jobs CASCADE")
-    runtime.close()
-
-
 def world(runtime, flats=4):
     owner = make_owner(runtime)
     props = [make_property(runtime, owner, f"Flat {n}", time_zone="UTC") for n in range(flats)]
@@ -76,46 +61,6 @@ def world(runtime, flats=4):
             )
     install_virtual_locks(runtime)
     return props
-
-
-async def drain(apps, url):
-    """Run the workers until no job is ready (a worker with wait=False stops as soon as none
-    it may take is ready, and a lock's later jobs are not while its first one runs)."""
-    while ready_jobs(url):
-        await work_once(apps)
-
-
-def ready_jobs(url):
-    with psycopg.connect(libpq_url(url)) as connection:
-        return connection.execute(
-            "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
-            " AND (scheduled_at IS NULL OR scheduled_at <= now())"
-        ).fetchone()[0]
-
-
-async def work_once(apps):
-    await asyncio.gather(
-        *(
-            app.run_worker_async(
-                queues=[QUEUE],
-                concurrency=4,
-                wait=False,
-                install_signal_handlers=False,
-                listen_notify=False,
-                fetch_job_polling_interval=0.05,
-                name=f"worker-{n}",
-            )
-            for n, app in enumerate(apps)
-        )
-    )
-
-
-def job_statuses(url):
-    with psycopg.connect(libpq_url(url)) as connection:
-        rows = connection.execute(
-            "SELECT task_name, status, count(*) FROM procrastinate_jobs GROUP BY 1, 2"
-        ).fetchall()
-    return {(task, status): count for task, status, count in rows}
 
 
 def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_url):

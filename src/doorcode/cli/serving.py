@@ -15,8 +15,8 @@ from doorcode.config import Runner
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
 from doorcode.services.errors import InvalidRequest
 from doorcode.store.database import is_postgres
-from doorcode.sync.jobs import run_worker
 from doorcode.sync.provisioning import install_virtual_locks
+from doorcode.worker import run_worker
 
 __all__ = ["demo", "serve", "worker"]
 
@@ -86,7 +86,7 @@ def worker(
     concurrency: int = typer.Option(4, min=1, max=64, help="Locks worked on at once."),
     name: str | None = typer.Option(None, help="Worker name in logs and job records."),
 ) -> None:
-    """Reconcile locks as Procrastinate jobs on PostgreSQL (run any number, anywhere)."""
+    """Run lock sync, feeds, PMS pushes and guest messages as jobs on PostgreSQL (any number)."""
     runtime = state_of(ctx).runtime()
     if not is_postgres(runtime.settings.resolved_database_url()):
         raise InvalidRequest(NEEDS_POSTGRES)

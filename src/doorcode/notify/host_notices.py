@@ -26,7 +26,7 @@ from doorcode.notify.templates import RenderedMessage
 from doorcode.store.models import HostNotice
 from doorcode.store.unit_of_work import UnitOfWork
 
-__all__ = ["HostNoticeReport", "host_notice_loop", "send_host_notices"]
+__all__ = ["HostNoticeReport", "host_notice_loop", "send_due_host_notices", "send_host_notices"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,15 @@ def send_host_notices(
             channel, message = outgoing
             _record(new_uow, notice_id, _send(channels[channel], message), report)
     return report
+
+
+async def send_due_host_notices(runtime: Runtime) -> HostNoticeReport:
+    """One pass through the configured channels, in a thread (for ``doorcode worker``)."""
+    channels = channels_from_settings(runtime.settings)
+    try:
+        return await asyncio.to_thread(send_host_notices, runtime.uow, channels)
+    finally:
+        channels.close()
 
 
 def host_notice_loop(runtime: Runtime) -> Callable[[], Coroutine[Any, Any, None]]:

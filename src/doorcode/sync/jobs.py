@@ -40,7 +40,6 @@ __all__ = [
     "defer_reconcile",
     "enqueue_after_commit",
     "ensure_schema",
-    "run_worker",
     "sweep_cron",
 ]
 
@@ -129,25 +128,6 @@ async def _has_schema(app: App) -> bool:
         "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
     )
     return bool(row["present"])
-
-
-def run_worker(runtime: Runtime, *, concurrency: int, name: str | None = None) -> None:
-    """Run a worker until SIGINT or SIGTERM."""
-    database_url = runtime.settings.resolved_database_url()
-    interval = timedelta(seconds=runtime.settings.sweep_interval)
-    app = build_job_app(database_url, Reconciler.from_runtime(runtime), sweep_interval=interval)
-
-    async def work() -> None:
-        async with app.open_async():
-            await ensure_schema(app)
-            await app.run_worker_async(
-                queues=[QUEUE],
-                concurrency=concurrency,
-                name=name or "doorcode-worker",
-                delete_jobs="successful",
-            )
-
-    asyncio.run(work())
 
 
 class JobEnqueuer:

@@ -1,0 +1,54 @@
+"""``doorcode worker`` runs every background loop as jobs: lock sync, feeds, pushes, messages."""
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+
+from doorcode.background import background_jobs
+from doorcode.config import Runner
+from doorcode.services.messages import list_messages
+from doorcode.store.message_repository import MessageFilter
+from doorcode.sync.jobs import QUEUE, RECONCILE, defer_reconcile, ensure_schema
+from doorcode.worker import BACKGROUND_QUEUE, PERIODIC_TASKS, build_worker_app
+from tests.builders import book, make_owner, make_property
+from tests.sync.helpers import drain, job_statuses
+
+pytestmark = pytest.mark.postgres
+
+TODAY = date(2026, 11, 23)
+
+
+def test_the_worker_app_has_lock_tasks_and_every_periodic_loop(pg_runtime):
+    app = build_worker_app(pg_runtime)
+    assert {RECONCILE, *PERIODIC_TASKS} <= set(app.tasks)
+    assert {app.tasks[name].queue for name in PERIODIC_TASKS} == {BACKGROUND_QUEUE}
+
+
+def test_a_worker_reconciles_then_plans_the_guests_message(pg_runtime, postgres_url, clock):
+    owner = make_owner(pg_runtime)
+    flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
+    booked = book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    app = build_worker_app(pg_runtime)
+
+    async def scenario():
+        async with app.open_async():
+            await ensure_schema(app)
+            await defer_reconcile(app, [flat.locks[0].id])
+            await drain([app], postgres_url, (QUEUE, BACKGROUND_QUEUE))
+            for name in PERIODIC_TASKS:
+                await app.configure_task(name, queue=BACKGROUND_QUEUE).defer_async(timestamp=0)
+            await drain([app], postgres_url, (QUEUE, BACKGROUND_QUEUE))
+
+    asyncio.run(scenario())
+    statuses = job_statuses(postgres_url)
+    assert all(statuses.get((name, "succeeded"), 0) >= 1 for name in PERIODIC_TASKS), statuses
+    assert not [key for key in statuses if key[1] == "failed"], statuses
+    [entry] = list_messages(pg_runtime.uow(), owner, MessageFilter())
+    assert entry.message.grant_id == booked.grant.id
+
+
+def test_with_workers_serve_runs_no_loop_and_only_enqueues_lock_passes(pg_runtime):
+    pg_runtime.settings.runner = Runner.WORKER
+    assert background_jobs(pg_runtime) == []
+    assert len(pg_runtime.commit_hooks) == 1
