@@ -114,31 +114,3 @@ def test_a_channel_configured_away_fails_the_notice(runtime, arrival):
 def test_notices_wait_for_their_time(runtime, arrival, clock):
     clock.now -= timedelta(minutes=5)
     assert send_host_notices(runtime.uow, {ChannelName.EMAIL: Scripted()}).sent == 0
-
-
-@pytest.mark.postgres
-def test_workers_send_host_notices_with_the_guest_messages(pg_runtime, postgres_url, clock):
-    import asyncio
-
-    from doorcode.sync.jobs import QUEUE, ensure_schema
-    from doorcode.worker import BACKGROUND_QUEUE, build_worker_app
-    from tests.sync.helpers import drain
-
-    pg_runtime.settings.console_messages = True
-    owner = make_owner(pg_runtime)
-    set_host_contact(pg_runtime.uow(), owner, HostContact("Marta", "marta@acme.example"))
-    flat = make_property(pg_runtime, owner, "Flat 1", time_zone="UTC")
-    booked = book(pg_runtime, owner, flat, "B-1", date(2026, 11, 23), date(2026, 11, 25))
-    channels = frozenset({ChannelName.CONSOLE})
-    report_arrival(pg_runtime.uow(), booked.reservation.guide_token, "198.51.100.1", channels)
-    app = build_worker_app(pg_runtime)
-
-    async def scenario():
-        async with app.open_async():
-            await ensure_schema(app)
-            task = app.configure_task("doorcode.messages", queue=BACKGROUND_QUEUE)
-            await task.defer_async(timestamp=0)
-            await drain([app], postgres_url, (QUEUE, BACKGROUND_QUEUE))
-
-    asyncio.run(scenario())
-    assert {notice.status for notice in notices(pg_runtime).values()} == {"sent"}
