@@ -22,7 +22,7 @@ from doorcode.domain.offline import OfflineCodec, issuable_cover
 from doorcode.domain.windows import TimeWindow
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
-from doorcode.services.offline_blocks import add_block, blocked_codes
+from doorcode.services.offline_blocks import add_block
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Grant, Lock, LockCode, OfflineKeyGroup
 from doorcode.store.unit_of_work import UnitOfWork
@@ -31,7 +31,6 @@ __all__ = [
     "assign_offline_codes",
     "is_offline_only",
     "retire_offline_codes",
-    "taken_offline_codes",
 ]
 
 SUBJECT = "grant"
@@ -63,7 +62,7 @@ def assign_offline_codes(uow: UnitOfWork, caller: Caller, grant: Grant) -> None:
             continue
         _retire(uow, caller, group, lock_codes)
         issued = OfflineCodec(key_group).issue(
-            window, avoiding=taken_offline_codes(uow, group, excluding=grant.id)
+            window, avoiding=uow.offline.taken_codes(group, excluding=grant.id)
         )
         for lock_code in lock_codes:
             uow.offline.set_offline_code(lock_code, issued.code, issued.issued)
@@ -82,18 +81,6 @@ def retire_offline_codes(
     leaving = [code for code in grant.lock_codes if code.lock_id not in set(keeping)]
     for group, lock_codes in _by_group(uow, caller, leaving).items():
         _retire(uow, caller, group, lock_codes)
-
-
-def taken_offline_codes(
-    uow: UnitOfWork, group: OfflineKeyGroup, excluding: str | None = None
-) -> set[str]:
-    """Codes a new offline code of the group must differ from: outstanding and blocked ones."""
-    taken = blocked_codes(uow, group)
-    taken |= {uow.grants.code_of(grant) for grant in uow.offline.outstanding_grants(group.id)}
-    for lock_code in uow.offline.offline_lock_codes(group.id):
-        if lock_code.grant_id != excluding:
-            taken.add(uow.offline.offline_code_of(lock_code) or "")
-    return taken - {""}
 
 
 def _retire(
