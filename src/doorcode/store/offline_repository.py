@@ -84,6 +84,10 @@ class OfflineRepository:
         lock_code.offline_code_token = None
         lock_code.offline_starts_at = lock_code.offline_ends_at = None
 
+    def lock_code(self, grant_id: str, lock_id: str) -> LockCode | None:
+        """One grant's lock code on one lock."""
+        return self._session.get(LockCode, (grant_id, lock_id))
+
     def offline_lock_codes(self, group_id: str) -> list[LockCode]:
         """Lock codes on the group's locks that hold an offline code of an unrevoked grant."""
         query = (
