@@ -7,7 +7,10 @@ across the next daylight-saving change, and a cleaner who comes every Tuesday.
 
 Every lock is ``virtual``: while ``make demo`` serves, the reconciler programs them, and
 ``doorcode keypad enter "Flat 1A door" <code>`` opens for the guest staying there now. The
-cabin's keypad is offline (offline codes are another piece), so the reconciler leaves it be.
+cabin's keypad has no network: its key group's key is loaded into the virtual keypad once
+(that is the key's one export), every cabin guest gets an offline code that carries its own
+window, and the keypad checks it by itself. The villa keeps a backup code on both doors for a
+guest whose code fails.
 
 Guest messages: a host contact, street addresses, each property's own sending rules, guests
 in several languages (with a Portuguese template for the Portuguese), and one booking with
@@ -39,6 +42,7 @@ from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.message_rules import set_rules
 from doorcode.services.message_templates import TemplateKey, save_template
+from doorcode.services.offline_codes import create_key_group, provision_virtual_locks
 from doorcode.services.organisations import create_organisation, resolve_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
@@ -67,6 +71,8 @@ OFFLINE_KEYPAD = LockCapabilities(
     offline_codes=True,
     enter_key=True,
 )
+
+KEEPS_BACKUP_CODES = {"villa-sol"}
 
 # (lock name, capabilities)
 LOCKS = [
@@ -102,8 +108,6 @@ PROPERTIES = [
         "Camino de la Loma 7, Marbella",
     ),
 ]
-# Properties that keep a backup code on their locks, for the guidebook's "My code does not work".
-BACKUP_CODES = {"augusta-1a"}
 # Each property's own rules for guest messages (the rest keep the defaults: 2 days, 10:00).
 RULES = {
     "pine-cabin": {"days_before": 3, "send_at": time(9, 0)},  # a long drive up the mountain
@@ -205,13 +209,14 @@ def _build(runtime: Runtime) -> Caller:
             time_zone=zone,
             external_id=external_id,
             address=address,
-            backup_codes=external_id in BACKUP_CODES,
+            backup_codes=external_id in KEEPS_BACKUP_CODES,
         )
         prop = add_property(runtime.uow(), owner, details)
         for lock_name in lock_names:
             link_lock(runtime.uow(), owner, prop.id, locks[lock_name].id)
         if external_id in RULES:
             set_rules(runtime.uow(), owner, prop.id, RULES[external_id])
+    _provision_offline_keypad(runtime, owner)
     today = runtime.clock().astimezone(LISBON).date()
     for number, (external_id, guest, first, nights, status, early) in enumerate(STAYS, start=1):
         check_in = today + timedelta(days=first)
@@ -220,6 +225,12 @@ def _build(runtime: Runtime) -> Caller:
     _book_across_next_dst_change(runtime, owner, today)
     _schedule_cleaner(runtime, owner, today, [locks[n].id for n, _ in LOCKS[:3]])
     return owner
+
+
+def _provision_offline_keypad(runtime: Runtime, owner: Caller) -> None:
+    """A technician's visit: the cabin's key group, its key loaded into the virtual keypad."""
+    create_key_group(runtime.uow(), owner, "Pine Cabin", ("Pine Cabin keypad",))
+    provision_virtual_locks(runtime.uow(), owner, runtime.providers, "Pine Cabin")
 
 
 def _webhook_source(runtime: Runtime, owner: Caller) -> str:

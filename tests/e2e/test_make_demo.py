@@ -110,6 +110,31 @@ def test_the_current_guest_of_flat_1a_opens_its_virtual_door(demo_server):
         check=False,
     )
     assert (refused.returncode, refused.stdout.strip()) == (1, "REFUSED: no such code on this lock")
+    cabin_guest = next(
+        grant
+        for grant in httpx.get(f"{base}/api/v1/grants?kind=guest", headers=headers).json()
+        if grant["holder"] == "Jake Miller"
+    )
+    revealed = httpx.get(f"{base}/api/v1/grants/{cabin_guest['id']}/code", headers=headers).json()
+    [offline] = revealed["offline_codes"]
+    assert offline["lock_name"] == "Pine Cabin keypad"
+    inside = datetime.fromisoformat(offline["starts_at"]) + timedelta(hours=1)
+    at_cabin = subprocess.run(
+        [
+            doorcode,
+            "keypad",
+            "enter",
+            "Pine Cabin keypad",
+            offline["code"],
+            "--at",
+            inside.isoformat(),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert at_cabin.stdout.strip() == "OPEN (offline code)", at_cabin.stdout + at_cabin.stderr
 
 
 def wait_for_a_set_code(url: str, headers: dict[str, str]) -> str:

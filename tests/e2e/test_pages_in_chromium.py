@@ -25,6 +25,7 @@ from doorcode.api.app import create_app
 from doorcode.demo_world import ensure_demo_world
 from doorcode.services.caller import Caller, Role
 from doorcode.services.organisations import resolve_organisation
+from doorcode.services.properties import change_property
 from doorcode.services.users import create_user
 from doorcode.store.models import Grant
 from tests.builders import PASSWORD
@@ -78,6 +79,7 @@ def live(sqlite_template, tmp_path_factory, clock):
     organisation = resolve_organisation(runtime.uow(), "demo")
     owner = Caller(organisation.id, "test", Role.OWNER)
     create_user(runtime.uow(), owner, "olivia", PASSWORD, Role.OWNER)
+    change_property(runtime.uow(), owner, "augusta-1a", {"backup_codes": True})  # Inês's flat
     catch_up(runtime)
     port = free_port()
     server = uvicorn.Server(

@@ -91,3 +91,11 @@ def test_provisioning_loads_the_key_into_virtual_locks_using_the_one_export(runt
     assert providers.virtual_cloud.enter(lock.external_id, issued.code, moment).opened
     with pytest.raises(InvalidRequest, match="exported already"):
         offline_codes.provision_virtual_locks(runtime.uow(), owner, providers, "cabin")
+
+
+def test_devices_installed_after_the_file_exists_survive_the_next_operation(clock, group, tmp_path):
+    path = tmp_path / "virtual-locks.json"
+    cloud = cabin(clock, group, path)  # writes the file
+    cloud.install("front", "Front door", LockCapabilities())
+    assert cloud.has_device("front")
+    assert VirtualCloud(clock, path=path).has_device("front")

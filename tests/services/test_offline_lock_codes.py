@@ -7,6 +7,7 @@ import pytest
 
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.offline import KeyGroup, Keypad
+from doorcode.domain.windows import TimeWindow
 from doorcode.services import offline_codes
 from doorcode.services.reservations import cancel_reservation
 from doorcode.store.models import Grant
@@ -98,3 +99,12 @@ def test_two_guests_with_the_same_dates_get_different_offline_codes(any_runtime,
         offline_codes_of(any_runtime, one.id)[locks["keypad"].id]
         != offline_codes_of(any_runtime, two.id)[locks["keypad"].id]
     )
+
+
+def test_an_operators_offline_code_never_repeats_a_guests_for_the_same_window(any_runtime, cabin):
+    owner, prop, locks, _, _ = cabin
+    guest = book(any_runtime, owner, prop, "B-1", IN, OUT).grant
+    guest_code = offline_codes_of(any_runtime, guest.id)[locks["keypad"].id]
+    window = TimeWindow(guest.starts_at, guest.ends_at)
+    issued = offline_codes.issue_offline_grant(any_runtime.uow(), owner, "cabin", window, "Staff")
+    assert issued.code != guest_code

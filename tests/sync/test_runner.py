@@ -63,7 +63,7 @@ def test_a_booking_committed_in_another_thread_reaches_the_lock_at_once(runtime)
         )
         thread.start()
         thread.join()
-        await eventually(lambda: grants_on(runtime, flat.locks[0]) == [booked["grant"].id], 2)
+        await eventually(lambda: grants_on(runtime, flat.locks[0]) == [booked["grant"].id], 10)
         task.cancel()
 
     asyncio.run(scenario())
@@ -83,7 +83,7 @@ def test_a_lock_is_visited_at_its_next_change_instant_not_at_the_next_sweep(runt
         task = asyncio.create_task(runner.run())
         await asyncio.sleep(0.5)
         assert grants_on(runtime, door) == []
-        await eventually(lambda: grants_on(runtime, door) == [grant.id], 5)
+        await eventually(lambda: grants_on(runtime, door) == [grant.id], 10)
         task.cancel()
 
     asyncio.run(scenario())
@@ -91,7 +91,8 @@ def test_a_lock_is_visited_at_its_next_change_instant_not_at_the_next_sweep(runt
         created = uow.session.scalar(
             select(Event.occurred_at).where(Event.kind == "LockCodeCreated")
         )
-    assert due <= created < due + timedelta(seconds=0.5)
+    # At the instant, not at the next sweep twelve hours on; the margin absorbs a busy machine.
+    assert due <= created < due + timedelta(seconds=3)
 
 
 def test_a_failing_pass_is_logged_and_the_loop_goes_on(runtime, caplog, monkeypatch):

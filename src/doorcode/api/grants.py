@@ -12,6 +12,7 @@ from doorcode.api.schemas import (
     CodeBody,
     GrantBody,
     ManualGrantBody,
+    OfflineCodeBody,
     PageLimit,
     PageOffset,
     RevokeBody,
@@ -74,7 +75,18 @@ def get_grant(grant_id: str, runtime: RuntimeDep, caller: CallerDep) -> GrantBod
 @router.get("/{grant_id}/code")
 def reveal_code(grant_id: str, runtime: RuntimeDep, caller: CallerDep) -> CodeBody:
     """The grant's code in clear (owners and managers); each reveal is an audit event."""
-    return CodeBody(grant_id=grant_id, code=grants.reveal_code(runtime.uow(), caller, grant_id))
+    access = grants.reveal_access(runtime.uow(), caller, grant_id)
+    offline = [
+        OfflineCodeBody(
+            lock_id=lock.lock_id,
+            lock_name=lock.lock_name,
+            code=lock.code,
+            starts_at=lock.window.starts_at,
+            ends_at=lock.window.ends_at,
+        )
+        for lock in access.offline
+    ]
+    return CodeBody(grant_id=grant_id, code=access.code, offline_codes=offline)
 
 
 @router.post("/{grant_id}/revoke")

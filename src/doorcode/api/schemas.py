@@ -375,11 +375,22 @@ class GrantBody(BaseModel):
     lock_codes: list[GrantLockCodeBody]
 
 
+class OfflineCodeBody(BaseModel):
+    """An offline keypad's own code for the grant, and the window it really opens."""
+
+    lock_id: str
+    lock_name: str
+    code: str
+    starts_at: datetime
+    ends_at: datetime
+
+
 class CodeBody(BaseModel):
-    """A grant's code in clear."""
+    """A grant's code in clear, and the codes of its offline keypads, which differ."""
 
     grant_id: str
     code: str
+    offline_codes: list[OfflineCodeBody] = Field(default_factory=list)
 
 
 class RevokeBody(Strict):

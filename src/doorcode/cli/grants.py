@@ -67,14 +67,18 @@ def grant_show(
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     body = grant_body(grants.get_grant(runtime.uow(), caller, grant_id), runtime.clock())
-    code = grants.reveal_code(runtime.uow(), caller, grant_id) if reveal else None
+    access = grants.reveal_access(runtime.uow(), caller, grant_id) if reveal else None
     if as_json:
         print_json(body)
     else:
         fields = body.model_dump()
         print_table(f"Grant {grant_id}", ["field", "value"], [(k, v) for k, v in fields.items()])
-    if code is not None:
-        typer.echo(f"code: {code}")
+    if access is not None:
+        typer.echo(f"code: {access.code}")
+        for lock in access.offline:
+            starts, ends = lock.window.starts_at, lock.window.ends_at
+            opens = f"{starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M} UTC"
+            typer.echo(f"offline code for {lock.lock_name}: {lock.code} (opens {opens})")
 
 
 @grant_app.command("add")

@@ -26,7 +26,10 @@ def keypad_enter(
     install_virtual_locks(runtime)
     result = enter_on_keypad(runtime.uow(), caller, runtime.providers, lock_ref, code, moment)
     if result.opened:
-        typer.echo(f"OPEN ({result.grant_id or 'a code set at the lock'})")
+        opened_by = result.grant_id or (
+            result.reason if result.reason == "offline code" else "a code set at the lock"
+        )
+        typer.echo(f"OPEN ({opened_by})")
         return
     typer.echo(f"REFUSED: {result.reason}")
     raise typer.Exit(code=1)

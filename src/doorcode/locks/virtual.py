@@ -227,7 +227,7 @@ class VirtualCloud:
         refuses_duplicates: bool = True,
     ) -> None:
         """Add a device, or update its capabilities keeping its codes."""
-        with self._session():
+        with self._session(save=True):
             existing = self._locks.get(device_id)
             if existing is None:
                 self._locks[device_id] = VirtualLock(
@@ -558,7 +558,7 @@ def _offline_keypad(
     keypad = firmware.keypad()
     outcome = action(keypad)
     firmware.memory = keypad.state()
-    reason = outcome.reason.value.replace("_", " ")
+    reason = "offline code" if outcome.opened else outcome.reason.value.replace("_", " ")
     return KeypadResult(outcome.opened, reason, accepted=outcome.accepted)
 
 

@@ -36,7 +36,9 @@ from doorcode.store.repositories import GrantFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "GrantAccess",
     "GrantTarget",
+    "LockAccess",
     "ManualGrantRequest",
     "create_manual_grant",
     "get_grant",
@@ -44,6 +46,7 @@ __all__ = [
     "move_grant",
     "open_grant",
     "regenerate_code",
+    "reveal_access",
     "reveal_code",
     "revoke",
     "revoke_grant",
@@ -251,15 +254,44 @@ def regenerate_code(uow: UnitOfWork, caller: Caller, grant_id: str) -> Grant:
         return grant
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class LockAccess:
+    """The code to type at one lock where it is not the grant's PIN (an offline keypad)."""
+
+    lock_id: str
+    lock_name: str
+    code: str
+    window: TimeWindow
+
+    def __repr__(self) -> str:
+        return f"LockAccess(lock={self.lock_name!r}, code=***)"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class GrantAccess:
+    """Everything a guest types: the grant's PIN, and each offline keypad's own code."""
+
+    code: str
+    offline: tuple[LockAccess, ...]
+
+    def __repr__(self) -> str:
+        return "GrantAccess(code=***)"
+
+
 def reveal_code(uow: UnitOfWork, caller: Caller, grant_id: str) -> str:
-    """The grant's code in clear; every reveal is an audit event."""
+    """The grant's code (its PIN) in clear; every reveal is an audit event."""
+    return reveal_access(uow, caller, grant_id).code
+
+
+def reveal_access(uow: UnitOfWork, caller: Caller, grant_id: str) -> GrantAccess:
+    """The grant's PIN and its offline keypads' codes in clear; one audit event per reveal."""
     caller.require_writer()
     with uow:
         grant = _get(uow, caller, grant_id)
-        code = uow.grants.code_of(grant)
+        access = GrantAccess(uow.grants.code_of(grant), _offline_access(uow, grant))
         record_event(uow, caller, (SUBJECT, grant.id), "GrantCodeRevealed", "shown to an operator")
         uow.commit()
-        return code
+        return access
 
 
 def get_grant(uow: UnitOfWork, caller: Caller, grant_id: str) -> Grant:
@@ -272,6 +304,17 @@ def list_grants(uow: UnitOfWork, caller: Caller, which: GrantFilter) -> list[Gra
     """Grants of the caller's organisation matching ``which``."""
     with uow:
         return uow.grants.search(caller.organisation_id, which)
+
+
+def _offline_access(uow: UnitOfWork, grant: Grant) -> tuple[LockAccess, ...]:
+    found = []
+    for lock_code in grant.lock_codes:
+        code = uow.offline.offline_code_of(lock_code)
+        starts, ends = lock_code.offline_starts_at, lock_code.offline_ends_at
+        if code is not None and starts is not None and ends is not None:
+            window = TimeWindow(starts, ends)
+            found.append(LockAccess(lock_code.lock_id, lock_code.lock.name, code, window))
+    return tuple(sorted(found, key=lambda access: access.lock_name))
 
 
 def _get(uow: UnitOfWork, caller: Caller, grant_id: str) -> Grant:

@@ -12,7 +12,7 @@ from doorcode.services.caller import Caller
 from doorcode.store.models import Grant, OfflineBlock, OfflineKeyGroup
 from doorcode.store.unit_of_work import UnitOfWork
 
-__all__ = ["SUBJECT", "add_block", "block_revoked_grant", "blocked_codes"]
+__all__ = ["SUBJECT", "add_block", "block_revoked_grant"]
 
 SUBJECT = "offline_key_group"
 
@@ -55,9 +55,3 @@ def add_block(
         "type the block sequence at each lock of the group",
         after={"block_id": block.id, "grant_id": grant_id},
     )
-
-
-def blocked_codes(uow: UnitOfWork, group: OfflineKeyGroup) -> set[str]:
-    """The codes blocked under the group's current key."""
-    blocks = uow.offline.blocks(group.id, group.key_version)
-    return {uow.offline.code_of_block(block) for block in blocks}

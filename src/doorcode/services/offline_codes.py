@@ -31,7 +31,7 @@ from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
 from doorcode.services.grants import SUBJECT as GRANT_SUBJECT
 from doorcode.services.grants import revoke
-from doorcode.services.offline_blocks import SUBJECT, add_block, blocked_codes
+from doorcode.services.offline_blocks import SUBJECT, add_block
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Grant, Lock, LockCode, OfflineBlock, OfflineKeyGroup
 from doorcode.store.unit_of_work import UnitOfWork
@@ -211,7 +211,7 @@ def issue_offline_grant(
         if not group.locks:
             raise InvalidRequest("this key group has no locks")
         issued = OfflineCodec(uow.offline.key_group_of(group)).issue(
-            requested, avoiding=_codes_to_avoid(uow, group)
+            requested, avoiding=uow.offline.taken_codes(group)
         )
         grant = Grant(
             organisation_id=caller.organisation_id,
@@ -248,7 +248,7 @@ def check_offline_code(
     with uow:
         group = _find(uow, caller, reference)
         window = OfflineCodec(uow.offline.key_group_of(group)).read(code)
-        blocked = code in blocked_codes(uow, group)
+        blocked = code in uow.offline.blocked_codes(group)
         owner = _grant_holding(uow, group, code)
         opens = window is not None and window.contains(at) and not blocked
         return CodeDiagnosis(window, opens, blocked, owner.id if owner else None)
@@ -267,7 +267,7 @@ def block_offline_code(
         owner = _grant_holding(uow, group, code)
         if owner is not None:
             revoke(uow, caller, owner, "its offline code was blocked")
-        elif code not in blocked_codes(uow, group):
+        elif code not in uow.offline.blocked_codes(group):
             add_block(uow, caller, group, code, window, grant_id=None)
         sequence = block_sequence(uow.offline.programming_code_of(group), code)
         uow.commit()
@@ -287,12 +287,6 @@ def pending_blocks(
             for block in uow.offline.blocks(group.id, group.key_version)
             if block.window_ends_at > uow.now
         ]
-
-
-def _codes_to_avoid(uow: UnitOfWork, group: OfflineKeyGroup) -> set[str]:
-    """Codes of other outstanding grants and blocked codes: a new grant must differ."""
-    outstanding = {uow.grants.code_of(g) for g in uow.offline.outstanding_grants(group.id)}
-    return outstanding | blocked_codes(uow, group)
 
 
 def _grant_holding(uow: UnitOfWork, group: OfflineKeyGroup, code: str) -> Grant | None:

@@ -22,7 +22,7 @@ from doorcode.domain.offline import OfflineCodec, issuable_cover
 from doorcode.domain.windows import TimeWindow
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
-from doorcode.services.offline_blocks import add_block, blocked_codes
+from doorcode.services.offline_blocks import add_block
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Grant, Lock, LockCode, OfflineKeyGroup
 from doorcode.store.unit_of_work import UnitOfWork
@@ -31,7 +31,6 @@ __all__ = [
     "assign_offline_codes",
     "is_offline_only",
     "retire_offline_codes",
-    "taken_offline_codes",
 ]
 
 SUBJECT = "grant"
@@ -56,6 +55,7 @@ def assign_offline_codes(uow: UnitOfWork, caller: Caller, grant: Grant) -> None:
         # and a standing one would be a year-long secret only a keypad visit could withdraw.
         return
     window = TimeWindow(grant.starts_at, grant.ends_at)
+    _retire_stale_fallbacks(uow, caller, grant, window)
     for group, lock_codes in _offline_lock_codes_by_group(uow, caller, grant).items():
         key_group = uow.offline.key_group_of(group)
         wanted = issuable_cover(window, key_group.epoch)
@@ -63,7 +63,7 @@ def assign_offline_codes(uow: UnitOfWork, caller: Caller, grant: Grant) -> None:
             continue
         _retire(uow, caller, group, lock_codes)
         issued = OfflineCodec(key_group).issue(
-            window, avoiding=taken_offline_codes(uow, group, excluding=grant.id)
+            window, avoiding=uow.offline.taken_codes(group, excluding=grant.id)
         )
         for lock_code in lock_codes:
             uow.offline.set_offline_code(lock_code, issued.code, issued.issued)
@@ -80,20 +80,28 @@ def retire_offline_codes(
 ) -> None:
     """Block the offline codes of the grant's locks not in ``keeping`` (all of them by default)."""
     leaving = [code for code in grant.lock_codes if code.lock_id not in set(keeping)]
-    for group, lock_codes in _by_group(uow, caller, leaving).items():
+    for group, lock_codes in _by_group(uow, caller, leaving, offline_only=False).items():
         _retire(uow, caller, group, lock_codes)
 
 
-def taken_offline_codes(
-    uow: UnitOfWork, group: OfflineKeyGroup, excluding: str | None = None
-) -> set[str]:
-    """Codes a new offline code of the group must differ from: outstanding and blocked ones."""
-    taken = blocked_codes(uow, group)
-    taken |= {uow.grants.code_of(grant) for grant in uow.offline.outstanding_grants(group.id)}
-    for lock_code in uow.offline.offline_lock_codes(group.id):
-        if lock_code.grant_id != excluding:
-            taken.add(uow.offline.offline_code_of(lock_code) or "")
-    return taken - {""}
+def _retire_stale_fallbacks(
+    uow: UnitOfWork, caller: Caller, grant: Grant, window: TimeWindow
+) -> None:
+    """Block fallback codes on online locks whose window no longer matches the grant's.
+
+    The reconciler issued them when a PIN was late (sync/offline_fallback.py); it issues a new
+    one if the PIN is still missing near the new start.
+    """
+    fallbacks = [
+        lock_code
+        for lock_code in grant.lock_codes
+        if lock_code.offline_code_token is not None and not is_offline_only(lock_code.lock)
+    ]
+    for group, lock_codes in _by_group(uow, caller, fallbacks, offline_only=False).items():
+        wanted = issuable_cover(window, uow.offline.key_group_of(group).epoch)
+        stale = [lock_code for lock_code in lock_codes if not _holds(lock_code, wanted)]
+        if stale:
+            _retire(uow, caller, group, stale)
 
 
 def _retire(
@@ -124,14 +132,20 @@ def _offline_lock_codes_by_group(
 
 
 def _by_group(
-    uow: UnitOfWork, caller: Caller, lock_codes: list[LockCode]
+    uow: UnitOfWork, caller: Caller, lock_codes: list[LockCode], *, offline_only: bool = True
 ) -> dict[OfflineKeyGroup, list[LockCode]]:
-    """The lock codes on offline-only locks, grouped by the key group of their lock."""
+    """Lock codes grouped by their lock's key group.
+
+    By default only lock codes on offline-only locks count. With ``offline_only=False``, any
+    lock code holding an offline code counts, fallbacks on online locks included.
+    """
     grouped: dict[str, list[LockCode]] = defaultdict(list)
     groups: dict[str, OfflineKeyGroup] = {}
     for lock_code in lock_codes:
         lock = lock_code.lock or uow.locks.get(caller.organisation_id, lock_code.lock_id)
-        if lock is None or not is_offline_only(lock):
+        if lock is None or lock.offline_key_group_id is None:
+            continue
+        if not is_offline_only(lock) and (offline_only or lock_code.offline_code_token is None):
             continue
         group_id = lock.offline_key_group_id
         assert group_id is not None

@@ -135,6 +135,7 @@ class GrantLockState:
     spare: bool = False
     offline_capable: bool = False
     has_offline_code: bool = False
+    offline_key_group_id: str | None = None
 
 
 class LockSyncRepository:
@@ -230,6 +231,7 @@ class LockSyncRepository:
             state=_state_of(row),
             spare=is_spare(row.kind, row.reservation_id),
             has_offline_code=bool(row.has_offline_code),
+            offline_key_group_id=row.offline_key_group_id,
         )
 
     def mark_codes_set(self, grant_id: str, version: int) -> None:
@@ -385,6 +387,7 @@ _GRANT_STATE_COLUMNS = (
     Grant.kind,
     Grant.reservation_id,
     LockCode.offline_code_token.is_not(None).label("has_offline_code"),
+    Lock.offline_key_group_id,
 )
 
 

@@ -84,6 +84,10 @@ class OfflineRepository:
         lock_code.offline_code_token = None
         lock_code.offline_starts_at = lock_code.offline_ends_at = None
 
+    def lock_code(self, grant_id: str, lock_id: str) -> LockCode | None:
+        """One grant's lock code on one lock."""
+        return self._session.get(LockCode, (grant_id, lock_id))
+
     def offline_lock_codes(self, group_id: str) -> list[LockCode]:
         """Lock codes on the group's locks that hold an offline code of an unrevoked grant."""
         query = (
@@ -113,3 +117,25 @@ class OfflineRepository:
     def code_of_block(self, block: OfflineBlock) -> str:
         """The blocked code in clear."""
         return self._cipher.decrypt(block.code_token)
+
+    def blocked_codes(self, group: OfflineKeyGroup) -> set[str]:
+        """The codes blocked under the group's current key."""
+        return {self.code_of_block(block) for block in self.blocks(group.id, group.key_version)}
+
+    def taken_codes(self, group: OfflineKeyGroup, excluding: str | None = None) -> set[str]:
+        """Every code a new offline code of the group must differ from.
+
+        Issuing is deterministic (one window, one code), so without this two grants with the
+        same window would share a code. Taken are: blocked codes, standalone offline grants'
+        codes, and the offline codes guests hold on the group's locks (but not those of the
+        grant ``excluding``, which is being given a new one).
+        """
+        taken = self.blocked_codes(group)
+        for grant in self.outstanding_grants(group.id):
+            if grant.id != excluding:
+                taken.add(self._cipher.decrypt(grant.code_token))
+        for lock_code in self.offline_lock_codes(group.id):
+            code = self.offline_code_of(lock_code)
+            if code is not None and lock_code.grant_id != excluding:
+                taken.add(code)
+        return taken

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.domain.windows import TimeWindow
@@ -108,15 +108,21 @@ class PropertyRepository:
         return self._session.scalar(_owned(query, Property, organisation_id))
 
     def find(self, organisation_id: str, reference: str) -> Property | None:
-        """The property known by id, external id or exact name (in that order)."""
-        for column in (Property.id, Property.external_id, Property.name):
-            query = (
-                select(Property).where(column == reference).options(selectinload(Property.locks))
-            )
-            query = _owned(query, Property, organisation_id)
-            found = list(self._session.scalars(query.limit(2)))
-            if len(found) == 1:
-                return found[0]
+        """The property known by id, external id or exact name (in that order).
+
+        One query for all three: a reservation names its property on every delivery.
+        """
+        matches = or_(
+            Property.id == reference,
+            Property.external_id == reference,
+            Property.name == reference,
+        )
+        query = _owned(select(Property).where(matches), Property, organisation_id)
+        found = list(self._session.scalars(query.options(selectinload(Property.locks))))
+        for column in ("id", "external_id", "name"):
+            named = [prop for prop in found if getattr(prop, column) == reference]
+            if len(named) == 1:
+                return named[0]
         return None
 
     def all(self, organisation_id: str) -> list[Property]:
@@ -307,7 +313,7 @@ class GrantRepository:
     def tied_to(self, reservation_id: str, kind: str) -> list[Grant]:
         """Grants of ``kind`` tied to a reservation (a guest's released backup code, say)."""
         query = select(Grant).where(Grant.reservation_id == reservation_id, Grant.kind == kind)
-        return list(self._session.scalars(query.options(selectinload(Grant.lock_codes))))
+        return list(self._session.scalars(query))
 
     def of_property(self, property_id: str) -> list[Grant]:
         """Grants that follow the property's lock group."""

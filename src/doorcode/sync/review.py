@@ -10,12 +10,14 @@ cleared when the grant converges, ends or is revoked.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from doorcode.domain.lock_code_status import LockCodeFacts, LockCodeStatus, lock_code_status
 from doorcode.store.lock_sync import GrantLockState
 from doorcode.store.models import Alert
 from doorcode.store.unit_of_work import UnitOfWork
+from doorcode.sync.offline_fallback import issue_fallback
 from doorcode.sync.outcomes import EventDraft
 
 __all__ = ["GRANT_CODE_MISSING", "review_grants", "status_of"]
@@ -38,7 +40,9 @@ def review_grants(
     alerts = uow.alerts.open_for(GRANT_CODE_MISSING, {*grant_ids, *if_alerted})
     states = uow.lock_sync.grant_states({*grant_ids, *alerts})
     events: list[EventDraft] = []
-    for grant_id, rows in states.items():
+    for grant_id, found in states.items():
+        rows, fallbacks = _fall_back_to_offline_codes(uow, found, now, alert_before)
+        events += fallbacks
         events += _announce_if_set(uow, rows, now)
         events += _alert(uow, rows, alerts.get(grant_id), now, alert_before)
     return events
@@ -68,7 +72,7 @@ def _announce_if_set(
         return []
     if grant.codes_set_version == grant.grant_version:
         return []
-    if any(status_of(row) is not LockCodeStatus.SET for row in programmable):
+    if any(not _holds_the_code(row) for row in programmable):
         return []
     if any(not _carries_current_offline_code(row) for row in offline):
         return []
@@ -79,6 +83,55 @@ def _announce_if_set(
     return [
         EventDraft(grant.organisation_id, "GrantCodesSet", ("grant", grant.grant_id), "", details)
     ]
+
+
+def _fall_back_to_offline_codes(
+    uow: UnitOfWork, rows: Sequence[GrantLockState], now: datetime, alert_before: timedelta
+) -> tuple[list[GrantLockState], list[EventDraft]]:
+    """Issue offline codes where an online lock missed a PIN the guest needs soon.
+
+    Returns the rows as they now stand, and the events of the codes issued.
+    """
+    grant = rows[0]
+    if grant.spare or not (_is_live(grant, now) and grant.starts_at - alert_before <= now):
+        return list(rows), []
+    updated, events = [], []
+    for row in rows:
+        if _needs_fallback(row):
+            event = issue_fallback(uow, row)
+            if event is not None:
+                events.append(event)
+                row = replace(row, has_offline_code=True)
+        updated.append(row)
+    return updated, events
+
+
+def _needs_fallback(row: GrantLockState) -> bool:
+    """An online lock able to check offline codes, in a key group, without the grant's PIN."""
+    return (
+        row.programmable
+        and row.offline_capable
+        and row.offline_key_group_id is not None
+        and not row.has_offline_code
+        and status_of(row) is not LockCodeStatus.SET
+    )
+
+
+def _holds_the_code(row: GrantLockState) -> bool:
+    """An online lock holds the grant's PIN, or an offline code stands in for it."""
+    return status_of(row) is LockCodeStatus.SET or (row.offline_capable and row.has_offline_code)
+
+
+def _is_missing(row: GrantLockState) -> bool:
+    """The grant's PIN is not on this online lock, and nothing says it is on its way.
+
+    A lock that does not answer keeps the rows of its last successful pass, which may still
+    say "waiting for lead time"; while its sync fails, only a code already set is fine.
+    """
+    status = status_of(row)
+    if row.lock_error:
+        return status is not LockCodeStatus.SET
+    return status not in _FINE
 
 
 def _carries_current_offline_code(row: GrantLockState) -> bool:
@@ -94,7 +147,7 @@ def _alert(
     alert_before: timedelta,
 ) -> list[EventDraft]:
     grant = rows[0]
-    missing = [row for row in rows if row.programmable and status_of(row) not in _FINE]
+    missing = [row for row in rows if row.programmable and _is_missing(row)]
     live_soon = _is_live(grant, now) and grant.starts_at - alert_before <= now
     needed = bool(missing) and live_soon and not grant.spare
     subject = ("grant", grant.grant_id)

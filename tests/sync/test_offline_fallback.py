@@ -1,0 +1,93 @@
+"""An online lock that cannot take a guest's PIN in time: its offline code stands in (seed 001)."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.services import offline_codes
+from doorcode.services.grants import reveal_access
+from doorcode.store.models import Alert
+from tests.builders import book, make_lock, make_owner, make_property
+from tests.sync.helpers import cloud_of, event_kinds, reconcile
+
+TODAY = date(2026, 11, 23)  # the clock fixture says 09:00 UTC on this day
+ARRIVAL, DEPARTURE = TODAY + timedelta(days=5), TODAY + timedelta(days=7)
+ONLINE_WITH_OFFLINE_CODES = LockCapabilities(offline_codes=True)
+
+
+@pytest.fixture
+def owner(runtime):
+    return make_owner(runtime)
+
+
+def garden_flat(runtime, owner, *, key_group=True):
+    gate = make_lock(runtime, owner, "Garden gate", ONLINE_WITH_OFFLINE_CODES)
+    if key_group:
+        offline_codes.create_key_group(runtime.uow(), owner, "garden", (gate.id,))
+        offline_codes.provision_virtual_locks(runtime.uow(), owner, runtime.providers, "garden")
+    return gate, make_property(runtime, owner, "Flat", locks=[gate], time_zone="UTC")
+
+
+def offline_before_its_lead_time(runtime, clock, gate, booked):
+    """The gate drops off the network before its PIN is due, and stays off."""
+    reconcile(runtime)  # installs the device; the PIN is not due yet
+    cloud_of(runtime).go_offline(gate.external_id, clock.now + timedelta(days=30))
+    clock.now = booked.grant.starts_at - timedelta(hours=20)
+    reconcile(runtime)
+
+
+def stand_in(runtime, owner, grant_id, lock):
+    offline = reveal_access(runtime.uow(), owner, grant_id).offline
+    return {access.lock_id: access.code for access in offline}.get(lock.id)
+
+
+def test_a_lock_offline_at_programming_time_gets_the_guest_an_offline_code(runtime, owner, clock):
+    gate, flat = garden_flat(runtime, owner)
+    booked = book(runtime, owner, flat, "B1", ARRIVAL, DEPARTURE)
+    offline_before_its_lead_time(runtime, clock, gate, booked)
+    code = stand_in(runtime, owner, booked.grant.id, gate)
+    assert code is not None
+    kinds = event_kinds(runtime, booked.grant.id)
+    assert (kinds["OfflineFallbackIssued"], kinds["GrantCodesSet"]) == (1, 1)
+    with runtime.uow() as uow:
+        assert [a.kind for a in uow.session.scalars(select(Alert))] == ["GrantCodeMissing"]
+    check_in = booked.grant.starts_at + timedelta(minutes=5)
+    assert cloud_of(runtime).enter(gate.external_id, code, check_in).opened
+    reconcile(runtime)
+    assert event_kinds(runtime, booked.grant.id)["OfflineFallbackIssued"] == 1
+
+
+def test_far_from_arrival_nothing_stands_in_yet(runtime, owner, clock):
+    gate, flat = garden_flat(runtime, owner)
+    booked = book(runtime, owner, flat, "B1", ARRIVAL, DEPARTURE)
+    reconcile(runtime)
+    cloud_of(runtime).go_offline(gate.external_id, clock.now + timedelta(days=30))
+    clock.now = booked.grant.starts_at - timedelta(hours=48)
+    reconcile(runtime)
+    assert stand_in(runtime, owner, booked.grant.id, gate) is None
+
+
+def test_moved_dates_block_the_stand_in_and_a_new_one_comes_when_needed(runtime, owner, clock):
+    gate, flat = garden_flat(runtime, owner)
+    booked = book(runtime, owner, flat, "B1", ARRIVAL, DEPARTURE)
+    offline_before_its_lead_time(runtime, clock, gate, booked)
+    first = stand_in(runtime, owner, booked.grant.id, gate)
+    moved = book(runtime, owner, flat, "B1", ARRIVAL + timedelta(days=1), DEPARTURE).grant
+    assert stand_in(runtime, owner, booked.grant.id, gate) is None
+    [(_, sequence)] = offline_codes.pending_blocks(runtime.uow(), owner, "garden")
+    assert sequence.keys.endswith(f"#{first}#")
+    clock.now = moved.starts_at - timedelta(hours=20)
+    reconcile(runtime)
+    assert stand_in(runtime, owner, booked.grant.id, gate) not in (None, first)
+
+
+def test_a_lock_outside_any_key_group_only_raises_the_alert(runtime, owner, clock):
+    gate, flat = garden_flat(runtime, owner, key_group=False)
+    booked = book(runtime, owner, flat, "B1", ARRIVAL, DEPARTURE)
+    offline_before_its_lead_time(runtime, clock, gate, booked)
+    assert reveal_access(runtime.uow(), owner, booked.grant.id).offline == ()
+    assert "GrantCodesSet" not in event_kinds(runtime, booked.grant.id)
+    with runtime.uow() as uow:
+        assert [a.kind for a in uow.session.scalars(select(Alert))] == ["GrantCodeMissing"]
