@@ -73,3 +73,13 @@ def book(
         guest=Guest(name=guest, email="ada@example.org"),
     )
     return record_reservation(runtime.uow(), caller, details)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(runtime: Runtime, caller: Caller, username: str, role: Role = Role.OWNER) -> str:
+    """A dashboard user with the shared test password; returns the username."""
+    from doorcode.services.users import create_user
+
+    return create_user(runtime.uow(), caller, username, PASSWORD, role).username

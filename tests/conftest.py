@@ -138,6 +138,17 @@ def any_runtime(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator
     built.close()
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its production cost takes ~0.1 s a hash; tests make hundreds of them."""
+    from argon2 import PasswordHasher
+
+    from doorcode.services import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
+
+
 @pytest.fixture
 def pg_runtime(postgres_url, clock, tmp_path):
     _empty_postgres(postgres_url)

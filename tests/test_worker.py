@@ -4,11 +4,16 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from doorcode.background import background_jobs
 from doorcode.config import Runner
+from doorcode.domain.messages import ChannelName
+from doorcode.services.guidebook import report_arrival
+from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.services.messages import list_messages
 from doorcode.store.message_repository import MessageFilter
+from doorcode.store.models import HostNotice
 from doorcode.sync.jobs import QUEUE, RECONCILE, defer_reconcile, ensure_schema
 from doorcode.worker import BACKGROUND_QUEUE, PERIODIC_TASKS, build_worker_app
 from tests.builders import book, make_owner, make_property
@@ -52,3 +57,26 @@ def test_with_workers_serve_runs_no_loop_and_only_enqueues_lock_passes(pg_runtim
     pg_runtime.settings.runner = Runner.WORKER
     assert background_jobs(pg_runtime) == []
     assert len(pg_runtime.commit_hooks) == 1
+
+
+def test_a_worker_sends_what_guests_told_their_host(pg_runtime, postgres_url):
+    pg_runtime.settings.console_messages = True
+    owner = make_owner(pg_runtime)
+    set_host_contact(pg_runtime.uow(), owner, HostContact("Marta", "marta@acme.example"))
+    flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
+    booked = book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    console = frozenset({ChannelName.CONSOLE})
+    report_arrival(pg_runtime.uow(), booked.reservation.guide_token, "198.51.100.1", console)
+    app = build_worker_app(pg_runtime)
+
+    async def scenario():
+        async with app.open_async():
+            await ensure_schema(app)
+            task = app.configure_task("doorcode.messages", queue=BACKGROUND_QUEUE)
+            await task.defer_async(timestamp=0)
+            await drain([app], postgres_url, (QUEUE, BACKGROUND_QUEUE))
+
+    asyncio.run(scenario())
+    with pg_runtime.uow() as uow:
+        [notice] = uow.session.scalars(select(HostNotice))
+    assert (notice.channel, notice.status) == ("console", "sent")

@@ -14,6 +14,7 @@ from typing import Any
 
 from doorcode.bootstrap import Runtime
 from doorcode.config import Runner
+from doorcode.notify.host_notices import host_notice_loop
 from doorcode.notify.loop import message_loop
 from doorcode.sources.feed_poller import run_feed_poller
 from doorcode.sources.push_sender import run_push_sender
@@ -46,4 +47,5 @@ def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
         partial(run_feed_poller, runtime),
         partial(run_push_sender, runtime),
         message_loop(runtime),  # guest messages: plan from events, send what is due
+        host_notice_loop(runtime),  # what guests told the host from their guidebook
     ]

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     whatsapp_base_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
 
+    # The dashboard's sessions: ended after this long without a request, and this long after
+    # sign-in whatever happens.
+    session_idle_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=30 * 24)
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""
         if self.database_url:

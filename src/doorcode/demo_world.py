@@ -19,6 +19,7 @@ no contact details, which shows up as a warning. The console channel prints the 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -31,21 +32,25 @@ from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.messages import ChannelName, MessagePurpose
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
+from doorcode.notify.facts import guidebook_url
 from doorcode.notify.templates import TemplateParts
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Caller, Role
+from doorcode.services.errors import InvalidRequest
 from doorcode.services.grants import ManualGrantRequest, create_manual_grant
 from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.message_rules import set_rules
 from doorcode.services.message_templates import TemplateKey, save_template
 from doorcode.services.offline_codes import create_key_group, provision_virtual_locks
-from doorcode.services.organisations import create_organisation
+from doorcode.services.organisations import create_organisation, resolve_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
+from doorcode.services.users import create_user
 from doorcode.sources.webhook_sources import SourceSettings, add_source
+from doorcode.store.repositories import ReservationFilter
 
-__all__ = ["DEMO_SLUG", "DemoWorld", "ensure_demo_world"]
+__all__ = ["DEMO_SLUG", "DemoUser", "DemoWorld", "ensure_demo_user", "ensure_demo_world"]
 
 DEMO_SLUG = "demo"
 KEY_FILE = "demo-api-key.txt"
@@ -301,3 +306,50 @@ def _write_secret(path: Path, secret: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(secret + "\n")
     path.chmod(0o600)
+
+
+DEMO_USER = "demo"
+DEMO_USER_FILE = "demo-user.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    """Who signs in to the demo's dashboard, and the current guest's guidebook link."""
+
+    username: str
+    password: str
+    guidebook_url: str | None
+
+    def __repr__(self) -> str:
+        return f"DemoUser(username={self.username!r}, password=***)"
+
+
+def ensure_demo_user(runtime: Runtime) -> DemoUser:
+    """An owner who signs in to the demo (password generated once, kept in the data folder)."""
+    user_file = runtime.settings.data_dir / DEMO_USER_FILE
+    organisation = resolve_organisation(runtime.uow(), DEMO_SLUG)
+    owner = Caller(organisation.id, "demo", Role.OWNER)
+    with runtime.uow() as uow:
+        exists = uow.users.by_username(DEMO_USER) is not None
+    if exists and not user_file.exists():
+        raise InvalidRequest(
+            f"the demo user exists but {user_file} is gone: delete the data folder to start again"
+        )
+    if exists:
+        password = user_file.read_text().splitlines()[1]
+    else:
+        password = secrets.token_urlsafe(12)
+        create_user(runtime.uow(), owner, DEMO_USER, password, Role.OWNER)
+        _write_secret(user_file, f"{DEMO_USER}\n{password}")
+    return DemoUser(DEMO_USER, password, _current_guidebook(runtime, owner))
+
+
+def _current_guidebook(runtime: Runtime, owner: Caller) -> str | None:
+    """The guidebook link of a guest staying now (the first such stay), for trying it out."""
+    with runtime.uow() as uow:
+        which = ReservationFilter(
+            status="confirmed", active_at_or_after=uow.now, starts_before=uow.now, limit=1
+        )
+        staying = uow.reservations.search(owner.organisation_id, which)
+        token = staying[0].guide_token if staying else None
+    return guidebook_url(runtime.settings.public_url, token) if token else None

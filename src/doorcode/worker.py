@@ -7,7 +7,8 @@ so that with any number of workers no two run the same loop at once:
 
     doorcode.feeds      every minute    poll the calendar feeds that are due
     doorcode.pushes     every 15 s      push codes back to PMSs, retrying what is due
-    doorcode.messages   every 15 s      plan guest messages from new events, send what is due
+    doorcode.messages   every 15 s      plan guest messages from new events, send what is due,
+                                        and send what guests told their host (guidebook)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import timedelta
 from procrastinate import App
 
 from doorcode.bootstrap import Runtime
+from doorcode.notify.host_notices import send_due_host_notices
 from doorcode.notify.loop import dispatch_due_messages, process_message_outbox
 from doorcode.sources.feed_poller import poll_due_feeds
 from doorcode.sources.push_sender import push_codes
@@ -52,6 +54,7 @@ def build_worker_app(runtime: Runtime) -> App:
     async def messages(timestamp: int) -> None:
         await process_message_outbox(runtime)
         await dispatch_due_messages(runtime)
+        await send_due_host_notices(runtime)
 
     for name, cron, job in (
         ("doorcode.feeds", "* * * * *", feeds),

@@ -176,3 +176,21 @@ def test_the_demo_pms_source_takes_a_signed_booking(demo_server):
     answer = httpx.post(f"{base}{source['webhook_path']}", content=body, headers=signed)
     assert answer.status_code == 200, answer.text
     assert answer.json()["change"] == "created"
+
+
+@pytest.mark.slow
+def test_a_newcomer_signs_in_to_the_demo_dashboard(demo_server):
+    base, _key, data_dir = demo_server
+    username, password = (data_dir / "demo-user.txt").read_text().split()
+    with httpx.Client(base_url=base) as browser:
+        form = browser.get("/sign-in")
+        token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+        signed = browser.post(
+            "/sign-in",
+            data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+        )
+        assert signed.status_code == 303
+        today = browser.get("/")
+        assert today.status_code == 200
+        assert "Arrivals" in today.text
+        assert "Sofia Rossi" in today.text

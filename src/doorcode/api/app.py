@@ -29,6 +29,7 @@ from doorcode.api.problems import ERROR_RESPONSES, install_problem_handlers, pro
 from doorcode.background import BackgroundJob
 from doorcode.bootstrap import Runtime
 from doorcode.notify.errors import InvalidTemplate
+from doorcode.web.app import install_pages
 
 __all__ = ["create_app"]
 
@@ -68,6 +69,7 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     app.add_exception_handler(InvalidTemplate, messages.invalid_template)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_middleware(BodySizeLimit)
+    install_pages(app)  # the dashboard and the guests' guidebooks (doorcode.web)
     return app
 
 

@@ -50,6 +50,7 @@ def property_body(prop: Property) -> PropertyBody:
         unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
         lock_ids=[lock.id for lock in prop.locks],
         address=prop.address,
+        code_reveal_hours=prop.code_reveal_hours,
         backup_codes=prop.backup_codes,
     )
 

@@ -83,6 +83,9 @@ LockCodeStatusName = Literal[
     "removing",
     "removed",
 ]
+RevealHours = Annotated[
+    int, Field(ge=0, le=14 * 24, description="Hours before check-in the guidebook shows codes.")
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
 Address = Annotated[str, Field(max_length=500, description="Street address, for guest messages.")]
@@ -115,6 +118,7 @@ class PropertyInputBody(Strict):
     native_lead_minutes: LeadMinutes = 72 * 60
     unscheduled_lead_minutes: LeadMinutes = 60
     address: Address = ""
+    code_reveal_hours: RevealHours = 48
     backup_codes: bool = Field(
         default=False, description="Keep a backup code on the locks, released on request."
     )
@@ -135,6 +139,7 @@ class PropertyChangesBody(Strict):
     native_lead_minutes: LeadMinutes | None = None
     unscheduled_lead_minutes: LeadMinutes | None = None
     address: Address | None = Field(default=None, description="null clears it.")
+    code_reveal_hours: RevealHours | None = None
     backup_codes: bool | None = None
 
     @field_validator("time_zone")
@@ -146,6 +151,13 @@ class PropertyChangesBody(Strict):
     @classmethod
     def _no_address_is_empty(cls, address: str | None) -> str:
         return address or ""
+
+    @field_validator("code_reveal_hours")
+    @classmethod
+    def _reveal_hours_are_a_number(cls, hours: int | None) -> int:
+        if hours is None:
+            raise ValueError("leave it out to keep it; it cannot be null")
+        return hours
 
 
 class PropertyBody(BaseModel):
@@ -163,6 +175,7 @@ class PropertyBody(BaseModel):
     unscheduled_lead_minutes: int
     lock_ids: list[str]
     address: str = ""
+    code_reveal_hours: int = 48
     backup_codes: bool = False
 
 

@@ -26,6 +26,7 @@ from doorcode.cli.reservations import reservation_app
 from doorcode.cli.serving import demo, serve, worker
 from doorcode.cli.setup import apikey_app, db_app, org_app
 from doorcode.cli.sources import delivery_app, push_app, source_app
+from doorcode.cli.users import user_app
 from doorcode.domain.errors import DomainError
 from doorcode.services.errors import ServiceError
 from doorcode.store.code_cipher import UnreadableSecret
@@ -54,6 +55,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
 app.add_typer(property_app, name="property")
 app.add_typer(lock_app, name="lock")
 app.add_typer(reservation_app, name="reservation")

@@ -12,7 +12,7 @@ from doorcode.background import background_jobs
 from doorcode.bootstrap import Runtime
 from doorcode.cli.context import state_of
 from doorcode.config import Runner
-from doorcode.demo_world import ensure_demo_world
+from doorcode.demo_world import ensure_demo_user, ensure_demo_world
 from doorcode.services.errors import InvalidRequest
 from doorcode.store.database import is_postgres
 from doorcode.sync.provisioning import install_virtual_locks
@@ -53,7 +53,14 @@ def demo(
     if "public_url" not in settings.model_fields_set:
         settings.public_url = address  # guidebook links in the demo's messages point here
     world = ensure_demo_world(runtime)
+    user = ensure_demo_user(runtime)
     typer.echo(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
+    typer.echo(
+        f"dashboard: {address}/ sign in as {user.username} / {user.password} "
+        f"(kept in {settings.data_dir}/demo-user.txt)"
+    )
+    if user.guidebook_url:
+        typer.echo(f"guidebook of a guest staying now: {user.guidebook_url}")
     typer.echo(f"API key (owner): {world.api_key}")
     typer.echo(
         f"try: curl -H 'Authorization: Bearer {world.api_key}' {address}/api/v1/reservations"

@@ -24,6 +24,7 @@ import abc
 from dataclasses import dataclass
 from datetime import datetime
 
+from doorcode.domain.host_notices import HostNoticeKind
 from doorcode.domain.messages import ChannelName, MessagePurpose, mask_recipient
 from doorcode.notify.templates import RenderedMessage
 
@@ -38,7 +39,7 @@ class OutgoingMessage:
     recipient_name: str
     rendered: RenderedMessage
     idempotency_key: str
-    purpose: MessagePurpose
+    purpose: MessagePurpose | HostNoticeKind
     created_at: datetime
     reply_to: str | None = None
 

@@ -22,7 +22,7 @@ from doorcode.notify.smtp import SmtpChannel, SmtpSettings
 from doorcode.notify.twilio import TwilioSettings, TwilioSmsChannel
 from doorcode.notify.whatsapp import WhatsAppChannel, WhatsAppSettings
 
-__all__ = ["Channels", "channels_from_settings"]
+__all__ = ["Channels", "available_channel_names", "channels_from_settings"]
 
 
 @dataclass
@@ -57,16 +57,31 @@ def channels_from_settings(
 ) -> Channels:
     """Every channel ``settings`` configure; ``http`` and ``ssl_context`` are for tests."""
     client = http or httpx.Client(timeout=TIMEOUT)
+    names = available_channel_names(settings)
     found: dict[ChannelName, Channel] = {}
-    if settings.smtp_host and settings.smtp_from:
+    if ChannelName.EMAIL in names:
         found[ChannelName.EMAIL] = SmtpChannel(_smtp(settings), ssl_context)
-    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+    if ChannelName.SMS in names:
         found[ChannelName.SMS] = TwilioSmsChannel(_twilio(settings), client)
-    if settings.whatsapp_token and settings.whatsapp_phone_number_id:
+    if ChannelName.WHATSAPP in names:
         found[ChannelName.WHATSAPP] = WhatsAppChannel(_whatsapp(settings), client)
-    if settings.console_messages:
+    if ChannelName.CONSOLE in names:
         found[ChannelName.CONSOLE] = ConsoleChannel()
     return Channels(found, client)
+
+
+def available_channel_names(settings: Settings) -> frozenset[ChannelName]:
+    """The channels ``settings`` configure, without building them (nothing is connected)."""
+    names: set[ChannelName] = set()
+    if settings.smtp_host and settings.smtp_from:
+        names.add(ChannelName.EMAIL)
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        names.add(ChannelName.SMS)
+    if settings.whatsapp_token and settings.whatsapp_phone_number_id:
+        names.add(ChannelName.WHATSAPP)
+    if settings.console_messages:
+        names.add(ChannelName.CONSOLE)
+    return frozenset(names)
 
 
 def _smtp(settings: Settings) -> SmtpSettings:

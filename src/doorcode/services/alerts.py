@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import logging
 
+from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
+from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.store.models import Alert
 from doorcode.store.repositories import AlertFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
-__all__ = ["clear_alert", "list_alerts", "list_open_alerts", "raise_alert"]
+__all__ = [
+    "DISMISSIBLE",
+    "clear_alert",
+    "dismiss_alert",
+    "list_alerts",
+    "list_open_alerts",
+    "raise_alert",
+]
+
+DISMISSIBLE = frozenset({"GuestReportedCodeProblem", "HostNotReachable"})
+"""Alerts about what people said, which no reconciler pass can see resolved."""
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +73,18 @@ def list_open_alerts(
     """The organisation's open alerts (about ``subject`` if given), in their own transaction."""
     with uow:
         return uow.alerts.open_alerts(organisation_id, subject)
+
+
+def dismiss_alert(uow: UnitOfWork, caller: Caller, alert_id: str) -> Alert:
+    """Close an alert an operator has dealt with; only kinds nothing else would ever clear."""
+    caller.require_writer()
+    with uow:
+        alert = uow.alerts.get(caller.organisation_id, alert_id)
+        if alert is None or alert.cleared_at is not None:
+            raise NotFound("alert", alert_id)
+        if alert.kind not in DISMISSIBLE:
+            raise InvalidRequest("this alert clears by itself once the problem is gone")
+        alert.cleared_at = alert.updated_at = uow.now
+        record_event(uow, caller, ("alert", alert.id), "AlertDismissed", alert.kind)
+        uow.commit()
+        return alert

@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.code_policy import Alphabet, CodePolicy
+from doorcode.domain.lock_capabilities import LockCapabilities, policy_for_locks
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, NotFound
-from doorcode.store.capability_codec import capabilities_to_json
+from doorcode.store.capability_codec import capabilities_from_json, capabilities_to_json
 from doorcode.store.models import Lock
 from doorcode.store.unit_of_work import UnitOfWork
 
-__all__ = ["LockDetails", "add_lock", "find_lock", "list_locks"]
+__all__ = ["LockDetails", "add_lock", "change_lock", "find_lock", "list_locks"]
 
 SUBJECT = "lock"
 
@@ -77,3 +78,33 @@ def list_locks(uow: UnitOfWork, caller: Caller) -> list[Lock]:
     """Every lock of the caller's organisation, with the properties it serves."""
     with uow:
         return uow.locks.all(caller.organisation_id)
+
+
+def change_lock(
+    uow: UnitOfWork, caller: Caller, reference: str, name: str, capabilities: LockCapabilities
+) -> Lock:
+    """Rename a lock or correct its capabilities; the reconciler looks at it again.
+
+    New capabilities must still take every linked property's codes (``InvalidCodePolicy``
+    otherwise): a group's codes are chosen for all of its locks at once.
+    """
+    caller.require_writer()
+    with uow:
+        lock = uow.locks.find(caller.organisation_id, reference)
+        if lock is None:
+            raise NotFound("lock", reference)
+        for prop in lock.properties:
+            others = [capabilities_from_json(other.capabilities) for other in prop.locks]
+            wanted = CodePolicy(prop.code_length, Alphabet(prop.code_alphabet))
+            policy_for_locks(wanted, [*others, capabilities])
+        before = {"name": lock.name, "capabilities": lock.capabilities}
+        lock.name = name
+        lock.capabilities = capabilities_to_json(capabilities)
+        after = {"name": lock.name, "capabilities": lock.capabilities}
+        if before != after:
+            uow.touch_locks({lock.id})
+            record_event(
+                uow, caller, (SUBJECT, lock.id), "LockChanged", name, before=before, after=after
+            )
+            uow.commit()
+        return lock

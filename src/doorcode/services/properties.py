@@ -11,12 +11,13 @@ from datetime import time, timedelta
 from typing import Any
 
 from doorcode.domain.code_policy import Alphabet, CodePolicy
+from doorcode.domain.guidebook import DEFAULT_REVEAL_HOURS
 from doorcode.domain.lead_times import LeadTimes
 from doorcode.domain.lock_capabilities import policy_for_locks
 from doorcode.domain.windows import zone_named
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
-from doorcode.services.errors import AlreadyExists, NotFound
+from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
 from doorcode.services.reservations import follow_property
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Lock, Property
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 SUBJECT = "property"
+MAX_REVEAL_HOURS = 14 * 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class PropertyDetails:
     native_lead_minutes: int = 72 * 60
     unscheduled_lead_minutes: int = 60
     address: str = ""
+    code_reveal_hours: int = DEFAULT_REVEAL_HOURS
     backup_codes: bool = False
 
     @property
@@ -155,10 +158,14 @@ def list_properties(uow: UnitOfWork, caller: Caller) -> list[Property]:
 
 
 def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
-    """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, and policies
-    a linked lock cannot take."""
+    """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, reveal
+    hours outside 0–14 days, and policies a linked lock cannot take."""
     zone_named(details.time_zone)
     _ = details.lead_times
+    if not 0 <= details.code_reveal_hours <= MAX_REVEAL_HOURS:
+        raise InvalidRequest(
+            f"the guidebook shows codes 0 to {MAX_REVEAL_HOURS} hours before check-in"
+        )
     wanted = CodePolicy(details.code_length, details.code_alphabet)
     policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
 
@@ -193,6 +200,7 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.native_lead_minutes = details.native_lead_minutes
     prop.unscheduled_lead_minutes = details.unscheduled_lead_minutes
     prop.address = details.address
+    prop.code_reveal_hours = details.code_reveal_hours
     prop.backup_codes = details.backup_codes
     prop.updated_at = uow.now
 
@@ -209,6 +217,7 @@ def _details_of(prop: Property) -> PropertyDetails:
         native_lead_minutes=prop.native_lead_minutes,
         unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
         address=prop.address,
+        code_reveal_hours=prop.code_reveal_hours,
         backup_codes=prop.backup_codes,
     )
 
@@ -225,6 +234,7 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "native_lead_minutes": prop.native_lead_minutes,
         "unscheduled_lead_minutes": prop.unscheduled_lead_minutes,
         "address": prop.address,
+        "code_reveal_hours": prop.code_reveal_hours,
         "backup_codes": prop.backup_codes,
     }
 

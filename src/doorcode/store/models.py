@@ -38,9 +38,11 @@ __all__ = [
     "ApiKey",
     "Base",
     "Event",
+    "FailedAttempt",
     "Feed",
     "FeedEntry",
     "Grant",
+    "HostNotice",
     "Lock",
     "LockCode",
     "Message",
@@ -56,6 +58,8 @@ __all__ = [
     "PushDelivery",
     "Reservation",
     "Source",
+    "User",
+    "WebSession",
     "WebhookDelivery",
     "property_locks",
 ]
@@ -146,6 +150,8 @@ class Property(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # How long before check-in the guidebook shows a guest their codes.
+    code_reveal_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
     backup_codes: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     locks: Mapped[list[Lock]] = relationship(
@@ -684,3 +690,88 @@ class MessageAttempt(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+# --- People at the dashboard, and the guidebook's messages to the host ----------------------
+
+
+class User(Base):
+    """A person who signs in to the dashboard; only an Argon2id hash of the password is kept.
+
+    Usernames are unique across organisations because the sign-in form asks for nothing else.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = _id("usr")
+    organisation_id: Mapped[str] = _organisation()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_sign_in_at: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class WebSession(Base):
+    """A signed-in browser; the cookie holds a secret whose SHA-256 is the key here.
+
+    A stolen copy of this table therefore opens no session. ``csrf_token`` is the session's
+    synchronizer token, which every form posts back.
+    """
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class FailedAttempt(Base):
+    """One failed sign-in or guidebook lookup, counted by rate limits over a sliding window.
+
+    ``bucket`` says which limit it counts toward (``sign_in``, ``guidebook``) and ``subject``
+    what is limited (``account:<username>``, ``address:<ip>``); neither holds a secret.
+    """
+
+    __tablename__ = "failed_attempts"
+    __table_args__ = (Index("ix_failed_attempts_lookup", "bucket", "subject", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bucket: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    attempted_at: Mapped[datetime]
+
+
+class HostNotice(Base):
+    """Something a guest told us that the host must hear (arrived, left, the code fails).
+
+    One row per channel and address; it is sent by the host-notice pass, retried on transient
+    failures and never holds a code.
+    """
+
+    __tablename__ = "host_notices"
+    __table_args__ = (Index("ix_host_notices_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = _id("hnt")
+    organisation_id: Mapped[str] = _organisation()
+    reservation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("reservations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text())
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.domain.windows import TimeWindow
@@ -192,6 +192,8 @@ class ReservationFilter:
     active_at_or_after: datetime | None = None
     limit: int = DEFAULT_PAGE
     offset: int = 0
+    starts_before: datetime | None = None
+    guest_name: str | None = None
 
 
 class ReservationRepository:
@@ -216,6 +218,15 @@ class ReservationRepository:
         )
         return self._session.scalar(_owned(query, Reservation, organisation_id))
 
+    def by_guide_token(self, guide_token: str) -> Reservation | None:
+        """The reservation whose guidebook link carries ``guide_token``, in any organisation.
+
+        The token is the guest's only credential, so this is the one unscoped lookup a
+        request from outside can make; it compares the whole token, never a prefix.
+        """
+        query = select(Reservation).where(Reservation.guide_token == guide_token)
+        return self._session.scalar(query.options(selectinload(Reservation.property)))
+
     def of_property_ending_after(self, property_id: str, at: datetime) -> list[Reservation]:
         """The property's reservations that are not over yet."""
         query = select(Reservation).where(
@@ -234,6 +245,11 @@ class ReservationRepository:
             query = query.where(Reservation.source == which.source)
         if which.active_at_or_after:
             query = query.where(Reservation.ends_at > which.active_at_or_after)
+        if which.starts_before:
+            query = query.where(Reservation.starts_at < which.starts_before)
+        if which.guest_name:
+            pattern = "%" + which.guest_name.replace("%", "").replace("_", "").lower() + "%"
+            query = query.where(func.lower(Reservation.guest_name).like(pattern))
         query = query.order_by(Reservation.starts_at, Reservation.id)
         query = query.options(selectinload(Reservation.property))
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
@@ -370,6 +386,7 @@ class EventFilter:
     since: datetime | None = None
     limit: int = DEFAULT_PAGE
     offset: int = 0
+    actor: str | None = None
 
 
 class EventRepository:
@@ -414,6 +431,8 @@ class EventRepository:
             query = query.where(Event.kind == which.kind)
         if which.since:
             query = query.where(Event.occurred_at >= which.since)
+        if which.actor:
+            query = query.where(Event.actor == which.actor)
         query = query.order_by(Event.id.desc())
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
 
@@ -450,6 +469,11 @@ class AlertRepository:
     def add(self, alert: Alert) -> None:
         """Stage a new alert."""
         self._session.add(alert)
+
+    def get(self, organisation_id: str, alert_id: str) -> Alert | None:
+        """The alert with this id, if it belongs to the organisation."""
+        query = select(Alert).where(Alert.id == alert_id)
+        return self._session.scalar(_owned(query, Alert, organisation_id))
 
     def open_alert(self, organisation_id: str, kind: str, subject: tuple[str, str]) -> Alert | None:
         """The open alert of ``kind`` about ``subject``, if there is one."""

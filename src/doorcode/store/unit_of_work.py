@@ -37,6 +37,12 @@ from doorcode.store.source_repositories import (
     PushRepository,
     SourceRepository,
 )
+from doorcode.store.web_repositories import (
+    FailedAttemptRepository,
+    HostNoticeRepository,
+    UserRepository,
+    WebSessionRepository,
+)
 
 __all__ = ["CommitHook", "UnitOfWork"]
 
@@ -84,6 +90,10 @@ class UnitOfWork:
         self.pushes = PushRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.messages = MessageRepository(self.session)
+        self.users = UserRepository(self.session)
+        self.web_sessions = WebSessionRepository(self.session)
+        self.failed_attempts = FailedAttemptRepository(self.session)
+        self.host_notices = HostNoticeRepository(self.session)
         self._touched_locks = set()
         return self
 

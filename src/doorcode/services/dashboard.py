@@ -1,0 +1,537 @@
+"""Read models for the dashboard: everything one page shows, read in one transaction.
+
+Rows stop lazy-loading once their unit of work closes, so each page's data is gathered
+here, inside the transaction, into plain frozen values; templates never reach back into
+the database. Nothing here returns a code: revealing one is ``services.access_codes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from doorcode.domain.grants import GrantState
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.lock_code_status import LockCodeStatus
+from doorcode.domain.windows import Edge, local_instant, zone_named
+from doorcode.services.caller import Caller
+from doorcode.services.errors import NotFound
+from doorcode.services.grants import state_of
+from doorcode.services.lock_sync import lock_code_status_of
+from doorcode.services.messages import LogEntry
+from doorcode.services.offline_lock_codes import is_offline_only
+from doorcode.store.capability_codec import capabilities_from_json
+from doorcode.store.message_repository import MessageFilter
+from doorcode.store.models import (
+    Alert,
+    Event,
+    Grant,
+    HostNotice,
+    Lock,
+    LockCode,
+    Property,
+    Reservation,
+)
+from doorcode.store.repositories import EventFilter, GrantFilter, ReservationFilter
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "GrantPage",
+    "GrantRow",
+    "GrantSummary",
+    "LockCodeLine",
+    "LockPage",
+    "Movement",
+    "Overview",
+    "PropertyPage",
+    "ReservationPage",
+    "ReservationRow",
+    "TimelineGrant",
+    "days_span",
+    "display_zone",
+    "grant_page",
+    "grant_rows",
+    "lock_page",
+    "overview",
+    "property_page",
+    "reservation_page",
+    "reservation_rows",
+    "timeline_of_properties",
+]
+
+UTC_ZONE = ZoneInfo("UTC")
+NEAR = timedelta(hours=36)
+
+
+@dataclass(frozen=True, slots=True)
+class LockCodeLine:
+    """One grant's code on one lock, in words: never the code."""
+
+    lock_id: str
+    lock_name: str
+    status: LockCodeStatus
+    last_error: str | None
+    next_attempt_at: datetime | None
+    attempts: int
+    offline_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GrantSummary:
+    """A grant as pages show it, with where its code stands on each lock."""
+
+    id: str
+    kind: str
+    holder: str
+    state: GrantState
+    starts_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str | None
+    version: int
+    reservation_id: str | None
+    property_id: str | None
+    offline_grant: bool
+    locks: tuple[LockCodeLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineGrant:
+    """One bar of a timeline: a grant's window, kind and state."""
+
+    grant_id: str
+    kind: str
+    state: GrantState
+    holder: str
+    starts_at: datetime
+    ends_at: datetime
+    reservation_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """An arrival or a departure today, with the code's status on each lock."""
+
+    reservation: Reservation
+    property_name: str
+    zone: ZoneInfo
+    at: datetime
+    grant: GrantSummary | None
+
+
+@dataclass(frozen=True, slots=True)
+class LockAttention:
+    """A lock an operator should look at, and why."""
+
+    lock: Lock
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Today at a glance."""
+
+    zone: ZoneInfo
+    arrivals: list[Movement]
+    departures: list[Movement]
+    alerts: list[Alert]
+    attention: list[LockAttention]
+    battery_reported: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRow:
+    """A line of the reservations list."""
+
+    reservation: Reservation
+    property_name: str
+    zone: ZoneInfo
+    grant: GrantSummary | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationPage:
+    """A reservation with its grants, messages, notices to the host and events."""
+
+    reservation: Reservation
+    property_name: str
+    zone: ZoneInfo
+    guest_grant: GrantSummary | None
+    other_grants: list[GrantSummary]
+    messages: list[LogEntry]
+    notices: list[HostNotice]
+    events: list[Event]
+    alerts: list[Alert]
+    guide_token: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantPage:
+    """One grant, the reservation it belongs to (if any), and its events."""
+
+    grant: GrantSummary
+    zone: ZoneInfo
+    reservation: Reservation | None
+    property_name: str | None
+    events: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class LockPage:
+    """A lock, its capabilities, the grants on it and its timeline."""
+
+    lock: Lock
+    capabilities: LockCapabilities
+    property_names: list[tuple[str, str]]
+    zone: ZoneInfo
+    codes: list[tuple[GrantSummary, LockCodeLine]]
+    timeline: list[TimelineGrant]
+    span: tuple[datetime, datetime]
+    events: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyPage:
+    """A property, its lock group, the locks it could link, its stays and its timeline."""
+
+    prop: Property
+    zone: ZoneInfo
+    locks: list[Lock]
+    other_locks: list[Lock]
+    reservations: list[ReservationRow]
+    timeline: list[TimelineGrant]
+    span: tuple[datetime, datetime]
+
+
+def display_zone(properties: Iterable[Property]) -> ZoneInfo:
+    """The zone to show instants that belong to no one property in: the properties' common
+    zone if they share one, else UTC."""
+    zones = {prop.time_zone for prop in properties}
+    return zone_named(zones.pop()) if len(zones) == 1 else UTC_ZONE
+
+
+def overview(uow: UnitOfWork, caller: Caller) -> Overview:
+    """Today's arrivals and departures (each on its property's calendar), open alerts, and
+    locks in trouble."""
+    with uow:
+        org = caller.organisation_id
+        properties = uow.properties.all(org)
+        which = ReservationFilter(
+            active_at_or_after=uow.now - NEAR, starts_before=uow.now + NEAR, limit=1000
+        )
+        nearby = uow.reservations.search(org, which)
+        grants = uow.grants.guest_grants_of([reservation.id for reservation in nearby])
+        arrivals, departures = [], []
+        for reservation in nearby:
+            zone = zone_named(reservation.property.time_zone)
+            today = uow.now.astimezone(zone).date()
+            if reservation.status == "cancelled":
+                continue
+            grant = grants.get(reservation.id)
+            summary = summarise(grant, uow.now) if grant is not None else None
+            if reservation.check_in == today:
+                arrivals.append(_movement(reservation, zone, reservation.starts_at, summary))
+            if reservation.check_out == today:
+                departures.append(_movement(reservation, zone, reservation.ends_at, summary))
+        return Overview(
+            zone=display_zone(properties),
+            arrivals=sorted(arrivals, key=lambda movement: movement.at),
+            departures=sorted(departures, key=lambda movement: movement.at),
+            alerts=uow.alerts.open_alerts(org),
+            attention=_locks_needing_attention(uow, org),
+        )
+
+
+def reservation_rows(
+    uow: UnitOfWork, caller: Caller, which: ReservationFilter
+) -> list[ReservationRow]:
+    """The reservations list: each with its property, zone and guest grant's lock statuses."""
+    with uow:
+        found = uow.reservations.search(caller.organisation_id, which)
+        grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
+        return [
+            ReservationRow(
+                reservation,
+                reservation.property.name,
+                zone_named(reservation.property.time_zone),
+                summarise(grants[reservation.id], uow.now) if reservation.id in grants else None,
+            )
+            for reservation in found
+        ]
+
+
+def reservation_page(uow: UnitOfWork, caller: Caller, reservation_id: str) -> ReservationPage:
+    """Everything about one reservation."""
+    with uow:
+        org = caller.organisation_id
+        reservation = uow.reservations.get(org, reservation_id)
+        if reservation is None:
+            raise NotFound("reservation", reservation_id)
+        prop = reservation.property
+        grants = uow.grants.search(org, GrantFilter(reservation_id=reservation.id, limit=50))
+        guest = next((grant for grant in grants if grant.kind == "guest"), None)
+        others = [summarise(grant, uow.now) for grant in grants if grant is not guest]
+        messages = uow.messages.search(org, MessageFilter(reservation_id=reservation.id, limit=50))
+        subject = ("reservation", reservation.id)
+        return ReservationPage(
+            reservation=reservation,
+            property_name=prop.name,
+            zone=zone_named(prop.time_zone),
+            guest_grant=summarise(guest, uow.now) if guest is not None else None,
+            other_grants=others,
+            messages=[LogEntry(message, delivery) for message, delivery in messages],
+            notices=uow.host_notices.of_reservation(org, reservation.id),
+            events=_events_about(uow, org, [subject, *(("grant", g.id) for g in grants)]),
+            alerts=uow.alerts.open_alerts(org, subject),
+            guide_token=reservation.guide_token,
+        )
+
+
+def grant_page(uow: UnitOfWork, caller: Caller, grant_id: str) -> GrantPage:
+    """One grant with its events."""
+    with uow:
+        org = caller.organisation_id
+        grant = uow.grants.get(org, grant_id)
+        if grant is None:
+            raise NotFound("grant", grant_id)
+        reservation = grant.reservation
+        prop = _property_of(uow, org, grant)
+        zone = zone_named(prop.time_zone) if prop is not None else _lock_zone(grant)
+        return GrantPage(
+            grant=summarise(grant, uow.now),
+            zone=zone,
+            reservation=reservation,
+            property_name=prop.name if prop is not None else None,
+            events=_events_about(uow, org, [("grant", grant.id)]),
+        )
+
+
+def lock_page(uow: UnitOfWork, caller: Caller, lock_ref: str, days: int) -> LockPage:
+    """A lock with the grants on it and its timeline over the next ``days`` local days."""
+    with uow:
+        org = caller.organisation_id
+        lock = uow.locks.find(org, lock_ref)
+        if lock is None:
+            raise NotFound("lock", lock_ref)
+        rows = uow.lock_sync.codes_on(lock.id, uow.now)
+        codes = [
+            (summarise(grant, uow.now), _line(code, grant.version, _is_live(grant, uow.now)))
+            for code, grant in rows
+        ]
+        zone = display_zone(lock.properties)
+        span = days_span(uow.now, zone, days)
+        return LockPage(
+            lock=lock,
+            capabilities=capabilities_from_json(lock.capabilities),
+            property_names=[(prop.id, prop.name) for prop in lock.properties],
+            zone=zone,
+            codes=codes,
+            timeline=_timeline(uow, org, [lock.id], span),
+            span=span,
+            events=_events_about(uow, org, [("lock", lock.id)]),
+        )
+
+
+def property_page(uow: UnitOfWork, caller: Caller, reference: str, days: int) -> PropertyPage:
+    """A property with its locks, its stays not over yet, and its timeline over the next
+    ``days`` local days."""
+    with uow:
+        org = caller.organisation_id
+        prop = uow.properties.find(org, reference)
+        if prop is None:
+            raise NotFound("property", reference)
+        linked = {lock.id for lock in prop.locks}
+        which = ReservationFilter(property_id=prop.id, active_at_or_after=uow.now, limit=50)
+        found = uow.reservations.search(org, which)
+        grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
+        zone = zone_named(prop.time_zone)
+        span = days_span(uow.now, zone, days)
+        rows = [
+            ReservationRow(
+                reservation,
+                prop.name,
+                zone,
+                summarise(grants[reservation.id], uow.now) if reservation.id in grants else None,
+            )
+            for reservation in found
+        ]
+        return PropertyPage(
+            prop=prop,
+            zone=zone,
+            locks=list(prop.locks),
+            other_locks=[lock for lock in uow.locks.all(org) if lock.id not in linked],
+            reservations=rows,
+            timeline=_timeline(uow, org, sorted(linked), span, prop.id),
+            span=span,
+        )
+
+
+def timeline_of_properties(
+    uow: UnitOfWork, caller: Caller, span: tuple[datetime, datetime]
+) -> list[tuple[Property, list[TimelineGrant]]]:
+    """Every property with the grants on its locks over ``span``."""
+    with uow:
+        org = caller.organisation_id
+        return [
+            (prop, _timeline(uow, org, [lock.id for lock in prop.locks], span, prop.id))
+            for prop in uow.properties.all(org)
+        ]
+
+
+def summarise(grant: Grant, now: datetime) -> GrantSummary:
+    """A grant as pages show it; must run inside the grant's transaction (it reads locks)."""
+    return GrantSummary(
+        id=grant.id,
+        kind=grant.kind,
+        holder=grant.holder,
+        state=state_of(grant, now),
+        starts_at=grant.starts_at,
+        ends_at=grant.ends_at,
+        revoked_at=grant.revoked_at,
+        revoke_reason=grant.revoke_reason,
+        version=grant.version,
+        reservation_id=grant.reservation_id,
+        property_id=grant.property_id,
+        offline_grant=grant.offline_key_group_id is not None,
+        locks=tuple(
+            sorted(
+                (_line(code, grant.version, _is_live(grant, now)) for code in grant.lock_codes),
+                key=lambda line: line.lock_name,
+            )
+        ),
+    )
+
+
+def _is_live(grant: Grant, now: datetime) -> bool:
+    return grant.revoked_at is None and grant.ends_at > now
+
+
+def _line(code: LockCode, version: int, live: bool = True) -> LockCodeLine:
+    """One lock code in words. A grant that is over wants its code gone whatever the last
+    pass wanted, so until the reconciler has been it reads "removing", never "setting"."""
+    status = lock_code_status_of(code, version)
+    if not live and status in (LockCodeStatus.SET, LockCodeStatus.SETTING):
+        status = LockCodeStatus.REMOVING if code.actual == "present" else LockCodeStatus.REMOVED
+    return LockCodeLine(
+        lock_id=code.lock_id,
+        lock_name=code.lock.name,
+        status=status,
+        last_error=code.last_error,
+        next_attempt_at=code.next_attempt_at,
+        attempts=code.attempts,
+        offline_only=is_offline_only(code.lock),
+    )
+
+
+def _movement(
+    reservation: Reservation, zone: ZoneInfo, at: datetime, grant: GrantSummary | None
+) -> Movement:
+    return Movement(reservation, reservation.property.name, zone, at, grant)
+
+
+def _locks_needing_attention(uow: UnitOfWork, organisation_id: str) -> list[LockAttention]:
+    """Locks the last pass could not reach, and locks holding codes that failed.
+
+    Battery levels are not reported by any provider doorcode has yet, so none are listed.
+    """
+    failed: dict[str, int] = {}
+    for code, version in uow.lock_sync.current_codes_of(organisation_id, uow.now):
+        if lock_code_status_of(code, version) is LockCodeStatus.FAILED:
+            failed[code.lock_id] = failed.get(code.lock_id, 0) + 1
+    found = []
+    for lock in uow.locks.all(organisation_id):
+        if lock.sync_error:
+            found.append(LockAttention(lock, lock.sync_error))
+        elif lock.id in failed:
+            count = failed[lock.id]
+            found.append(LockAttention(lock, f"{count} code{'s' if count > 1 else ''} failed"))
+    return found
+
+
+def _timeline(
+    uow: UnitOfWork,
+    organisation_id: str,
+    lock_ids: Sequence[str],
+    span: tuple[datetime, datetime],
+    of_property: str | None = None,
+) -> list[TimelineGrant]:
+    """The grants on any of the locks whose windows meet ``span``, soonest first.
+
+    For a property, grants that follow another property's group are left out: a shared
+    street door holds the neighbours' codes too, but they are not this property's stays.
+    """
+    starts, ends = span
+    seen: dict[str, TimelineGrant] = {}
+    for lock_id in lock_ids:
+        which = GrantFilter(lock_id=lock_id, ending_after=starts, limit=500)
+        for grant in uow.grants.search(organisation_id, which):
+            elsewhere = of_property is not None and grant.property_id not in (of_property, None)
+            if grant.starts_at < ends and grant.id not in seen and not elsewhere:
+                seen[grant.id] = TimelineGrant(
+                    grant.id,
+                    grant.kind,
+                    state_of(grant, uow.now),
+                    grant.holder,
+                    grant.starts_at,
+                    grant.ends_at,
+                    grant.reservation_id,
+                )
+    return sorted(seen.values(), key=lambda bar: (bar.starts_at, bar.grant_id))
+
+
+def _events_about(
+    uow: UnitOfWork, organisation_id: str, subjects: Sequence[tuple[str, str]]
+) -> list[Event]:
+    """The latest events about any of the subjects, newest first."""
+    events: dict[int, Event] = {}
+    for subject_type, subject_id in subjects:
+        which = EventFilter(subject_type=subject_type, subject_id=subject_id, limit=100)
+        events.update((event.id, event) for event in uow.events.search(organisation_id, which))
+    return sorted(events.values(), key=lambda event: event.id, reverse=True)[:200]
+
+
+def _property_of(uow: UnitOfWork, organisation_id: str, grant: Grant) -> Property | None:
+    property_id = grant.property_id
+    if property_id is None and grant.reservation is not None:
+        property_id = grant.reservation.property_id
+    return uow.properties.get(organisation_id, property_id) if property_id else None
+
+
+def _lock_zone(grant: Grant) -> ZoneInfo:
+    return display_zone(prop for code in grant.lock_codes for prop in code.lock.properties)
+
+
+def days_span(now: datetime, zone: ZoneInfo, days: int) -> tuple[datetime, datetime]:
+    """From the start of today on ``zone``'s calendar to the start of the day ``days`` later
+    (a daylight-saving change makes one of them 23 or 25 hours long, as it is on site)."""
+    today = now.astimezone(zone).date()
+    return _midnight(today, zone), _midnight(today + timedelta(days=days), zone)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return local_instant(day, time(0), zone, Edge.START)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    """A line of the codes list: a grant and the zone its times read in."""
+
+    grant: GrantSummary
+    zone: ZoneInfo
+
+
+def grant_rows(uow: UnitOfWork, caller: Caller, which: GrantFilter) -> list[GrantRow]:
+    """Grants matching ``which`` with their lock statuses, each in its property's zone."""
+    with uow:
+        org = caller.organisation_id
+        zones = {prop.id: zone_named(prop.time_zone) for prop in uow.properties.all(org)}
+        rows = []
+        for grant in uow.grants.search(org, which):
+            property_id = grant.property_id or (
+                grant.reservation.property_id if grant.reservation is not None else None
+            )
+            zone = zones.get(property_id or "") or _lock_zone(grant)
+            rows.append(GrantRow(summarise(grant, uow.now), zone))
+        return rows

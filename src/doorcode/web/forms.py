@@ -1,0 +1,108 @@
+"""Reading submitted forms: text, numbers, checkboxes and local date-times, all bounded.
+
+A missing or malformed field becomes ``FormProblem`` naming it; the page shows the form
+again with the message, and nothing is changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from starlette.datastructures import FormData
+
+from doorcode.domain.windows import Edge, local_instant
+from doorcode.services.errors import InvalidRequest
+
+__all__ = ["Form", "FormProblem", "read_form", "safe_next"]
+
+MAX_FIELD = 2_000
+
+
+class FormProblem(InvalidRequest):
+    """One field of a form is missing or malformed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field.replace('_', ' ')}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Form:
+    """A submitted form's fields."""
+
+    data: FormData
+
+    def text(self, name: str, default: str = "", *, required: bool = False) -> str:
+        """A stripped text field (at most 2,000 characters)."""
+        value = self.data.get(name)
+        text = value.strip() if isinstance(value, str) else ""
+        if required and not text:
+            raise FormProblem(name, "is required")
+        if len(text) > MAX_FIELD:
+            raise FormProblem(name, "is too long")
+        return text or default
+
+    def texts(self, name: str) -> list[str]:
+        """Every non-empty value of a repeated field (a multiple select)."""
+        return [v.strip() for v in self.data.getlist(name) if isinstance(v, str) and v.strip()]
+
+    def number(self, name: str, default: int | None = None, *, low: int = 0, high: int) -> int:
+        """A whole number between ``low`` and ``high``."""
+        text = self.text(name)
+        if not text and default is not None:
+            return default
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise FormProblem(name, f"must be a whole number from {low} to {high}")
+        return int(text)
+
+    def optional_number(self, name: str, *, low: int, high: int) -> int | None:
+        """A whole number, or None when the field is empty."""
+        return self.number(name, low=low, high=high) if self.text(name) else None
+
+    def checked(self, name: str) -> bool:
+        """Whether a checkbox was ticked."""
+        return self.text(name) in ("on", "1", "true", "yes")
+
+    def choice(self, name: str, allowed: Collection[str], default: str | None = None) -> str:
+        """One of ``allowed``."""
+        value = self.text(name) or default or ""
+        if value not in allowed:
+            raise FormProblem(name, "is not one of the choices")
+        return value
+
+    def local_time(self, name: str, zone: ZoneInfo, edge: Edge) -> datetime:
+        """A ``datetime-local`` value read on ``zone``'s wall clock, as an aware instant."""
+        text = self.text(name, required=True)
+        try:
+            wall = datetime.fromisoformat(text)
+        except ValueError as err:
+            raise FormProblem(name, "is not a date and time") from err
+        if wall.tzinfo is not None:
+            raise FormProblem(name, "must not carry an offset")
+        return local_instant(wall.date(), wall.time(), zone, edge)
+
+
+async def read_form(request: Request) -> Form:
+    """The request's form (parsed once; the CSRF check read it already)."""
+    return Form(await request.form())
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site (open redirect).
+
+    Only an absolute path qualifies: ``/reservations?status=confirmed`` yes,
+    ``https://evil.example``, ``//evil.example`` and ``/\\evil.example`` no.
+    """
+    if not value or len(value) > 500 or not value.startswith("/"):
+        return "/"
+    if value.startswith("//") or "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return value

@@ -1,0 +1,73 @@
+"""Pages answer in HTML: the route class that maps every failure to a page, at the edge.
+
+Dashboard and guidebook routers use ``PageRoute``; a page's handler raises the same
+service and domain errors the API maps to JSON (``api/problems.py``), and they become an
+error page with the right status here. No session means a redirect to the sign-in form for
+a page, or 401 for anything that would change something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+
+from doorcode.domain.errors import CodeClash, CodeSpaceExhausted, DomainError
+from doorcode.services.errors import AlreadyExists, NotFound, PermissionDenied, ServiceError
+from doorcode.web.csrf import CsrfRefused
+from doorcode.web.sessions import SignInRequired
+from doorcode.web.templating import render
+
+__all__ = ["PageRoute", "error_page"]
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+STATUS_OF: list[tuple[type[Exception], int, str]] = [
+    (NotFound, 404, "Not found"),
+    (PermissionDenied, 403, "Not allowed"),
+    (AlreadyExists, 409, "Already exists"),
+    (CodeClash, 409, "Code in use"),
+    (CodeSpaceExhausted, 409, "No free code"),
+    (ServiceError, 422, "Cannot do that"),
+    (DomainError, 422, "Cannot do that"),
+]
+
+
+class PageRoute(APIRoute):
+    """An ``APIRoute`` whose failures are pages, not JSON."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                return _sign_in_first(request)
+            except CsrfRefused:
+                message = "This form has expired or did not come from this site. Reload it."
+                return error_page(request, 403, "Form refused", message)
+            except RequestValidationError:
+                return error_page(request, 400, "Bad request", "Some fields are missing.")
+            except (ServiceError, DomainError) as err:
+                status, title = next((s, t) for kind, s, t in STATUS_OF if isinstance(err, kind))
+                return error_page(request, status, title, str(err))
+
+        return answer
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """A plain error page."""
+    return render(request, "error.html", status=status, title=title, message=message)
+
+
+def _sign_in_first(request: Request) -> Response:
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
+    return error_page(request, 401, "Signed out", "Your session has ended: sign in again.")
