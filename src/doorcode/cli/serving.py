@@ -1,4 +1,4 @@
-"""``doorcode serve``, ``demo`` and ``worker``: the HTTP service, and the lock-sync workers."""
+"""``doorcode serve``, ``demo`` and ``worker``: the HTTP service, and the background workers."""
 
 from __future__ import annotations
 

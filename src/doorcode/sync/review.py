@@ -1,10 +1,13 @@
 """After a pass: is each affected grant's code on every lock, and should anyone be alerted?
 
-``GrantCodesSet`` is announced once per grant version, when every lock that can be programmed
-online holds it (another piece pushes the code to the PMS and messages the guest on it). An
-alert is open while a grant that starts within ``alert_before`` (24 h by default), or has
-started, lacks its code on a lock for any reason but "its lead time has not come"; it is
-cleared when the grant converges, ends or is revoked.
+``GrantCodesSet`` is announced once per grant version, when every lock holds what the guest
+will type there: the PIN on a lock programmed online, the offline code on an offline keypad,
+or an offline code standing in for a PIN an online lock missed (``offline_fallback.py``). The
+PMS push (``sources/pms_push.py``) and guest messages (``notify/``) act on it. An alert is
+open while a grant that starts within ``alert_before`` (24 h by default), or has started,
+lacks its PIN on an online lock for any reason but "its lead time has not come" (a lock that
+does not answer counts as lacking it); it is cleared when the grant converges, ends or is
+revoked.
 """
 
 from __future__ import annotations
