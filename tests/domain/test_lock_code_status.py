@@ -28,3 +28,11 @@ def facts(desired="absent", actual="absent", wait=None, confirmed=None, error=No
 )
 def test_each_recorded_state_reads_as_one_status(recorded, status):
     assert lock_code_status(recorded, grant_version=3) is status
+
+
+def test_a_code_of_a_grant_that_is_over_reads_removing_until_it_is_gone():
+    on_the_lock = LockCodeFacts("present", "present", None, 3, None, visited=True)
+    assert lock_code_status(on_the_lock, 4, live=False) is LockCodeStatus.REMOVING
+    gone = LockCodeFacts("present", "absent", None, 3, None, visited=True)
+    assert lock_code_status(gone, 4, live=False) is LockCodeStatus.REMOVED
+    assert lock_code_status(on_the_lock, 4) is LockCodeStatus.SETTING

@@ -19,6 +19,7 @@ from doorcode.api.schemas import (
     ReservationBody,
 )
 from doorcode.domain.code_policy import Alphabet
+from doorcode.domain.grants import GrantState
 from doorcode.domain.reservations import ReservationStatus
 from doorcode.services.grants import state_of
 from doorcode.services.lock_sync import LockCodesView, lock_code_status_of
@@ -142,14 +143,21 @@ def grant_body(grant: Grant, now: datetime) -> GrantBody:
         revoked_at=grant.revoked_at,
         revoke_reason=grant.revoke_reason,
         version=grant.version,
-        lock_codes=[_grant_lock_code(code, grant.version) for code in grant.lock_codes],
+        lock_codes=[
+            _grant_lock_code(code, grant.version, state_of(grant, now) in LIVE_STATES)
+            for code in grant.lock_codes
+        ],
     )
 
 
-def _grant_lock_code(code: LockCode, version: int) -> GrantLockCodeBody:
+LIVE_STATES = (GrantState.SCHEDULED, GrantState.ACTIVE)
+"""A grant in these states still wants its code on its locks."""
+
+
+def _grant_lock_code(code: LockCode, version: int, live: bool) -> GrantLockCodeBody:
     return GrantLockCodeBody(
         lock_id=code.lock_id,
-        status=lock_code_status_of(code, version).value,
+        status=lock_code_status_of(code, version, live).value,
         attempts=code.attempts,
         last_error=code.last_error,
         next_attempt_at=code.next_attempt_at,

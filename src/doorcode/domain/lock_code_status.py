@@ -52,8 +52,19 @@ class LockCodeFacts:
     visited: bool
 
 
-def lock_code_status(facts: LockCodeFacts, grant_version: int) -> LockCodeStatus:
-    """The status of a lock code whose grant is at ``grant_version``."""
+def lock_code_status(facts: LockCodeFacts, grant_version: int, live: bool = True) -> LockCodeStatus:
+    """The status of a lock code whose grant is at ``grant_version``.
+
+    A grant that is no longer ``live`` (revoked, or its window over) wants its code gone,
+    whatever the last pass wanted, so until the reconciler has been it reads "removing".
+    """
+    status = _status(facts, grant_version)
+    if not live and status in (LockCodeStatus.SET, LockCodeStatus.SETTING):
+        return LockCodeStatus.REMOVING if facts.actual == "present" else LockCodeStatus.REMOVED
+    return status
+
+
+def _status(facts: LockCodeFacts, grant_version: int) -> LockCodeStatus:
     if facts.desired == "present":
         if facts.actual == "present" and facts.confirmed_version == grant_version:
             return LockCodeStatus.SET

@@ -409,11 +409,8 @@ def _is_live(grant: Grant, now: datetime) -> bool:
 
 
 def _line(code: LockCode, version: int, live: bool = True) -> LockCodeLine:
-    """One lock code in words. A grant that is over wants its code gone whatever the last
-    pass wanted, so until the reconciler has been it reads "removing", never "setting"."""
-    status = lock_code_status_of(code, version)
-    if not live and status in (LockCodeStatus.SET, LockCodeStatus.SETTING):
-        status = LockCodeStatus.REMOVING if code.actual == "present" else LockCodeStatus.REMOVED
+    """One lock code in words."""
+    status = lock_code_status_of(code, version, live)
     return LockCodeLine(
         lock_id=code.lock_id,
         lock_name=code.lock.name,

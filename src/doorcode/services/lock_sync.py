@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from doorcode.domain.lock_code_status import LockCodeFacts, LockCodeStatus, lock_code_status
 from doorcode.services.caller import Caller
@@ -41,7 +42,9 @@ class LockCodesView:
     codes: list[LockCodeView]
 
 
-def lock_code_status_of(lock_code: LockCode, grant_version: int) -> LockCodeStatus:
+def lock_code_status_of(
+    lock_code: LockCode, grant_version: int, live: bool = True
+) -> LockCodeStatus:
     """The status of a stored lock code whose grant is at ``grant_version``."""
     facts = LockCodeFacts(
         desired=lock_code.desired,
@@ -51,7 +54,7 @@ def lock_code_status_of(lock_code: LockCode, grant_version: int) -> LockCodeStat
         last_error=lock_code.last_error,
         visited=lock_code.updated_at is not None,
     )
-    return lock_code_status(facts, grant_version)
+    return lock_code_status(facts, grant_version, live)
 
 
 def lock_codes(
@@ -65,7 +68,9 @@ def lock_codes(
         since = None if include_past else uow.now
         rows = uow.lock_sync.codes_on(lock.id, since)
         views = [
-            LockCodeView(code, grant, lock_code_status_of(code, grant.version))
+            LockCodeView(
+                code, grant, lock_code_status_of(code, grant.version, _live(grant, uow.now))
+            )
             for code, grant in rows
         ]
         return LockCodesView(lock, views)
@@ -80,3 +85,8 @@ def sync_summaries(uow: UnitOfWork, caller: Caller) -> dict[str, Counter[str]]:
             status = lock_code_status_of(code, version).value
             summaries.setdefault(code.lock_id, Counter())[status] += 1
         return summaries
+
+
+def _live(grant: Grant, now: datetime) -> bool:
+    """Whether the grant still wants its code on the locks."""
+    return grant.revoked_at is None and grant.ends_at > now
