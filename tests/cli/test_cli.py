@@ -164,7 +164,7 @@ def test_a_staff_code_needs_offsets_on_its_times(doorcode, flat):
         ),
         (["reservation", "cancel", "res_nothere"], 1, "no reservation 'res_nothere'"),
         (["grant", "revoke", "grt_nothere"], 1, "no grant 'grt_nothere'"),
-        (["lock", "add", "Front door"], 1, "exists already"),
+        (["lock", "add", "Front door"], 1, "is already in use"),
     ],
 )
 def test_bad_input_says_what_is_wrong_and_exits_non_zero(doorcode, flat, args, code, says):

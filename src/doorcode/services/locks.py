@@ -28,19 +28,27 @@ class LockDetails:
     external_id: str | None = None
     capabilities: LockCapabilities = field(default_factory=LockCapabilities)
 
-    def provider_id(self) -> str:
-        """The id the provider knows the lock by; a slug of the name when none is given."""
-        return self.external_id or re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+    def provider_id(self, organisation_slug: str) -> str:
+        """The id the provider knows the lock by.
+
+        When none is given (virtual locks, records), a slug of the organisation and the name:
+        two hosts who both call a lock "Flat 1 door" must not end up on one device.
+        """
+        if self.external_id:
+            return self.external_id
+        return re.sub(r"[^a-z0-9]+", "-", f"{organisation_slug} {self.name}".lower()).strip("-")
 
 
 def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
     """A new lock, in no property's group yet."""
     caller.require_writer()
     with uow:
-        external_id = details.provider_id()
         org = caller.organisation_id
-        if uow.locks.by_provider_id(org, details.provider, external_id) is not None:
-            raise AlreadyExists(f"{details.provider} lock {external_id!r} exists already")
+        organisation = uow.organisations.get(org)
+        assert organisation is not None
+        external_id = details.provider_id(organisation.slug)
+        if uow.locks.by_provider_id(details.provider, external_id) is not None:
+            raise AlreadyExists(f"{details.provider} device {external_id!r} is already in use")
         lock = Lock(
             organisation_id=org,
             name=details.name,

@@ -169,7 +169,9 @@ class Lock(Base):
     """
 
     __tablename__ = "locks"
-    __table_args__ = (UniqueConstraint("organisation_id", "provider", "external_id"),)
+    # One device belongs to one organisation: the providers are shared by the whole
+    # deployment, so two organisations on one device would open and delete each other's codes.
+    __table_args__ = (UniqueConstraint("provider", "external_id"),)
 
     id: Mapped[str] = _id("lck")
     organisation_id: Mapped[str] = _organisation()

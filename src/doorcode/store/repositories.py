@@ -158,10 +158,14 @@ class LockRepository:
                 return found[0]
         return None
 
-    def by_provider_id(self, organisation_id: str, provider: str, external_id: str) -> Lock | None:
-        """The lock a provider knows as ``external_id``."""
+    def by_provider_id(self, provider: str, external_id: str) -> Lock | None:
+        """The lock a provider knows as ``external_id``, in whichever organisation it is.
+
+        Deliberately not scoped: a device may belong to one organisation only, and adding a
+        lock must find out whether another has it already.
+        """
         query = select(Lock).where(Lock.provider == provider, Lock.external_id == external_id)
-        return self._session.scalar(_owned(query, Lock, organisation_id))
+        return self._session.scalar(query)
 
     def all(self, organisation_id: str) -> list[Lock]:
         """The organisation's locks, by name, properties loaded."""
