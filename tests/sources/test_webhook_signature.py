@@ -128,3 +128,9 @@ def test_basic_auth_needs_the_source_id_and_its_secret():
         ({"authorization": "Bearer pw"}, "missing_credentials"),
     ]:
         assert reason_of(lambda h=headers: verify_basic_auth("src_1", "pw", h)) == reason
+
+
+@pytest.mark.parametrize("junk", ["sha256=é", "sha256=" + "\u00ff" * 64, "\u0100"])
+def test_a_signature_with_characters_beyond_ascii_is_refused_not_crashed_on(junk):
+    headers = {**lowered(signed_headers(SECRET, BODY, NOW, "d-1")), "x-doorcode-signature": junk}
+    assert reason_of(lambda: verify_doorcode(SECRET, headers, BODY, NOW)) == "invalid_signature"

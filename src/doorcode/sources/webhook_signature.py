@@ -90,7 +90,7 @@ def verify_doorcode(secret: str, headers: Mapping[str, str], body: bytes, now: d
             "X-Doorcode-Timestamp, X-Doorcode-Delivery and X-Doorcode-Signature are required",
         )
     signed_at = _within_window(timestamp, now)
-    if not hmac.compare_digest(sign(secret, int(timestamp), body), signature.strip()):
+    if not _same(sign(secret, int(timestamp), body), signature.strip()):
         raise SignatureRejected("invalid_signature", "the signature does not match the body")
     return Proof(_delivery_id(delivery_id), signed_at)
 
@@ -110,7 +110,7 @@ def verify_svix(secret: str, headers: Mapping[str, str], body: bytes, now: datet
     expected = base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
     offered = [part.partition(",") for part in signatures.split()]
     if not any(
-        version == "v1" and hmac.compare_digest(expected, value) for version, _, value in offered
+        version == "v1" and _same(expected, value) for version, _, value in offered
     ):
         raise SignatureRejected("invalid_signature", "no svix-signature matches the body")
     return Proof(_delivery_id(message_id), signed_at)
@@ -157,3 +157,12 @@ def _svix_key(secret: str) -> bytes:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         return secret.encode()
+
+
+def _same(expected: str, presented: str) -> bool:
+    """Constant-time equality of two strings, any characters included.
+
+    ``hmac.compare_digest`` refuses non-ASCII ``str`` with a TypeError, and a header is
+    whatever a sender puts in it; as bytes, a stranger's junk is simply unequal.
+    """
+    return hmac.compare_digest(expected.encode(), presented.encode())

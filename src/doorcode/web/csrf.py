@@ -40,7 +40,9 @@ async def checked_session(request: Request, session: SessionDep) -> ActiveSessio
     """The session, once the request proved it came from one of its pages."""
     form = await request.form()
     sent = form.get(FIELD) or request.headers.get(HEADER)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, session.csrf_token):
+    if not isinstance(sent, str) or not hmac.compare_digest(
+        sent.encode(), session.csrf_token.encode()
+    ):
         raise CsrfRefused
     return session
 
