@@ -192,3 +192,15 @@ def test_the_window_is_the_grants_so_an_early_check_in_shows_codes_earlier(runti
     view = open_guidebook(runtime.uow(), early.reservation.guide_token, HERE)
     assert view.check_in == early.grant.starts_at
     assert view.reveal_at == early.grant.starts_at - timedelta(hours=48)
+
+
+def test_a_revoked_code_leaves_the_guidebook_though_the_stay_is_still_booked(runtime, stay, clock):
+    from doorcode.services.grants import revoke_grant
+
+    owner, reservation, grant = stay
+    clock.advance(days=2, hours=8)  # during the stay
+    assert open_guidebook(runtime.uow(), reservation.guide_token, HERE).codes
+    revoke_grant(runtime.uow(), owner, grant.id, "the code was shared")
+    view = open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    assert view.codes == []
+    assert code_of(runtime, grant) not in repr(view)

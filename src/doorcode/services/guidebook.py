@@ -216,7 +216,8 @@ def _view(uow: UnitOfWork, reservation: Reservation) -> GuideView:
     timing = _timing(uow, reservation)
     stage = timing.stage(reservation.status, uow.now)
     grant = _guest_grant(uow, reservation)
-    showing = stage in (GuideStage.READY, GuideStage.STAYING) and grant is not None
+    live = grant is not None and grant.revoked_at is None
+    showing = stage in (GuideStage.READY, GuideStage.STAYING) and live
     organisation = uow.organisations.get(reservation.organisation_id)
     assert organisation is not None
     arrived = _latest(uow, reservation, HostNoticeKind.GUEST_ARRIVED)
@@ -288,7 +289,7 @@ def _release(
 
 def _note_codes_shown(uow: UnitOfWork, reservation: Reservation) -> None:
     grant = _guest_grant(uow, reservation)
-    if grant is None:
+    if grant is None or grant.revoked_at is not None:
         return
     which = EventFilter(subject_type="grant", subject_id=grant.id, kind=CODES_SHOWN, limit=50)
     shown = uow.events.search(reservation.organisation_id, which)
