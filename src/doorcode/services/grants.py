@@ -345,7 +345,7 @@ def _manual_target(uow: UnitOfWork, caller: Caller, request: ManualGrantRequest)
         if request.code_length is None or request.code_length == prop.code_length:
             return target
         wanted = CodePolicy(request.code_length, Alphabet(prop.code_alphabet))
-        return GrantTarget(target.lock_ids, _policy(wanted, prop.locks), prop.id)
+        return GrantTarget(target.lock_ids, _policy(wanted, prop.locks), prop.id, target.lead)
     if not request.lock_refs:
         raise InvalidRequest("a grant needs a property or at least one lock")
     locks = []
