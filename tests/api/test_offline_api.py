@@ -32,11 +32,10 @@ def test_issue_check_and_block_an_offline_code(client, keys, group):
     check = {"key_group": "cabin", "code": body["code"], "at": "2026-12-02T10:00:00Z"}
     found = client.post("/api/v1/offline/codes/check", json=check, headers=keys.manager).json()
     assert (found["valid"], found["opens_at"], found["grant_id"]) == (True, True, body["grant_id"])
-    blocked = client.post(
-        "/api/v1/offline/codes/block",
-        json={"key_group": "cabin", "code": body["code"]},
-        headers=keys.manager,
-    )
+    block = {"key_group": "cabin", "code": body["code"]}
+    refused = client.post("/api/v1/offline/codes/block", json=block, headers=keys.manager)
+    assert refused.status_code == 403  # the sequence holds the programming code: owners only
+    blocked = client.post("/api/v1/offline/codes/block", json=block, headers=keys.owner)
     assert blocked.json()["steps"][2:] == ["128", "Enter", body["code"], "Enter"]
     assert blocked.json()["keys"].endswith(f"#128#{body['code']}#")
     grant = client.get(f"/api/v1/grants/{body['grant_id']}", headers=keys.manager).json()

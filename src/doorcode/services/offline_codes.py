@@ -257,8 +257,11 @@ def check_offline_code(
 def block_offline_code(
     uow: UnitOfWork, caller: Caller, reference: str, code: str
 ) -> KeypadSequence:
-    """Put a code on the block list (revoking its grant) and say what to type at the lock."""
-    caller.require_writer()
+    """Put a code on the block list (revoking its grant) and say what to type at the lock.
+
+    Owners only: the sequence starts with the locks' programming code.
+    """
+    caller.require_owner()
     with uow:
         group = _find(uow, caller, reference)
         window = OfflineCodec(uow.offline.key_group_of(group)).read(code)
@@ -278,7 +281,7 @@ def pending_blocks(
     uow: UnitOfWork, caller: Caller, reference: str
 ) -> list[tuple[OfflineBlock, KeypadSequence]]:
     """Blocks under the current key, with the sequences to type (secret: show with care)."""
-    caller.require_writer()
+    caller.require_owner()
     with uow:
         group = _find(uow, caller, reference)
         programming_code = uow.offline.programming_code_of(group)
