@@ -6,12 +6,19 @@ import pytest
 from sqlalchemy import text
 
 from doorcode.domain.grants import GrantKind
+from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import NotFound, PermissionDenied
 from doorcode.services.events import list_events
-from doorcode.services.grants import ManualGrantRequest, create_manual_grant, reveal_code
+from doorcode.services.grants import (
+    ManualGrantRequest,
+    create_manual_grant,
+    regenerate_code,
+    reveal_code,
+)
+from doorcode.services.properties import link_lock
 from doorcode.services.reservations import (
     Change,
     ReservationDetails,
@@ -184,8 +191,38 @@ def test_linking_a_shared_lock_keeps_codes_unique_on_it(any_runtime, owner):
     window = TimeWindow(first.starts_at, first.ends_at)
     request = ManualGrantRequest(GrantKind.MANUAL, "Friend", window, property_ref=two.id, code=code)
     second = create_manual_grant(any_runtime.uow(), owner, request)
-    from doorcode.services.properties import link_lock
-
     link_lock(any_runtime.uow(), owner, one.id, street.id)
     link_lock(any_runtime.uow(), owner, two.id, street.id)
     assert code_of(any_runtime, owner, first) != code_of(any_runtime, owner, second)
+
+
+def cleaner_code(runtime, caller, prop, length):
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    request = ManualGrantRequest(
+        GrantKind.STAFF, "Cleaner", window, property_ref=prop.id, code_length=length
+    )
+    return create_manual_grant(runtime.uow(), caller, request)
+
+
+def test_a_staff_code_keeps_its_own_length_when_a_lock_joins_the_group(any_runtime, owner):
+    flat = make_property(any_runtime, owner, "Flat", code_length=4)
+    cleaner = cleaner_code(any_runtime, owner, flat, 8)
+    code = code_of(any_runtime, owner, cleaner)
+    shed = make_lock(any_runtime, owner, "shed")
+    link_lock(any_runtime.uow(), owner, flat.id, shed.id)
+    assert code_of(any_runtime, owner, cleaner) == code
+    refreshed = regenerate_code(any_runtime.uow(), owner, cleaner.id)
+    assert len(code_of(any_runtime, owner, refreshed)) == 8
+    assert shed.id in lock_ids(refreshed)
+
+
+def test_a_staff_code_takes_the_property_length_when_a_new_lock_cannot_take_its_own(
+    any_runtime, owner
+):
+    flat = make_property(any_runtime, owner, "Flat", code_length=4)
+    cleaner = cleaner_code(any_runtime, owner, flat, 8)
+    short = make_lock(any_runtime, owner, "shed", LockCapabilities(code_lengths=frozenset({4})))
+    link_lock(any_runtime.uow(), owner, flat.id, short.id)
+    assert len(code_of(any_runtime, owner, cleaner)) == 4
+    changed = list_events(any_runtime.uow(), owner, EventFilter(kind="GrantCodeChanged"))
+    assert [event.subject_id for event in changed] == [cleaner.id]

@@ -20,7 +20,13 @@ from typing import Any
 
 from doorcode.domain.code_allocation import TakenCodes, allocate_code
 from doorcode.domain.code_policy import Alphabet, CodePolicy
-from doorcode.domain.errors import CodeClash, CodeRejected, CodeSpaceExhausted, InvalidWindow
+from doorcode.domain.errors import (
+    CodeClash,
+    CodeRejected,
+    CodeSpaceExhausted,
+    InvalidCodePolicy,
+    InvalidWindow,
+)
 from doorcode.domain.grants import GrantKind, GrantState, grant_state
 from doorcode.domain.lead_times import DEFAULT_LEAD_TIMES, LeadTimes
 from doorcode.domain.lock_capabilities import LockCapabilities, policy_for_locks
@@ -45,6 +51,7 @@ __all__ = [
     "list_grants",
     "move_grant",
     "open_grant",
+    "property_target_of",
     "regenerate_code",
     "reveal_access",
     "reveal_code",
@@ -75,6 +82,15 @@ class GrantTarget:
         wanted = CodePolicy(prop.code_length, Alphabet(prop.code_alphabet))
         lead = _longest_lead(_leads(prop), prop.locks)
         return cls(_ids(prop.locks), _policy(wanted, prop.locks), prop.id, lead)
+
+    @classmethod
+    def of_property_at_length(cls, prop: Property, length: int) -> GrantTarget:
+        """The property's group, with codes of ``length`` symbols instead of the property's."""
+        target = cls.of_property(prop)
+        if length == prop.code_length:
+            return target
+        wanted = CodePolicy(length, Alphabet(prop.code_alphabet))
+        return cls(target.lock_ids, _policy(wanted, prop.locks), prop.id, target.lead)
 
     @classmethod
     def of_locks(cls, locks: Sequence[Lock], length: int, alphabet: Alphabet) -> GrantTarget:
@@ -239,6 +255,22 @@ def revoke_grant(uow: UnitOfWork, caller: Caller, grant_id: str, reason: str) ->
         return grant
 
 
+def property_target_of(uow: UnitOfWork, grant: Grant, prop: Property) -> GrantTarget:
+    """The property's group as ``grant`` should follow it.
+
+    Guest and backup codes follow the property's policy. A staff, master or manual code keeps
+    the length it was given (a cleaner's 6-digit code stays 6 digits when a lock joins the
+    group, or when the operator asks for a fresh one) unless a lock of the group cannot take
+    that length; only then does it fall back to the property's length.
+    """
+    if grant.kind in (GrantKind.GUEST, GrantKind.BACKUP):
+        return GrantTarget.of_property(prop)
+    try:
+        return GrantTarget.of_property_at_length(prop, len(uow.grants.code_of(grant)))
+    except InvalidCodePolicy:
+        return GrantTarget.of_property(prop)
+
+
 def regenerate_code(uow: UnitOfWork, caller: Caller, grant_id: str) -> Grant:
     """Give a grant a fresh code (a guest shared theirs, a cleaner left)."""
     caller.require_writer()
@@ -329,7 +361,7 @@ def _target_of(uow: UnitOfWork, caller: Caller, grant: Grant) -> GrantTarget:
     if grant.property_id is not None:
         prop = uow.properties.get(caller.organisation_id, grant.property_id)
         if prop is not None:
-            return GrantTarget.of_property(prop)
+            return property_target_of(uow, grant, prop)
     locks = [code.lock for code in grant.lock_codes]
     code = uow.grants.code_of(grant)
     alphabet = Alphabet.NUMERIC if code.isdigit() else Alphabet.ALPHANUMERIC
@@ -341,11 +373,7 @@ def _manual_target(uow: UnitOfWork, caller: Caller, request: ManualGrantRequest)
         prop = uow.properties.find(caller.organisation_id, request.property_ref)
         if prop is None:
             raise NotFound("property", request.property_ref)
-        target = GrantTarget.of_property(prop)
-        if request.code_length is None or request.code_length == prop.code_length:
-            return target
-        wanted = CodePolicy(request.code_length, Alphabet(prop.code_alphabet))
-        return GrantTarget(target.lock_ids, _policy(wanted, prop.locks), prop.id, target.lead)
+        return GrantTarget.of_property_at_length(prop, request.code_length or prop.code_length)
     if not request.lock_refs:
         raise InvalidRequest("a grant needs a property or at least one lock")
     locks = []

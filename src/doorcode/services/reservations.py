@@ -26,7 +26,14 @@ from doorcode.services.backup_codes import ensure_backup_grant, settle_backup_co
 from doorcode.services.backup_codes import follow_reservation as follow_backup_code
 from doorcode.services.caller import Caller
 from doorcode.services.errors import NotFound
-from doorcode.services.grants import GrantTarget, move_grant, open_grant, reinstate, revoke
+from doorcode.services.grants import (
+    GrantTarget,
+    move_grant,
+    open_grant,
+    property_target_of,
+    reinstate,
+    revoke,
+)
 from doorcode.store.models import Grant, Property, Reservation
 from doorcode.store.repositories import ReservationFilter
 from doorcode.store.unit_of_work import UnitOfWork
@@ -198,7 +205,7 @@ def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
                 caller,
                 grant,
                 TimeWindow(grant.starts_at, grant.ends_at),
-                GrantTarget.of_property(prop),
+                property_target_of(uow, grant, prop),
             )
     settle_backup_codes(uow, caller, prop)
 

@@ -109,9 +109,7 @@ def verify_svix(secret: str, headers: Mapping[str, str], body: bytes, now: datet
     content = f"{message_id}.{timestamp}.".encode() + body
     expected = base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
     offered = [part.partition(",") for part in signatures.split()]
-    if not any(
-        version == "v1" and _same(expected, value) for version, _, value in offered
-    ):
+    if not any(version == "v1" and _same(expected, value) for version, _, value in offered):
         raise SignatureRejected("invalid_signature", "no svix-signature matches the body")
     return Proof(_delivery_id(message_id), signed_at)
 
