@@ -6,10 +6,12 @@ how many calls are in flight per lock. The job lock keeps that at one.
 """
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import psycopg
 import pytest
+from croniter import croniter
 
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.store.database import libpq_url
@@ -168,7 +170,29 @@ def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, p
 
 @pytest.mark.parametrize(
     ("seconds", "cron"),
-    [(300, "*/5 * * * *"), (60, "*/1 * * * *"), (30, "* * * * * */30"), (90, "*/2 * * * *")],
+    [
+        (300, "*/5 * * * *"),
+        (60, "*/1 * * * *"),
+        (30, "* * * * * */30"),
+        (45, "* * * * * */30"),
+        (90, "*/1 * * * *"),
+        (45 * 60, "*/30 * * * *"),
+        (3600, "0 */1 * * *"),
+        (7200, "0 */2 * * *"),
+        (5 * 3600, "0 */4 * * *"),
+        (24 * 3600, "0 0 * * *"),
+        (3 * 24 * 3600, "0 0 * * *"),
+    ],
 )
-def test_the_sweep_interval_becomes_a_cron_line(seconds, cron):
+def test_the_sweep_interval_becomes_an_even_cron_line_never_sparser_than_asked(seconds, cron):
     assert sweep_cron(timedelta(seconds=seconds)) == cron
+
+
+@pytest.mark.parametrize("seconds", [10, 45, 90, 45 * 60, 5 * 3600, 3 * 24 * 3600])
+def test_sweeps_come_at_even_gaps_no_longer_than_the_interval(seconds):
+    line = sweep_cron(timedelta(seconds=seconds))
+    fires = croniter(line, datetime(2026, 11, 23, tzinfo=UTC))
+    times = [fires.get_next(datetime) for _ in range(50)]
+    gaps = {later - earlier for earlier, later in pairwise(times)}
+    assert len(gaps) == 1
+    assert gaps.pop() <= timedelta(seconds=seconds)

@@ -52,14 +52,31 @@ SWEEP = "doorcode.sweep"
 CATCH_UP = "doorcode.catch_up"
 
 
+_STEPS_OF_A_MINUTE_OR_HOUR = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
+_STEPS_OF_A_DAY = (1, 2, 3, 4, 6, 8, 12)
+
+
 def sweep_cron(interval: timedelta) -> str:
-    """A cron line for "every ``interval``": minutes when whole, else seconds (6th column)."""
+    """A cron line that sweeps evenly, never further apart than ``interval``.
+
+    A cron step restarts with its unit: ``*/45`` minutes fires at :00 and :45, 15 minutes
+    then 45. So the step is rounded down to one that divides its unit (45 min sweeps every
+    30, 90 min every hour, 5 h every 4); a day or more sweeps at midnight UTC. Under a
+    minute the sixth column counts seconds.
+    """
     seconds = max(1, int(interval.total_seconds()))
-    if seconds % 60 == 0 and seconds < 3600:
-        return f"*/{seconds // 60} * * * *"
     if seconds < 60:
-        return f"* * * * * */{seconds}"
-    return f"*/{max(1, round(seconds / 60)) % 60 or 59} * * * *"
+        return f"* * * * * */{_even_step(_STEPS_OF_A_MINUTE_OR_HOUR, seconds)}"
+    if seconds < 3600:
+        return f"*/{_even_step(_STEPS_OF_A_MINUTE_OR_HOUR, seconds // 60)} * * * *"
+    if seconds < 24 * 3600:
+        return f"0 */{_even_step(_STEPS_OF_A_DAY, seconds // 3600)} * * *"
+    return "0 0 * * *"
+
+
+def _even_step(steps: tuple[int, ...], wanted: int) -> int:
+    """The longest step of ``steps`` not longer than ``wanted``."""
+    return max(step for step in steps if step <= wanted)
 
 
 def build_job_app(
