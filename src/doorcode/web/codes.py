@@ -26,7 +26,7 @@ from doorcode.services.reservations import get_reservation
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.store.models import Lock, Property
 from doorcode.store.repositories import GrantFilter
-from doorcode.web.csrf import WriterSessionDep
+from doorcode.web.csrf import CheckedSessionDep
 from doorcode.web.forms import Form, read_form
 from doorcode.web.reservations import render_reservation
 from doorcode.web.routing import PageRoute
@@ -74,7 +74,7 @@ def grant(request: Request, grant_id: str, session: SessionDep) -> Response:
 
 
 @router.post("/grants/{grant_id}/reveal")
-async def reveal(request: Request, grant_id: str, session: WriterSessionDep) -> Response:
+async def reveal(request: Request, grant_id: str, session: CheckedSessionDep) -> Response:
     """Show the grant's code on each lock; the reveal is an audit event (viewers: 403)."""
     form = await read_form(request)
     uow = runtime_of(request).uow()
@@ -94,7 +94,7 @@ def confirm_revoke(
 
 
 @router.post("/grants/{grant_id}/revoke")
-async def revoke(request: Request, grant_id: str, session: WriterSessionDep) -> Response:
+async def revoke(request: Request, grant_id: str, session: CheckedSessionDep) -> Response:
     """Revoke at once: the code leaves every lock."""
     form = await read_form(request)
     uow = runtime_of(request).uow()
@@ -112,7 +112,7 @@ def confirm_regenerate(
 
 
 @router.post("/grants/{grant_id}/regenerate")
-async def regenerate(request: Request, grant_id: str, session: WriterSessionDep) -> Response:
+async def regenerate(request: Request, grant_id: str, session: CheckedSessionDep) -> Response:
     """A fresh code for the same grant; the old one leaves the locks."""
     form = await read_form(request)
     changed = grants.regenerate_code(runtime_of(request).uow(), session.caller, grant_id)
@@ -128,7 +128,7 @@ def new_code(
 
 
 @router.post("/codes")
-async def create_code(request: Request, session: WriterSessionDep) -> Response:
+async def create_code(request: Request, session: CheckedSessionDep) -> Response:
     """Create the code; the form comes back with the reason if it cannot be."""
     form = await read_form(request)
     runtime = runtime_of(request)

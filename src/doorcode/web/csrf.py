@@ -20,8 +20,8 @@ from doorcode.web.sessions import SessionDep, is_secure
 
 __all__ = [
     "SIGN_IN_COOKIE",
+    "CheckedSessionDep",
     "CsrfRefused",
-    "WriterSessionDep",
     "check_sign_in_token",
     "checked_session",
     "new_sign_in_token",
@@ -47,7 +47,8 @@ async def checked_session(request: Request, session: SessionDep) -> ActiveSessio
     return session
 
 
-WriterSessionDep = Annotated[ActiveSession, Depends(checked_session)]
+# The session of a request that changes something: its CSRF token was checked first.
+CheckedSessionDep = Annotated[ActiveSession, Depends(checked_session)]
 
 
 def new_sign_in_token(request: Request, response: Response) -> str:

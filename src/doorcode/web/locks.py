@@ -18,7 +18,7 @@ from doorcode.services.lock_sync import sync_summaries
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.sync.provisioning import install_virtual_locks
-from doorcode.web.csrf import WriterSessionDep
+from doorcode.web.csrf import CheckedSessionDep
 from doorcode.web.forms import Form, read_form
 from doorcode.web.routing import PageRoute
 from doorcode.web.sessions import SessionDep, runtime_of
@@ -53,7 +53,7 @@ def new_lock(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/locks")
-async def add_lock(request: Request, session: WriterSessionDep) -> Response:
+async def add_lock(request: Request, session: CheckedSessionDep) -> Response:
     """Record the lock; a virtual one gets its simulated device at once."""
     form = await read_form(request)
     runtime = runtime_of(request)
@@ -89,7 +89,7 @@ def edit_lock(request: Request, lock_id: str, session: SessionDep) -> Response:
 
 
 @router.post("/locks/{lock_id}/edit")
-async def change_lock(request: Request, lock_id: str, session: WriterSessionDep) -> Response:
+async def change_lock(request: Request, lock_id: str, session: CheckedSessionDep) -> Response:
     """Save a new name or corrected capabilities."""
     form = await read_form(request)
     runtime = runtime_of(request)
@@ -105,7 +105,7 @@ async def change_lock(request: Request, lock_id: str, session: WriterSessionDep)
 
 
 @router.post("/locks/{lock_id}/keypad")
-async def type_code(request: Request, lock_id: str, session: WriterSessionDep) -> Response:
+async def type_code(request: Request, lock_id: str, session: CheckedSessionDep) -> Response:
     """Type a code on a virtual lock's keypad and see whether the door opens."""
     form = await read_form(request)
     runtime = runtime_of(request)

@@ -15,7 +15,7 @@ from doorcode.services import properties
 from doorcode.services.dashboard import property_page
 from doorcode.services.errors import ServiceError
 from doorcode.services.web_sessions import ActiveSession
-from doorcode.web.csrf import WriterSessionDep
+from doorcode.web.csrf import CheckedSessionDep
 from doorcode.web.forms import Form, FormProblem, read_form
 from doorcode.web.routing import PageRoute
 from doorcode.web.sessions import SessionDep, runtime_of
@@ -42,7 +42,7 @@ def new_property(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/properties")
-async def add_property(request: Request, session: WriterSessionDep) -> Response:
+async def add_property(request: Request, session: CheckedSessionDep) -> Response:
     """Add the property (its locks are linked on its page)."""
     form = await read_form(request)
     try:
@@ -90,7 +90,7 @@ def edit_property(request: Request, property_id: str, session: SessionDep) -> Re
 
 @router.post("/properties/{property_id}/edit")
 async def change_property(
-    request: Request, property_id: str, session: WriterSessionDep
+    request: Request, property_id: str, session: CheckedSessionDep
 ) -> Response:
     """Save the settings; current grants follow a new zone or new times at once."""
     form = await read_form(request)
@@ -104,7 +104,7 @@ async def change_property(
 
 
 @router.post("/properties/{property_id}/locks")
-async def link_lock(request: Request, property_id: str, session: WriterSessionDep) -> Response:
+async def link_lock(request: Request, property_id: str, session: CheckedSessionDep) -> Response:
     """Add a lock to the property's group."""
     form = await read_form(request)
     lock_id = form.text("lock_id", required=True)
@@ -114,7 +114,7 @@ async def link_lock(request: Request, property_id: str, session: WriterSessionDe
 
 @router.post("/properties/{property_id}/locks/{lock_id}/unlink")
 async def unlink_lock(
-    request: Request, property_id: str, lock_id: str, session: WriterSessionDep
+    request: Request, property_id: str, lock_id: str, session: CheckedSessionDep
 ) -> Response:
     """Take a lock out of the property's group."""
     properties.unlink_lock(runtime_of(request).uow(), session.caller, property_id, lock_id)

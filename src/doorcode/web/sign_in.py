@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from doorcode.services.web_sessions import SignInRefused, SignInThrottled, sign_in, sign_out
 from doorcode.web.csrf import (
     SIGN_IN_COOKIE,
-    WriterSessionDep,
+    CheckedSessionDep,
     check_sign_in_token,
     new_sign_in_token,
 )
@@ -78,7 +78,7 @@ async def sign_in_submit(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out_submit(request: Request, _session: WriterSessionDep) -> Response:
+async def sign_out_submit(request: Request, _session: CheckedSessionDep) -> Response:
     """End the session here and now."""
     sign_out(runtime_of(request).uow(), request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/sign-in", status_code=303)
