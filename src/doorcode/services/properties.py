@@ -28,7 +28,6 @@ __all__ = [
     "add_property",
     "change_property",
     "find_property",
-    "lead_times_of",
     "link_lock",
     "list_properties",
     "unlink_lock",
@@ -237,8 +236,3 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "code_reveal_hours": prop.code_reveal_hours,
         "backup_codes": prop.backup_codes,
     }
-
-
-def lead_times_of(prop: Property) -> LeadTimes:
-    """The property's lead times as a domain value."""
-    return _details_of(prop).lead_times

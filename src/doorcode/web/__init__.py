@@ -1,1 +1,1 @@
-"""web layer (see DESIGN.md, Layout)."""
+"""The pages: the operator dashboard and the guest guidebook, mounted by the API app."""

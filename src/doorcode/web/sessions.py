@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from doorcode.api.auth import runtime_of
 from doorcode.bootstrap import Runtime
 from doorcode.services.web_sessions import ActiveSession, SessionPolicy, resume_session
 
@@ -36,12 +37,6 @@ COOKIE = "doorcode_session"
 
 class SignInRequired(Exception):
     """No live session behind the request."""
-
-
-def runtime_of(request: Request) -> Runtime:
-    """The runtime the application serves."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def session_policy(runtime: Runtime) -> SessionPolicy:

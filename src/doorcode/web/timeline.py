@@ -57,14 +57,6 @@ class Chart:
     zone: ZoneInfo
 
 
-def timeline_span(
-    now: datetime, zone: ZoneInfo, days: int = DEFAULT_DAYS
-) -> tuple[datetime, datetime]:
-    """From the start of today on ``zone``'s calendar to the start of the day ``days`` later."""
-    today = now.astimezone(zone).date()
-    return _midnight(today, zone), _midnight(today + timedelta(days=days), zone)
-
-
 def render_timeline(
     bars: Sequence[TimelineGrant],
     *,
