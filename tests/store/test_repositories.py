@@ -157,9 +157,11 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(any_runtime
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    from doorcode.store.migrate import is_ours
     from doorcode.store.models import Base
 
     with any_runtime.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_name": is_ours}
+        context = MigrationContext.configure(connection, opts=options)
         differences = compare_metadata(context, Base.metadata)
     assert differences == []

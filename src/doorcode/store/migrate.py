@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from alembic import command
@@ -12,9 +13,19 @@ from sqlalchemy import Engine, text
 
 from doorcode.store.database import normalised_url
 
-__all__ = ["alembic_config", "is_current", "upgrade"]
+__all__ = ["alembic_config", "is_current", "is_ours", "upgrade"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+JOB_QUEUE_PREFIX = "procrastinate_"
+
+
+def is_ours(name: str | None, kind: str, _parents: Mapping[str, str | None]) -> bool:
+    """Whether a database object is doorcode's to migrate (Alembic's ``include_name`` hook).
+
+    On PostgreSQL the job queue (Procrastinate) keeps its tables in the same database and
+    installs them itself; comparing schemas must neither see them nor propose dropping them.
+    """
+    return not (kind in ("table", "index") and (name or "").startswith(JOB_QUEUE_PREFIX))
 
 
 def alembic_config(url: str) -> Config:

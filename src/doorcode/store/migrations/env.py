@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from doorcode.store.database import create_database_engine
+from doorcode.store.migrate import is_ours
 from doorcode.store.models import Base
 
 config = context.config
@@ -16,6 +17,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=is_ours,
     )
     with context.begin_transaction():
         context.run_migrations()
