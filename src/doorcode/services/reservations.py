@@ -128,6 +128,7 @@ def apply_reservation(
     prop = uow.properties.find(caller.organisation_id, details.property_ref)
     if prop is None:
         raise NotFound("property", details.property_ref)
+    uow.properties.hold(prop.id)
     window = _window(prop, details.stay)
     fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
     org = caller.organisation_id

@@ -125,6 +125,16 @@ class PropertyRepository:
                 return named[0]
         return None
 
+    def hold(self, property_id: str) -> None:
+        """Make every other transaction that holds this property wait until this one ends.
+
+        Without it, two deliveries of one new booking both find no reservation and both
+        insert it. An UPDATE that changes nothing holds the row on PostgreSQL and the single
+        write lock on SQLite, and the reads after it see whatever the other committed.
+        """
+        statement = update(Property).where(Property.id == property_id).values(id=Property.id)
+        self._session.execute(statement.execution_options(synchronize_session=False))
+
     def all(self, organisation_id: str) -> list[Property]:
         """The organisation's properties, by name, locks loaded."""
         query = _owned(select(Property), Property, organisation_id)
@@ -180,7 +190,12 @@ class LockRepository:
         lock on SQLite), so two code allocations for the same lock never race.
         """
         if lock_ids:
-            statement = update(Lock).where(Lock.id.in_(sorted(lock_ids)))
+            ordered = sorted(lock_ids)
+            # Row locks taken in id order first, so two writers whose lock sets overlap queue
+            # instead of deadlocking (PostgreSQL; SQLite ignores FOR UPDATE, one writer anyway).
+            held = select(Lock.id).where(Lock.id.in_(ordered)).order_by(Lock.id).with_for_update()
+            self._session.execute(held)
+            statement = update(Lock).where(Lock.id.in_(ordered))
             self._session.execute(
                 statement.values(sync_requested_at=at, sync_requests=Lock.sync_requests + 1)
             )
