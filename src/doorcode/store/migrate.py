@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from alembic import command
@@ -19,7 +18,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 JOB_QUEUE_PREFIX = "procrastinate_"
 
 
-def is_ours(name: str | None, kind: str, _parents: Mapping[str, str | None]) -> bool:
+def is_ours(name: str | None, kind: str, _parents: object) -> bool:
     """Whether a database object is doorcode's to migrate (Alembic's ``include_name`` hook).
 
     On PostgreSQL the job queue (Procrastinate) keeps its tables in the same database and
