@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -103,10 +104,23 @@ def secret_keys(settings: Settings) -> list[str]:
 
 
 def _create_key_file(key_file: Path) -> None:
+    """Write a new key unless another process just did; never a half-written file.
+
+    The key goes to a private temporary file first and is then hard-linked into place: the
+    link is atomic and fails when a key is already there, so an API and a worker started
+    together agree on one key instead of one crashing or reading an empty file.
+    """
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(Fernet.generate_key().decode() + "\n")
+    descriptor, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret-key-")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(Fernet.generate_key().decode() + "\n")
+        try:
+            os.link(temporary, key_file)
+        except FileExistsError:
+            return
+    finally:
+        os.unlink(temporary)
     logger.warning(
         "DOORCODE_SECRET_KEY is not set: generated a new key in %s. Back it up; without it "
         "the stored codes and provider secrets cannot be read.",

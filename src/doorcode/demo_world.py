@@ -19,6 +19,7 @@ no contact details, which shows up as a warning. The console channel prints the 
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -303,9 +304,13 @@ def _next_offset_change(zone: ZoneInfo, after: date) -> date:
 
 
 def _write_secret(path: Path, secret: str) -> None:
+    """Only the owner may read it, from the first byte written (a file left by an older run
+    may have been wider, hence the fchmod)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(secret + "\n")
-    path.chmod(0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
 
 
 DEMO_USER = "demo"

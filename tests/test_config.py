@@ -1,0 +1,44 @@
+"""The secret key: taken from the environment, or made once on first run and kept private."""
+
+import logging
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+from cryptography.fernet import Fernet
+
+from doorcode.config import KEY_FILE_NAME, Settings, secret_keys
+
+
+def test_without_a_key_in_the_environment_one_is_made_kept_private_and_announced(tmp_path, caplog):
+    settings = Settings(data_dir=tmp_path / "data", secret_key=None)
+    with caplog.at_level(logging.WARNING, logger="doorcode"):
+        [key] = secret_keys(settings)
+    Fernet(key.encode())
+    key_file = tmp_path / "data" / KEY_FILE_NAME
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "DOORCODE_SECRET_KEY is not set" in caplog.text
+    assert key not in caplog.text
+    assert secret_keys(settings) == [key]
+    assert [path.name for path in key_file.parent.iterdir()] == [KEY_FILE_NAME]
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path):
+    settings = Settings(data_dir=tmp_path, secret_key=None)
+    start = Barrier(8)
+
+    def first_run(_: int) -> list[str]:
+        start.wait()
+        return secret_keys(settings)
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = {tuple(found) for found in pool.map(first_run, range(8))}
+    assert len(keys) == 1
+    assert [path.name for path in tmp_path.iterdir()] == [KEY_FILE_NAME]
+
+
+def test_several_keys_in_the_environment_are_read_newest_first(tmp_path):
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = Settings(data_dir=tmp_path, secret_key=f"{new}, {old}")
+    assert secret_keys(settings) == [new, old]
+    assert not (tmp_path / KEY_FILE_NAME).exists()
