@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from doorcode.bootstrap import Runtime
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.reservations import ReservationStatus, Stay
+from doorcode.runtime import Runtime
 from doorcode.services.caller import Caller, Role
 from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.organisations import create_organisation

@@ -21,10 +21,11 @@ from cryptography.fernet import Fernet
 from hypothesis import settings
 from sqlalchemy import text
 
-from doorcode.bootstrap import Runtime, bootstrap
+from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.runtime import Runtime
 from doorcode.store.database import create_database_engine, libpq_url
 from doorcode.store.migrate import upgrade
 from doorcode.store.models import Base

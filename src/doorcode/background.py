@@ -12,10 +12,10 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from doorcode.bootstrap import Runtime
 from doorcode.config import Runner
 from doorcode.notify.host_notices import host_notice_loop
 from doorcode.notify.loop import message_loop
+from doorcode.runtime import Runtime
 from doorcode.sources.feed_poller import run_feed_poller
 from doorcode.sources.push_sender import run_push_sender
 from doorcode.sync.jobs import enqueue_after_commit

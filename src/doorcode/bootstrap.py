@@ -7,23 +7,19 @@ fake clock and seeded randomness instead (cf. cosmicpython's ``bootstrap.py``).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from random import Random
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.config import Settings, secret_keys
 from doorcode.domain.clock import Clock
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.runtime import Runtime
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.database import create_database_engine, create_session_factory
 from doorcode.store.migrate import upgrade
-from doorcode.store.unit_of_work import CommitHook, UnitOfWork
 
-__all__ = ["VIRTUAL_LOCKS_FILE", "Runtime", "bootstrap", "default_providers", "system_clock"]
+__all__ = ["VIRTUAL_LOCKS_FILE", "bootstrap", "default_providers", "system_clock"]
 
 VIRTUAL_LOCKS_FILE = "virtual-locks.json"
 
@@ -31,30 +27,6 @@ VIRTUAL_LOCKS_FILE = "virtual-locks.json"
 def system_clock() -> datetime:
     """The real time, in UTC."""
     return datetime.now(UTC)
-
-
-@dataclass
-class Runtime:
-    """The wired parts a process shares: database, cipher, clock, randomness, lock providers."""
-
-    settings: Settings
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    cipher: CodeCipher
-    clock: Clock
-    rng: Random
-    providers: ProviderRegistry
-    commit_hooks: list[CommitHook] = field(default_factory=list)
-
-    def uow(self) -> UnitOfWork:
-        """A fresh unit of work; use it in one ``with`` block."""
-        return UnitOfWork(
-            self.session_factory, self.cipher, self.clock, self.rng, self.commit_hooks
-        )
-
-    def close(self) -> None:
-        """Release database connections."""
-        self.engine.dispose()
 
 
 def bootstrap(

@@ -26,7 +26,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from doorcode.bootstrap import Runtime
 from doorcode.domain.code_policy import CodeConstraints
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.lock_capabilities import LockCapabilities
@@ -35,6 +34,7 @@ from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
 from doorcode.notify.facts import guidebook_url
 from doorcode.notify.templates import TemplateParts
+from doorcode.runtime import Runtime
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest

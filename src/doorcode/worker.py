@@ -19,9 +19,9 @@ from datetime import timedelta
 
 from procrastinate import App
 
-from doorcode.bootstrap import Runtime
 from doorcode.notify.host_notices import send_due_host_notices
 from doorcode.notify.loop import dispatch_due_messages, process_message_outbox
+from doorcode.runtime import Runtime
 from doorcode.sources.feed_poller import poll_due_feeds
 from doorcode.sources.push_sender import push_codes
 from doorcode.sync.jobs import QUEUE as LOCK_QUEUE

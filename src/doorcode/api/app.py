@@ -27,8 +27,8 @@ from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import ERROR_RESPONSES, install_problem_handlers, problem
 from doorcode.background import BackgroundJob
-from doorcode.bootstrap import Runtime
 from doorcode.notify.errors import InvalidTemplate
+from doorcode.runtime import Runtime
 from doorcode.web.app import install_pages
 
 __all__ = ["create_app"]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from doorcode.bootstrap import Runtime
+from doorcode.runtime import Runtime
 from doorcode.services.api_keys import authenticate
 from doorcode.services.caller import Caller
 

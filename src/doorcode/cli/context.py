@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from doorcode.bootstrap import Runtime, bootstrap
+from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
+from doorcode.runtime import Runtime
 from doorcode.services.caller import Caller, Role
 from doorcode.services.organisations import resolve_organisation
 

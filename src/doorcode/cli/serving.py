@@ -9,10 +9,10 @@ import uvicorn
 
 from doorcode.api.app import create_app
 from doorcode.background import background_jobs
-from doorcode.bootstrap import Runtime
 from doorcode.cli.context import state_of
 from doorcode.config import Runner
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
+from doorcode.runtime import Runtime
 from doorcode.services.errors import InvalidRequest
 from doorcode.store.database import is_postgres
 from doorcode.sync.provisioning import install_virtual_locks

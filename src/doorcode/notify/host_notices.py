@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from doorcode.bootstrap import Runtime
 from doorcode.domain.host_notices import HostNoticeKind, HostNoticeStatus
 from doorcode.domain.messages import ChannelName, mask_recipient, next_attempt_at, redact
 from doorcode.notify.channel import Channel, OutgoingMessage
 from doorcode.notify.channels import channels_from_settings
 from doorcode.notify.errors import DeliveryError, OutcomeUnknown, TransientFailure
 from doorcode.notify.templates import RenderedMessage
+from doorcode.runtime import Runtime
 from doorcode.store.models import HostNotice
 from doorcode.store.unit_of_work import UnitOfWork
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from doorcode.bootstrap import Runtime
 from doorcode.notify.channels import Channels, channels_from_settings
 from doorcode.notify.dispatcher import DispatchReport, dispatch_due
 from doorcode.notify.outbox import process_outbox
+from doorcode.runtime import Runtime
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [

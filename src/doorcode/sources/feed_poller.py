@@ -15,7 +15,7 @@ from functools import partial
 
 import httpx
 
-from doorcode.bootstrap import Runtime
+from doorcode.runtime import Runtime
 from doorcode.sources.ical_feeds import TIMEOUT, FeedPolicy, feed_caller, sync_feed
 
 __all__ = ["BATCH", "TICK", "feed_policy", "poll_due_feeds", "run_feed_poller"]

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import httpx
 
-from doorcode.bootstrap import Runtime
+from doorcode.runtime import Runtime
 from doorcode.sources.pms_push import TIMEOUT, collect_pushes, send_due_pushes
 
 __all__ = ["TICK", "push_codes", "run_push_sender"]

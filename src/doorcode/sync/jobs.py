@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from procrastinate import App, PsycopgConnector, SyncPsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 
-from doorcode.bootstrap import Runtime
+from doorcode.runtime import Runtime
 from doorcode.store.database import libpq_url
 from doorcode.sync.reconciler import Reconciler
 

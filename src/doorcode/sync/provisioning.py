@@ -7,8 +7,8 @@ the simulation refuses exactly what the record says the lock would.
 
 from __future__ import annotations
 
-from doorcode.bootstrap import Runtime
 from doorcode.locks.virtual import VirtualLockProvider
+from doorcode.runtime import Runtime
 
 __all__ = ["install_virtual_locks"]
 

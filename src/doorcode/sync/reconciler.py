@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from random import Random
 
-from doorcode.bootstrap import Runtime
 from doorcode.domain.clock import Clock
 from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.locks.registry import ProviderRegistry
+from doorcode.runtime import Runtime
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockRecord, code_row
 from doorcode.store.unit_of_work import UnitOfWork

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from doorcode.api.auth import runtime_of
-from doorcode.bootstrap import Runtime
+from doorcode.runtime import Runtime
 from doorcode.services.web_sessions import ActiveSession, SessionPolicy, resume_session
 
 __all__ = [
