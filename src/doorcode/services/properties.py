@@ -27,6 +27,7 @@ __all__ = [
     "PropertyDetails",
     "add_property",
     "change_property",
+    "details_of",
     "find_property",
     "link_lock",
     "list_properties",
@@ -90,12 +91,12 @@ def change_property(
     caller.require_writer()
     with uow:
         prop = _find(uow, caller, reference)
-        details = replace(_details_of(prop), **changes)
+        details = replace(details_of(prop), **changes)
         _validate(details, prop.locks)
         if details.external_id != prop.external_id:
             _refuse_duplicate_external_id(uow, caller, details.external_id)
         before = _snapshot(prop)
-        if details.lead_times != _details_of(prop).lead_times:
+        if details.lead_times != details_of(prop).lead_times:
             uow.touch_locks({lock.id for lock in prop.locks})
         _apply(prop, details, uow)
         after = _snapshot(prop)
@@ -113,7 +114,7 @@ def link_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str)
         lock = _find_lock(uow, caller, lock_ref)
         if lock in prop.locks:
             return prop
-        _validate(_details_of(prop), [*prop.locks, lock])
+        _validate(details_of(prop), [*prop.locks, lock])
         prop.locks.append(lock)
         uow.touch_locks({lock.id})
         record_event(
@@ -204,7 +205,8 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.updated_at = uow.now
 
 
-def _details_of(prop: Property) -> PropertyDetails:
+def details_of(prop: Property) -> PropertyDetails:
+    """The property's settings as stored, the starting point of a change."""
     return PropertyDetails(
         name=prop.name,
         time_zone=prop.time_zone,

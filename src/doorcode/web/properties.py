@@ -71,20 +71,7 @@ def edit_property(request: Request, property_id: str, session: SessionDep) -> Re
     """The property's settings, to change."""
     session.caller.require_writer()
     prop = properties.find_property(runtime_of(request).uow(), session.caller, property_id)
-    details = properties.PropertyDetails(
-        name=prop.name,
-        time_zone=prop.time_zone,
-        check_in_time=prop.check_in_time,
-        check_out_time=prop.check_out_time,
-        code_length=prop.code_length,
-        code_alphabet=Alphabet(prop.code_alphabet),
-        external_id=prop.external_id,
-        native_lead_minutes=prop.native_lead_minutes,
-        unscheduled_lead_minutes=prop.unscheduled_lead_minutes,
-        address=prop.address,
-        code_reveal_hours=prop.code_reveal_hours,
-        backup_codes=prop.backup_codes,
-    )
+    details = properties.details_of(prop)
     return _form(request, session, _values_of(details), property_id=prop.id)
 
 
