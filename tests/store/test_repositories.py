@@ -137,8 +137,11 @@ def test_processes_starting_together_migrate_one_after_another(postgres_url):
         admin.execute(f'DROP DATABASE IF EXISTS "{fresh.rsplit("/", 1)[1]}"')
         admin.execute(f'CREATE DATABASE "{fresh.rsplit("/", 1)[1]}"')
     script = (
-        "import sys; from doorcode.store.database import create_database_engine;"
-        "from doorcode.store.migrate import upgrade; upgrade(create_database_engine(sys.argv[1]))"
+        "import sys; from cryptography.fernet import Fernet;"
+        "from doorcode.store.code_cipher import CodeCipher;"
+        "from doorcode.store.database import create_database_engine;"
+        "from doorcode.store.migrate import upgrade;"
+        "upgrade(create_database_engine(sys.argv[1]), CodeCipher([Fernet.generate_key().decode()]))"
     )
     processes = [
         subprocess.Popen([sys.executable, "-c", script, fresh], stderr=subprocess.PIPE)

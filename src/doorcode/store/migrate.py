@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
+from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.database import normalised_url
 
 __all__ = ["alembic_config", "is_current", "is_ours", "upgrade"]
@@ -38,17 +39,23 @@ def alembic_config(url: str) -> Config:
 MIGRATION_LOCK = 0x646F6F72  # "door": any constant shared by every doorcode process
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, cipher: CodeCipher) -> None:
     """Apply every migration the database has not seen yet.
 
     On PostgreSQL an advisory lock makes processes that start together (an API and several
     workers) migrate one after another instead of racing on the same DDL.
+
+    ``cipher`` is the one the application runs with. A migration that moves a secret into or
+    out of an encrypted column reads it from ``config.attributes["cipher"]``, so it uses
+    exactly the keys the running service will instead of reading the settings a second way.
+    Alembic is never run on its own (there is no alembic.ini), so every path passes here.
     """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
+        config.attributes["cipher"] = cipher
         command.upgrade(config, "head")
 
 
