@@ -227,7 +227,12 @@ def test_a_message_never_carries_another_guests_data(
         for ref, outcome in booked.items():
             reservation = uow.reservations.get(owner.organisation_id, outcome.reservation.id)
             code = reveal_code(any_runtime.uow(), owner, outcome.grant.id)
-            secrets[ref] = (guests[ref].name, guests[ref].email, code, reservation.guide_token)
+            secrets[ref] = (
+                guests[ref].name,
+                guests[ref].email,
+                code,
+                uow.reservations.guide_token_of(reservation),
+            )
     for received in smtp_server.received:
         [ref] = [r for r, g in guests.items() if received.rcpt_tos == [g.email]]
         body = text_of(received) + html_of(received) + str(received.message["To"])
