@@ -1,6 +1,7 @@
 """The pages' defences: sessions, CSRF, fixation, open redirects, rate limits, tenants, guests."""
 
 import re
+import secrets
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from doorcode.api.app import create_app
 from doorcode.services.reservations import cancel_reservation
-from doorcode.store.models import Event
+from doorcode.store.models import Event, Reservation
 from doorcode.web.app import PAGE_ROUTERS
 from doorcode.web.routing import PageRoute
 from tests.api.conftest import database_dump
@@ -314,6 +315,24 @@ def test_unknown_cancelled_and_long_over_links_all_get_one_plain_page(
         assert "Ada" not in answer.text
         assert "Eve" not in answer.text
         assert answer.headers["cache-control"] == "no-store"
+
+
+def test_only_the_token_itself_opens_a_guidebook_not_what_the_database_keeps(
+    client, world, runtime
+):
+    """A copy of the database gives away neither the link nor anything that works as one."""
+    with runtime.engine.connect() as connection:
+        digest, encrypted = connection.execute(
+            select(Reservation.guide_token_digest, Reservation.guide_token_encrypted).where(
+                Reservation.id == world.stay.id
+            )
+        ).one()
+    assert client.get(f"/guide/{world.stay_token}").status_code == 200
+    wrong = world.stay_token[:-1] + ("A" if world.stay_token[-1] != "A" else "B")
+    for presented in (wrong, secrets.token_urlsafe(24), digest, encrypted):
+        answer = client.get(f"/guide/{presented}")
+        assert answer.status_code == 404, presented
+        assert "Ada" not in answer.text
 
 
 def test_guessing_guidebook_links_is_limited_per_address(client, world, clock):
