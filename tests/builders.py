@@ -17,7 +17,7 @@ from doorcode.services.reservations import (
     ReservationOutcome,
     record_reservation,
 )
-from doorcode.store.models import Lock, Property
+from doorcode.store.models import Lock, Property, Reservation
 
 
 def make_owner(runtime: Runtime, slug: str = "acme") -> Caller:
@@ -73,6 +73,12 @@ def book(
         guest=Guest(name=guest, email="ada@example.org"),
     )
     return record_reservation(runtime.uow(), caller, details)
+
+
+def guide_token_of(runtime: Runtime, reservation: Reservation) -> str:
+    """The token of the reservation's guidebook link (the database holds it only encrypted)."""
+    with runtime.uow() as uow:
+        return uow.reservations.guide_token_of(reservation)
 
 
 PASSWORD = "correct horse battery staple"

@@ -26,6 +26,7 @@ from doorcode.config import Settings
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 from doorcode.runtime import Runtime
+from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.database import create_database_engine, libpq_url
 from doorcode.store.migrate import upgrade
 from doorcode.store.models import Base
@@ -61,7 +62,7 @@ def clock() -> FakeClock:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "doorcode.sqlite3"
     engine = create_database_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    upgrade(engine, CodeCipher([TEST_KEY]))
     engine.dispose()
     return path
 
@@ -76,7 +77,7 @@ def postgres_url() -> Iterator[str]:
     admin.execute(f'CREATE DATABASE "{name}"')
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     engine = create_database_engine(url)
-    upgrade(engine)
+    upgrade(engine, CodeCipher([TEST_KEY]))
     engine.dispose()
     yield url
     admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

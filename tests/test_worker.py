@@ -16,7 +16,7 @@ from doorcode.store.message_repository import MessageFilter
 from doorcode.store.models import HostNotice
 from doorcode.sync.jobs import QUEUE, RECONCILE, defer_reconcile, ensure_schema
 from doorcode.worker import BACKGROUND_QUEUE, PERIODIC_TASKS, build_worker_app
-from tests.builders import book, make_owner, make_property
+from tests.builders import book, guide_token_of, make_owner, make_property
 from tests.sync.helpers import drain, job_statuses
 
 pytestmark = pytest.mark.postgres
@@ -66,7 +66,9 @@ def test_a_worker_sends_what_guests_told_their_host(pg_runtime, postgres_url):
     flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
     booked = book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
     console = frozenset({ChannelName.CONSOLE})
-    report_arrival(pg_runtime.uow(), booked.reservation.guide_token, "198.51.100.1", console)
+    report_arrival(
+        pg_runtime.uow(), guide_token_of(pg_runtime, booked.reservation), "198.51.100.1", console
+    )
     app = build_worker_app(pg_runtime)
 
     async def scenario():

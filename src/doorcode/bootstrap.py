@@ -45,13 +45,14 @@ def bootstrap(
     """
     settings = settings or Settings()
     engine = create_database_engine(settings.resolved_database_url())
+    cipher = CodeCipher(secret_keys(settings))
     if migrate:
-        upgrade(engine)
+        upgrade(engine, cipher)
     return Runtime(
         settings=settings,
         engine=engine,
         session_factory=create_session_factory(engine),
-        cipher=CodeCipher(secret_keys(settings)),
+        cipher=cipher,
         clock=clock,
         rng=rng or secrets.SystemRandom(),
         providers=providers or default_providers(settings, clock),

@@ -356,5 +356,5 @@ def _current_guidebook(runtime: Runtime, owner: Caller) -> str | None:
             status="confirmed", active_at_or_after=uow.now, starts_before=uow.now, limit=1
         )
         staying = uow.reservations.search(owner.organisation_id, which)
-        token = staying[0].guide_token if staying else None
+        token = uow.reservations.guide_token_of(staying[0]) if staying else None
     return guidebook_url(runtime.settings.public_url, token) if token else None

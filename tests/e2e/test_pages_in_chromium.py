@@ -141,7 +141,7 @@ def guide_token(runtime, guest: str) -> str:
             for reservation in uow.reservations.search(organisation.id, _all())
             if reservation.guest_name == guest
         ]
-        return found[0].guide_token
+        return uow.reservations.guide_token_of(found[0])
 
 
 def _all():

@@ -7,6 +7,7 @@ reconciler and virtual locks is in ``test_guest_journey_on_virtual_locks.py``.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from doorcode.notify.outbox import CURSOR
 from doorcode.services.alerts import list_open_alerts
 from doorcode.services.errors import InvalidRequest
 from doorcode.services.grants import ManualGrantRequest, create_manual_grant, reveal_code
+from doorcode.services.guidebook import open_guidebook
 from doorcode.services.message_rules import set_rules
 from doorcode.services.messages import announce_backup_code, list_messages, retry_delivery
 from doorcode.services.reservations import (
@@ -31,7 +33,7 @@ from doorcode.services.reservations import (
     record_reservation,
 )
 from doorcode.store.message_repository import MessageFilter
-from tests.builders import make_owner, make_property
+from tests.builders import guide_token_of, make_owner, make_property
 from tests.notify.servers import twilio_error
 
 IN, OUT = date(2026, 12, 4), date(2026, 12, 7)
@@ -134,6 +136,26 @@ def test_e2e_confirmed_booking_then_code_on_every_lock_emails_the_code_and_local
     assert len(smtp_server.received) == 1
 
 
+def test_the_link_in_a_message_opens_that_guests_guidebook(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    """The database keeps the token only encrypted; the message still carries it whole."""
+    booked = book(any_runtime, owner, loft, "B-1")
+    codes_on_every_lock(any_runtime, owner, booked.grant.id)
+    run_messages_once(any_runtime, channels)
+    at_due_time(clock, log(any_runtime, owner)[0])
+    run_messages_once(any_runtime, channels)
+
+    [email] = smtp_server.received
+    token = guide_token_of(any_runtime, booked.reservation)
+    link = f"{any_runtime.settings.public_url}/guide/{token}"
+    assert link in text_of(email)
+    assert f'href="{link}"' in html_of(email)
+    [sent_token] = set(re.findall(r"/guide/([A-Za-z0-9_-]+)", text_of(email)))
+    view = open_guidebook(any_runtime.uow(), sent_token, "203.0.113.7")
+    assert (view.guest_name, view.property_name) == ("Ada Lovelace", "Brooklyn Loft")
+
+
 def test_changed_dates_send_a_new_message_with_the_new_window(
     any_runtime, clock, owner, loft, smtp_server, channels
 ):
@@ -227,7 +249,12 @@ def test_a_message_never_carries_another_guests_data(
         for ref, outcome in booked.items():
             reservation = uow.reservations.get(owner.organisation_id, outcome.reservation.id)
             code = reveal_code(any_runtime.uow(), owner, outcome.grant.id)
-            secrets[ref] = (guests[ref].name, guests[ref].email, code, reservation.guide_token)
+            secrets[ref] = (
+                guests[ref].name,
+                guests[ref].email,
+                code,
+                uow.reservations.guide_token_of(reservation),
+            )
     for received in smtp_server.received:
         [ref] = [r for r, g in guests.items() if received.rcpt_tos == [g.email]]
         body = text_of(received) + html_of(received) + str(received.message["To"])

@@ -14,7 +14,7 @@ from doorcode.notify.host_notices import send_host_notices
 from doorcode.services.guidebook import report_arrival
 from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.store.models import HostNotice
-from tests.builders import book, make_owner, make_property
+from tests.builders import book, guide_token_of, make_owner, make_property
 
 
 class Scripted(Channel):
@@ -42,7 +42,9 @@ def arrival(runtime, clock):
     booked = book(runtime, owner, flat, "B-1", date(2026, 11, 23), date(2026, 11, 25))
     clock.advance(hours=7)
     channels = frozenset({ChannelName.EMAIL, ChannelName.CONSOLE})
-    report_arrival(runtime.uow(), booked.reservation.guide_token, "198.51.100.1", channels)
+    report_arrival(
+        runtime.uow(), guide_token_of(runtime, booked.reservation), "198.51.100.1", channels
+    )
     with runtime.uow() as uow:
         code = uow.grants.code_of(uow.grants.get(owner.organisation_id, booked.grant.id))
     return code

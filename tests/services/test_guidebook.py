@@ -19,7 +19,7 @@ from doorcode.services.guidebook import (
 from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.services.properties import change_property
 from doorcode.store.models import Alert, Event, HostNotice
-from tests.builders import book, make_owner, make_property
+from tests.builders import book, guide_token_of, make_owner, make_property
 
 CHANNELS = frozenset({ChannelName.EMAIL, ChannelName.CONSOLE})
 HERE = "203.0.113.7"
@@ -48,7 +48,7 @@ def code_of(runtime, grant):
 
 def test_before_the_reveal_time_the_guidebook_says_when_codes_appear(runtime, stay):
     _owner, reservation, _grant = stay
-    view = open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    view = open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE)
     assert view.stage is GuideStage.WAITING
     assert view.codes == []
     assert view.reveal_at.isoformat() == "2026-11-23T15:00:00+00:00"
@@ -61,15 +61,15 @@ def test_from_the_reveal_time_the_codes_show_and_the_first_showing_is_recorded(
 ):
     owner, reservation, grant = stay
     clock.advance(hours=6)
-    view = open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    view = open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE)
     assert view.stage is GuideStage.READY
     assert [(access.lock_name, access.code) for access in view.codes] == [
         ("Flat 1 door", code_of(runtime, grant))
     ]
-    open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE)
     assert len(rows(runtime, Event, kind="GuidebookCodesShown")) == 1
     regenerate_code(runtime.uow(), owner, grant.id)
-    open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE)
     [first, second] = rows(runtime, Event, kind="GuidebookCodesShown")
     assert (first.details, second.details) == ({"after": {"version": 1}}, {"after": {"version": 2}})
     assert first.actor == f"guest:{reservation.id}"
@@ -78,7 +78,7 @@ def test_from_the_reveal_time_the_codes_show_and_the_first_showing_is_recorded(
 def test_after_check_out_no_code_is_shown(runtime, stay, clock):
     _owner, reservation, _grant = stay
     clock.advance(days=5, hours=3)  # Sat 28 Nov 12:00
-    view = open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    view = open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE)
     assert view.stage is GuideStage.OVER
     assert view.codes == []
     assert view.may_report_departure
@@ -88,8 +88,8 @@ def test_after_check_out_no_code_is_shown(runtime, stay, clock):
 def test_arriving_is_recorded_once_and_the_host_told_on_every_channel(runtime, stay, clock):
     _owner, reservation, grant = stay
     clock.advance(days=2, hours=7)  # Wed 25 Nov 16:00
-    report_arrival(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
-    report_arrival(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
+    report_arrival(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
+    report_arrival(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
     [event] = rows(runtime, Event, kind="GuestArrived")
     assert (event.subject_id, event.actor) == (reservation.id, f"guest:{reservation.id}")
     notices = rows(runtime, HostNotice, kind="guest_arrived")
@@ -99,7 +99,7 @@ def test_arriving_is_recorded_once_and_the_host_told_on_every_channel(runtime, s
     ]
     assert notices[0].text.startswith("Ada Lovelace has arrived at Flat 1.")
     assert code_of(runtime, grant) not in notices[0].text
-    view = open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    view = open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE)
     assert view.arrived_at == clock.now
     assert not view.may_report_arrival
 
@@ -107,7 +107,7 @@ def test_arriving_is_recorded_once_and_the_host_told_on_every_channel(runtime, s
 def test_leaving_is_recorded_and_told_too(runtime, stay, clock):
     _owner, reservation, _grant = stay
     clock.advance(days=5)  # Sat 28 Nov 09:00, before check-out
-    report_departure(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
+    report_departure(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
     assert len(rows(runtime, Event, kind="GuestLeft")) == 1
     assert rows(runtime, HostNotice, kind="guest_left")[0].subject.startswith("Flat 1: ")
 
@@ -115,16 +115,18 @@ def test_leaving_is_recorded_and_told_too(runtime, stay, clock):
 def test_reports_out_of_their_time_are_refused(runtime, stay):
     _owner, reservation, _grant = stay
     with pytest.raises(InvalidRequest):
-        report_arrival(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
+        report_arrival(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
     with pytest.raises(InvalidRequest):
-        report_departure(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
+        report_departure(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
     assert rows(runtime, HostNotice) == []
 
 
 def test_a_code_problem_without_a_backup_raises_an_alert_and_tells_the_host(runtime, stay, clock):
     _owner, reservation, grant = stay
     clock.advance(days=2, hours=7)
-    outcome = report_code_problem(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
+    outcome = report_code_problem(
+        runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS
+    )
     assert not outcome.backup_released
     [alert] = rows(runtime, Alert, kind="GuestReportedCodeProblem", cleared_at=None)
     assert "does not work (no backup code)" in alert.message
@@ -133,9 +135,9 @@ def test_a_code_problem_without_a_backup_raises_an_alert_and_tells_the_host(runt
     assert "Flat 1 door: pending" in notice.text
     assert "Guest contact: ada@example.org" in notice.text
     assert code_of(runtime, grant) not in notice.text
-    report_code_problem(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
+    report_code_problem(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
     assert len(rows(runtime, HostNotice, kind="code_problem")) == 2  # one per channel, once
-    report_arrival(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
+    report_arrival(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
     assert rows(runtime, Alert, kind="GuestReportedCodeProblem", cleared_at=None) == []
 
 
@@ -143,9 +145,11 @@ def test_a_code_problem_releases_the_propertys_backup_code_into_the_guidebook(ru
     owner, reservation, grant = stay
     change_property(runtime.uow(), owner, reservation.property_id, {"backup_codes": True})
     clock.advance(days=2, hours=7)
-    outcome = report_code_problem(runtime.uow(), reservation.guide_token, HERE, CHANNELS)
+    outcome = report_code_problem(
+        runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS
+    )
     assert outcome.backup_released
-    view = open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    view = open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE)
     [backup] = view.backup_codes
     assert backup.code not in (None, code_of(runtime, grant))
     notice = rows(runtime, HostNotice, kind="code_problem", channel="email")[0]
@@ -160,7 +164,9 @@ def test_a_failing_releaser_still_tells_the_host(runtime, stay, clock):
     def refuse(_uow, _caller, _reservation_id):
         raise InvalidRequest("the property has no backup code")
 
-    outcome = report_code_problem(runtime.uow(), reservation.guide_token, HERE, CHANNELS, refuse)
+    outcome = report_code_problem(
+        runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS, refuse
+    )
     assert not outcome.backup_released
     assert len(rows(runtime, HostNotice, kind="code_problem")) == 2
 
@@ -168,7 +174,7 @@ def test_a_failing_releaser_still_tells_the_host(runtime, stay, clock):
 def test_a_host_no_channel_reaches_is_an_alert(runtime, stay, clock):
     _owner, reservation, _grant = stay
     clock.advance(days=2, hours=7)
-    report_arrival(runtime.uow(), reservation.guide_token, HERE, frozenset())
+    report_arrival(runtime.uow(), guide_token_of(runtime, reservation), HERE, frozenset())
     [alert] = rows(runtime, Alert, kind="HostNotReachable")
     assert "no configured channel reaches the host" in alert.message
     assert rows(runtime, HostNotice) == []
@@ -189,7 +195,7 @@ def test_the_window_is_the_grants_so_an_early_check_in_shows_codes_earlier(runti
     early = book(
         runtime, owner, flat, "E-1", date(2026, 11, 25), date(2026, 11, 26), check_in_at=None
     )
-    view = open_guidebook(runtime.uow(), early.reservation.guide_token, HERE)
+    view = open_guidebook(runtime.uow(), guide_token_of(runtime, early.reservation), HERE)
     assert view.check_in == early.grant.starts_at
     assert view.reveal_at == early.grant.starts_at - timedelta(hours=48)
 
@@ -199,8 +205,8 @@ def test_a_revoked_code_leaves_the_guidebook_though_the_stay_is_still_booked(run
 
     owner, reservation, grant = stay
     clock.advance(days=2, hours=8)  # during the stay
-    assert open_guidebook(runtime.uow(), reservation.guide_token, HERE).codes
+    assert open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE).codes
     revoke_grant(runtime.uow(), owner, grant.id, "the code was shared")
-    view = open_guidebook(runtime.uow(), reservation.guide_token, HERE)
+    view = open_guidebook(runtime.uow(), guide_token_of(runtime, reservation), HERE)
     assert view.codes == []
     assert code_of(runtime, grant) not in repr(view)

@@ -1,16 +1,23 @@
-"""Repositories on SQLite and PostgreSQL: UTC round trips, tenant scoping, overlap queries."""
+"""Repositories on SQLite and PostgreSQL: UTC round trips, tenant scoping, overlap queries.
 
-from datetime import UTC, datetime, timedelta, timezone
+And the migrations: at head, racing processes, the schema they build, and the data they move.
+"""
 
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import psycopg
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import MetaData, Table, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from doorcode.domain.windows import TimeWindow
+from doorcode.services.guidebook import open_guidebook
 from doorcode.store.code_cipher import CodeCipher, UnreadableSecret
-from doorcode.store.migrate import is_current
+from doorcode.store.migrate import downgrade, is_current, upgrade
 from doorcode.store.models import Grant, LockCode, Organisation
-from tests.builders import make_lock, make_owner, make_property
+from tests.builders import book, guide_token_of, make_lock, make_owner, make_property
+from tests.conftest import make_runtime
 
 NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
@@ -137,8 +144,11 @@ def test_processes_starting_together_migrate_one_after_another(postgres_url):
         admin.execute(f'DROP DATABASE IF EXISTS "{fresh.rsplit("/", 1)[1]}"')
         admin.execute(f'CREATE DATABASE "{fresh.rsplit("/", 1)[1]}"')
     script = (
-        "import sys; from doorcode.store.database import create_database_engine;"
-        "from doorcode.store.migrate import upgrade; upgrade(create_database_engine(sys.argv[1]))"
+        "import sys; from cryptography.fernet import Fernet;"
+        "from doorcode.store.code_cipher import CodeCipher;"
+        "from doorcode.store.database import create_database_engine;"
+        "from doorcode.store.migrate import upgrade;"
+        "upgrade(create_database_engine(sys.argv[1]), CodeCipher([Fernet.generate_key().decode()]))"
     )
     processes = [
         subprocess.Popen([sys.executable, "-c", script, fresh], stderr=subprocess.PIPE)
@@ -165,3 +175,88 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(any_runtime
         context = MigrationContext.configure(connection, opts=options)
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def stored_rows(engine, table_name):
+    """Every row of a table as the database holds it, whatever the models say it should."""
+    with engine.connect() as connection:
+        table = Table(table_name, MetaData(), autoload_with=connection)
+        return [dict(row) for row in connection.execute(select(table)).mappings()]
+
+
+def holding(rows, secret):
+    """The columns of ``rows`` whose value contains ``secret``."""
+    return [name for row in rows for name, value in row.items() if secret in str(value)]
+
+
+def test_the_database_never_holds_a_guidebook_token_in_clear(any_runtime):
+    owner = make_owner(any_runtime)
+    flat = make_property(any_runtime, owner, "Flat 1")
+    booked = book(any_runtime, owner, flat, "B-1", date(2026, 11, 25), date(2026, 11, 28))
+    token = guide_token_of(any_runtime, booked.reservation)
+    [row] = stored_rows(any_runtime.engine, "reservations")
+    assert row["id"] == booked.reservation.id
+    assert holding([row], token) == []
+    with any_runtime.engine.connect() as connection:
+        tables = MetaData()
+        tables.reflect(connection)
+    for table in tables.sorted_tables:
+        assert holding(stored_rows(any_runtime.engine, table.name), token) == [], table.name
+    with any_runtime.uow() as uow:
+        found = uow.reservations.by_guide_token(token)
+        assert found is not None
+        assert found.id == booked.reservation.id
+        assert uow.reservations.by_guide_token(row["guide_token_digest"]) is None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def unmigrated_url(request, tmp_path):
+    """A database no migration has touched yet, on each engine in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'unmigrated.sqlite3'}"
+        return
+    server, name = request.getfixturevalue("postgres_url").rsplit("/", 1)
+    name += "_unmigrated"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_links_sent_while_tokens_were_kept_in_clear_open_after_the_upgrade(
+    unmigrated_url, clock, tmp_path
+):
+    runtime = make_runtime(unmigrated_url, clock, tmp_path)
+    upgrade(runtime.engine, runtime.cipher)
+    owner = make_owner(runtime)
+    flat = make_property(runtime, owner, "Flat 1")
+    booked = book(runtime, owner, flat, "B-1", date(2026, 11, 23), date(2026, 11, 26))
+    other = book(runtime, owner, flat, "B-2", date(2026, 11, 27), date(2026, 11, 29))
+    tokens = {r.id: guide_token_of(runtime, r) for r in (booked.reservation, other.reservation)}
+
+    # Back to the schema before 0009, which kept the token in clear, as links were sent then.
+    downgrade(runtime.engine, runtime.cipher, "0008")
+    clear = {row["id"]: row for row in stored_rows(runtime.engine, "reservations")}
+    assert {key: row["guide_token"] for key, row in clear.items()} == tokens
+    assert not {"guide_token_digest", "guide_token_encrypted"} & clear[booked.reservation.id].keys()
+
+    upgrade(runtime.engine, runtime.cipher)
+    assert is_current(runtime.engine)
+    if runtime.engine.dialect.name == "sqlite":  # off while batch mode copied tables, only
+        with runtime.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    rows = stored_rows(runtime.engine, "reservations")
+    assert "guide_token" not in rows[0]
+    for token in tokens.values():
+        assert holding(rows, token) == []
+    view = open_guidebook(runtime.uow(), tokens[booked.reservation.id], "203.0.113.7")
+    assert (view.guest_name, view.property_name) == ("Ada Lovelace", "Flat 1")
+    with runtime.uow() as uow:
+        for reservation_id, token in tokens.items():
+            found = uow.reservations.by_guide_token(token)
+            assert found is not None
+            assert found.id == reservation_id
+            assert uow.reservations.guide_token_of(found) == token
+    runtime.close()

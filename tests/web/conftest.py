@@ -12,7 +12,14 @@ from fastapi.testclient import TestClient
 from doorcode.api.app import create_app
 from doorcode.services.caller import Caller, Role
 from doorcode.store.models import Property, Reservation
-from tests.builders import PASSWORD, book, make_owner, make_property, make_user
+from tests.builders import (
+    PASSWORD,
+    book,
+    guide_token_of,
+    make_owner,
+    make_property,
+    make_user,
+)
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -25,6 +32,8 @@ class World:
     grant_id: str
     stranger: Caller
     their_stay: Reservation
+    stay_token: str
+    their_token: str
 
 
 @pytest.fixture
@@ -54,7 +63,14 @@ def world(runtime, clock) -> World:
     )
     assert booked.grant is not None
     return World(
-        owner, flat, booked.reservation, booked.grant.id, stranger, their_booking.reservation
+        owner,
+        flat,
+        booked.reservation,
+        booked.grant.id,
+        stranger,
+        their_booking.reservation,
+        guide_token_of(runtime, booked.reservation),
+        guide_token_of(runtime, their_booking.reservation),
     )
 
 

@@ -53,7 +53,7 @@ def test_revealing_a_code_shows_it_per_lock_and_is_audited(signed_in, world, run
     )
     assert page.status_code == 200
     assert f'<code class="code">{code_of(runtime, world.grant_id)}</code>' in page.text
-    assert f"/guide/{world.stay.guide_token}" in page.text
+    assert f"/guide/{world.stay_token}" in page.text
     assert page.headers["cache-control"] == "no-store"
     [revealed] = events_of(runtime, "GrantCodeRevealed")
     assert revealed.actor == "user:owner"

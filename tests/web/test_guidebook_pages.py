@@ -10,7 +10,7 @@ from tests.web.test_dashboard_pages import code_of, words
 
 
 def guide(client, world, **params):
-    return client.get(f"/guide/{world.stay.guide_token}", params=params)
+    return client.get(f"/guide/{world.stay_token}", params=params)
 
 
 def test_before_the_reveal_time_the_page_says_when_the_code_appears(client, world, clock):
@@ -42,7 +42,7 @@ def test_after_check_out_the_page_thanks_the_guest_and_shows_no_code(client, wor
 
 def test_pressing_i_have_arrived_thanks_the_guest_and_records_it(client, world, runtime, clock):
     clock.now = datetime(2026, 11, 23, 16, tzinfo=UTC)
-    page = client.post(f"/guide/{world.stay.guide_token}/arrived")
+    page = client.post(f"/guide/{world.stay_token}/arrived")
     assert page.url.query == b"done=arrived"
     text = words(page.text)
     assert "We told your host you have arrived" in text
@@ -54,7 +54,7 @@ def test_pressing_i_have_arrived_thanks_the_guest_and_records_it(client, world, 
 
 def test_a_code_problem_without_backup_points_to_the_host(client, world, clock):
     clock.now = datetime(2026, 11, 23, 16, tzinfo=UTC)
-    page = client.post(f"/guide/{world.stay.guide_token}/code-problem")
+    page = client.post(f"/guide/{world.stay_token}/code-problem")
     text = words(page.text)
     assert "We told your host, who will help you get in" in text
     assert "If you still cannot get in, please call your host now" in text
@@ -63,7 +63,7 @@ def test_a_code_problem_without_backup_points_to_the_host(client, world, clock):
 def test_a_code_problem_shows_a_released_backup_code(client, world, runtime, clock):
     change_property(runtime.uow(), world.owner, world.flat.id, {"backup_codes": True})
     clock.now = datetime(2026, 11, 23, 16, tzinfo=UTC)
-    page = client.post(f"/guide/{world.stay.guide_token}/code-problem")
+    page = client.post(f"/guide/{world.stay_token}/code-problem")
     assert page.url.query == b"done=problem-backup"
     assert "Backup code" in page.text
     assert page.text.count('<code class="code big">') == 2
@@ -71,7 +71,7 @@ def test_a_code_problem_shows_a_released_backup_code(client, world, runtime, clo
 
 def test_a_button_pressed_out_of_its_time_just_shows_the_page(client, world, runtime, clock):
     clock.now = datetime(2026, 11, 20, 9, tzinfo=UTC)  # before the reveal time
-    page = client.post(f"/guide/{world.stay.guide_token}/arrived")
+    page = client.post(f"/guide/{world.stay_token}/arrived")
     assert page.status_code == 200
     assert page.url.query == b""
     with runtime.uow() as uow:

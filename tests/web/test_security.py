@@ -1,6 +1,7 @@
 """The pages' defences: sessions, CSRF, fixation, open redirects, rate limits, tenants, guests."""
 
 import re
+import secrets
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from doorcode.api.app import create_app
 from doorcode.services.reservations import cancel_reservation
-from doorcode.store.models import Event
+from doorcode.store.models import Event, Reservation
 from doorcode.web.app import PAGE_ROUTERS
 from doorcode.web.routing import PageRoute
 from tests.api.conftest import database_dump
@@ -266,7 +267,7 @@ def test_another_organisations_objects_are_not_found(client, world):
 
 
 def test_pages_carry_a_strict_content_security_policy(signed_in, world):
-    for path in ("/", f"/guide/{world.stay.guide_token}", "/sign-in", "/static/doorcode.css"):
+    for path in ("/", f"/guide/{world.stay_token}", "/sign-in", "/static/doorcode.css"):
         headers = signed_in.get(path).headers
         assert "script-src 'self'" in headers["content-security-policy"], path
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
@@ -279,20 +280,20 @@ def test_a_guest_token_shows_that_stay_and_nothing_of_another(client, world, run
     with runtime.uow() as uow:
         ours = uow.grants.code_of(uow.grants.guest_grant_of(world.stay.id))
         theirs = uow.grants.code_of(uow.grants.guest_grant_of(world.their_stay.id))
-    mine = client.get(f"/guide/{world.stay.guide_token}")
+    mine = client.get(f"/guide/{world.stay_token}")
     assert mine.status_code == 200
     assert ours in mine.text
     assert "Flat 1" in mine.text
     for foreign in (theirs, "Eve", "Their villa", "Other"):
         assert foreign not in mine.text
-    other = client.get(f"/guide/{world.their_stay.guide_token}")
+    other = client.get(f"/guide/{world.their_token}")
     assert theirs in other.text
     assert ours not in other.text
     assert "Flat 1" not in other.text
 
 
 def test_a_guest_acting_on_their_link_touches_only_their_stay(client, world, runtime):
-    client.post(f"/guide/{world.their_stay.guide_token}/arrived")
+    client.post(f"/guide/{world.their_token}/arrived")
     with runtime.uow() as uow:
         arrived = list(uow.session.scalars(select(Event).where(Event.kind == "GuestArrived")))
     assert [event.subject_id for event in arrived] == [world.their_stay.id]
@@ -304,9 +305,9 @@ def test_unknown_cancelled_and_long_over_links_all_get_one_plain_page(
 ):
     cancel_reservation(runtime.uow(), world.stranger, world.their_stay.id)
     unknown = client.get("/guide/" + "x" * 32)
-    cancelled = client.get(f"/guide/{world.their_stay.guide_token}")
+    cancelled = client.get(f"/guide/{world.their_token}")
     clock.now = datetime(2026, 12, 11, 12, tzinfo=UTC)  # two weeks after Ada's check-out
-    over = client.get(f"/guide/{world.stay.guide_token}")
+    over = client.get(f"/guide/{world.stay_token}")
     assert unknown.status_code == cancelled.status_code == over.status_code == 404
     assert unknown.text == cancelled.text == over.text
     assert "This link is not valid" in unknown.text
@@ -316,21 +317,39 @@ def test_unknown_cancelled_and_long_over_links_all_get_one_plain_page(
         assert answer.headers["cache-control"] == "no-store"
 
 
+def test_only_the_token_itself_opens_a_guidebook_not_what_the_database_keeps(
+    client, world, runtime
+):
+    """A copy of the database gives away neither the link nor anything that works as one."""
+    with runtime.engine.connect() as connection:
+        digest, encrypted = connection.execute(
+            select(Reservation.guide_token_digest, Reservation.guide_token_encrypted).where(
+                Reservation.id == world.stay.id
+            )
+        ).one()
+    assert client.get(f"/guide/{world.stay_token}").status_code == 200
+    wrong = world.stay_token[:-1] + ("A" if world.stay_token[-1] != "A" else "B")
+    for presented in (wrong, secrets.token_urlsafe(24), digest, encrypted):
+        answer = client.get(f"/guide/{presented}")
+        assert answer.status_code == 404, presented
+        assert "Ada" not in answer.text
+
+
 def test_guessing_guidebook_links_is_limited_per_address(client, world, clock):
     for number in range(20):
         assert client.get(f"/guide/guess-{number:02d}-{'x' * 20}").status_code == 404
-    blocked = client.get(f"/guide/{world.stay.guide_token}")
+    blocked = client.get(f"/guide/{world.stay_token}")
     assert blocked.status_code == 429
     assert "Ada" not in blocked.text
     assert int(blocked.headers["Retry-After"]) == 600
     clock.advance(minutes=10, seconds=1)
-    assert client.get(f"/guide/{world.stay.guide_token}").status_code == 200
+    assert client.get(f"/guide/{world.stay_token}").status_code == 200
 
 
 def test_a_guidebook_form_sent_from_another_site_is_refused(client, world, runtime):
     before = database_dump(runtime)
     answer = client.post(
-        f"/guide/{world.stay.guide_token}/arrived", headers={"Sec-Fetch-Site": "cross-site"}
+        f"/guide/{world.stay_token}/arrived", headers={"Sec-Fetch-Site": "cross-site"}
     )
     assert answer.status_code == 403
     assert database_dump(runtime) == before
@@ -345,10 +364,10 @@ def test_access_log_lines_never_hold_a_guidebook_token(app, world):
         __file__,
         1,
         '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "POST", f"/guide/{world.stay.guide_token}/arrived?x=1", "1.1", 303),
+        ("127.0.0.1:5000", "POST", f"/guide/{world.stay_token}/arrived?x=1", "1.1", 303),
         None,
     )
     for each in logging.getLogger("uvicorn.access").filters:
         each.filter(line)
-    assert world.stay.guide_token not in line.getMessage()
+    assert world.stay_token not in line.getMessage()
     assert '"POST /guide/***/arrived?x=1 HTTP/1.1" 303' in line.getMessage()

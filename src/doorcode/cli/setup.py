@@ -19,7 +19,7 @@ apikey_app = typer.Typer(help="API keys for machines.", no_args_is_help=True)
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every pending migration (serve and the other commands do this too)."""
     runtime = state_of(ctx).runtime()
-    upgrade(runtime.engine)
+    upgrade(runtime.engine, runtime.cipher)
     typer.echo("database is up to date")
 
 

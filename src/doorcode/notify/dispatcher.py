@@ -264,7 +264,7 @@ def _prepare(
     delivery.recipient = address[channel]
     purpose = MessagePurpose(message.purpose)
     facts = facts_for(uow, grant, reservation, purpose, public_url)
-    secrets = (*facts.secrets, reservation.guide_token)
+    secrets = (*facts.secrets, uow.reservations.guide_token_of(reservation))
     chain = locale_chain(reservation.guest_locale)
     saved = uow.messages.template_candidates(
         message.organisation_id,

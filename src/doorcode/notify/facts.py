@@ -38,7 +38,7 @@ def facts_for(
         ends_at=grant.ends_at,
         code=_headline_code(uow.grants.code_of(grant), offline, len(grant.lock_codes)),
         lock_names=tuple(sorted(lock_code.lock.name for lock_code in grant.lock_codes)),
-        guidebook_url=guidebook_url(public_url, reservation.guide_token),
+        guidebook_url=guidebook_url(public_url, uow.reservations.guide_token_of(reservation)),
         host_name=organisation.host_name or organisation.name,
         host_email=organisation.host_email,
         host_phone=organisation.host_phone,

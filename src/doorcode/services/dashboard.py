@@ -285,7 +285,7 @@ def reservation_page(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Re
             notices=uow.host_notices.of_reservation(org, reservation.id),
             events=_events_about(uow, org, [subject, *(("grant", g.id) for g in grants)]),
             alerts=uow.alerts.open_alerts(org, subject),
-            guide_token=reservation.guide_token,
+            guide_token=uow.reservations.guide_token_of(reservation),
         )
 
 

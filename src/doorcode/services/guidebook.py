@@ -1,10 +1,11 @@
 """The guest's guidebook: one reservation, found by its link's token, and what the guest reports.
 
-The token (192 random bits, ``Reservation.guide_token``) is the guest's only credential.
-Whatever the lookup finds, the guidebook shows that one reservation and nothing else; an
-unknown token, a cancelled stay and one long over all get the same ``GuideNotFound``, and
-each such miss counts toward the client address's limit (``services.throttling``), past
-which every lookup from it is refused unchecked for a while.
+The token (192 random bits) is the guest's only credential, so the database keeps only its
+digest and an encrypted copy (``ReservationRepository``). Whatever the lookup finds, the
+guidebook shows that one reservation and nothing else; an unknown token, a cancelled stay
+and one long over all get the same ``GuideNotFound``, and each such miss counts toward the
+client address's limit (``services.throttling``), past which every lookup from it is
+refused unchecked for a while.
 
 Codes are shown only inside the property's reveal window (``domain.guidebook``). The first
 time a grant's current version is shown, a ``GuidebookCodesShown`` event records it.

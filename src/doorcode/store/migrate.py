@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
+from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.database import normalised_url
 
-__all__ = ["alembic_config", "is_current", "is_ours", "upgrade"]
+__all__ = ["alembic_config", "downgrade", "is_current", "is_ours", "upgrade"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 JOB_QUEUE_PREFIX = "procrastinate_"
@@ -38,18 +41,69 @@ def alembic_config(url: str) -> Config:
 MIGRATION_LOCK = 0x646F6F72  # "door": any constant shared by every doorcode process
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, cipher: CodeCipher) -> None:
     """Apply every migration the database has not seen yet.
 
     On PostgreSQL an advisory lock makes processes that start together (an API and several
     workers) migrate one after another instead of racing on the same DDL.
+
+    ``cipher`` is the one the application runs with. A migration that moves a secret into or
+    out of an encrypted column reads it from ``config.attributes["cipher"]``, so it uses
+    exactly the keys the running service will instead of reading the settings a second way.
+    Alembic is never run on its own (there is no alembic.ini), so every path passes here.
+    """
+    with _migrating(engine, cipher) as config:
+        command.upgrade(config, "head")
+
+
+def downgrade(engine: Engine, cipher: CodeCipher, revision: str) -> None:
+    """Take the schema back to ``revision``, to roll a release back (no command does yet)."""
+    with _migrating(engine, cipher) as config:
+        command.downgrade(config, revision)
+
+
+@contextmanager
+def _migrating(engine: Engine, cipher: CodeCipher) -> Iterator[Config]:
+    """Alembic's configuration over one connection in one transaction, set up to migrate.
+
+    SQLite alters a table by copying it and dropping the original (Alembic's batch mode),
+    and with foreign keys enforced, dropping a table that other rows point at fails: a
+    reservation with a grant, a lock with codes. So enforcement is off while migrating,
+    ``PRAGMA foreign_key_check`` proves afterwards that every reference still holds, and it
+    is switched back on before the connection returns to the pool. SQLite ignores the pragma
+    inside a transaction, hence the toggles around it.
     """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _enforce_foreign_keys(connection, False)
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                    )
+                config.attributes["connection"] = connection
+                config.attributes["cipher"] = cipher
+                yield config
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _enforce_foreign_keys(connection, True)
+
+
+def _enforce_foreign_keys(connection: Connection, enforce: bool) -> None:
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enforce else 'OFF'}")
+    connection.commit()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise RuntimeError(f"migrating left rows pointing at nothing in: {', '.join(tables)}")
 
 
 def is_current(engine: Engine) -> bool:

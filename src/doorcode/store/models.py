@@ -3,6 +3,7 @@
 Rows are the persistent shape of the domain words (property, lock, reservation, grant, lock
 code, event). Every row belongs to one organisation and every repository query filters on it.
 Codes are stored only as Fernet tokens (``code_token``); the repository decrypts them.
+Guidebook tokens likewise, beside a digest to look them up by.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from doorcode.store.column_types import UtcDateTime
-from doorcode.store.ids import new_guide_token, new_id
+from doorcode.store.ids import new_id
 
 __all__ = [
     "Alert",
@@ -227,8 +228,12 @@ class Reservation(Base):
     # The source's own ordering of its updates (a sequence, or updated-at in microseconds):
     # a delivery older than this one changes nothing.
     source_version: Mapped[int | None] = mapped_column(BigInteger)
-    # The guest's guidebook link (``/guide/<token>``): unguessable, made once at creation.
-    guide_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_guide_token)
+    # The guest's guidebook link (``/guide/<token>``): unguessable, made once at creation by
+    # ``ReservationRepository.add``. The token is the guest's only credential, so it is never
+    # kept in clear: a SHA-256 digest finds the reservation when a link is opened, and a
+    # Fernet copy lets doorcode write the link into messages and show it to operators.
+    guide_token_digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    guide_token_encrypted: Mapped[str] = mapped_column(Text())
 
     property: Mapped[Property] = relationship()
 

@@ -6,6 +6,7 @@ scope is visible in review; an object of another organisation is simply not foun
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
+from doorcode.store.ids import new_guide_token
 from doorcode.store.models import (
     Alert,
     ApiKey,
@@ -216,13 +218,17 @@ class ReservationFilter:
 
 
 class ReservationRepository:
-    """Reservations of an organisation."""
+    """Reservations of an organisation; the only place guidebook tokens are made and read."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, cipher: CodeCipher) -> None:
         self._session = session
+        self._cipher = cipher
 
     def add(self, reservation: Reservation) -> None:
-        """Stage a new reservation."""
+        """Stage a new reservation, with the token of its guidebook link made here, once."""
+        token = new_guide_token()
+        reservation.guide_token_digest = _guide_token_digest(token)
+        reservation.guide_token_encrypted = self._cipher.encrypt(token)
         self._session.add(reservation)
 
     def get(self, organisation_id: str, reservation_id: str) -> Reservation | None:
@@ -241,10 +247,16 @@ class ReservationRepository:
         """The reservation whose guidebook link carries ``guide_token``, in any organisation.
 
         The token is the guest's only credential, so this is the one unscoped lookup a
-        request from outside can make; it compares the whole token, never a prefix.
+        request from outside can make. It compares digests of the whole token: the database
+        holds no token in clear, and no prefix of the token decides anything.
         """
-        query = select(Reservation).where(Reservation.guide_token == guide_token)
+        digest = _guide_token_digest(guide_token)
+        query = select(Reservation).where(Reservation.guide_token_digest == digest)
         return self._session.scalar(query.options(selectinload(Reservation.property)))
+
+    def guide_token_of(self, reservation: Reservation) -> str:
+        """The token of the reservation's guidebook link in clear, to write the link out."""
+        return self._cipher.decrypt(reservation.guide_token_encrypted)
 
     def of_property_ending_after(self, property_id: str, at: datetime) -> list[Reservation]:
         """The property's reservations that are not over yet."""
@@ -529,3 +541,12 @@ class AlertRepository:
 
 def _owned(query: SelectT, model: Any, organisation_id: str) -> SelectT:
     return query.where(model.organisation_id == organisation_id)
+
+
+def _guide_token_digest(guide_token: str) -> str:
+    """What the database keeps to find a guidebook link's reservation.
+
+    A plain SHA-256 suffices, no salt or key: the token has 192 random bits, so nobody can
+    search for it, and the lookup keeps working whichever secret keys are configured.
+    """
+    return hashlib.sha256(guide_token.encode()).hexdigest()

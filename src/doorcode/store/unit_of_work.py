@@ -78,7 +78,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(self.session)
         self.properties = PropertyRepository(self.session)
         self.locks = LockRepository(self.session)
-        self.reservations = ReservationRepository(self.session)
+        self.reservations = ReservationRepository(self.session, self.cipher)
         self.grants = GrantRepository(self.session, self.cipher)
         self.events = EventRepository(self.session)
         self.offline = OfflineRepository(self.session, self.cipher)
