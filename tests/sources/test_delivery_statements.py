@@ -16,8 +16,14 @@ from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_sou
 from tests.builders import make_lock, make_owner, make_property
 from tests.sources.conftest import booking, signed
 
-NEW_BOOKING = {"sqlite": 99, "postgresql": 99}
-DUPLICATE = {"sqlite": 99, "postgresql": 99}
+# A new booking: the source (read, then queued behind), the replay check, the applied version,
+# the property with its locks (read, then held), the reservation (looked up, inserted), the
+# locks marked for sync (PostgreSQL first takes their row locks), the codes in use, the grant,
+# its lock codes, two events, the delivery record and the reservation's source version.
+NEW_BOOKING = {"sqlite": 16, "postgresql": 17}
+# A duplicate: the same reads up to the reservation, its guest grant with its lock codes, and
+# the delivery record.
+DUPLICATE = {"sqlite": 10, "postgresql": 10}
 
 
 @pytest.fixture
@@ -54,7 +60,6 @@ def test_a_new_booking_costs_a_bounded_number_of_statements(any_runtime, source,
     with counted(any_runtime) as statements:
         result = deliver(any_runtime, source, clock, "d-1")
     assert result.delivery.outcome == "accepted"
-    print("NEW", any_runtime.engine.dialect.name, len(statements))
     assert len(statements) <= NEW_BOOKING[any_runtime.engine.dialect.name], statements
 
 
@@ -63,5 +68,15 @@ def test_a_duplicate_costs_fewer_statements_than_a_new_booking(any_runtime, sour
     with counted(any_runtime) as statements:
         result = deliver(any_runtime, source, clock, "d-2")
     assert result.delivery.outcome == "unchanged"
-    print("DUP", any_runtime.engine.dialect.name, len(statements))
     assert len(statements) <= DUPLICATE[any_runtime.engine.dialect.name], statements
+
+
+def test_lock_rows_are_locked_in_order_where_the_database_has_row_locks(any_runtime, source, clock):
+    with counted(any_runtime) as statements:
+        deliver(any_runtime, source, clock, "d-1")
+    row_locks = [statement for statement in statements if "FOR UPDATE" in statement]
+    if any_runtime.engine.dialect.name == "postgresql":
+        (row_lock,) = row_locks
+        assert "ORDER BY locks.id" in row_lock
+    else:
+        assert row_locks == []
