@@ -11,10 +11,12 @@ Prints
     a local server (201 of its stays are current, the rest history).
 
 The server runs in its own process so client and server do not share one interpreter.
+``--only webhooks`` or ``--only feed`` runs one half, for quick iterations.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import multiprocessing
@@ -227,5 +229,10 @@ def first_sync(body: bytes) -> float:
 
 
 if __name__ == "__main__":
-    webhooks()
-    feed()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["webhooks", "feed"], help="run one half only")
+    only = parser.parse_args().only
+    if only in (None, "webhooks"):
+        webhooks()
+    if only in (None, "feed"):
+        feed()

@@ -150,7 +150,7 @@ def apply_reservation(
         before=before,
         after=_snapshot(reservation),
     )
-    grant = _follow(uow, caller, reservation, prop, window)
+    grant = _follow(uow, caller, reservation, prop, window, new=change is Change.CREATED)
     return ReservationOutcome(reservation, change, grant)
 
 
@@ -239,24 +239,37 @@ def stay_of(reservation: Reservation) -> Stay:
 
 
 def _follow(
-    uow: UnitOfWork, caller: Caller, reservation: Reservation, prop: Property, window: TimeWindow
+    uow: UnitOfWork,
+    caller: Caller,
+    reservation: Reservation,
+    prop: Property,
+    window: TimeWindow,
+    *,
+    new: bool = False,
 ) -> Grant | None:
     """Make the guest grant (and a released backup code) match the reservation.
 
     A confirmed stay also makes sure its property, when it keeps backup codes, has a standing
-    one on its locks.
+    one on its locks. A reservation created in this transaction has no grant of any kind yet
+    (nothing could name its id before), so ``new`` skips looking for them.
     """
-    grant = _follow_guest_grant(uow, caller, reservation, prop, window)
-    follow_backup_code(uow, caller, reservation)
+    grant = _follow_guest_grant(uow, caller, reservation, prop, window, new)
+    if not new:
+        follow_backup_code(uow, caller, reservation)
     if reservation.status == ReservationStatus.CONFIRMED and prop.backup_codes:
         ensure_backup_grant(uow, caller, prop)
     return grant
 
 
 def _follow_guest_grant(
-    uow: UnitOfWork, caller: Caller, reservation: Reservation, prop: Property, window: TimeWindow
+    uow: UnitOfWork,
+    caller: Caller,
+    reservation: Reservation,
+    prop: Property,
+    window: TimeWindow,
+    new: bool,
 ) -> Grant | None:
-    grant = uow.grants.guest_grant_of(reservation.id)
+    grant = None if new else uow.grants.guest_grant_of(reservation.id)
     if reservation.status != ReservationStatus.CONFIRMED:
         if grant is not None:
             revoke(uow, caller, grant, f"the reservation is {reservation.status}")

@@ -303,8 +303,7 @@ def _apply(
         if version is not None and applied is not None and version < applied:
             delivery.outcome = Outcome.STALE.value
             delivery.message = "an update newer than this one was applied already"
-            uow.commit()
-            _log(delivery)
+            _commit(uow, delivery)
             return DeliveryResult(delivery)
         outcome = _record(uow, source, payload, replayed_by)
         if version is not None:
@@ -312,28 +311,32 @@ def _apply(
         delivery.reservation_id = outcome.reservation.id
         if outcome.change is Change.UNCHANGED:
             delivery.outcome = Outcome.UNCHANGED.value
-        uow.commit()
-    _log(delivery)
+        _commit(uow, delivery)
     return DeliveryResult(delivery, outcome.reservation, outcome.grant, outcome.change)
 
 
 def _open(
     uow: UnitOfWork, source: _Source, received: _Received, outcome: Outcome
 ) -> WebhookDelivery:
-    """Queue behind the source's other deliveries, then add this one's record.
+    """Queue behind the source's other deliveries, then start this one's record.
 
-    The record is flushed before the replay check, without its replay key: that INSERT is
-    what queues the transaction on SQLite, and the key is only set once it is known to be
-    new, so a replay is reported as one rather than as a broken unique constraint.
+    The replay key is only set once it is known to be new, so a replay is reported as one
+    rather than as a broken unique constraint. The record is written by ``_commit``, once
+    complete: one INSERT, rather than an INSERT and an UPDATE for every field learnt later.
     """
     uow.sources.queue_behind(source.id)
     delivery = received.record(source, uow.now, outcome)
-    uow.deliveries.add(delivery)
-    uow.flush()
     replay_key = received.proof.replay_key if received.proof else None
     if replay_key and not uow.deliveries.was_replayed(source.id, replay_key):
         delivery.replay_key = replay_key
     return delivery
+
+
+def _commit(uow: UnitOfWork, delivery: WebhookDelivery) -> None:
+    """Write the delivery's record with the rest of the transaction, commit, and log it."""
+    uow.deliveries.add(delivery)
+    uow.commit()
+    _log(delivery)
 
 
 def _record(
@@ -361,8 +364,7 @@ def _store(
     with uow:
         delivery = _open(uow, source, received, outcome)
         delivery.message = message
-        uow.commit()
-    _log(delivery)
+        _commit(uow, delivery)
     return DeliveryResult(delivery)
 
 
@@ -374,8 +376,7 @@ def _refuse(uow: UnitOfWork, source: _Source, received: _Received, error: Source
             error = ReplayedDelivery()
         delivery.reason = error.reason
         delivery.message = error.message[:500]
-        uow.commit()
-    _log(delivery)
+        _commit(uow, delivery)
     raise DeliveryRefused(error, delivery.id)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
@@ -112,7 +112,8 @@ class PropertyRepository:
     def find(self, organisation_id: str, reference: str) -> Property | None:
         """The property known by id, external id or exact name (in that order).
 
-        One query for all three: a reservation names its property on every delivery.
+        One query for all three, locks joined in: a reservation names its property on every
+        delivery.
         """
         matches = or_(
             Property.id == reference,
@@ -120,7 +121,7 @@ class PropertyRepository:
             Property.name == reference,
         )
         query = _owned(select(Property).where(matches), Property, organisation_id)
-        found = list(self._session.scalars(query.options(selectinload(Property.locks))))
+        found = list(self._session.scalars(query.options(joinedload(Property.locks))).unique())
         for column in ("id", "external_id", "name"):
             named = [prop for prop in found if getattr(prop, column) == reference]
             if len(named) == 1:
@@ -193,10 +194,12 @@ class LockRepository:
         """
         if lock_ids:
             ordered = sorted(lock_ids)
-            # Row locks taken in id order first, so two writers whose lock sets overlap queue
-            # instead of deadlocking (PostgreSQL; SQLite ignores FOR UPDATE, one writer anyway).
-            held = select(Lock.id).where(Lock.id.in_(ordered)).order_by(Lock.id).with_for_update()
-            self._session.execute(held)
+            if _has_row_locks(self._session):
+                # Row locks taken in id order first, so two writers whose lock sets overlap
+                # queue instead of deadlocking. SQLite has one writer and no row locks: there
+                # the SELECT (its FOR UPDATE dropped) would lock nothing, so it is not sent.
+                held = select(Lock.id).where(Lock.id.in_(ordered)).order_by(Lock.id)
+                self._session.execute(held.with_for_update())
             statement = update(Lock).where(Lock.id.in_(ordered))
             self._session.execute(
                 statement.values(sync_requested_at=at, sync_requests=Lock.sync_requests + 1)
@@ -537,6 +540,11 @@ class AlertRepository:
             query = query.where(Alert.subject_id == which.subject_id)
         query = query.order_by(Alert.raised_at.desc(), Alert.id)
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+
+def _has_row_locks(session: Session) -> bool:
+    """Whether ``SELECT ... FOR UPDATE`` locks rows on this session's database (not SQLite)."""
+    return session.get_bind().dialect.name != "sqlite"
 
 
 def _owned(query: SelectT, model: Any, organisation_id: str) -> SelectT:

@@ -70,13 +70,14 @@ class SourceRepository:
         return list(self._session.scalars(query.order_by(Source.name)))
 
     def queue_behind(self, source_id: str) -> None:
-        """Wait for the source's other deliveries: its row lock on PostgreSQL.
+        """Wait for the source's other deliveries until this transaction ends.
 
-        SQLite ignores ``FOR UPDATE``; there the delivery's own INSERT, the transaction's
-        first write, takes the database's write lock and queues it just as well. Either way
-        a replay check or a new reservation never races a twin delivery of the same booking.
+        An UPDATE that changes nothing holds the source's row on PostgreSQL and the single
+        write lock on SQLite (which has no row locks, and ignores ``FOR UPDATE``), so a
+        replay check or a new reservation never races a twin delivery of the same booking.
         """
-        self._session.execute(select(Source.id).where(Source.id == source_id).with_for_update())
+        statement = update(Source).where(Source.id == source_id).values(id=Source.id)
+        self._session.execute(statement.execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True, slots=True)

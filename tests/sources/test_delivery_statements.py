@@ -1,0 +1,82 @@
+"""How many SQL statements a webhook delivery costs: a count, so a regression is visible.
+
+Each new booking is one transaction of a few writes; the bounds leave no room for a query per
+lock, per code in use or per event to creep back in unnoticed.
+"""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from doorcode.sources.deliveries import InboundRequest, receive_delivery
+from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
+from tests.builders import make_lock, make_owner, make_property
+from tests.sources.conftest import booking, signed
+
+# A new booking: the source (read, then queued behind), the replay check, the applied version,
+# the property with its locks (read, then held), the reservation (looked up, inserted), the
+# locks marked for sync (PostgreSQL first takes their row locks), the codes in use, the grant,
+# its lock codes, two events, the delivery record and the reservation's source version.
+NEW_BOOKING = {"sqlite": 16, "postgresql": 17}
+# A duplicate: the same reads up to the reservation, its guest grant with its lock codes, and
+# the delivery record.
+DUPLICATE = {"sqlite": 10, "postgresql": 10}
+
+
+@pytest.fixture
+def source(any_runtime):
+    owner = make_owner(any_runtime, "acme")
+    locks = [make_lock(any_runtime, owner, f"Door {n}") for n in range(2)]
+    make_property(any_runtime, owner, "Flat 1", locks=locks, external_id="flat-1")
+    return add_source(any_runtime.uow(), owner, SourceSettings("pms", SourceKind.GENERIC))
+
+
+@contextmanager
+def counted(runtime) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+
+
+def deliver(runtime, source, clock, delivery_id, **changes):
+    content = json.dumps(booking(**changes)).encode()
+    headers = signed(source, content, clock.now, delivery_id)
+    inbound = InboundRequest(content, {name.lower(): value for name, value in headers.items()})
+    return receive_delivery(runtime.uow(), source.source.id, inbound)
+
+
+def test_a_new_booking_costs_a_bounded_number_of_statements(any_runtime, source, clock):
+    deliver(any_runtime, source, clock, "d-0", external_id="HX-0")
+    with counted(any_runtime) as statements:
+        result = deliver(any_runtime, source, clock, "d-1")
+    assert result.delivery.outcome == "accepted"
+    assert len(statements) <= NEW_BOOKING[any_runtime.engine.dialect.name], statements
+
+
+def test_a_duplicate_costs_fewer_statements_than_a_new_booking(any_runtime, source, clock):
+    deliver(any_runtime, source, clock, "d-1")
+    with counted(any_runtime) as statements:
+        result = deliver(any_runtime, source, clock, "d-2")
+    assert result.delivery.outcome == "unchanged"
+    assert len(statements) <= DUPLICATE[any_runtime.engine.dialect.name], statements
+
+
+def test_lock_rows_are_locked_in_order_where_the_database_has_row_locks(any_runtime, source, clock):
+    with counted(any_runtime) as statements:
+        deliver(any_runtime, source, clock, "d-1")
+    row_locks = [statement for statement in statements if "FOR UPDATE" in statement]
+    if any_runtime.engine.dialect.name == "postgresql":
+        (row_lock,) = row_locks
+        assert "ORDER BY locks.id" in row_lock
+    else:
+        assert row_locks == []
