@@ -80,18 +80,23 @@ def test_a_lock_is_visited_at_its_next_change_instant_not_at_the_next_sweep(runt
     runtime.clock = ShiftedClock(due - timedelta(seconds=3))
     runner = runner_for(runtime)
 
+    def created_at():
+        with runtime.uow() as uow:
+            return uow.session.scalar(
+                select(Event.occurred_at).where(Event.kind == "LockCodeCreated")
+            )
+
     async def scenario():
         task = asyncio.create_task(runner.run())
         await asyncio.sleep(0.5)
         assert grants_on(runtime, door) == []
-        await eventually(lambda: grants_on(runtime, door) == [grant.id], 10)
+        # The pass commits its events after the provider call: wait for both, then stop it.
+        await eventually(lambda: created_at() is not None, 10)
+        assert grants_on(runtime, door) == [grant.id]
         task.cancel()
 
     asyncio.run(scenario())
-    with runtime.uow() as uow:
-        created = uow.session.scalar(
-            select(Event.occurred_at).where(Event.kind == "LockCodeCreated")
-        )
+    created = created_at()
     # At the instant, not at the next sweep twelve hours on; the margin absorbs a busy machine.
     assert due <= created < due + timedelta(seconds=3)
 
