@@ -1,19 +1,25 @@
-"""Bookings recorded at the same moment by several threads, on SQLite and PostgreSQL.
+"""Bookings and codes made at the same moment by several threads, on SQLite and PostgreSQL.
 
 Two deliveries of one booking race to create it; two bookings on one lock race to pick a
-code. The loser of each race must see the winner's work: one reservation, distinct codes.
+code; two offline codes for one window race for the one code that window encodes. The loser
+of each race must see the winner's work: one reservation, distinct codes.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from random import Random
 from threading import Barrier
 
 import pytest
 from sqlalchemy import func, select
 
+from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.reservations import ReservationStatus, Stay
+from doorcode.domain.windows import TimeWindow
+from doorcode.services import offline_codes
+from doorcode.services.backup_codes import release_backup_code
 from doorcode.services.grants import reveal_code
+from doorcode.services.properties import change_property
 from doorcode.services.reservations import (
     Change,
     Guest,
@@ -22,8 +28,9 @@ from doorcode.services.reservations import (
     record_reservation,
 )
 from doorcode.store.models import Grant, Reservation
+from doorcode.store.repositories import GrantFilter
 from doorcode.store.unit_of_work import UnitOfWork
-from tests.builders import make_owner, make_property
+from tests.builders import make_lock, make_owner, make_property
 
 THREADS = 6
 IN, OUT = date(2026, 12, 4), date(2026, 12, 7)
@@ -80,3 +87,36 @@ def test_bookings_racing_for_codes_on_one_lock_never_share_a_code(any_runtime, o
     )
     codes = [reveal_code(any_runtime.uow(), owner, outcome.grant.id) for outcome in outcomes]
     assert len(set(codes)) == THREADS
+
+
+def test_offline_codes_issued_at_once_for_one_window_differ(any_runtime, owner, clock):
+    offline = LockCapabilities(online=False, offline_codes=True, native_scheduling=False)
+    keypad = make_lock(any_runtime, owner, "cabin keypad", offline)
+    make_property(any_runtime, owner, "Cabin", locks=[keypad])
+    offline_codes.create_key_group(any_runtime.uow(), owner, "cabin", (keypad.id,))
+    start = clock.now + timedelta(days=2)
+    window = TimeWindow(start, start + timedelta(days=3))
+    issued = race(
+        lambda n: offline_codes.issue_offline_grant(
+            any_runtime.uow(), owner, "cabin", window, f"Guest {n}"
+        ),
+        THREADS,
+    )
+    assert len({grant.code for grant in issued}) == THREADS
+
+
+def test_a_guest_and_their_host_asking_for_the_backup_code_at_once_release_it_once(
+    any_runtime, owner
+):
+    flat = make_property(any_runtime, owner, "Flat")
+    change_property(any_runtime.uow(), owner, flat.id, {"backup_codes": True})
+    stay = record_reservation(any_runtime.uow(), owner, details(flat, "B-1"))
+    released = race(
+        lambda _: release_backup_code(any_runtime.uow(), owner, stay.reservation.id), THREADS
+    )
+    assert len({grant.id for grant in released}) == 1
+    with any_runtime.uow() as uow:
+        backups = uow.grants.search(owner.organisation_id, GrantFilter(kind="backup"))
+    assert sorted(grant.reservation_id or "standing" for grant in backups) == sorted(
+        [stay.reservation.id, "standing"]
+    )

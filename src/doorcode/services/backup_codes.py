@@ -81,6 +81,8 @@ def release_backup_code(uow: UnitOfWork, caller: Caller, reservation_id: str) ->
         reservation = uow.reservations.get(caller.organisation_id, reservation_id)
         if reservation is None:
             raise NotFound("reservation", reservation_id)
+        # Two stays at one property would otherwise both take the one standing code.
+        uow.properties.hold(reservation.property_id)
         released = released_backup_of(uow, reservation)
         if released is None:
             released = _release(uow, caller, reservation)

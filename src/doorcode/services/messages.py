@@ -103,6 +103,8 @@ def announce_backup_code(uow: UnitOfWork, caller: Caller, grant_id: str) -> Mess
             raise InvalidRequest(f"the backup code cannot be sent: {obstacle}")
         if not rules_for(uow, grant.reservation.property_id).on_backup_code:
             return None
+        # A guest and their host pressing at once must not both write the message.
+        uow.properties.hold(grant.reservation.property_id)
         for message in uow.messages.of_grant(grant.id):
             if message.grant_version == grant.version:
                 return message

@@ -210,6 +210,7 @@ def issue_offline_grant(
         group = _find(uow, caller, reference)
         if not group.locks:
             raise InvalidRequest("this key group has no locks")
+        uow.touch_locks({lock.id for lock in group.locks})
         issued = OfflineCodec(uow.offline.key_group_of(group)).issue(
             requested, avoiding=uow.offline.taken_codes(group)
         )

@@ -11,6 +11,7 @@ from doorcode.domain.offline import KeyGroup
 from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.models import Grant, Lock, LockCode, OfflineBlock, OfflineKeyGroup
+from doorcode.store.row_holds import hold_row
 
 __all__ = ["OfflineRepository"]
 
@@ -129,7 +130,11 @@ class OfflineRepository:
         same window would share a code. Taken are: blocked codes, standalone offline grants'
         codes, and the offline codes guests hold on the group's locks (but not those of the
         grant ``excluding``, which is being given a new one).
+
+        The group is held first: two codes issued at once for one window would otherwise
+        read the same taken set and come out equal.
         """
+        hold_row(self._session, OfflineKeyGroup.id, group.id)
         taken = self.blocked_codes(group)
         for grant in self.outstanding_grants(group.id):
             if grant.id != excluding:

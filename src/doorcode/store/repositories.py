@@ -29,6 +29,7 @@ from doorcode.store.models import (
     Property,
     Reservation,
 )
+from doorcode.store.row_holds import hold_row
 
 __all__ = [
     "AlertFilter",
@@ -129,14 +130,9 @@ class PropertyRepository:
         return None
 
     def hold(self, property_id: str) -> None:
-        """Make every other transaction that holds this property wait until this one ends.
-
-        Without it, two deliveries of one new booking both find no reservation and both
-        insert it. An UPDATE that changes nothing holds the row on PostgreSQL and the single
-        write lock on SQLite, and the reads after it see whatever the other committed.
-        """
-        statement = update(Property).where(Property.id == property_id).values(id=Property.id)
-        self._session.execute(statement.execution_options(synchronize_session=False))
+        """Queue behind other writers of this property, so two deliveries of one new
+        booking cannot both find no reservation and both insert it."""
+        hold_row(self._session, Property.id, property_id)
 
     def all(self, organisation_id: str) -> list[Property]:
         """The organisation's properties, by name, locks loaded."""

@@ -26,6 +26,7 @@ from doorcode.store.models import (
     Source,
     WebhookDelivery,
 )
+from doorcode.store.row_holds import hold_row
 
 __all__ = [
     "DeliveryFilter",
@@ -70,14 +71,9 @@ class SourceRepository:
         return list(self._session.scalars(query.order_by(Source.name)))
 
     def queue_behind(self, source_id: str) -> None:
-        """Wait for the source's other deliveries until this transaction ends.
-
-        An UPDATE that changes nothing holds the source's row on PostgreSQL and the single
-        write lock on SQLite (which has no row locks, and ignores ``FOR UPDATE``), so a
-        replay check or a new reservation never races a twin delivery of the same booking.
-        """
-        statement = update(Source).where(Source.id == source_id).values(id=Source.id)
-        self._session.execute(statement.execution_options(synchronize_session=False))
+        """Wait for the source's other deliveries until this transaction ends, so a replay
+        check or a new reservation never races a twin delivery of the same booking."""
+        hold_row(self._session, Source.id, source_id)
 
 
 @dataclass(frozen=True, slots=True)
