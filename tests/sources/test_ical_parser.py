@@ -94,6 +94,10 @@ def event(*lines: str) -> tuple[str, ...]:
         ),
         (event("UID:a", "DTSTART:20261204T100000Z"), "no DTEND or DURATION"),
         (
+            event("UID:a", "DTSTART:20261204T100000Z", "DURATION:three nights"),
+            "DURATION is not a duration",
+        ),
+        (
             event("UID:a", "DTSTART;VALUE=DATE:20261204", "DTEND:20261205T100000Z"),
             "does not end after",
         ),

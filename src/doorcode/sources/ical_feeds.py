@@ -33,7 +33,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -508,7 +508,7 @@ def _record(
     if known is not None and known.over:
         # The UID's stay is over and it comes back with other dates: a new booking.
         suffix = f"#{details.stay.check_in.isoformat()}"
-        details = _with_external_id(details, details.external_id[: 200 - len(suffix)] + suffix)
+        details = replace(details, external_id=details.external_id[: 200 - len(suffix)] + suffix)
     try:
         with uow:
             outcome = apply_reservation(uow, caller, details)
@@ -531,17 +531,6 @@ def _record(
         tally.created += 1
     else:
         tally.updated += 1
-
-
-def _with_external_id(details: ReservationDetails, external_id: str) -> ReservationDetails:
-    return ReservationDetails(
-        details.source,
-        external_id,
-        details.property_ref,
-        details.status,
-        details.stay,
-        details.guest,
-    )
 
 
 def _cancel(
@@ -574,10 +563,10 @@ def _finish(
         if feed is None:
             return
         entries = uow.feeds.entries(target.feed_id)
-        for key, missing in diff.missed.items():
-            entries[key].missing = missing
-        for key in diff.reset:
-            entries[key].missing = 0
+        # An operator's sync may run beside the poller's and have forgotten a key already.
+        for key, missing in [*diff.missed.items(), *((key, 0) for key in diff.reset)]:
+            if key in entries:
+                entries[key].missing = missing
         uow.feeds.forget(target.feed_id, diff.forget)
         feed.last_attempt_at = target.now
         feed.last_outcome = report.outcome.value

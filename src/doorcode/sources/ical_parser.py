@@ -196,9 +196,13 @@ def _end(component: Any, start: date | datetime) -> date | datetime | str:
     if component.get("DTEND") is not None:
         return _moment(component, "DTEND")
     if component.get("DURATION") is not None:
-        duration = component.decoded("DURATION")
-        if isinstance(duration, timedelta):
-            return start + duration
+        try:
+            duration = component.decoded("DURATION")
+        except (ValueError, TypeError):
+            return "DURATION is not a duration"
+        if not isinstance(duration, timedelta):
+            return "DURATION is not a duration"
+        return start + duration
     if not isinstance(start, datetime):
         return start + timedelta(days=1)
     return "no DTEND or DURATION"
