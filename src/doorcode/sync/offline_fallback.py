@@ -30,16 +30,19 @@ def issue_fallback(uow: UnitOfWork, row: GrantLockState) -> EventDraft | None:
     lock_code = uow.offline.lock_code(row.grant_id, row.lock_id)
     if group is None or lock_code is None:
         return None
-    window = TimeWindow(row.starts_at, row.ends_at)
-    codec = OfflineCodec(uow.offline.key_group_of(group))
-    issued = codec.issue(window, avoiding=uow.offline.taken_codes(group, excluding=row.grant_id))
-    sibling = _code_of_a_sibling(uow, row, group.id)
-    code = sibling if sibling is not None else issued.code
-    uow.offline.set_offline_code(lock_code, code, issued.issued)
+    sibling = _sibling(uow, row, group.id)
+    if sibling is not None:
+        code, opens = sibling
+    else:
+        window = TimeWindow(row.starts_at, row.ends_at)
+        taken = uow.offline.taken_codes(group, excluding=row.grant_id)
+        issued = OfflineCodec(uow.offline.key_group_of(group)).issue(window, avoiding=taken)
+        code, opens = issued.code, issued.issued
+    uow.offline.set_offline_code(lock_code, code, opens)
     after = {
         "lock_id": row.lock_id,
         "key_group_id": group.id,
-        "issued": [issued.issued.starts_at.isoformat(), issued.issued.ends_at.isoformat()],
+        "issued": [opens.starts_at.isoformat(), opens.ends_at.isoformat()],
     }
     reason = f"{row.lock_name} has not taken the code: its offline code stands in"
     return EventDraft(
@@ -51,9 +54,13 @@ def issue_fallback(uow: UnitOfWork, row: GrantLockState) -> EventDraft | None:
     )
 
 
-def _code_of_a_sibling(uow: UnitOfWork, row: GrantLockState, group_id: str) -> str | None:
-    """The offline code another lock of the same group already holds for this grant."""
+def _sibling(uow: UnitOfWork, row: GrantLockState, group_id: str) -> tuple[str, TimeWindow] | None:
+    """The offline code, and the window it opens, that another lock of the same group
+    already holds for this grant: the sibling's code is the grant's code on the group."""
     for lock_code in uow.offline.offline_lock_codes(group_id):
         if lock_code.grant_id == row.grant_id and lock_code.lock_id != row.lock_id:
-            return uow.offline.offline_code_of(lock_code)
+            code = uow.offline.offline_code_of(lock_code)
+            starts, ends = lock_code.offline_starts_at, lock_code.offline_ends_at
+            if code is not None and starts is not None and ends is not None:
+                return code, TimeWindow(starts, ends)
     return None
