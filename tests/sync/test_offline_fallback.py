@@ -91,3 +91,24 @@ def test_a_lock_outside_any_key_group_only_raises_the_alert(runtime, owner, cloc
     assert "GrantCodesSet" not in event_kinds(runtime, booked.grant.id)
     with runtime.uow() as uow:
         assert [a.kind for a in uow.session.scalars(select(Alert))] == ["GrantCodeMissing"]
+
+
+def test_two_locks_of_one_key_group_stand_in_with_one_code_and_one_window(runtime, owner, clock):
+    gate = make_lock(runtime, owner, "Garden gate", ONLINE_WITH_OFFLINE_CODES)
+    door = make_lock(runtime, owner, "Front door", ONLINE_WITH_OFFLINE_CODES)
+    offline_codes.create_key_group(runtime.uow(), owner, "garden", (gate.id, door.id))
+    offline_codes.provision_virtual_locks(runtime.uow(), owner, runtime.providers, "garden")
+    flat = make_property(runtime, owner, "Flat", locks=[gate, door], time_zone="UTC")
+    booked = book(runtime, owner, flat, "B1", ARRIVAL, DEPARTURE)
+    reconcile(runtime)
+    for lock in (gate, door):
+        cloud_of(runtime).go_offline(lock.external_id, clock.now + timedelta(days=30))
+    clock.now = booked.grant.starts_at - timedelta(hours=20)
+    reconcile(runtime)
+    offline = reveal_access(runtime.uow(), owner, booked.grant.id).offline
+    assert {access.lock_id for access in offline} == {gate.id, door.id}
+    [(code, window)] = {(access.code, access.window) for access in offline}
+    assert window.starts_at <= booked.grant.starts_at < booked.grant.ends_at <= window.ends_at
+    check_in = booked.grant.starts_at + timedelta(minutes=5)
+    for lock in (gate, door):
+        assert cloud_of(runtime).enter(lock.external_id, code, check_in).opened
