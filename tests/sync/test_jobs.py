@@ -42,7 +42,7 @@ class SlowProvider(CountingProvider):
         self.most_at_once[device_id] = max(self.most_at_once[device_id], self.in_flight[device_id])
         self.most_in_flight_overall = max(self.most_in_flight_overall, sum(self.in_flight.values()))
         try:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)  # wide enough that unlocked passes do meet
             return await getattr(self.inner, operation)(device_id, *args)
         finally:
             self.in_flight[device_id] -= 1
