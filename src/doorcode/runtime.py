@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from random import Random
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from doorcode.config import Settings
 from doorcode.domain.clock import Clock
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.unit_of_work import CommitHook, UnitOfWork
+
+if TYPE_CHECKING:  # only store/ works with SQLAlchemy; a runtime merely carries its parts
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Runtime"]
 

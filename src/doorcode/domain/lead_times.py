@@ -34,10 +34,5 @@ class LeadTimes:
         """The lead time that applies on a lock with ``capabilities``."""
         return self.native if capabilities.native_scheduling else self.unscheduled
 
-    @property
-    def longest(self) -> timedelta:
-        """The larger of the two, for checks that must hold on any lock."""
-        return max(self.native, self.unscheduled)
-
 
 DEFAULT_LEAD_TIMES = LeadTimes()

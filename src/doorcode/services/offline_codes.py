@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from doorcode.domain.code_policy import CodeConstraints
+from doorcode.domain.code_allocation import TakenCodes, allocate_code
+from doorcode.domain.code_policy import Alphabet, CodeConstraints, CodePolicy
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.offline import (
     KeyGroup,
@@ -332,7 +333,5 @@ def _default_epoch(now: datetime, locks: list[Lock]) -> datetime:
 def _new_programming_code() -> str:
     """A random programming code that avoids the patterns people guess first."""
     rules = CodeConstraints(no_all_same=True, no_sequence=True)
-    while True:
-        candidate = "".join(secrets.choice("0123456789") for _ in range(PROGRAMMING_CODE_DIGITS))
-        if not rules.violations(candidate):
-            return candidate
+    policy = CodePolicy(PROGRAMMING_CODE_DIGITS, Alphabet.NUMERIC, rules)
+    return allocate_code(policy, TakenCodes((), prefix_free=False), secrets.SystemRandom())

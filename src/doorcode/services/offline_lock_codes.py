@@ -56,7 +56,7 @@ def assign_offline_codes(uow: UnitOfWork, caller: Caller, grant: Grant) -> None:
         return
     window = TimeWindow(grant.starts_at, grant.ends_at)
     _retire_stale_fallbacks(uow, caller, grant, window)
-    for group, lock_codes in _offline_lock_codes_by_group(uow, caller, grant).items():
+    for group, lock_codes in _by_group(uow, caller, list(grant.lock_codes)).items():
         key_group = uow.offline.key_group_of(group)
         wanted = issuable_cover(window, key_group.epoch)
         if all(_holds(lock_code, wanted) for lock_code in lock_codes):
@@ -123,12 +123,6 @@ def _holds(lock_code: LockCode, window: TimeWindow) -> bool:
         lock_code.offline_starts_at,
         lock_code.offline_ends_at,
     ) == (window.starts_at, window.ends_at)
-
-
-def _offline_lock_codes_by_group(
-    uow: UnitOfWork, caller: Caller, grant: Grant
-) -> dict[OfflineKeyGroup, list[LockCode]]:
-    return _by_group(uow, caller, list(grant.lock_codes))
 
 
 def _by_group(

@@ -91,12 +91,13 @@ def change_property(
     caller.require_writer()
     with uow:
         prop = _find(uow, caller, reference)
-        details = replace(details_of(prop), **changes)
+        current = details_of(prop)
+        details = replace(current, **changes)
         _validate(details, prop.locks)
         if details.external_id != prop.external_id:
             _refuse_duplicate_external_id(uow, caller, details.external_id)
         before = _snapshot(prop)
-        if details.lead_times != details_of(prop).lead_times:
+        if details.lead_times != current.lead_times:
             uow.touch_locks({lock.id for lock in prop.locks})
         _apply(prop, details, uow)
         after = _snapshot(prop)
@@ -161,7 +162,7 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
     """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, reveal
     hours outside 0–14 days, and policies a linked lock cannot take."""
     zone_named(details.time_zone)
-    _ = details.lead_times
+    details.lead_times  # noqa: B018 (building LeadTimes raises InvalidLeadTime when out of range)
     if not 0 <= details.code_reveal_hours <= MAX_REVEAL_HOURS:
         raise InvalidRequest(
             f"the guidebook shows codes 0 to {MAX_REVEAL_HOURS} hours before check-in"

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.ids import new_guide_token
@@ -332,7 +333,7 @@ class GrantRepository:
         """The property's unreleased, unrevoked backup grants not over yet, earliest first."""
         query = select(Grant).where(
             Grant.property_id == property_id,
-            Grant.kind == "backup",
+            Grant.kind == GrantKind.BACKUP.value,
             Grant.reservation_id.is_(None),
             Grant.revoked_at.is_(None),
             Grant.ends_at > now,

@@ -96,7 +96,7 @@ def _fall_back_to_offline_codes(
     Returns the rows as they now stand, and the events of the codes issued.
     """
     grant = rows[0]
-    if grant.spare or not (_is_live(grant, now) and grant.starts_at - alert_before <= now):
+    if grant.spare or not _due_soon(grant, now, alert_before):
         return list(rows), []
     updated, events = [], []
     for row in rows:
@@ -151,8 +151,7 @@ def _alert(
 ) -> list[EventDraft]:
     grant = rows[0]
     missing = [row for row in rows if row.programmable and _is_missing(row)]
-    live_soon = _is_live(grant, now) and grant.starts_at - alert_before <= now
-    needed = bool(missing) and live_soon and not grant.spare
+    needed = bool(missing) and _due_soon(grant, now, alert_before) and not grant.spare
     subject = ("grant", grant.grant_id)
     if needed:
         message = _message(grant, missing)
@@ -204,3 +203,8 @@ def _why(row: GrantLockState) -> str:
 
 def _is_live(grant: GrantLockState, now: datetime) -> bool:
     return grant.revoked_at is None and grant.ends_at > now
+
+
+def _due_soon(grant: GrantLockState, now: datetime, alert_before: timedelta) -> bool:
+    """Live and starting within ``alert_before``: a guest will need it soon."""
+    return _is_live(grant, now) and grant.starts_at - alert_before <= now
