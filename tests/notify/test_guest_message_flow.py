@@ -17,6 +17,7 @@ from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
 from doorcode.notify.channel import Channel, OutgoingMessage
 from doorcode.notify.channels import Channels
+from doorcode.notify.dispatcher import BATCH
 from doorcode.notify.errors import TransientFailure
 from doorcode.notify.loop import run_messages_once
 from doorcode.notify.outbox import CURSOR
@@ -528,3 +529,25 @@ def test_a_message_that_never_went_out_is_not_followed_by_access_changed(
     assert by_version[1].status == "cancelled"
     assert by_version[1].delivery.last_error == "superseded by version 2"
     assert by_version[2].message.purpose == "check_in_instructions"
+
+
+def test_messages_that_must_wait_do_not_hold_back_one_that_can_go(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    """More messages waiting for their code than one batch holds, all due before the one
+    that can go: a single pass still sends it."""
+    for n in range(BATCH + 1):
+        book(any_runtime, owner, loft, f"W-{n}", Guest(f"Guest {n}", f"guest{n}@example.org"))
+    ready = book(any_runtime, owner, loft, "R-1", check_in=date(2026, 12, 5), check_out=OUT)
+    codes_on_every_lock(any_runtime, owner, ready.grant.id)
+    run_messages_once(any_runtime, channels)
+    assert smtp_server.received == []
+
+    clock.now = datetime(2026, 12, 3, 15, tzinfo=UTC)  # every message is due by now
+    report = run_messages_once(any_runtime, channels).report
+
+    assert [r.rcpt_tos for r in smtp_server.received] == [["ada@example.org"]]
+    assert (report.dispatched, report.sent) == (1, 1)
+    waiting = [e for e in log(any_runtime, owner, limit=500) if e.status == "scheduled"]
+    assert len(waiting) == BATCH + 1
+    assert {e.message.reason for e in waiting} == {"waiting for the code to be on every lock"}

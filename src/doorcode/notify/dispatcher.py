@@ -100,9 +100,7 @@ def dispatch_due(
     """One pass: recover abandoned sends, dispatch due messages, send due deliveries."""
     report = DispatchReport()
     _recover_abandoned(new_uow, report)
-    with new_uow() as uow:
-        due_messages = uow.messages.due(uow.now, BATCH)
-    for message_id in due_messages:
+    for message_id in _due_messages(new_uow):
         with _isolated("message", message_id):
             _dispatch(new_uow, message_id, channels, report)
     with new_uow() as uow:
@@ -113,6 +111,24 @@ def dispatch_due(
             if claimed is not None:
                 _record(new_uow, claimed, _send(channels[claimed.channel], claimed), report)
     return report
+
+
+def _due_messages(new_uow: NewUnitOfWork) -> Iterator[str]:
+    """Every due message, a page at a time.
+
+    A message that must wait (for its code, the guest's contact details or a channel) stays
+    scheduled with its due time in the past; paging past it, rather than taking only the
+    first page, keeps any number of them from holding back the messages behind.
+    """
+    after: tuple[datetime, str] | None = None
+    while True:
+        with new_uow() as uow:
+            page = uow.messages.due(uow.now, BATCH, after)
+        for _, message_id in page:
+            yield message_id
+        if len(page) < BATCH:
+            return
+        after = page[-1]
 
 
 @contextmanager
