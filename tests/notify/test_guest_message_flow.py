@@ -551,3 +551,37 @@ def test_messages_that_must_wait_do_not_hold_back_one_that_can_go(
     waiting = [e for e in log(any_runtime, owner, limit=500) if e.status == "scheduled"]
     assert len(waiting) == BATCH + 1
     assert {e.message.reason for e in waiting} == {"waiting for the code to be on every lock"}
+
+
+def test_cancelling_a_booking_clears_its_no_channel_alert(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    email_only = Channels({name: ch for name, ch in channels.items() if name == "email"})
+    booked = book(any_runtime, owner, loft, "B-1", PHONE_GUEST)
+    codes_on_every_lock(any_runtime, owner, booked.grant.id)
+    run_messages_once(any_runtime, email_only)
+    at_due_time(clock, log(any_runtime, owner)[0])
+    run_messages_once(any_runtime, email_only)
+    assert "GuestMessageHasNoChannel" in alerts(any_runtime, owner, booked.reservation.id)
+
+    cancel_reservation(any_runtime.uow(), owner, booked.reservation.id, "guest cancelled")
+    run_messages_once(any_runtime, email_only)
+
+    assert log(any_runtime, owner)[0].status == "cancelled"
+    assert alerts(any_runtime, owner, booked.reservation.id) == {}
+
+
+def test_cancelling_a_booking_clears_its_waiting_for_code_alert(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    booked = book(any_runtime, owner, loft, "B-1")
+    run_messages_once(any_runtime, channels)
+    clock.now = datetime(2026, 12, 4, 14, tzinfo=UTC)  # check-in minus 6 h, code still missing
+    run_messages_once(any_runtime, channels)
+    assert "GuestMessageWaitingForCode" in alerts(any_runtime, owner, booked.reservation.id)
+
+    cancel_reservation(any_runtime.uow(), owner, booked.reservation.id, "guest cancelled")
+    run_messages_once(any_runtime, channels)
+
+    assert log(any_runtime, owner)[0].status == "cancelled"
+    assert alerts(any_runtime, owner, booked.reservation.id) == {}

@@ -48,6 +48,7 @@ from doorcode.notify.planner import (
     ALERT_WAITING,
     cancel_message,
     obstacle_to,
+    subject_of,
 )
 from doorcode.notify.sandbox import TemplateRenderError
 from doorcode.notify.templates import choose_template, render_message, template_channel
@@ -188,7 +189,7 @@ def _wait_for_code(uow: UnitOfWork, message: Message, grant: Grant) -> None:
         f"cannot go out: the code is not on every lock yet; check-in is "
         f"{grant.starts_at:%Y-%m-%d %H:%M} UTC"
     )
-    raise_alert(uow, message.organisation_id, ALERT_WAITING, _subject(message), text)
+    raise_alert(uow, message.organisation_id, ALERT_WAITING, subject_of(message), text)
     message.alerted_at = uow.now
 
 
@@ -209,7 +210,7 @@ def _make_deliveries(
             return
         _note(uow, message, WAITING_FOR_CHANNEL)
         text = "no configured channel can reach the guest's email address or phone number"
-        raise_alert(uow, message.organisation_id, ALERT_NO_CHANNEL, _subject(message), text)
+        raise_alert(uow, message.organisation_id, ALERT_NO_CHANNEL, subject_of(message), text)
         return
     if not uow.messages.mark_dispatched(message.id, uow.now):
         return
@@ -230,7 +231,7 @@ def _make_deliveries(
             )
         )
     for kind in (ALERT_WAITING, ALERT_NO_CHANNEL):
-        clear_alert(uow, message.organisation_id, kind, _subject(message))
+        clear_alert(uow, message.organisation_id, kind, subject_of(message))
     report.dispatched += 1
 
 
@@ -307,7 +308,7 @@ def _prepare(
         created_at=uow.now,
         reply_to=organisation.host_email if organisation is not None else None,
     )
-    return _Claimed(delivery.id, attempt.id, channel, _subject(message), outgoing, secrets)
+    return _Claimed(delivery.id, attempt.id, channel, subject_of(message), outgoing, secrets)
 
 
 def _open_attempt(uow: UnitOfWork, delivery: MessageDelivery) -> MessageAttempt:
@@ -366,7 +367,7 @@ def _sent(uow: UnitOfWork, delivery: MessageDelivery, attempt: MessageAttempt, i
     logger.info("sent %s delivery %s (attempt %d)", delivery.channel, delivery.id, attempt.number)
     troubled = (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
     if not any(other.status in troubled for other in delivery.message.deliveries):
-        subject = _subject(delivery.message)
+        subject = subject_of(delivery.message)
         clear_alert(uow, delivery.organisation_id, ALERT_UNDELIVERED, subject)
 
 
@@ -441,13 +442,7 @@ def _alert(uow: UnitOfWork, delivery: MessageDelivery, what: str) -> None:
         f"the {message.purpose.replace('_', ' ')} {delivery.channel} message to "
         f"{mask_recipient(delivery.recipient)} {what}"
     )
-    raise_alert(uow, delivery.organisation_id, ALERT_UNDELIVERED, _subject(message), text[:1000])
-
-
-def _subject(message: Message) -> tuple[str, str]:
-    if message.reservation_id is not None:
-        return ("reservation", message.reservation_id)
-    return ("grant", message.grant_id)
+    raise_alert(uow, delivery.organisation_id, ALERT_UNDELIVERED, subject_of(message), text[:1000])
 
 
 def _masks(recipient: str) -> dict[str, str]:
