@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from doorcode.domain.grants import GrantKind
+from doorcode.domain.messages import MAX_ATTEMPTS
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
 from doorcode.notify.channel import Channel, OutgoingMessage
@@ -585,3 +586,31 @@ def test_cancelling_a_booking_clears_its_waiting_for_code_alert(
 
     assert log(any_runtime, owner)[0].status == "cancelled"
     assert alerts(any_runtime, owner, booked.reservation.id) == {}
+
+
+def test_an_operator_retry_of_a_delivery_that_gave_up_gets_a_fresh_budget(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    booked = book(any_runtime, owner, loft, "B-1")
+    codes_on_every_lock(any_runtime, owner, booked.grant.id)
+    run_messages_once(any_runtime, channels)
+    at_due_time(clock, log(any_runtime, owner)[0])
+    down = Channels({name: Unreachable(name) for name in channels})
+    for _ in range(MAX_ATTEMPTS):
+        run_messages_once(any_runtime, down)
+        clock.advance(hours=1)
+    [entry] = log(any_runtime, owner)
+    assert (entry.status, entry.delivery.attempts) == ("failed", MAX_ATTEMPTS)
+    assert entry.delivery.last_error.startswith(f"gave up after {MAX_ATTEMPTS} of {MAX_ATTEMPTS}")
+
+    retry_delivery(any_runtime.uow(), owner, entry.delivery.id)
+    run_messages_once(any_runtime, down)  # still down: retried later, not given up at once
+    [entry] = log(any_runtime, owner)
+    assert (entry.status, entry.delivery.attempts) == ("queued", MAX_ATTEMPTS + 1)
+    assert entry.delivery.next_attempt_at == clock.now + timedelta(minutes=1)
+
+    clock.advance(minutes=1)
+    run_messages_once(any_runtime, channels)
+    [entry] = log(any_runtime, owner)
+    assert (entry.status, entry.delivery.attempts) == ("sent", MAX_ATTEMPTS + 2)
+    assert len(smtp_server.received) == 1

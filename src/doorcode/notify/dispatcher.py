@@ -66,6 +66,7 @@ BATCH = 100
 WAITING_FOR_CODE = "waiting for the code to be on every lock"
 WAITING_FOR_CHANNEL = "waiting for a configured channel that can reach the guest"
 WAITING_FOR_CONTACT = "waiting for the guest's email address or phone number"
+RETRY = "retry"  # the outcome of an attempt that failed for now and will be tried again
 ABANDONED = "the process stopped while sending; not sent again in case the guest has it"
 
 NewUnitOfWork = Callable[[], UnitOfWork]
@@ -386,9 +387,10 @@ def _failed_attempt(
         report.unknown += 1
         return
     if isinstance(outcome, TransientFailure):
-        retry_at = next_attempt_at(delivery.attempts, uow.now, outcome.retry_after)
+        used = _attempts_this_round(delivery, attempt)
+        retry_at = next_attempt_at(used, uow.now, outcome.retry_after)
         if retry_at is not None and _still_useful(uow, delivery, retry_at):
-            attempt.outcome = "retry"
+            attempt.outcome = RETRY
             delivery.status = DeliveryStatus.QUEUED.value
             delivery.next_attempt_at = retry_at
             delivery.last_error = reason
@@ -396,9 +398,23 @@ def _failed_attempt(
             report.retrying += 1
             logger.info("%s delivery %s will be retried", delivery.channel, delivery.id)
             return
-        reason = f"gave up after {delivery.attempts} of {MAX_ATTEMPTS} attempts: {reason}"
+        reason = f"gave up after {used} of {MAX_ATTEMPTS} attempts: {reason}"
     attempt.outcome = DeliveryStatus.FAILED.value
     _fail(uow, delivery, reason, report)
+
+
+def _attempts_this_round(delivery: MessageDelivery, current: MessageAttempt) -> int:
+    """Attempts since the delivery was last given up on: ``current`` and the retries before it.
+
+    An operator's retry of a failed or unknown delivery starts a fresh budget of
+    ``MAX_ATTEMPTS`` (and backoff), while ``attempts`` keeps counting every attempt ever made.
+    """
+    ended = [
+        earlier.number
+        for earlier in delivery.attempt_log
+        if earlier.number < current.number and earlier.outcome != RETRY
+    ]
+    return current.number - max(ended, default=0)
 
 
 def _still_useful(uow: UnitOfWork, delivery: MessageDelivery, retry_at: datetime) -> bool:
