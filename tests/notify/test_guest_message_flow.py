@@ -13,10 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from doorcode.domain.grants import GrantKind
+from doorcode.domain.messages import MAX_ATTEMPTS
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
 from doorcode.notify.channel import Channel, OutgoingMessage
 from doorcode.notify.channels import Channels
+from doorcode.notify.dispatcher import BATCH
 from doorcode.notify.errors import TransientFailure
 from doorcode.notify.loop import run_messages_once
 from doorcode.notify.outbox import CURSOR
@@ -528,3 +530,87 @@ def test_a_message_that_never_went_out_is_not_followed_by_access_changed(
     assert by_version[1].status == "cancelled"
     assert by_version[1].delivery.last_error == "superseded by version 2"
     assert by_version[2].message.purpose == "check_in_instructions"
+
+
+def test_messages_that_must_wait_do_not_hold_back_one_that_can_go(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    """More messages waiting for their code than one batch holds, all due before the one
+    that can go: a single pass still sends it."""
+    for n in range(BATCH + 1):
+        book(any_runtime, owner, loft, f"W-{n}", Guest(f"Guest {n}", f"guest{n}@example.org"))
+    ready = book(any_runtime, owner, loft, "R-1", check_in=date(2026, 12, 5), check_out=OUT)
+    codes_on_every_lock(any_runtime, owner, ready.grant.id)
+    run_messages_once(any_runtime, channels)
+    assert smtp_server.received == []
+
+    clock.now = datetime(2026, 12, 3, 15, tzinfo=UTC)  # every message is due by now
+    report = run_messages_once(any_runtime, channels).report
+
+    assert [r.rcpt_tos for r in smtp_server.received] == [["ada@example.org"]]
+    assert (report.dispatched, report.sent) == (1, 1)
+    waiting = [e for e in log(any_runtime, owner, limit=500) if e.status == "scheduled"]
+    assert len(waiting) == BATCH + 1
+    assert {e.message.reason for e in waiting} == {"waiting for the code to be on every lock"}
+
+
+def test_cancelling_a_booking_clears_its_no_channel_alert(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    email_only = Channels({name: ch for name, ch in channels.items() if name == "email"})
+    booked = book(any_runtime, owner, loft, "B-1", PHONE_GUEST)
+    codes_on_every_lock(any_runtime, owner, booked.grant.id)
+    run_messages_once(any_runtime, email_only)
+    at_due_time(clock, log(any_runtime, owner)[0])
+    run_messages_once(any_runtime, email_only)
+    assert "GuestMessageHasNoChannel" in alerts(any_runtime, owner, booked.reservation.id)
+
+    cancel_reservation(any_runtime.uow(), owner, booked.reservation.id, "guest cancelled")
+    run_messages_once(any_runtime, email_only)
+
+    assert log(any_runtime, owner)[0].status == "cancelled"
+    assert alerts(any_runtime, owner, booked.reservation.id) == {}
+
+
+def test_cancelling_a_booking_clears_its_waiting_for_code_alert(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    booked = book(any_runtime, owner, loft, "B-1")
+    run_messages_once(any_runtime, channels)
+    clock.now = datetime(2026, 12, 4, 14, tzinfo=UTC)  # check-in minus 6 h, code still missing
+    run_messages_once(any_runtime, channels)
+    assert "GuestMessageWaitingForCode" in alerts(any_runtime, owner, booked.reservation.id)
+
+    cancel_reservation(any_runtime.uow(), owner, booked.reservation.id, "guest cancelled")
+    run_messages_once(any_runtime, channels)
+
+    assert log(any_runtime, owner)[0].status == "cancelled"
+    assert alerts(any_runtime, owner, booked.reservation.id) == {}
+
+
+def test_an_operator_retry_of_a_delivery_that_gave_up_gets_a_fresh_budget(
+    any_runtime, clock, owner, loft, smtp_server, channels
+):
+    booked = book(any_runtime, owner, loft, "B-1")
+    codes_on_every_lock(any_runtime, owner, booked.grant.id)
+    run_messages_once(any_runtime, channels)
+    at_due_time(clock, log(any_runtime, owner)[0])
+    down = Channels({name: Unreachable(name) for name in channels})
+    for _ in range(MAX_ATTEMPTS):
+        run_messages_once(any_runtime, down)
+        clock.advance(hours=1)
+    [entry] = log(any_runtime, owner)
+    assert (entry.status, entry.delivery.attempts) == ("failed", MAX_ATTEMPTS)
+    assert entry.delivery.last_error.startswith(f"gave up after {MAX_ATTEMPTS} of {MAX_ATTEMPTS}")
+
+    retry_delivery(any_runtime.uow(), owner, entry.delivery.id)
+    run_messages_once(any_runtime, down)  # still down: retried later, not given up at once
+    [entry] = log(any_runtime, owner)
+    assert (entry.status, entry.delivery.attempts) == ("queued", MAX_ATTEMPTS + 1)
+    assert entry.delivery.next_attempt_at == clock.now + timedelta(minutes=1)
+
+    clock.advance(minutes=1)
+    run_messages_once(any_runtime, channels)
+    [entry] = log(any_runtime, owner)
+    assert (entry.status, entry.delivery.attempts) == ("sent", MAX_ATTEMPTS + 2)
+    assert len(smtp_server.received) == 1

@@ -98,12 +98,17 @@ def test_final_failures_are_kept_with_their_reason(runtime, arrival, failure, st
 def test_a_notice_left_sending_by_a_dead_process_is_never_sent_again(runtime, arrival, clock):
     with runtime.uow() as uow:
         for notice in uow.session.scalars(select(HostNotice)):
-            notice.status = "sending"
+            notice.status, notice.next_attempt_at = "sending", uow.now  # as a claim leaves it
         uow.commit()
-    clock.advance(minutes=11)
     email = Scripted()
+    clock.advance(minutes=5)  # inside the lease: the sender may still be at work
+    report = send_host_notices(runtime.uow, {ChannelName.EMAIL: email})
+    assert report.unknown == 0
+    assert {n.status for n in notices(runtime).values()} == {"sending"}
+    clock.advance(minutes=6)  # the lease is over: the sender is surely gone
     report = send_host_notices(runtime.uow, {ChannelName.EMAIL: email})
     assert report.unknown == 2
+    assert {n.status for n in notices(runtime).values()} == {"unknown"}
     assert email.sent == []
 
 
@@ -115,4 +120,8 @@ def test_a_channel_configured_away_fails_the_notice(runtime, arrival):
 
 def test_notices_wait_for_their_time(runtime, arrival, clock):
     clock.now -= timedelta(minutes=5)
-    assert send_host_notices(runtime.uow, {ChannelName.EMAIL: Scripted()}).sent == 0
+    email = Scripted("ok")
+    channels = {ChannelName.EMAIL: email, ChannelName.CONSOLE: Scripted("ok")}
+    assert send_host_notices(runtime.uow, channels).sent == 0
+    assert email.sent == []
+    assert {n.status for n in notices(runtime).values()} == {"queued"}

@@ -15,6 +15,8 @@ from doorcode.notify.templates import (
 )
 from doorcode.notify.variables import MessageFacts, canonical_locale, locale_chain
 from doorcode.services.errors import InvalidRequest
+from doorcode.services.message_templates import TemplateKey, list_templates, save_template
+from tests.builders import make_owner
 
 INSTRUCTIONS = MessagePurpose.CHECK_IN_INSTRUCTIONS
 
@@ -142,3 +144,13 @@ def test_locales_are_canonical_and_unknown_ones_refused():
     assert locale_chain("klingon") == ("en",)
     with pytest.raises(InvalidRequest, match="unknown locale"):
         canonical_locale("xx-YY")
+
+
+def test_a_whatsapp_template_name_is_stored_as_it_was_checked_without_spaces(any_runtime):
+    owner = make_owner(any_runtime)
+    key = TemplateKey(INSTRUCTIONS, ChannelName.WHATSAPP, "en")
+    parts = TemplateParts(text="{{ guest.name }}\n{{ code }}", provider_template="  stay_code \n")
+    saved = save_template(any_runtime.uow(), owner, key, parts)
+    assert saved.provider_template == "stay_code"
+    [stored] = list_templates(any_runtime.uow(), owner)
+    assert stored.provider_template == "stay_code"

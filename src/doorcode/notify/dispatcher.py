@@ -48,6 +48,7 @@ from doorcode.notify.planner import (
     ALERT_WAITING,
     cancel_message,
     obstacle_to,
+    subject_of,
 )
 from doorcode.notify.sandbox import TemplateRenderError
 from doorcode.notify.templates import choose_template, render_message, template_channel
@@ -65,6 +66,7 @@ BATCH = 100
 WAITING_FOR_CODE = "waiting for the code to be on every lock"
 WAITING_FOR_CHANNEL = "waiting for a configured channel that can reach the guest"
 WAITING_FOR_CONTACT = "waiting for the guest's email address or phone number"
+RETRY = "retry"  # the outcome of an attempt that failed for now and will be tried again
 ABANDONED = "the process stopped while sending; not sent again in case the guest has it"
 
 NewUnitOfWork = Callable[[], UnitOfWork]
@@ -100,9 +102,7 @@ def dispatch_due(
     """One pass: recover abandoned sends, dispatch due messages, send due deliveries."""
     report = DispatchReport()
     _recover_abandoned(new_uow, report)
-    with new_uow() as uow:
-        due_messages = uow.messages.due(uow.now, BATCH)
-    for message_id in due_messages:
+    for message_id in _due_messages(new_uow):
         with _isolated("message", message_id):
             _dispatch(new_uow, message_id, channels, report)
     with new_uow() as uow:
@@ -113,6 +113,24 @@ def dispatch_due(
             if claimed is not None:
                 _record(new_uow, claimed, _send(channels[claimed.channel], claimed), report)
     return report
+
+
+def _due_messages(new_uow: NewUnitOfWork) -> Iterator[str]:
+    """Every due message, a page at a time.
+
+    A message that must wait (for its code, the guest's contact details or a channel) stays
+    scheduled with its due time in the past; paging past it, rather than taking only the
+    first page, keeps any number of them from holding back the messages behind.
+    """
+    after: tuple[datetime, str] | None = None
+    while True:
+        with new_uow() as uow:
+            page = uow.messages.due(uow.now, BATCH, after)
+        for _, message_id in page:
+            yield message_id
+        if len(page) < BATCH:
+            return
+        after = page[-1]
 
 
 @contextmanager
@@ -172,7 +190,7 @@ def _wait_for_code(uow: UnitOfWork, message: Message, grant: Grant) -> None:
         f"cannot go out: the code is not on every lock yet; check-in is "
         f"{grant.starts_at:%Y-%m-%d %H:%M} UTC"
     )
-    raise_alert(uow, message.organisation_id, ALERT_WAITING, _subject(message), text)
+    raise_alert(uow, message.organisation_id, ALERT_WAITING, subject_of(message), text)
     message.alerted_at = uow.now
 
 
@@ -193,7 +211,7 @@ def _make_deliveries(
             return
         _note(uow, message, WAITING_FOR_CHANNEL)
         text = "no configured channel can reach the guest's email address or phone number"
-        raise_alert(uow, message.organisation_id, ALERT_NO_CHANNEL, _subject(message), text)
+        raise_alert(uow, message.organisation_id, ALERT_NO_CHANNEL, subject_of(message), text)
         return
     if not uow.messages.mark_dispatched(message.id, uow.now):
         return
@@ -214,7 +232,7 @@ def _make_deliveries(
             )
         )
     for kind in (ALERT_WAITING, ALERT_NO_CHANNEL):
-        clear_alert(uow, message.organisation_id, kind, _subject(message))
+        clear_alert(uow, message.organisation_id, kind, subject_of(message))
     report.dispatched += 1
 
 
@@ -291,7 +309,7 @@ def _prepare(
         created_at=uow.now,
         reply_to=organisation.host_email if organisation is not None else None,
     )
-    return _Claimed(delivery.id, attempt.id, channel, _subject(message), outgoing, secrets)
+    return _Claimed(delivery.id, attempt.id, channel, subject_of(message), outgoing, secrets)
 
 
 def _open_attempt(uow: UnitOfWork, delivery: MessageDelivery) -> MessageAttempt:
@@ -350,7 +368,7 @@ def _sent(uow: UnitOfWork, delivery: MessageDelivery, attempt: MessageAttempt, i
     logger.info("sent %s delivery %s (attempt %d)", delivery.channel, delivery.id, attempt.number)
     troubled = (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
     if not any(other.status in troubled for other in delivery.message.deliveries):
-        subject = _subject(delivery.message)
+        subject = subject_of(delivery.message)
         clear_alert(uow, delivery.organisation_id, ALERT_UNDELIVERED, subject)
 
 
@@ -369,9 +387,10 @@ def _failed_attempt(
         report.unknown += 1
         return
     if isinstance(outcome, TransientFailure):
-        retry_at = next_attempt_at(delivery.attempts, uow.now, outcome.retry_after)
+        used = _attempts_this_round(delivery, attempt)
+        retry_at = next_attempt_at(used, uow.now, outcome.retry_after)
         if retry_at is not None and _still_useful(uow, delivery, retry_at):
-            attempt.outcome = "retry"
+            attempt.outcome = RETRY
             delivery.status = DeliveryStatus.QUEUED.value
             delivery.next_attempt_at = retry_at
             delivery.last_error = reason
@@ -379,9 +398,23 @@ def _failed_attempt(
             report.retrying += 1
             logger.info("%s delivery %s will be retried", delivery.channel, delivery.id)
             return
-        reason = f"gave up after {delivery.attempts} of {MAX_ATTEMPTS} attempts: {reason}"
+        reason = f"gave up after {used} of {MAX_ATTEMPTS} attempts: {reason}"
     attempt.outcome = DeliveryStatus.FAILED.value
     _fail(uow, delivery, reason, report)
+
+
+def _attempts_this_round(delivery: MessageDelivery, current: MessageAttempt) -> int:
+    """Attempts since the delivery was last given up on: ``current`` and the retries before it.
+
+    An operator's retry of a failed or unknown delivery starts a fresh budget of
+    ``MAX_ATTEMPTS`` (and backoff), while ``attempts`` keeps counting every attempt ever made.
+    """
+    ended = [
+        earlier.number
+        for earlier in delivery.attempt_log
+        if earlier.number < current.number and earlier.outcome != RETRY
+    ]
+    return current.number - max(ended, default=0)
 
 
 def _still_useful(uow: UnitOfWork, delivery: MessageDelivery, retry_at: datetime) -> bool:
@@ -425,13 +458,7 @@ def _alert(uow: UnitOfWork, delivery: MessageDelivery, what: str) -> None:
         f"the {message.purpose.replace('_', ' ')} {delivery.channel} message to "
         f"{mask_recipient(delivery.recipient)} {what}"
     )
-    raise_alert(uow, delivery.organisation_id, ALERT_UNDELIVERED, _subject(message), text[:1000])
-
-
-def _subject(message: Message) -> tuple[str, str]:
-    if message.reservation_id is not None:
-        return ("reservation", message.reservation_id)
-    return ("grant", message.grant_id)
+    raise_alert(uow, delivery.organisation_id, ALERT_UNDELIVERED, subject_of(message), text[:1000])
 
 
 def _masks(recipient: str) -> dict[str, str]:

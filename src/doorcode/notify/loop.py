@@ -11,14 +11,12 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from doorcode.notify.channels import Channels, channels_from_settings
 from doorcode.notify.dispatcher import DispatchReport, dispatch_due
 from doorcode.notify.outbox import process_outbox
 from doorcode.runtime import Runtime
-from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "MessagePass",
@@ -39,32 +37,26 @@ class MessagePass:
     report: DispatchReport
 
 
-def run_messages_once(
-    runtime: Runtime, channels: Channels, now: datetime | None = None
-) -> MessagePass:
+def run_messages_once(runtime: Runtime, channels: Channels) -> MessagePass:
     """Plan from new events, then dispatch what is due: one pass, in the calling thread."""
-    new_uow = _units_of_work(runtime, now)
-    planned = process_outbox(new_uow)
-    return MessagePass(planned, dispatch_due(new_uow, channels, runtime.settings.public_url))
+    planned = process_outbox(runtime.uow)
+    return MessagePass(planned, dispatch_due(runtime.uow, channels, runtime.settings.public_url))
 
 
-async def process_message_outbox(runtime: Runtime, now: datetime | None = None) -> int:
+async def process_message_outbox(runtime: Runtime) -> int:
     """Plan messages for grants whose events are new (and sweep for any missed)."""
-    return await asyncio.to_thread(process_outbox, _units_of_work(runtime, now))
+    return await asyncio.to_thread(process_outbox, runtime.uow)
 
 
-async def dispatch_due_messages(
-    runtime: Runtime, now: datetime | None = None, channels: Channels | None = None
-) -> DispatchReport:
-    """Send what is due through ``channels`` (by default, the configured ones)."""
-    own = channels is None
-    used = channels if channels is not None else channels_from_settings(runtime.settings)
+async def dispatch_due_messages(runtime: Runtime) -> DispatchReport:
+    """Send what is due through the configured channels."""
+    channels = channels_from_settings(runtime.settings)
     try:
-        new_uow = _units_of_work(runtime, now)
-        return await asyncio.to_thread(dispatch_due, new_uow, used, runtime.settings.public_url)
+        return await asyncio.to_thread(
+            dispatch_due, runtime.uow, channels, runtime.settings.public_url
+        )
     finally:
-        if own:
-            used.close()
+        channels.close()
 
 
 def message_loop(runtime: Runtime) -> Callable[[], Coroutine[Any, Any, None]]:
@@ -87,12 +79,3 @@ async def _one_pass(runtime: Runtime, channels: Channels) -> None:
         await asyncio.to_thread(run_messages_once, runtime, channels)
     except Exception:
         logger.exception("the guest message pass failed; trying again at the next one")
-
-
-def _units_of_work(runtime: Runtime, now: datetime | None) -> Callable[[], UnitOfWork]:
-    """Fresh units of work whose clock reads ``now`` (when given) instead of the runtime's."""
-    if now is None:
-        return runtime.uow
-    return lambda: UnitOfWork(
-        runtime.session_factory, runtime.cipher, lambda: now, runtime.rng, runtime.commit_hooks
-    )

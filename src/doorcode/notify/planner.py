@@ -45,6 +45,7 @@ __all__ = [
     "obstacle_to",
     "plan_grant",
     "rules_for",
+    "subject_of",
 ]
 
 ALERT_UNREACHABLE = "GuestUnreachable"
@@ -97,14 +98,21 @@ def cancel_message(uow: UnitOfWork, message: Message, reason: str) -> None:
         message.status = MessageStatus.CANCELLED.value
         message.reason = reason
         message.updated_at = uow.now
-        if message.alerted_at is not None and message.reservation_id is not None:
-            subject = ("reservation", message.reservation_id)
-            clear_alert(uow, message.organisation_id, ALERT_WAITING, subject)
+        # Nothing of it will go out, so nothing about it is waiting for the host any more.
+        for kind in (ALERT_WAITING, ALERT_NO_CHANNEL):
+            clear_alert(uow, message.organisation_id, kind, subject_of(message))
     for delivery in message.deliveries:
         if delivery.status == DeliveryStatus.QUEUED:
             delivery.status = DeliveryStatus.CANCELLED.value
             delivery.last_error = reason
             delivery.updated_at = uow.now
+
+
+def subject_of(message: Message) -> tuple[str, str]:
+    """What the alerts about ``message`` are about: its reservation, or else its grant."""
+    if message.reservation_id is not None:
+        return ("reservation", message.reservation_id)
+    return ("grant", message.grant_id)
 
 
 def rules_for(uow: UnitOfWork, property_id: str | None) -> MessageRules:

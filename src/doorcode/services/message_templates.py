@@ -105,7 +105,9 @@ def save_template(
             )
             uow.messages.add_template(template)
         template.subject, template.html = parts.subject, parts.html
-        template.text, template.provider_template = parts.text, parts.provider_template
+        # Stored as checked: validation looks at the name without surrounding spaces.
+        template.text = parts.text
+        template.provider_template = parts.provider_template.strip()
         template.updated_at = uow.now
         uow.flush()
         kind = "MessageTemplateCreated" if created else "MessageTemplateChanged"

@@ -137,13 +137,29 @@ class MessageRepository:
         query = query.options(selectinload(Message.deliveries))
         return list(self._session.scalars(query.order_by(Message.grant_version, Message.id)))
 
-    def due(self, now: datetime, limit: int) -> list[str]:
-        """Ids of scheduled messages that are due, or whose alert moment has come."""
+    def due(
+        self, now: datetime, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[datetime, str]]:
+        """(due_at, id) of scheduled messages that are due, or whose alert moment has come.
+
+        In (due_at, id) order, starting after ``after``: a caller pages through all of them
+        with the last key of each page, so messages that must keep waiting (for their code,
+        a contact or a channel) never hide the ones behind them.
+        """
         alert_due = and_(Message.alert_at <= now, Message.alerted_at.is_(None))
-        query = select(Message.id).where(
+        query = select(Message.due_at, Message.id).where(
             Message.status == "scheduled", or_(Message.due_at <= now, alert_due)
         )
-        return list(self._session.scalars(query.order_by(Message.due_at).limit(limit)))
+        if after is not None:
+            due_at, message_id = after
+            query = query.where(
+                or_(
+                    Message.due_at > due_at,
+                    and_(Message.due_at == due_at, Message.id > message_id),
+                )
+            )
+        query = query.order_by(Message.due_at, Message.id).limit(limit)
+        return [(due_at, message_id) for due_at, message_id in self._session.execute(query)]
 
     def mark_dispatched(self, message_id: str, now: datetime) -> bool:
         """Move a message from scheduled to dispatched; False if someone else did it first."""
