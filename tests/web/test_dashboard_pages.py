@@ -1,13 +1,15 @@
 """The dashboard's pages over HTTP: what an operator sees and does, without a browser."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from doorcode.domain.grants import GrantKind
 from doorcode.domain.lock_capabilities import LockCapabilities
-from doorcode.services import offline_codes
+from doorcode.domain.windows import TimeWindow
+from doorcode.services import grants, offline_codes
 from doorcode.store.models import Event, Grant, Lock
 from tests.api.conftest import database_dump
 from tests.builders import book, make_lock, make_property
@@ -351,3 +353,32 @@ def test_the_timeline_page_draws_every_property(signed_in, world):
     assert 'aria-label="Timeline of Flat 1: 1 code from Mon 23 Nov to Sun 06 Dec"' in page.text
     assert "Ada Lovelace" in page.text
     assert signed_in.get("/timeline?days=28").text.count('class="tick"') == 14
+
+
+def test_the_codes_page_lists_staff_codes_behind_hundreds_of_guest_codes(signed_in, world, runtime):
+    """Guest grants are left out in the query, before the page's limit, not after it."""
+    starts = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    with runtime.uow() as uow:
+        for number in range(501):  # guest rows, cheaply: the listing only reads them
+            guest = Grant(
+                organisation_id=world.owner.organisation_id,
+                kind="guest",
+                property_id=world.flat.id,
+                holder=f"Guest {number}",
+                starts_at=starts,
+                ends_at=starts + timedelta(days=2),
+                created_at=uow.now,
+                updated_at=uow.now,
+            )
+            uow.grants.set_code(guest, f"{100000 + number}")
+            uow.grants.add(guest)
+        uow.commit()
+    window = TimeWindow(starts + timedelta(days=5), starts + timedelta(days=5, hours=2))
+    request = grants.ManualGrantRequest(
+        kind=GrantKind.STAFF, holder="Marta (cleaner)", window=window, property_ref=world.flat.id
+    )
+    grants.create_manual_grant(runtime.uow(), world.owner, request)
+    page = signed_in.get("/codes")
+    assert "Marta (cleaner)" in page.text
+    assert "Guest 0" not in page.text
+    assert "Guest 0" in signed_in.get("/codes?kind=guest").text
