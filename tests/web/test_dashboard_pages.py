@@ -262,6 +262,63 @@ def test_a_bad_property_comes_back_with_the_reason_and_changes_nothing(
     assert database_dump(runtime) == before
 
 
+def lock_form(token, **changes):
+    """A valid new-lock form, with ``changes`` over it."""
+    return {
+        "csrf_token": token,
+        "name": "Shed",
+        "provider": "virtual",
+        "min_length": "4",
+        "max_length": "8",
+        "alphabet": "numeric",
+        "online": "on",
+        "enter_key": "on",
+        **changes,
+    }
+
+
+def lengths_of(runtime, lock_id):
+    with runtime.uow() as uow:
+        return sorted(uow.session.get(Lock, lock_id).capabilities["code_lengths"])
+
+
+def test_renaming_a_lock_keeps_code_lengths_the_form_cannot_show(signed_in, world, runtime):
+    """Lengths 4 or 6 (set through the API) show as 4 to 6; saving must not add 5."""
+    gappy = LockCapabilities(code_lengths=frozenset({4, 6}))
+    gate = make_lock(runtime, world.owner, "Gate", gappy)
+    edit = signed_in.get(f"/locks/{gate.id}/edit")
+    assert 'value="4"' in edit.text
+    assert 'value="6"' in edit.text
+    token = csrf_of(signed_in)
+    renamed = signed_in.post(
+        f"/locks/{gate.id}/edit",
+        data=lock_form(token, name="Front gate", min_length="4", max_length="6", enter_key=""),
+    )
+    assert renamed.status_code == 200
+    assert "Front gate" in renamed.text
+    assert lengths_of(runtime, gate.id) == [4, 6]
+    widened = signed_in.post(
+        f"/locks/{gate.id}/edit", data=lock_form(token, min_length="4", max_length="7")
+    )
+    assert widened.status_code == 200
+    assert lengths_of(runtime, gate.id) == [4, 5, 6, 7]
+
+
+@pytest.mark.parametrize("path", ["/locks", "/locks/{door}/edit"])
+def test_a_lock_cannot_take_longer_codes_than_doorcode_makes(signed_in, world, runtime, path):
+    door = world.flat.locks[0].id
+    form = signed_in.get(path.format(door=door) if "edit" in path else "/locks/new")
+    assert 'max="10"' in form.text
+    assert 'max="12"' not in form.text
+    before = database_dump(runtime)
+    page = signed_in.post(
+        path.format(door=door), data=lock_form(csrf_of(signed_in), max_length="12")
+    )
+    assert page.status_code == 422
+    assert "max length: must be a whole number from 4 to 10" in words(page.text)
+    assert database_dump(runtime) == before
+
+
 def test_locks_are_added_edited_and_their_keypad_tried(signed_in, world, runtime):
     token = csrf_of(signed_in, "/locks/new")
     added = signed_in.post(
