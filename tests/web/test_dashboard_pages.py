@@ -14,6 +14,13 @@ from doorcode.store.models import Event, Grant, Lock
 from tests.api.conftest import database_dump
 from tests.builders import book, make_lock, make_property
 from tests.sync.helpers import reconcile
+from tests.sync.test_offline_fallback import (
+    ARRIVAL,
+    DEPARTURE,
+    garden_flat,
+    offline_before_its_lead_time,
+    stand_in,
+)
 from tests.web.conftest import csrf_of, sign_in
 
 
@@ -450,3 +457,24 @@ def test_the_codes_page_lists_staff_codes_behind_hundreds_of_guest_codes(signed_
     assert "Marta (cleaner)" in page.text
     assert "Guest 0" not in page.text
     assert "Guest 0" in signed_in.get("/codes?kind=guest").text
+
+
+def test_revealing_shows_the_offline_code_standing_in_on_an_online_lock(
+    signed_in, world, runtime, clock
+):
+    """The page shows what the audited reveal gave out: the stand-in, not the missed PIN."""
+    gate, flat = garden_flat(runtime, world.owner)
+    booked = book(runtime, world.owner, flat, "G-1", ARRIVAL, DEPARTURE)
+    offline_before_its_lead_time(runtime, clock, gate, booked)
+    stand_in_code = stand_in(runtime, world.owner, booked.grant.id, gate)
+    assert stand_in_code is not None
+    before = len(events_of(runtime, "GrantCodeRevealed"))
+    assert sign_in(signed_in, "owner").status_code == 303  # the clock moved: a fresh session
+    page = signed_in.post(
+        f"/grants/{booked.grant.id}/reveal", data={"csrf_token": csrf_of(signed_in)}
+    )
+    assert page.status_code == 200
+    shown = f'<code class="code">{stand_in_code}</code> <small class="muted">offline code'
+    assert shown in page.text
+    assert code_of(runtime, booked.grant.id) not in page.text
+    assert len(events_of(runtime, "GrantCodeRevealed")) == before + 1
