@@ -1,22 +1,37 @@
 """The dashboard's pages over HTTP: what an operator sees and does, without a browser."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from doorcode.domain.grants import GrantKind
 from doorcode.domain.lock_capabilities import LockCapabilities
-from doorcode.services import offline_codes
+from doorcode.domain.windows import TimeWindow
+from doorcode.services import grants, offline_codes
 from doorcode.store.models import Event, Grant, Lock
 from tests.api.conftest import database_dump
 from tests.builders import book, make_lock, make_property
 from tests.sync.helpers import reconcile
+from tests.sync.test_offline_fallback import (
+    ARRIVAL,
+    DEPARTURE,
+    garden_flat,
+    offline_before_its_lead_time,
+    stand_in,
+)
 from tests.web.conftest import csrf_of, sign_in
 
 
 def words(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def alert_of(html: str) -> str:
+    """The text of the page's error notice ("" when there is none)."""
+    found = re.search(r'<p class="notice error" role="alert">(.*?)</p>', html, re.S)
+    return words(found.group(1)).strip() if found else ""
 
 
 def events_of(runtime, kind):
@@ -154,42 +169,37 @@ def test_a_code_for_chosen_locks_and_a_reservation_is_tied_to_it(signed_in, worl
     assert "Plumber" in signed_in.get(f"/reservations/{world.stay.id}").text
 
 
-def test_a_code_that_cannot_be_made_comes_back_with_the_reason_and_changes_nothing(
-    signed_in, world, runtime
-):
-    token = csrf_of(signed_in, "/codes/new")
-    before = database_dump(runtime)
-    for data, reason in [
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
         (
-            {
-                "property": world.flat.id,
-                "starts_at": "2026-11-24T10:00",
-                "ends_at": "2026-11-24T09:00",
-            },
+            {"starts_at": "2026-11-24T10:00", "ends_at": "2026-11-24T09:00"},
             "a window must end after it starts",
         ),
         (
-            {"starts_at": "2026-11-24T10:00", "ends_at": "2026-11-24T11:00"},
+            {"property": "", "starts_at": "2026-11-24T10:00", "ends_at": "2026-11-24T11:00"},
             "choose a property, or at least one lock",
         ),
         (
-            {"property": world.flat.id, "starts_at": "soon", "ends_at": "2026-11-24T11:00"},
+            {"starts_at": "soon", "ends_at": "2026-11-24T11:00"},
             "starts at: is not a date and time",
         ),
         (
-            {
-                "property": world.flat.id,
-                "starts_at": "2026-11-24T10:00",
-                "ends_at": "2026-11-24T11:00",
-                "code": "12",
-            },
-            "the code",
+            {"starts_at": "2026-11-24T10:00", "ends_at": "2026-11-24T11:00", "code": "12"},
+            "the code must be 6 characters long",
         ),
-    ]:
-        page = signed_in.post("/codes", data={"csrf_token": token, "kind": "staff", **data})
-        assert page.status_code == 422, data
-        assert reason in page.text, page.text
-        assert 'name="holder"' in page.text
+    ],
+)
+def test_a_code_that_cannot_be_made_comes_back_with_the_reason_and_changes_nothing(
+    signed_in, world, runtime, fields, reason
+):
+    token = csrf_of(signed_in, "/codes/new")
+    before = database_dump(runtime)
+    data = {"csrf_token": token, "kind": "staff", "property": world.flat.id, **fields}
+    page = signed_in.post("/codes", data=data)
+    assert page.status_code == 422
+    assert alert_of(page.text) == reason
+    assert 'name="holder"' in page.text
     assert database_dump(runtime) == before
 
 
@@ -260,21 +270,88 @@ def test_a_bad_property_comes_back_with_the_reason_and_changes_nothing(
     assert database_dump(runtime) == before
 
 
+def lock_form(token, **changes):
+    """A valid new-lock form, with ``changes`` over it."""
+    return {
+        "csrf_token": token,
+        "name": "Shed",
+        "provider": "virtual",
+        "min_length": "4",
+        "max_length": "8",
+        "alphabet": "numeric",
+        "online": "on",
+        "enter_key": "on",
+        **changes,
+    }
+
+
+def lengths_of(runtime, lock_id):
+    with runtime.uow() as uow:
+        return sorted(uow.session.get(Lock, lock_id).capabilities["code_lengths"])
+
+
+def test_renaming_a_lock_keeps_code_lengths_the_form_cannot_show(signed_in, world, runtime):
+    """Lengths 4 or 6 (set through the API) show as 4 to 6; saving must not add 5."""
+    gappy = LockCapabilities(code_lengths=frozenset({4, 6}))
+    gate = make_lock(runtime, world.owner, "Gate", gappy)
+    edit = signed_in.get(f"/locks/{gate.id}/edit")
+    assert 'value="4"' in edit.text
+    assert 'value="6"' in edit.text
+    token = csrf_of(signed_in)
+    renamed = signed_in.post(
+        f"/locks/{gate.id}/edit",
+        data=lock_form(token, name="Front gate", min_length="4", max_length="6", enter_key=""),
+    )
+    assert renamed.status_code == 200
+    assert "Front gate" in renamed.text
+    assert lengths_of(runtime, gate.id) == [4, 6]
+    widened = signed_in.post(
+        f"/locks/{gate.id}/edit", data=lock_form(token, min_length="4", max_length="7")
+    )
+    assert widened.status_code == 200
+    assert lengths_of(runtime, gate.id) == [4, 5, 6, 7]
+
+
+@pytest.mark.parametrize("path", ["/locks", "/locks/{door}/edit"])
+def test_a_lock_cannot_take_longer_codes_than_doorcode_makes(signed_in, world, runtime, path):
+    door = world.flat.locks[0].id
+    form = signed_in.get(path.format(door=door) if "edit" in path else "/locks/new")
+    assert 'max="10"' in form.text
+    assert 'max="12"' not in form.text
+    before = database_dump(runtime)
+    page = signed_in.post(
+        path.format(door=door), data=lock_form(csrf_of(signed_in), max_length="12")
+    )
+    assert page.status_code == 422
+    assert "max length: must be a whole number from 4 to 10" in words(page.text)
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("min_length", "8", "the shortest code length is longer than the longest"),
+        ("max_codes", "0", "max codes: must be a whole number from 1 to 10000"),
+        ("alphabet", "klingon", "alphabet: is not one of the choices"),
+        ("provider", "acme-cloud", "provider: is not one of the choices"),
+        ("max_length", "12", "max length: must be a whole number from 4 to 10"),
+    ],
+)
+def test_a_bad_lock_comes_back_with_the_reason_and_changes_nothing(
+    signed_in, world, runtime, field, value, reason
+):
+    before = database_dump(runtime)
+    form = lock_form(csrf_of(signed_in), **{"max_length": "6", field: value})
+    page = signed_in.post("/locks", data=form)
+    assert page.status_code == 422
+    assert alert_of(page.text) == reason
+    assert 'name="min_length"' in page.text
+    assert database_dump(runtime) == before
+
+
 def test_locks_are_added_edited_and_their_keypad_tried(signed_in, world, runtime):
     token = csrf_of(signed_in, "/locks/new")
-    added = signed_in.post(
-        "/locks",
-        data={
-            "csrf_token": token,
-            "name": "Shed",
-            "provider": "virtual",
-            "min_length": "4",
-            "max_length": "8",
-            "alphabet": "numeric",
-            "online": "on",
-            "enter_key": "on",
-        },
-    )
+    added = signed_in.post("/locks", data=lock_form(token))
     assert added.status_code == 200
     assert "4–8, numeric" in added.text
     shed_id = added.url.path.rsplit("/", 1)[1]
@@ -351,3 +428,53 @@ def test_the_timeline_page_draws_every_property(signed_in, world):
     assert 'aria-label="Timeline of Flat 1: 1 code from Mon 23 Nov to Sun 06 Dec"' in page.text
     assert "Ada Lovelace" in page.text
     assert signed_in.get("/timeline?days=28").text.count('class="tick"') == 14
+
+
+def test_the_codes_page_lists_staff_codes_behind_hundreds_of_guest_codes(signed_in, world, runtime):
+    """Guest grants are left out in the query, before the page's limit, not after it."""
+    starts = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    with runtime.uow() as uow:
+        for number in range(501):  # guest rows, cheaply: the listing only reads them
+            guest = Grant(
+                organisation_id=world.owner.organisation_id,
+                kind="guest",
+                property_id=world.flat.id,
+                holder=f"Guest {number}",
+                starts_at=starts,
+                ends_at=starts + timedelta(days=2),
+                created_at=uow.now,
+                updated_at=uow.now,
+            )
+            uow.grants.set_code(guest, f"{100000 + number}")
+            uow.grants.add(guest)
+        uow.commit()
+    window = TimeWindow(starts + timedelta(days=5), starts + timedelta(days=5, hours=2))
+    request = grants.ManualGrantRequest(
+        kind=GrantKind.STAFF, holder="Marta (cleaner)", window=window, property_ref=world.flat.id
+    )
+    grants.create_manual_grant(runtime.uow(), world.owner, request)
+    page = signed_in.get("/codes")
+    assert "Marta (cleaner)" in page.text
+    assert "Guest 0" not in page.text
+    assert "Guest 0" in signed_in.get("/codes?kind=guest").text
+
+
+def test_revealing_shows_the_offline_code_standing_in_on_an_online_lock(
+    signed_in, world, runtime, clock
+):
+    """The page shows what the audited reveal gave out: the stand-in, not the missed PIN."""
+    gate, flat = garden_flat(runtime, world.owner)
+    booked = book(runtime, world.owner, flat, "G-1", ARRIVAL, DEPARTURE)
+    offline_before_its_lead_time(runtime, clock, gate, booked)
+    stand_in_code = stand_in(runtime, world.owner, booked.grant.id, gate)
+    assert stand_in_code is not None
+    before = len(events_of(runtime, "GrantCodeRevealed"))
+    assert sign_in(signed_in, "owner").status_code == 303  # the clock moved: a fresh session
+    page = signed_in.post(
+        f"/grants/{booked.grant.id}/reveal", data={"csrf_token": csrf_of(signed_in)}
+    )
+    assert page.status_code == 200
+    shown = f'<code class="code">{stand_in_code}</code> <small class="muted">offline code'
+    assert shown in page.text
+    assert code_of(runtime, booked.grant.id) not in page.text
+    assert len(events_of(runtime, "GrantCodeRevealed")) == before + 1

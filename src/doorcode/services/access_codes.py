@@ -1,10 +1,14 @@
 """Every lock of a grant with the code that opens it: "all access codes".
 
-Usually that is the grant's one code on every lock. A keypad that never reaches the network
-takes its key group's offline code for the grant's window instead (``offline_lock_codes``),
-and a lock that is offline without a key group has no code the service can give: the host
-lets the guest in another way. Reading codes for an operator goes through ``reveal_code``,
-which refuses viewers and records the reveal in the audit log.
+Usually that is the grant's one code on every lock. A lock that holds an offline code for
+the grant takes that instead: a keypad that never reaches the network gets its key group's
+code for the grant's window (``offline_lock_codes``), and an online lock that missed the PIN
+gets one standing in (``sync/offline_fallback``). Which locks have one is decided by the
+same rule ``grants.reveal_access`` uses, so what an operator is shown is what was revealed.
+A lock that is offline with no such code has no code the service can give: the host lets
+the guest in another way. Reading codes for an operator goes through
+``reveal_access_codes``, which refuses viewers and records the reveal in the audit log, in
+the same transaction that reads the codes.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
-from doorcode.services.grants import reveal_code
-from doorcode.services.offline_lock_codes import is_offline_only
+from doorcode.services.errors import NotFound
+from doorcode.services.grants import SUBJECT, LockAccess, _offline_access
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Grant, LockCode
 from doorcode.store.unit_of_work import UnitOfWork
@@ -40,29 +45,39 @@ def access_codes_of(uow: UnitOfWork, grant: Grant) -> list[AccessCode]:
     Only for callers that already decided the reader may see them (the guidebook, within
     its reveal window, for the guest's own grant).
     """
+    offline = {access.lock_id: access for access in _offline_access(uow, grant)}
     code = uow.grants.code_of(grant)
-    found = [_access_code(uow, grant, lock_code, code) for lock_code in grant.lock_codes]
+    found = [_access_code(grant, lock_code, code, offline) for lock_code in grant.lock_codes]
     return sorted(found, key=lambda access: (access.lock_name, access.lock_id))
 
 
 def reveal_access_codes(uow: UnitOfWork, caller: Caller, grant_id: str) -> list[AccessCode]:
-    """An operator's view of every code of the grant; audited once, refused to viewers."""
-    reveal_code(uow, caller, grant_id)
+    """An operator's view of every code of the grant; audited once, refused to viewers.
+
+    One transaction reads the codes and records the reveal, as ``grants.reveal_access``
+    does, so the event stands for exactly the codes returned.
+    """
+    caller.require_writer()
     with uow:
         grant = uow.grants.get(caller.organisation_id, grant_id)
-        assert grant is not None
-        return access_codes_of(uow, grant)
+        if grant is None:
+            raise NotFound("grant", grant_id)
+        codes = access_codes_of(uow, grant)
+        record_event(uow, caller, (SUBJECT, grant.id), "GrantCodeRevealed", "shown to an operator")
+        uow.commit()
+        return codes
 
 
-def _access_code(uow: UnitOfWork, grant: Grant, lock_code: LockCode, code: str) -> AccessCode:
+def _access_code(
+    grant: Grant, lock_code: LockCode, code: str, offline: dict[str, LockAccess]
+) -> AccessCode:
     lock = lock_code.lock
-    window = (grant.starts_at, grant.ends_at)
-    if is_offline_only(lock) and grant.offline_key_group_id is None:
-        offline_code = uow.offline.offline_code_of(lock_code)
-        starts, ends = lock_code.offline_starts_at, lock_code.offline_ends_at
-        opens = (starts, ends) if starts and ends else window
-        return AccessCode(lock.id, lock.name, offline_code, True, *opens)
+    own = offline.get(lock.id)
+    if own is not None:
+        return AccessCode(
+            lock.id, lock.name, own.code, True, own.window.starts_at, own.window.ends_at
+        )
     online = capabilities_from_json(lock.capabilities).online
     offline_grant = grant.offline_key_group_id is not None
     usable = code if online or offline_grant else None
-    return AccessCode(lock.id, lock.name, usable, offline_grant, *window)
+    return AccessCode(lock.id, lock.name, usable, offline_grant, grant.starts_at, grant.ends_at)

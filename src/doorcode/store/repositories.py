@@ -288,9 +288,15 @@ class ReservationRepository:
 
 @dataclass(frozen=True, slots=True)
 class GrantFilter:
-    """Which grants a listing shows."""
+    """Which grants a listing shows.
+
+    ``kinds`` keeps only those kinds and ``excluding_kinds`` drops those; both are applied in
+    the query, before ``limit``, so a page of one kind is never crowded out by another.
+    """
 
     kind: str | None = None
+    kinds: tuple[str, ...] | None = None
+    excluding_kinds: tuple[str, ...] = ()
     reservation_id: str | None = None
     lock_id: str | None = None
     include_revoked: bool = True
@@ -358,6 +364,10 @@ class GrantRepository:
         )
         if which.kind:
             query = query.where(Grant.kind == which.kind)
+        if which.kinds is not None:
+            query = query.where(Grant.kind.in_(which.kinds))
+        if which.excluding_kinds:
+            query = query.where(Grant.kind.not_in(which.excluding_kinds))
         if which.reservation_id:
             query = query.where(Grant.reservation_id == which.reservation_id)
         if which.lock_id:

@@ -48,14 +48,11 @@ def codes(
     runtime = runtime_of(request)
     which = GrantFilter(
         kind=kind if kind in KINDS else None,
+        excluding_kinds=() if kind == "guest" else ("guest",),
         ending_after=None if include_past else runtime.clock(),
         limit=500,
     )
-    rows = [
-        row
-        for row in grant_rows(runtime.uow(), session.caller, which)
-        if kind == "guest" or row.grant.kind != "guest"
-    ]
+    rows = grant_rows(runtime.uow(), session.caller, which)
     return render(
         request,
         "codes.html",

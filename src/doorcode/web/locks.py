@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from doorcode.domain.code_policy import Alphabet
+from doorcode.domain.code_policy import MAX_CODE_LENGTH, MIN_CODE_LENGTH, Alphabet
 from doorcode.domain.errors import DomainError
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks
@@ -136,13 +136,21 @@ def _lock_page(
 
 
 def _capabilities(form: Form, current: LockCapabilities) -> LockCapabilities:
-    """The form's capabilities; code rules the form does not show are kept as they were."""
-    shortest = form.number("min_length", low=4, high=12)
-    longest = form.number("max_length", low=4, high=12)
+    """The form's capabilities; code rules the form does not show are kept as they were.
+
+    The form shows the code lengths only as the shortest and the longest, so the lengths
+    stored are kept as they are unless one of those two changed: a lock that takes 4 or 6
+    symbols (set through the API) must not start taking 5 because it was renamed.
+    """
+    shortest = form.number("min_length", low=MIN_CODE_LENGTH, high=MAX_CODE_LENGTH)
+    longest = form.number("max_length", low=MIN_CODE_LENGTH, high=MAX_CODE_LENGTH)
     if shortest > longest:
         raise InvalidRequest("the shortest code length is longer than the longest")
+    lengths = current.code_lengths
+    if (shortest, longest) != (min(lengths), max(lengths)):
+        lengths = frozenset(range(shortest, longest + 1))
     return LockCapabilities(
-        code_lengths=frozenset(range(shortest, longest + 1)),
+        code_lengths=lengths,
         alphabet=Alphabet(form.choice("alphabet", [a.value for a in Alphabet], "numeric")),
         constraints=current.constraints,
         max_codes=form.optional_number("max_codes", low=1, high=10_000),
@@ -199,6 +207,7 @@ def _form(
         lock_id=lock_id,
         providers=[provider.name for provider in runtime.providers],
         alphabets=[a.value for a in Alphabet],
+        lengths=(MIN_CODE_LENGTH, MAX_CODE_LENGTH),
         error=error,
     )
 
