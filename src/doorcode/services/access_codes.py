@@ -19,7 +19,7 @@ from datetime import datetime
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import NotFound
-from doorcode.services.grants import SUBJECT, LockAccess, _offline_access
+from doorcode.services.grants import SUBJECT, LockAccess, offline_access_of
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Grant, LockCode
 from doorcode.store.unit_of_work import UnitOfWork
@@ -45,7 +45,7 @@ def access_codes_of(uow: UnitOfWork, grant: Grant) -> list[AccessCode]:
     Only for callers that already decided the reader may see them (the guidebook, within
     its reveal window, for the guest's own grant).
     """
-    offline = {access.lock_id: access for access in _offline_access(uow, grant)}
+    offline = {access.lock_id: access for access in offline_access_of(uow, grant)}
     code = uow.grants.code_of(grant)
     found = [_access_code(grant, lock_code, code, offline) for lock_code in grant.lock_codes]
     return sorted(found, key=lambda access: (access.lock_name, access.lock_id))

@@ -50,6 +50,7 @@ __all__ = [
     "get_grant",
     "list_grants",
     "move_grant",
+    "offline_access_of",
     "open_grant",
     "property_target_of",
     "regenerate_code",
@@ -320,7 +321,7 @@ def reveal_access(uow: UnitOfWork, caller: Caller, grant_id: str) -> GrantAccess
     caller.require_writer()
     with uow:
         grant = _get(uow, caller, grant_id)
-        access = GrantAccess(uow.grants.code_of(grant), _offline_access(uow, grant))
+        access = GrantAccess(uow.grants.code_of(grant), offline_access_of(uow, grant))
         record_event(uow, caller, (SUBJECT, grant.id), "GrantCodeRevealed", "shown to an operator")
         uow.commit()
         return access
@@ -338,7 +339,8 @@ def list_grants(uow: UnitOfWork, caller: Caller, which: GrantFilter) -> list[Gra
         return uow.grants.search(caller.organisation_id, which)
 
 
-def _offline_access(uow: UnitOfWork, grant: Grant) -> tuple[LockAccess, ...]:
+def offline_access_of(uow: UnitOfWork, grant: Grant) -> tuple[LockAccess, ...]:
+    """The offline code to type at each lock where the grant has one, with its window."""
     found = []
     for lock_code in grant.lock_codes:
         code = uow.offline.offline_code_of(lock_code)
