@@ -15,6 +15,7 @@ from doorcode.domain.messages import (
     mask_recipient,
     next_attempt_at,
     normalise_phone,
+    recipient_masks,
     redact,
 )
 
@@ -89,6 +90,13 @@ def test_redaction_removes_secrets_and_masks_addresses():
         cleaned
         == "Twilio answered 400 (error 21211: The 'To' number +35*******678 is bad; code ***)"
     )
+
+
+def test_a_number_echoed_without_its_plus_is_masked_too():
+    echoed = "WhatsApp answered 400: recipient 351912345678 is not on WhatsApp"
+    cleaned = redact(echoed, [], recipient_masks("+351912345678"))
+    assert "912345" not in cleaned
+    assert "+35*******678" in cleaned
 
 
 def test_phones_become_e164_and_guests_are_reached_where_they_have_an_address():

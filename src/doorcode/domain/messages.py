@@ -36,6 +36,7 @@ __all__ = [
     "mask_recipient",
     "next_attempt_at",
     "normalise_phone",
+    "recipient_masks",
     "redact",
 ]
 
@@ -191,6 +192,13 @@ def mask_recipient(address: str) -> str:
     if len(address) <= 6:
         return "***"
     return f"{address[:3]}{'*' * (len(address) - 6)}{address[-3:]}"
+
+
+def recipient_masks(recipient: str) -> dict[str, str]:
+    """What to mask of a recipient in a provider's answer: the address as sent, and a phone
+    number without its ``+``, as SMS and WhatsApp APIs echo it."""
+    masked = mask_recipient(recipient)
+    return {recipient: masked, recipient.lstrip("+"): masked}
 
 
 def redact(text: str, secrets: Iterable[str], masks: Mapping[str, str] | None = None) -> str:

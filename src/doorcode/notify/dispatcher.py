@@ -36,6 +36,7 @@ from doorcode.domain.messages import (
     idempotency_key,
     mask_recipient,
     next_attempt_at,
+    recipient_masks,
     redact,
 )
 from doorcode.notify.channel import Channel, OutgoingMessage
@@ -353,7 +354,7 @@ def _record(
             _sent(uow, delivery, attempt, outcome)
             report.sent += 1
         else:
-            reason = redact(outcome.reason, claimed.secrets, _masks(delivery.recipient))
+            reason = redact(outcome.reason, claimed.secrets, recipient_masks(delivery.recipient))
             attempt.error = reason
             _failed_attempt(uow, delivery, attempt, outcome, reason, report)
         uow.commit()
@@ -459,10 +460,6 @@ def _alert(uow: UnitOfWork, delivery: MessageDelivery, what: str) -> None:
         f"{mask_recipient(delivery.recipient)} {what}"
     )
     raise_alert(uow, delivery.organisation_id, ALERT_UNDELIVERED, subject_of(message), text[:1000])
-
-
-def _masks(recipient: str) -> dict[str, str]:
-    return {recipient: mask_recipient(recipient), recipient.lstrip("+"): mask_recipient(recipient)}
 
 
 def _note(uow: UnitOfWork, message: Message, reason: str) -> None:

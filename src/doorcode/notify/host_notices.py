@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from doorcode.domain.host_notices import HostNoticeKind, HostNoticeStatus
-from doorcode.domain.messages import ChannelName, mask_recipient, next_attempt_at, redact
+from doorcode.domain.messages import ChannelName, next_attempt_at, recipient_masks, redact
 from doorcode.notify.channel import Channel, OutgoingMessage
 from doorcode.notify.channels import channels_from_settings
 from doorcode.notify.errors import DeliveryError, OutcomeUnknown, TransientFailure
@@ -150,9 +150,7 @@ def _record(
             _finish(notice, HostNoticeStatus.SENT, None)
             report.sent += 1
         else:
-            reason = redact(
-                outcome.reason, [], {notice.recipient: mask_recipient(notice.recipient)}
-            )
+            reason = redact(outcome.reason, [], recipient_masks(notice.recipient))
             retry_at = (
                 next_attempt_at(notice.attempts, uow.now, outcome.retry_after)
                 if isinstance(outcome, TransientFailure)
