@@ -296,11 +296,14 @@ def grant_for(runtime, owner, lock, hours):
     return create_manual_grant(runtime.uow(), owner, request)
 
 
-def test_revoking_removes_the_code_and_never_touches_other_locks(runtime, owner, flat):
+def test_revoking_removes_the_code_and_never_touches_other_locks(runtime, owner, flat, clock):
     other = make_property(runtime, owner, "Other", time_zone="UTC")
     kept = book(runtime, owner, other, "B2", TODAY, TODAY + timedelta(days=2)).grant
     gone = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2)).grant
+    clock.advance(hours=6)  # 15:00, check-in: past the Flat door's one-hour lead time too
     reconcile(runtime)
+    # The code must be on both locks first, or "gone after revoking" would prove nothing.
+    assert all(gone.id in grants_on(runtime, lock) for lock in flat.locks)
     revoke_grant(runtime.uow(), owner, gone.id, "guest asked")
     reconcile(runtime)
     assert grants_on(runtime, other.locks[0]) == [kept.id]
