@@ -146,8 +146,11 @@ def test_a_tagged_code_whose_grant_is_gone_is_removed(runtime, owner, flat):
     street = locks_of(flat)["Street door"]
     cloud_of(runtime).install(street.external_id, street.name, LockCapabilities())
     cloud_of(runtime).add_by_hand(street.external_id, tag_for("grt_vanished"), "246813")
+    assert grants_on(runtime, street) == ["grt_vanished"]  # else "removed" would prove nothing
     reconcile(runtime)
     assert grants_on(runtime, street) == []
+    [deleted] = events_of(runtime, "grt_vanished", "LockCodeDeleted")
+    assert (deleted.reason, deleted.details["lock_id"]) == ("no longer wanted", street.id)
 
 
 def test_a_failing_cloud_is_recorded_without_codes_backed_off_then_repaired(
