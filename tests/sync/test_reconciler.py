@@ -146,8 +146,11 @@ def test_a_tagged_code_whose_grant_is_gone_is_removed(runtime, owner, flat):
     street = locks_of(flat)["Street door"]
     cloud_of(runtime).install(street.external_id, street.name, LockCapabilities())
     cloud_of(runtime).add_by_hand(street.external_id, tag_for("grt_vanished"), "246813")
+    assert grants_on(runtime, street) == ["grt_vanished"]  # else "removed" would prove nothing
     reconcile(runtime)
     assert grants_on(runtime, street) == []
+    [deleted] = events_of(runtime, "grt_vanished", "LockCodeDeleted")
+    assert (deleted.reason, deleted.details["lock_id"]) == ("no longer wanted", street.id)
 
 
 def test_a_failing_cloud_is_recorded_without_codes_backed_off_then_repaired(
@@ -296,11 +299,14 @@ def grant_for(runtime, owner, lock, hours):
     return create_manual_grant(runtime.uow(), owner, request)
 
 
-def test_revoking_removes_the_code_and_never_touches_other_locks(runtime, owner, flat):
+def test_revoking_removes_the_code_and_never_touches_other_locks(runtime, owner, flat, clock):
     other = make_property(runtime, owner, "Other", time_zone="UTC")
     kept = book(runtime, owner, other, "B2", TODAY, TODAY + timedelta(days=2)).grant
     gone = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2)).grant
+    clock.advance(hours=6)  # 15:00, check-in: past the Flat door's one-hour lead time too
     reconcile(runtime)
+    # The code must be on both locks first, or "gone after revoking" would prove nothing.
+    assert all(gone.id in grants_on(runtime, lock) for lock in flat.locks)
     revoke_grant(runtime.uow(), owner, gone.id, "guest asked")
     reconcile(runtime)
     assert grants_on(runtime, other.locks[0]) == [kept.id]
