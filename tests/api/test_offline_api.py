@@ -19,7 +19,7 @@ def group(client, keys):
 WINDOW = {"starts_at": "2026-12-01T15:00:00+00:00", "ends_at": "2026-12-04T11:00:00+00:00"}
 
 
-def test_issue_check_and_block_an_offline_code(client, keys, group):
+def test_issue_check_and_block_an_offline_code(client, keys, group, runtime):
     issued = client.post(
         "/api/v1/offline/codes", json={"key_group": "cabin", **WINDOW}, headers=keys.manager
     )
@@ -33,8 +33,12 @@ def test_issue_check_and_block_an_offline_code(client, keys, group):
     found = client.post("/api/v1/offline/codes/check", json=check, headers=keys.manager).json()
     assert (found["valid"], found["opens_at"], found["grant_id"]) == (True, True, body["grant_id"])
     block = {"key_group": "cabin", "code": body["code"]}
+    before = database_dump(runtime)
     refused = client.post("/api/v1/offline/codes/block", json=block, headers=keys.manager)
     assert refused.status_code == 403  # the sequence holds the programming code: owners only
+    assert database_dump(runtime) == before
+    grant = client.get(f"/api/v1/grants/{body['grant_id']}", headers=keys.manager).json()
+    assert grant["state"] == "scheduled"  # not revoked: the refusal left the grant alone
     blocked = client.post("/api/v1/offline/codes/block", json=block, headers=keys.owner)
     assert blocked.json()["steps"][2:] == ["128", "Enter", body["code"], "Enter"]
     assert blocked.json()["keys"].endswith(f"#128#{body['code']}#")
@@ -42,14 +46,18 @@ def test_issue_check_and_block_an_offline_code(client, keys, group):
     assert grant["state"] == "revoked"
 
 
-def test_only_owners_export_and_only_once(client, keys, group):
+def test_only_owners_export_and_only_once(client, keys, group, runtime):
     path = "/api/v1/offline/key-groups/cabin/export"
+    before = database_dump(runtime)
     assert client.post(path, headers=keys.manager).status_code == 403
+    assert database_dump(runtime) == before  # the manager's try did not spend the one export
     exported = client.post(path, headers=keys.owner).json()
     assert len(exported["key_hex"]) == 64
+    exported_once = database_dump(runtime)
     again = client.post(path, headers=keys.owner)
     assert again.status_code == 422
     assert exported["key_hex"] not in again.text
+    assert database_dump(runtime) == exported_once
 
 
 @pytest.mark.parametrize(
