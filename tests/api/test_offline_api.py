@@ -119,3 +119,55 @@ def test_another_organisation_cannot_see_or_use_the_group(client, keys, group):
         "/api/v1/offline/codes", json={"key_group": group["id"], **WINDOW}, headers=keys.stranger
     )
     assert answer.status_code == 404
+
+
+def test_an_owner_rotates_the_key_revoking_codes_and_allowing_a_new_export(
+    client, keys, group, runtime
+):
+    issued = client.post(
+        "/api/v1/offline/codes", json={"key_group": "cabin", **WINDOW}, headers=keys.manager
+    ).json()
+    export = "/api/v1/offline/key-groups/cabin/export"
+    old_key = client.post(export, headers=keys.owner).json()["key_hex"]
+    rotated = client.post("/api/v1/offline/key-groups/cabin/rotate", headers=keys.owner)
+    assert rotated.status_code == 200
+    body = rotated.json()
+    assert (body["id"], body["name"], body["lock_ids"]) == (
+        group["id"],
+        "cabin",
+        group["lock_ids"],
+    )
+    assert body["key_version"] == group["key_version"] + 1
+    assert body["key_exported"] is False
+    assert "key_hex" not in body  # the new key is only handed out by an export
+    assert old_key not in rotated.text
+    grant = client.get(f"/api/v1/grants/{issued['grant_id']}", headers=keys.manager).json()
+    assert grant["state"] == "revoked"
+    new = client.post(export, headers=keys.owner).json()
+    assert new["key_version"] == body["key_version"]
+    assert new["key_hex"] != old_key
+    events = client.get("/api/v1/events?kind=KeyGroupRotated", headers=keys.owner).json()
+    assert len(events) == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "reference", "status", "error"),
+    [
+        ("manager", "cabin", 403, "permission_denied"),  # a rotation revokes codes: owners only
+        ("owner", "nope", 404, "not_found"),
+        ("stranger", "cabin", 404, "not_found"),  # another organisation's, by name
+        ("stranger", "id", 404, "not_found"),  # and by id
+    ],
+)
+def test_a_refused_rotation_changes_nothing(
+    client, keys, group, runtime, who, reference, status, error
+):
+    reference = group["id"] if reference == "id" else reference
+    before = database_dump(runtime)
+    answer = client.post(
+        f"/api/v1/offline/key-groups/{reference}/rotate", headers=getattr(keys, who)
+    )
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
+    assert database_dump(runtime) == before
+    (listed,) = client.get("/api/v1/offline/key-groups", headers=keys.owner).json()
+    assert listed["key_version"] == group["key_version"]
