@@ -403,8 +403,13 @@ def test_the_feed_url_is_a_secret_kept_out_of_listings_logs_and_events(
         sync(runtime, owner, http, feed)
     (listed,) = list_feeds(runtime.uow(), owner)
     assert listed.url_hint == "http://127.0.0.1/calendar/ical/41234.ics?…"
+    # The sync was logged and the feed's addition recorded: the absences below are not vacuous.
+    logged = [r.getMessage() for r in caplog.records if r.name == "doorcode.sources.ical_feeds"]
+    assert any(f"feed {feed.id}: http_error" in message for message in logged), logged
     assert "6f1d2c3b4a5e6f7a8b9c" not in caplog.text
     events = list_events(runtime.uow(), owner, EventFilter(subject_type="feed"))
+    assert [(event.kind, event.subject_id) for event in events] == [("FeedAdded", feed.id)]
+    assert "41234.ics" in repr(events[0].details)  # the masked URL is there, the token is not
     assert "6f1d2c3b4a5e6f7a8b9c" not in repr([event.details for event in events])
     with runtime.uow() as uow:
         assert "6f1d2c3b4a5e6f7a8b9c" not in uow.session.get(Feed, feed.id).url_token
