@@ -190,7 +190,7 @@ def test_a_preview_of_a_bad_template_is_refused(client, keys):
     assert answer.json()["fields"][0]["line"] == 1
 
 
-def test_message_rules_have_defaults_and_change_by_parts(client, keys, runtime, flat):
+def test_message_rules_have_defaults_and_change_by_parts(client, keys, flat):
     path = f"/api/v1/properties/{flat['id']}/message-rules"
     assert client.get(path, headers=keys.viewer).json() == {
         "property_id": flat["id"],
@@ -203,14 +203,54 @@ def test_message_rules_have_defaults_and_change_by_parts(client, keys, runtime, 
     }
     changed = client.patch(path, json={"days_before": 3, "send_at": "09:30"}, headers=keys.manager)
     assert (changed.json()["days_before"], changed.json()["send_at"]) == (3, "09:30:00")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"days_before": 31}, "days_before", "Input should be less than or equal to 30"),
+        ({"days_before": -1}, "days_before", "Input should be greater than or equal to 0"),
+        ({"alert_hours": -1}, "alert_hours", "Input should be greater than or equal to 0"),
+        ({"alert_hours": 169}, "alert_hours", "Input should be less than or equal to 168"),
+        (
+            {"send_at": "25:00"},
+            "send_at",
+            "Input should be in a valid time format, hour value is outside expected range of 0-23",
+        ),
+        ({"colour": "red"}, "colour", "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_message_rules_are_refused_by_field_and_change_nothing(
+    client, keys, runtime, flat, body, field, message
+):
+    path = f"/api/v1/properties/{flat['id']}/message-rules"
+    client.patch(path, json={"days_before": 3}, headers=keys.owner)  # rules of its own to keep
     before = database_dump(runtime)
-    for bad in ({"days_before": 31}, {"alert_hours": -1}, {"send_at": "25:00"}, {"colour": "red"}):
-        assert client.patch(path, json=bad, headers=keys.owner).status_code == 422
-    assert client.patch(path, json={"days_before": 1}, headers=keys.viewer).status_code == 403
-    assert (
-        client.patch(path.replace(flat["id"], "nope"), json={}, headers=keys.owner).status_code
-        == 404
+    answer = client.patch(path, json=body, headers=keys.owner)
+    assert (answer.status_code, answer.json()["error"]) == (422, "invalid_request")
+    assert answer.json()["fields"] == [{"field": field, "message": message}]
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "reference", "status", "error"),
+    [
+        ("viewer", "flat", 403, "permission_denied"),
+        ("owner", "nope", 404, "not_found"),
+        ("stranger", "flat", 404, "not_found"),
+    ],
+)
+def test_refused_message_rule_changes_change_nothing(
+    client, keys, runtime, flat, who, reference, status, error
+):
+    target = flat["id"] if reference == "flat" else reference
+    before = database_dump(runtime)
+    answer = client.patch(
+        f"/api/v1/properties/{target}/message-rules",
+        json={"days_before": 1},
+        headers=getattr(keys, who),
     )
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
     assert database_dump(runtime) == before
 
 
