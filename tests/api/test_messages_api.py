@@ -2,10 +2,11 @@
 
 import pytest
 
-from doorcode.domain.messages import ChannelName
+from doorcode.domain.messages import ChannelName, DeliveryStatus
 from doorcode.notify.channels import Channels
 from doorcode.notify.console import ConsoleChannel
 from doorcode.notify.loop import run_messages_once
+from doorcode.store.models import MessageDelivery
 from tests.api.conftest import database_dump
 
 GOOD_SMS = {"text": "{{ property.name }}: code {{ code }} from {{ check_in }}"}
@@ -320,3 +321,64 @@ def test_the_host_contact_is_the_owners_to_set(client, keys, runtime):
         == contact
     )
     assert client.get("/api/v1/organisation/host-contact", headers=keys.viewer).json() == contact
+
+
+@pytest.fixture
+def failed_delivery(client, keys, runtime, flat, capsys):
+    """A console delivery that was sent, then marked failed so that it may be retried."""
+    booking = {
+        "external_id": "B2",
+        "property": flat["id"],
+        "check_in": "2026-11-24",
+        "check_out": "2026-11-26",
+        "guest": {"name": "Ada", "email": "ada@example.org"},
+    }
+    reservation = client.post("/api/v1/reservations", json=booking, headers=keys.owner).json()
+    with runtime.uow() as uow:  # the codes are on the lock: what the message waits for
+        grant = uow.grants.guest_grant_of(reservation["id"])
+        uow.events.record(
+            grant.organisation_id,
+            at=uow.now,
+            actor="sync",
+            kind="GrantCodesSet",
+            subject=("grant", grant.id),
+            details={"after": {"version": grant.version}},
+        )
+        uow.commit()
+    run_messages_once(runtime, Channels({ChannelName.CONSOLE: ConsoleChannel()}))
+    capsys.readouterr()
+    with runtime.uow() as uow:
+        (delivery,) = uow.session.query(MessageDelivery)
+        delivery.status = DeliveryStatus.FAILED.value
+        uow.commit()
+        delivery_id = delivery.id
+    [row] = client.get(
+        f"/api/v1/messages?reservation={reservation['id']}", headers=keys.owner
+    ).json()
+    assert (row["id"], row["status"]) == (delivery_id, "failed")
+    return delivery_id
+
+
+@pytest.mark.parametrize(
+    ("who", "which", "status", "error"),
+    [
+        ("viewer", "failed", 403, "permission_denied"),
+        ("owner", "unknown", 404, "not_found"),
+        ("stranger", "failed", 404, "not_found"),
+    ],
+)
+def test_refused_retries_change_nothing(
+    client, keys, runtime, failed_delivery, who, which, status, error
+):
+    target = failed_delivery if which == "failed" else "nope"
+    before = database_dump(runtime)
+    answer = client.post(f"/api/v1/messages/{target}/retry", headers=getattr(keys, who))
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
+    assert database_dump(runtime) == before
+
+
+def test_a_manager_retries_a_failed_delivery(client, keys, failed_delivery):
+    """The refusals above are about who asks and what: the same delivery can be retried."""
+    retried = client.post(f"/api/v1/messages/{failed_delivery}/retry", headers=keys.manager)
+    assert retried.status_code == 200
+    assert (retried.json()["id"], retried.json()["status"]) == (failed_delivery, "queued")
