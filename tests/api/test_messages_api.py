@@ -2,10 +2,11 @@
 
 import pytest
 
-from doorcode.domain.messages import ChannelName
+from doorcode.domain.messages import ChannelName, DeliveryStatus
 from doorcode.notify.channels import Channels
 from doorcode.notify.console import ConsoleChannel
 from doorcode.notify.loop import run_messages_once
+from doorcode.store.models import MessageDelivery
 from tests.api.conftest import database_dump
 
 GOOD_SMS = {"text": "{{ property.name }}: code {{ code }} from {{ check_in }}"}
@@ -83,36 +84,43 @@ def test_a_bad_template_is_refused_with_line_and_reason_and_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "error"),
+    ("path", "body", "status", "error"),
     [
-        ("/api/v1/templates/check_in_instructions/sms/xx-YY", GOOD_SMS, "invalid_request"),
-        ("/api/v1/templates/check_in_instructions/console/en", GOOD_SMS, "invalid_request"),
-        ("/api/v1/templates/welcome/sms/en", GOOD_SMS, "invalid_request"),
-        ("/api/v1/templates/check_in_instructions/sms/en?property=nope", GOOD_SMS, "not_found"),
+        ("/api/v1/templates/check_in_instructions/sms/xx-YY", GOOD_SMS, 422, "invalid_request"),
+        ("/api/v1/templates/check_in_instructions/console/en", GOOD_SMS, 422, "invalid_request"),
+        ("/api/v1/templates/welcome/sms/en", GOOD_SMS, 422, "invalid_request"),
+        (
+            "/api/v1/templates/check_in_instructions/sms/en?property=nope",
+            GOOD_SMS,
+            404,
+            "not_found",
+        ),
         (
             "/api/v1/templates/check_in_instructions/sms/en",
             {"text": "x", "extra": 1},
+            422,
             "invalid_request",
         ),
         (
             "/api/v1/templates/check_in_instructions/sms/en",
             {"text": "x" * 10_001},
+            422,
             "invalid_request",
         ),
         (
             "/api/v1/templates/check_in_instructions/whatsapp/en",
             {"text": "{{ code }}", "provider_template": "Not A Name"},
+            422,
             "invalid_template",
         ),
     ],
 )
 def test_bad_template_requests_are_refused_and_change_nothing(
-    client, keys, runtime, path, body, error
+    client, keys, runtime, path, body, status, error
 ):
     before = database_dump(runtime)
     answer = client.put(path, json=body, headers=keys.owner)
-    assert answer.status_code in (404, 422)
-    assert answer.json()["error"] == error
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
     assert database_dump(runtime) == before
 
 
@@ -183,7 +191,7 @@ def test_a_preview_of_a_bad_template_is_refused(client, keys):
     assert answer.json()["fields"][0]["line"] == 1
 
 
-def test_message_rules_have_defaults_and_change_by_parts(client, keys, runtime, flat):
+def test_message_rules_have_defaults_and_change_by_parts(client, keys, flat):
     path = f"/api/v1/properties/{flat['id']}/message-rules"
     assert client.get(path, headers=keys.viewer).json() == {
         "property_id": flat["id"],
@@ -196,14 +204,54 @@ def test_message_rules_have_defaults_and_change_by_parts(client, keys, runtime, 
     }
     changed = client.patch(path, json={"days_before": 3, "send_at": "09:30"}, headers=keys.manager)
     assert (changed.json()["days_before"], changed.json()["send_at"]) == (3, "09:30:00")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"days_before": 31}, "days_before", "Input should be less than or equal to 30"),
+        ({"days_before": -1}, "days_before", "Input should be greater than or equal to 0"),
+        ({"alert_hours": -1}, "alert_hours", "Input should be greater than or equal to 0"),
+        ({"alert_hours": 169}, "alert_hours", "Input should be less than or equal to 168"),
+        (
+            {"send_at": "25:00"},
+            "send_at",
+            "Input should be in a valid time format, hour value is outside expected range of 0-23",
+        ),
+        ({"colour": "red"}, "colour", "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_message_rules_are_refused_by_field_and_change_nothing(
+    client, keys, runtime, flat, body, field, message
+):
+    path = f"/api/v1/properties/{flat['id']}/message-rules"
+    client.patch(path, json={"days_before": 3}, headers=keys.owner)  # rules of its own to keep
     before = database_dump(runtime)
-    for bad in ({"days_before": 31}, {"alert_hours": -1}, {"send_at": "25:00"}, {"colour": "red"}):
-        assert client.patch(path, json=bad, headers=keys.owner).status_code == 422
-    assert client.patch(path, json={"days_before": 1}, headers=keys.viewer).status_code == 403
-    assert (
-        client.patch(path.replace(flat["id"], "nope"), json={}, headers=keys.owner).status_code
-        == 404
+    answer = client.patch(path, json=body, headers=keys.owner)
+    assert (answer.status_code, answer.json()["error"]) == (422, "invalid_request")
+    assert answer.json()["fields"] == [{"field": field, "message": message}]
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "reference", "status", "error"),
+    [
+        ("viewer", "flat", 403, "permission_denied"),
+        ("owner", "nope", 404, "not_found"),
+        ("stranger", "flat", 404, "not_found"),
+    ],
+)
+def test_refused_message_rule_changes_change_nothing(
+    client, keys, runtime, flat, who, reference, status, error
+):
+    target = flat["id"] if reference == "flat" else reference
+    before = database_dump(runtime)
+    answer = client.patch(
+        f"/api/v1/properties/{target}/message-rules",
+        json={"days_before": 1},
+        headers=getattr(keys, who),
     )
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
     assert database_dump(runtime) == before
 
 
@@ -273,3 +321,64 @@ def test_the_host_contact_is_the_owners_to_set(client, keys, runtime):
         == contact
     )
     assert client.get("/api/v1/organisation/host-contact", headers=keys.viewer).json() == contact
+
+
+@pytest.fixture
+def failed_delivery(client, keys, runtime, flat, capsys):
+    """A console delivery that was sent, then marked failed so that it may be retried."""
+    booking = {
+        "external_id": "B2",
+        "property": flat["id"],
+        "check_in": "2026-11-24",
+        "check_out": "2026-11-26",
+        "guest": {"name": "Ada", "email": "ada@example.org"},
+    }
+    reservation = client.post("/api/v1/reservations", json=booking, headers=keys.owner).json()
+    with runtime.uow() as uow:  # the codes are on the lock: what the message waits for
+        grant = uow.grants.guest_grant_of(reservation["id"])
+        uow.events.record(
+            grant.organisation_id,
+            at=uow.now,
+            actor="sync",
+            kind="GrantCodesSet",
+            subject=("grant", grant.id),
+            details={"after": {"version": grant.version}},
+        )
+        uow.commit()
+    run_messages_once(runtime, Channels({ChannelName.CONSOLE: ConsoleChannel()}))
+    capsys.readouterr()
+    with runtime.uow() as uow:
+        (delivery,) = uow.session.query(MessageDelivery)
+        delivery.status = DeliveryStatus.FAILED.value
+        uow.commit()
+        delivery_id = delivery.id
+    [row] = client.get(
+        f"/api/v1/messages?reservation={reservation['id']}", headers=keys.owner
+    ).json()
+    assert (row["id"], row["status"]) == (delivery_id, "failed")
+    return delivery_id
+
+
+@pytest.mark.parametrize(
+    ("who", "which", "status", "error"),
+    [
+        ("viewer", "failed", 403, "permission_denied"),
+        ("owner", "unknown", 404, "not_found"),
+        ("stranger", "failed", 404, "not_found"),
+    ],
+)
+def test_refused_retries_change_nothing(
+    client, keys, runtime, failed_delivery, who, which, status, error
+):
+    target = failed_delivery if which == "failed" else "nope"
+    before = database_dump(runtime)
+    answer = client.post(f"/api/v1/messages/{target}/retry", headers=getattr(keys, who))
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
+    assert database_dump(runtime) == before
+
+
+def test_a_manager_retries_a_failed_delivery(client, keys, failed_delivery):
+    """The refusals above are about who asks and what: the same delivery can be retried."""
+    retried = client.post(f"/api/v1/messages/{failed_delivery}/retry", headers=keys.manager)
+    assert retried.status_code == 200
+    assert (retried.json()["id"], retried.json()["status"]) == (failed_delivery, "queued")

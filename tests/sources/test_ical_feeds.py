@@ -372,18 +372,25 @@ def test_due_feeds_are_polled_and_rescheduled_with_jitter(
     runtime, owner, flat, server, http, clock
 ):
     due = new_feed(runtime, owner, server, "/due.ics")
+    also_due = [new_feed(runtime, owner, server, f"/due-{i}.ics") for i in range(3)]
     not_due = new_feed(runtime, owner, server, "/later.ics", interval_minutes=30)
     with runtime.uow() as uow:
         uow.session.get(Feed, not_due.id).next_poll_at = clock.now + timedelta(minutes=5)
         uow.commit()
     server.set("/due.ics", airbnb(("a", D, D + timedelta(days=2))))
-    assert asyncio.run(poll_due_feeds(runtime, client=http)) == 1
+    for i in range(3):
+        server.set(f"/due-{i}.ics", airbnb())
+    assert asyncio.run(poll_due_feeds(runtime, client=http)) == 4
     assert server.requests_to("/later.ics") == []
     with runtime.uow() as uow:
-        polled = uow.session.get(Feed, due.id)
-        delay = polled.next_poll_at - clock.now
+        delays = [
+            uow.session.get(Feed, polled.id).next_poll_at - clock.now for polled in [due, *also_due]
+        ]
     interval = timedelta(seconds=runtime.settings.feed_interval)
-    assert interval * 0.9 <= delay <= interval * 1.1
+    assert all(interval * 0.9 <= delay <= interval * 1.1 for delay in delays), delays
+    # Jitter spreads feeds added together: without it every delay would be the interval.
+    assert len(set(delays)) == len(delays), delays
+    assert interval not in delays
     assert stays(runtime)[0][0] == "a"
     assert asyncio.run(poll_due_feeds(runtime, client=http)) == 0
 
@@ -396,8 +403,13 @@ def test_the_feed_url_is_a_secret_kept_out_of_listings_logs_and_events(
         sync(runtime, owner, http, feed)
     (listed,) = list_feeds(runtime.uow(), owner)
     assert listed.url_hint == "http://127.0.0.1/calendar/ical/41234.ics?…"
+    # The sync was logged and the feed's addition recorded: the absences below are not vacuous.
+    logged = [r.getMessage() for r in caplog.records if r.name == "doorcode.sources.ical_feeds"]
+    assert any(f"feed {feed.id}: http_error" in message for message in logged), logged
     assert "6f1d2c3b4a5e6f7a8b9c" not in caplog.text
     events = list_events(runtime.uow(), owner, EventFilter(subject_type="feed"))
+    assert [(event.kind, event.subject_id) for event in events] == [("FeedAdded", feed.id)]
+    assert "41234.ics" in repr(events[0].details)  # the masked URL is there, the token is not
     assert "6f1d2c3b4a5e6f7a8b9c" not in repr([event.details for event in events])
     with runtime.uow() as uow:
         assert "6f1d2c3b4a5e6f7a8b9c" not in uow.session.get(Feed, feed.id).url_token

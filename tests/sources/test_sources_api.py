@@ -7,6 +7,7 @@ import pytest
 
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Role
+from tests.api.conftest import database_dump
 from tests.builders import make_owner, make_property
 from tests.sources.conftest import booking, signed
 from tests.sources.http_server import LocalServer
@@ -128,3 +129,72 @@ def test_bad_feed_urls_are_refused(client, keys):
     body = {"property": "flat-1", "url": "file:///etc/passwd"}
     answer = client.post("/api/v1/feeds", json=body, headers=keys[Role.OWNER])
     assert (answer.status_code, answer.json()["error"]) == (422, "invalid_request")
+
+
+@pytest.fixture
+def used_keys(client, keys):
+    """The keys, each used once, so a later use changes no last_used_at in a database dump."""
+    for headers in keys.values():
+        client.get("/api/v1/feeds", headers=headers)
+    return keys
+
+
+GOOD_FEED = {"property": "flat-1", "url": "https://www.airbnb.com/calendar/ical/1.ics?s=x"}
+
+
+@pytest.mark.parametrize(
+    ("role", "changes", "status", "error"),
+    [
+        (Role.OWNER, {"property": "nope"}, 404, "not_found"),
+        (Role.OWNER, {"interval_minutes": 0}, 422, "invalid_request"),
+        (Role.OWNER, {"interval_minutes": -5}, 422, "invalid_request"),
+        (Role.OWNER, {"interval_minutes": 1441}, 422, "invalid_request"),
+        (Role.OWNER, {"colour": "red"}, 422, "invalid_request"),
+        (Role.VIEWER, {}, 403, "permission_denied"),
+    ],
+)
+def test_bad_feeds_are_refused_and_change_nothing(
+    client, runtime, used_keys, role, changes, status, error
+):
+    before = database_dump(runtime)
+    answer = client.post("/api/v1/feeds", json={**GOOD_FEED, **changes}, headers=used_keys[role])
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
+    assert database_dump(runtime) == before
+
+
+def test_a_good_feed_body_is_accepted(client, keys):
+    """The bad bodies above differ from this one by one field each."""
+    answer = client.post("/api/v1/feeds", json=GOOD_FEED, headers=keys[Role.MANAGER])
+    assert answer.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("role", "which", "status", "error"),
+    [
+        (Role.OWNER, "unknown", 404, "not_found"),
+        (Role.VIEWER, "ours", 403, "permission_denied"),
+        ("stranger", "ours", 404, "not_found"),
+    ],
+)
+def test_refused_feed_syncs_fetch_nothing_and_change_nothing(
+    client, runtime, world, used_keys, role, which, status, error
+):
+    keys = used_keys
+    with LocalServer() as server:
+        path = "/ical/6.ics"
+        server.set(path, airbnb(("a", date(2026, 12, 4), date(2026, 12, 6))))
+        body = {"property": "flat-1", "url": server.url(path)}
+        feed_id = client.post("/api/v1/feeds", json=body, headers=keys[Role.OWNER]).json()["id"]
+        if role == "stranger":
+            stranger = make_owner(runtime, "other")
+            secret = create_api_key(runtime.uow(), stranger, "theirs", Role.OWNER).secret
+            headers = {"Authorization": f"Bearer {secret}"}
+            client.get("/api/v1/feeds", headers=headers)  # settles the key's last_used_at
+        else:
+            headers = keys[role]
+        before = database_dump(runtime)
+        target = feed_id if which == "ours" else "nope"
+        answer = client.post(f"/api/v1/feeds/{target}/sync", headers=headers)
+        assert (answer.status_code, answer.json()["error"]) == (status, error)
+        assert server.requests_to(path) == []
+    assert database_dump(runtime) == before
