@@ -53,6 +53,7 @@ __all__ = [
     "display_zone",
     "grant_page",
     "grant_rows",
+    "local_midnight",
     "lock_page",
     "overview",
     "property_page",
@@ -504,10 +505,11 @@ def days_span(now: datetime, zone: ZoneInfo, days: int) -> tuple[datetime, datet
     """From the start of today on ``zone``'s calendar to the start of the day ``days`` later
     (a daylight-saving change makes one of them 23 or 25 hours long, as it is on site)."""
     today = now.astimezone(zone).date()
-    return _midnight(today, zone), _midnight(today + timedelta(days=days), zone)
+    return local_midnight(today, zone), local_midnight(today + timedelta(days=days), zone)
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of ``day`` on ``zone``'s calendar (a DST gap moves it forward)."""
     return local_instant(day, time(0), zone, Edge.START)
 
 

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from markupsafe import Markup, escape
 
-from doorcode.domain.windows import Edge, local_instant
 from doorcode.services.dashboard import (
     TimelineGrant,
     days_span,
     display_zone,
+    local_midnight,
     timeline_of_properties,
 )
 from doorcode.web.routing import PageRoute
@@ -165,7 +165,10 @@ def _days(scale: _Scale, zone: ZoneInfo, height: int) -> list[str]:
     parts = []
     for offset in range(count):
         day = first + timedelta(days=offset)
-        x1, x2 = scale.x(_midnight(day, zone)), scale.x(_midnight(day + timedelta(days=1), zone))
+        x1, x2 = (
+            scale.x(local_midnight(day, zone)),
+            scale.x(local_midnight(day + timedelta(days=1), zone)),
+        )
         if day.weekday() >= 5:
             parts.append(
                 f'<rect class="weekend" x="{x1:.1f}" y="{HEADER - 4}" '
@@ -214,7 +217,3 @@ def _bar(bar: TimelineGrant, scale: _Scale, row: int, zone: ZoneInfo) -> str:
         f'width="{width:.1f}" height="{LANE}" rx="3"><title>{escape(tip)}</title></rect>'
         f"{label}</a>"
     )
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return local_instant(day, time(0), zone, Edge.START)
