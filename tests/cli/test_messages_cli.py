@@ -65,8 +65,14 @@ def test_rules_and_the_host_contact(doorcode, flat):  # noqa: F811
     assert doorcode("org", "contact").output.strip() == (
         "host: Marta; email: –; phone: +351 210 000 000"
     )
-    assert (
-        "is not an email address" in doorcode("org", "contact", "--email", "nope", expect=1).output
+    for option, value, reason in [
+        ("--email", "nope", "is not an email address"),
+        ("--phone", "call me", "is not a phone number"),
+        ("--phone", "+351 " + "2" * 40, "is not a phone number"),
+    ]:
+        assert reason in doorcode("org", "contact", option, value, expect=1).output
+    assert doorcode("org", "contact").output.strip() == (
+        "host: Marta; email: –; phone: +351 210 000 000"
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from doorcode.api.schemas import Strict
 from doorcode.domain.messages import ChannelName, MessagePurpose
+from doorcode.domain.reservations import EMAIL_PATTERN, PHONE_PATTERN
 
 __all__ = [
     "AttemptBody",
@@ -136,5 +137,5 @@ class HostContactBody(Strict):
     """Who guests contact about their stay; an empty name means the organisation's name."""
 
     name: str = Field(default="", max_length=200)
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9 ().-]{5,}$")
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
+    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from doorcode.domain.reservations import EMAIL_PATTERN, PHONE_PATTERN
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest
@@ -13,8 +14,8 @@ from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = ["HostContact", "get_host_contact", "set_host_contact"]
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9 ().-]{5,40}$")
+EMAIL = re.compile(EMAIL_PATTERN)
+PHONE = re.compile(PHONE_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +29,9 @@ class HostContact:
     def __post_init__(self) -> None:
         if len(self.name) > 200:
             raise InvalidRequest("the host's name is longer than 200 characters")
-        if self.email is not None and not EMAIL.match(self.email):
+        if self.email is not None and (len(self.email) > 320 or not EMAIL.match(self.email)):
             raise InvalidRequest(f"{self.email!r} is not an email address")
-        if self.phone is not None and not PHONE.match(self.phone):
+        if self.phone is not None and (len(self.phone) > 40 or not PHONE.match(self.phone)):
             raise InvalidRequest(f"{self.phone!r} is not a phone number")
 
 
