@@ -110,6 +110,10 @@ def test_a_pass_sends_what_is_due_and_the_log_shows_it(doorcode, flat, monkeypat
     nobody = next(row for row in listed if row["status"] == "scheduled")["reservation_id"]
     warned = doorcode("messages", "list", "--reservation", nobody).output
     assert "Warning: the guest has no email address or phone number" in warned
+    sent_only = json.loads(doorcode("messages", "list", "--status", "sent", "--json").output)
+    assert [row["status"] for row in sent_only] == ["sent"]
+    typo = doorcode("messages", "list", "--status", "snet", expect=2).output
+    assert "'snet' is none of" in typo
 
 
 def record_codes_set_for(settings, external_id):

@@ -10,7 +10,7 @@ import typer
 
 from doorcode.api.messages import chosen_body, log_body, rules_body, saved_body
 from doorcode.cli.context import JsonOption, parse_time, print_json, print_table, state_of
-from doorcode.domain.messages import ChannelName, MessagePurpose
+from doorcode.domain.messages import ChannelName, DeliveryStatus, MessagePurpose, MessageStatus
 from doorcode.notify.channels import channels_from_settings
 from doorcode.notify.errors import InvalidTemplate
 from doorcode.notify.loop import run_messages_once
@@ -153,16 +153,24 @@ def template_variables() -> None:
     print_table("Template variables", ["variable", "meaning"], DESCRIPTIONS.items())
 
 
+# What the log can be filtered by, as the API's ``status`` query takes it.
+STATUSES = sorted({status.value for status in (*MessageStatus, *DeliveryStatus)})
+
+
 @messages_app.command("list")
 def messages_list(
     ctx: typer.Context,
     reservation: str | None = typer.Option(None, help="Only this reservation's messages."),
-    status: str | None = typer.Option(None, help="scheduled, queued, sent, failed, ..."),
+    status: str | None = typer.Option(None, help="A message's or a delivery's status."),
     channel: ChannelName | None = typer.Option(None),
     limit: int = typer.Option(100, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
     """The notification log, newest first (recipients masked)."""
+    if status is not None and status not in STATUSES:
+        raise typer.BadParameter(
+            f"{status!r} is none of {', '.join(STATUSES)}", param_hint="--status"
+        )
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     which = MessageFilter(reservation, status, channel.value if channel else None, limit)
