@@ -58,6 +58,30 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 
 
+def database_now(url: str) -> datetime:
+    """PostgreSQL's own ``now()``: the clock Procrastinate schedules by, which no test moves."""
+    with psycopg.connect(libpq_url(url), connect_timeout=3) as connection:
+        row = connection.execute("SELECT now()").fetchone()
+    assert row is not None
+    instant: datetime = row[0]
+    return instant.astimezone(UTC)
+
+
+@pytest.fixture
+def database_clock(postgres_url: str) -> FakeClock:
+    """A fake clock that starts at the database's real time, at 09:00 of its day.
+
+    For tests where the code under test meets a clock no test controls (Procrastinate decides
+    what is ready with PostgreSQL's ``now()``): a pinned date would be in that clock's past on
+    every later day, so jobs scheduled "later" run at once, and drains never end. 09:00 keeps
+    the tests' times of day; a run started after 09:00 anchors to the next day instead, so
+    nothing the test schedules "today" is in the database's past.
+    """
+    now = database_now(postgres_url)
+    nine = now.replace(hour=9, minute=0, second=0, microsecond=0)
+    return FakeClock(nine if nine > now else nine + timedelta(days=1))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "doorcode.sqlite3"

@@ -1,7 +1,7 @@
 """``doorcode worker`` runs every background loop as jobs: lock sync, feeds, pushes, messages."""
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +21,16 @@ from tests.sync.helpers import drain, job_statuses
 
 pytestmark = pytest.mark.postgres
 
-TODAY = date(2026, 11, 23)
+
+@pytest.fixture
+def clock(database_clock):
+    """Procrastinate schedules by PostgreSQL's clock: the test's clock starts from it."""
+    return database_clock
+
+
+@pytest.fixture
+def today(clock):
+    return clock.now.date()
 
 
 def test_the_worker_app_has_lock_tasks_and_every_periodic_loop(pg_runtime):
@@ -30,10 +39,10 @@ def test_the_worker_app_has_lock_tasks_and_every_periodic_loop(pg_runtime):
     assert {app.tasks[name].queue for name in PERIODIC_TASKS} == {BACKGROUND_QUEUE}
 
 
-def test_a_worker_reconciles_then_plans_the_guests_message(pg_runtime, postgres_url, clock):
+def test_a_worker_reconciles_then_plans_the_guests_message(pg_runtime, postgres_url, today):
     owner = make_owner(pg_runtime)
     flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
-    booked = book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    booked = book(pg_runtime, owner, flat, "B1", today, today + timedelta(days=2))
     app = build_worker_app(pg_runtime)
 
     async def scenario():
@@ -59,12 +68,12 @@ def test_with_workers_serve_runs_no_loop_and_only_enqueues_lock_passes(pg_runtim
     assert len(pg_runtime.commit_hooks) == 1
 
 
-def test_a_worker_sends_what_guests_told_their_host(pg_runtime, postgres_url):
+def test_a_worker_sends_what_guests_told_their_host(pg_runtime, postgres_url, today):
     pg_runtime.settings.console_messages = True
     owner = make_owner(pg_runtime)
     set_host_contact(pg_runtime.uow(), owner, HostContact("Marta", "marta@acme.example"))
     flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
-    booked = book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    booked = book(pg_runtime, owner, flat, "B1", today, today + timedelta(days=2))
     console = frozenset({ChannelName.CONSOLE})
     report_arrival(
         pg_runtime.uow(), guide_token_of(pg_runtime, booked.reservation), "198.51.100.1", console

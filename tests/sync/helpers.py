@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 
 import psycopg
@@ -112,10 +113,19 @@ class CountingProvider(LockProvider):
         return await self._call("delete_code", device_id, code_id)
 
 
-async def drain(apps, url, queues=(QUEUE,)):
+async def drain(apps, url, queues=(QUEUE,), *, within=30.0):
     """Run the workers until no job is ready (a worker with wait=False stops as soon as none
-    it may take is ready, and a lock's later jobs are not while its first one runs)."""
+    it may take is ready, and a lock's later jobs are not while its first one runs).
+
+    Bounded: jobs that keep making ready jobs (a wake-up scheduled in the database's past,
+    say) fail the test within ``within`` seconds, naming what was still ready.
+    """
+    deadline = time.monotonic() + within
     while ready_jobs(url):
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"the queue did not drain within {within:.0f} s; still ready: {job_statuses(url)}"
+            )
         await work_once(apps, queues)
 
 

@@ -6,7 +6,7 @@ how many calls are in flight per lock. The job lock keeps that at one.
 """
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import psycopg
@@ -20,19 +20,31 @@ from doorcode.sync.jobs import (
     QUEUE,
     RECONCILE,
     SWEEP,
+    WAKE,
     build_job_app,
     defer_reconcile,
     enqueue_after_commit,
     ensure_schema,
     sweep_cron,
 )
+from doorcode.sync.outcomes import LockOutcome
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
 from tests.sync.helpers import CountingProvider, drain, grants_on, job_statuses
 
 pytestmark = pytest.mark.postgres
-TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def clock(database_clock):
+    """Procrastinate schedules by PostgreSQL's clock: the test's clock starts from it."""
+    return database_clock
+
+
+@pytest.fixture
+def today(clock):
+    return clock.now.date()
 
 
 class SlowProvider(CountingProvider):
@@ -48,7 +60,7 @@ class SlowProvider(CountingProvider):
             self.in_flight[device_id] -= 1
 
 
-def world(runtime, flats=4):
+def world(runtime, today, flats=4):
     owner = make_owner(runtime)
     props = [make_property(runtime, owner, f"Flat {n}", time_zone="UTC") for n in range(flats)]
     for prop in props:
@@ -58,15 +70,15 @@ def world(runtime, flats=4):
                 owner,
                 prop,
                 f"{prop.id}-{n}",
-                TODAY + timedelta(days=n),
-                TODAY + timedelta(days=n + 1),
+                today + timedelta(days=n),
+                today + timedelta(days=n + 1),
             )
     install_virtual_locks(runtime)
     return props
 
 
-def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_url):
-    props = world(pg_runtime)
+def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_url, today):
+    props = world(pg_runtime, today)
     slow = SlowProvider(pg_runtime.providers.get("virtual"))
     pg_runtime.providers = ProviderRegistry([slow])
     apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(2)]
@@ -92,8 +104,8 @@ def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_ur
         assert len(grants_on(pg_runtime, prop.locks[0])) == 3
 
 
-def test_without_the_job_lock_the_instrument_sees_overlaps(pg_runtime, postgres_url):
-    props = world(pg_runtime, flats=1)
+def test_without_the_job_lock_the_instrument_sees_overlaps(pg_runtime, postgres_url, today):
+    props = world(pg_runtime, today, flats=1)
     slow = SlowProvider(pg_runtime.providers.get("virtual"))
     pg_runtime.providers = ProviderRegistry([slow])
     apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(2)]
@@ -110,8 +122,8 @@ def test_without_the_job_lock_the_instrument_sees_overlaps(pg_runtime, postgres_
     assert max(slow.most_at_once.values()) > 1
 
 
-def test_a_pass_schedules_the_next_one_at_the_locks_next_change(pg_runtime, postgres_url):
-    props = world(pg_runtime, flats=1)
+def test_a_pass_schedules_the_next_one_at_the_locks_next_change(pg_runtime, postgres_url, today):
+    props = world(pg_runtime, today, flats=1)
     app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))
     lock_id = props[0].locks[0].id
 
@@ -134,7 +146,7 @@ def test_a_pass_schedules_the_next_one_at_the_locks_next_change(pg_runtime, post
         assert scheduled == uow.lock_sync.next_due()
 
 
-def test_serve_enqueues_a_pass_for_each_lock_a_commit_touched(pg_runtime, postgres_url):
+def test_serve_enqueues_a_pass_for_each_lock_a_commit_touched(pg_runtime, postgres_url, today):
     app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))
 
     async def schema():
@@ -146,14 +158,14 @@ def test_serve_enqueues_a_pass_for_each_lock_a_commit_touched(pg_runtime, postgr
     pg_runtime.commit_hooks.append(enqueue)
     owner = make_owner(pg_runtime)
     flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
-    book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=1))
-    book(pg_runtime, owner, flat, "B2", TODAY + timedelta(days=3), TODAY + timedelta(days=4))
+    book(pg_runtime, owner, flat, "B1", today, today + timedelta(days=1))
+    book(pg_runtime, owner, flat, "B2", today + timedelta(days=3), today + timedelta(days=4))
     enqueue.close()
     assert job_statuses(postgres_url) == {(RECONCILE, "todo"): 1}  # one waiting job per lock
 
 
-def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, postgres_url):
-    props = world(pg_runtime, flats=3)
+def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, postgres_url, today):
+    props = world(pg_runtime, today, flats=3)
     app = build_job_app(
         postgres_url, Reconciler.from_runtime(pg_runtime), sweep_interval=timedelta(minutes=5)
     )
@@ -166,6 +178,51 @@ def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, p
 
     asyncio.run(scenario())
     assert job_statuses(postgres_url) == {(RECONCILE, "todo"): len(props)}
+
+
+class ScriptedReconciler:
+    """Stands in for the reconciler: counts passes and reports a fixed next change instant."""
+
+    def __init__(self, clock, next_change):
+        self.clock = clock
+        self.next_change = next_change
+        self.passes = 0
+
+    def now(self):
+        return self.clock()
+
+    async def reconcile(self, lock_ids, **_):
+        self.passes += 1
+        return [LockOutcome(lock_id, "Door", next_sync_at=self.next_change) for lock_id in lock_ids]
+
+
+def run_one_pass(app, postgres_url):
+    async def scenario():
+        async with app.open_async():
+            await ensure_schema(app)
+            await defer_reconcile(app, ["lock-1"])
+            await drain([app], postgres_url, within=15)
+
+    asyncio.run(scenario())
+
+
+def test_a_next_change_already_past_is_not_scheduled_again(pg_runtime, postgres_url, clock):
+    """A pass whose next instant is not in its future handled it: no wake-up that is ready at
+    once (by PostgreSQL's clock) to compute the same instant again, forever."""
+    scripted = ScriptedReconciler(clock, clock.now - timedelta(minutes=5))
+    run_one_pass(build_job_app(postgres_url, scripted), postgres_url)
+    assert scripted.passes == 1
+    assert (WAKE, "todo") not in job_statuses(postgres_url)
+
+
+def test_a_database_clock_ahead_of_the_workers_costs_one_wait_not_a_spin(pg_runtime, postgres_url):
+    """PostgreSQL runs 2 s ahead of the worker: the wake-up is ready by its clock while the
+    worker still sees the instant ahead; it waits for its own clock instead of re-running."""
+    behind = lambda: datetime.now(UTC) - timedelta(seconds=2)  # noqa: E731
+    scripted = ScriptedReconciler(behind, behind() + timedelta(seconds=1))
+    run_one_pass(build_job_app(postgres_url, scripted), postgres_url)
+    assert scripted.passes == 2  # the first, then the one the wake-up asked for
+    assert job_statuses(postgres_url)[(WAKE, "succeeded")] == 1
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,8 @@ RECONCILE = "doorcode.reconcile_lock"
 WAKE = "doorcode.wake_lock"
 SWEEP = "doorcode.sweep"
 CATCH_UP = "doorcode.catch_up"
+MAX_CLOCK_SKEW = timedelta(seconds=30)
+"""The most a wake-up waits for the worker's clock to catch up with the database's."""
 
 
 _STEPS_OF_A_MINUTE_OR_HOUR = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
@@ -88,11 +90,16 @@ def build_job_app(
     @app.task(name=RECONCILE, queue=QUEUE)
     async def reconcile_lock(lock_id: str) -> None:
         for outcome in await reconciler.reconcile([lock_id]):
-            if outcome.next_sync_at is not None:
-                await schedule_wake(app, lock_id, outcome.next_sync_at)
+            at = outcome.next_sync_at
+            # A pass has just handled everything due by its own clock: an instant that is
+            # not in its future would make a wake that is ready at once, then the same
+            # instant again, forever. The sweep still looks at the lock.
+            if at is not None and at > reconciler.now():
+                await schedule_wake(app, lock_id, at)
 
     @app.task(name=WAKE, queue=QUEUE)
-    async def wake_lock(lock_id: str) -> None:
+    async def wake_lock(lock_id: str, at: str | None = None) -> None:
+        await _until(reconciler, at)
         await defer_reconcile(app, [lock_id])
 
     async def sweep(timestamp: int) -> None:
@@ -125,7 +132,21 @@ async def schedule_wake(app: App, lock_id: str, at: datetime) -> None:
         WAKE, queue=QUEUE, schedule_at=at, queueing_lock=f"wake:{lock_id}:{at.isoformat()}"
     )
     with contextlib.suppress(AlreadyEnqueued):
-        await deferrer.defer_async(lock_id=lock_id)
+        await deferrer.defer_async(lock_id=lock_id, at=at.isoformat())
+
+
+async def _until(reconciler: Reconciler, at: str | None) -> None:
+    """Wait until the worker's clock reaches ``at`` too, for at most ``MAX_CLOCK_SKEW``.
+
+    PostgreSQL decides when a scheduled job is ready, by its own clock. When that clock runs
+    ahead of the worker's, the pass that follows would still see the instant in its future,
+    compute it again and schedule it again: a spin that lasts as long as the skew.
+    """
+    if at is None:
+        return
+    ahead = (datetime.fromisoformat(at) - reconciler.now()).total_seconds()
+    if ahead > 0:
+        await asyncio.sleep(min(ahead, MAX_CLOCK_SKEW.total_seconds()))
 
 
 async def ensure_schema(app: App) -> None:

@@ -11,6 +11,7 @@ Nothing here touches the database: the pass starts from a ``LockRecord`` and end
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -38,6 +39,8 @@ from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.retry import Scope, next_attempt_at, policy_for
 
 __all__ = ["LockPass", "PassContext"]
+
+logger = logging.getLogger(__name__)
 
 _PIN_RECHECK = timedelta(minutes=1)
 """How soon to look again when a PIN waits for its twin to leave the lock."""
@@ -426,12 +429,30 @@ class LockPass:
         return self._finish(codes, state)
 
     def _finish(self, codes: dict[str, LockCodeState], state: LockSyncState) -> LockResult:
+        state = self._due_after_now(state)
         changed = {
             grant_id: new
             for grant_id, new in codes.items()
             if new != self.rows[grant_id].state or not self.rows[grant_id].visited
         }
         return LockResult(self.outcome, self.lock, state, changed, self.events)
+
+    def _due_after_now(self, state: LockSyncState) -> LockSyncState:
+        """Never leave the lock due at or before this pass: it has handled that instant.
+
+        A runner wakes a lock at its ``next_sync_at``; one that is not in the future would
+        wake it at once, and the pass would compute the same instant again: a tight loop.
+        The periodic sweep still visits the lock.
+        """
+        if state.next_sync_at is None or state.next_sync_at > self.now:
+            return state
+        logger.warning(
+            "lock %s: a pass computed its next change at %s, not after now; left to the sweep",
+            self.lock.id,
+            state.next_sync_at.isoformat(),
+        )
+        self.outcome.next_sync_at = None
+        return replace(state, next_sync_at=None)
 
     # -- events ------------------------------------------------------------------------------
 

@@ -92,6 +92,10 @@ class Reconciler:
                 progress(len(batch))
         return outcomes
 
+    def now(self) -> datetime:
+        """The instant by the reconciler's clock: what its passes call now."""
+        return self._clock()
+
     def pending(self) -> list[str]:
         """Locks whose grants changed since their last pass, or whose next instant has come."""
         with self._uow_factory() as uow:
