@@ -1,12 +1,19 @@
 """The command line: the operator's whole loop, and clear errors with non-zero exit codes."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from doorcode.cli.main import app
 from tests.conftest import TEST_KEY
+
+# The CLI runs on the process's own clock: a stay pinned to a fixed date would be in the past
+# (expired, "already over") on every day after it. Dates are days ahead of today instead.
+DAY_1 = (datetime.now(UTC) + timedelta(days=10)).date()
+DAY_2 = DAY_1 + timedelta(days=1)
+DAY_4 = DAY_1 + timedelta(days=3)
 
 
 @pytest.fixture
@@ -43,9 +50,9 @@ def test_an_operator_books_reveals_and_cancels(doorcode, flat):
         "--property",
         "f1",
         "--check-in",
-        "2026-12-01",
+        str(DAY_1),
         "--check-out",
-        "2026-12-04",
+        str(DAY_4),
         "--guest",
         "Ada",
         "--external-id",
@@ -58,9 +65,9 @@ def test_an_operator_books_reveals_and_cancels(doorcode, flat):
         "--property",
         "f1",
         "--check-in",
-        "2026-12-01",
+        str(DAY_1),
         "--check-out",
-        "2026-12-04",
+        str(DAY_4),
         "--guest",
         "Ada",
         "--external-id",
@@ -92,9 +99,9 @@ def test_a_staff_code_needs_offsets_on_its_times(doorcode, flat):
         "--property",
         "f1",
         "--from",
-        "2026-12-01T10:00",
+        f"{DAY_1}T10:00",
         "--to",
-        "2026-12-01T14:00",
+        f"{DAY_1}T14:00",
         expect=2,
     )
     assert "has no offset" in naive.output
@@ -108,9 +115,9 @@ def test_a_staff_code_needs_offsets_on_its_times(doorcode, flat):
         "--property",
         "f1",
         "--from",
-        "2026-12-01T10:00+00:00",
+        f"{DAY_1}T10:00+00:00",
         "--to",
-        "2026-12-01T14:00+00:00",
+        f"{DAY_1}T14:00+00:00",
     )
     assert json.loads(doorcode("grant", "list", "--json").output)[0]["kind"] == "staff"
 
@@ -202,16 +209,16 @@ def test_offline_codes_from_the_cli(doorcode, flat):
         "--lock-group",
         "cabin",
         "--from",
-        "2026-12-01T15:00+00:00",
+        f"{DAY_1}T15:00+00:00",
         "--to",
-        "2026-12-04T11:00+00:00",
+        f"{DAY_4}T11:00+00:00",
     ).output
     code = issued.splitlines()[0].split()[-1]
     assert len(code) == 10
     checked = doorcode(
-        "offline", "check", code, "--lock-group", "cabin", "--at", "2026-12-02T09:00+00:00"
+        "offline", "check", code, "--lock-group", "cabin", "--at", f"{DAY_2}T09:00+00:00"
     ).output
-    assert "2026-12-01 15:00 UTC → 2026-12-04 11:00 UTC" in checked
+    assert f"{DAY_1} 15:00 UTC → {DAY_4} 11:00 UTC" in checked
     assert "opens" in checked
     blocked = doorcode("offline", "block", code, "--lock-group", "cabin").output
     assert f"128 Enter {code} Enter" in blocked
