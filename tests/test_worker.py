@@ -1,12 +1,14 @@
 """``doorcode worker`` runs every background loop as jobs: lock sync, feeds, pushes, messages."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from doorcode.background import background_jobs
+from doorcode.cli.main import app as cli
 from doorcode.config import Runner
 from doorcode.domain.messages import ChannelName
 from doorcode.services.guidebook import report_arrival
@@ -17,6 +19,7 @@ from doorcode.store.models import HostNotice
 from doorcode.sync.jobs import QUEUE, RECONCILE, defer_reconcile, ensure_schema
 from doorcode.worker import BACKGROUND_QUEUE, PERIODIC_TASKS, build_worker_app
 from tests.builders import book, guide_token_of, make_owner, make_property
+from tests.conftest import TEST_KEY
 from tests.sync.helpers import drain, job_statuses
 
 pytestmark = pytest.mark.postgres
@@ -91,3 +94,44 @@ def test_a_worker_sends_what_guests_told_their_host(pg_runtime, postgres_url, to
     with pg_runtime.uow() as uow:
         [notice] = uow.session.scalars(select(HostNotice))
     assert (notice.channel, notice.status) == ("console", "sent")
+
+
+def test_with_workers_a_cli_change_is_enqueued_at_its_commit(
+    pg_runtime, postgres_url, tmp_path, monkeypatch, today
+):
+    """Not left to the workers' minute-long catch-up: the command enqueues the lock's pass."""
+    app = build_worker_app(pg_runtime)
+
+    async def schema():
+        async with app.open_async():
+            await ensure_schema(app)
+
+    asyncio.run(schema())
+    owner = make_owner(pg_runtime)
+    flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC", external_id="f1")
+    for name, value in {
+        "DOORCODE_DATABASE_URL": postgres_url,
+        "DOORCODE_SECRET_KEY": TEST_KEY,
+        "DOORCODE_DATA_DIR": str(tmp_path),
+        "DOORCODE_RUNNER": "worker",
+    }.items():
+        monkeypatch.setenv(name, value)
+    check_in = datetime.now(UTC).date() + timedelta(days=3)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "reservation",
+            "add",
+            "--property",
+            "f1",
+            "--guest",
+            "Ada",
+            "--check-in",
+            str(check_in),
+            "--check-out",
+            str(check_in + timedelta(days=2)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert job_statuses(postgres_url) == {(RECONCILE, "todo"): 1}
+    assert flat.locks  # the job is this property's lock's pass

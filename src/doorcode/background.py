@@ -40,6 +40,7 @@ def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
         Reconciler.from_runtime(runtime),
         runtime.clock,
         timedelta(seconds=runtime.settings.sweep_interval),
+        timedelta(seconds=runtime.settings.change_watch_interval),
     )
     runtime.commit_hooks.append(runner.nudge)
     return [

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     runner: Runner = Runner.EMBEDDED
     sweep_interval: int = Field(default=300, ge=10)
     """Seconds between two full re-checks of every lock."""
+    change_watch_interval: float = Field(default=1.0, gt=0, le=60)
+    """Seconds between two looks for changes other processes committed (embedded runner)."""
     alert_before_hours: float = Field(default=24, ge=0)
     """How long before a grant starts a missing code raises an alert."""
     sync_concurrency: int = Field(default=8, ge=1, le=256)

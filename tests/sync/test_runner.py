@@ -18,6 +18,7 @@ from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 from doorcode.sync.runner import SyncRunner
 from tests.builders import book, make_lock, make_owner, make_property
+from tests.conftest import make_runtime
 from tests.sync.helpers import grants_on
 
 TODAY = date(2026, 11, 23)
@@ -67,6 +68,29 @@ def test_a_booking_committed_in_another_thread_reaches_the_lock_at_once(runtime)
         task.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_booking_another_process_commits_reaches_the_lock_within_seconds(
+    runtime, sqlite_url, clock, tmp_path
+):
+    """The CLI or a second API process writes the same database but cannot nudge this loop."""
+    owner = make_owner(runtime)
+    flat = make_property(runtime, owner, "Flat", time_zone="UTC")
+    install_virtual_locks(runtime)
+    runner = runner_for(runtime)
+    elsewhere = make_runtime(sqlite_url, clock, tmp_path / "elsewhere")
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await asyncio.sleep(0.2)  # the first sweep finds nothing to do
+        grant = book(elsewhere, owner, flat, "B1", TODAY, TODAY + timedelta(days=2)).grant
+        await eventually(lambda: grants_on(runtime, flat.locks[0]) == [grant.id], 5)
+        task.cancel()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        elsewhere.close()
 
 
 def test_a_lock_is_visited_at_its_next_change_instant_not_at_the_next_sweep(runtime, clock):

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from doorcode.bootstrap import bootstrap
-from doorcode.config import Settings
+from doorcode.config import Runner, Settings
 from doorcode.runtime import Runtime
 from doorcode.services.caller import Caller, Role
 from doorcode.services.organisations import resolve_organisation
@@ -45,12 +45,28 @@ class CliState:
     organisation: str | None
     settings_factory: Callable[[], Settings] = Settings
     _runtime: Runtime | None = field(default=None, init=False)
+    _closers: list[Callable[[], None]] = field(default_factory=list, init=False)
 
     def runtime(self) -> Runtime:
         """The wired parts; every command brings the schema up to date first."""
         if self._runtime is None:
             self._runtime = bootstrap(self.settings_factory())
+            self._hand_changes_to_workers(self._runtime)
         return self._runtime
+
+    def _hand_changes_to_workers(self, runtime: Runtime) -> None:
+        """With ``doorcode worker`` processes, a command's changes reach them at its commit.
+
+        Without this a change made here would wait for the workers' catch-up (a minute);
+        the embedded runner of ``serve`` finds it by itself within a second.
+        """
+        if runtime.settings.runner is not Runner.WORKER:
+            return
+        from doorcode.sync.jobs import enqueue_after_commit  # Procrastinate is slow to import
+
+        enqueuer = enqueue_after_commit(runtime)
+        runtime.commit_hooks.append(enqueuer)
+        self._closers.append(enqueuer.close)
 
     def caller(self) -> Caller:
         """The operator at the terminal acts as an owner of the chosen organisation."""
@@ -59,7 +75,9 @@ class CliState:
         return Caller(organisation.id, f"cli:{getpass.getuser()}", Role.OWNER)
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the database and the job queue."""
+        for close in self._closers:
+            close()
         if self._runtime is not None:
             self._runtime.close()
 

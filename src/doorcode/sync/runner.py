@@ -6,7 +6,10 @@ It wakes when the earliest of three things comes due, then reconciles what needs
   the wake-up is handed to the loop with ``call_soon_threadsafe``) and the loop looks at once;
 * a lock's next change instant (``locks.next_sync_at``: a code's lead time begins, a window
   ends, a retry is due), exactly then rather than at the next tick;
-* the periodic sweep (``DOORCODE_SWEEP_INTERVAL``, 5 minutes), which re-checks every lock.
+* the periodic sweep (``DOORCODE_SWEEP_INTERVAL``, 5 minutes), which re-checks every lock;
+* a change committed by another process (the CLI, a second API process, a script), which no
+  nudge reaches: every ``DOORCODE_CHANGE_WATCH_INTERVAL`` (1 s) the loop asks the database
+  for locks whose ``sync_requests`` grew, a query on the locks table alone.
 
 What to do is always read from the database (locks whose ``sync_requests`` grew, or that are
 due), never from the nudge itself: a missed nudge only delays a pass until the next wake-up.
@@ -35,10 +38,17 @@ _AFTER_A_CRASH = 5.0
 class SyncRunner:
     """Drives a ``Reconciler`` from nudges, due instants and a periodic sweep."""
 
-    def __init__(self, reconciler: Reconciler, clock: Clock, sweep_interval: timedelta) -> None:
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        clock: Clock,
+        sweep_interval: timedelta,
+        watch_interval: timedelta = timedelta(seconds=1),
+    ) -> None:
         self._reconciler = reconciler
         self._clock = clock
         self._sweep_interval = sweep_interval
+        self._watch_interval = watch_interval
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._nudged_early = threading.Event()
@@ -91,7 +101,8 @@ class SyncRunner:
     def _next_wake_up(self) -> datetime:
         due = self._reconciler.next_due()
         assert self._next_sweep is not None
-        return min(due, self._next_sweep) if due is not None else self._next_sweep
+        watch = self._clock() + self._watch_interval
+        return min(instant for instant in (due, self._next_sweep, watch) if instant is not None)
 
     async def _sleep_until(self, instant: datetime) -> None:
         """Until ``instant`` by the clock, or a nudge, whichever comes first."""
