@@ -10,6 +10,7 @@ from doorcode.domain.grants import GrantKind
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.windows import TimeWindow
 from doorcode.services import grants, offline_codes
+from doorcode.services.caller import Caller, Role
 from doorcode.store.models import Event, Grant, Lock
 from tests.api.conftest import database_dump
 from tests.builders import book, make_lock, make_property
@@ -143,6 +144,41 @@ def test_a_staff_code_for_a_property_is_created_on_the_propertys_clock(signed_in
     assert staff.holder == "Marta (cleaner)"
     assert staff.starts_at.isoformat() == "2026-11-24T10:00:00+00:00"  # Lisbon is on UTC now
     assert "Marta (cleaner)" in signed_in.get("/codes").text
+
+
+def test_a_new_code_for_a_property_starts_now_on_its_clock_and_says_which(
+    signed_in, world, runtime, clock
+):
+    """Not UTC's "now" read later as New York's: that made a code start five hours late."""
+    owner = Caller(world.flat.organisation_id, "test", Role.OWNER)
+    loft = make_property(runtime, owner, "Brooklyn loft", time_zone="America/New_York")
+    form = signed_in.get(f"/codes/new?property={loft.id}")
+    assert 'value="2026-11-23T04:00"' in form.text  # 09:00 UTC is 04:00 in New York
+    assert "America/New_York" in form.text.split('id="clock"')[1].split("</p>")[0]
+    page = signed_in.post(
+        "/codes",
+        data={
+            "csrf_token": csrf_of(signed_in),
+            "kind": "staff",
+            "holder": "Marta",
+            "property": loft.id,
+            "starts_at": "2026-11-23T04:00",
+            "ends_at": "2026-11-23T08:00",
+        },
+    )
+    assert page.status_code == 200
+    with runtime.uow() as uow:
+        staff = uow.session.scalars(select(Grant).where(Grant.kind == "staff")).one()
+    assert staff.starts_at == clock.now
+
+
+def test_a_new_code_without_a_property_is_not_prefilled_on_another_clock(signed_in, world, runtime):
+    owner = Caller(world.flat.organisation_id, "test", Role.OWNER)
+    make_property(runtime, owner, "Villa Sol", time_zone="Europe/Madrid")
+    form = signed_in.get("/codes/new").text
+    assert 'name="starts_at" type="datetime-local" value=""' in form
+    assert 'name="ends_at" type="datetime-local" value=""' in form
+    assert "chosen property's clock" in form
 
 
 def test_a_code_for_chosen_locks_and_a_reservation_is_tied_to_it(signed_in, world, runtime):

@@ -37,7 +37,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 KINDS = ("staff", "manual", "master", "backup", "guest")
 MANUAL_KINDS = ("staff", "manual", "master")
-UTC_ZONE = ZoneInfo("UTC")
 
 
 @router.get("/codes")
@@ -199,22 +198,20 @@ def _code_form(
     uow = runtime.uow()
     properties = list_properties(uow, session.caller)
     locks = list_locks(uow, session.caller)
-    zone, starts, ends = UTC_ZONE, runtime.clock(), runtime.clock() + timedelta(hours=4)
+    starts, ends = runtime.clock(), runtime.clock() + timedelta(hours=4)
     stay = None
     if reservation:
         stay = get_reservation(uow, session.caller, reservation).reservation
         property_id = property_id or stay.property_id
         starts, ends = stay.starts_at, stay.ends_at
-    for prop in properties:
-        if prop.id == property_id:
-            zone = zone_named(prop.time_zone)
+    zone = _prefill_zone(property_id, properties)
     values = {
         "kind": "staff",
         "holder": "",
         "property": property_id,
         "locks": [],
-        "starts_at": _input(starts, zone),
-        "ends_at": _input(ends, zone),
+        "starts_at": _input(starts, zone) if zone else "",
+        "ends_at": _input(ends, zone) if zone else "",
         "code": "",
         "code_length": "",
     }
@@ -236,7 +233,22 @@ def _code_form(
         values=values,
         kinds=MANUAL_KINDS,
         error=error,
+        zone=zone.key if zone else None,
     )
+
+
+def _prefill_zone(property_id: str, properties: list[Property]) -> ZoneInfo | None:
+    """The clock the form's times are read on, when it is known before the form is sent.
+
+    The times are read on the chosen property's clock (``_zone_for``): prefilled on any other
+    (say UTC, before a property is chosen), "now" would become another instant, hours off.
+    So without a property the fields start empty, unless every property keeps one clock.
+    """
+    for prop in properties:
+        if prop.id == property_id:
+            return zone_named(prop.time_zone)
+    zones = {prop.time_zone for prop in properties}
+    return zone_named(zones.pop()) if len(zones) == 1 else None
 
 
 def _input(instant: datetime, zone: ZoneInfo) -> str:
