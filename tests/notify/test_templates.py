@@ -59,6 +59,23 @@ def test_times_are_on_the_property_clock_in_the_guest_format():
     assert rendered_text("fr", "fr-CA", "{{ check_in }}") == "vendredi 4 décembre 2026, 15 h 00"
 
 
+@pytest.mark.parametrize(
+    ("name", "greeted"),
+    [
+        ("Ada Lovelace", "Hello Ada,"),
+        ("The Schmidt family", "Hello The Schmidt family,"),
+        ("Familie Müller", "Hello Familie Müller,"),
+        ("Dr. Ruth Weiss", "Hello Dr. Ruth Weiss,"),
+        ("", "Hello there,"),
+    ],
+)
+def test_the_greeting_takes_a_given_name_never_an_article_or_a_title(name, greeted):
+    chosen = ChosenTemplate(
+        TemplateParts(text='Hello {{ guest.first_name|default("there", true) }},'), "en", "x"
+    )
+    assert render_message(chosen, ChannelName.SMS, facts(guest_name=name)).text == greeted
+
+
 def test_a_guest_whose_language_has_no_template_reads_dates_in_the_template_language():
     assert rendered_text("en", "ja", "{{ check_in.date }}") == "Friday, December 4, 2026"
 

@@ -64,6 +64,26 @@ def test_releasing_gives_the_guest_the_code_until_check_out_and_rotates_it(
     assert len(backups(any_runtime, owner)) == 2
 
 
+def test_a_code_released_days_before_check_in_opens_only_from_check_in(
+    any_runtime, owner, flat, clock
+):
+    """Released on the 23rd for an arrival on the 26th: not a key to the flat for three days."""
+    arrival = book(any_runtime, owner, flat, "B-1", IN + timedelta(days=3), OUT + timedelta(days=3))
+    released = release_backup_code(any_runtime.uow(), owner, arrival.reservation.id)
+    assert released.starts_at == arrival.grant.starts_at > clock.now
+    assert released.ends_at == arrival.grant.ends_at
+    earlier = book(any_runtime, owner, flat, "B-1", IN + timedelta(days=2), OUT + timedelta(days=3))
+    moved = next(g for g in backups(any_runtime, owner) if g.id == released.id)
+    assert moved.starts_at == earlier.grant.starts_at  # it follows the stay's new start
+
+
+def test_a_code_released_during_the_stay_opens_at_once(any_runtime, owner, flat, clock):
+    stay = book(any_runtime, owner, flat, "B-1", IN - timedelta(days=1), OUT)
+    released = release_backup_code(any_runtime.uow(), owner, stay.reservation.id)
+    assert released.starts_at == clock.now
+    assert released.ends_at == stay.grant.ends_at
+
+
 def test_a_released_code_ends_with_the_stay_and_dies_with_its_cancellation(
     any_runtime, owner, flat
 ):

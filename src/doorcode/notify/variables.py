@@ -276,5 +276,60 @@ def _plain_spaces(text: str) -> str:
     return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
+_NOT_A_GIVEN_NAME = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "herr",
+        "frau",
+        "sr",
+        "sra",
+        "srta",
+        "dona",
+        "dom",
+        "m",
+        "mme",
+        "mlle",
+        "sig",
+        "sig.ra",
+        "die",
+        "der",
+        "das",
+        "la",
+        "le",
+        "les",
+        "los",
+        "las",
+        "el",
+        "il",
+        "os",
+        "as",
+    ]
+)
+"""Words that open a name without being the guest's own: articles and titles."""
+
+_FAMILY = frozenset(["family", "familie", "famille", "familia", "família", "famiglia", "gezin"])
+
+
 def _first_word(name: str) -> str:
-    return name.split()[0] if name.split() else ""
+    """The guest's given name, or the whole name when it has none to take.
+
+    "Ada Lovelace" is greeted as "Ada"; "The Schmidt family", "Dr Ruth Weiss" and
+    "Familie Müller" are greeted by their whole name rather than as "The", "Dr", "Familie".
+    """
+    words = name.split()
+    if not words:
+        return ""
+    folded = [word.casefold().rstrip(".,") for word in words]
+    if folded[0] in _NOT_A_GIVEN_NAME or _FAMILY.intersection(folded):
+        return " ".join(words)
+    return words[0]

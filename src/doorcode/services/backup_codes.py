@@ -7,10 +7,10 @@ that keeps backup codes (``Property.backup_codes``, off unless the host turns it
 locks, releasing it needs no network at the moment of need. It is a spare code for the
 planner: it only fills room on a lock that no guest, staff or master code needs.
 
-Releasing it to a reservation ties the grant to that reservation and ends it at the guest's
-check-out. A new standing grant with a fresh code starts at that instant, so the released code
-rotates at the end of the stay. Allocation avoids codes within the locks' lead time, so the
-successor never reuses it.
+Releasing it to a reservation ties the grant to that reservation and narrows it to the stay:
+from check-in (or now, once the stay has begun) to check-out. A new standing grant with a
+fresh code starts at check-out, so the released code rotates at the end of the stay.
+Allocation avoids codes within the locks' lead time, so the successor never reuses it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from doorcode.domain.windows import TimeWindow
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
-from doorcode.services.grants import GrantTarget, move_grant, open_grant, revoke, window_of
+from doorcode.services.grants import GrantTarget, move_grant, open_grant, revoke
 from doorcode.services.messages import announce_backup_code
 from doorcode.store.models import Grant, Property, Reservation
 from doorcode.store.unit_of_work import UnitOfWork
@@ -111,8 +111,13 @@ def follow_reservation(uow: UnitOfWork, caller: Caller, reservation: Reservation
     if reservation.status != ReservationStatus.CONFIRMED:
         revoke(uow, caller, released, f"the reservation is {reservation.status}")
         return
-    if released.ends_at != reservation.ends_at and reservation.ends_at > released.starts_at:
-        window = TimeWindow(released.starts_at, reservation.ends_at)
+    starts = released.starts_at
+    if starts > uow.now:  # not yet open: it still opens with the stay
+        starts = max(reservation.starts_at, uow.now)
+    if (starts, reservation.ends_at) != (released.starts_at, released.ends_at) and (
+        reservation.ends_at > starts
+    ):
+        window = TimeWindow(starts, reservation.ends_at)
         move_grant(uow, caller, released, window, _target(uow, caller, released))
 
 
@@ -129,8 +134,11 @@ def _release(uow: UnitOfWork, caller: Caller, reservation: Reservation) -> Grant
     target = GrantTarget.of_property(prop)
     standing.reservation_id = reservation.id
     standing.holder = reservation.guest_name or "guest"
+    # Valid for the stay, not from the moment it was released: released days ahead, it
+    # must not open the door before check-in. Already begun, it opens now.
+    starts = max(guest.starts_at, uow.now)
     ends = max(guest.ends_at, uow.now + timedelta(minutes=1))
-    move_grant(uow, caller, standing, TimeWindow(window_of(standing).starts_at, ends), target)
+    move_grant(uow, caller, standing, TimeWindow(starts, ends), target)
     _open_standing(uow, caller, prop, ends)
     record_event(
         uow,
