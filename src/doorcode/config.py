@@ -18,6 +18,8 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from doorcode.domain.reservations import MAX_STAY_NIGHTS
+
 __all__ = ["Runner", "Settings", "secret_keys"]
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     runner: Runner = Runner.EMBEDDED
     sweep_interval: int = Field(default=300, ge=10)
     """Seconds between two full re-checks of every lock."""
+    max_stay_nights: int = Field(default=MAX_STAY_NIGHTS, ge=1, le=3660)
+    """The longest stay accepted from any source; a longer one is refused (422)."""
     change_watch_interval: float = Field(default=1.0, gt=0, le=60)
     """Seconds between two looks for changes other processes committed (embedded runner)."""
     alert_before_hours: float = Field(default=24, ge=0)

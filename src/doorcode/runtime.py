@@ -40,7 +40,12 @@ class Runtime:
     def uow(self) -> UnitOfWork:
         """A fresh unit of work; use it in one ``with`` block."""
         return UnitOfWork(
-            self.session_factory, self.cipher, self.clock, self.rng, self.commit_hooks
+            self.session_factory,
+            self.cipher,
+            self.clock,
+            self.rng,
+            self.commit_hooks,
+            max_stay_nights=self.settings.max_stay_nights,
         )
 
     def close(self) -> None:

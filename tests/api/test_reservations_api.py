@@ -176,3 +176,99 @@ def test_a_backup_code_is_released_only_where_the_property_keeps_one(client, key
     released = client.post(path, headers=keys.manager).json()
     assert (released["kind"], released["reservation_id"]) == ("backup", booked["id"])
     assert client.post(path, headers=keys.viewer).status_code == 403
+
+
+def test_an_update_without_the_guest_keeps_their_contact_details(client, keys, flat):
+    """New dates from a script that knows nothing of the guest must not make them unreachable."""
+    client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner)
+    moved = {key: value for key, value in BOOKING.items() if key != "guest"}
+    moved["check_out"] = "2026-12-08"
+    body = client.post("/api/v1/reservations", json=moved, headers=keys.owner).json()
+    assert body["change"] == "updated"
+    assert body["check_out"] == "2026-12-08"
+    assert body["guest"]["name"] == "Ada"
+    assert body["guest"]["email"] == "ada@example.org"
+    assert body["guest"]["phone"] == "+44 20 7946 0000"
+    again = client.post("/api/v1/reservations", json=moved, headers=keys.owner).json()
+    assert again["change"] == "unchanged"  # a replay is still recognised as one
+
+
+def test_a_new_email_replaces_the_old_one_and_keeps_the_rest(client, keys, flat):
+    client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner)
+    changed = {**BOOKING, "guest": {"email": "ada@lovelace.example"}}
+    body = client.post("/api/v1/reservations", json=changed, headers=keys.owner).json()
+    assert body["guest"]["email"] == "ada@lovelace.example"
+    assert (body["guest"]["name"], body["guest"]["phone"]) == ("Ada", "+44 20 7946 0000")
+
+
+def test_a_booking_re_sent_without_its_source_updates_the_one_known_by_its_id(
+    client, keys, flat, runtime
+):
+    first = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner).json()
+    without_source = {key: value for key, value in BOOKING.items() if key != "source"}
+    without_source["check_out"] = "2026-12-09"
+    again = client.post("/api/v1/reservations", json=without_source, headers=keys.owner).json()
+    assert again["id"] == first["id"]
+    assert again["source"] == "pms"
+    assert len(client.get("/api/v1/reservations", headers=keys.owner).json()) == 1
+
+
+def test_a_new_booking_without_a_source_is_the_apis_own(client, keys, flat):
+    fresh = {key: value for key, value in BOOKING.items() if key != "source"}
+    assert (
+        client.post("/api/v1/reservations", json=fresh, headers=keys.owner).json()["source"]
+        == "api"
+    )
+
+
+def test_an_id_known_to_two_sources_needs_the_source_named(client, keys, flat, runtime):
+    client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner)
+    client.post("/api/v1/reservations", json={**BOOKING, "source": "ical"}, headers=keys.owner)
+    before = database_dump(runtime)
+    fresh = {key: value for key, value in BOOKING.items() if key != "source"}
+    refused = client.post("/api/v1/reservations", json=fresh, headers=keys.owner)
+    assert refused.status_code == 422
+    assert "name the source" in json.dumps(refused.json())
+    assert database_dump(runtime) == before
+
+
+def test_a_stay_longer_than_a_year_is_refused_and_changes_nothing(client, keys, flat, runtime):
+    before = database_dump(runtime)
+    decade = {**BOOKING, "check_out": "2036-12-04"}
+    refused = client.post("/api/v1/reservations", json=decade, headers=keys.owner)
+    assert refused.status_code == 422
+    assert "3653 nights is longer than the 365 accepted" in json.dumps(refused.json())
+    assert database_dump(runtime) == before
+
+
+def test_overlapping_stays_are_recorded_and_raise_an_alert_naming_both(client, keys, flat):
+    first = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner).json()
+    second_booking = {
+        **BOOKING,
+        "external_id": "HX-2",
+        "check_in": "2026-12-06",
+        "check_out": "2026-12-09",
+        "guest": {"name": "Bo"},
+    }
+    second = client.post("/api/v1/reservations", json=second_booking, headers=keys.owner)
+    assert second.status_code == 201  # the PMS is the truth: recorded
+    alerts = client.get("/api/v1/alerts", headers=keys.owner).json()
+    overlaps = [alert for alert in alerts if alert["kind"] == "StaysOverlap"]
+    assert {alert["subject_id"] for alert in overlaps} == {first["id"], second.json()["id"]}
+    assert all("Ada" in a["message"] and "Bo" in a["message"] for a in overlaps)
+    client.post(f"/api/v1/reservations/{second.json()['id']}/cancel", json={}, headers=keys.owner)
+    alerts = client.get("/api/v1/alerts", headers=keys.owner).json()
+    assert [alert for alert in alerts if alert["kind"] == "StaysOverlap"] == []
+
+
+def test_back_to_back_stays_do_not_overlap(client, keys, flat):
+    client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner)
+    next_one = {
+        **BOOKING,
+        "external_id": "HX-2",
+        "check_in": "2026-12-07",
+        "check_out": "2026-12-09",
+    }
+    client.post("/api/v1/reservations", json=next_one, headers=keys.owner)
+    alerts = client.get("/api/v1/alerts", headers=keys.owner).json()
+    assert [alert for alert in alerts if alert["kind"] == "StaysOverlap"] == []

@@ -57,8 +57,9 @@ def record_reservation(
     body: ReservationInputBody, response: Response, runtime: RuntimeDep, caller: CallerDep
 ) -> ReservationBody:
     """Create or update by (source, external id); the same content twice changes nothing."""
+    source = body.source or reservations.source_for(runtime.uow(), caller, body.external_id)
     details = reservations.ReservationDetails(
-        source=body.source,
+        source=source,
         external_id=body.external_id,
         property_ref=body.property,
         status=body.status,

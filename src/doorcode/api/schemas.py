@@ -283,7 +283,15 @@ class GuestBody(Strict):
 class ReservationInputBody(Strict):
     """A reservation to create or update, identified by (source, external id)."""
 
-    source: str = Field(default="api", min_length=1, max_length=64)
+    source: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description=(
+            "Where the booking comes from. Omitted: the source that already knows this "
+            "external id (422 if several do), else 'api'."
+        ),
+    )
     external_id: Reference
     property: Reference = Field(description="Property id, external id or name.")
     status: ReservationStatus = ReservationStatus.CONFIRMED
@@ -293,7 +301,13 @@ class ReservationInputBody(Strict):
         default=None, description="Omit for the property default."
     )
     check_out_time: LocalTime | None = None
-    guest: GuestBody = Field(default_factory=GuestBody)
+    guest: GuestBody = Field(
+        default_factory=GuestBody,
+        description=(
+            "Contact details to record. On an update, a field left out or empty keeps the "
+            "stored value: a booking re-sent without its guest never loses them."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_out_after_check_in(self) -> ReservationInputBody:

@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 from doorcode.domain.errors import InvalidWindow
 from doorcode.domain.windows import TimeWindow, stay_window
 
-__all__ = ["EMAIL_PATTERN", "LOCALE_PATTERN", "PHONE_PATTERN", "ReservationStatus", "Stay"]
+__all__ = [
+    "EMAIL_PATTERN",
+    "LOCALE_PATTERN",
+    "MAX_STAY_NIGHTS",
+    "PHONE_PATTERN",
+    "ReservationStatus",
+    "Stay",
+]
 
 # What every entry point (API, webhooks) accepts as a guest's contact details: loose enough for
 # what booking channels send, strict enough that a message can be addressed with it.
@@ -25,6 +32,10 @@ class ReservationStatus(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+
+
+MAX_STAY_NIGHTS = 365
+"""The longest stay accepted unless the deployment sets another (DOORCODE_MAX_STAY_NIGHTS)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,18 @@ class Stay:
     def __post_init__(self) -> None:
         if self.check_out < self.check_in:
             raise InvalidWindow("check-out date is before check-in date")
+
+    @property
+    def nights(self) -> int:
+        """How many nights the stay spans by its dates."""
+        return (self.check_out - self.check_in).days
+
+    def check_length(self, max_nights: int) -> None:
+        """Refuse a stay longer than ``max_nights``: a typo'd year, not a booking."""
+        if self.nights > max_nights:
+            raise InvalidWindow(
+                f"a stay of {self.nights} nights is longer than the {max_nights} accepted"
+            )
 
     def window(self, zone: ZoneInfo, default_in: time, default_out: time) -> TimeWindow:
         """The stay as a UTC window, computed on the property's wall clock."""

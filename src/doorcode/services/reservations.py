@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from doorcode.domain.grants import GrantKind
@@ -25,7 +25,7 @@ from doorcode.services.audit import record_event
 from doorcode.services.backup_codes import ensure_backup_grant, settle_backup_codes
 from doorcode.services.backup_codes import follow_reservation as follow_backup_code
 from doorcode.services.caller import Caller
-from doorcode.services.errors import NotFound
+from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.grants import (
     GrantTarget,
     move_grant,
@@ -34,6 +34,7 @@ from doorcode.services.grants import (
     reinstate,
     revoke,
 )
+from doorcode.services.overlapping_stays import review_overlaps
 from doorcode.store.models import Grant, Property, Reservation
 from doorcode.store.repositories import ReservationFilter
 from doorcode.store.unit_of_work import UnitOfWork
@@ -51,6 +52,7 @@ __all__ = [
     "get_reservation",
     "list_reservations",
     "record_reservation",
+    "source_for",
     "stay_of",
 ]
 
@@ -116,6 +118,28 @@ def record_reservation(
         return outcome
 
 
+API_SOURCE = "api"
+"""The source of reservations recorded through the API without naming one."""
+
+
+def source_for(uow: UnitOfWork, caller: Caller, external_id: str) -> str:
+    """The source a request that names none means: the one that already knows this booking.
+
+    A re-sent booking without ``source`` updates the reservation known by its external id,
+    rather than splitting one booking into two; a new one is the API's own. When several
+    sources know the id, the caller must say which.
+    """
+    with uow:
+        known = uow.reservations.by_external_id(caller.organisation_id, external_id)
+    sources = sorted({reservation.source for reservation in known})
+    if len(sources) > 1:
+        raise InvalidRequest(
+            f"reservations from several sources ({', '.join(sources)}) are known as "
+            f"{external_id!r}: name the source"
+        )
+    return sources[0] if sources else API_SOURCE
+
+
 def apply_reservation(
     uow: UnitOfWork, caller: Caller, details: ReservationDetails
 ) -> ReservationOutcome:
@@ -129,10 +153,12 @@ def apply_reservation(
     if prop is None:
         raise NotFound("property", details.property_ref)
     uow.properties.hold(prop.id)
+    details.stay.check_length(uow.max_stay_nights)
     window = _window(prop, details.stay)
-    fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
     org = caller.organisation_id
     reservation = uow.reservations.by_source(org, details.source, details.external_id)
+    details = replace(details, guest=_kept_contact(details.guest, reservation))
+    fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
     if reservation is not None and reservation.fingerprint == fingerprint:
         grant = uow.grants.guest_grant_of(reservation.id)
         return ReservationOutcome(reservation, Change.UNCHANGED, grant)
@@ -151,7 +177,26 @@ def apply_reservation(
         after=_snapshot(reservation),
     )
     grant = _follow(uow, caller, reservation, prop, window, new=change is Change.CREATED)
+    review_overlaps(uow, reservation, before)
     return ReservationOutcome(reservation, change, grant)
+
+
+def _kept_contact(incoming: Guest, stored: Reservation | None) -> Guest:
+    """What a source sends replaces what is stored; what it leaves out is kept.
+
+    An update that names no guest (new dates from a script, an iCal event, which never has
+    contact details) must not leave the guest unreachable. A changed e-mail or phone number
+    replaces the old one.
+    """
+    if stored is None:
+        return incoming
+    return Guest(
+        name=incoming.name or stored.guest_name,
+        email=incoming.email or stored.guest_email,
+        phone=incoming.phone or stored.guest_phone,
+        locale=incoming.locale or stored.guest_locale,
+        count=incoming.count if incoming.count is not None else stored.guest_count,
+    )
 
 
 def cancel_reservation(
@@ -187,6 +232,7 @@ def apply_cancellation(
         after=_snapshot(reservation),
     )
     _follow(uow, caller, reservation, reservation.property, _stay_window(reservation))
+    review_overlaps(uow, reservation, before)
     return True
 
 

@@ -265,6 +265,23 @@ class ReservationRepository:
         )
         return list(self._session.scalars(query.order_by(Reservation.starts_at)))
 
+    def by_external_id(self, organisation_id: str, external_id: str) -> list[Reservation]:
+        """Every reservation known as ``external_id``, whichever source recorded it."""
+        query = select(Reservation).where(Reservation.external_id == external_id)
+        return list(self._session.scalars(_owned(query, Reservation, organisation_id).limit(10)))
+
+    def confirmed_overlapping(
+        self, property_id: str, starts_at: datetime, ends_at: datetime
+    ) -> list[Reservation]:
+        """The property's confirmed stays whose windows share an instant with the one given."""
+        query = select(Reservation).where(
+            Reservation.property_id == property_id,
+            Reservation.status == "confirmed",
+            Reservation.starts_at < ends_at,
+            Reservation.ends_at > starts_at,
+        )
+        return list(self._session.scalars(query.order_by(Reservation.starts_at).limit(50)))
+
     def search(self, organisation_id: str, which: ReservationFilter) -> list[Reservation]:
         """Reservations matching ``which``, soonest check-in first."""
         query = _owned(select(Reservation), Reservation, organisation_id)

@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
+from doorcode.domain.reservations import MAX_STAY_NIGHTS
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockSyncRepository
 from doorcode.store.message_repository import MessageRepository
@@ -63,11 +64,13 @@ class UnitOfWork:
         clock: Clock,
         rng: Random,
         after_commit: Sequence[CommitHook] = (),
+        max_stay_nights: int = MAX_STAY_NIGHTS,
     ) -> None:
         self._session_factory = session_factory
         self._clock = clock
         self.cipher = cipher
         self.rng = rng
+        self.max_stay_nights = max_stay_nights
         self._after_commit = list(after_commit)
         self._touched_locks: set[str] = set()
 
