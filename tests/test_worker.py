@@ -76,7 +76,8 @@ def test_a_worker_sends_what_guests_told_their_host(pg_runtime, postgres_url, to
     owner = make_owner(pg_runtime)
     set_host_contact(pg_runtime.uow(), owner, HostContact("Marta", "marta@acme.example"))
     flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
-    booked = book(pg_runtime, owner, flat, "B1", today, today + timedelta(days=2))
+    staying = today - timedelta(days=1)  # arrival can be reported once the stay has begun
+    booked = book(pg_runtime, owner, flat, "B1", staying, today + timedelta(days=2))
     console = frozenset({ChannelName.CONSOLE})
     report_arrival(
         pg_runtime.uow(), guide_token_of(pg_runtime, booked.reservation), "198.51.100.1", console

@@ -37,7 +37,8 @@ def test_each_property_chooses_how_early_codes_appear():
 
 def test_arrival_and_departure_can_be_reported_only_when_they_make_sense():
     assert not TIMING.may_report_arrival("confirmed", CHECK_IN - timedelta(hours=49))
-    assert TIMING.may_report_arrival("confirmed", CHECK_IN - timedelta(hours=1))
+    assert not TIMING.may_report_arrival("confirmed", CHECK_IN - timedelta(hours=11))
+    assert TIMING.may_report_arrival("confirmed", CHECK_IN)
     assert not TIMING.may_report_arrival("confirmed", CHECK_OUT)
     assert not TIMING.may_report_departure("confirmed", CHECK_IN - timedelta(hours=1))
     assert TIMING.may_report_departure("confirmed", CHECK_OUT + timedelta(hours=11))

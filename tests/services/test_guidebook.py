@@ -138,7 +138,17 @@ def test_a_code_problem_without_a_backup_raises_an_alert_and_tells_the_host(runt
     report_code_problem(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
     assert len(rows(runtime, HostNotice, kind="code_problem")) == 2  # one per channel, once
     report_arrival(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
-    assert rows(runtime, Alert, kind="GuestReportedCodeProblem", cleared_at=None) == []
+    # Saying "I am in" is no proof the code works: the host still sees the problem on Today.
+    assert len(rows(runtime, Alert, kind="GuestReportedCodeProblem", cleared_at=None)) == 1
+
+
+def test_arrival_before_check_in_is_refused_and_records_nothing(runtime, stay, clock):
+    _owner, reservation, _grant = stay
+    clock.advance(days=1, hours=20)  # the code shows already; check-in is hours away
+    before = (rows(runtime, HostNotice), rows(runtime, Event, kind="GuestArrived"))
+    with pytest.raises(InvalidRequest, match="from check-in"):
+        report_arrival(runtime.uow(), guide_token_of(runtime, reservation), HERE, CHANNELS)
+    assert (rows(runtime, HostNotice), rows(runtime, Event, kind="GuestArrived")) == before
 
 
 def test_a_code_problem_releases_the_propertys_backup_code_into_the_guidebook(runtime, stay, clock):

@@ -76,3 +76,17 @@ def test_a_button_pressed_out_of_its_time_just_shows_the_page(client, world, run
     assert page.url.query == b""
     with runtime.uow() as uow:
         assert uow.session.scalar(select(Event.kind).where(Event.kind == "GuestArrived")) is None
+
+
+def test_hours_before_check_in_the_code_shows_but_arrival_cannot_be_pressed(
+    client, world, runtime, clock
+):
+    """Check-in is 15:00; at 04:00 the guest sees the code but cannot tell the host "I'm in"."""
+    clock.now = datetime(2026, 11, 23, 4, tzinfo=UTC)
+    page = client.get(f"/guide/{world.stay_token}").text
+    assert "code" in page
+    assert "I have arrived" not in page
+    pressed = client.post(f"/guide/{world.stay_token}/arrived")
+    assert pressed.url.query == b""
+    with runtime.uow() as uow:
+        assert uow.session.scalar(select(Event.kind).where(Event.kind == "GuestArrived")) is None

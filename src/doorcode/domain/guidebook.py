@@ -63,8 +63,12 @@ class GuideTiming:
         return GuideStage.READY if now < self.window.starts_at else GuideStage.STAYING
 
     def may_report_arrival(self, status: str, now: datetime) -> bool:
-        """A guest can say they arrived once they could have the code, until check-out."""
-        return self.stage(status, now) in (GuideStage.READY, GuideStage.STAYING)
+        """A guest can say they arrived from check-in until check-out, when the code opens.
+
+        Not from the moment the code is shown (two days ahead): an "arrival" the day before
+        is a mis-tap, and the host would believe the guest in.
+        """
+        return self.stage(status, now) is GuideStage.STAYING
 
     def may_report_departure(self, status: str, now: datetime) -> bool:
         """A guest can say they left from check-in until a while after check-out."""

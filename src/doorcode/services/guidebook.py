@@ -32,7 +32,7 @@ from doorcode.domain.host_notices import HostNoticeKind
 from doorcode.domain.messages import ChannelName
 from doorcode.domain.windows import TimeWindow, zone_named
 from doorcode.services.access_codes import AccessCode, access_codes_of
-from doorcode.services.alerts import clear_alert, raise_alert
+from doorcode.services.alerts import raise_alert
 from doorcode.services.audit import record_event
 from doorcode.services.backup_codes import release_backup_code, released_backup_of
 from doorcode.services.caller import Caller, Role
@@ -139,11 +139,18 @@ def report_arrival(
     """The guest says they are in: recorded once, and the host is told."""
     with uow:
         reservation = _find(uow, token, client_address)
-        if not _timing(uow, reservation).may_report_arrival(reservation.status, uow.now):
-            raise InvalidRequest("arrival can be reported once the code is shown, until check-out")
+        timing = _timing(uow, reservation)
+        if not timing.may_report_arrival(reservation.status, uow.now):
+            zone = zone_named(reservation.property.time_zone)
+            raise InvalidRequest(
+                "arrival can be reported from check-in "
+                f"({_local(timing.window.starts_at, zone)}) until check-out"
+            )
+        # A code problem the guest reported stays open: saying "I am in" does not tell the
+        # host the code works (a neighbour may have let them in). The operator clears it, or
+        # a door opening with the guest's code does.
         if _latest(uow, reservation, HostNoticeKind.GUEST_ARRIVED) is None:
             _report(uow, reservation, HostNoticeKind.GUEST_ARRIVED, channels)
-            clear_alert(uow, reservation.organisation_id, ALERT_CODE_PROBLEM, _subject(reservation))
         uow.commit()
 
 
