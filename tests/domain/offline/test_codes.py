@@ -1,4 +1,4 @@
-"""Issuing and reading codes: every window round-trips, and codes belong to one group only."""
+"""§4, §5 Issuing and reading codes: every window round-trips; codes belong to one group."""
 
 from __future__ import annotations
 

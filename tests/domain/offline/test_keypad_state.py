@@ -1,4 +1,4 @@
-"""A virtual lock survives a restart through a plain dict that holds no secret."""
+"""§11 A lock survives a restart through a plain dict that holds no secret."""
 
 from __future__ import annotations
 

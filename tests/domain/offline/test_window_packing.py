@@ -1,4 +1,4 @@
-"""Issuable windows: a gap-free bijection with [0, P), and rounding that only ever widens."""
+"""§2-§4 Issuable windows: a gap-free bijection with [0, P), and rounding that only ever widens."""
 
 from __future__ import annotations
 
