@@ -64,7 +64,7 @@ def test_the_keypad_remembers_blocks_and_short_pins_across_restarts(clock, group
     assert cloud.register_short_pin("cabin", "730519", inside + timedelta(seconds=4)).accepted
     restarted = VirtualCloud(clock, path=path)
     assert restarted.enter("cabin", "730519", inside + timedelta(hours=5)).opened
-    sequence = f"{PROGRAMMING_CODE}#128#{issued.code}#"
+    sequence = f"*{PROGRAMMING_CODE}#128#{issued.code}#"
     assert restarted.program("cabin", sequence, inside + timedelta(hours=6)).accepted
     again = VirtualCloud(clock, path=path)
     assert not again.enter("cabin", issued.code, inside + timedelta(hours=7)).opened
@@ -72,11 +72,22 @@ def test_the_keypad_remembers_blocks_and_short_pins_across_restarts(clock, group
     assert issued.code not in path.read_text()
 
 
-def test_a_short_pin_needs_a_recent_opening(clock, group):
+def test_a_short_pin_without_a_recent_opening_is_an_ordinary_wrong_entry(clock, group):
+    """Spec §9.2: only the first entry within 10 s of an offline-code opening registers."""
     cloud = cabin(clock, group)
     refused = cloud.register_short_pin("cabin", "730519", clock.now)
     assert not refused.accepted
-    assert refused.reason == "no recent open"
+    assert refused.reason == "wrong code"
+    assert not cloud.enter("cabin", "730519", clock.now).opened
+
+
+def test_a_short_pin_answers_why_it_was_not_registered(clock, group):
+    cloud = cabin(clock, group)
+    issued = issue_offline_code(group, stay(clock))
+    inside = issued.issued.starts_at + timedelta(hours=2)
+    assert cloud.enter("cabin", issued.code, inside).opened
+    refused = cloud.register_short_pin("cabin", "123456", inside + timedelta(seconds=3))
+    assert (refused.accepted, refused.reason) == (False, "pin too simple")
 
 
 def test_provisioning_loads_the_key_into_virtual_locks_using_the_one_export(runtime, clock):

@@ -270,9 +270,10 @@ class VirtualCloud:
     def register_short_pin(
         self, device_id: str, pin: str, at: datetime | None = None
     ) -> KeypadResult:
-        """Type a short PIN within seconds of opening with an offline code, to keep it."""
+        """Type a short PIN at the offline keypad: within 10 s of an offline code opening the
+        door it registers the PIN, later it is looked up like any entry (spec §6.1, §9.2)."""
         return self._on_offline_keypad(
-            device_id, lambda keypad: keypad.register_short_pin(pin, at or self.clock())
+            device_id, lambda keypad: keypad.enter(pin, at or self.clock())
         )
 
     def program(self, device_id: str, sequence: str, at: datetime | None = None) -> KeypadResult:

@@ -39,7 +39,7 @@ def register_short_pin(
     pin: str,
     at: datetime | None = None,
 ) -> KeypadResult:
-    """Register a short PIN at an offline keypad, within seconds of an offline code opening it."""
+    """Type a short PIN at an offline keypad; it registers within 10 s of an offline opening."""
     if not pin.isdigit():
         raise InvalidRequest("a short PIN is 4 to 8 digits")
     cloud, device = _virtual_device(uow, caller, providers, lock_ref)
@@ -54,9 +54,10 @@ def program_keypad(
     sequence: str,
     at: datetime | None = None,
 ) -> KeypadResult:
-    """Type a programming sequence (``#`` for Enter), such as a block, at an offline keypad."""
-    if not re.fullmatch(r"[0-9#]{1,64}", sequence):
-        raise InvalidRequest("a programming sequence is digits and # (Enter)")
+    """Type a programming sequence (``*`` first, ``#`` for Enter), such as a block, at an offline
+    keypad."""
+    if not re.fullmatch(r"[0-9*#]{0,63}#", sequence):
+        raise InvalidRequest("a programming sequence is digits, * and # (Enter), ending with #")
     cloud, device = _virtual_device(uow, caller, providers, lock_ref)
     return cloud.program(device, sequence, at)
 

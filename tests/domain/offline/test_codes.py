@@ -1,4 +1,4 @@
-"""Issuing and reading codes: every window round-trips, and codes belong to one group only."""
+"""§4, §5 Issuing and reading codes: every window round-trips; codes belong to one group."""
 
 from __future__ import annotations
 
@@ -152,3 +152,31 @@ def test_a_code_whose_window_ends_past_the_horizon_still_reads_back():
     assert CODEC.read(issued.code) == issued.issued
     assert issued.issued.duration == timedelta(days=300)
     assert issued.issued.ends_at > EPOCH + HORIZON
+
+
+class Recording:
+    """Codes to avoid: every code; remembers each one the issuer asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __contains__(self, code: object) -> bool:
+        self.asked.append(str(code))
+        return True
+
+
+def test_s4_the_issuer_tries_the_cover_and_then_exactly_24_widenings():
+    avoiding = Recording()
+    requested = TimeWindow(at(40, 15), at(44, 11))
+    with pytest.raises(CodeSpaceExhausted):
+        CODEC.issue(requested, avoiding=avoiding)
+    assert len(avoiding.asked) == 25
+    last = CODEC.read(avoiding.asked[-1])
+    assert last == TimeWindow(at(40, 15), at(44, 11 + 24))
+
+
+def test_s4_the_24th_widening_is_issued_when_it_is_the_first_free_one():
+    requested = TimeWindow(at(40, 15), at(44, 11))
+    taken = {CODEC.issue(TimeWindow(at(40, 15), at(44, 11 + hours))).code for hours in range(24)}
+    issued = CODEC.issue(requested, avoiding=taken)
+    assert issued.issued == TimeWindow(at(40, 15), at(44, 11 + 24))

@@ -1,4 +1,4 @@
-"""FF1 against the NIST SP 800-38G samples, and as a permutation for random inputs."""
+"""§5 FF1 against the NIST SP 800-38G samples, and as a permutation for random inputs."""
 
 from __future__ import annotations
 

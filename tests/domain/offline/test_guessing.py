@@ -1,4 +1,4 @@
-"""A million random guesses at a lock open it as often as the closed-form count predicts.
+"""§12 A million random guesses at a lock open it as often as the closed-form count predicts.
 
 Each test types 10**6 uniformly random codes at one lock at one fixed moment (lockout turned
 off so every guess is judged) and compares the openings with ``accepted windows / 10**digits``.

@@ -1,4 +1,4 @@
-"""Key groups: what every lock of a group holds, validated, masked, and bound into the tweak."""
+"""§1, §5, §13 Key groups: what every lock of a group holds, checked, masked, in the tweak."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A virtual lock survives a restart through a plain dict that holds no secret."""
+"""§11 A lock survives a restart through a plain dict that holds no secret."""
 
 from __future__ import annotations
 
@@ -19,6 +19,15 @@ from doorcode.domain.windows import TimeWindow
 from tests.domain.offline.builders import PROGRAMMING_CODE, at, make_group, make_keypad
 
 GROUP = make_group()
+EMPTY_STATE = {
+    "version": 2,
+    "failures": 0,
+    "locked_until": None,
+    "blocked": [],
+    "activated": [],
+    "short_pins": [],
+    "pending": None,
+}
 CODEC = OfflineCodec(GROUP)
 CODE = CODEC.issue(TimeWindow(at(10, 15), at(20, 11))).code
 BLOCKED = CODEC.issue(TimeWindow(at(10, 15), at(20, 12))).code
@@ -28,7 +37,7 @@ def busy_keypad():
     keypad = make_keypad()
     keypad.program(block_sequence(PROGRAMMING_CODE, BLOCKED).keys, at(10))
     assert keypad.enter(CODE, at(10, 16)).opened
-    keypad.register_short_pin("7595", at(10, 16, 0, 5))
+    assert keypad.enter("7595", at(10, 16, 0, 5)).reason is Reason.PIN_REGISTERED
     keypad.enter("0000", at(10, 17))
     return keypad
 
@@ -67,7 +76,29 @@ def test_a_restarted_lock_still_allows_the_pin_registration_it_was_waiting_for()
     keypad = make_keypad()
     keypad.enter(CODE, at(10, 16))
     keypad = restarted(keypad)
-    assert keypad.register_short_pin("7595", at(10, 16, 0, 3)).accepted
+    assert keypad.enter("7595", at(10, 16, 0, 3)).reason is Reason.PIN_REGISTERED
+
+
+def test_s11_a_state_saved_by_version_1_still_allows_the_registration_it_waited_for():
+    keypad = make_keypad()
+    keypad.enter(CODE, at(10, 16))
+    saved = keypad.state()
+    pending = saved.pop("pending")
+    saved |= {
+        "version": 1,
+        "last_open": {"window_index": pending["window_index"], "at": pending["at"]},
+    }
+    restored = Keypad.restore(GROUP, PROGRAMMING_CODE, saved)
+    assert restored.enter("7595", at(10, 16, 0, 3)).reason is Reason.PIN_REGISTERED
+
+
+def test_s11_a_restarted_lock_carries_on_a_programming_sequence():
+    keypad = make_keypad()
+    keypad.enter("*" + PROGRAMMING_CODE, at(10))
+    keypad = restarted(keypad)
+    assert keypad.enter("128", at(10, 0, 0, 20)).reason is Reason.AWAITING_CODE
+    keypad = restarted(keypad)
+    assert keypad.enter(BLOCKED, at(10, 0, 0, 40)).reason is Reason.CODE_BLOCKED
 
 
 def test_the_state_holds_no_code_pin_key_or_programming_code():
@@ -109,9 +140,18 @@ def test_the_state_holds_no_code_pin_key_or_programming_code():
             "short_pins": [],
             "last_open": None,
         },
+        {**EMPTY_STATE, "pending": {"stage": "menu", "at": "2026-01-01T00:00:00+00:00"}},
+        {
+            **EMPTY_STATE,
+            "pending": {"stage": "registration", "at": "2026-01-01T00:00:00+00:00"},
+        },
+        {
+            **EMPTY_STATE,
+            "pending": {"stage": "code", "at": "2026-01-01T00:00:00+00:00", "window_index": 5},
+        },
     ],
 )
-def test_a_corrupt_state_is_refused(state):
+def test_s11_a_corrupt_state_is_refused(state):
     with pytest.raises(CorruptKeypadState):
         Keypad.restore(GROUP, PROGRAMMING_CODE, state)
 

@@ -1,4 +1,4 @@
-"""The guessing figures of the specification, computed in closed form and checked by counting."""
+"""§12 The guessing figures of the specification, in closed form and checked by counting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""docs/offline-codes.md and the code agree: its test vectors and its figures are checked here."""
+"""docs/offline-codes.md and the code agree: its test vectors and its figures are checked here.
+
+Both kinds of vector are read out of the document (§15.1 issuing, §15.2 keypads), so a change
+to either the specification or the model that breaks one of them fails here.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +16,41 @@ import pytest
 from doorcode.domain.offline import (
     GuessOdds,
     KeyGroup,
+    Keypad,
+    KeypadSettings,
     OfflineCodec,
+    Reason,
     typical_accepted_windows,
     worst_accepted_windows,
 )
 from doorcode.domain.offline.ff1 import FF1
-from doorcode.domain.offline.window_packing import WINDOW_COUNT, pack, span_of
+from doorcode.domain.offline.window_packing import (
+    WINDOW_COUNT,
+    pack,
+    seconds_after,
+    span_of,
+    unpack,
+    window_of,
+)
 from doorcode.domain.windows import TimeWindow
 
 SPECIFICATION = Path(__file__).parents[3] / "docs" / "offline-codes.md"
 TEXT = SPECIFICATION.read_text(encoding="utf-8")
 
 
-def vectors() -> list[dict[str, str]]:
-    """The ``key: value`` records between the test-vector markers of the specification."""
-    block = TEXT.split("<!-- test vectors: begin -->")[1].split("<!-- test vectors: end -->")[0]
+def records(name: str) -> list[list[tuple[str, str]]]:
+    """The ``key: value`` records between the ``name`` markers of the specification."""
+    block = TEXT.split(f"<!-- {name}: begin -->")[1].split(f"<!-- {name}: end -->")[0]
     body = block.strip().removeprefix("```text").removesuffix("```").strip()
     return [
-        dict(line.split(": ", 1) for line in record.splitlines()) for record in body.split("\n\n")
+        [(key, value) for key, value in (line.split(": ", 1) for line in record.splitlines())]
+        for record in body.split("\n\n")
     ]
+
+
+def vectors() -> list[dict[str, str]]:
+    """The issuing and rejection vectors of §15.1, one dict each."""
+    return [dict(record) for record in records("test vectors")]
 
 
 def group_of(vector: dict[str, str]) -> KeyGroup:
@@ -55,9 +75,10 @@ ISSUING = [vector for vector in vectors() if "requested" in vector]
 REJECTED = [vector for vector in vectors() if "decrypts_to" in vector]
 
 
-def test_the_specification_has_issuing_and_rejection_vectors():
-    assert len(ISSUING) >= 8
-    assert len(REJECTED) >= 1
+def test_s15_1_the_specification_has_issuing_and_rejection_vectors():
+    assert len(ISSUING) >= 10
+    assert {int(vector["digits"]) for vector in ISSUING} == {8, 9, 10, 11, 12}
+    assert len(REJECTED) >= 2
 
 
 @pytest.mark.parametrize("vector", ISSUING, ids=[vector["vector"] for vector in ISSUING])
@@ -82,6 +103,8 @@ def test_the_rejection_vectors_decrypt_past_p(vector):
     assert value == int(vector["decrypts_to"])
     assert value >= WINDOW_COUNT
     assert OfflineCodec(group).read(vector["code"]) is None
+    if "truncated" in vector:  # §3: the 32-bit trap, a value whose low bits are a window
+        assert value % 2**32 == int(vector["truncated"]) < WINDOW_COUNT
 
 
 def test_the_specification_states_p_and_the_window_counts():
@@ -132,3 +155,82 @@ def test_the_ff1_parameter_table_matches_the_standard(digits, u, v, b, p_block):
     )
     assert expected.hex() == p_block
     assert re.search(rf"\| {digits} \| {u} \| {v} \| {b} \| 8 \|.*`{p_block}`", TEXT)
+
+
+# -- §15.2 keypad vectors ---------------------------------------------------------------------
+
+STEP = re.compile(r"^(?P<at>\S+) c=(?P<c>-?\d+) (?P<entry>\S+) -> (?P<answer>[a-z_]+)$")
+CODE_LINE = re.compile(r"^(?P<code>\d+) X=(?P<index>\d+) window=(?P<window>\S+)$")
+TRAP_LINE = re.compile(
+    r"^(?P<code>\d+) X=(?P<index>\d+) X_mod_2\^32=(?P<truncated>\d+) window=(?P<window>\S+)$"
+)
+KEYPAD_VECTORS = records("keypad vectors")
+
+
+def field(record: list[tuple[str, str]], key: str) -> str:
+    (value,) = [value for name, value in record if name == key]
+    return value
+
+
+def fields(record: list[tuple[str, str]], key: str) -> list[str]:
+    return [value for name, value in record if name == key]
+
+
+def settings_of(record: list[tuple[str, str]]) -> KeypadSettings:
+    text = field(record, "settings")
+    if text == "default":
+        return KeypadSettings()
+    return KeypadSettings(
+        **{name: int(value) for name, value in (pair.split("=") for pair in text.split())}
+    )
+
+
+def keypad_of(record: list[tuple[str, str]]) -> Keypad:
+    group = group_of(dict(record))
+    return Keypad(group, field(record, "programming_code"), settings_of(record))
+
+
+def ids(records_: list[list[tuple[str, str]]]) -> list[str]:
+    return [field(record, "vector") for record in records_]
+
+
+def test_s15_2_the_keypad_vectors_cover_every_behaviour_the_specification_names():
+    answers = {
+        STEP.match(step)["answer"]  # type: ignore[index]
+        for record in KEYPAD_VECTORS
+        for step in fields(record, "step")
+    }
+    assert answers == {reason.value for reason in Reason}
+    assert {int(field(record, "digits")) for record in KEYPAD_VECTORS} >= {9, 10, 11}
+    assert any(fields(record, "trap") for record in KEYPAD_VECTORS)
+
+
+@pytest.mark.parametrize("record", KEYPAD_VECTORS, ids=ids(KEYPAD_VECTORS))
+def test_s15_2_the_keypad_vectors_codes_carry_the_windows_they_say(record):
+    group = group_of(dict(record))
+    codec = OfflineCodec(group)
+    for line in fields(record, "code"):
+        match = CODE_LINE.match(line)
+        assert match, line
+        assert codec.index_of(match["code"]) == int(match["index"])
+        assert codec.read(match["code"]) == window(match["window"])
+    for line in fields(record, "trap"):
+        match = TRAP_LINE.match(line)
+        assert match, line
+        value = FF1(group.key).decrypt_number(int(match["code"]), group.digits, group.tweak)
+        assert value == int(match["index"]) >= WINDOW_COUNT
+        assert value % 2**32 == int(match["truncated"])
+        assert window_of(unpack(int(match["truncated"])), group.epoch) == window(match["window"])
+
+
+@pytest.mark.parametrize("record", KEYPAD_VECTORS, ids=ids(KEYPAD_VECTORS))
+def test_s15_2_a_fresh_keypad_gives_every_answer_of_the_keypad_vectors(record):
+    keypad = keypad_of(record)
+    epoch = group_of(dict(record)).epoch
+    for step in fields(record, "step"):
+        match = STEP.match(step)
+        assert match, step
+        moment = instant(match["at"])
+        assert seconds_after(epoch, moment) == int(match["c"]), step
+        answer = keypad.enter(match["entry"], moment).reason.value
+        assert answer == match["answer"], step

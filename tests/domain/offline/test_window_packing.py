@@ -1,4 +1,4 @@
-"""Issuable windows: a gap-free bijection with [0, P), and rounding that only ever widens."""
+"""§2-§4 Issuable windows: a gap-free bijection with [0, P), and rounding that only ever widens."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from doorcode.domain.errors import InvalidWindow
 from doorcode.domain.offline.errors import OfflineWindowUnsupported
 from doorcode.domain.offline.window_packing import (
     DAILY_WINDOWS,
@@ -164,3 +165,25 @@ def test_issuable_cover_speaks_in_utc_windows():
     requested = TimeWindow(at(3, 15, 20), at(7, 10, 40))
     assert issuable_cover(requested, EPOCH) == TimeWindow(at(3, 15), at(7, 11))
     assert window_of(Span(0, HOUR), EPOCH) == TimeWindow(at(0), at(0, 1))
+
+
+@pytest.mark.parametrize(("start", "end"), [(2 * HOUR, 2 * HOUR), (2 * HOUR + 1, 2 * HOUR)])
+def test_s4_an_empty_or_reversed_request_is_refused_before_any_rounding(start, end):
+    with pytest.raises(OfflineWindowUnsupported, match="end after it starts"):
+        cover(start, end)
+
+
+def test_s4_an_empty_request_cannot_even_be_written_as_a_window():
+    with pytest.raises(InvalidWindow):
+        TimeWindow(at(3, 2), at(3, 2))
+
+
+def test_s2_the_latest_end_is_364_days_past_the_horizon():
+    latest = max(unpack(WINDOW_COUNT - 1).end, unpack(HOURLY_WINDOWS - 1).end)
+    assert latest == HORIZON + 364 * DAY
+    assert unpack(WINDOW_COUNT - 1).start == HORIZON - DAY
+
+
+def test_s3_every_number_and_bound_fits_in_32_bits_once_x_is_below_p():
+    assert WINDOW_COUNT < 2**31
+    assert HORIZON + 364 * DAY + 1_800 < 2**31

@@ -22,7 +22,7 @@ from doorcode.domain.offline.errors import (
 from doorcode.domain.offline.ff1 import FF1
 from doorcode.domain.offline.key_group import KeyGroup
 from doorcode.domain.offline.keypad import Keypad, KeypadResult, KeypadSettings, Reason
-from doorcode.domain.offline.keypad_memory import KeypadMemory
+from doorcode.domain.offline.keypad_memory import KeypadMemory, Pending, Stage
 from doorcode.domain.offline.programming import KeypadSequence, block_sequence
 from doorcode.domain.offline.security import (
     GuessOdds,
@@ -51,7 +51,9 @@ __all__ = [
     "OfflineCodeError",
     "OfflineCodec",
     "OfflineWindowUnsupported",
+    "Pending",
     "Reason",
+    "Stage",
     "accepted_window_count",
     "block_sequence",
     "is_acceptable_short_pin",

@@ -7,7 +7,8 @@ A lock reverses it: decrypt, refuse an index of ``WINDOW_COUNT`` or more, unpack
 its clock. One window has one code per group, so two grants with the same issued window get
 the same code; :meth:`OfflineCodec.issue` takes the codes to avoid (blocked codes, codes of
 other grants) and widens the window by one step (an hour, or a day past 32 days) until the
-code is free. Nothing here reads a clock or a random source.
+code is free: the cover and at most ``MAX_WIDENINGS`` widenings, 25 windows in all (§4).
+Nothing here reads a clock or a random source.
 """
 
 from __future__ import annotations
@@ -69,11 +70,12 @@ class OfflineCodec:
     ) -> IssuedOfflineCode:
         """The code of the smallest issuable window covering ``requested`` not in ``avoiding``."""
         span = cover(*span_of(requested, self._group.epoch))
-        for _ in range(MAX_WIDENINGS):
+        for widenings in range(MAX_WIDENINGS + 1):
+            if widenings:
+                span = self._widened(span)
             code = self.code_for(pack(span))
             if code not in avoiding:
                 return IssuedOfflineCode(code, window_of(span, self._group.epoch), requested)
-            span = self._widened(span)
         raise CodeSpaceExhausted("every nearby window's offline code is taken or blocked")
 
     def read(self, code: str) -> TimeWindow | None:
@@ -87,7 +89,11 @@ class OfflineCodec:
         return f"{encrypted:0{self._digits}d}"
 
     def index_of(self, code: str) -> int | None:
-        """The window number ``code`` decrypts to, or None for anything a lock must refuse."""
+        """The window number ``code`` decrypts to, or None for anything a lock must refuse.
+
+        The ``X >= P`` test is made on the whole decrypted value (up to ``10**n - 1``, more
+        than 32 bits hold) before anything could narrow it: §3's 32-bit trap.
+        """
         if len(code) != self._digits or not (code.isascii() and code.isdigit()):
             return None
         index = self._cipher.decrypt_number(int(code), self._digits, self._tweak)

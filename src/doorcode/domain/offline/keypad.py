@@ -1,18 +1,23 @@
 """An offline lock's keypad: the reference model firmware is written from and tested against.
 
-The lock knows its key group, its programming code, its settings and its own clock, which
-every call passes in as ``at`` (an aware instant; the lock counts whole seconds after the
-group's epoch). It never learns anything from the network. What it does, in order:
+It follows ``docs/offline-codes.md`` §6-§11 step by step; the section numbers below are the
+specification's. The lock knows its key group, its programming code, its settings and its own
+clock, which every call passes in as ``at`` (an aware instant; the lock counts whole seconds
+after the group's epoch). It never learns anything from the network. A person types an entry
+and presses Enter (:meth:`Keypad.enter`); the lock, in order (§6.1):
 
-1. while locked out, refuse every entry without looking at it;
-2. an entry of the group's code length is an offline code: decrypt, refuse a number of
-   ``WINDOW_COUNT`` or more, then the block list, the window widened by the clock-drift
-   tolerance at both ends, and the activation rule;
-3. a shorter entry is a short PIN, looked up by its tag;
-4. count every refusal; the ``lockout_after``-th in a row locks the keypad for
-   ``lockout_for``; an opening resets the count.
+1. while locked out, refuses the entry without looking at it (§10);
+2. forgets whatever it was waiting for, noting whether the entry came in time for it;
+3. an entry that begins with ``*`` starts a programming sequence (§8);
+4. the next part of a programming sequence, within 30 s of the previous one (§8);
+5. a PIN-length entry within 10 s of an opening by an offline code registers a short PIN (§9);
+6. an entry of the group's code length is an offline code (§6.2, §7);
+7. a PIN-length entry is a short PIN, looked up by its tag (§9);
+8. anything else is a wrong code;
 
-The :class:`Reason` is for the lock's own log. A keypad should show one refusal signal for all
+and counts the refusals of steps 3 and 6-8 towards the lockout (§10).
+
+The :class:`Reason` is for the lock's own log. A keypad shows one refusal signal for all
 of them, so a stranger cannot tell a code that is valid some other day from a wrong one.
 
 Extension points: :class:`KeypadSettings` (tolerance, lockout, table sizes, activation rule)
@@ -20,7 +25,7 @@ and :class:`KeypadMemory` (what persists). Example::
 
     keypad = Keypad(group, programming_code="902114")
     if keypad.enter(code, at=now).opened:
-        keypad.register_short_pin("7395", at=now + timedelta(seconds=4))
+        keypad.enter("7395", at=now + timedelta(seconds=4))  # registers 7395 (§9)
 """
 
 from __future__ import annotations
@@ -32,24 +37,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from doorcode.domain.offline.codes import OfflineCodec
-from doorcode.domain.offline.errors import InvalidKeypadSettings
+from doorcode.domain.offline.errors import InvalidKeypadSequence, InvalidKeypadSettings
 from doorcode.domain.offline.key_group import KeyGroup
-from doorcode.domain.offline.keypad_memory import KeypadMemory, LastOpen
+from doorcode.domain.offline.keypad_memory import KeypadMemory, Pending, Stage
 from doorcode.domain.offline.programming import (
     BLOCK_COMMAND,
+    ENTER,
+    PROGRAMMING_KEY,
     is_programming_code,
-    parse_sequence,
 )
 from doorcode.domain.offline.short_pins import (
     MAX_PIN_DIGITS,
     MIN_PIN_DIGITS,
-    is_acceptable_short_pin,
+    is_trivial_pin,
     short_pin_tag,
 )
 from doorcode.domain.offline.window_packing import DAY, seconds_after, unpack
 
 __all__ = [
     "ACTIVATION_PERIOD",
+    "PART_TIMEOUT",
     "SHORT_PIN_GRACE",
     "Keypad",
     "KeypadResult",
@@ -59,6 +66,7 @@ __all__ = [
 
 ACTIVATION_PERIOD = timedelta(hours=24)
 SHORT_PIN_GRACE = timedelta(seconds=10)
+PART_TIMEOUT = timedelta(seconds=30)
 MAX_TOLERANCE = timedelta(minutes=30)
 
 
@@ -74,28 +82,40 @@ class Reason(enum.Enum):
     ACTIVATION_TABLE_FULL = "activation_table_full"
     LOCKED_OUT = "locked_out"
     PIN_REGISTERED = "pin_registered"
-    NO_RECENT_OPEN = "no_recent_open"
-    PIN_REFUSED = "pin_refused"
+    PIN_TOO_SHORT = "pin_too_short"
+    PIN_TOO_SIMPLE = "pin_too_simple"
     PIN_TAKEN = "pin_taken"
     PIN_TABLE_FULL = "pin_table_full"
+    AWAITING_COMMAND = "awaiting_command"
+    AWAITING_CODE = "awaiting_code"
     CODE_BLOCKED = "code_blocked"
     WRONG_PROGRAMMING_CODE = "wrong_programming_code"
     UNKNOWN_COMMAND = "unknown_command"
     BLOCK_LIST_FULL = "block_list_full"
 
 
-_ACCEPTED = frozenset({Reason.OPENED, Reason.PIN_REGISTERED, Reason.CODE_BLOCKED})
+_ACCEPTED = frozenset(
+    {
+        Reason.OPENED,
+        Reason.PIN_REGISTERED,
+        Reason.AWAITING_COMMAND,
+        Reason.AWAITING_CODE,
+        Reason.CODE_BLOCKED,
+    }
+)
+_RESETS_COUNT = frozenset({Reason.OPENED, Reason.AWAITING_COMMAND})
+_CONTINUES_SEQUENCE = frozenset({Reason.AWAITING_COMMAND, Reason.AWAITING_CODE})
 
 
 @dataclass(frozen=True, slots=True)
 class KeypadResult:
-    """The keypad's answer to one entry, registration or programming sequence."""
+    """The keypad's answer to one entry (or, from :meth:`Keypad.program`, to its last)."""
 
     reason: Reason
 
     @property
     def accepted(self) -> bool:
-        """Whether the lock did what was asked (opened, registered, blocked)."""
+        """Whether the lock did what was asked (opened, registered, took a part, blocked)."""
         return self.reason in _ACCEPTED
 
     @property
@@ -141,7 +161,7 @@ class Keypad:
     ) -> None:
         if not is_programming_code(programming_code):
             raise InvalidKeypadSettings("a programming code is 4 to 12 digits")
-        self._programming_code = programming_code
+        self._programming_code = programming_code.encode("ascii")
         self._settings = settings or KeypadSettings()
         self._tolerance = int(self._settings.tolerance.total_seconds())
         self._memory = memory or KeypadMemory()
@@ -166,52 +186,45 @@ class Keypad:
         return self._memory.to_dict()
 
     def reprovision(self, group: KeyGroup) -> None:
-        """Install a rotated key: old codes, their short PINs and the block list all go."""
+        """Install a rotated key: old codes, their short PINs and the block list all go (§13)."""
         self._load_group(group)
         self._memory = KeypadMemory()
 
     def enter(self, entry: str, at: datetime) -> KeypadResult:
-        """Someone typed ``entry`` and pressed Enter when the lock's clock read ``at``."""
+        """Someone typed ``entry`` and pressed Enter when the lock's clock read ``at`` (§6.1)."""
         if self._is_locked_out(at):
             return KeypadResult(Reason.LOCKED_OUT)
+        pending, self._memory.pending = self._memory.pending, None
         now = seconds_after(self._group.epoch, at)
-        if len(entry) == self._group.digits:
-            reason = self._judge_code(entry, now, at)
+        if entry.startswith(PROGRAMMING_KEY):
+            reason = self._start_sequence(entry.removeprefix(PROGRAMMING_KEY), at)
+        elif pending is not None and _in_time(pending, at):
+            if pending.stage is Stage.COMMAND:
+                return KeypadResult(self._command(entry, at))
+            if pending.stage is Stage.CODE:
+                return KeypadResult(self._block_entry(entry, now))
+            if pending.window_index is not None and self._is_pin_shaped(entry):
+                return KeypadResult(self._register(entry, pending.window_index, now))
+            reason = self._judge(entry, now, at)
         else:
-            reason = self._judge_short_pin(entry, now)
+            reason = self._judge(entry, now, at)
         self._count(reason, at)
         return KeypadResult(reason)
 
-    def register_short_pin(self, pin: str, at: datetime) -> KeypadResult:
-        """Register ``pin`` for the offline code that opened the door at most 10 s before."""
-        last = self._memory.last_open
-        if self._is_locked_out(at):
-            return KeypadResult(Reason.LOCKED_OUT)
-        if last is None or not timedelta(0) <= at - last.at <= SHORT_PIN_GRACE:
-            return KeypadResult(Reason.NO_RECENT_OPEN)
-        shortest = self._settings.short_pin_min_digits
-        if not is_acceptable_short_pin(pin, self._group.digits, shortest):
-            return KeypadResult(Reason.PIN_REFUSED)
-        reason = self._file_short_pin(pin, last.window_index, seconds_after(self._group.epoch, at))
-        if reason is Reason.PIN_REGISTERED:
-            self._memory.last_open = None
-        return KeypadResult(reason)
-
     def program(self, sequence: str, at: datetime) -> KeypadResult:
-        """Run a programming sequence such as ``<programming code>#128#<code>#``."""
-        if self._is_locked_out(at):
-            return KeypadResult(Reason.LOCKED_OUT)
-        groups = parse_sequence(sequence)
-        if not groups or not hmac.compare_digest(groups[0], self._programming_code):
-            self._count(Reason.WRONG_PROGRAMMING_CODE, at)
-            return KeypadResult(Reason.WRONG_PROGRAMMING_CODE)
-        self._memory.failures = 0
-        if len(groups) != 3 or groups[1] != BLOCK_COMMAND:
-            return KeypadResult(Reason.UNKNOWN_COMMAND)
-        index = self._codec.index_of(groups[2])
-        if index is None:
-            return KeypadResult(Reason.WRONG_CODE)
-        return KeypadResult(self._block(index, seconds_after(self._group.epoch, at)))
+        """Type a sequence such as ``*<programming code>#128#<code>#``, every entry at ``at``.
+
+        Like the person told to type it, stops at the first answer that is not a request for
+        the next part, and returns that answer.
+        """
+        if not sequence.endswith(ENTER):
+            raise InvalidKeypadSequence("a keypad sequence ends with Enter (#)")
+        result = KeypadResult(Reason.WRONG_CODE)
+        for entry in sequence.removesuffix(ENTER).split(ENTER):
+            result = self.enter(entry, at)
+            if result.reason not in _CONTINUES_SEQUENCE:
+                break
+        return result
 
     def _load_group(self, group: KeyGroup) -> None:
         self._group = group
@@ -223,8 +236,10 @@ class Keypad:
         return locked_until is not None and at < locked_until
 
     def _count(self, reason: Reason, at: datetime) -> None:
+        """§10: an ordinary entry's refusal is a miss; an opening or a right programming code
+        starts the count again."""
         memory = self._memory
-        if reason is Reason.OPENED:
+        if reason in _RESETS_COUNT:
             memory.failures = 0
             return
         memory.failures += 1
@@ -232,13 +247,28 @@ class Keypad:
             memory.failures = 0
             memory.locked_until = at + self._settings.lockout_for
 
+    def _judge(self, entry: str, now: int, at: datetime) -> Reason:
+        """An ordinary entry: an offline code, a short PIN, or wrong (§6.1 steps 6-8)."""
+        if len(entry) == self._group.digits:
+            return self._judge_code(entry, now, at)
+        if self._is_pin_shaped(entry):
+            return self._judge_short_pin(entry, now)
+        return Reason.WRONG_CODE
+
+    def _is_pin_shaped(self, entry: str) -> bool:
+        """4 to 8 digits and fewer than the code length: the only entries a PIN can be (§9)."""
+        longest = min(MAX_PIN_DIGITS, self._group.digits - 1)
+        return _is_digits(entry) and MIN_PIN_DIGITS <= len(entry) <= longest
+
+    # -- §6.2 and §7: offline codes ------------------------------------------------------
+
     def _judge_code(self, entry: str, now: int, at: datetime) -> Reason:
-        index = self._codec.index_of(entry)
+        index = self._codec.index_of(entry)  # None for non-digits and for X >= P, full width
         if index is None:
             return Reason.WRONG_CODE
         reason = self._judge_window(index, now)
         if reason is Reason.OPENED:
-            self._memory.last_open = LastOpen(index, at)
+            self._memory.pending = Pending(Stage.REGISTRATION, at, index)
         return reason
 
     def _judge_window(self, index: int, now: int) -> Reason:
@@ -246,7 +276,7 @@ class Keypad:
         tolerance = self._tolerance
         if index in self._memory.blocked:
             return Reason.BLOCKED
-        if now < start - tolerance:
+        if now < start - tolerance:  # signed: start - tolerance < 0 for the first hours
             return Reason.NOT_YET_VALID
         if now >= end + tolerance:
             return Reason.EXPIRED
@@ -270,9 +300,9 @@ class Keypad:
         activated.add(index)
         return True
 
+    # -- §9: short PINs --------------------------------------------------------------------
+
     def _judge_short_pin(self, entry: str, now: int) -> Reason:
-        if len(entry) < MIN_PIN_DIGITS or not (entry.isascii() and entry.isdigit()):
-            return Reason.WRONG_CODE
         tag = short_pin_tag(self._pin_key, entry)
         owner = self._memory.short_pins.get(tag)
         if owner is None:
@@ -280,11 +310,15 @@ class Keypad:
         if self._has_expired(owner, now):
             del self._memory.short_pins[tag]
             return Reason.EXPIRED
-        if now < unpack(owner).start - self._tolerance:
+        if now < unpack(owner).start - self._tolerance:  # only if the clock was set back
             return Reason.NOT_YET_VALID
         return Reason.OPENED
 
-    def _file_short_pin(self, pin: str, owner: int, now: int) -> Reason:
+    def _register(self, pin: str, owner: int, now: int) -> Reason:
+        if len(pin) < self._settings.short_pin_min_digits:
+            return Reason.PIN_TOO_SHORT
+        if is_trivial_pin(pin):
+            return Reason.PIN_TOO_SIMPLE
         pins = self._memory.short_pins
         for tag in [tag for tag, index in pins.items() if self._has_expired(index, now)]:
             del pins[tag]
@@ -299,6 +333,25 @@ class Keypad:
         pins[tag] = owner
         return Reason.PIN_REGISTERED
 
+    # -- §8: programming -----------------------------------------------------------------
+
+    def _start_sequence(self, candidate: str, at: datetime) -> Reason:
+        typed = candidate.encode("utf-8")
+        if not hmac.compare_digest(typed, self._programming_code):
+            return Reason.WRONG_PROGRAMMING_CODE
+        self._memory.pending = Pending(Stage.COMMAND, at)
+        return Reason.AWAITING_COMMAND
+
+    def _command(self, entry: str, at: datetime) -> Reason:
+        if entry != BLOCK_COMMAND:
+            return Reason.UNKNOWN_COMMAND
+        self._memory.pending = Pending(Stage.CODE, at)
+        return Reason.AWAITING_CODE
+
+    def _block_entry(self, entry: str, now: int) -> Reason:
+        index = self._codec.index_of(entry)
+        return Reason.WRONG_CODE if index is None else self._block(index, now)
+
     def _block(self, index: int, now: int) -> Reason:
         blocked = self._memory.blocked
         if index not in blocked and not self._has_expired(index, now):
@@ -311,13 +364,22 @@ class Keypad:
         return Reason.CODE_BLOCKED
 
     def _forget_code(self, index: int) -> None:
-        """A blocked code loses its activation, its short PIN and its chance to register one."""
+        """A blocked code loses its activation and its short PIN."""
         memory = self._memory
         memory.activated.discard(index)
         for tag in [tag for tag, owner in memory.short_pins.items() if owner == index]:
             del memory.short_pins[tag]
-        if memory.last_open is not None and memory.last_open.window_index == index:
-            memory.last_open = None
 
     def _has_expired(self, index: int, now: int) -> bool:
+        """§6.3: a window has expired once ``c >= e + tolerance``."""
         return now >= unpack(index).end + self._tolerance
+
+
+def _in_time(pending: Pending, at: datetime) -> bool:
+    """Whether an entry at ``at`` still counts as the one ``pending`` waits for."""
+    limit = SHORT_PIN_GRACE if pending.stage is Stage.REGISTRATION else PART_TIMEOUT
+    return timedelta(0) <= at - pending.at <= limit
+
+
+def _is_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
