@@ -1,5 +1,6 @@
 """The reconciler makes each lock hold exactly its desired codes, and records how it went."""
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from random import Random
 
@@ -311,3 +312,25 @@ def test_revoking_removes_the_code_and_never_touches_other_locks(runtime, owner,
     reconcile(runtime)
     assert grants_on(runtime, other.locks[0]) == [kept.id]
     assert all(grants_on(runtime, lock) == [] for lock in flat.locks)
+
+
+def test_a_pass_never_leaves_its_lock_due_at_or_before_its_own_now(
+    runtime, owner, flat, clock, monkeypatch
+):
+    """Were the plan ever to name a past instant, the runners would wake the lock at once and
+    compute it again, forever: the pass drops it and leaves the lock to the sweep."""
+    from doorcode.sync import lock_pass
+
+    planned = lock_pass.plan_lock
+
+    def stale(*args, **kwargs):
+        past = clock.now - timedelta(minutes=1)
+        return dataclasses.replace(planned(*args, **kwargs), next_change_at=past)
+
+    monkeypatch.setattr(lock_pass, "plan_lock", stale)
+    book(runtime, owner, flat, "B-1", date(2026, 11, 23), date(2026, 11, 25))
+    [outcome, *_] = reconcile(runtime)
+    assert outcome.next_sync_at is None or outcome.next_sync_at > clock.now
+    with runtime.uow() as uow:
+        due = [lock.next_sync_at for lock in uow.session.scalars(select(Lock))]
+    assert all(instant is None or instant > clock.now for instant in due)
