@@ -6,6 +6,7 @@ how many calls are in flight per lock. The job lock keeps that at one.
 """
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -31,6 +32,7 @@ from doorcode.sync.outcomes import LockOutcome
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
+from tests.conftest import database_now
 from tests.sync.helpers import CountingProvider, drain, grants_on, job_statuses
 
 pytestmark = pytest.mark.postgres
@@ -218,7 +220,8 @@ def test_a_next_change_already_past_is_not_scheduled_again(pg_runtime, postgres_
 def test_a_database_clock_ahead_of_the_workers_costs_one_wait_not_a_spin(pg_runtime, postgres_url):
     """PostgreSQL runs 2 s ahead of the worker: the wake-up is ready by its clock while the
     worker still sees the instant ahead; it waits for its own clock instead of re-running."""
-    behind = lambda: datetime.now(UTC) - timedelta(seconds=2)  # noqa: E731
+    started, began = database_now(postgres_url) - timedelta(seconds=2), time.monotonic()
+    behind = lambda: started + timedelta(seconds=time.monotonic() - began)  # noqa: E731
     scripted = ScriptedReconciler(behind, behind() + timedelta(seconds=1))
     run_one_pass(build_job_app(postgres_url, scripted), postgres_url)
     assert scripted.passes == 2  # the first, then the one the wake-up asked for
