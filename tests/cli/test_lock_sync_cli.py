@@ -1,10 +1,14 @@
 """Lock sync from the command line: sync, codes, keypad, alerts, worker; bad input refused."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.cli.test_cli import doorcode  # noqa: F401 - the fixture
+
+# The CLI runs on the process's clock: a stay that began yesterday, whatever day it is.
+STAYING_SINCE = (datetime.now(UTC) - timedelta(days=1)).date()
 
 
 @pytest.fixture
@@ -21,9 +25,9 @@ def booked(doorcode):  # noqa: F811
         "--property",
         "f1",
         "--check-in",
-        "2020-01-01",
+        str(STAYING_SINCE),
         "--check-out",
-        "2099-01-01",
+        str(STAYING_SINCE + timedelta(days=30)),
         "--guest",
         "Ada",
         "--external-id",
