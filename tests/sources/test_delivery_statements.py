@@ -19,8 +19,9 @@ from tests.sources.conftest import booking, signed
 # A new booking: the source (read, then queued behind), the replay check, the applied version,
 # the property with its locks (read, then held), the reservation (looked up, inserted), the
 # locks marked for sync (PostgreSQL first takes their row locks), the codes in use, the grant,
-# its lock codes, two events, the delivery record and the reservation's source version.
-NEW_BOOKING = {"sqlite": 16, "postgresql": 17}
+# its lock codes, two events, the delivery record, the reservation's source version, and the
+# probe for other stays at the property at the same time (an overlap raises alerts).
+NEW_BOOKING = {"sqlite": 17, "postgresql": 18}
 # A duplicate: the same reads up to the reservation, its guest grant with its lock codes, and
 # the delivery record.
 DUPLICATE = {"sqlite": 10, "postgresql": 10}
@@ -56,7 +57,9 @@ def deliver(runtime, source, clock, delivery_id, **changes):
 
 
 def test_a_new_booking_costs_a_bounded_number_of_statements(any_runtime, source, clock):
-    deliver(any_runtime, source, clock, "d-0", external_id="HX-0")
+    # An earlier stay, not an overlapping one: an overlap costs its alert's statements.
+    earlier = {"check_in": "2026-11-28", "check_out": "2026-12-01"}
+    deliver(any_runtime, source, clock, "d-0", external_id="HX-0", **earlier)
     with counted(any_runtime) as statements:
         result = deliver(any_runtime, source, clock, "d-1")
     assert result.delivery.outcome == "accepted"

@@ -29,8 +29,11 @@ def review_overlaps(
     ``before`` is the stay's audit snapshot before the change, so stays it overlapped at its
     old dates or property are reviewed too and lose an alert that named it.
     """
+    overlapping = _overlapping(uow, reservation)
+    if before is None and not overlapping:
+        return  # a new stay alone at its property: no alert to raise, none open to clear
     involved = {reservation.id: reservation}
-    for other in _overlapping(uow, reservation):
+    for other in overlapping:
         involved[other.id] = other
     if before is not None:
         old = uow.reservations.confirmed_overlapping(
