@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
+from doorcode.store.access_repository import AccessRepository
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockSyncRepository
 from doorcode.store.message_repository import MessageRepository
@@ -94,6 +95,7 @@ class UnitOfWork:
         self.web_sessions = WebSessionRepository(self.session)
         self.failed_attempts = FailedAttemptRepository(self.session)
         self.host_notices = HostNoticeRepository(self.session)
+        self.access = AccessRepository(self.session)
         self._touched_locks = set()
         return self
 
