@@ -21,7 +21,7 @@ Events carry the back-end's reference to a code, never the code: nothing here ca
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +35,7 @@ from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.store.access_repository import AccessEventFilter, NewAccessEvent
 from doorcode.store.models import AccessEventRow, Grant, Lock
+from doorcode.store.row_holds import hold_row
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -89,8 +90,14 @@ def ingest_access_events(
     """Store a back-end's events (a webhook's, say) and act on the new ones; one transaction."""
     report = IngestReport()
     with uow:
-        for event in sorted(events, key=lambda each: each.occurred_at):
-            lock = uow.locks.by_provider_id(provider, event.device_id)
+        locks = {}
+        for device_id in sorted({event.device_id for event in events}):
+            lock = uow.locks.by_provider_id(provider, device_id)
+            if lock is not None:
+                locks[device_id] = lock
+        _hold_in_order(uow, locks.values())
+        for event in sorted(events, key=_delivery_order):
+            lock = locks.get(event.device_id)
             if lock is None:
                 report.unknown_device += 1
                 continue
@@ -112,7 +119,8 @@ def record_events_of_lock(
 ) -> IngestReport:
     """Store one lock's polled events and act on the new ones (caller's transaction)."""
     report = IngestReport()
-    for event in events:
+    _hold_in_order(uow, [lock])
+    for event in sorted(events, key=_delivery_order):
         if event.device_id == lock.external_id:
             _record(uow, lock, event, policy, via, report)
     return report
@@ -160,6 +168,21 @@ def grant_access_events(
             raise NotFound("grant", grant_id)
         which = AccessEventFilter(grant_ids=[grant.id], limit=limit)
         return uow.access.search(caller.organisation_id, which)
+
+
+def _hold_in_order(uow: UnitOfWork, locks: Iterable[Lock]) -> None:
+    """Deliveries about the same locks take turns, holding them in id order.
+
+    Storing an opening may hold its stay's reservation (first use); two deliveries that
+    each stored one event and wanted the other's would otherwise wait for each other
+    forever. Lock rows first, in one order, then the reservation: no cycle.
+    """
+    for lock_id in sorted(lock.id for lock in locks):
+        hold_row(uow.session, Lock.id, lock_id)
+
+
+def _delivery_order(event: AccessEvent) -> tuple[datetime, str, str]:
+    return (event.occurred_at, event.device_id, event.event_id)
 
 
 def _check(which: AccessEventFilter) -> None:
