@@ -12,7 +12,6 @@ from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.windows import TimeWindow
 from doorcode.locks.access_events import AccessMethod, AccessOutcome, RefusalReason
 from doorcode.locks.base import NewCode
-from doorcode.locks.health import LockHealth
 from doorcode.locks.errors import (
     CodeNotFound,
     CodeRefused,
@@ -23,6 +22,7 @@ from doorcode.locks.errors import (
     RateLimited,
     UnknownDevice,
 )
+from doorcode.locks.health import LockHealth
 from doorcode.locks.tags import grant_id_from_tag, tag_for
 from doorcode.locks.virtual import Faults, VirtualCloud, VirtualLockProvider
 
