@@ -95,15 +95,27 @@ def test_no_opening_by_the_no_show_hour_tells_the_host_once(stay, clock):
     assert "has not opened the door of Flat 1A" in told[0].text
 
 
-def test_a_guest_who_opened_is_no_no_show_and_the_hour_is_the_propertys(stay, clock):
+def test_the_no_show_hour_is_the_propertys_own(stay, clock):
     with stay.runtime.uow() as uow:
         prop = uow.properties.get(stay.owner.organisation_id, stay.prop.id)
         prop.no_show_time = prop.no_show_time.replace(hour=20)
         uow.commit()
     stay.cloud.enter(stay.street.external_id, "000001")
+    clock.now = at_local(clock().date(), 19, 59)
+    stay.poll()
+    assert notices(stay.runtime, "no_show") == []
     clock.now = at_local(clock().date(), 20, 30)
     stay.poll()
     assert len(notices(stay.runtime, "no_show")) == 1
+
+
+def test_a_guest_who_opened_the_door_is_no_no_show(stay, clock):
+    clock.now = at_local(clock().date(), 18, 0)
+    stay.cloud.enter(stay.street.external_id, stay.code)
+    clock.now = at_local(clock().date(), 23, 30)
+    stay.poll()
+    assert notices(stay.runtime, "no_show") == []
+    assert len(notices(stay.runtime, "guest_arrived")) == 1
 
 
 def test_locks_that_never_report_send_no_no_show_notice(stay, clock):
