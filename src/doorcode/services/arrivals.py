@@ -72,7 +72,14 @@ def mark_arrived_by_door(
             f"Their first opening at {prop.name}, on "
             f"{opened_at.astimezone(zone).strftime('%a %d %b %Y %H:%M %Z')}."
         )
-        notify_host(uow, reservation, HostNoticeKind.GUEST_ARRIVED, text, channels)
+        notify_host(
+            uow,
+            reservation,
+            HostNoticeKind.GUEST_ARRIVED,
+            text,
+            channels,
+            alert_if_unreachable=False,
+        )
     return True
 
 
@@ -124,7 +131,9 @@ def _notice_no_show(
         "They may simply be late; you may want to check on them. "
         f"Booking {reservation.external_id} ({reservation.source})."
     )
-    notify_host(uow, reservation, HostNoticeKind.NO_SHOW, text, channels)
+    notify_host(
+        uow, reservation, HostNoticeKind.NO_SHOW, text, channels, alert_if_unreachable=False
+    )
     logger.info("no-show notice for reservation %s", reservation.id)
 
 

@@ -179,9 +179,12 @@ class AccessRepository:
         )
         return int(getattr(events, "rowcount", 0)) + int(getattr(samples, "rowcount", 0))
 
-    def pollable_locks(self) -> list[Lock]:
-        """Every lock of every organisation, for the poller (the system, not a caller)."""
-        return list(self._session.scalars(select(Lock).order_by(Lock.id)))
+    def pollable_locks(self, lock_id: str | None = None) -> list[Lock]:
+        """Every lock of every organisation (or the one), for the poller, not for a caller."""
+        query = select(Lock).order_by(Lock.id)
+        if lock_id is not None:
+            query = query.where(Lock.id == lock_id)
+        return list(self._session.scalars(query))
 
     def grant_on_lock(self, grant_id: str, lock_id: str) -> Grant | None:
         """The grant, if it is doorcode's and the lock is one of its locks."""

@@ -29,6 +29,7 @@ __all__ = [
     "AccessPass",
     "access_policy",
     "poll_access",
+    "poll_lock",
     "purge_access_history",
     "run_access_poller",
 ]
@@ -94,6 +95,21 @@ async def poll_access(runtime: Runtime) -> AccessPass:
     return report
 
 
+async def poll_lock(runtime: Runtime, lock_id: str) -> int:
+    """Read one lock now (after someone typed at its keypad, say); how many events were new."""
+    policy = access_policy(runtime.settings)
+    targets = await asyncio.to_thread(_targets, runtime, lock_id)
+    stored = 0
+    for target in targets:
+        try:
+            events, cursor, health = await _ask(runtime, target)
+        except ProviderError as err:  # the next pass reads it
+            logger.warning("could not read lock %s's access log: %s", target.lock_id, err)
+            continue
+        stored += await asyncio.to_thread(_store, runtime, target, events, cursor, health, policy)
+    return stored
+
+
 def purge_access_history(runtime: Runtime, retention: timedelta) -> int:
     """Delete access events and health samples older than ``retention``; how many rows."""
     with runtime.uow() as uow:
@@ -114,10 +130,10 @@ async def run_access_poller(runtime: Runtime) -> None:
         await asyncio.sleep(runtime.settings.access_poll_seconds)
 
 
-def _targets(runtime: Runtime) -> list[_Target]:
+def _targets(runtime: Runtime, lock_id: str | None = None) -> list[_Target]:
     with runtime.uow() as uow:
         targets = []
-        for lock in uow.access.pollable_locks():
+        for lock in uow.access.pollable_locks(lock_id):
             stored = uow.access.cursor_of(lock.id)
             cursor = stored.cursor if stored is not None else None
             targets.append(

@@ -19,6 +19,7 @@ from doorcode.services.lock_sync import sync_summaries
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.store.access_repository import AccessEventFilter
 from doorcode.store.capability_codec import capabilities_from_json
+from doorcode.sync.access_poller import poll_lock
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.web.battery_chart import render_battery
 from doorcode.web.csrf import CheckedSessionDep
@@ -121,6 +122,8 @@ async def type_code(request: Request, lock_id: str, session: CheckedSessionDep) 
     runtime = runtime_of(request)
     code = form.text("code", required=True)[:16].upper()
     result = enter_on_keypad(runtime.uow(), session.caller, runtime.providers, lock_id, code)
+    lock = locks.find_lock(runtime.uow(), session.caller, lock_id)
+    await poll_lock(runtime, lock.id)  # the entry shows in the access log at once
     answer = "OPEN" if result.opened else "REFUSED"
     return _lock_page(request, session, lock_id, keypad=f"{answer}: {result.reason}")
 
