@@ -119,7 +119,8 @@ def record_events_of_lock(
 ) -> IngestReport:
     """Store one lock's polled events and act on the new ones (caller's transaction)."""
     report = IngestReport()
-    _hold_in_order(uow, [lock])
+    if events:  # an idle lock's poll writes nothing, not even a hold
+        _hold_in_order(uow, [lock])
     for event in sorted(events, key=_delivery_order):
         if event.device_id == lock.external_id:
             _record(uow, lock, event, policy, via, report)
