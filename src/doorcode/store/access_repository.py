@@ -151,14 +151,12 @@ class AccessRepository:
         order = (LockHealthSample.observed_at.desc(), LockHealthSample.id.desc())
         return self._session.scalar(query.order_by(*order).limit(1))
 
-    def latest_samples(self, organisation_id: str) -> dict[str, LockHealthSample]:
-        """Each of the organisation's locks' last reported health, by lock id."""
-        newest = (
-            select(LockHealthSample.lock_id, func.max(LockHealthSample.id).label("id"))
-            .where(LockHealthSample.organisation_id == organisation_id)
-            .group_by(LockHealthSample.lock_id)
-            .subquery()
-        )
+    def latest_samples(self, organisation_id: str | None) -> dict[str, LockHealthSample]:
+        """Each lock's last reported health, by lock id: one organisation's, or (None) all."""
+        grouped = select(LockHealthSample.lock_id, func.max(LockHealthSample.id).label("id"))
+        if organisation_id is not None:
+            grouped = grouped.where(LockHealthSample.organisation_id == organisation_id)
+        newest = grouped.group_by(LockHealthSample.lock_id).subquery()
         query = select(LockHealthSample).join(newest, LockHealthSample.id == newest.c.id)
         return {sample.lock_id: sample for sample in self._session.scalars(query)}
 

@@ -831,7 +831,8 @@ class AccessEventRow(Base):
 
 
 class AccessCursor(Base):
-    """Where polling a lock's access events stands: the back-end's cursor, and when it ran."""
+    """Where polling a lock's access events stands: the back-end's cursor, and when it last
+    moved (a quiet lock's poll writes nothing)."""
 
     __tablename__ = "access_cursors"
 
