@@ -72,3 +72,27 @@ def test_a_battery_level_outside_0_to_100_is_refused_by_the_virtual_lock(stay):
 
     with pytest.raises(ValueError, match="0 to 100"):
         stay.cloud.set_battery(stay.door.external_id, 120)
+
+
+def test_the_api_gives_a_locks_health_history_oldest_first(stay, clock):
+    from fastapi.testclient import TestClient
+
+    from doorcode.api.app import create_app
+    from doorcode.services.api_keys import create_api_key
+    from doorcode.services.caller import Role
+
+    for percent in (80, 60):
+        stay.cloud.set_battery(stay.door.external_id, percent)
+        stay.poll()
+        clock.advance(days=8)
+    key = create_api_key(stay.runtime.uow(), stay.owner, "t", Role.VIEWER).secret
+    headers = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(stay.runtime)) as client:
+        recent = client.get(f"/api/v1/locks/{stay.door.name}/health?days=10", headers=headers)
+        both = client.get(f"/api/v1/locks/{stay.door.id}/health", headers=headers)
+        bad = client.get(f"/api/v1/locks/{stay.door.id}/health?days=0", headers=headers)
+        missing = client.get("/api/v1/locks/nope/health", headers=headers)
+    assert [r["battery_percent"] for r in recent.json()] == [60]
+    assert [(r["online"], r["battery_percent"]) for r in both.json()] == [(True, 80), (True, 60)]
+    assert bad.status_code == 422
+    assert missing.status_code == 404

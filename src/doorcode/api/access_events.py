@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +12,7 @@ from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.schemas import PageLimit
 from doorcode.locks.access_events import AccessMethod, AccessOutcome, RefusalReason
 from doorcode.services.access_events import lock_access_events, reservation_access_events
+from doorcode.services.lock_health import health_history
 from doorcode.store.access_repository import AccessEventFilter
 from doorcode.store.models import AccessEventRow
 
@@ -68,6 +70,36 @@ def reservation_events(
     which = AccessEventFilter(None, None, outcome, since, until, limit)
     rows = reservation_access_events(runtime.uow(), caller, reservation_id, which)
     return [access_event_body(row) for row in rows]
+
+
+class HealthReadingBody(BaseModel):
+    """One reading of a lock's health; None where its back-end does not say."""
+
+    observed_at: AwareDatetime
+    online: bool | None
+    battery_percent: int | None
+    last_contact_at: AwareDatetime | None
+
+
+@router.get("/locks/{reference}/health")
+def lock_health(
+    reference: str,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    days: Annotated[int, Query(ge=1, le=400, description="How far back.")] = 42,
+) -> list[HealthReadingBody]:
+    """The lock's health readings over the last ``days``, oldest first (the last is now's)."""
+    since = runtime.clock() - timedelta(days=days)
+    _, readings = health_history(runtime.uow(), caller, reference, since)
+    return [
+        HealthReadingBody(
+            observed_at=reading.observed_at,
+            online=reading.online,
+            battery_percent=reading.battery_percent,
+            last_contact_at=reading.last_contact_at,
+        )
+        for reading in readings
+    ]
 
 
 def access_event_body(row: AccessEventRow) -> AccessEventBody:

@@ -501,6 +501,7 @@ class VirtualCloud:
         if self._roll(self.faults.failure_rate):
             raise ProviderUnavailable("the lock cloud answered 503")
         if lock is not None and self._roll(self.faults.offline_rate):
+            lock.last_contact_at = now
             lock.offline_until = now + self.faults.offline_for
             raise LockOffline("the lock does not answer")
 

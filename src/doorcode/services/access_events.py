@@ -293,8 +293,9 @@ def _on_refusal(uow: UnitOfWork, lock: Lock, event: AccessEvent, policy: AccessP
             lock.organisation_id,
             ALERT_REPEATED_REFUSALS,
             ("reservation", reservation.id),
-            f"{refused} refused attempts at {lock.name} by {_local(lock, at)} during the stay of "
-            f"{reservation.guest_name or 'a guest'}: if they cannot get in, {backup}",
+            f"{refused} refused attempts at {lock.name} within 15 minutes (the last at "
+            f"{_local(lock, at)}) during the stay of {reservation.guest_name or 'a guest'}: "
+            f"if they cannot get in, {backup}",
         )
 
 

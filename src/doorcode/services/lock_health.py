@@ -22,10 +22,12 @@ from doorcode.domain.lock_health import (
 from doorcode.domain.windows import zone_named
 from doorcode.locks.health import LockHealth
 from doorcode.services.alerts import clear_alert, raise_alert
+from doorcode.services.caller import Caller
+from doorcode.services.errors import NotFound
 from doorcode.store.models import Lock, LockHealthSample, Reservation
 from doorcode.store.unit_of_work import UnitOfWork
 
-__all__ = ["HealthAttention", "health_attention", "record_health"]
+__all__ = ["HealthAttention", "health_attention", "health_history", "record_health"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +104,17 @@ def health_attention(
             item.sample.battery_percent if item.sample.battery_percent is not None else 101,
         ),
     )
+
+
+def health_history(
+    uow: UnitOfWork, caller: Caller, lock_ref: str, since: datetime
+) -> tuple[Lock, list[LockHealthSample]]:
+    """A lock's health readings from ``since``, oldest first (the last one is its health now)."""
+    with uow:
+        lock = uow.locks.find(caller.organisation_id, lock_ref)
+        if lock is None:
+            raise NotFound("lock", lock_ref)
+        return lock, uow.access.samples_since(lock.id, since)
 
 
 def _reading_of(sample: LockHealthSample | None) -> HealthReading | None:
