@@ -172,3 +172,20 @@ def test_retention_purges_old_events_by_itself(stay, clock):
     with stay.runtime.uow() as uow:
         assert uow.session.scalar(select(func.count(AccessEventRow.id))) == 0
     assert timedelta(days=396) == AccessPolicy().retention
+
+
+def test_serve_reads_the_locks_by_itself(stay, clock):
+    import time
+
+    from doorcode.background import background_jobs
+
+    clock.now = at_local(clock().date(), 15, 42)
+    stay.cloud.enter(stay.door.external_id, stay.code)
+    stay.runtime.settings.access_poll_seconds = 1
+    key = create_api_key(stay.runtime.uow(), stay.owner, "t", Role.VIEWER).secret
+    headers = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(stay.runtime, background_jobs(stay.runtime))) as client:
+        deadline = time.monotonic() + 10
+        while not client.get(f"/api/v1/locks/{stay.door.id}/events", headers=headers).json():
+            assert time.monotonic() < deadline, "serve's access pass stored nothing in 10 s"
+            time.sleep(0.05)
