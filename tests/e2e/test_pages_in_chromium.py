@@ -283,7 +283,7 @@ def test_an_operator_sees_who_opened_which_door_and_which_battery_to_change(page
     expect(looks).to_contain_text("The Schmidt family")
     arrivals = page.locator("section", has=page.get_by_role("heading", name=re.compile("Arrivals")))
     expect(arrivals).to_contain_text("not arrived yet")
-    shoot(page, "12-today-arrivals-and-locks")
+    shoot(page, "16-today-arrivals-and-locks")
 
     page.get_by_role("link", name="Locks").click()
     page.get_by_role("link", name="Flat 1A door").first.click()
@@ -300,11 +300,11 @@ def test_an_operator_sees_who_opened_which_door_and_which_battery_to_change(page
     expect(page).to_have_url(re.compile(r"outcome=refused"))
     expect(log).to_contain_text("unknown code")
     expect(log).not_to_contain_text("Inês Carvalho")
-    shoot(page, "13-lock-access-log")
+    shoot(page, "17-lock-access-log")
 
     page.goto("/locks")
     page.get_by_role("link", name="Villa Sol front door").first.click()
     battery = page.get_by_role("img", name=re.compile("Battery of Villa Sol front door"))
     expect(battery).to_have_attribute("aria-label", re.compile("18 % now"))
     expect(battery.locator("circle")).to_have_count(7)
-    shoot(page, "14-lock-battery")
+    shoot(page, "18-lock-battery")
