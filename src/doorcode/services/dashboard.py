@@ -248,9 +248,7 @@ def overview(uow: UnitOfWork, caller: Caller, battery_threshold: int = 25) -> Ov
             summary = summarise(grant, uow.now) if grant is not None else None
             if reservation.check_in == today:
                 arrival = _movement(reservation, zone, reservation.starts_at, summary)
-                arrived = arrival_of(uow, reservation)
-                arrived_at = arrived.occurred_at if arrived is not None else None
-                arrivals.append(replace(arrival, arrived_at=arrived_at))
+                arrivals.append(replace(arrival, arrived_at=_arrived_at(uow, reservation)))
             if reservation.check_out == today:
                 departures.append(_movement(reservation, zone, reservation.ends_at, summary))
         return Overview(
@@ -305,11 +303,22 @@ def reservation_page(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Re
             events=_events_about(uow, org, [subject, *(("grant", g.id) for g in grants)]),
             alerts=uow.alerts.open_alerts(org, subject),
             guide_token=uow.reservations.guide_token_of(reservation),
-            openings=uow.access.search(org, AccessEventFilter(grant_ids=[g.id for g in grants]))
-            if grants
-            else [],
-            arrived_at=arrived.occurred_at if (arrived := arrival_of(uow, reservation)) else None,
+            openings=_openings(uow, org, grants),
+            arrived_at=_arrived_at(uow, reservation),
         )
+
+
+def _openings(uow: UnitOfWork, organisation_id: str, grants: list[Grant]) -> list[AccessEventRow]:
+    """Openings and refusals with the codes of these grants, newest first."""
+    if not grants:
+        return []
+    return uow.access.search(organisation_id, AccessEventFilter(grant_ids=[g.id for g in grants]))
+
+
+def _arrived_at(uow: UnitOfWork, reservation: Reservation) -> datetime | None:
+    """When the stay was marked arrived (first opening, or the guidebook button)."""
+    arrived = arrival_of(uow, reservation)
+    return arrived.occurred_at if arrived is not None else None
 
 
 def grant_page(uow: UnitOfWork, caller: Caller, grant_id: str) -> GrantPage:
@@ -328,7 +337,7 @@ def grant_page(uow: UnitOfWork, caller: Caller, grant_id: str) -> GrantPage:
             reservation=reservation,
             property_name=prop.name if prop is not None else None,
             events=_events_about(uow, org, [("grant", grant.id)]),
-            openings=uow.access.search(org, AccessEventFilter(grant_ids=[grant.id])),
+            openings=_openings(uow, org, [grant]),
         )
 
 
