@@ -111,3 +111,24 @@ def test_a_code_typed_at_the_keypad_is_in_the_lock_log_at_once(doorcode, booked)
         "has no offset"
         in doorcode("lock", "log", "Front door", "--since", "2026-01-01", expect=2).output
     )
+
+
+def test_a_property_can_turn_door_notices_off_and_move_its_no_show_hour(doorcode):  # noqa: F811
+    doorcode("org", "add", "acme")
+    doorcode(
+        "property",
+        "add",
+        "Quiet flat",
+        "--zone",
+        "UTC",
+        "--no-arrival-notices",
+        "--no-show-at",
+        "21:30",
+    )
+    [listed] = json.loads(doorcode("property", "list", "--json").output)
+    assert (listed["arrival_notices"], listed["no_show_time"]) == (False, "21:30:00")
+    bad = doorcode(
+        "property", "add", "Late flat", "--zone", "UTC", "--no-show-at", "25:00", expect=2
+    )
+    assert "not a time" in bad.output
+    assert len(json.loads(doorcode("property", "list", "--json").output)) == 1
