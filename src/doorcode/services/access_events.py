@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from doorcode.domain.messages import ChannelName
@@ -77,7 +77,6 @@ class IngestReport:
     stored: int = 0
     repeated: int = 0
     unknown_device: int = 0
-    rows: list[AccessEventRow] = field(default_factory=list)
 
 
 def ingest_access_events(
@@ -223,7 +222,6 @@ def _record(
         report.repeated += 1
         return
     report.stored += 1
-    report.rows.append(row)
     if event.outcome is AccessOutcome.OPENED:
         _on_opening(uow, lock, event, grant, policy)
     else:
