@@ -18,6 +18,7 @@ from doorcode.notify.loop import message_loop
 from doorcode.runtime import Runtime
 from doorcode.sources.feed_poller import run_feed_poller
 from doorcode.sources.push_sender import run_push_sender
+from doorcode.sync.access_poller import run_access_poller
 from doorcode.sync.jobs import enqueue_after_commit
 from doorcode.sync.reconciler import Reconciler
 from doorcode.sync.runner import SyncRunner
@@ -49,4 +50,5 @@ def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
         partial(run_push_sender, runtime),
         message_loop(runtime),  # guest messages: plan from events, send what is due
         host_notice_loop(runtime),  # what guests told the host from their guidebook
+        partial(run_access_poller, runtime),  # access events, lock health, no-shows, purge
     ]

@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     feed_interval: int = Field(default=600, ge=60)
     feed_horizon_days: int = Field(default=365, ge=1)
 
+    # What the locks report (access events, health): how often each lock is asked, how long
+    # events and the battery's history are kept, and when a battery is too low.
+    access_poll_seconds: float = Field(default=60, ge=1)
+    access_retention_days: int = Field(default=396, ge=1)
+    """About 13 months: a year of stays and the same season the year before."""
+    battery_alert_percent: int = Field(default=25, ge=0, le=100)
+    refusals_alert_count: int = Field(default=3, ge=1)
+    """Refused attempts at one lock within a quarter of an hour, during a stay, that alert."""
+
     # Guest messages (see README, "Guest messages"); a channel with no settings is not used.
     public_url: str = "http://127.0.0.1:8000"
     message_poll_seconds: float = 15.0

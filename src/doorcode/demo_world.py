@@ -12,6 +12,12 @@ cabin's keypad has no network: its key group's key is loaded into the virtual ke
 window, and the keypad checks it by itself. The villa keeps a backup code on both doors for a
 guest whose code fails.
 
+What the doors say: Inês, staying at Flat 1A since yesterday, opened the street door and her
+flat door on arrival (real keypad entries on the virtual locks, read by the access pass), so
+she shows as arrived; Sofia, arriving at Flat 2B today, has not yet. The villa's front door
+has reported its battery running down over the last weeks and is at 18 % with the Schmidt
+family due in a few days: the first access pass of ``make demo`` raises that alert.
+
 Guest messages: a host contact, street addresses, each property's own sending rules, guests
 in several languages (with a Portuguese template for the Portuguese), and one booking with
 no contact details, which shows up as a warning. The console channel prints the messages.
@@ -19,11 +25,15 @@ no contact details, which shows up as a warning. The console channel prints the 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import threading
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from doorcode.domain.code_policy import CodeConstraints
@@ -32,14 +42,16 @@ from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.messages import ChannelName, MessagePurpose
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow
+from doorcode.locks.health import LockHealth
 from doorcode.notify.facts import guidebook_url
 from doorcode.notify.templates import TemplateParts
 from doorcode.runtime import Runtime
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest
-from doorcode.services.grants import ManualGrantRequest, create_manual_grant
+from doorcode.services.grants import ManualGrantRequest, create_manual_grant, reveal_code
 from doorcode.services.host_contact import HostContact, set_host_contact
+from doorcode.services.lock_health import record_health
 from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.message_rules import set_rules
 from doorcode.services.message_templates import TemplateKey, save_template
@@ -50,6 +62,10 @@ from doorcode.services.reservations import Guest, ReservationDetails, record_res
 from doorcode.services.users import create_user
 from doorcode.sources.webhook_sources import SourceSettings, add_source
 from doorcode.store.repositories import ReservationFilter
+from doorcode.store.unit_of_work import UnitOfWork
+from doorcode.sync.access_poller import poll_access
+from doorcode.sync.provisioning import install_virtual_locks
+from doorcode.sync.reconciler import Reconciler
 
 __all__ = ["DEMO_SLUG", "DemoUser", "DemoWorld", "ensure_demo_user", "ensure_demo_world"]
 
@@ -74,6 +90,10 @@ OFFLINE_KEYPAD = LockCapabilities(
 )
 
 KEEPS_BACKUP_CODES = {"villa-sol"}
+# Who opened their doors yesterday, and which doors; the lock whose battery runs down.
+ARRIVED_AT = ("Inês Carvalho", "Rua Augusta street door", "Flat 1A door")
+LOW_BATTERY = "Villa Sol front door"
+BATTERY_RUNNING_DOWN = [(6, 96), (5, 88), (4, 74), (3, 61), (2, 45), (1, 31), (0, 18)]
 
 # (lock name, capabilities)
 LOCKS = [
@@ -225,7 +245,74 @@ def _build(runtime: Runtime) -> Caller:
         _book(runtime, owner, f"DEMO-{number:03d}", external_id, guest, stay, status)
     _book_across_next_dst_change(runtime, owner, today)
     _schedule_cleaner(runtime, owner, today, [locks[n].id for n, _ in LOCKS[:3]])
+    _show_access(runtime, owner, today, {name: lock.id for name, lock in locks.items()})
     return owner
+
+
+def _show_access(runtime: Runtime, owner: Caller, today: date, lock_ids: dict[str, str]) -> None:
+    """Inês arrived yesterday (her openings, typed at the virtual keypads); the villa's front
+    door's battery ran down over six weeks."""
+    cloud = runtime.providers.virtual_cloud
+    if cloud is None:
+        return
+    install_virtual_locks(runtime)
+    doors = [lock_ids[ARRIVED_AT[1]], lock_ids[ARRIVED_AT[2]]]
+    _run_apart(lambda: Reconciler.from_runtime(runtime).reconcile(doors, force=True))
+    with runtime.uow() as uow:
+        found = uow.reservations.search(
+            owner.organisation_id, ReservationFilter(guest_name=ARRIVED_AT[0], limit=1)
+        )
+        grant = uow.grants.guest_grant_of(found[0].id) if found else None
+        devices = [uow.locks.get(owner.organisation_id, lock_id) for lock_id in doors]
+    if grant is None:
+        return
+    code = reveal_code(runtime.uow(), owner, grant.id)
+    arrival = datetime.combine(today - timedelta(days=1), time(15, 38), LISBON)
+    for minutes, device in enumerate(devices):
+        if device is not None:
+            cloud.enter(device.external_id, code, arrival + timedelta(minutes=minutes * 3))
+    front = lock_ids[LOW_BATTERY]
+    for weeks_ago, percent in BATTERY_RUNNING_DOWN:
+        record_past_health(runtime, owner, front, percent, weeks_ago)
+    with runtime.uow() as uow:
+        device_id = uow.locks.get(owner.organisation_id, front)
+    if device_id is not None:
+        cloud.set_battery(device_id.external_id, BATTERY_RUNNING_DOWN[-1][1])
+    _run_apart(lambda: poll_access(runtime))
+
+
+def _run_apart(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
+    """Run a coroutine to its end in a thread of its own: whoever builds the demo may already
+    own this thread's event loop (a server starting, a browser driver in the tests)."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(work())
+        except BaseException as err:  # handed to the caller's thread below
+            failures.append(err)
+
+    worker = threading.Thread(target=run, name="demo-world")
+    worker.start()
+    worker.join()
+    if failures:
+        raise failures[0]
+
+
+def record_past_health(
+    runtime: Runtime, owner: Caller, lock_id: str, percent: int, weeks_ago: int
+) -> None:
+    """A battery reading the lock reported ``weeks_ago`` (the demo's history); today's comes
+    from the device itself, through the access pass."""
+    if weeks_ago <= 0:
+        return
+    at = runtime.clock() - timedelta(weeks=weeks_ago)
+    with UnitOfWork(runtime.session_factory, runtime.cipher, lambda: at, runtime.rng) as uow:
+        lock = uow.locks.get(owner.organisation_id, lock_id)
+        if lock is not None:
+            threshold = runtime.settings.battery_alert_percent
+            record_health(uow, lock, LockHealth(True, percent, at), threshold)
+            uow.commit()
 
 
 def _provision_offline_keypad(runtime: Runtime, owner: Caller) -> None:

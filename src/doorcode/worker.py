@@ -9,6 +9,8 @@ so that with any number of workers no two run the same loop at once:
     doorcode.pushes     every 15 s      push codes back to PMSs, retrying what is due
     doorcode.messages   every 15 s      plan guest messages from new events, send what is due,
                                         and send what guests told their host (guidebook)
+    doorcode.access     every minute    read each lock's access events and health, send
+                                        no-show notices, purge what is past retention
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from doorcode.notify.loop import dispatch_due_messages, process_message_outbox
 from doorcode.runtime import Runtime
 from doorcode.sources.feed_poller import poll_due_feeds
 from doorcode.sources.push_sender import push_codes
+from doorcode.sync.access_poller import poll_access
 from doorcode.sync.jobs import QUEUE as LOCK_QUEUE
 from doorcode.sync.jobs import build_job_app, ensure_schema
 from doorcode.sync.reconciler import Reconciler
@@ -33,7 +36,7 @@ __all__ = ["BACKGROUND_QUEUE", "PERIODIC_TASKS", "build_worker_app", "run_worker
 logger = logging.getLogger(__name__)
 
 BACKGROUND_QUEUE = "doorcode-background"
-PERIODIC_TASKS = ("doorcode.feeds", "doorcode.pushes", "doorcode.messages")
+PERIODIC_TASKS = ("doorcode.feeds", "doorcode.pushes", "doorcode.messages", "doorcode.access")
 
 
 def build_worker_app(runtime: Runtime) -> App:
@@ -56,10 +59,15 @@ def build_worker_app(runtime: Runtime) -> App:
         await dispatch_due_messages(runtime)
         await send_due_host_notices(runtime)
 
+    async def access(timestamp: int) -> None:
+        done = await poll_access(runtime)
+        logger.debug("read %d lock(s): %d new access event(s)", done.locks, done.stored)
+
     for name, cron, job in (
         ("doorcode.feeds", "* * * * *", feeds),
         ("doorcode.pushes", "* * * * * */15", pushes),
         ("doorcode.messages", "* * * * * */15", messages),
+        ("doorcode.access", "* * * * *", access),
     ):
         task = app.task(name=name, queue=BACKGROUND_QUEUE, lock=name)(job)
         app.periodic(cron=cron, periodic_id=name)(task)

@@ -150,3 +150,18 @@ def test_listings_refuse_offsets_no_database_can_hold(client, keys, path):
     answer = client.get(f"{path}?offset={2**63}", headers=keys.owner)
     assert answer.status_code == 422
     assert answer.json()["fields"][0]["field"] == "offset"
+
+
+def test_arrival_notices_and_the_no_show_hour_are_a_propertys_settings(client, keys, flat, runtime):
+    assert (flat["arrival_notices"], flat["no_show_time"]) == (True, "23:00:00")
+    changed = client.patch(
+        f"/api/v1/properties/{flat['id']}",
+        json={"arrival_notices": False, "no_show_time": "21:30"},
+        headers=keys.owner,
+    ).json()
+    assert (changed["arrival_notices"], changed["no_show_time"]) == (False, "21:30:00")
+    before = database_dump(runtime)
+    for bad in ({"arrival_notices": None}, {"no_show_time": "25:00"}, {"no_show_time": None}):
+        answer = client.patch(f"/api/v1/properties/{flat['id']}", json=bad, headers=keys.owner)
+        assert answer.status_code == 422, bad
+    assert database_dump(runtime) == before

@@ -90,3 +90,49 @@ def test_bad_input_says_what_is_wrong_and_changes_nothing(doorcode, booked, args
 def test_a_lock_that_cannot_be_programmed_is_reported_not_failed(doorcode, booked):  # noqa: F811
     synced = doorcode("lock", "sync", "Cabin keypad").output
     assert "skipped: not programmable online" in synced
+
+
+def test_a_code_typed_at_the_keypad_is_in_the_lock_log_at_once(doorcode, booked):  # noqa: F811
+    grant, code = booked
+    doorcode("lock", "sync", "Front door")
+    doorcode("keypad", "enter", "Front door", code)
+    doorcode("keypad", "enter", "Front door", "0000", expect=1)
+    log = doorcode("lock", "log", "Front door").output
+    assert "opened" in log
+    assert "Ada" in log
+    assert "unknown code" in log
+    assert code not in log
+    as_json = json.loads(doorcode("lock", "log", "Front door", "--json").output)
+    assert [(e["outcome"], e["grant_id"]) for e in as_json] == [
+        ("refused", None),
+        ("opened", grant),
+    ]
+    refused = json.loads(
+        doorcode("lock", "log", "Front door", "--outcome", "refused", "--json").output
+    )
+    assert [e["reason"] for e in refused] == ["unknown_code"]
+    assert (
+        "has no offset"
+        in doorcode("lock", "log", "Front door", "--since", "2026-01-01", expect=2).output
+    )
+
+
+def test_a_property_can_turn_door_notices_off_and_move_its_no_show_hour(doorcode):  # noqa: F811
+    doorcode("org", "add", "acme")
+    doorcode(
+        "property",
+        "add",
+        "Quiet flat",
+        "--zone",
+        "UTC",
+        "--no-arrival-notices",
+        "--no-show-at",
+        "21:30",
+    )
+    [listed] = json.loads(doorcode("property", "list", "--json").output)
+    assert (listed["arrival_notices"], listed["no_show_time"]) == (False, "21:30:00")
+    bad = doorcode(
+        "property", "add", "Late flat", "--zone", "UTC", "--no-show-at", "25:00", expect=2
+    )
+    assert "not a time" in bad.output
+    assert len(json.loads(doorcode("property", "list", "--json").output)) == 1

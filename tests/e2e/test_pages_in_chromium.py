@@ -8,6 +8,7 @@ Screenshots of the main pages, desktop and phone, land in ``build/screenshots``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ from doorcode.services.organisations import resolve_organisation
 from doorcode.services.properties import change_property
 from doorcode.services.users import create_user
 from doorcode.store.models import Grant
+from doorcode.sync.access_poller import poll_access
 from tests.builders import PASSWORD
 from tests.conftest import FakeClock, make_runtime
 from tests.sync.helpers import reconcile
@@ -241,10 +243,9 @@ def test_a_guest_sees_when_the_code_comes_then_the_code_then_a_thank_you(browser
         expect(page.get_by_role("heading", name="Flat 1A")).to_be_visible()
         expect(page.locator("li", has_text="Flat 1A door").locator("code.code")).to_be_visible()
         shoot(page, "13-guide-during-stay")
-        page.get_by_role("button", name="I have arrived").click()
-        expect(page.get_by_role("status")).to_have_text(
-            "Thank you! We told your host you have arrived."
-        )
+        # Her first opening of the street door yesterday marked her arrived: no button left.
+        expect(page.get_by_text("arrived at Sun 22 Nov 15:38")).to_be_visible()
+        expect(page.get_by_role("button", name="I have arrived")).to_have_count(0)
         page.get_by_role("button", name="My code does not work").click()  # Flat 1A keeps one
         expect(page.get_by_role("status")).to_have_text(
             "We told your host. Please try the backup code below."
@@ -264,3 +265,46 @@ def test_a_guest_sees_when_the_code_comes_then_the_code_then_a_thank_you(browser
     finally:
         clock.now = START
         phone.close()
+
+
+def access_pass(runtime) -> None:
+    """One access pass (events and health from the locks), in its own thread like a sync."""
+    worker = threading.Thread(target=lambda: asyncio.run(poll_access(runtime)))
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the access pass did not finish within 60 s"
+
+
+def test_an_operator_sees_who_opened_which_door_and_which_battery_to_change(page, live):
+    _base, runtime = live
+    sign_in(page)
+    looks = page.locator("section", has=page.get_by_role("heading", name=re.compile("Locks to")))
+    expect(looks).to_contain_text("Villa Sol front door: battery 18 %")
+    expect(looks).to_contain_text("The Schmidt family")
+    arrivals = page.locator("section", has=page.get_by_role("heading", name=re.compile("Arrivals")))
+    expect(arrivals).to_contain_text("not arrived yet")
+    shoot(page, "16-today-arrivals-and-locks")
+
+    page.get_by_role("link", name="Locks").click()
+    page.get_by_role("link", name="Flat 1A door").first.click()
+    log = page.locator("section", has=page.get_by_role("heading", name="Access log"))
+    expect(log).to_contain_text("Inês Carvalho")
+    page.get_by_label("Code", exact=True).fill("000000")
+    page.get_by_role("button", name="Enter").click()
+    expect(page.get_by_role("status")).to_contain_text("REFUSED")
+    access_pass(runtime)
+    page.reload()
+    expect(log).to_contain_text("unknown code")
+    log.get_by_label("Show").select_option("refused")
+    log.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"outcome=refused"))
+    expect(log).to_contain_text("unknown code")
+    expect(log).not_to_contain_text("Inês Carvalho")
+    shoot(page, "17-lock-access-log")
+
+    page.goto("/locks")
+    page.get_by_role("link", name="Villa Sol front door").first.click()
+    battery = page.get_by_role("img", name=re.compile("Battery of Villa Sol front door"))
+    expect(battery).to_have_attribute("aria-label", re.compile("18 % now"))
+    expect(battery.locator("circle")).to_have_count(7)
+    shoot(page, "18-lock-battery")

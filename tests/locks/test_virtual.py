@@ -10,6 +10,7 @@ import pytest
 from doorcode.domain.code_policy import CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.windows import TimeWindow
+from doorcode.locks.access_events import AccessMethod, AccessOutcome, RefusalReason
 from doorcode.locks.base import NewCode
 from doorcode.locks.errors import (
     CodeNotFound,
@@ -21,6 +22,7 @@ from doorcode.locks.errors import (
     RateLimited,
     UnknownDevice,
 )
+from doorcode.locks.health import LockHealth
 from doorcode.locks.tags import grant_id_from_tag, tag_for
 from doorcode.locks.virtual import Faults, VirtualCloud, VirtualLockProvider
 
@@ -189,3 +191,63 @@ def test_our_tag_is_recognised(name):
 @pytest.mark.parametrize("name", ["", None, "Grandma", "doorcode", "doorcode res_abc", "grt_abc"])
 def test_codes_set_by_hand_carry_no_grant(name):
     assert grant_id_from_tag(name) is None
+
+
+def test_keypad_entries_are_access_events_after_a_cursor_oldest_first(cloud, clock):
+    provider = VirtualLockProvider(cloud)
+    run(provider.create_code("door", NewCode(tag_for("grt_a1"), "482913", WINDOW)))
+    hand = cloud.add_by_hand("door", "Grandma", "135790")
+    clock.now = NOW + timedelta(minutes=5)
+    cloud.enter("door", "482913")
+    cloud.enter("door", "000000")
+    first = run(provider.access_events("door", None))
+    assert [(e.outcome, e.code_ref, e.reason) for e in first.events] == [
+        (AccessOutcome.OPENED, tag_for("grt_a1"), None),
+        (AccessOutcome.REFUSED, None, RefusalReason.UNKNOWN_CODE),
+    ]
+    assert all(e.method is AccessMethod.KEYPAD and e.device_id == "door" for e in first.events)
+    assert "482913" not in repr(first)
+    assert run(provider.access_events("door", first.cursor)).events == ()
+    clock.now = NOW + timedelta(hours=3)
+    cloud.enter("door", "482913")
+    cloud.enter("door", "135790")
+    later = run(provider.access_events("door", first.cursor))
+    assert [(e.outcome, e.code_ref, e.reason) for e in later.events] == [
+        (AccessOutcome.REFUSED, tag_for("grt_a1"), RefusalReason.OUTSIDE_WINDOW),
+        (AccessOutcome.OPENED, hand, None),
+    ]
+    assert len({e.event_id for e in first.events + later.events}) == 4
+
+
+def test_health_reports_the_battery_the_link_and_the_last_contact(cloud, clock):
+    provider = VirtualLockProvider(cloud)
+    assert run(provider.health("door")) == LockHealth(True, 100, NOW)
+    cloud.set_battery("door", 12)
+    cloud.go_offline("door", NOW + timedelta(hours=1))
+    clock.now = NOW + timedelta(minutes=20)
+    assert run(provider.health("door")) == LockHealth(False, 12, NOW)
+    clock.now = NOW + timedelta(hours=2)
+    assert run(provider.health("door")) == LockHealth(True, 12, NOW + timedelta(hours=2))
+
+
+def test_a_keypad_without_network_reports_neither_health_nor_events(clock):
+    cloud = VirtualCloud(clock, rng=Random(1))
+    cloud.install("cabin", "Cabin", LockCapabilities(online=False, native_scheduling=False))
+    provider = VirtualLockProvider(cloud)
+    cloud.enter("cabin", "123456")
+    assert run(provider.health("cabin")) == LockHealth(None, None, None)
+    assert run(provider.access_events("cabin", None)).events == ()
+
+
+def test_the_file_backed_cloud_keeps_the_log_sequence_and_battery(tmp_path, clock):
+    path = tmp_path / "virtual-locks.json"
+    server = VirtualCloud(clock, path=path)
+    server.install("door", "Door", LockCapabilities())
+    server.enter("door", "111111")
+    server.set_battery("door", 40)
+    terminal = VirtualCloud(clock, path=path)
+    terminal.enter("door", "222222")
+    page = run(VirtualLockProvider(server).access_events("door", None))
+    assert [e.event_id for e in page.events] == ["ve_1", "ve_2"]
+    assert run(VirtualLockProvider(terminal).health("door")).battery_percent == 40
+    assert "111111" not in path.read_text()

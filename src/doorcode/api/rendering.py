@@ -53,6 +53,8 @@ def property_body(prop: Property) -> PropertyBody:
         address=prop.address,
         code_reveal_hours=prop.code_reveal_hours,
         backup_codes=prop.backup_codes,
+        arrival_notices=prop.arrival_notices,
+        no_show_time=prop.no_show_time,
     )
 
 

@@ -122,6 +122,13 @@ class PropertyInputBody(Strict):
     backup_codes: bool = Field(
         default=False, description="Keep a backup code on the locks, released on request."
     )
+    arrival_notices: bool = Field(
+        default=True,
+        description="Tell the host at a guest's first opening, or when none by no_show_time.",
+    )
+    no_show_time: LocalTime = Field(
+        default=time(23, 0), description="Local time on the arrival day of the no-show notice."
+    )
 
     _zone = field_validator("time_zone")(_known_zone)
 
@@ -141,6 +148,15 @@ class PropertyChangesBody(Strict):
     address: Address | None = Field(default=None, description="null clears it.")
     code_reveal_hours: RevealHours | None = None
     backup_codes: bool | None = None
+    arrival_notices: bool | None = None
+    no_show_time: LocalTime | None = None
+
+    @field_validator("arrival_notices", "no_show_time")
+    @classmethod
+    def _kept_unless_given(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave it out to keep it; it cannot be null")
+        return value
 
     @field_validator("time_zone")
     @classmethod
@@ -177,6 +193,8 @@ class PropertyBody(BaseModel):
     address: str = ""
     code_reveal_hours: int = 48
     backup_codes: bool = False
+    arrival_notices: bool = True
+    no_show_time: LocalTime = time(23, 0)
 
 
 class ConstraintsBody(Strict):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 
 from doorcode.cli.context import parse_instant, state_of
 from doorcode.services.keypad import enter_on_keypad, program_keypad, register_short_pin
+from doorcode.services.locks import find_lock
+from doorcode.sync.access_poller import poll_lock
 from doorcode.sync.provisioning import install_virtual_locks
 
 keypad_app = typer.Typer(help="The keypads of virtual locks.", no_args_is_help=True)
@@ -25,6 +29,8 @@ def keypad_enter(
     caller = state.caller()
     install_virtual_locks(runtime)
     result = enter_on_keypad(runtime.uow(), caller, runtime.providers, lock_ref, code, moment)
+    lock = find_lock(runtime.uow(), caller, lock_ref)
+    asyncio.run(poll_lock(runtime, lock.id))  # `doorcode lock log` shows the entry at once
     if result.opened:
         opened_by = result.grant_id or (
             result.reason if result.reason == "offline code" else "a code set at the lock"

@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from doorcode import __version__
+from doorcode.cli.access import lock_log
 from doorcode.cli.alerts import alerts
 from doorcode.cli.context import CliState
 from doorcode.cli.feeds import feed_app
@@ -70,6 +71,7 @@ app.add_typer(template_app, name="template")
 app.add_typer(messages_app, name="messages")
 app.add_typer(rules_app, name="rules")
 org_app.command("contact")(host_contact)
+lock_app.command("log")(lock_log)
 app.command("events")(events)
 app.command("alerts")(alerts)
 app.command("serve")(serve)

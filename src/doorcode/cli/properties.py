@@ -50,6 +50,10 @@ def property_add(
     backup_codes: bool = typer.Option(
         False, help="Keep a backup code on the locks, for guests whose code fails."
     ),
+    arrival_notices: bool = typer.Option(
+        True, help="Tell the host at a guest's first opening, or when none by --no-show-at."
+    ),
+    no_show_at: str = typer.Option("23:00", help="Local time of the no-show notice."),
 ) -> None:
     """Add a property."""
     state = state_of(ctx)
@@ -65,6 +69,8 @@ def property_add(
         unscheduled_lead_minutes=unscheduled_lead_minutes,
         address=address,
         backup_codes=backup_codes,
+        arrival_notices=arrival_notices,
+        no_show_time=parse_time(no_show_at, "--no-show-at"),
     )
     prop = properties.add_property(state.runtime().uow(), state.caller(), details)
     typer.echo(f"added property {prop.name} ({prop.id})")

@@ -13,6 +13,7 @@ class HostNoticeKind(enum.StrEnum):
     GUEST_ARRIVED = "guest_arrived"
     GUEST_LEFT = "guest_left"
     CODE_PROBLEM = "code_problem"
+    NO_SHOW = "no_show"
 
     @property
     def event_kind(self) -> str:
@@ -24,6 +25,7 @@ _EVENTS = {
     HostNoticeKind.GUEST_ARRIVED: "GuestArrived",
     HostNoticeKind.GUEST_LEFT: "GuestLeft",
     HostNoticeKind.CODE_PROBLEM: "GuestReportedCodeProblem",
+    HostNoticeKind.NO_SHOW: "GuestNotArrivedYet",
 }
 
 

@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.windows import TimeWindow
+from doorcode.locks.access_events import AccessEventPage
+from doorcode.locks.health import LockHealth
 
 __all__ = ["Device", "LockProvider", "NewCode", "ProviderCode", "RateLimits"]
 
@@ -117,3 +119,11 @@ class LockProvider(abc.ABC):
     @abc.abstractmethod
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove a code from the lock."""
+
+    async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
+        """Access events newer than ``cursor``; back-ends that keep no log return an empty page."""
+        return AccessEventPage((), cursor)
+
+    async def health(self, device_id: str) -> LockHealth:
+        """Online, battery and last contact as the back-end reports them."""
+        return LockHealth(None, None, None)

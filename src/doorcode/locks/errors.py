@@ -9,7 +9,8 @@
     ├── DuplicateCode        the lock already holds this PIN (ours or someone else's)
     ├── ProviderAuthFailed   credentials missing, expired or revoked
     ├── CodeNotFound         no code by that id on the lock (someone deleted it)
-    └── UnknownDevice        the back-end does not know the device
+    ├── UnknownDevice        the back-end does not know the device
+    └── WebhookRefused       a webhook's signature does not check out (refused at the edge)
 
 Adapters translate their client's exceptions here, at the edge, and nowhere else:
 
@@ -35,6 +36,7 @@ __all__ = [
     "ProviderUnavailable",
     "RateLimited",
     "UnknownDevice",
+    "WebhookRefused",
 ]
 
 
@@ -80,3 +82,7 @@ class CodeNotFound(ProviderError):
 
 class UnknownDevice(ProviderError):
     """The back-end has no device by that id."""
+
+
+class WebhookRefused(ProviderError):
+    """A back-end's webhook whose signature is missing or wrong; nothing in it is believed."""

@@ -3,7 +3,10 @@
 It is the demo's default back-end and the test bed for the reconciler. Each device has a code
 memory with a capacity, checks codes against its firmware rules, refuses a PIN it already
 holds, keeps windows to the minute on locks that schedule natively, and has a keypad:
-``cloud.enter(device, code, at)`` says whether the door opens and records an access event.
+``cloud.enter(device, code, at)`` says whether the door opens and records a keypad entry,
+which the provider reports as an access event (``access_events`` with a cursor). Each device
+also has a battery the demo and tests set (``set_battery``), reported with its link state
+by ``health``.
 
 Faults are switched on per cloud (``cloud.faults = Faults(failure_rate=0.3, ...)``): server
 errors, timeouts (half of them after the change was made, as real timeouts are), 429s with
@@ -41,7 +44,15 @@ from doorcode.domain.lock_capabilities import (
 )
 from doorcode.domain.offline import KeyGroup, Keypad
 from doorcode.domain.offline import KeypadResult as OfflineKeypadResult
+from doorcode.domain.offline.keypad import Reason as OfflineReason
 from doorcode.domain.windows import TimeWindow
+from doorcode.locks.access_events import (
+    AccessEvent,
+    AccessEventPage,
+    AccessMethod,
+    AccessOutcome,
+    RefusalReason,
+)
 from doorcode.locks.base import Device, LockProvider, NewCode, ProviderCode, RateLimits
 from doorcode.locks.errors import (
     CodeNotFound,
@@ -53,11 +64,12 @@ from doorcode.locks.errors import (
     RateLimited,
     UnknownDevice,
 )
+from doorcode.locks.health import LockHealth
 from doorcode.locks.tags import grant_id_from_tag
 
 __all__ = [
-    "AccessEvent",
     "Faults",
+    "KeypadEntry",
     "KeypadResult",
     "OfflineFirmware",
     "VirtualCloud",
@@ -67,6 +79,8 @@ __all__ = [
 ]
 
 RESOLUTION = timedelta(minutes=1)
+LOG_LENGTH = 500
+"""Keypad entries a device remembers; a poller that falls further behind misses the oldest."""
 _STATE_VERSION = 1
 T = TypeVar("T")
 
@@ -104,13 +118,32 @@ class VirtualCode:
 
 
 @dataclass(frozen=True, slots=True)
-class AccessEvent:
-    """One keypad entry; the typed PIN is not kept."""
+class KeypadEntry:
+    """One keypad entry in the device's log; the typed PIN is not kept.
+
+    ``sequence`` numbers the device's entries from 1 (the event id and the cursor);
+    ``code_ref`` is the matching code's tag when doorcode set it, else its code id.
+    """
 
     at: datetime
     opened: bool
     reason: str
     code_id: str | None = None
+    sequence: int = 0
+    code_ref: str | None = None
+    refusal: RefusalReason | None = None
+
+    def as_access_event(self, device_id: str) -> AccessEvent:
+        """The entry in the shape every back-end reports."""
+        return AccessEvent(
+            event_id=f"ve_{self.sequence}",
+            device_id=device_id,
+            occurred_at=self.at.astimezone(UTC),
+            outcome=AccessOutcome.OPENED if self.opened else AccessOutcome.REFUSED,
+            method=AccessMethod.KEYPAD,
+            code_ref=self.code_ref,
+            reason=None if self.opened else (self.refusal or RefusalReason.OTHER),
+        )
 
 
 @dataclass(slots=True, repr=False)
@@ -129,6 +162,17 @@ class OfflineFirmware:
 
     def __repr__(self) -> str:
         return f"OfflineFirmware({self.key_group!r}, programming_code=***)"
+
+    def run(self, action: Callable[[Keypad], OfflineKeypadResult]) -> OfflineKeypadResult:
+        """One keypad action on the verifier, keeping what it remembers afterwards."""
+        keypad = self.keypad()
+        outcome = action(keypad)
+        self.memory = keypad.state()
+        return outcome
+
+    def keypad_outcome(self, code: str, at: datetime) -> OfflineKeypadResult:
+        """The verifier's answer to ``code`` typed at ``at``."""
+        return self.run(lambda keypad: keypad.enter(code, at))
 
     def keypad(self) -> Keypad:
         """The keypad as it stands, from its saved memory."""
@@ -170,8 +214,13 @@ class VirtualLock:
     codes: dict[str, VirtualCode] = field(default_factory=dict)
     offline_until: datetime | None = None
     refuses_duplicates: bool = True
-    access_log: list[AccessEvent] = field(default_factory=list)
+    access_log: list[KeypadEntry] = field(default_factory=list)
     offline: OfflineFirmware | None = None
+    entries: int = 0
+    """How many keypad entries the device has logged in its life (the log keeps the last)."""
+    battery_percent: int = 100
+    last_contact_at: datetime | None = None
+    """When the device last reached its cloud; None: it has not been cut off yet."""
 
     def is_offline(self, now: datetime) -> bool:
         """Whether the device is out of reach of its cloud at ``now``."""
@@ -247,7 +296,7 @@ class VirtualCloud:
         with self._session():
             return [replace(code) for code in self._device(device_id).codes.values()]
 
-    def access_log(self, device_id: str) -> list[AccessEvent]:
+    def access_log(self, device_id: str) -> list[KeypadEntry]:
         """Every keypad entry on the device, oldest first."""
         with self._session():
             return list(self._device(device_id).access_log)
@@ -262,10 +311,57 @@ class VirtualCloud:
         with self._session(save=True):
             lock = self._device(device_id)
             result, code_id = _keypad(lock, code, at)
+            refusal = _refusal_of(code_id)
             if code_id is None and lock.offline is not None:
-                result = _offline_keypad(lock.offline, lambda keypad: keypad.enter(code, at))
-            lock.access_log.append(AccessEvent(at, result.opened, result.reason, code_id))
+                outcome = lock.offline.keypad_outcome(code, at)
+                result, refusal = _offline_result(outcome), _offline_refusal(outcome.reason)
+            lock.entries += 1
+            entry = KeypadEntry(
+                at,
+                result.opened,
+                result.reason,
+                code_id,
+                lock.entries,
+                _code_ref(lock, code_id),
+                None if result.opened else refusal,
+            )
+            lock.access_log.append(entry)
+            del lock.access_log[:-LOG_LENGTH]
             return result
+
+    def entries_after(self, device_id: str, cursor: str | None) -> AccessEventPage:
+        """The device's keypad entries after ``cursor`` (a sequence number), oldest first.
+
+        A keypad without network keeps its log to itself, as a real one does: nothing.
+        """
+        with self._session():
+            lock = self._device(device_id)
+            if not lock.capabilities.online:
+                return AccessEventPage((), cursor)
+            seen = _sequence_of(cursor)
+            newer = [entry for entry in lock.access_log if entry.sequence > seen]
+            next_cursor = str(newer[-1].sequence) if newer else cursor
+            return AccessEventPage(
+                tuple(entry.as_access_event(device_id) for entry in newer), next_cursor
+            )
+
+    def set_battery(self, device_id: str, percent: int) -> None:
+        """Put a battery charged to ``percent`` in the device (the demo's and tests' knob)."""
+        if not 0 <= percent <= 100:
+            raise ValueError("a battery level is 0 to 100 %")
+        with self._session(save=True):
+            self._device(device_id).battery_percent = percent
+
+    def health_of(self, device_id: str) -> LockHealth:
+        """The device's link, battery and last contact, as its cloud sees them now."""
+        with self._session():
+            lock = self._device(device_id)
+            now = self.clock()
+            if not lock.capabilities.online:
+                return LockHealth(None, None, None)
+            if lock.is_offline(now):
+                return LockHealth(False, lock.battery_percent, lock.last_contact_at)
+            return LockHealth(True, lock.battery_percent, now)
 
     def register_short_pin(
         self, device_id: str, pin: str, at: datetime | None = None
@@ -305,7 +401,10 @@ class VirtualCloud:
     def go_offline(self, device_id: str, until: datetime) -> None:
         """Cut the device off from the cloud until ``until``."""
         with self._session(save=True):
-            self._device(device_id).offline_until = until
+            lock = self._device(device_id)
+            if not lock.is_offline(self.clock()):
+                lock.last_contact_at = self.clock()
+            lock.offline_until = until
 
     def add_by_hand(
         self, device_id: str, name: str, code: str, window: TimeWindow | None = None
@@ -403,6 +502,7 @@ class VirtualCloud:
         if self._roll(self.faults.failure_rate):
             raise ProviderUnavailable("the lock cloud answered 503")
         if lock is not None and self._roll(self.faults.offline_rate):
+            lock.last_contact_at = now
             lock.offline_until = now + self.faults.offline_for
             raise LockOffline("the lock does not answer")
 
@@ -529,6 +629,16 @@ class VirtualLockProvider(LockProvider):
         await self._wire()
         self.cloud.delete_code(device_id, code_id)
 
+    async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
+        """The keypad entries after ``cursor``; the cloud keeps a device's last entries."""
+        await self._wire()
+        return self.cloud.entries_after(device_id, cursor)
+
+    async def health(self, device_id: str) -> LockHealth:
+        """Link, battery and last contact of the device."""
+        await self._wire()
+        return self.cloud.health_of(device_id)
+
     async def _wire(self) -> None:
         delay = self.cloud.latency()
         if delay > 0:
@@ -556,11 +666,50 @@ def _offline_keypad(
     firmware: OfflineFirmware, action: Callable[[Keypad], OfflineKeypadResult]
 ) -> KeypadResult:
     """Run one keypad action on the offline verifier and keep what it remembers."""
-    keypad = firmware.keypad()
-    outcome = action(keypad)
-    firmware.memory = keypad.state()
+    return _offline_result(firmware.run(action))
+
+
+def _offline_result(outcome: OfflineKeypadResult) -> KeypadResult:
     reason = "offline code" if outcome.opened else outcome.reason.value.replace("_", " ")
     return KeypadResult(outcome.opened, reason, accepted=outcome.accepted)
+
+
+_OFFLINE_REFUSALS = {
+    OfflineReason.WRONG_CODE: RefusalReason.UNKNOWN_CODE,
+    OfflineReason.NOT_YET_VALID: RefusalReason.OUTSIDE_WINDOW,
+    OfflineReason.EXPIRED: RefusalReason.OUTSIDE_WINDOW,
+    OfflineReason.NOT_ACTIVATED_IN_TIME: RefusalReason.OUTSIDE_WINDOW,
+    OfflineReason.BLOCKED: RefusalReason.BLOCKED,
+    OfflineReason.LOCKED_OUT: RefusalReason.LOCKED_OUT,
+}
+
+
+def _offline_refusal(reason: OfflineReason) -> RefusalReason:
+    return _OFFLINE_REFUSALS.get(reason, RefusalReason.OTHER)
+
+
+def _refusal_of(code_id: str | None) -> RefusalReason:
+    """Why the lock's own memory refused an entry: no such code, or not at this time."""
+    if code_id is None:
+        return RefusalReason.UNKNOWN_CODE
+    return RefusalReason.OUTSIDE_WINDOW
+
+
+def _code_ref(lock: VirtualLock, code_id: str | None) -> str | None:
+    """The reference an event carries: doorcode's tag when the code has one, else its id."""
+    if code_id is None:
+        return None
+    stored = lock.codes.get(code_id)
+    if stored is not None and grant_id_from_tag(stored.name) is not None:
+        return stored.name
+    return code_id
+
+
+def _sequence_of(cursor: str | None) -> int:
+    """The sequence number a cursor stands for; a cursor this cloud did not make starts over."""
+    if cursor is None or not cursor.isdigit():
+        return 0
+    return int(cursor)
 
 
 def _check_rules(capabilities: LockCapabilities, code: str, window: TimeWindow | None) -> None:
@@ -617,11 +766,37 @@ def _lock_to_json(lock: VirtualLock) -> dict[str, Any]:
             }
             for code in lock.codes.values()
         ],
-        "access_log": [
-            {"at": e.at.isoformat(), "opened": e.opened, "reason": e.reason, "code_id": e.code_id}
-            for e in lock.access_log[-200:]
-        ],
+        "access_log": [_entry_to_json(entry) for entry in lock.access_log[-LOG_LENGTH:]],
+        "entries": lock.entries,
+        "battery_percent": lock.battery_percent,
+        "last_contact_at": _instant_to_json(lock.last_contact_at),
     }
+
+
+def _entry_to_json(entry: KeypadEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at.isoformat(),
+        "opened": entry.opened,
+        "reason": entry.reason,
+        "code_id": entry.code_id,
+        "sequence": entry.sequence,
+        "code_ref": entry.code_ref,
+        "refusal": None if entry.refusal is None else entry.refusal.value,
+    }
+
+
+def _entry_from_json(number: int, stored: dict[str, Any]) -> KeypadEntry:
+    """An entry as saved; files from before sequences number their entries in order."""
+    refusal = stored.get("refusal")
+    return KeypadEntry(
+        datetime.fromisoformat(stored["at"]),
+        stored["opened"],
+        stored["reason"],
+        stored["code_id"],
+        stored.get("sequence", number),
+        stored.get("code_ref", stored["code_id"]),
+        RefusalReason(refusal) if refusal else None,
+    )
 
 
 def _lock_from_json(device_id: str, stored: dict[str, Any]) -> VirtualLock:
@@ -638,8 +813,8 @@ def _lock_from_json(device_id: str, stored: dict[str, Any]) -> VirtualLock:
         for c in stored["codes"]
     ]
     log = [
-        AccessEvent(datetime.fromisoformat(e["at"]), e["opened"], e["reason"], e["code_id"])
-        for e in stored["access_log"]
+        _entry_from_json(number, entry)
+        for number, entry in enumerate(stored["access_log"], start=1)
     ]
     return VirtualLock(
         device_id,
@@ -650,6 +825,9 @@ def _lock_from_json(device_id: str, stored: dict[str, Any]) -> VirtualLock:
         stored["refuses_duplicates"],
         log,
         None if firmware is None else OfflineFirmware.from_json(firmware),
+        stored.get("entries", len(log)),
+        stored.get("battery_percent", 100),
+        _instant_from_json(stored.get("last_contact_at")),
     )
 
 

@@ -26,8 +26,16 @@ __all__ = [
     "raise_alert",
 ]
 
-DISMISSIBLE = frozenset({"GuestReportedCodeProblem", "HostNotReachable"})
-"""Alerts about what people said, which no reconciler pass can see resolved."""
+DISMISSIBLE = frozenset(
+    {
+        "GuestReportedCodeProblem",
+        "HostNotReachable",
+        "UnknownCodeOpened",
+        "CodeOpenedOutsideWindow",
+        "RepeatedRefusals",
+    }
+)
+"""Alerts about what people said or did at a door, which no later pass can see resolved."""
 
 logger = logging.getLogger(__name__)
 

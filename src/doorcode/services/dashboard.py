@@ -8,7 +8,7 @@ the database. Nothing here returns a code: revealing one is ``services.access_co
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,21 +16,26 @@ from doorcode.domain.grants import GrantState
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.lock_code_status import LockCodeStatus
 from doorcode.domain.windows import Edge, local_instant, zone_named
+from doorcode.services.arrivals import arrival_of
 from doorcode.services.caller import Caller
 from doorcode.services.errors import NotFound
 from doorcode.services.grants import state_of
+from doorcode.services.lock_health import health_attention
 from doorcode.services.lock_sync import lock_code_status_of
 from doorcode.services.messages import LogEntry
 from doorcode.services.offline_lock_codes import is_offline_only
+from doorcode.store.access_repository import AccessEventFilter
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.message_repository import MessageFilter
 from doorcode.store.models import (
+    AccessEventRow,
     Alert,
     Event,
     Grant,
     HostNotice,
     Lock,
     LockCode,
+    LockHealthSample,
     Property,
     Reservation,
 )
@@ -120,6 +125,8 @@ class Movement:
     zone: ZoneInfo
     at: datetime
     grant: GrantSummary | None
+    arrived_at: datetime | None = None
+    """When the guest arrived (first opening, or the guidebook button); None: not yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,7 @@ class LockAttention:
 
     lock: Lock
     reason: str
+    health: LockHealthSample | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +174,8 @@ class ReservationPage:
     events: list[Event]
     alerts: list[Alert]
     guide_token: str = field(repr=False)
+    openings: list[AccessEventRow] = field(default_factory=list)
+    arrived_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +187,7 @@ class GrantPage:
     reservation: Reservation | None
     property_name: str | None
     events: list[Event]
+    openings: list[AccessEventRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +202,9 @@ class LockPage:
     timeline: list[TimelineGrant]
     span: tuple[datetime, datetime]
     events: list[Event]
+    access_log: list[AccessEventRow] = field(default_factory=list)
+    health: LockHealthSample | None = None
+    battery: list[LockHealthSample] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +227,7 @@ def display_zone(properties: Iterable[Property]) -> ZoneInfo:
     return zone_named(zones.pop()) if len(zones) == 1 else UTC_ZONE
 
 
-def overview(uow: UnitOfWork, caller: Caller) -> Overview:
+def overview(uow: UnitOfWork, caller: Caller, battery_threshold: int = 25) -> Overview:
     """Today's arrivals and departures (each on its property's calendar), open alerts, and
     locks in trouble."""
     with uow:
@@ -233,7 +247,8 @@ def overview(uow: UnitOfWork, caller: Caller) -> Overview:
             grant = grants.get(reservation.id)
             summary = summarise(grant, uow.now) if grant is not None else None
             if reservation.check_in == today:
-                arrivals.append(_movement(reservation, zone, reservation.starts_at, summary))
+                arrival = _movement(reservation, zone, reservation.starts_at, summary)
+                arrivals.append(replace(arrival, arrived_at=_arrived_at(uow, reservation)))
             if reservation.check_out == today:
                 departures.append(_movement(reservation, zone, reservation.ends_at, summary))
         return Overview(
@@ -241,7 +256,8 @@ def overview(uow: UnitOfWork, caller: Caller) -> Overview:
             arrivals=sorted(arrivals, key=lambda movement: movement.at),
             departures=sorted(departures, key=lambda movement: movement.at),
             alerts=uow.alerts.open_alerts(org),
-            attention=_locks_needing_attention(uow, org),
+            attention=_locks_needing_attention(uow, org, battery_threshold),
+            battery_reported=bool(uow.access.latest_samples(org)),
         )
 
 
@@ -287,7 +303,22 @@ def reservation_page(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Re
             events=_events_about(uow, org, [subject, *(("grant", g.id) for g in grants)]),
             alerts=uow.alerts.open_alerts(org, subject),
             guide_token=uow.reservations.guide_token_of(reservation),
+            openings=_openings(uow, org, grants),
+            arrived_at=_arrived_at(uow, reservation),
         )
+
+
+def _openings(uow: UnitOfWork, organisation_id: str, grants: list[Grant]) -> list[AccessEventRow]:
+    """Openings and refusals with the codes of these grants, newest first."""
+    if not grants:
+        return []
+    return uow.access.search(organisation_id, AccessEventFilter(grant_ids=[g.id for g in grants]))
+
+
+def _arrived_at(uow: UnitOfWork, reservation: Reservation) -> datetime | None:
+    """When the stay was marked arrived (first opening, or the guidebook button)."""
+    arrived = arrival_of(uow, reservation)
+    return arrived.occurred_at if arrived is not None else None
 
 
 def grant_page(uow: UnitOfWork, caller: Caller, grant_id: str) -> GrantPage:
@@ -306,11 +337,21 @@ def grant_page(uow: UnitOfWork, caller: Caller, grant_id: str) -> GrantPage:
             reservation=reservation,
             property_name=prop.name if prop is not None else None,
             events=_events_about(uow, org, [("grant", grant.id)]),
+            openings=_openings(uow, org, [grant]),
         )
 
 
-def lock_page(uow: UnitOfWork, caller: Caller, lock_ref: str, days: int) -> LockPage:
-    """A lock with the grants on it and its timeline over the next ``days`` local days."""
+def lock_page(
+    uow: UnitOfWork,
+    caller: Caller,
+    lock_ref: str,
+    days: int,
+    log: AccessEventFilter | None = None,
+    log_since_day: date | None = None,
+    history: timedelta = timedelta(weeks=6),
+) -> LockPage:
+    """A lock with the grants on it, its timeline over the next ``days`` local days, its
+    access log (as ``log`` filters it) and its health over the last ``history``."""
     with uow:
         org = caller.organisation_id
         lock = uow.locks.find(org, lock_ref)
@@ -332,7 +373,32 @@ def lock_page(uow: UnitOfWork, caller: Caller, lock_ref: str, days: int) -> Lock
             timeline=_timeline(uow, org, [lock.id], span),
             span=span,
             events=_events_about(uow, org, [("lock", lock.id)]),
+            access_log=_access_log(uow, org, lock.id, log, log_since_day, zone),
+            health=uow.access.latest_sample(lock.id),
+            battery=_battery_history(uow, lock.id, uow.now - history),
         )
+
+
+def _access_log(
+    uow: UnitOfWork,
+    organisation_id: str,
+    lock_id: str,
+    log: AccessEventFilter | None,
+    since_day: date | None,
+    zone: ZoneInfo,
+) -> list[AccessEventRow]:
+    """The lock's log as filtered, from the start of ``since_day`` on the lock's clock."""
+    which = replace(log or AccessEventFilter(), lock_id=lock_id)
+    if since_day is not None:
+        which = replace(which, since=local_midnight(since_day, zone))
+    return uow.access.search(organisation_id, which)
+
+
+def _battery_history(uow: UnitOfWork, lock_id: str, since: datetime) -> list[LockHealthSample]:
+    """The readings since ``since``, led by the last one before it (the level it started at)."""
+    before = uow.access.samples_since(lock_id, since - timedelta(weeks=1))
+    earlier = [sample for sample in before if sample.observed_at < since][-1:]
+    return earlier + [sample for sample in before if sample.observed_at >= since]
 
 
 def property_page(uow: UnitOfWork, caller: Caller, reference: str, days: int) -> PropertyPage:
@@ -429,22 +495,30 @@ def _movement(
     return Movement(reservation, reservation.property.name, zone, at, grant)
 
 
-def _locks_needing_attention(uow: UnitOfWork, organisation_id: str) -> list[LockAttention]:
-    """Locks the last pass could not reach, and locks holding codes that failed.
-
-    Battery levels are not reported by any provider doorcode has yet, so none are listed.
-    """
+def _locks_needing_attention(
+    uow: UnitOfWork, organisation_id: str, battery_threshold: int
+) -> list[LockAttention]:
+    """Locks offline or low on battery, the soonest arrival at stake first; then locks the
+    last pass could not reach, and locks holding codes that failed."""
     failed: dict[str, int] = {}
     for code, version in uow.lock_sync.current_codes_of(organisation_id, uow.now):
         if lock_code_status_of(code, version) is LockCodeStatus.FAILED:
             failed[code.lock_id] = failed.get(code.lock_id, 0) + 1
-    found = []
+    found = [
+        LockAttention(item.lock, item.message, item.sample)
+        for item in health_attention(uow, organisation_id, battery_threshold)
+    ]
+    samples = uow.access.latest_samples(organisation_id)
+    listed = {item.lock.id for item in found}
     for lock in uow.locks.all(organisation_id):
+        if lock.id in listed:
+            continue
         if lock.sync_error:
-            found.append(LockAttention(lock, lock.sync_error))
+            found.append(LockAttention(lock, lock.sync_error, samples.get(lock.id)))
         elif lock.id in failed:
             count = failed[lock.id]
-            found.append(LockAttention(lock, f"{count} code{'s' if count > 1 else ''} failed"))
+            failing = f"{count} code{'s' if count > 1 else ''} failed"
+            found.append(LockAttention(lock, failing, samples.get(lock.id)))
     return found
 
 

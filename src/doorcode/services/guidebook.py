@@ -47,6 +47,7 @@ from doorcode.services.throttling import (
 )
 from doorcode.store.models import Event, Grant, Reservation
 from doorcode.store.repositories import EventFilter
+from doorcode.store.row_holds import hold_row
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -148,7 +149,9 @@ def report_arrival(
             )
         # A code problem the guest reported stays open: saying "I am in" does not tell the
         # host the code works (a neighbour may have let them in). The operator clears it, or
-        # a door opening with the guest's code does.
+        # a door opening with the guest's code does. The row is held as the door's first
+        # opening holds it, so the button and the door never both record the arrival.
+        hold_row(uow.session, Reservation.id, reservation.id)
         if _latest(uow, reservation, HostNoticeKind.GUEST_ARRIVED) is None:
             _report(uow, reservation, HostNoticeKind.GUEST_ARRIVED, channels)
         uow.commit()

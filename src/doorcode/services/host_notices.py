@@ -29,8 +29,14 @@ def notify_host(
     kind: HostNoticeKind,
     text: str,
     channels: Collection[ChannelName],
+    *,
+    alert_if_unreachable: bool = True,
 ) -> list[HostNotice]:
-    """Queue ``text`` for the host through each configured channel (caller's transaction)."""
+    """Queue ``text`` for the host through each configured channel (caller's transaction).
+
+    With ``alert_if_unreachable`` off, a notice no channel can carry is simply not sent: for
+    what the doors report (arrivals, no-shows), which the dashboard shows anyway.
+    """
     organisation = uow.organisations.get(reservation.organisation_id)
     assert organisation is not None
     usable = [channel for channel in HOST_CHANNELS if channel in channels]
@@ -54,7 +60,7 @@ def notify_host(
     ]
     for notice in notices:
         uow.host_notices.add(notice)
-    if not notices:
+    if not notices and alert_if_unreachable:
         why = (
             "no host email address or phone number is set (doorcode org contact)"
             if not (organisation.host_email or organisation.host_phone)

@@ -54,6 +54,9 @@ class PropertyDetails:
     address: str = ""
     code_reveal_hours: int = DEFAULT_REVEAL_HOURS
     backup_codes: bool = False
+    arrival_notices: bool = True
+    """Tell the host when a guest first opens the door, or has not by ``no_show_time``."""
+    no_show_time: time = time(23, 0)
 
     @property
     def lead_times(self) -> LeadTimes:
@@ -203,6 +206,8 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.address = details.address
     prop.code_reveal_hours = details.code_reveal_hours
     prop.backup_codes = details.backup_codes
+    prop.arrival_notices = details.arrival_notices
+    prop.no_show_time = details.no_show_time
     prop.updated_at = uow.now
 
 
@@ -221,6 +226,8 @@ def details_of(prop: Property) -> PropertyDetails:
         address=prop.address,
         code_reveal_hours=prop.code_reveal_hours,
         backup_codes=prop.backup_codes,
+        arrival_notices=prop.arrival_notices,
+        no_show_time=prop.no_show_time,
     )
 
 
@@ -238,4 +245,6 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "address": prop.address,
         "code_reveal_hours": prop.code_reveal_hours,
         "backup_codes": prop.backup_codes,
+        "arrival_notices": prop.arrival_notices,
+        "no_show_time": prop.no_show_time.isoformat(),
     }

@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -35,6 +36,8 @@ from doorcode.store.column_types import UtcDateTime
 from doorcode.store.ids import new_id
 
 __all__ = [
+    "AccessCursor",
+    "AccessEventRow",
     "Alert",
     "ApiKey",
     "Base",
@@ -46,6 +49,7 @@ __all__ = [
     "HostNotice",
     "Lock",
     "LockCode",
+    "LockHealthSample",
     "Message",
     "MessageAttempt",
     "MessageDelivery",
@@ -154,6 +158,12 @@ class Property(Base):
     # How long before check-in the guidebook shows a guest their codes.
     code_reveal_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
     backup_codes: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Whether a guest's first opening of the door is told to the host, and the local hour on
+    # the arrival day after which a guest who has not opened yet is told as a no-show.
+    arrival_notices: Mapped[bool] = mapped_column(default=True, server_default=true())
+    no_show_time: Mapped[time] = mapped_column(
+        Time(), default=time(23, 0), server_default="23:00:00"
+    )
 
     locks: Mapped[list[Lock]] = relationship(
         secondary=property_locks, back_populates="properties", order_by="Lock.name"
@@ -782,3 +792,70 @@ class HostNotice(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+# --- What the locks report: access events and health ----------------------------------------
+
+
+class AccessEventRow(Base):
+    """One opening or refused attempt at a lock, as its back-end reported it; append-only.
+
+    Unique per (lock, the back-end's event id), so a replayed webhook or a poll that overlaps
+    a push is one row. ``code_ref`` is the back-end's reference to the code (id, slot, tag),
+    never a PIN; ``grant_id`` is set when that reference is one of doorcode's codes.
+    """
+
+    __tablename__ = "access_events"
+    __table_args__ = (
+        UniqueConstraint("lock_id", "event_id"),
+        Index("ix_access_events_lock_occurred", "lock_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    organisation_id: Mapped[str] = _organisation()
+    lock_id: Mapped[str] = mapped_column(ForeignKey("locks.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))
+    code_ref: Mapped[str | None] = mapped_column(String(200))
+    grant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("grants.id", ondelete="SET NULL"), index=True
+    )
+    received_at: Mapped[datetime]
+    via: Mapped[str] = mapped_column(String(16))
+
+    lock: Mapped[Lock] = relationship()
+    grant: Mapped[Grant | None] = relationship()
+
+
+class AccessCursor(Base):
+    """Where polling a lock's access events stands: the back-end's cursor, and when it last
+    moved (a quiet lock's poll writes nothing)."""
+
+    __tablename__ = "access_cursors"
+
+    lock_id: Mapped[str] = mapped_column(
+        ForeignKey("locks.id", ondelete="CASCADE"), primary_key=True
+    )
+    cursor: Mapped[str | None] = mapped_column(String(500))
+    polled_at: Mapped[datetime]
+
+
+class LockHealthSample(Base):
+    """A lock's health as its back-end reported it at ``observed_at`` (the battery's history).
+
+    A sample is kept when something changed, or once an hour otherwise.
+    """
+
+    __tablename__ = "lock_health_samples"
+    __table_args__ = (Index("ix_lock_health_samples_lock_observed", "lock_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    organisation_id: Mapped[str] = _organisation()
+    lock_id: Mapped[str] = mapped_column(ForeignKey("locks.id", ondelete="CASCADE"))
+    observed_at: Mapped[datetime] = mapped_column(index=True)
+    online: Mapped[bool | None]
+    battery_percent: Mapped[int | None] = mapped_column(Integer)
+    last_contact_at: Mapped[datetime | None]

@@ -369,6 +369,11 @@ class GrantRepository:
         query = select(Grant).where(Grant.reservation_id == reservation_id, Grant.kind == kind)
         return list(self._session.scalars(query))
 
+    def tied_to_any(self, reservation_id: str) -> list[Grant]:
+        """Every grant tied to a reservation: its guest grant and any backup released to it."""
+        query = select(Grant).where(Grant.reservation_id == reservation_id)
+        return list(self._session.scalars(query.order_by(Grant.created_at)))
+
     def of_property(self, property_id: str) -> list[Grant]:
         """Grants that follow the property's lock group."""
         query = select(Grant).where(Grant.property_id == property_id)

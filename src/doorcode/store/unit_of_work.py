@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
 from doorcode.domain.reservations import MAX_STAY_NIGHTS
+from doorcode.store.access_repository import AccessRepository
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockSyncRepository
 from doorcode.store.message_repository import MessageRepository
@@ -97,6 +98,7 @@ class UnitOfWork:
         self.web_sessions = WebSessionRepository(self.session)
         self.failed_attempts = FailedAttemptRepository(self.session)
         self.host_notices = HostNoticeRepository(self.session)
+        self.access = AccessRepository(self.session)
         self._touched_locks = set()
         return self
 

@@ -19,7 +19,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 def overview_page(request: Request, session: SessionDep) -> Response:
     """Today's arrivals and departures, open alerts, and locks that need a look."""
     runtime = runtime_of(request)
-    today = overview(runtime.uow(), session.caller)
+    today = overview(runtime.uow(), session.caller, runtime.settings.battery_alert_percent)
     return render(
         request,
         "overview.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -16,8 +17,11 @@ from doorcode.services.errors import InvalidRequest, ServiceError
 from doorcode.services.keypad import enter_on_keypad
 from doorcode.services.lock_sync import sync_summaries
 from doorcode.services.web_sessions import ActiveSession
+from doorcode.store.access_repository import AccessEventFilter
 from doorcode.store.capability_codec import capabilities_from_json
+from doorcode.sync.access_poller import poll_lock
 from doorcode.sync.provisioning import install_virtual_locks
+from doorcode.web.battery_chart import render_battery
 from doorcode.web.csrf import CheckedSessionDep
 from doorcode.web.forms import Form, read_form
 from doorcode.web.routing import PageRoute
@@ -72,9 +76,16 @@ async def add_lock(request: Request, session: CheckedSessionDep) -> Response:
 
 
 @router.get("/locks/{lock_id}")
-def lock_detail(request: Request, lock_id: str, session: SessionDep) -> Response:
-    """A lock: capabilities, each grant's code on it, its timeline, and its keypad."""
-    return _lock_page(request, session, lock_id)
+def lock_detail(
+    request: Request,
+    lock_id: str,
+    session: SessionDep,
+    outcome: str = "",
+    since: str = "",
+) -> Response:
+    """A lock: capabilities, health, each grant's code on it, its timeline, its access log
+    (filtered by outcome and first day), and its keypad."""
+    return _lock_page(request, session, lock_id, log=(outcome, since))
 
 
 @router.get("/locks/{lock_id}/edit")
@@ -111,17 +122,30 @@ async def type_code(request: Request, lock_id: str, session: CheckedSessionDep) 
     runtime = runtime_of(request)
     code = form.text("code", required=True)[:16].upper()
     result = enter_on_keypad(runtime.uow(), session.caller, runtime.providers, lock_id, code)
+    lock = locks.find_lock(runtime.uow(), session.caller, lock_id)
+    await poll_lock(runtime, lock.id)  # the entry shows in the access log at once
     answer = "OPEN" if result.opened else "REFUSED"
     return _lock_page(request, session, lock_id, keypad=f"{answer}: {result.reason}")
 
 
 def _lock_page(
-    request: Request, session: ActiveSession, lock_id: str, keypad: str = ""
+    request: Request,
+    session: ActiveSession,
+    lock_id: str,
+    keypad: str = "",
+    log: tuple[str, str] = ("", ""),
 ) -> Response:
     runtime = runtime_of(request)
-    page = lock_page(runtime.uow(), session.caller, lock_id, DEFAULT_DAYS)
+    outcome, since = log
+    which, since_day = _log_filter(outcome, since)
+    page = lock_page(runtime.uow(), session.caller, lock_id, DEFAULT_DAYS, which, since_day)
+    now = runtime.clock()
     chart = render_timeline(
-        page.timeline, span=page.span, now=runtime.clock(), zone=page.zone, label=page.lock.name
+        page.timeline, span=page.span, now=now, zone=page.zone, label=page.lock.name
+    )
+    threshold = runtime.settings.battery_alert_percent
+    battery = render_battery(
+        page.battery, now=now, zone=page.zone, threshold=threshold, label=page.lock.name
     )
     return render(
         request,
@@ -130,9 +154,26 @@ def _lock_page(
         section="locks",
         page=page,
         chart=chart,
+        battery_chart=battery,
+        battery_threshold=threshold,
+        log_outcome=which.outcome or "",
+        log_since=since_day.isoformat() if since_day else "",
         keypad=keypad,
         virtual=page.lock.provider == "virtual",
     )
+
+
+def _log_filter(outcome: str, since: str) -> tuple[AccessEventFilter, date | None]:
+    """The access log's filters from the query: a bad one is a 422 that says which."""
+    if outcome not in ("", "opened", "refused"):
+        raise InvalidRequest("the access log shows 'opened', 'refused' or everything")
+    which = AccessEventFilter(outcome=outcome or None, limit=200)
+    if not since:
+        return which, None
+    try:
+        return which, date.fromisoformat(since)
+    except ValueError as err:
+        raise InvalidRequest(f"{since[:20]!r} is not a date like 2026-12-24") from err
 
 
 def _capabilities(form: Form, current: LockCapabilities) -> LockCapabilities:

@@ -122,6 +122,8 @@ def _details(form: Form) -> properties.PropertyDetails:
         address=form.text("address")[:500],
         code_reveal_hours=form.number("code_reveal_hours", low=0, high=14 * 24),
         backup_codes=form.checked("backup_codes"),
+        arrival_notices=form.checked("arrival_notices"),
+        no_show_time=_time(form, "no_show_time") if form.text("no_show_time") else time(23, 0),
     )
 
 
@@ -143,6 +145,7 @@ def _echo(form: Form) -> dict[str, Any]:
     values = _values_of(properties.PropertyDetails("", ""))
     values.update({name: form.text(name) for name in values})
     values["backup_codes"] = form.checked("backup_codes")
+    values["arrival_notices"] = form.checked("arrival_notices")
     return values
 
 
@@ -150,6 +153,7 @@ def _values_of(details: properties.PropertyDetails) -> dict[str, Any]:
     values = {name: getattr(details, name) for name in details.__dataclass_fields__}
     values["check_in_time"] = details.check_in_time.strftime("%H:%M")
     values["check_out_time"] = details.check_out_time.strftime("%H:%M")
+    values["no_show_time"] = details.no_show_time.strftime("%H:%M")
     values["code_alphabet"] = details.code_alphabet.value
     values["external_id"] = details.external_id or ""
     return values
