@@ -10,10 +10,30 @@ from zoneinfo import ZoneInfo
 from doorcode.domain.errors import InvalidWindow
 from doorcode.domain.windows import TimeWindow, stay_window
 
-__all__ = ["EMAIL_PATTERN", "LOCALE_PATTERN", "PHONE_PATTERN", "ReservationStatus", "Stay"]
+__all__ = [
+    "EMAIL_PATTERN",
+    "LOCALE_PATTERN",
+    "PHONE_PATTERN",
+    "ReservationStatus",
+    "Stay",
+    "wall_clock_time",
+]
+
 
 # What every entry point (API, webhooks) accepts as a guest's contact details: loose enough for
 # what booking channels send, strict enough that a message can be addressed with it.
+def wall_clock_time(value: time) -> time:
+    """``value`` if it is a time on the property's wall clock; raise ``ValueError`` if not.
+
+    Check-in hours and message times are local to the property, whose zone decides the
+    instant. A time with its own offset ("10:00+05:00") says something else, and dropping
+    the offset silently would move the guest's code by hours.
+    """
+    if value.tzinfo is not None:
+        raise ValueError("a time at the property has no offset: give HH:MM")
+    return value
+
+
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+?[0-9 ().-]{5,}$"
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
