@@ -27,15 +27,12 @@ __all__ = ["QUIET_LOGGERS", "SecretRedaction", "configure_logging", "redact", "u
 
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3")
 REDACTED = "***"
+URL = re.compile(
+    r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}://)(?:[^\s/@'\"<>]*@)?([^\s/?#'\"<>]*)"
+    r"([/?#][^\s'\"<>]*)?"
+)
+"""scheme://user:password@host/path?query#fragment: only scheme and host are kept."""
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # scheme://user:password@host/path?query#fragment → scheme://host/***
-    (
-        re.compile(
-            r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}://)(?:[^\s/@'\"<>]*@)?([^\s/?#'\"<>]*)"
-            r"([/?#][^\s'\"<>]*)?"
-        ),
-        r"\1\2/***",
-    ),
     (re.compile(r"(/guide/)[^/?#\s'\"]+"), r"\1***"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 ***"),
     (re.compile(r"\b(dck|dcwh|dcps|whsec)_[A-Za-z0-9_+/=-]{8,}"), r"\1_***"),
@@ -51,9 +48,15 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def redact(text: str) -> str:
     """``text`` with every URL path, query and credential, and every known token masked."""
+    text = URL.sub(_scheme_and_host, text)
     for pattern, replacement in PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def _scheme_and_host(found: re.Match[str]) -> str:
+    rest = found.group(3) or ""
+    return found.group(1) + found.group(2) + ("/***" if rest.strip("/") else rest)
 
 
 class SecretRedaction(logging.Filter):
