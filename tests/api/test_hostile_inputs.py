@@ -90,7 +90,9 @@ def test_a_method_the_path_lacks_is_405_listing_the_ones_it_has(client, keys, ru
     assert database_dump(runtime) == before
 
 
-@pytest.mark.parametrize("since", ["0.5", "1700000000", "2026-11-23T09:00:00"])
+@pytest.mark.parametrize(
+    "since", ["0.5", "1700000000", "2026-11-23T09:00:00", "0001-01-01T00:00:00+01:00"]
+)
 def test_since_takes_only_a_date_time_with_an_offset(client, keys, since):
     answer = client.get("/api/v1/events", params={"since": since}, headers=keys.owner)
     assert answer.status_code == 422
@@ -114,6 +116,22 @@ def test_a_manual_grant_window_given_as_numbers_is_refused(client, keys, runtime
     answer = client.post("/api/v1/grants", json=body, headers=keys.owner)
     assert answer.status_code == 422
     assert {problem["field"] for problem in answer.json()["fields"]} == {"starts_at", "ends_at"}
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize("check_in", [0, 1796464800, "20261204", "1796464800"])
+def test_a_check_in_given_as_a_number_is_refused_not_read_as_1970(client, keys, runtime, check_in):
+    client.post("/api/v1/properties", json={"name": "Flat", "time_zone": "UTC"}, headers=keys.owner)
+    before = database_dump(runtime)
+    body = {
+        "external_id": "B-1",
+        "property": "Flat",
+        "check_in": check_in,
+        "check_out": "2026-12-07",
+    }
+    answer = client.post("/api/v1/reservations", json=body, headers=keys.owner)
+    assert answer.status_code == 422
+    assert answer.json()["fields"][0]["field"] == "check_in"
     assert database_dump(runtime) == before
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
@@ -73,7 +73,7 @@ LocalTime = Annotated[
 ]
 """A local time of day: JSON Schema's ``time`` format would demand an offset, which a
 check-in hour at the property does not have; one that carries an offset is refused."""
-NUMBER = re.compile(r"\s*[+-]?[0-9.eE+-]+\s*")
+NUMBER = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 
 
 def _instant_text(value: object) -> object:
@@ -85,8 +85,27 @@ def _instant_text(value: object) -> object:
     return value
 
 
-Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text)]
+def _in_utc(value: datetime) -> datetime:
+    """The instant in UTC: every instant is stored so, and one that has no UTC form is refused."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as err:  # 0001-01-01T00:00+01:00 is a year before datetime's first
+        raise ValueError("this instant is out of range") from err
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text), AfterValidator(_in_utc)]
 """A moment: RFC 3339 text with an offset (the schema's ``date-time``), never a number."""
+
+
+def _date_text(value: object) -> object:
+    """A date arrives as "YYYY-MM-DD"; pydantic alone would read 0 or "86400" as 1970."""
+    if isinstance(value, date) or (isinstance(value, str) and not NUMBER.fullmatch(value)):
+        return value
+    raise ValueError("give a date as YYYY-MM-DD")
+
+
+CalendarDate = Annotated[date, BeforeValidator(_date_text)]
+"""A day (the schema's ``date``): text, never a number of seconds."""
 LeadMinutes = Annotated[
     int,
     Field(ge=0, le=30 * 24 * 60, description="Minutes before a window its code goes on a lock."),
@@ -341,8 +360,8 @@ class ReservationInputBody(Strict):
     external_id: Reference
     property: Reference = Field(description="Property id, external id or name.")
     status: ReservationStatus = ReservationStatus.CONFIRMED
-    check_in: date
-    check_out: date
+    check_in: CalendarDate
+    check_out: CalendarDate
     check_in_time: LocalTime | None = Field(
         default=None, description="Omit for the property default."
     )
