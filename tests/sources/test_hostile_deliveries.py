@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from doorcode.api.app import create_app
+from doorcode.sources import deliveries
 from doorcode.sources.deliveries import (
     UNPROVEN_BODY_LIMIT,
     UNPROVEN_PER_WINDOW,
@@ -176,3 +177,27 @@ def test_a_nul_character_in_a_signed_body_is_refused_and_stored_on_either_databa
     assert dump_except_deliveries(any_runtime) == before
     (stored,) = rows(any_runtime, WebhookDelivery)
     assert (stored.reason, stored.authenticated) == ("invalid_payload", True)
+
+
+def test_a_delivery_that_fails_on_our_side_is_kept_and_its_retry_goes_through(
+    runtime, world, clock, monkeypatch
+):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug of ours")
+
+    content = json.dumps(booking()).encode()
+    headers = {
+        "Content-Type": "application/json",
+        **signed(world.generic, content, clock.now, "d-7"),
+    }
+    path = f"/webhooks/reservations/{world.generic.source.id}"
+    before = dump_except_deliveries(runtime)
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+        monkeypatch.setattr(deliveries, "apply_reservation", broken)
+        assert client.post(path, content=content, headers=headers).status_code == 500
+        assert dump_except_deliveries(runtime) == before
+        (kept,) = rows(runtime, WebhookDelivery)
+        assert (kept.outcome, kept.reason, kept.replay_key) == ("rejected", "internal_error", None)
+        monkeypatch.undo()
+        retried = client.post(path, content=content, headers=headers)
+    assert (retried.status_code, retried.json()["outcome"]) == (200, "accepted")

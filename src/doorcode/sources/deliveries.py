@@ -256,6 +256,23 @@ def _process(
     body: bytes,
     replayed_by: str | None = None,
 ) -> DeliveryResult:
+    """Read and apply a proven delivery; a failure of ours is kept too, then raised."""
+    try:
+        return _read_and_apply(uow, source, received, body, replayed_by)
+    except DeliveryRefused:
+        raise
+    except Exception:
+        _keep_failure(uow, source, received)
+        raise
+
+
+def _read_and_apply(
+    uow: UnitOfWork,
+    source: _Source,
+    received: _Received,
+    body: bytes,
+    replayed_by: str | None,
+) -> DeliveryResult:
     try:
         payload = read_payload(source.kind, body)
     except NotAReservation:
@@ -266,6 +283,23 @@ def _process(
         return _apply(uow, source, received, payload, replayed_by)
     except SourceError as err:
         _refuse(uow, source, received, err)
+
+
+def _keep_failure(uow: UnitOfWork, source: _Source, received: _Received) -> None:
+    """Record a delivery that failed on doorcode's side, as the docs promise for every one.
+
+    It claims no replay key, so the sender's retry of the same delivery is processed rather
+    than refused as a replay; the operator can replay it too once the fault is fixed.
+    """
+    try:
+        with uow:
+            uow.sources.queue_behind(source.id)
+            delivery = received.record(source, uow.now, Outcome.REJECTED)
+            delivery.reason = "internal_error"
+            delivery.message = "doorcode failed to process this delivery; it can be sent again"
+            _commit(uow, delivery)
+    except Exception:  # the record is a courtesy: the original failure is what must surface
+        logger.exception("could not keep the record of a failed delivery from %s", source.id)
 
 
 def read_payload(kind: SourceKind, body: bytes) -> ReservationPayloadV1:
