@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    trusted_proxies: str = ""
+    """Comma-separated addresses (or networks) of the reverse proxies whose
+    ``X-Forwarded-For`` is believed. Empty, the default: none is, and the client address is
+    the peer's, so a forged header cannot dodge the guidebook and sign-in limits."""
     organisation: str = ""
     runner: Runner = Runner.EMBEDDED
     sweep_interval: int = Field(default=300, ge=10)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from doorcode.services.grants import reveal_code
+from doorcode.sources.deliveries import UNPROVEN_BODY_LIMIT
 from doorcode.store.models import Grant, Reservation, WebhookDelivery
 from tests.sources.conftest import booking, dump_except_deliveries, signed
 
@@ -182,7 +183,7 @@ def test_a_forged_request_is_stored_cut_short_and_cannot_claim_a_genuine_deliver
     answer = client.post(path, content=padded, headers=forged)
     assert (answer.status_code, answer.json()["error"]) == (401, "invalid_signature")
     (stored,) = rows(runtime, WebhookDelivery)
-    assert (len(stored.body), stored.body_size) == (16 * 1024, len(padded))
+    assert (len(stored.body), stored.body_size) == (UNPROVEN_BODY_LIMIT, len(padded))
     assert stored.headers["x-doorcode-signature"] == "***"
     assert stored.replay_key is None
     genuine = post(client, world.generic, booking(), clock, delivery_id="d-1")

@@ -27,6 +27,7 @@ from doorcode.api import (
 from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import ERROR_RESPONSES, install_problem_handlers, problem
+from doorcode.api.text_inputs import RefuseNulText
 from doorcode.background import BackgroundJob
 from doorcode.notify.errors import InvalidTemplate
 from doorcode.runtime import Runtime
@@ -82,7 +83,8 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     install_problem_handlers(app)
     app.add_exception_handler(InvalidTemplate, messages.invalid_template)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(RefuseNulText)
+    app.add_middleware(BodySizeLimit)  # outside: it bounds what RefuseNulText reads
     install_pages(app)  # the dashboard and the guests' guidebooks (doorcode.web)
     return app
 

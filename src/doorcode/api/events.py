@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 
 from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.rendering import event_body
-from doorcode.api.schemas import EventBody, PageLimit, PageOffset
+from doorcode.api.schemas import EventBody, Instant, PageLimit, PageOffset
 from doorcode.services.events import list_events
 from doorcode.store.repositories import EventFilter
 
@@ -22,7 +20,7 @@ def events(
     subject_type: str | None = None,
     subject_id: str | None = None,
     kind: str | None = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     limit: PageLimit = 100,
     offset: PageOffset = 0,
 ) -> list[EventBody]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from doorcode.api.schemas import Strict
+from doorcode.api.schemas import LocalTime, Strict
 from doorcode.domain.messages import ChannelName, MessagePurpose
 from doorcode.domain.reservations import EMAIL_PATTERN, PHONE_PATTERN
 
@@ -81,7 +81,7 @@ class MessageRulesBody(BaseModel):
 
     property_id: str
     days_before: int
-    send_at: time
+    send_at: LocalTime
     send_if_late: bool
     on_change: bool
     on_backup_code: bool
@@ -92,7 +92,7 @@ class MessageRulesChangesBody(Strict):
     """Rules to change; absent fields stay as they are."""
 
     days_before: int | None = Field(default=None, ge=0, le=30)
-    send_at: time | None = Field(default=None, description="Local time at the property.")
+    send_at: LocalTime | None = Field(default=None, description="Local time at the property.")
     send_if_late: bool | None = None
     on_change: bool | None = None
     on_backup_code: bool | None = None

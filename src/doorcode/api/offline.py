@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, status
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from doorcode.api.auth import CallerDep, RuntimeDep
-from doorcode.api.schemas import Strict
+from doorcode.api.schemas import Instant, Strict
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
 from doorcode.services import offline_codes
@@ -53,8 +53,8 @@ class IssueBody(Strict):
     """A window to issue an offline code for."""
 
     key_group: str
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     holder: str = Field(default="", max_length=200)
     kind: Literal["guest", "staff", "master", "manual"] = "manual"
 
@@ -86,7 +86,7 @@ class CheckBody(Strict):
 
     key_group: str
     code: str = Field(min_length=1, max_length=32)
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class DiagnosisBody(BaseModel):

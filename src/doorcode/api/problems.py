@@ -13,9 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from doorcode.domain.errors import CodeClash, CodeSpaceExhausted, DomainError
 from doorcode.services.errors import (
@@ -81,9 +83,12 @@ class FieldProblem(Exception):
         self.error = error
 
 
-def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, error: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """The JSON answer for a failure."""
-    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+    body = {"error": error, "message": message, **extra}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -122,16 +127,47 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "invalid_request", summary, fields=fields)
 
 
+UNPARSED_BODY = "There was an error parsing the body"
 ERROR_OF_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == UNPARSED_BODY:
+        # FastAPI answers 400 when a JSON body fails in ways other than a syntax error (not
+        # UTF-8, too deep to parse); the README promises 422 invalid_json for every such body.
+        return problem(422, "invalid_json", "the request body is not valid JSON")
+    if exc.status_code == 405:
+        return _method_not_allowed(request)
     error = ERROR_OF_STATUS.get(exc.status_code, "http_error")
     response = problem(exc.status_code, error, str(exc.detail))
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _method_not_allowed(request: Request) -> Response:
+    """``Allow`` lists every method of every route on the path, not just the first one's.
+
+    Starlette stops at the first route whose path matches, so ``GET /properties/{ref}``
+    answered ``Allow: GET`` although PATCH exists. ``OPTIONS`` is answered, with the same list.
+    """
+    methods = sorted(_methods_at(request) | {"OPTIONS"})
+    allow = {"Allow": ", ".join(methods)}
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=allow)
+    message = f"{request.method} is not allowed here; use {', '.join(methods)}"
+    return problem(405, "method_not_allowed", message, headers=allow)
+
+
+def _methods_at(request: Request) -> set[str]:
+    path = request.scope["path"]
+    found: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        methods, template = route.methods, route.path_format or route.path
+        if methods and template and compile_path(template)[0].match(path):
+            found |= set(methods)
+    return found
 
 
 def _snake(name: str) -> str:

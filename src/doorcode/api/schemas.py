@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import re
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -23,6 +26,7 @@ from doorcode.domain.reservations import (
     LOCALE_PATTERN,
     PHONE_PATTERN,
     ReservationStatus,
+    wall_clock_time,
 )
 from doorcode.domain.windows import zone_named
 
@@ -34,6 +38,7 @@ __all__ = [
     "GrantBody",
     "GrantLockCodeBody",
     "GuestBody",
+    "Instant",
     "KeypadBody",
     "LockBody",
     "LockCodeBody",
@@ -56,6 +61,7 @@ PageLimit = Annotated[int, Query(ge=1, le=1000, description="How many items at m
 PageOffset = Annotated[int, Query(ge=0, le=10_000_000, description="How many items to skip.")]
 LocalTime = Annotated[
     time,
+    AfterValidator(wall_clock_time),
     WithJsonSchema(
         {
             "type": "string",
@@ -66,7 +72,40 @@ LocalTime = Annotated[
     ),
 ]
 """A local time of day: JSON Schema's ``time`` format would demand an offset, which a
-check-in hour at the property does not have."""
+check-in hour at the property does not have; one that carries an offset is refused."""
+NUMBER = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
+
+
+def _instant_text(value: object) -> object:
+    """An instant arrives as RFC 3339 text; pydantic alone would read 0.5 as a unix time."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or NUMBER.fullmatch(value):
+        raise ValueError("give a date-time with its offset, such as 2026-11-23T09:00:00Z")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The instant in UTC: every instant is stored so, and one that has no UTC form is refused."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as err:  # 0001-01-01T00:00+01:00 is a year before datetime's first
+        raise ValueError("this instant is out of range") from err
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text), AfterValidator(_in_utc)]
+"""A moment: RFC 3339 text with an offset (the schema's ``date-time``), never a number."""
+
+
+def _date_text(value: object) -> object:
+    """A date arrives as "YYYY-MM-DD"; pydantic alone would read 0 or "86400" as 1970."""
+    if isinstance(value, date) or (isinstance(value, str) and not NUMBER.fullmatch(value)):
+        return value
+    raise ValueError("give a date as YYYY-MM-DD")
+
+
+CalendarDate = Annotated[date, BeforeValidator(_date_text)]
+"""A day (the schema's ``date``): text, never a number of seconds."""
 LeadMinutes = Annotated[
     int,
     Field(ge=0, le=30 * 24 * 60, description="Minutes before a window its code goes on a lock."),
@@ -89,6 +128,21 @@ RevealHours = Annotated[
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
 Address = Annotated[str, Field(max_length=500, description="Street address, for guest messages.")]
+
+
+NOT_NULL_SETTINGS = (
+    "name",
+    "time_zone",
+    "check_in_time",
+    "check_out_time",
+    "code_length",
+    "code_alphabet",
+    "native_lead_minutes",
+    "unscheduled_lead_minutes",
+    "code_reveal_hours",
+    "backup_codes",
+)
+"""The property settings that always have a value: PATCH refuses ``null`` for them."""
 
 
 class Strict(BaseModel):
@@ -134,15 +188,24 @@ class PropertyInputBody(Strict):
 
 
 class PropertyChangesBody(Strict):
-    """Settings to change; absent fields stay as they are."""
+    """Settings to change; absent fields stay as they are.
+
+    ``null`` means "no value", which only ``external_id`` (the property is then no longer found
+    by a PMS's listing id) and ``address`` can have. Every other field refuses it, naming the
+    field: leave a field out to keep it.
+    """
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _not_nullable(schema))
 
     name: Name | None = None
-    time_zone: str | None = None
+    time_zone: str | None = Field(default=None, examples=["Europe/Lisbon"])
     check_in_time: LocalTime | None = None
     check_out_time: LocalTime | None = None
     code_length: CodeLength | None = None
     code_alphabet: Alphabet | None = None
-    external_id: Reference | None = None
+    external_id: Reference | None = Field(
+        default=None, description="null clears it: no PMS listing finds the property then."
+    )
     native_lead_minutes: LeadMinutes | None = None
     unscheduled_lead_minutes: LeadMinutes | None = None
     address: Address | None = Field(default=None, description="null clears it.")
@@ -158,6 +221,13 @@ class PropertyChangesBody(Strict):
             raise ValueError("leave it out to keep it; it cannot be null")
         return value
 
+    @field_validator(*NOT_NULL_SETTINGS, mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave it out to keep it; it cannot be null")
+        return value
+
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, name: str | None) -> str | None:
@@ -168,12 +238,15 @@ class PropertyChangesBody(Strict):
     def _no_address_is_empty(cls, address: str | None) -> str:
         return address or ""
 
-    @field_validator("code_reveal_hours")
-    @classmethod
-    def _reveal_hours_are_a_number(cls, hours: int | None) -> int:
-        if hours is None:
-            raise ValueError("leave it out to keep it; it cannot be null")
-        return hours
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The schema says what PATCH accepts: ``null`` only where it means something."""
+    for name in NOT_NULL_SETTINGS:
+        field = schema["properties"][name]
+        field["anyOf"] = [each for each in field.get("anyOf", []) if each.get("type") != "null"]
+        if len(field["anyOf"]) == 1:
+            field.update(field.pop("anyOf")[0])
+        field.pop("default", None)
 
 
 class PropertyBody(BaseModel):
@@ -282,7 +355,7 @@ class KeypadBody(Strict):
     """A code typed at a virtual lock's keypad."""
 
     code: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Z]+$")
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
     def __repr__(self) -> str:
         return "KeypadBody(code=***)"
@@ -313,8 +386,8 @@ class ReservationInputBody(Strict):
     external_id: Reference
     property: Reference = Field(description="Property id, external id or name.")
     status: ReservationStatus = ReservationStatus.CONFIRMED
-    check_in: date
-    check_out: date
+    check_in: CalendarDate
+    check_out: CalendarDate
     check_in_time: LocalTime | None = Field(
         default=None, description="Omit for the property default."
     )
@@ -358,8 +431,8 @@ class ManualGrantBody(Strict):
 
     kind: Literal["staff", "master", "manual"] = "manual"
     holder: str = Field(default="", max_length=200)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     property: Reference | None = None
     locks: list[Reference] = Field(default_factory=list)
     reservation_id: str | None = None

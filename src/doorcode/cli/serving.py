@@ -6,19 +6,21 @@ import logging
 
 import typer
 import uvicorn
+from starlette.types import ASGIApp
 
 from doorcode.api.app import create_app
 from doorcode.background import background_jobs
 from doorcode.cli.context import state_of
-from doorcode.config import Runner
+from doorcode.config import Runner, Settings
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
+from doorcode.logs import configure_logging, uvicorn_log_config
 from doorcode.runtime import Runtime
 from doorcode.services.errors import InvalidRequest
 from doorcode.store.database import is_postgres
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.worker import run_worker
 
-__all__ = ["demo", "serve", "worker"]
+__all__ = ["demo", "serve", "server_config", "worker"]
 
 NEEDS_POSTGRES = (
     "doorcode worker needs PostgreSQL (DOORCODE_DATABASE_URL=postgresql://...); "
@@ -90,7 +92,7 @@ def worker(
     runtime = state_of(ctx).runtime()
     if not is_postgres(runtime.settings.resolved_database_url()):
         raise InvalidRequest(NEEDS_POSTGRES)
-    logging.basicConfig(level=runtime.settings.log_level.upper())
+    configure_logging(runtime.settings.log_level)
     install_virtual_locks(runtime)
     run_worker(runtime, concurrency=concurrency, name=name)
 
@@ -99,7 +101,25 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     settings = runtime.settings
     if settings.runner is Runner.WORKER and not is_postgres(settings.resolved_database_url()):
         raise InvalidRequest("DOORCODE_RUNNER=worker needs PostgreSQL: " + NEEDS_POSTGRES)
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     install_virtual_locks(runtime)
     app = create_app(runtime, background_jobs(runtime))
-    uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())
+    uvicorn.Server(server_config(app, settings, host, port)).run()
+
+
+def server_config(app: ASGIApp, settings: Settings, host: str, port: int) -> uvicorn.Config:
+    """Uvicorn's settings: redacted logs, and ``X-Forwarded-For`` only from trusted proxies.
+
+    Uvicorn believes the header from 127.0.0.1 unless told otherwise, so anything on the
+    machine (or a proxy that passes the header through) could pick its own client address.
+    """
+    proxies = [each.strip() for each in settings.trusted_proxies.split(",") if each.strip()]
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(),
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )

@@ -17,7 +17,21 @@ __all__ = [
     "PHONE_PATTERN",
     "ReservationStatus",
     "Stay",
+    "wall_clock_time",
 ]
+
+
+def wall_clock_time(value: time) -> time:
+    """``value`` if it is a time on the property's wall clock; raise ``ValueError`` if not.
+
+    Check-in hours and message times are local to the property, whose zone decides the
+    instant. A time with its own offset ("10:00+05:00") says something else, and dropping
+    the offset silently would move the guest's code by hours.
+    """
+    if value.tzinfo is not None:
+        raise ValueError("a time at the property has no offset: give HH:MM")
+    return value
+
 
 # What every entry point (API, webhooks) accepts as a guest's contact details: loose enough for
 # what booking channels send, strict enough that a message can be addressed with it.

@@ -46,7 +46,9 @@ def post(client: httpx.Client, provider: str, url: str, **request: Any) -> httpx
 def retry_after(response: httpx.Response) -> timedelta | None:
     """The wait a provider asks for in ``Retry-After`` (seconds), if it gives one."""
     value = response.headers.get("Retry-After", "")
-    return timedelta(seconds=int(value)) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:  # "²" is a digit to isdigit
+        return None
+    return timedelta(seconds=int(value))
 
 
 def json_of(response: httpx.Response) -> dict[str, Any]:

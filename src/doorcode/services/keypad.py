@@ -40,7 +40,7 @@ def register_short_pin(
     at: datetime | None = None,
 ) -> KeypadResult:
     """Type a short PIN at an offline keypad; it registers within 10 s of an offline opening."""
-    if not pin.isdigit():
+    if not (pin.isascii() and pin.isdigit()):
         raise InvalidRequest("a short PIN is 4 to 8 digits")
     cloud, device = _virtual_device(uow, caller, providers, lock_ref)
     return cloud.register_short_pin(device, pin, at)

@@ -5,7 +5,10 @@ headers and body (secrets redacted, see ``redaction``), so an operator can see w
 and replay it. In order:
 
 1. **Prove** the request came from the source (``webhook_signature``). A failure is stored
-   as ``rejected``, with at most 16 KiB of a body nobody vouched for.
+   as ``rejected``, small: at most 2 KiB of a body nobody vouched for and 20 headers, and at
+   most 30 such records per source a minute. Anyone who knows a source id can send these,
+   so beyond that they are answered the same but not stored (no ``delivery_id``): a flood
+   of forgeries cannot grow the database.
 2. **Read** the body: the source's adapter turns a PMS document into the generic shape,
    which is then checked strictly (``webhook_payload``). Events about something other than
    a reservation are stored as ``ignored``.
@@ -27,12 +30,13 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from pydantic import ValidationError
 
 from doorcode.domain.errors import CodeSpaceExhausted, InvalidWindow
+from doorcode.domain.text import first_nul
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.reservations import Change, ReservationOutcome, apply_reservation
@@ -47,6 +51,7 @@ from doorcode.sources.errors import (
 )
 from doorcode.sources.guesty import GuestyAdapter
 from doorcode.sources.hostaway import HostawayAdapter
+from doorcode.sources.json_bodies import UnreadableJson, read_json
 from doorcode.sources.redaction import redact_body, redact_headers
 from doorcode.sources.webhook_payload import ReservationPayloadV1
 from doorcode.sources.webhook_signature import (
@@ -68,6 +73,7 @@ __all__ = [
     "Outcome",
     "get_delivery",
     "list_deliveries",
+    "read_payload",
     "receive_delivery",
     "replay_delivery",
 ]
@@ -75,7 +81,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 BODY_LIMIT = 1024 * 1024
-UNPROVEN_BODY_LIMIT = 16 * 1024
+UNPROVEN_BODY_LIMIT = 2 * 1024
+UNPROVEN_HEADERS_LIMIT = 20
+UNPROVEN_PER_WINDOW = 30
+UNPROVEN_WINDOW = timedelta(minutes=1)
 ADAPTERS: Mapping[SourceKind, PmsAdapter] = {
     SourceKind.GENERIC: GenericAdapter(),
     SourceKind.HOSTAWAY: HostawayAdapter(),
@@ -113,9 +122,9 @@ class DeliveryResult:
 
 
 class DeliveryRefused(Exception):
-    """A delivery that was stored as rejected; ``error`` says why, in words and a reason."""
+    """A refused delivery; ``error`` says why, ``delivery_id`` is its record (None if unkept)."""
 
-    def __init__(self, error: SourceError, delivery_id: str) -> None:
+    def __init__(self, error: SourceError, delivery_id: str | None) -> None:
         super().__init__(error.message)
         self.error = error
         self.delivery_id = delivery_id
@@ -174,7 +183,8 @@ def receive_delivery(uow: UnitOfWork, source_id: str, request: InboundRequest) -
             raise BodyTooLarge(BODY_LIMIT)
         proof = _prove(source, request, now)
     except SourceError as err:
-        unproven = _Received(body[:UNPROVEN_BODY_LIMIT], len(request.body), headers)
+        kept = dict(list(headers.items())[:UNPROVEN_HEADERS_LIMIT])
+        unproven = _Received(body[:UNPROVEN_BODY_LIMIT], len(request.body), kept)
         _refuse(uow, source, unproven, err)
     proven = _Received(body, len(request.body), headers, proof)
     return _process(uow, source, proven, request.body)
@@ -246,8 +256,25 @@ def _process(
     body: bytes,
     replayed_by: str | None = None,
 ) -> DeliveryResult:
+    """Read and apply a proven delivery; a failure of ours is kept too, then raised."""
     try:
-        payload = _read(source.kind, body)
+        return _read_and_apply(uow, source, received, body, replayed_by)
+    except DeliveryRefused:
+        raise
+    except Exception:
+        _keep_failure(uow, source, received)
+        raise
+
+
+def _read_and_apply(
+    uow: UnitOfWork,
+    source: _Source,
+    received: _Received,
+    body: bytes,
+    replayed_by: str | None,
+) -> DeliveryResult:
+    try:
+        payload = read_payload(source.kind, body)
     except NotAReservation:
         return _store(uow, source, received, Outcome.IGNORED, "not a reservation event")
     except PayloadRejected as err:
@@ -258,14 +285,36 @@ def _process(
         _refuse(uow, source, received, err)
 
 
-def _read(kind: SourceKind, body: bytes) -> ReservationPayloadV1:
+def _keep_failure(uow: UnitOfWork, source: _Source, received: _Received) -> None:
+    """Record a delivery that failed on doorcode's side, as the docs promise for every one.
+
+    It claims no replay key, so the sender's retry of the same delivery is processed rather
+    than refused as a replay; the operator can replay it too once the fault is fixed.
+    """
+    try:
+        with uow:
+            uow.sources.queue_behind(source.id)
+            delivery = received.record(source, uow.now, Outcome.REJECTED)
+            delivery.reason = "internal_error"
+            delivery.message = "doorcode failed to process this delivery; it can be sent again"
+            _commit(uow, delivery)
+    except Exception:  # the record is a courtesy: the original failure is what must surface
+        logger.exception("could not keep the record of a failed delivery from %s", source.id)
+
+
+def read_payload(kind: SourceKind, body: bytes) -> ReservationPayloadV1:
     """The body as a generic payload, or ``PayloadRejected`` naming the fields at fault."""
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise PayloadRejected("invalid_json", "the body is not valid JSON") from err
+        document = read_json(body)
+    except UnreadableJson as err:
+        raise PayloadRejected("invalid_json", str(err)) from err
     if not isinstance(document, dict):
         raise PayloadRejected("invalid_payload", "the body must be a JSON object")
+    if (path := first_nul(document)) is not None:
+        message = "text may not contain the NUL character"
+        raise PayloadRejected(
+            "invalid_payload", f"{path}: {message}", [{"field": path, "message": message}]
+        )
     adapter = ADAPTERS[kind]
     generic = adapter.to_generic(document)
     try:
@@ -369,15 +418,28 @@ def _store(
 
 
 def _refuse(uow: UnitOfWork, source: _Source, received: _Received, error: SourceError) -> NoReturn:
-    """Store the delivery as rejected (nothing else), then raise ``DeliveryRefused``."""
+    """Store the delivery as rejected (nothing else), then raise ``DeliveryRefused``.
+
+    An unproven request is not stored once the source had ``UNPROVEN_PER_WINDOW`` of them
+    within ``UNPROVEN_WINDOW``: the answer is the same, without a delivery id.
+    """
     with uow:
         delivery = _open(uow, source, received, Outcome.REJECTED)
+        if received.proof is None and _unproven_flood(uow, source):
+            raise DeliveryRefused(error, None)
         if received.proof is not None and delivery.replay_key != received.proof.replay_key:
             error = ReplayedDelivery()
         delivery.reason = error.reason
         delivery.message = error.message[:500]
         _commit(uow, delivery)
     raise DeliveryRefused(error, delivery.id)
+
+
+def _unproven_flood(uow: UnitOfWork, source: _Source) -> bool:
+    since = uow.now - UNPROVEN_WINDOW
+    return uow.deliveries.unproven_since(source.id, since, UNPROVEN_PER_WINDOW) >= (
+        UNPROVEN_PER_WINDOW
+    )
 
 
 def _log(delivery: WebhookDelivery) -> None:

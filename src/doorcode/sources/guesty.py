@@ -84,7 +84,8 @@ class GuestyAdapter:
 
     def to_generic(self, document: dict[str, Any]) -> dict[str, Any]:
         """The generic body for a Guesty webhook document."""
-        if document.get("event") not in RESERVATION_EVENTS:
+        event = document.get("event")
+        if not isinstance(event, str) or event not in RESERVATION_EVENTS:  # a list is no event
             raise NotAReservation
         reservation = document.get("reservation")
         if not isinstance(reservation, dict):

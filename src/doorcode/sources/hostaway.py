@@ -66,6 +66,9 @@ STATUSES: Mapping[str, ReservationStatus] = {
 }
 
 
+NAME_FIELDS = ("guestName", "guestFirstName", "guestLastName")
+
+
 class HostawayAdapter:
     """Reads Hostaway's reservation webhooks."""
 
@@ -138,6 +141,13 @@ def _hour(value: Any) -> Any:
 
 
 def _guest(data: dict[str, Any]) -> dict[str, Any]:
+    for field in NAME_FIELDS:
+        if data.get(field) is not None and not isinstance(data[field], str):
+            raise PayloadRejected(
+                "invalid_payload",
+                f"data.{field}: must be text",
+                [{"field": f"data.{field}", "message": "must be text"}],
+            )
     name = data.get("guestName") or " ".join(
         part for part in (data.get("guestFirstName"), data.get("guestLastName")) if part
     )

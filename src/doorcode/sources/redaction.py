@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from doorcode.sources.json_bodies import NestedTooDeep, UnreadableJson, read_json
+
 __all__ = ["REDACTED", "redact_body", "redact_headers"]
 
 REDACTED = "***"
@@ -54,8 +56,10 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def redact_body(body: bytes) -> bytes:
     """The body with secret-looking JSON fields masked; unchanged when there are none."""
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        document = read_json(body)
+    except NestedTooDeep:
+        return REDACTED.encode()  # too deep to search for secrets: keep none of it
+    except UnreadableJson:
         return body
     redacted, changed = _redact(document)
     if not changed:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from doorcode.domain.reservations import (
     EMAIL_PATTERN,
@@ -37,12 +37,15 @@ from doorcode.domain.reservations import (
     PHONE_PATTERN,
     ReservationStatus,
     Stay,
+    wall_clock_time,
 )
 from doorcode.services.reservations import Guest, ReservationDetails
 
 __all__ = ["GuestV1", "ReservationPayloadV1"]
 
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
+WallClock = Annotated[time, AfterValidator(wall_clock_time)]
+"""A time at the property, "HH:MM"; one with an offset is refused, never silently cut."""
 
 
 class _Strict(BaseModel):
@@ -70,8 +73,8 @@ class ReservationPayloadV1(_Strict):
     status: ReservationStatus
     check_in: date = Field(description="Arrival, a local date at the property.")
     check_out: date = Field(description="Departure, a local date at the property.")
-    check_in_time: time | None = Field(default=None, description="Omit for the default.")
-    check_out_time: time | None = Field(default=None, description="Omit for the default.")
+    check_in_time: WallClock | None = Field(default=None, description="Omit for the default.")
+    check_out_time: WallClock | None = Field(default=None, description="Omit for the default.")
     guest: GuestV1 = Field(default_factory=GuestV1)
     updated_at: AwareDatetime | None = Field(
         default=None, description="When the source last changed the booking; orders updates."

@@ -22,6 +22,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,7 @@ SIGNATURE_HEADER = "x-doorcode-signature"
 DELIVERY_HEADER = "x-doorcode-delivery"
 TOLERANCE = timedelta(minutes=5)
 MAX_DELIVERY_ID = 200
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,15 +132,20 @@ def verify_basic_auth(login: str, password: str, headers: Mapping[str, str]) -> 
 
 
 def _within_window(timestamp: str, now: datetime) -> datetime:
-    if not timestamp.strip().isdigit() or len(timestamp.strip()) > 12:
+    """The signing instant, if ``timestamp`` is ASCII unix seconds within the tolerance.
+
+    ``str.isdigit`` would take "²" and other digits ``int`` refuses, and a far-future number
+    overflows ``datetime``: the distance is measured in seconds before any date is built.
+    """
+    if not UNIX_SECONDS.fullmatch(timestamp.strip()):
         raise SignatureRejected("invalid_timestamp", "the timestamp must be unix seconds")
-    signed_at = datetime.fromtimestamp(int(timestamp), UTC)
-    if abs(now - signed_at) > TOLERANCE:
+    seconds = int(timestamp.strip())
+    if abs(now.timestamp() - seconds) > TOLERANCE.total_seconds():
         raise SignatureRejected(
             "timestamp_out_of_window",
             "the request was signed more than 5 minutes away from now; check the sender's clock",
         )
-    return signed_at
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _delivery_id(value: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.store.models import (
@@ -102,6 +102,23 @@ class DeliveryRepository:
             WebhookDelivery.source_id == source_id, WebhookDelivery.replay_key == replay_key
         )
         return self._session.scalar(query.limit(1)) is not None
+
+    def unproven_since(self, source_id: str, since: datetime, enough: int) -> int:
+        """How many unauthenticated deliveries the source got since ``since``, up to ``enough``.
+
+        Counting stops at ``enough``, so a flood costs the same to check as a trickle.
+        """
+        recent = (
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.source_id == source_id,
+                WebhookDelivery.authenticated.is_(False),
+                WebhookDelivery.received_at >= since,
+            )
+            .limit(enough)
+            .subquery()
+        )
+        return self._session.scalar(select(func.count()).select_from(recent)) or 0
 
     def get(self, organisation_id: str, delivery_id: str) -> WebhookDelivery | None:
         """The delivery with this id, if it belongs to the organisation."""

@@ -6,6 +6,7 @@ again with the message, and nothing is changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +16,15 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from starlette.datastructures import FormData
 
+from doorcode.domain.text import has_nul
 from doorcode.domain.windows import Edge, local_instant
 from doorcode.services.errors import InvalidRequest
 
 __all__ = ["Form", "FormProblem", "read_form", "safe_next"]
 
 MAX_FIELD = 2_000
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
+"""``str.isdigit`` takes "²", which ``int`` refuses; a form number is ASCII and bounded."""
 
 
 class FormProblem(InvalidRequest):
@@ -41,6 +45,8 @@ class Form:
         """A stripped text field (at most 2,000 characters)."""
         value = self.data.get(name)
         text = value.strip() if isinstance(value, str) else ""
+        if has_nul(text):
+            raise FormProblem(name, "may not contain the NUL character")
         if required and not text:
             raise FormProblem(name, "is required")
         if len(text) > MAX_FIELD:
@@ -49,14 +55,17 @@ class Form:
 
     def texts(self, name: str) -> list[str]:
         """Every non-empty value of a repeated field (a multiple select)."""
-        return [v.strip() for v in self.data.getlist(name) if isinstance(v, str) and v.strip()]
+        found = [v.strip() for v in self.data.getlist(name) if isinstance(v, str) and v.strip()]
+        if any(has_nul(text) or len(text) > MAX_FIELD for text in found):
+            raise FormProblem(name, "holds a value that is too long or has a NUL character")
+        return found
 
     def number(self, name: str, default: int | None = None, *, low: int = 0, high: int) -> int:
         """A whole number between ``low`` and ``high``."""
         text = self.text(name)
         if not text and default is not None:
             return default
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not WHOLE_NUMBER.fullmatch(text) or not low <= int(text) <= high:
             raise FormProblem(name, f"must be a whole number from {low} to {high}")
         return int(text)
 
@@ -84,7 +93,10 @@ class Form:
             raise FormProblem(name, "is not a date and time") from err
         if wall.tzinfo is not None:
             raise FormProblem(name, "must not carry an offset")
-        return local_instant(wall.date(), wall.time(), zone, edge)
+        try:
+            return local_instant(wall.date(), wall.time(), zone, edge)
+        except (OverflowError, ValueError) as err:  # the first or last day datetime can hold
+            raise FormProblem(name, "is out of range") from err
 
 
 async def read_form(request: Request) -> Form:

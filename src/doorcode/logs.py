@@ -1,0 +1,116 @@
+"""Logging for ``serve`` and ``worker``: what is logged, and what never is.
+
+No URL with a credential, no code and no token may reach a log line, at any level. Two nets:
+
+1. **Quiet the loggers that print URLs.** httpx logs every request's full URL at INFO and
+   httpcore traces connections at DEBUG; feed URLs carry their channel's token and a PMS push
+   URL may carry one, so both loggers are held at WARNING whatever the level asked for.
+2. **Redact every record on its way out** (``SecretRedaction``, on every handler, uvicorn's
+   included): URLs lose everything after their host, bearer and basic credentials, doorcode
+   API keys, Svix secrets and guidebook tokens become ``***``, and so do ``token=``-style
+   pairs. It rewrites messages, their arguments and tracebacks, so a library that logs an
+   exception quoting a URL is covered too.
+
+Door codes themselves are kept out by construction (events, errors and messages never
+carry them); the second net is for what third-party code might print.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import sys
+from typing import Any, TextIO
+
+__all__ = ["QUIET_LOGGERS", "SecretRedaction", "configure_logging", "redact", "uvicorn_log_config"]
+
+QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3")
+REDACTED = "***"
+URL = re.compile(
+    r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}://)(?:[^\s/@'\"<>]*@)?([^\s/?#'\"<>]*)"
+    r"([/?#][^\s'\"<>]*)?"
+)
+"""scheme://user:password@host/path?query#fragment: only scheme and host are kept."""
+PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(/guide/)[^/?#\s'\"]+"), r"\1***"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 ***"),
+    (re.compile(r"\b(dck|dcwh|dcps|whsec)_[A-Za-z0-9_+/=-]{8,}"), r"\1_***"),
+    (
+        re.compile(
+            r"(?i)\b((?:access_?|auth_?|api_?)?(?:token|secret|password|passwd|key|signature|sig))"
+            r"(\s*[=:]\s*)[^\s&,;'\"]+"
+        ),
+        r"\1\2***",
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every URL path, query and credential, and every known token masked."""
+    text = URL.sub(_scheme_and_host, text)
+    for pattern, replacement in PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _scheme_and_host(found: re.Match[str]) -> str:
+    rest = found.group(3) or ""
+    return found.group(1) + found.group(2) + ("/***" if rest.strip("/") else rest)
+
+
+class SecretRedaction(logging.Filter):
+    """Rewrites each record so that nothing secret-looking leaves the process."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted_argument(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _redacted_argument(arg) for key, arg in record.args.items()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def _redacted_argument(arg: Any) -> Any:
+    """A string argument redacted; another object replaced by its redacted text if need be."""
+    if isinstance(arg, str):
+        return redact(arg)
+    if arg is None or isinstance(arg, int | float):
+        return arg
+    text = str(arg)
+    cleaned = redact(text)
+    return arg if cleaned == text else cleaned
+
+
+def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handler:
+    """Log to ``stream`` (stderr) at ``level`` through ``SecretRedaction``; quiet URL printers.
+
+    Returns the handler, so a test can remove it again.
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretRedaction())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return handler
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """Uvicorn's own logging set-up, with ``SecretRedaction`` on each of its handlers."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": SecretRedaction}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact"]
+    return config

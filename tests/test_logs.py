@@ -1,0 +1,162 @@
+"""No secret in any log line: a whole run logged at DEBUG, scanned for everything it created."""
+
+import asyncio
+import io
+import json
+import logging
+import sys
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from doorcode.api.app import create_app
+from doorcode.logs import QUIET_LOGGERS, SecretRedaction, configure_logging, redact
+from doorcode.notify.channels import channels_from_settings
+from doorcode.notify.loop import run_messages_once
+from doorcode.services.api_keys import create_api_key
+from doorcode.services.caller import Role
+from doorcode.services.grants import reveal_code
+from doorcode.sources.feed_poller import poll_due_feeds
+from doorcode.sources.ical_feeds import FeedSettings, add_feed
+from doorcode.sources.pms_push import collect_pushes, send_due_pushes
+from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
+from doorcode.store.models import Grant, Reservation
+from tests.builders import guide_token_of, make_lock, make_owner, make_property
+from tests.sources.conftest import signed
+from tests.sources.http_server import LocalServer
+from tests.sources.test_ical_feeds import airbnb
+from tests.sync.helpers import reconcile
+
+FEED_TOKEN = "feedtoken6f1d2c3b4a5e"
+DEAD_FEED_TOKEN = "deadfeed0a9b8c7d6e5f"
+PUSH_TOKEN = "pushtoken4a5e6f7a8b9c"
+
+
+@pytest.fixture
+def logged():
+    """Everything logged, at every level, the way ``serve`` and ``worker`` set logging up."""
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in ("", *QUIET_LOGGERS)}
+    buffer = io.StringIO()
+    handler = configure_logging("DEBUG", buffer)
+    yield buffer
+    root.removeHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_a_whole_run_logs_no_url_token_secret_or_code(runtime, clock, logged, capsys):
+    owner = make_owner(runtime, "acme")
+    lock = make_lock(runtime, owner, "Flat 1 door")
+    make_property(runtime, owner, "Flat 1", locks=[lock], external_id="flat-1")
+    api_key = create_api_key(runtime.uow(), owner, "ops", Role.OWNER).secret
+    runtime.settings.console_messages = True
+    check_in = clock.now.date() + timedelta(days=1)
+    with LocalServer() as server, httpx.Client(timeout=2.0) as http:
+        server.set(f"/cal.ics?s={FEED_TOKEN}", airbnb(("F1", check_in, check_in + timedelta(3))))
+        server.set(f"/push?token={PUSH_TOKEN}", b"ok")
+        push_url = server.url(f"/push?token={PUSH_TOKEN}")
+        issued = add_source(
+            runtime.uow(), owner, SourceSettings("pms", SourceKind.GENERIC, push_url=push_url)
+        )
+        for token in (FEED_TOKEN, DEAD_FEED_TOKEN):
+            url = server.url(f"/cal.ics?s={token}")
+            add_feed(runtime.uow(), owner, FeedSettings("flat-1", url, name=token[:4]))
+        with TestClient(create_app(runtime)) as client:
+            webhook_booking(client, issued, clock, check_in)
+            api_booking(client, api_key, check_in)
+            asyncio.run(poll_due_feeds(runtime, client=http))
+            reconcile(runtime)
+            collect_pushes(runtime.uow())
+            assert send_due_pushes(runtime.uow(), http) >= 1
+            run_messages_once(runtime, channels_from_settings(runtime.settings))
+            guide_tokens = [guide_token_of(runtime, stay) for stay in stays(runtime)]
+            for token in guide_tokens:
+                assert client.get(f"/guide/{token}").status_code == 200
+        assert server.requests_to(f"/push?token={PUSH_TOKEN}")
+    codes = [reveal_code(runtime.uow(), owner, grant.id) for grant in grants(runtime)]
+    secrets = [FEED_TOKEN, DEAD_FEED_TOKEN, PUSH_TOKEN, issued.secret, issued.push_secret]
+    secrets += [api_key, *guide_tokens, *codes]
+    assert len(codes) == 3
+    assert all(codes)
+    text = logged.getvalue()
+    for logged_work in ("webhook delivery", "feed ", "push "):
+        assert logged_work in text
+    leaked = [secret for secret in secrets if secret in text]
+    assert leaked == [], text
+    assert any(code in capsys.readouterr().out for code in codes)  # the console channel's job
+
+
+def webhook_booking(client, issued, clock, check_in):
+    body = {
+        "version": 1,
+        "external_id": "HX-1",
+        "property": "flat-1",
+        "status": "confirmed",
+        "check_in": check_in.isoformat(),
+        "check_out": (check_in + timedelta(days=2)).isoformat(),
+        "guest": {"name": "Ada Lovelace", "phone": "+351912345678"},
+    }
+    content = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **signed(issued, content, clock.now)}
+    answer = client.post(
+        f"/webhooks/reservations/{issued.source.id}", content=content, headers=headers
+    )
+    assert answer.status_code == 200, answer.json()
+
+
+def api_booking(client, api_key, check_in: date):
+    body = {
+        "external_id": "API-1",
+        "property": "flat-1",
+        "check_in": check_in.isoformat(),
+        "check_out": (check_in + timedelta(days=4)).isoformat(),
+        "guest": {"name": "Grace Hopper", "email": "grace@example.org"},
+    }
+    headers = {"Authorization": f"Bearer {api_key}"}
+    answer = client.post("/api/v1/reservations", json=body, headers=headers)
+    assert answer.status_code in (200, 201), answer.json()
+
+
+def stays(runtime):
+    with runtime.uow() as uow:
+        return list(uow.session.query(Reservation))
+
+
+def grants(runtime):
+    with runtime.uow() as uow:
+        return list(uow.session.query(Grant))
+
+
+@pytest.mark.parametrize(
+    ("line", "kept", "gone"),
+    [
+        (
+            "GET https://www.airbnb.com/calendar/ical/1.ics?s=abc123",
+            "https://www.airbnb.com",
+            "abc123",
+        ),
+        ("POST https://user:pw1@pms.example/hook", "https://pms.example", "pw1"),
+        ('"GET /guide/Zk3-9xQ HTTP/1.1" 200', "/guide/***", "Zk3-9xQ"),
+        ("Authorization: Bearer dck_0123456789ab_secretsecret", "Bearer ***", "secretsecret"),
+        ("secret dcwh_AbCdEfGhIjKlMnOp given", "dcwh_***", "AbCdEfGhIjKlMnOp"),
+        ("retrying with token=tok_998877", "token=***", "tok_998877"),
+    ],
+)
+def test_redaction_keeps_what_helps_and_masks_what_opens(line, kept, gone):
+    assert kept in redact(line)
+    assert gone not in redact(line)
+
+
+def test_a_logged_exception_quoting_a_url_is_redacted_too():
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed: %s", ("see below",), None)
+    try:
+        raise httpx.ConnectError("cannot reach https://cal.example/ics?t=s3cr3t")
+    except httpx.ConnectError:
+        record.exc_info = sys.exc_info()
+    SecretRedaction().filter(record)
+    formatted = logging.Formatter().format(record)
+    assert "cal.example" in formatted
+    assert "s3cr3t" not in formatted
