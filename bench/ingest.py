@@ -135,9 +135,6 @@ class Bookings:
         """Booking ``number``; each property gets a stay after the previous one."""
         unit, turn = number % self.properties, number // self.properties
         check_in = self.first_day + timedelta(days=3 * turn)
-        return self._json(number, unit, check_in)
-
-    def _json(self, number: int, unit: int, check_in: date) -> bytes:
         body = {
             "version": 1,
             "external_id": f"B-{number}",
