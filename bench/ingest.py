@@ -8,10 +8,18 @@ Prints
     PMS's traffic would be; then the same bookings again (duplicates: "unchanged");
   * the time to parse a 10,000-event Airbnb-style calendar with icalendar, to compare it
     with the feed's memory of 10,000 bookings, and to run a whole first sync of it against
-    a local server (201 of its stays are current, the rest history).
+    a local server (200 of its stays are ahead, the rest history).
 
 The server runs in its own process so client and server do not share one interpreter.
-``--only webhooks`` or ``--only feed`` runs one half, for quick iterations.
+Every answer is checked (new bookings ``accepted``, repeats ``unchanged``) and, once the server
+has stopped, so is the database: one reservation and one grant per booking, one delivery per
+request; nothing may be lost under load. ``--only webhooks`` or ``--only feed`` runs one half,
+for quick iterations; ``--quick`` runs both at tiny sizes in seconds, as ``make test`` does.
+
+The client drops a connection it has left idle for ``CLIENT_KEEP_ALIVE`` seconds, well before
+the server's ``SERVER_KEEP_ALIVE``. With both at 5 s (httpx's and uvicorn's defaults) a
+request sent on a connection idle for about 5 s met the server closing it on its timer: the
+request was never answered and the run died of ``httpx.ReadError``.
 """
 
 from __future__ import annotations
@@ -25,12 +33,16 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import uvicorn
 from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, func, select
 
 from doorcode.api.app import create_app
 from doorcode.bootstrap import bootstrap
@@ -44,9 +56,24 @@ from doorcode.sources.ical_feeds import FeedPolicy, FeedSettings, add_feed, sync
 from doorcode.sources.ical_parser import parse_calendar
 from doorcode.sources.webhook_signature import signed_headers
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
+from doorcode.store.models import Grant, Reservation, WebhookDelivery
 
-PROPERTIES = 100
-LEVELS = [(1, 500), (16, 2000), (64, 3000)]
+SERVER_KEEP_ALIVE = 5  # seconds; uvicorn's default, what `doorcode serve` runs with
+CLIENT_KEEP_ALIVE = 1.0  # seconds; must stay well under SERVER_KEEP_ALIVE
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much traffic to send and how big a calendar to read."""
+
+    properties: int
+    levels: tuple[tuple[int, int], ...]  # (concurrency, new bookings)
+    duplicates: tuple[int, int]  # (concurrency, repeats of the first bookings)
+    calendar: tuple[int, int]  # (events, of which from today on)
+
+
+FULL = Scale(100, ((1, 500), (16, 2000), (64, 3000)), (64, 2000), (10_000, 200))
+QUICK = Scale(4, ((1, 6), (8, 24)), (8, 24), (40, 10))
 
 
 def settings_for(folder: Path, key: str) -> Settings:
@@ -55,12 +82,12 @@ def settings_for(folder: Path, key: str) -> Settings:
     )
 
 
-def prepare(folder: Path, key: str) -> tuple[str, str]:
-    """An organisation with 100 properties, each with a lock, and a generic source."""
+def prepare(folder: Path, key: str, properties: int) -> tuple[str, str]:
+    """An organisation with ``properties`` properties, each with a lock, and a generic source."""
     runtime = bootstrap(settings_for(folder, key))
     organisation = create_organisation(runtime.uow(), "bench", "Bench")
     owner = Caller(organisation.id, "bench", Role.OWNER)
-    for number in range(PROPERTIES):
+    for number in range(properties):
         details = PropertyDetails(f"Unit {number}", "Europe/London", external_id=f"unit-{number}")
         prop = add_property(runtime.uow(), owner, details)
         lock = add_lock(runtime.uow(), owner, LockDetails(f"Unit {number} door"))
@@ -73,7 +100,14 @@ def prepare(folder: Path, key: str) -> tuple[str, str]:
 def serve(folder: str, key: str, port: int) -> None:
     runtime = bootstrap(settings_for(Path(folder), key), migrate=False)
     app = create_app(runtime)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=SERVER_KEEP_ALIVE,
+    )
 
 
 def free_port() -> int:
@@ -82,43 +116,69 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def booking(number: int) -> bytes:
-    """A new booking; each property gets a stay after the previous one."""
-    unit, turn = number % PROPERTIES, number // PROPERTIES
-    check_in = date(2027, 1, 1) + timedelta(days=3 * turn)
-    body = {
-        "version": 1,
-        "external_id": f"B-{number}",
-        "property": f"unit-{unit}",
-        "status": "confirmed",
-        "check_in": check_in.isoformat(),
-        "check_out": (check_in + timedelta(days=2)).isoformat(),
-        "guest": {"name": f"Guest {number}", "email": f"guest{number}@example.org"},
-        "updated_at": "2026-11-20T08:00:00Z",
-    }
-    return json.dumps(body).encode()
+@dataclass(frozen=True)
+class Bookings:
+    """The bookings of one run, spread over the properties, all ahead of the server's clock."""
+
+    properties: int
+    first_day: date
+    updated_at: str
+
+    @classmethod
+    def from_today(cls, properties: int) -> Bookings:
+        now = datetime.now(UTC)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        first_day = now.date() + timedelta(days=30)
+        return cls(properties, first_day, midnight.isoformat().replace("+00:00", "Z"))
+
+    def body(self, number: int) -> bytes:
+        """Booking ``number``; each property gets a stay after the previous one."""
+        unit, turn = number % self.properties, number // self.properties
+        check_in = self.first_day + timedelta(days=3 * turn)
+        body = {
+            "version": 1,
+            "external_id": f"B-{number}",
+            "property": f"unit-{unit}",
+            "status": "confirmed",
+            "check_in": check_in.isoformat(),
+            "check_out": (check_in + timedelta(days=2)).isoformat(),
+            "guest": {"name": f"Guest {number}", "email": f"guest{number}@example.org"},
+            "updated_at": self.updated_at,
+        }
+        return json.dumps(body).encode()
 
 
-async def load(url: str, secret: str, bodies: list[bytes], concurrency: int) -> list[float]:
-    """POST every body, ``concurrency`` at a time; the latencies of the successful ones."""
+async def load(
+    url: str, secret: str, bodies: list[bytes], concurrency: int, outcome: str
+) -> list[float]:
+    """POST every body, ``concurrency`` at a time, each answered 200 with ``outcome``; the
+    latencies."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    outcomes: Counter[str] = Counter()
+    limits = httpx.Limits(
+        max_connections=concurrency,
+        max_keepalive_connections=concurrency,
+        keepalive_expiry=CLIENT_KEEP_ALIVE,
+    )
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
         async def worker() -> None:
             while not queue.empty():
                 body = queue.get_nowait()
-                headers = signed_headers(secret, body, datetime.now(UTC), f"d-{id(body)}")
+                delivery = f"bench-{uuid.uuid4().hex}"
+                headers = signed_headers(secret, body, datetime.now(UTC), delivery)
                 headers["Content-Type"] = "application/json"
                 started = time.perf_counter()
                 answer = await client.post(url, content=body, headers=headers)
                 latencies.append(time.perf_counter() - started)
                 assert answer.status_code == 200, answer.text
+                outcomes[answer.json()["outcome"]] += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+    assert outcomes == {outcome: len(bodies)}, f"expected only {outcome}: {dict(outcomes)}"
     return latencies
 
 
@@ -130,33 +190,64 @@ def report(label: str, latencies: list[float], elapsed: float) -> None:
     print(f"  {label:<34} {rate:7.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
 
 
-def webhooks() -> None:
+def webhooks(scale: Scale) -> None:
     key = Fernet.generate_key().decode()
     with tempfile.TemporaryDirectory() as folder:
-        source_id, secret = prepare(Path(folder), key)
+        source_id, secret = prepare(Path(folder), key, scale.properties)
         port = free_port()
         server = multiprocessing.get_context("spawn").Process(
             target=serve, args=(folder, key, port), daemon=True
         )
         server.start()
-        base = f"http://127.0.0.1:{port}"
-        wait_for(base)
-        url = f"{base}/webhooks/reservations/{source_id}"
-        print("signed webhooks, uvicorn + SQLite, one worker on loopback:")
-        first = 0
-        for concurrency, count in LEVELS:
-            bodies = [booking(number) for number in range(first, first + count)]
-            first += count
-            started = time.perf_counter()
-            latencies = asyncio.run(load(url, secret, bodies, concurrency))
-            elapsed = time.perf_counter() - started
-            report(f"new bookings, concurrency {concurrency}", latencies, elapsed)
-        repeats = [booking(number) for number in range(2000)]
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(base)
+            requests = send(f"{base}/webhooks/reservations/{source_id}", secret, scale)
+        finally:
+            server.terminate()
+            server.join()
+        bookings = sum(count for _, count in scale.levels)
+        check_stored(settings_for(Path(folder), key), bookings, requests)
+
+
+def send(url: str, secret: str, scale: Scale) -> int:
+    """Every level of new bookings, then the duplicates; how many requests were sent."""
+    print(
+        f"signed webhooks, uvicorn + SQLite, one worker on loopback, {scale.properties} properties:"
+    )
+    bookings, first = Bookings.from_today(scale.properties), 0
+    for concurrency, count in scale.levels:
+        bodies = [bookings.body(number) for number in range(first, first + count)]
+        first += count
         started = time.perf_counter()
-        latencies = asyncio.run(load(url, secret, repeats, 64))
-        report("duplicates, concurrency 64", latencies, time.perf_counter() - started)
-        server.terminate()
-        server.join()
+        latencies = asyncio.run(load(url, secret, bodies, concurrency, "accepted"))
+        elapsed = time.perf_counter() - started
+        report(f"new bookings, concurrency {concurrency}", latencies, elapsed)
+    concurrency, count = scale.duplicates
+    repeats = [bookings.body(number) for number in range(count)]
+    started = time.perf_counter()
+    latencies = asyncio.run(load(url, secret, repeats, concurrency, "unchanged"))
+    report(f"duplicates, concurrency {concurrency}", latencies, time.perf_counter() - started)
+    return first + count
+
+
+def check_stored(settings: Settings, bookings: int, requests: int) -> None:
+    """Stop unless each booking left one reservation and one grant, and each request its
+    delivery record: nothing lost, nothing doubled."""
+    engine = create_engine(settings.database_url)
+    with engine.connect() as connection:
+        counts = {
+            model.__tablename__: connection.scalar(select(func.count()).select_from(model))
+            for model in (Reservation, Grant, WebhookDelivery)
+        }
+    engine.dispose()
+    print(
+        f"  check: {counts['reservations']:,} reservations and {counts['grants']:,} grants for "
+        f"{bookings:,} bookings, {counts['webhook_deliveries']:,} deliveries for {requests:,} "
+        "requests"
+    )
+    assert counts["reservations"] == counts["grants"] == bookings, "a booking was lost or doubled"
+    assert counts["webhook_deliveries"] == requests, "a delivery was lost or doubled"
 
 
 def wait_for(base: str) -> None:
@@ -170,11 +261,15 @@ def wait_for(base: str) -> None:
     raise SystemExit("the benchmark server did not start")
 
 
-def calendar(events: int, today: date) -> bytes:
-    first = today - timedelta(days=events - 200)
+def calendar(events: int, upcoming: int, today: date) -> bytes:
+    """An Airbnb-style calendar of one-night stays: history that ended by the day before
+    yesterday, then ``upcoming`` stays from tomorrow on (so the count does not depend on the
+    hour, nor on whether London has reached tomorrow yet)."""
+    history = events - upcoming
+    nights = [today - timedelta(days=history + 2 - number) for number in range(history)]
+    nights += [today + timedelta(days=1 + number) for number in range(upcoming)]
     lines = ["BEGIN:VCALENDAR", "PRODID:-//Airbnb Inc//Hosting Calendar 0.8.8//EN", "VERSION:2.0"]
-    for number in range(events):
-        day = first + timedelta(days=number)
+    for number, day in enumerate(nights):
         lines += [
             "BEGIN:VEVENT",
             f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
@@ -187,26 +282,30 @@ def calendar(events: int, today: date) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def feed() -> None:
+def feed(events: int, upcoming: int) -> None:
     today = datetime.now(UTC).date()
-    body = calendar(10_000, today)
+    body = calendar(events, upcoming, today)
     started = time.perf_counter()
     parsed = parse_calendar(body)
     parse_time = time.perf_counter() - started
     keys = [event.uid or "" for event in parsed.events]
     remembered = {key: Remembered(f"f-{key}") for key in keys}
-    current = {key: f"f-{key}" for key in keys[:-100]}
+    gone = max(1, events // 100)
+    current = {key: f"f-{key}" for key in keys[:-gone]}
     started = time.perf_counter()
     diff = diff_feed(remembered, current, set(current))
     diff_time = time.perf_counter() - started
-    assert len(diff.missed) == 100
-    print("a 10,000-event calendar:")
-    print(f"  parse ({len(body) / 1e6:.1f} MB, icalendar)         {parse_time * 1000:7.0f} ms")
-    print(f"  diff against 10,000 remembered bookings  {diff_time * 1000:7.1f} ms")
-    print(f"  first sync through SQLite (201 current)  {first_sync(body) * 1000:7.0f} ms")
+    assert len(diff.missed) == gone, f"the diff missed {len(diff.missed)} of {gone} bookings"
+    print(f"a {events:,}-event calendar:")
+    print(f"  parse ({len(body) / 1e6:.2f} MB, icalendar)        {parse_time * 1000:7.0f} ms")
+    print(f"  diff against {events:,} remembered bookings {diff_time * 1000:8.1f} ms")
+    sync_time, created = first_sync(body)
+    print(f"  first sync through SQLite ({created} current) {sync_time * 1000:7.0f} ms")
+    assert created == upcoming, f"the first sync created {created} reservations, not {upcoming}"
 
 
-def first_sync(body: bytes) -> float:
+def first_sync(body: bytes) -> tuple[float, int]:
+    """How long a feed's first sync of ``body`` takes, and how many reservations it made."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.sources.http_server import LocalServer
 
@@ -225,14 +324,16 @@ def first_sync(body: bytes) -> float:
             elapsed = time.perf_counter() - started
         assert report.outcome == "ok", report
         runtime.close()
-        return elapsed
+        return elapsed, report.created
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["webhooks", "feed"], help="run one half only")
-    only = parser.parse_args().only
-    if only in (None, "webhooks"):
-        webhooks()
-    if only in (None, "feed"):
-        feed()
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, in seconds")
+    arguments = parser.parse_args()
+    scale = QUICK if arguments.quick else FULL
+    if arguments.only in (None, "webhooks"):
+        webhooks(scale)
+    if arguments.only in (None, "feed"):
+        feed(*scale.calendar)

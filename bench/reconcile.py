@@ -13,10 +13,14 @@ Prints, on SQLite (the embedded default) with a zero-latency virtual cloud:
 
 The world is written with bulk inserts (the services would take an hour for 200,000 stays);
 the clock stands at the start of the year, so every stay is still ahead: the heaviest sweep.
+Every run checks what it wrote and what the sweeps did (rows stored, every lock visited, a
+warm sweep that changes nothing) and stops if anything is off. ``--quick`` runs the same on
+a few dozen locks in seconds, as ``make test`` does so the benchmark cannot rot.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import random
@@ -25,13 +29,15 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from cryptography.fernet import Fernet
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
@@ -45,17 +51,28 @@ from doorcode.store.capability_codec import capabilities_to_json
 from doorcode.store.ids import new_id
 from doorcode.store.models import Grant, Lock, LockCode, Organisation, Property, Reservation
 from doorcode.store.models import property_locks as property_locks_table
+from doorcode.store.repositories import ReservationRepository
 from doorcode.sync import lock_pass, reconciler
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 
-LOCKS = 10_000
-STAYS_PER_LOCK = 20
 YEAR_START = datetime(2026, 1, 1, 9, tzinfo=UTC)
 CAPABILITIES = [
     LockCapabilities(max_codes=50),
     LockCapabilities(native_scheduling=False, max_codes=20),
 ]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a world to sweep."""
+
+    locks: int
+    stays_per_lock: int
+
+
+FULL = Scale(locks=10_000, stays_per_lock=20)
+QUICK = Scale(locks=40, stays_per_lock=4)
 
 
 class Clock:
@@ -66,7 +83,14 @@ class Clock:
         return self.now
 
 
-def build(folder: Path, clock: Clock):
+class _NoSession:
+    """Stands in for a session so the repository's ``add`` can fill a row we insert in bulk."""
+
+    def add(self, _row: object) -> None:
+        pass
+
+
+def build(folder: Path, clock: Clock, scale: Scale):
     settings = Settings(
         database_url=f"sqlite:///{folder / 'bench.sqlite3'}",
         secret_key=Fernet.generate_key().decode(),
@@ -89,8 +113,9 @@ def build(folder: Path, clock: Clock):
         LockCode: [],
     }
     rng = random.Random(20261123)
-    for number in range(LOCKS):
-        _one_flat(rows, organisation, number, rng, runtime.cipher.encrypt)
+    secrets = _Secrets(runtime.cipher.encrypt, ReservationRepository(_NoSession(), runtime.cipher))
+    for number in range(scale.locks):
+        _one_flat(rows, organisation, number, scale.stays_per_lock, rng, secrets)
     with runtime.engine.begin() as connection:
         for table, values in rows.items():
             for start in range(0, len(values), 20_000):
@@ -99,7 +124,21 @@ def build(folder: Path, clock: Clock):
     return runtime, Caller(organisation, "bench", Role.OWNER)
 
 
-def _one_flat(rows, organisation, number, rng, encrypt) -> None:
+@dataclass(frozen=True)
+class _Secrets:
+    """What makes a stay's secrets: the code cipher, and the guidebook tokens' only maker."""
+
+    encrypt: Callable[[str], str]
+    reservations: ReservationRepository
+
+    def guide_token_columns(self) -> dict[str, Any]:
+        """The columns ``ReservationRepository.add`` fills with a new guidebook token."""
+        row = SimpleNamespace()
+        self.reservations.add(row)  # type: ignore[arg-type]
+        return vars(row)
+
+
+def _one_flat(rows, organisation, number, stays, rng, secrets: _Secrets) -> None:
     prop, lock = new_id("prp"), new_id("lck")
     rows[Property].append(
         {
@@ -132,13 +171,13 @@ def _one_flat(rows, organisation, number, rng, encrypt) -> None:
     )
     rows[property_locks_table].append({"property_id": prop, "lock_id": lock})
     day = YEAR_START.date() + timedelta(days=rng.randrange(0, 14))
-    for stay in range(STAYS_PER_LOCK):
+    for stay in range(stays):
         nights = rng.randint(1, 7)
-        _one_stay(rows, organisation, prop, lock, f"{number}-{stay}", day, nights, rng, encrypt)
+        _one_stay(rows, organisation, prop, lock, f"{number}-{stay}", day, nights, rng, secrets)
         day += timedelta(days=nights + rng.randrange(0, 29))
 
 
-def _one_stay(rows, organisation, prop, lock, external_id, day: date, nights, rng, encrypt):
+def _one_stay(rows, organisation, prop, lock, external_id, day: date, nights, rng, secrets):
     reservation, grant = new_id("res"), new_id("grt")
     starts = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=15)
     ends = datetime.combine(day + timedelta(days=nights), datetime.min.time(), UTC) + timedelta(
@@ -158,6 +197,7 @@ def _one_stay(rows, organisation, prop, lock, external_id, day: date, nights, rn
             "ends_at": ends,
             "guest_name": f"guest {external_id}",
             "fingerprint": "-",
+            **secrets.guide_token_columns(),
             **common,
         }
     )
@@ -168,7 +208,7 @@ def _one_stay(rows, organisation, prop, lock, external_id, day: date, nights, rn
             "reservation_id": reservation,
             "property_id": prop,
             "holder": f"guest {external_id}",
-            "code_token": encrypt(f"{rng.randrange(10**6):06d}"),
+            "code_token": secrets.encrypt(f"{rng.randrange(10**6):06d}"),
             "starts_at": starts,
             "ends_at": ends,
             "version": 1,
@@ -223,13 +263,15 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
+def main(scale: Scale) -> None:
     clock = Clock(YEAR_START)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        runtime, owner = build(Path(folder), clock)
-        print(f"world: {LOCKS:,} locks, {LOCKS * STAYS_PER_LOCK:,} reservations and grants,")
+        runtime, owner = build(Path(folder), clock, scale)
+        stays = scale.locks * scale.stays_per_lock
+        print(f"world: {scale.locks:,} locks, {stays:,} reservations and grants,")
         print(f"       written in {time.perf_counter() - started:.1f} s (bulk inserts, SQLite)")
+        check_stored(runtime, stays)
         phases = Phases()
         phases.install()
         sync = Reconciler.from_runtime(runtime)
@@ -238,11 +280,15 @@ def main() -> None:
         created = sum(outcome.created for outcome in outcomes)
         print(f"cold sweep:  {cold:6.2f} s  ({created:,} codes created, every lock code visited)")
         print(_breakdown(phases))
+        assert len(outcomes) == scale.locks, f"the cold sweep passed {len(outcomes)} locks"
+        assert created > 0, "the cold sweep created no code"
         phases.reset()
         warm, outcomes = sweep(sync)
         changes = sum(o.created + o.updated + o.deleted for o in outcomes)
         print(f"warm sweep:  {warm:6.2f} s  ({changes} changes; target ≤ 10 s on 2 cores)")
         print(_breakdown(phases))
+        assert len(outcomes) == scale.locks, f"the warm sweep passed {len(outcomes)} locks"
+        assert changes == 0, f"a warm sweep changed {changes} codes"
         print(f"peak RSS:    {rss_mib():6.0f} MiB (whole process, world building included)")
         gc.collect()
         tracemalloc.start()
@@ -250,8 +296,21 @@ def main() -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"sweep heap:  {peak / 2**20:6.1f} MiB peak (tracemalloc, one warm sweep)")
-        _one_change(runtime, owner, sync)
+        _one_change(runtime, owner, sync, f"{scale.locks // 2}-0")
+        check_stored(runtime, stays)
         runtime.close()
+
+
+def check_stored(runtime, stays: int) -> None:
+    """Stop unless every stay is stored once, with its grant and its one lock code."""
+    with runtime.engine.connect() as connection:
+        counts = {
+            model.__tablename__: connection.scalar(select(func.count()).select_from(model))
+            for model in (Reservation, Grant, LockCode)
+        }
+    listed = ", ".join(f"{count:,} {table}" for table, count in counts.items())
+    print(f"check:       {listed} stored (expected {stays:,} each)")
+    assert set(counts.values()) == {stays}, "the stored world is not the one written"
 
 
 def _breakdown(phases: Phases) -> str:
@@ -259,12 +318,12 @@ def _breakdown(phases: Phases) -> str:
     return f"             {parts}"
 
 
-def _one_change(runtime, owner, sync: Reconciler) -> None:
+def _one_change(runtime, owner, sync: Reconciler, external_id: str) -> None:
     """Move one stay by a day, as a PMS webhook would, and reconcile what it touched."""
     touched: list[frozenset[str]] = []
     runtime.commit_hooks.append(touched.append)
     with runtime.uow() as uow:
-        reservation = uow.reservations.by_source(owner.organisation_id, "bench", "42-0")
+        reservation = uow.reservations.by_source(owner.organisation_id, "bench", external_id)
         assert reservation is not None
         prop_id, check_in, check_out = (
             reservation.property_id,
@@ -273,7 +332,7 @@ def _one_change(runtime, owner, sync: Reconciler) -> None:
         )
     details = ReservationDetails(
         "bench",
-        "42-0",
+        external_id,
         prop_id,
         ReservationStatus.CONFIRMED,
         Stay(check_in - timedelta(days=1), check_out),
@@ -286,6 +345,7 @@ def _one_change(runtime, owner, sync: Reconciler) -> None:
     outcomes = asyncio.run(sync.reconcile(locks))
     passes = time.perf_counter() - started
     summary = "; ".join(outcome.summary for outcome in outcomes)
+    assert locks, "moving a stay touched no lock"
     print(
         f"one change:  service {service * 1000:.1f} ms, touches {len(locks)} lock(s), "
         f"their pass {passes * 1000:.1f} ms ({summary})"
@@ -293,4 +353,6 @@ def _one_change(runtime, owner, sync: Reconciler) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few dozen locks, in seconds")
+    main(QUICK if parser.parse_args().quick else FULL)

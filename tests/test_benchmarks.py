@@ -1,0 +1,74 @@
+"""Every benchmark runs in its quick mode here, so `make bench` cannot break unnoticed.
+
+Each ``bench/*.py --quick`` runs the same code as the full benchmark at tiny sizes and stops
+with an error when one of its own checks fails (rows lost, a sweep that changes a synced
+lock, a code that reads back wrong). These tests assert that it finished and printed its
+figures; they assert nothing about speed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+LIMIT = 90  # seconds; each quick run takes a few on an idle machine
+NUMBER = r"[\d,.]+"
+
+# What each benchmark must print: one pattern per figure or check, each found in the output.
+FIGURES: dict[str, list[str]] = {
+    "codes.py": [rf"overlapping grants:\s+{NUMBER} grants/s", rf"back-to-back .*{NUMBER} grants/s"],
+    "ingest.py": [
+        rf"new bookings, concurrency 1\s+{NUMBER} req/s\s+p50\s+{NUMBER} ms\s+p99",
+        rf"duplicates, concurrency \d+\s+{NUMBER} req/s",
+        r"check: (\d+) reservations and \1 grants for \1 bookings",
+        rf"first sync through SQLite \(\d+ current\)\s+{NUMBER} ms",
+    ],
+    "offline.py": [rf"Keypad.enter with issued codes\s+{NUMBER} /s", r"check: \d+ issued codes"],
+    "reconcile.py": [
+        rf"cold sweep:\s+{NUMBER} s",
+        rf"warm sweep:\s+{NUMBER} s\s+\(0 changes",
+        r"check:\s+(\d+) reservations, \1 grants, \1 lock_codes stored",
+        r"one change: .* touches 1 lock",
+    ],
+}
+
+
+def test_every_benchmark_is_run_quick_here() -> None:
+    assert sorted(path.name for path in BENCH.glob("*.py")) == sorted(FIGURES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(FIGURES))
+def test_a_benchmark_runs_quick_and_prints_its_figures(script: str) -> None:
+    output = run_quick(BENCH / script)
+    missing = [pattern for pattern in FIGURES[script] if not re.search(pattern, output)]
+    assert not missing, f"{script} --quick did not print {missing}; it printed:\n{output}"
+
+
+def run_quick(script: Path) -> str:
+    """Run ``script --quick`` in a process group of its own; its output, or a failure that
+    shows it. The group is killed on timeout: ingest's server is a grandchild."""
+    with subprocess.Popen(
+        [sys.executable, str(script), "--quick"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=LIMIT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            pytest.fail(f"{script.name} --quick took over {LIMIT} s; it printed:\n{output}")
+    assert process.returncode == 0, f"{script.name} --quick failed:\n{output}"
+    return output
