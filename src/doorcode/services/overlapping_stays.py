@@ -19,6 +19,8 @@ __all__ = ["STAYS_OVERLAP", "review_overlaps"]
 
 STAYS_OVERLAP = "StaysOverlap"
 SUBJECT = "reservation"
+NAMED = 3
+"""Stays an alert names; the rest are counted, so the message stays short."""
 
 
 def review_overlaps(
@@ -52,7 +54,9 @@ def _review(uow: UnitOfWork, stay: Reservation) -> None:
     if not others:
         clear_alert(uow, stay.organisation_id, STAYS_OVERLAP, subject)
         return
-    names = "; ".join(_described(other) for other in others)
+    names = "; ".join(_described(other) for other in others[:NAMED])
+    if len(others) > NAMED:
+        names += f" and {len(others) - NAMED} more"
     message = (
         f"{_described(stay)} overlaps {names} at {stay.property.name}: "
         "two guests hold codes to its doors at the same time"
@@ -68,5 +72,5 @@ def _overlapping(uow: UnitOfWork, stay: Reservation) -> list[Reservation]:
 
 
 def _described(stay: Reservation) -> str:
-    who = stay.guest_name or stay.external_id
+    who = (stay.guest_name or stay.external_id)[:60]
     return f"{who} ({stay.check_in:%d %b %Y} – {stay.check_out:%d %b %Y})"
