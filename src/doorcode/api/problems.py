@@ -17,7 +17,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from doorcode.domain.errors import CodeClash, CodeSpaceExhausted, DomainError
+from doorcode.domain.errors import (
+    CodeClash,
+    CodeSpaceExhausted,
+    DomainError,
+    InstantOutOfRange,
+)
 from doorcode.services.errors import (
     AlreadyExists,
     InvalidRequest,
@@ -97,6 +102,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 async def _known_error(_request: Request, exc: Exception) -> JSONResponse:
     status = next(code for kind, code in STATUS_OF if isinstance(exc, kind))
+    if isinstance(exc, InstantOutOfRange):
+        fields = [{"field": exc.field, "message": str(exc)}]
+        return problem(status, _snake(type(exc).__name__), str(exc), fields=fields)
     return problem(status, _snake(type(exc).__name__), str(exc))
 
 
