@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # far ahead a feed's bookings are recorded.
     feed_interval: int = Field(default=600, ge=60)
     feed_horizon_days: int = Field(default=365, ge=1)
+    feed_concurrency: int = Field(default=4, ge=1, le=64)
+    """How many calendar feeds one process fetches at once."""
+    feed_allow_private: bool = False
+    """Whether feed URLs may lead to loopback or private addresses (a PMS on this network)."""
 
     # Guest messages (see README, "Guest messages"); a channel with no settings is not used.
     public_url: str = "http://127.0.0.1:8000"
