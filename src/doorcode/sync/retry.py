@@ -26,7 +26,22 @@ from doorcode.locks.errors import (
     UnknownDevice,
 )
 
-__all__ = ["POLICIES", "RetryPolicy", "Scope", "next_attempt_at", "policy_for"]
+__all__ = ["POLICIES", "PassCrashed", "RetryPolicy", "Scope", "next_attempt_at", "policy_for"]
+
+
+class PassCrashed(ProviderError):
+    """A lock's pass raised something no back-end said: a bug, or data no pass can handle.
+
+    Not the back-end's word, but handled like a lock-wide failure of it: recorded on that lock
+    alone, alerted, and retried with backoff, so one bad lock never stops another's pass.
+    """
+
+    PREFIX = "the pass failed unexpectedly"
+
+    @classmethod
+    def of(cls, error: BaseException) -> PassCrashed:
+        """The failure for ``error``, named by its type only (its text may quote a code)."""
+        return cls(f"{cls.PREFIX} ({type(error).__name__})")
 
 
 class Scope(enum.Enum):
@@ -62,6 +77,7 @@ POLICIES: dict[type[ProviderError], RetryPolicy] = {
     ProviderAuthFailed: RetryPolicy(5 * _MINUTE, 6 * _HOUR, Scope.LOCK),
     CodeNotFound: RetryPolicy(30 * _SECOND, 30 * _MINUTE, Scope.CODE),
     UnknownDevice: RetryPolicy(_HOUR, 24 * _HOUR, Scope.LOCK),
+    PassCrashed: RetryPolicy(_MINUTE, _HOUR, Scope.LOCK),
     ProviderError: RetryPolicy(_MINUTE, _HOUR, Scope.CODE),
 }
 
