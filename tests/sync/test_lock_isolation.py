@@ -8,10 +8,11 @@ from sqlalchemy import select, update
 
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
+from doorcode.locks.errors import RateLimited
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.services.grants import ManualGrantRequest, create_manual_grant
 from doorcode.store.models import Alert, Grant, Lock
-from doorcode.sync.reconciler import LOCK_SYNC_CRASHED
+from doorcode.sync.reconciler import LOCK_SYNC_CRASHED, Reconciler
 from tests.builders import book, make_owner, make_property
 from tests.sync.helpers import CountingProvider, grants_on, reconcile, statuses
 
@@ -124,3 +125,40 @@ def test_a_bug_on_one_device_is_recorded_alerted_retried_and_cleared(
     assert set(statuses(runtime, first.id).values()) == {"set"}
     assert lock_of(runtime, poisoned).sync_error is None
     assert open_alerts(runtime) == []
+
+
+class RateLimitedForOneDevice(CountingProvider):
+    """A back-end that answers one device's listing with a 429 (Retry-After 30 s)."""
+
+    def __init__(self, inner, limited):
+        super().__init__(inner)
+        self.limited = limited
+
+    async def list_codes(self, device_id):
+        if device_id == self.limited:
+            raise RateLimited("too many requests", retry_after=timedelta(seconds=30))
+        return await super().list_codes(device_id)
+
+
+def test_a_429_on_a_lock_that_failed_before_pauses_the_back_end_only_for_its_retry_after(
+    runtime, owner, two_flats, clock
+):
+    """The pause of the whole back-end was the unlucky lock's own backoff (up to 15 min):
+    every other lock stood still, rows "setting" with 0 attempts and no error."""
+    unlucky, other = two_flats
+    reconcile(runtime)
+    bad = lock_of(runtime, unlucky)
+    with runtime.uow() as uow:  # the lock's listing had failed five times in a row
+        uow.session.execute(update(Lock).where(Lock.id == bad.id).values(sync_attempts=5))
+        uow.commit()
+    runtime.providers = ProviderRegistry(
+        [RateLimitedForOneDevice(runtime.providers.get("virtual"), bad.external_id)]
+    )
+    reconciler = Reconciler.from_runtime(runtime)  # one process: one rate limiter
+    reconcile(runtime, [bad.id], reconciler=reconciler)
+    guest = book(runtime, owner, other, "H1", TODAY, TODAY + timedelta(days=2)).grant
+    clock.advance(seconds=31)  # the back-end asked for 30 s
+    (outcome,) = reconcile(runtime, [lock_of(runtime, other).id], reconciler=reconciler)
+    assert outcome.skipped is None
+    assert set(statuses(runtime, guest.id).values()) == {"set"}
+    assert lock_of(runtime, unlucky).sync_retry_at > clock.now  # the unlucky lock backs off

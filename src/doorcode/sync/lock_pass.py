@@ -36,7 +36,7 @@ from doorcode.store.lock_sync import (
 from doorcode.sync.diff import Action, Create, Delete, Update, diff, split_by_owner
 from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
-from doorcode.sync.retry import PassCrashed, Scope, next_attempt_at, policy_for
+from doorcode.sync.retry import PassCrashed, Scope, next_attempt_at, pause_after, policy_for
 
 __all__ = ["LockPass", "PassContext"]
 
@@ -270,7 +270,7 @@ class LockPass:
         details = {"operation": _operation(action), "error": type(error).__name__}
         self._event("LockCodeFailed", grant_id, str(error), None, details)
         if isinstance(error, RateLimited):
-            self.context.limiter.pause(provider, retry_at)
+            self.context.limiter.pause(provider, pause_after(error, self.now))
         if policy_for(error).scope is Scope.LOCK:
             self.halted_until = retry_at
             self.lock_error = error
@@ -396,7 +396,7 @@ class LockPass:
         attempts = self.lock.state.sync_attempts + 1
         self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
         if provider is not None and isinstance(error, RateLimited):
-            self.context.limiter.pause(provider, self.halted_until)
+            self.context.limiter.pause(provider, pause_after(error, self.now))
         state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
         self.outcome.next_sync_at = state.next_sync_at
         return self._finish({}, state)
