@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from doorcode.domain.windows import Edge, local_instant
+from doorcode.domain.windows import Edge, check_day, local_instant
 from doorcode.services.errors import InvalidRequest
 
 __all__ = ["Form", "FormProblem", "read_form", "safe_next"]
@@ -84,7 +84,7 @@ class Form:
             raise FormProblem(name, "is not a date and time") from err
         if wall.tzinfo is not None:
             raise FormProblem(name, "must not carry an offset")
-        return local_instant(wall.date(), wall.time(), zone, edge)
+        return local_instant(check_day(name, wall.date()), wall.time(), zone, edge)
 
 
 async def read_form(request: Request) -> Form:
