@@ -100,13 +100,14 @@ def status_of_rows(runtime):
 
 def start_sync(data_dir: Path, seed: str) -> subprocess.Popen:
     env = {**os.environ, KEY_ENV: TEST_KEY, SEED_ENV: seed}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.sync.soak_runner", str(data_dir)],
-        env=env,
-        cwd=Path(__file__).parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with open(data_dir / "sync.log", "ab") as log:  # a file: a full pipe would block it
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.sync.soak_runner", str(data_dir)],
+            env=env,
+            cwd=Path(__file__).parents[2],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 def kill(process: subprocess.Popen) -> None:
@@ -138,7 +139,7 @@ def test_windows_converge_under_faults_and_kills_without_orphans_or_duplicates(w
             process = start_sync(data_dir, f"{seed}/{run}")
         deadline = time.monotonic() + REAL_TIME_LIMIT
         while not all_set(runtime):
-            assert process.poll() is None, process.stderr.read().decode()[-3000:]
+            assert process.poll() is None, (data_dir / "sync.log").read_text()[-3000:]
             assert time.monotonic() < deadline, (
                 f"seed {seed}: not converged after {REAL_TIME_LIMIT} s real,"
                 f" {simulated_now(data_dir) - moved_at} simulated:"
