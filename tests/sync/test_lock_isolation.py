@@ -162,3 +162,26 @@ def test_a_429_on_a_lock_that_failed_before_pauses_the_back_end_only_for_its_ret
     assert outcome.skipped is None
     assert set(statuses(runtime, guest.id).values()) == {"set"}
     assert lock_of(runtime, unlucky).sync_retry_at > clock.now  # the unlucky lock backs off
+
+
+def test_locks_skipped_longest_go_first_so_none_starves_behind_the_others(
+    runtime, owner, two_flats, clock
+):
+    """Passes ran in id order, so under a stream of 429s the same locks were always skipped."""
+    reconcile(runtime)
+    ids = sorted(lock_of(runtime, prop).id for prop in two_flats)
+    with runtime.uow() as uow:  # the later id was visited an hour before the first
+        for lock_id, ago in zip(ids, (0, 60), strict=True):
+            visited = clock.now - timedelta(minutes=ago)
+            uow.session.execute(
+                update(Lock)
+                .where(Lock.id == lock_id)
+                .values(synced_at=visited, next_sync_at=clock.now)
+            )
+        uow.commit()
+    reconciler = Reconciler.from_runtime(runtime)
+    assert reconciler.pending() == ids[::-1]
+    assert reconciler.every_lock() == ids[::-1]
+    with runtime.uow() as uow:
+        loaded = uow.lock_sync.load(ids[::-1], clock.now)
+    assert [lock.id for lock in loaded] == ids[::-1]
