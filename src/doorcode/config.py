@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # far ahead a feed's bookings are recorded.
     feed_interval: int = Field(default=600, ge=60)
     feed_horizon_days: int = Field(default=365, ge=1)
+    feed_concurrency: int = Field(default=4, ge=1, le=64)
+    """How many calendar feeds one process fetches at once."""
+    feed_allow_private: bool = False
+    """Whether feed URLs may lead to loopback or private addresses (a PMS on this network)."""
 
     # What the locks report (access events, health): how often each lock is asked, how long
     # events and the battery's history are kept, and when a battery is too low.

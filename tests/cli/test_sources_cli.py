@@ -100,7 +100,8 @@ def test_a_refused_delivery_is_listed_shown_and_replayed_from_the_cli(
     assert replayed.output.startswith("accepted: delivery dlv_")
 
 
-def test_feeds_are_added_masked_and_synced_with_a_report(doorcode):
+def test_feeds_are_added_masked_and_synced_with_a_report(doorcode, monkeypatch):
+    monkeypatch.setenv("DOORCODE_FEED_ALLOW_PRIVATE", "1")  # the calendar is on 127.0.0.1
     with LocalServer() as server:
         path = "/calendar/ical/9.ics?s=very-secret"
         soon = datetime.now(UTC).date() + timedelta(days=30)
@@ -115,6 +116,18 @@ def test_feeds_are_added_masked_and_synced_with_a_report(doorcode):
     assert "1 new" in synced
     reservations = json.loads(doorcode("reservation", "list", "--json").output)
     assert reservations[0]["source"] == f"ical:{listed[0]['id']}"
+
+
+def test_a_feed_on_a_private_address_is_refused_unless_allowed(doorcode):
+    with LocalServer() as server:
+        path = "/calendar/ical/9.ics?s=very-secret"
+        soon = datetime.now(UTC).date() + timedelta(days=30)
+        server.set(path, airbnb(("a", soon, soon + timedelta(days=2))))
+        doorcode("feed", "add", "f1", server.url(path), "--name", "Airbnb")
+        synced = doorcode("feed", "sync").output
+        assert server.requests_to(path) == []
+    assert "could not fetch the calendar" in synced
+    assert json.loads(doorcode("reservation", "list", "--json").output) == []
 
 
 def test_push_list_shows_an_empty_log(doorcode):

@@ -2,6 +2,9 @@
 
 import asyncio
 import logging
+import socket
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -9,8 +12,16 @@ import pytest
 
 from doorcode.services.events import list_events
 from doorcode.services.grants import reveal_code
+from doorcode.sources.feed_fetch import COULD_NOT_FETCH, FetchLimits, fetch_calendar
 from doorcode.sources.feed_poller import poll_due_feeds
-from doorcode.sources.ical_feeds import FeedPolicy, FeedSettings, add_feed, list_feeds, sync_feed
+from doorcode.sources.ical_feeds import (
+    FeedPolicy,
+    FeedSettings,
+    add_feed,
+    feed_client,
+    list_feeds,
+    sync_feed,
+)
 from doorcode.store.models import Feed, FeedEntry, Grant, Reservation
 from doorcode.store.repositories import EventFilter
 from tests.builders import make_lock, make_owner, make_property
@@ -29,7 +40,8 @@ def server():
 
 @pytest.fixture
 def http():
-    with httpx.Client(timeout=2.0) as client:
+    """Feeds here are served on 127.0.0.1, which a deployment refuses unless allowed."""
+    with feed_client(allow_private=True) as client:
         yield client
 
 
@@ -180,6 +192,7 @@ def test_a_booking_gone_from_two_successive_fetches_is_cancelled(
         D + timedelta(days=7),
         "active",
     )
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))) + b"\r\n")  # a fresh snapshot
     second = sync(runtime, owner, http, feed)
     assert second.cancelled == 1
     assert stays(runtime)[1][1] == "cancelled"
@@ -240,7 +253,7 @@ def test_an_unreachable_server_is_noted_and_changes_nothing(runtime, owner, serv
     assert stays(runtime) == []
 
 
-def test_conditional_gets_use_the_etag_and_not_modified_counts_as_the_same_calendar(
+def test_conditional_gets_use_the_etag_and_not_modified_never_counts_a_miss(
     runtime, owner, server, http, feed
 ):
     both = airbnb(
@@ -252,10 +265,15 @@ def test_conditional_gets_use_the_etag_and_not_modified_counts_as_the_same_calen
     sent = server.requests_to(PATH)[-1].headers
     assert sent["if-none-match"] == '"v1"'
     assert sent["if-modified-since"] == "Fri, 20 Nov 2026 10:00:00 GMT"
-    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))), etag='"v2"')
+    only_a = airbnb(("a", D, D + timedelta(days=3)))
+    server.set(PATH, only_a, etag='"v2"')
     assert sync(runtime, owner, http, feed).missed == 1
-    unchanged = sync(runtime, owner, http, feed)
-    assert (unchanged.outcome, unchanged.cancelled) == ("not_modified", 1)
+    for _ in range(3):  # a 304 repeats the last fetch: it proves nothing new about "b"
+        unchanged = sync(runtime, owner, http, feed)
+        assert (unchanged.outcome, unchanged.cancelled) == ("not_modified", 0)
+    assert [stay[1] for stay in stays(runtime)] == ["confirmed", "confirmed"]
+    server.set(PATH, only_a + b"\r\n", etag='"v3"')  # a fresh fetch still without "b"
+    assert sync(runtime, owner, http, feed).cancelled == 1
 
 
 def test_a_pms_feed_honours_zones_and_floating_times_and_reports_what_it_skipped(
@@ -313,7 +331,7 @@ def test_a_uid_listed_twice_is_two_bookings_told_apart_by_date(runtime, owner, s
         PATH, airbnb(("a", D, D + timedelta(days=2)), ("a", later, later + timedelta(days=2)))
     )
     assert sync(runtime, owner, http, feed).created == 2
-    assert [stay[0] for stay in stays(runtime)] == ["a#2026-12-04", "a#2026-12-14"]
+    assert [stay[0] for stay in stays(runtime)] == ["a", "a#2026-12-14"]
 
 
 def test_a_uid_reused_after_its_stay_ended_is_a_new_booking(
@@ -358,6 +376,7 @@ def test_a_huge_calendar_of_ten_thousand_events_is_read_and_compared(
 
     server.set(PATH, airbnb(*events[:-50]))
     sync(runtime, owner, http, feed)
+    server.set(PATH, airbnb(*events[:-50]) + b"\r\n")
     assert sync(runtime, owner, http, feed).cancelled == 50
     # How fast: bench/ingest.py measures it; a timed test fails on a loaded machine, not a slow one.
 
@@ -420,3 +439,225 @@ def test_a_static_calendar_is_read_in_full_daily_so_far_bookings_enter_the_horiz
     clock.advance(days=40)
     assert sync(runtime, owner, http, feed).created == 1
     assert "if-none-match" not in server.requests_to(PATH)[-1].headers
+
+
+# --- hostile calendars and URLs (issue 17) ------------------------------------------------
+
+
+def calendar(*events):
+    lines = ["BEGIN:VCALENDAR", "PRODID:-//Airbnb Inc//Hosting Calendar 0.8.8//EN", "VERSION:2.0"]
+    for event in events:
+        lines += ["BEGIN:VEVENT", *event, "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+THREE = [("a", D, D + timedelta(days=2)), ("b", D + timedelta(days=3), D + timedelta(days=5))]
+THREE.append(("c", D + timedelta(days=6), D + timedelta(days=8)))
+
+UNREADABLE_ONLY = calendar(
+    ["UID:a@airbnb.com", "SUMMARY:Reserved"],  # no DTSTART
+    ["UID:other@airbnb.com", "DTSTART;VALUE=DATE:20261204", "RRULE:FREQ=DAILY", "SUMMARY:Reserved"],
+)
+
+
+def test_a_calendar_of_only_unreadable_events_never_cancels_a_stay(
+    runtime, owner, server, http, feed
+):
+    server.set(PATH, airbnb(*THREE))
+    assert sync(runtime, owner, http, feed).created == 3
+    server.set(PATH, UNREADABLE_ONLY, etag='"x"')
+    for _ in range(3):  # a fresh fetch, then the same answered 304
+        report = sync(runtime, owner, http, feed)
+        assert (report.cancelled, report.missed) == (0, 0)
+    server.set(PATH, UNREADABLE_ONLY + b"\r\n", etag='"y"')  # changed, still nothing readable
+    assert sync(runtime, owner, http, feed).cancelled == 0
+    assert [stay[1] for stay in stays(runtime)] == ["confirmed"] * 3
+    assert "no readable booking" in the_feed(runtime).last_message
+
+
+def test_a_calendar_of_blocks_only_never_cancels_a_stay(runtime, owner, server, http, feed):
+    server.set(PATH, airbnb(*THREE))
+    sync(runtime, owner, http, feed)
+    blocked = calendar(
+        ["UID:x@airbnb.com", "DTSTART;VALUE=DATE:20261204", "SUMMARY:Airbnb (Not available)"]
+    )
+    for n in range(3):
+        server.set(PATH, blocked + b"\r\n" * n)
+        assert sync(runtime, owner, http, feed).cancelled == 0
+    assert [stay[1] for stay in stays(runtime)] == ["confirmed"] * 3
+
+
+def test_a_second_event_with_the_same_uid_never_changes_the_first_guests_code(
+    runtime, owner, server, http, feed
+):
+    original = ("b1", D, D + timedelta(days=2))
+    twin = ("b1", D + timedelta(days=10), D + timedelta(days=12))
+    server.set(PATH, airbnb(original))
+    sync(runtime, owner, http, feed)
+    grant = grant_of(runtime, "b1")
+    code = reveal_code(runtime.uow(), owner, grant.id)
+
+    server.set(PATH, airbnb(twin, original))  # the twin even comes first
+    for _ in range(3):
+        sync(runtime, owner, http, feed)
+        server.set(PATH, airbnb(original, twin))
+    assert [(s[0], s[1]) for s in stays(runtime)] == [
+        ("b1", "confirmed"),
+        ("b1#2026-12-14", "confirmed"),
+    ]
+    server.set(PATH, airbnb(original))  # the twin goes
+    sync(runtime, owner, http, feed)
+    server.set(PATH, airbnb(original) + b"\r\n")
+    sync(runtime, owner, http, feed)
+    assert [(s[0], s[1]) for s in stays(runtime)] == [
+        ("b1", "confirmed"),
+        ("b1#2026-12-14", "cancelled"),
+    ]
+    again = grant_of(runtime, "b1@")
+    assert (again.id, again.revoked_at) == (grant.id, None)
+    assert reveal_code(runtime.uow(), owner, grant.id) == code
+
+
+def test_a_twin_left_alone_keeps_its_own_key_and_the_original_is_cancelled(
+    runtime, owner, server, http, feed
+):
+    original = ("b1", D, D + timedelta(days=2))
+    twin = ("b1", D + timedelta(days=10), D + timedelta(days=12))
+    server.set(PATH, airbnb(original, twin))
+    sync(runtime, owner, http, feed)
+    for n in range(2):
+        server.set(PATH, airbnb(twin) + b"\r\n" * n)
+        sync(runtime, owner, http, feed)
+    assert [(s[0], s[1], s[2]) for s in stays(runtime)] == [
+        ("b1", "cancelled", D),
+        ("b1#2026-12-14", "confirmed", D + timedelta(days=10)),
+    ]
+
+
+def test_events_with_impossible_dates_or_two_uids_are_skipped_and_noted(
+    runtime, owner, server, http, feed
+):
+    server.set(
+        PATH,
+        calendar(
+            ["UID:far@airbnb.com", "DTSTART;VALUE=DATE:99991231", "SUMMARY:Reserved"],
+            ["UID:long@airbnb.com", "DTSTART;VALUE=DATE:20261204", "DURATION:P100000000D"],
+            ["UID:old@airbnb.com", "DTSTART;VALUE=DATE:00010101", "SUMMARY:Reserved"],
+            ["UID:one@airbnb.com", "UID:two@airbnb.com", "DTSTART;VALUE=DATE:20261204"],
+            ["UID:good@airbnb.com", "DTSTART;VALUE=DATE:20261210", "SUMMARY:Reserved"],
+        ),
+    )
+    report = sync(runtime, owner, http, feed)
+    assert (report.outcome, report.created) == ("ok", 1)
+    assert [stay[0] for stay in stays(runtime)] == ["good"]
+    assert len(report.skipped) == 4
+    assert "UID appears twice" in " ".join(report.skipped)
+    assert "4 skipped" in the_feed(runtime).last_message
+
+
+# --- fetching ----------------------------------------------------------------------------------
+
+
+def test_loopback_is_refused_by_default_with_the_one_generic_outcome(runtime, owner, server, flat):
+    feed = new_feed(runtime, owner, server)
+    server.set(PATH, airbnb(*THREE))
+    with feed_client() as guarded:
+        report = sync(runtime, owner, guarded, feed)
+    assert (report.outcome, report.message) == ("unreachable", COULD_NOT_FETCH)
+    assert server.requests_to(PATH) == []
+    assert stays(runtime) == []
+
+
+@pytest.fixture
+def not_http():
+    """A port that accepts and answers garbage, and a port that is closed."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed = socket.create_server(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1], closed_port
+    listener.close()
+
+
+def test_closed_and_non_http_ports_read_the_same(runtime, owner, server, flat, not_http):
+    messages = set()
+    for port in not_http:
+        with feed_client(allow_private=True) as client:
+            got = fetch_calendar(client, f"http://127.0.0.1:{port}/x.ics", {})
+        messages.add((got.status, got.message))
+    assert messages == {("unreachable", COULD_NOT_FETCH)}
+
+
+def test_redirects_are_followed_on_the_same_host_only(server, http):
+    server.set(PATH, airbnb(*THREE))
+    server.set("/moved", status=302, headers={"Location": PATH})
+    assert fetch_calendar(http, server.url("/moved"), {}).status == "ok"
+    elsewhere = server.url(PATH).replace("127.0.0.1", "localhost")
+    server.set("/away", status=302, headers={"Location": elsewhere})
+    got = fetch_calendar(http, server.url("/away"), {})
+    assert (got.status, got.message) == ("unreachable", COULD_NOT_FETCH)
+    assert len(server.requests_to(PATH)) == 1
+
+
+@pytest.fixture
+def dripping():
+    """A server that sends its headers, then one byte every 0.2 s for a minute."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        try:
+            connection, _ = listener.accept()
+            connection.recv(4096)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n")
+            for _ in range(300):
+                time.sleep(0.2)
+                connection.sendall(b"B")
+        except OSError:
+            return
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/slow.ics"
+    listener.close()
+
+
+def test_a_fetch_is_bounded_as_a_whole_not_per_read(http, dripping):
+    started = time.monotonic()
+    got = fetch_calendar(http, dripping, {}, FetchLimits(seconds=1.0))
+    took = time.monotonic() - started
+    assert (got.status, got.message) == ("unreachable", COULD_NOT_FETCH)
+    assert took < 3, took
+
+
+def test_a_calendar_with_too_many_events_or_bytes_is_refused_unparsed(server, http):
+    server.set(PATH, airbnb(*THREE))
+    few = fetch_calendar(http, server.url(PATH), {}, FetchLimits(max_events=2))
+    assert (few.status, few.message) == ("too_large", "the calendar has over 2 events")
+    small = fetch_calendar(http, server.url(PATH), {}, FetchLimits(max_bytes=100))
+    assert small.status == "too_large"
+
+
+def test_feeds_are_polled_side_by_side(runtime, owner, server, flat, monkeypatch):
+    monkeypatch.setattr(runtime.settings, "feed_allow_private", True)
+    for n in range(4):
+        prop = make_property(runtime, owner, f"Cabin {n}", external_id=f"cabin-{n}")
+        path = f"/slow-{n}.ics"
+        server.set(path, airbnb(*THREE), delay=1.0)
+        add_feed(runtime.uow(), owner, FeedSettings(prop.id, server.url(path)))
+    started = time.monotonic()
+    assert asyncio.run(poll_due_feeds(runtime)) == 4
+    took = time.monotonic() - started
+    assert took < 3.5, f"four feeds of 1 s each took {took:.1f} s"
+    with runtime.uow() as uow:
+        assert {feed.last_outcome for feed in uow.session.query(Feed)} == {"ok"}

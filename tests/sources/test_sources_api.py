@@ -107,7 +107,10 @@ def test_another_organisations_deliveries_are_not_found(client, runtime, world, 
     assert answer.status_code == 404
 
 
-def test_feeds_are_added_listed_masked_and_synced_through_the_api(client, runtime, world, keys):
+def test_feeds_are_added_listed_masked_and_synced_through_the_api(
+    client, runtime, world, keys, monkeypatch
+):
+    monkeypatch.setattr(runtime.settings, "feed_allow_private", True)  # served on 127.0.0.1
     with LocalServer() as server:
         path = "/ical/5.ics?s=hush-never-listed-0"
         server.set(path, airbnb(("a", date(2026, 12, 4), date(2026, 12, 6))))

@@ -4,11 +4,16 @@ import json
 import threading
 from datetime import date, timedelta
 
-import httpx
 import pytest
 
 from doorcode.sources.deliveries import DeliveryRefused, InboundRequest, receive_delivery
-from doorcode.sources.ical_feeds import FeedPolicy, FeedSettings, add_feed, sync_feed
+from doorcode.sources.ical_feeds import (
+    FeedPolicy,
+    FeedSettings,
+    add_feed,
+    feed_client,
+    sync_feed,
+)
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
 from doorcode.store.models import Grant, Reservation, WebhookDelivery
 from tests.builders import make_owner, make_property
@@ -91,13 +96,15 @@ def test_concurrent_deliveries_of_one_new_booking_end_at_the_newest_version(
 def test_a_feed_booking_is_cancelled_after_two_misses(any_runtime, owner, clock):
     policy = FeedPolicy()
     start = date(2026, 12, 4)
-    with LocalServer() as server, httpx.Client(timeout=2) as http:
+    with LocalServer() as server, feed_client(allow_private=True) as http:
         settings = FeedSettings("flat-1", server.url("/a.ics"))
         feed = add_feed(any_runtime.uow(), owner, settings)
         server.set("/a.ics", airbnb(("a", start, start + timedelta(days=2))))
         assert sync_feed(any_runtime.uow(), owner, http, feed.id, policy).created == 1
-        server.set("/a.ics", airbnb(("b", start + timedelta(days=3), start + timedelta(days=4))))
+        only_b = airbnb(("b", start + timedelta(days=3), start + timedelta(days=4)))
+        server.set("/a.ics", only_b)
         assert sync_feed(any_runtime.uow(), owner, http, feed.id, policy).missed == 1
+        server.set("/a.ics", only_b + b"\r\n")  # a second, fresh snapshot
         assert sync_feed(any_runtime.uow(), owner, http, feed.id, policy).cancelled == 1
     statuses = sorted((r.external_id, r.status) for r in rows(any_runtime, Reservation))
     assert statuses == [("a@airbnb.com", "cancelled"), ("b@airbnb.com", "confirmed")]

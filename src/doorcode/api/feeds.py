@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 from fastapi import APIRouter, status
 
 from doorcode.api.auth import CallerDep, RuntimeDep
@@ -45,6 +44,6 @@ def add_feed(body: FeedInputBody, runtime: RuntimeDep, caller: CallerDep) -> Fee
 @router.post("/{feed_id}/sync")
 def sync_feed(feed_id: str, runtime: RuntimeDep, caller: CallerDep) -> SyncReportBody:
     """Poll the feed now and record what changed."""
-    with httpx.Client(timeout=ical_feeds.TIMEOUT) as client:
+    with ical_feeds.feed_client(allow_private=runtime.settings.feed_allow_private) as client:
         report = ical_feeds.sync_feed(runtime.uow(), caller, client, feed_id, feed_policy(runtime))
     return sync_report_body(report)

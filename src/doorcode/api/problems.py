@@ -19,7 +19,12 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from doorcode.domain.errors import CodeClash, CodeSpaceExhausted, DomainError
+from doorcode.domain.errors import (
+    CodeClash,
+    CodeSpaceExhausted,
+    DomainError,
+    InstantOutOfRange,
+)
 from doorcode.services.errors import (
     AlreadyExists,
     InvalidRequest,
@@ -102,6 +107,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 async def _known_error(_request: Request, exc: Exception) -> JSONResponse:
     status = next(code for kind, code in STATUS_OF if isinstance(exc, kind))
+    if isinstance(exc, InstantOutOfRange):
+        fields = [{"field": exc.field, "message": str(exc)}]
+        return problem(status, _snake(type(exc).__name__), str(exc), fields=fields)
     return problem(status, _snake(type(exc).__name__), str(exc))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -73,7 +72,7 @@ def feed_sync(
     reports: list[SyncReport] = []
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
     with (
-        httpx.Client(timeout=ical_feeds.TIMEOUT) as client,
+        ical_feeds.feed_client(allow_private=runtime.settings.feed_allow_private) as client,
         Progress(*columns, console=console, transient=True) as bar,
     ):
         task = bar.add_task("Syncing feeds", total=len(ids))

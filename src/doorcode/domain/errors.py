@@ -2,6 +2,7 @@
 
     DomainError
     ├── InvalidWindow        a window that ends before it starts, or naive datetimes
+    │   └── InstantOutOfRange    an instant or a date outside the years doorcode accepts
     ├── UnknownTimeZone      a zone name the pinned tz database does not know
     ├── InvalidCodePolicy    lengths or constraints no code can satisfy
     ├── InvalidLeadTime      a programming lead time that is negative or absurdly long
@@ -18,6 +19,7 @@ __all__ = [
     "CodeRejected",
     "CodeSpaceExhausted",
     "DomainError",
+    "InstantOutOfRange",
     "InvalidCodePolicy",
     "InvalidLeadTime",
     "InvalidWindow",
@@ -31,6 +33,14 @@ class DomainError(Exception):
 
 class InvalidWindow(DomainError):
     """A window that is empty, reversed or not timezone-aware."""
+
+
+class InstantOutOfRange(InvalidWindow):
+    """An instant or a date outside the years doorcode accepts; ``field`` names which one."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UnknownTimeZone(DomainError):

@@ -12,7 +12,11 @@ whatever a snapshot lacked wiped every code of a property on such a day. So:
 * an event the channel marks cancelled is cancelled at once: that is news, not absence.
 
 Only successful, non-empty fetches call ``diff_feed``. An empty body, an error, a timeout or
-an unreadable calendar never reach it, so they can never cancel anything.
+an unreadable calendar never reach it, so they can never cancel anything. And a fetch that
+proves nothing about absence (``counts_absence=False``: a 304 or a body byte-for-byte the
+same as last time, which repeat an earlier fetch, or a calendar without one readable
+booking, which may be a channel's broken export) still records what it shows and applies
+the cancellations it states, but counts nobody missing.
 """
 
 from __future__ import annotations
@@ -51,13 +55,16 @@ def diff_feed(
     bookings: Mapping[str, str],
     present: Set[str],
     cancelled: Set[str] = frozenset(),
+    *,
+    counts_absence: bool = True,
 ) -> FeedDiff:
     """Compare a good fetch with what the feed remembers.
 
     ``bookings`` maps the keys of the bookings worth recording to their content
     fingerprints; ``present`` holds every key the calendar still shows in any form (blocks,
     events too far ahead or unreadable included), so none of those counts as missing;
-    ``cancelled`` holds the keys the calendar itself marks cancelled.
+    ``cancelled`` holds the keys the calendar itself marks cancelled. Without
+    ``counts_absence`` a key the fetch lacks is left exactly as it was.
     """
     record = [
         key
@@ -76,6 +83,8 @@ def diff_feed(
         elif seen:
             if known.missing and key not in record:
                 reset.append(key)
+        elif not counts_absence:
+            continue
         elif known.over:
             forget.append(key)
         elif known.cancelled:

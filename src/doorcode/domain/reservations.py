@@ -8,7 +8,7 @@ from datetime import date, time
 from zoneinfo import ZoneInfo
 
 from doorcode.domain.errors import InvalidWindow
-from doorcode.domain.windows import TimeWindow, stay_window
+from doorcode.domain.windows import TimeWindow, check_day, stay_window
 
 __all__ = [
     "EMAIL_PATTERN",
@@ -66,6 +66,8 @@ class Stay:
     check_out_at: time | None = None
 
     def __post_init__(self) -> None:
+        check_day("check_in", self.check_in)
+        check_day("check_out", self.check_out)
         if self.check_out < self.check_in:
             raise InvalidWindow("check-out date is before check-in date")
 

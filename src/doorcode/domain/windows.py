@@ -21,9 +21,55 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from doorcode.domain.errors import InvalidWindow, UnknownTimeZone
+from doorcode.domain.errors import InstantOutOfRange, InvalidWindow, UnknownTimeZone
 
-__all__ = ["Edge", "TimeWindow", "local_instant", "stay_window", "to_local", "zone_named"]
+__all__ = [
+    "EARLIEST",
+    "FIRST_DAY",
+    "LAST_DAY",
+    "LATEST",
+    "Edge",
+    "TimeWindow",
+    "check_day",
+    "check_instant",
+    "local_instant",
+    "stay_window",
+    "to_local",
+    "zone_named",
+]
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""The one range of instants doorcode accepts, anywhere: every window lies inside it.
+
+Far enough from ``datetime.min`` and ``datetime.max`` that a lead time, a time zone or a
+lock's rounding to the minute can never overflow, and wide enough for any real stay."""
+
+FIRST_DAY = date(2000, 1, 2)
+LAST_DAY = date(2199, 12, 30)
+"""Local dates (check-in, check-out) lie a day inside that range: a zone is at most 14 h off."""
+
+
+def check_instant(field: str, instant: datetime) -> datetime:
+    """``instant`` in UTC, or ``InstantOutOfRange`` naming ``field`` if it lies outside."""
+    try:
+        in_utc = instant.astimezone(UTC)
+    except OverflowError:
+        in_utc = None
+    if in_utc is None or not EARLIEST <= in_utc <= LATEST:
+        raise InstantOutOfRange(field, f"{field} must lie between {_years()}")
+    return in_utc
+
+
+def check_day(field: str, day: date) -> date:
+    """``day``, or ``InstantOutOfRange`` naming ``field`` if it lies outside the range."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InstantOutOfRange(field, f"{field} must lie between {_years()}")
+    return day
+
+
+def _years() -> str:
+    return f"{FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +82,8 @@ class TimeWindow:
     def __post_init__(self) -> None:
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
             raise InvalidWindow("window bounds must be timezone-aware")
-        object.__setattr__(self, "starts_at", self.starts_at.astimezone(UTC))
-        object.__setattr__(self, "ends_at", self.ends_at.astimezone(UTC))
+        object.__setattr__(self, "starts_at", check_instant("starts_at", self.starts_at))
+        object.__setattr__(self, "ends_at", check_instant("ends_at", self.ends_at))
         if self.ends_at <= self.starts_at:
             raise InvalidWindow("a window must end after it starts")
 
@@ -60,7 +106,11 @@ class TimeWindow:
 
     def extended_before(self, lead: timedelta) -> TimeWindow:
         """The window that opens ``lead`` earlier: when a code must already sit on a lock."""
-        return TimeWindow(self.starts_at - lead, self.ends_at)
+        return self.widened(lead, timedelta(0))
+
+    def widened(self, before: timedelta, after: timedelta) -> TimeWindow:
+        """The window with margins on both sides, kept inside the accepted range."""
+        return TimeWindow(max(EARLIEST, self.starts_at - before), min(LATEST, self.ends_at + after))
 
 
 class Edge(enum.Enum):

@@ -393,7 +393,7 @@ def _choose_code(
     """A fresh code, kept apart from grants within the lead time if the code space allows."""
     uow.touch_locks(target.lock_ids)
     if target.lead > timedelta(0):
-        widened = TimeWindow(window.starts_at - target.lead, window.ends_at + target.lead)
+        widened = window.widened(target.lead, target.lead)
         try:
             return allocate_code(target.policy, _taken(uow, target, widened, grant_id), uow.rng)
         except CodeSpaceExhausted:

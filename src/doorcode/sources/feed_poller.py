@@ -2,8 +2,9 @@
 
 ``poll_due_feeds`` is the unit of work a scheduler calls (the embedded loop below, or a
 Procrastinate periodic task on PostgreSQL). Each feed is claimed before it is fetched, so
-several workers can run it side by side. Syncs run in a thread: the services are
-synchronous, and a slow calendar must not stall the API's event loop.
+several workers can run it side by side. Syncs run in threads, ``DOORCODE_FEED_CONCURRENCY``
+at once: the services are synchronous, a slow calendar must not stall the API's event loop,
+and one slow feed must not delay the others.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import partial
 import httpx
 
 from doorcode.runtime import Runtime
-from doorcode.sources.ical_feeds import TIMEOUT, FeedPolicy, feed_caller, sync_feed
+from doorcode.sources.ical_feeds import FeedPolicy, feed_caller, feed_client, sync_feed
 
 __all__ = ["BATCH", "TICK", "feed_policy", "poll_due_feeds", "run_feed_poller"]
 
@@ -45,13 +46,26 @@ async def poll_due_feeds(
         return 0
     policy = feed_policy(runtime)
     owned = client is None
-    client = client or httpx.Client(timeout=TIMEOUT)
+    client = client or feed_client(allow_private=runtime.settings.feed_allow_private)
+    gate = asyncio.Semaphore(runtime.settings.feed_concurrency)
+
+    async def poll(organisation_id: str, feed_id: str) -> None:
+        caller = feed_caller(organisation_id, feed_id)
+        async with gate:
+            try:
+                await asyncio.to_thread(
+                    partial(sync_feed, due_only=True),
+                    runtime.uow(),
+                    caller,
+                    client,
+                    feed_id,
+                    policy,
+                )
+            except Exception:  # one feed's bug must not stop the others
+                logger.exception("syncing feed %s failed", feed_id)
+
     try:
-        for organisation_id, feed_id in due:
-            caller = feed_caller(organisation_id, feed_id)
-            await asyncio.to_thread(
-                partial(sync_feed, due_only=True), runtime.uow(), caller, client, feed_id, policy
-            )
+        await asyncio.gather(*(poll(organisation_id, feed_id) for organisation_id, feed_id in due))
     finally:
         if owned:
             client.close()

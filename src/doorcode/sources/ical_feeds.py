@@ -6,7 +6,9 @@ A property may have any number of feeds (one per channel, usually). Each sync:
    next one, ``interval`` ±10% later, before any I/O: a crash costs one interval, never a
    tight retry loop;
 2. **fetches** the URL with ``If-None-Match`` / ``If-Modified-Since`` through the injected
-   ``httpx.Client``; an error, a timeout, an empty body, an unreadable or oversized calendar
+   ``httpx.Client`` (``feed_client``: public addresses only, the whole fetch and the
+   calendar's size bounded, see ``feed_fetch``); an error, a timeout, an empty body, an
+   unreadable or oversized calendar
    is recorded on the feed and changes nothing else. A 304, or a body byte-for-byte the same
    as the last good one (many channels send no validators), is the same calendar again:
    nothing to read, but bookings missed last time are missed once more. Once a day the
@@ -20,10 +22,17 @@ A property may have any number of feeds (one per channel, usually). Each sync:
    ``ical:<feed id>``, external id = the event's UID) together with the feed's memory of it,
    one booking per transaction, so one bad event never blocks the others.
 
-Identity is the UID plus dates: the same UID with new dates is the same booking moved (the
-grant moves, the code stays); a UID the calendar lists twice is told apart by start date; a
-UID reused after its stay ended is a new booking. Bookings are recorded from the moment they
-are within ``horizon`` of now; stays already over are not recorded at all.
+Identity is the UID, and never depends on what else the calendar holds: the same UID with
+new dates is the same booking moved (the grant moves, the code stays). When a calendar lists a
+UID twice, the booking already known by that UID keeps it (found by its check-out day, else
+the first event not known otherwise), and each twin is known by UID and start date from then
+on, so a twin coming or going never re-keys the original nor changes its guest's code. A UID
+reused after its stay ended is a new booking. Bookings are recorded from the moment they are
+within ``horizon`` of now; stays already over are not recorded at all.
+
+A fetch that shows no readable booking (every event skipped, or only blocks), a 304 and a
+body the same as last time never count a booking missing (``counts_absence``), so a broken
+export can never cancel a stay.
 """
 
 from __future__ import annotations
@@ -32,14 +41,14 @@ import enum
 import hashlib
 import json
 import logging
-from collections import Counter
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from doorcode import __version__
 from doorcode.domain.errors import CodeSpaceExhausted, DomainError
 from doorcode.domain.feed_diff import FeedDiff, Remembered, diff_feed
 from doorcode.domain.reservations import ReservationStatus, Stay
@@ -53,6 +62,7 @@ from doorcode.services.reservations import (
     apply_cancellation,
     apply_reservation,
 )
+from doorcode.sources.feed_fetch import TIMEOUT, feed_client, fetch_calendar
 from doorcode.sources.ical_parser import (
     CalendarUnreadable,
     Channel,
@@ -73,6 +83,7 @@ __all__ = [
     "SyncReport",
     "add_feed",
     "feed_caller",
+    "feed_client",
     "list_feeds",
     "sync_feed",
 ]
@@ -80,10 +91,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SUBJECT = "feed"
-MAX_BYTES = 32 * 1024 * 1024
 FULL_READ_EVERY = timedelta(days=1)
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-"""For the clients that fetch feeds (the poller's, the CLI's, the API's)."""
 GUEST_LABELS = {Channel.AIRBNB: "Airbnb guest", Channel.VRBO: "VRBO guest"}
 
 
@@ -299,32 +307,14 @@ def _claim(
 
 
 def _fetch(client: httpx.Client, target: _Target) -> _Fetched:
-    """GET the calendar; the URL is a secret, so no message here ever quotes it."""
-    headers = {"User-Agent": f"doorcode/{__version__} (calendar sync)", "Accept": "text/calendar"}
+    """GET the calendar within the fetch limits (``feed_fetch``); the URL is never quoted."""
+    validators = {}
     if target.etag:
-        headers["If-None-Match"] = target.etag
+        validators["If-None-Match"] = target.etag
     if target.last_modified:
-        headers["If-Modified-Since"] = target.last_modified
-    try:
-        with client.stream("GET", target.url, headers=headers, follow_redirects=True) as response:
-            if response.status_code == 304:
-                return _Fetched(FetchOutcome.NOT_MODIFIED, message="not modified")
-            if response.status_code != 200:
-                message = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-                return _Fetched(FetchOutcome.HTTP_ERROR, message=message)
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    return _Fetched(FetchOutcome.TOO_LARGE, message="the calendar is over 32 MiB")
-            return _Fetched(
-                FetchOutcome.OK,
-                bytes(body),
-                response.headers.get("ETag"),
-                response.headers.get("Last-Modified"),
-            )
-    except (httpx.HTTPError, httpx.InvalidURL) as err:
-        return _Fetched(FetchOutcome.UNREACHABLE, message=f"{type(err).__name__}")
+        validators["If-Modified-Since"] = target.last_modified
+    got = fetch_calendar(client, target.url, validators)
+    return _Fetched(FetchOutcome(got.status), got.body, got.etag, got.last_modified, got.message)
 
 
 def _parse(fetched: _Fetched, channel: Channel) -> tuple[ParsedCalendar | None, _Fetched]:
@@ -368,21 +358,25 @@ def _apply(
     policy: FeedPolicy,
 ) -> SyncReport:
     with uow:
+        entries = uow.feeds.entries(target.feed_id)
         remembered = {
             key: Remembered(
                 entry.fingerprint, entry.missing, entry.cancelled, entry.ends_at <= target.now
             )
-            for key, entry in uow.feeds.entries(target.feed_id).items()
+            for key, entry in entries.items()
         }
+        ends = {key: entry.ends_at for key, entry in entries.items()}
     tally = _Tally()
     if parsed is None:  # 304: the calendar is as it was when last read
-        present = {key for key, known in remembered.items() if not known.missing}
+        present: set[str] = set()
         bookings: dict[str, _Booking] = {}
         cancelled: set[str] = set()
+        counts_absence = False
     else:
-        present, bookings, cancelled = _read(parsed, target, remembered, policy, tally)
+        present, bookings, cancelled = _read(parsed, target, remembered, ends, policy, tally)
+        counts_absence = _shows_a_booking(parsed, target)
     fingerprints = {key: booking.fingerprint for key, booking in bookings.items()}
-    diff = diff_feed(remembered, fingerprints, present, cancelled)
+    diff = diff_feed(remembered, fingerprints, present, cancelled, counts_absence=counts_absence)
     for key in diff.record:
         _record(uow, caller, target, bookings[key], remembered.get(key), tally)
     for key in diff.cancel:
@@ -400,16 +394,23 @@ def _apply(
         cancelled=tally.cancelled,
         missed=len(diff.missed),
         skipped=tuple(tally.skipped),
-        message=_summary(tally, diff),
+        message=_summary(tally, diff, counts_absence or parsed is None),
     )
     _finish(uow, caller, target, fetched, report, diff)
     return report
+
+
+def _shows_a_booking(parsed: ParsedCalendar, target: _Target) -> bool:
+    """Whether the calendar holds one readable event that would be recorded as a stay."""
+    recorded = {EventKind.BOOKING, *([EventKind.BLOCKED] if target.include_blocked else [])}
+    return any(event.kind in recorded for event in parsed.events)
 
 
 def _read(
     parsed: ParsedCalendar,
     target: _Target,
     remembered: dict[str, Remembered],
+    ends: dict[str, datetime],
     policy: FeedPolicy,
     tally: _Tally,
 ) -> tuple[set[str], dict[str, _Booking], set[str]]:
@@ -417,15 +418,18 @@ def _read(
     present: set[str] = set()
     bookings: dict[str, _Booking] = {}
     cancelled: set[str] = set()
-    repeated = Counter(event.uid for event in parsed.events if event.uid)
     for skipped in parsed.skipped:
         tally.skipped.append(f"{skipped.uid or 'an event without UID'}: {skipped.reason}")
         if skipped.uid:
             present.add(skipped.uid)
+            present.update(key for key in remembered if key.startswith(f"{skipped.uid}#"))
     today = target.now.astimezone(target.zone).date()
     first_day, last_day = today - timedelta(days=1), today + policy.horizon + timedelta(days=1)
-    for event in parsed.events:
-        key = _key(event, repeated)
+    keys = _keys(parsed.events, remembered, ends, target.zone)
+    for event, key in zip(parsed.events, keys, strict=True):
+        if key is None:
+            tally.skipped.append(f"{event.uid}: the same UID twice on one day; skipped")
+            continue
         present.add(key)
         if event.kind is EventKind.CANCELLED:
             cancelled.add(key)
@@ -446,13 +450,58 @@ def _read(
     return present, bookings, cancelled
 
 
-def _key(event: FeedEvent, repeated: Counter[str]) -> str:
-    """The UID; with the start date when the calendar uses one UID for several events."""
-    if event.uid is None:
-        return f"no-uid#{_day(event.start).isoformat()}#{_day(event.end).isoformat()}"
-    if repeated[event.uid] > 1:
-        return f"{event.uid}#{_day(event.start).isoformat()}"
-    return event.uid
+def _keys(
+    events: Sequence[FeedEvent],
+    remembered: Mapping[str, Remembered],
+    ends: Mapping[str, datetime],
+    zone: ZoneInfo,
+) -> list[str | None]:
+    """Each event's booking key, decided per UID so no other UID can change it.
+
+    The plain UID goes to the booking already known by it (same check-out day), else to the
+    first event that is not a twin known by UID and date; every other event of the UID is
+    known by UID and start date. None marks a second event of one UID on one day.
+    """
+    keys: list[str | None] = [None] * len(events)
+    by_uid: dict[str, list[int]] = defaultdict(list)
+    for index, event in enumerate(events):
+        if event.uid is None:
+            keys[index] = f"no-uid#{_day(event.start).isoformat()}#{_day(event.end).isoformat()}"
+        else:
+            by_uid[event.uid].append(index)
+    for uid, members in by_uid.items():
+        holder = _plain_holder(uid, [events[i] for i in members], remembered, ends, zone)
+        taken: set[str] = set()
+        for position, index in enumerate(members):
+            key = uid if position == holder else _dated_key(events[index])
+            if key not in taken:
+                keys[index] = key
+                taken.add(key)
+    return keys
+
+
+def _plain_holder(
+    uid: str,
+    events: Sequence[FeedEvent],
+    remembered: Mapping[str, Remembered],
+    ends: Mapping[str, datetime],
+    zone: ZoneInfo,
+) -> int | None:
+    """Which of a UID's events (by position) is known by the bare UID."""
+    known_end = ends.get(uid) if uid in remembered else None
+    if known_end is not None and len(events) > 1:
+        day = known_end.astimezone(zone).date()
+        for position, event in enumerate(events):
+            if _local(event.end, zone)[0] == day:
+                return position
+    for position, event in enumerate(events):
+        if _dated_key(event) not in remembered:
+            return position
+    return None
+
+
+def _dated_key(event: FeedEvent) -> str:
+    return f"{event.uid}#{_day(event.start).isoformat()}"
 
 
 def _place(
@@ -584,8 +633,9 @@ def _finish(
     _log(report)
 
 
-def _summary(tally: _Tally, diff: FeedDiff) -> str:
-    parts = [
+def _summary(tally: _Tally, diff: FeedDiff, readable: bool) -> str:
+    parts = [] if readable else ["no readable booking, so nobody counted missing"]
+    parts += [
         f"{tally.created} new",
         f"{tally.updated} changed",
         f"{tally.cancelled} cancelled",

@@ -20,8 +20,10 @@ feed service places them at the property. What each channel puts in its export:
 ``STATUS:CANCELLED`` marks an event cancelled on any channel. Events that cannot be a stay
 are skipped with a reason instead of failing the calendar: recurring events (``RRULE`` or
 ``RECURRENCE-ID``; a booking never repeats), no start, an end before the start, a zone the
-tz database does not know. A body that is not a calendar at all raises
-``CalendarUnreadable``.
+tz database does not know, a date outside the years doorcode accepts (``domain.windows``), a
+``UID``, start, end or duration given twice, or anything else the event's text makes
+impossible to read: one hostile event never stops the others. A body that is not a calendar
+at all raises ``CalendarUnreadable``; nothing else ever leaves this module.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import icalendar
+
+from doorcode.domain.errors import InstantOutOfRange
+from doorcode.domain.windows import check_day
 
 __all__ = [
     "CalendarUnreadable",
@@ -49,6 +54,10 @@ BLOCK_WORDS = ("not available", "blocked", "unavailable", "closed")
 RESERVATION_URL = re.compile(r"Reservation URL:\s*(\S+)", re.IGNORECASE)
 PHONE_LAST4 = re.compile(r"Phone Number \(Last 4 Digits\):\s*(\d{4})", re.IGNORECASE)
 MAX_TEXT = 200
+_SINGLE = ("UID", "DTSTART", "DTEND", "DURATION")
+"""Properties an event may carry once; a second copy makes the event ambiguous."""
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
+"""What icalendar (or date arithmetic) raises on text it cannot make sense of."""
 
 
 class Channel(enum.StrEnum):
@@ -115,15 +124,15 @@ def parse_calendar(data: bytes, channel: Channel = Channel.AUTO) -> ParsedCalend
         return ParsedCalendar(Channel.GENERIC if channel is Channel.AUTO else channel, (), ())
     try:
         calendar = icalendar.Calendar.from_ical(data)
-    except ValueError as err:
+        components = list(calendar.walk("VEVENT"))
+    except (*_UNREADABLE, RecursionError) as err:
         raise CalendarUnreadable("the body is not an iCalendar document") from err
-    components = list(calendar.walk("VEVENT"))
     if channel is Channel.AUTO:
         channel = detect_channel(str(calendar.get("PRODID", "")), components)
     events: list[FeedEvent] = []
     skipped: list[SkippedEvent] = []
     for component in components:
-        read = _read_event(component, channel)
+        read = _read_safely(component, channel)
         if isinstance(read, FeedEvent):
             events.append(read)
         else:
@@ -145,8 +154,30 @@ def detect_channel(prodid: str, components: list[Any]) -> Channel:
     return Channel.GENERIC
 
 
+def _read_safely(component: Any, channel: Channel) -> FeedEvent | SkippedEvent:
+    """The event, or why it was skipped: nothing an event says may fail the calendar."""
+    try:
+        return _read_event(component, channel)
+    except _UNREADABLE:
+        return SkippedEvent(_first_uid(component), "the event cannot be read")
+
+
+def _first_uid(component: Any) -> str | None:
+    """The event's UID (its first, if it names several): a skipped event still shows it."""
+    try:
+        value = component.get("UID")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return _text(value) or None
+    except _UNREADABLE:
+        return None
+
+
 def _read_event(component: Any, channel: Channel) -> FeedEvent | SkippedEvent:
-    uid = _text(component.get("UID")) or None
+    uid = _first_uid(component)
+    doubled = [name for name in _SINGLE if isinstance(component.get(name), list)]
+    if doubled:
+        return SkippedEvent(uid, f"{doubled[0]} appears twice in one event; skipped")
     if component.get("RRULE") is not None or component.get("RECURRENCE-ID") is not None:
         return SkippedEvent(uid, "a recurring event (RRULE): a booking never repeats; skipped")
     start = _moment(component, "DTSTART")
@@ -157,6 +188,11 @@ def _read_event(component: Any, channel: Channel) -> FeedEvent | SkippedEvent:
         return SkippedEvent(uid, end)
     if not _ends_after_start(start, end):
         return SkippedEvent(uid, "the event does not end after it starts")
+    try:
+        check_day("DTSTART", _day(start))
+        check_day("the end", _day(end))
+    except InstantOutOfRange as err:
+        return SkippedEvent(uid, str(err))
     summary = _text(component.get("SUMMARY"))
     description = _text(component.get("DESCRIPTION"), limit=2000)
     kind, guest = _classify(summary, channel)
@@ -202,10 +238,22 @@ def _end(component: Any, start: date | datetime) -> date | datetime | str:
             return "DURATION is not a duration"
         if not isinstance(duration, timedelta):
             return "DURATION is not a duration"
-        return start + duration
+        return _later(start, duration)
     if not isinstance(start, datetime):
-        return start + timedelta(days=1)
+        return _later(start, timedelta(days=1))
     return "no DTEND or DURATION"
+
+
+def _later(start: date | datetime, duration: timedelta) -> date | datetime | str:
+    """``start + duration``, or the reason when that lies beyond any calendar."""
+    try:
+        return start + duration
+    except OverflowError:
+        return "the event ends after the years doorcode accepts"
+
+
+def _day(moment: date | datetime) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
 
 
 def _ends_after_start(start: date | datetime, end: date | datetime) -> bool:

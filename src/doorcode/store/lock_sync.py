@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, nulls_first, or_, select, update
 from sqlalchemy.orm import Session
 
 from doorcode.domain.grants import GrantKind
@@ -145,7 +145,7 @@ class LockSyncRepository:
         self._session = session
 
     def load(self, lock_ids: Collection[str], now: datetime) -> list[LockRecord]:
-        """The locks with every lock code that is live or not yet settled, in two queries."""
+        """The locks, in the order asked, with every lock code that is live or not yet settled."""
         if not lock_ids:
             return []
         ids = sorted(lock_ids)
@@ -169,7 +169,9 @@ class LockSyncRepository:
         ).all()
         codes = self._codes_of(ids, now)
         defaults = self._default_leads(ids)
-        return [_lock_record(row, codes.get(row.id, []), defaults.get(row.id)) for row in locks]
+        place = {lock_id: n for n, lock_id in enumerate(lock_ids)}
+        ordered = sorted(locks, key=lambda row: place[row.id])  # the caller's order: fairness
+        return [_lock_record(row, codes.get(row.id, []), defaults.get(row.id)) for row in ordered]
 
     def save(self, states: dict[str, LockSyncState], codes: Sequence[dict[str, Any]]) -> None:
         """Write the locks' sync columns and the changed lock codes (dicts from ``code_row``)."""
@@ -278,17 +280,21 @@ class LockSyncRepository:
 
     def all_lock_ids(self, organisation_id: str | None = None) -> list[str]:
         """Every lock (of one organisation, or of all), for a sweep."""
-        query = select(Lock.id).order_by(Lock.id)
+        query = select(Lock.id).order_by(*_LONGEST_UNVISITED_FIRST)
         if organisation_id is not None:
             query = query.where(Lock.organisation_id == organisation_id)
         return list(self._session.scalars(query))
 
     def pending_lock_ids(self, now: datetime) -> list[str]:
-        """Locks whose grants changed since their last pass, or that are due by ``now``."""
+        """Locks whose grants changed since their last pass, or that are due by ``now``.
+
+        Longest unvisited first: when a back-end allows only so many calls before it asks
+        for a pause, the locks skipped last time go first, so none starves behind the others.
+        """
         query = select(Lock.id).where(
             or_(Lock.sync_requests > Lock.synced_requests, Lock.next_sync_at <= now)
         )
-        return list(self._session.scalars(query.order_by(Lock.id)))
+        return list(self._session.scalars(query.order_by(*_LONGEST_UNVISITED_FIRST)))
 
     def next_due(self) -> datetime | None:
         """The earliest instant any lock is due again."""
@@ -335,6 +341,8 @@ class LockSyncRepository:
             found[lock_id].append(lead_times(native, unscheduled))
         return {lock_id: _longest(leads) for lock_id, leads in found.items()}
 
+
+_LONGEST_UNVISITED_FIRST = (nulls_first(Lock.synced_at.asc()), Lock.id)
 
 _CODE_COLUMNS = (
     LockCode.lock_id,

@@ -12,6 +12,10 @@ device at once, and a queueing lock keeps at most one waiting job per lock.
     sweep                     periodic (DOORCODE_SWEEP_INTERVAL): every lock
     catch_up                  every minute: locks whose grants changed or that are due, from
                               the database, in case a nudge from ``serve`` went missing
+    recover_stalled           every minute: jobs a killed worker left "doing" go back to the
+                              queue. Procrastinate never does this by itself, and such a job
+                              keeps its job lock: every later pass of that lock would wait
+                              behind it forever (rows "setting", 0 attempts, no error)
 
 ``doorcode serve`` with ``DOORCODE_RUNNER=worker`` enqueues reconcile_lock after each commit
 that touches locks; the database stays the durable trigger (``catch_up``).
@@ -26,7 +30,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from procrastinate import App, PsycopgConnector, SyncPsycopgConnector
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
+from procrastinate.jobs import Status
 
 from doorcode.runtime import Runtime
 from doorcode.store.database import libpq_url
@@ -35,11 +40,14 @@ from doorcode.sync.reconciler import Reconciler
 __all__ = [
     "QUEUE",
     "RECONCILE",
+    "RECOVER_STALLED",
+    "STALLED_AFTER",
     "JobEnqueuer",
     "build_job_app",
     "defer_reconcile",
     "enqueue_after_commit",
     "ensure_schema",
+    "retry_stalled_jobs",
     "sweep_cron",
 ]
 
@@ -52,6 +60,9 @@ SWEEP = "doorcode.sweep"
 CATCH_UP = "doorcode.catch_up"
 MAX_CLOCK_SKEW = timedelta(seconds=30)
 """The most a wake-up waits for the worker's clock to catch up with the database's."""
+RECOVER_STALLED = "doorcode.recover_stalled"
+STALLED_AFTER = 90.0
+"""Seconds without a heartbeat after which a worker is taken for dead (it beats every 10 s)."""
 
 
 _STEPS_OF_A_MINUTE_OR_HOUR = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
@@ -108,12 +119,46 @@ def build_job_app(
     async def catch_up(timestamp: int) -> None:
         await defer_reconcile(app, await asyncio.to_thread(reconciler.pending))
 
+    async def recover_stalled(timestamp: int) -> None:
+        retried = await retry_stalled_jobs(app)
+        if retried:
+            logger.warning("put back %d job(s) that a stopped worker had taken", retried)
+
     if sweep_interval is not None:
         cron = sweep_cron(sweep_interval)
         app.periodic(cron=cron, periodic_id="sweep")(app.task(name=SWEEP, queue=QUEUE)(sweep))
         catch_up_task = app.task(name=CATCH_UP, queue=QUEUE)(catch_up)
         app.periodic(cron="* * * * *", periodic_id="catch-up")(catch_up_task)
+        # No job lock: a recovery job left by a killed worker must not block the next one.
+        recover_task = app.task(name=RECOVER_STALLED, queue=QUEUE)(recover_stalled)
+        app.periodic(cron="* * * * *", periodic_id="recover-stalled")(recover_task)
     return app
+
+
+async def retry_stalled_jobs(app: App, seconds_since_heartbeat: float = STALLED_AFTER) -> int:
+    """Put back in the queue every job whose worker stopped beating; returns how many.
+
+    A job whose twin already waits (the same queueing lock) is closed as failed instead.
+
+    A worker killed mid-job leaves the job "doing" with its job lock held, so no later job
+    with that lock (every pass of that lock) would ever run. Every job here is level-triggered
+    (a pass, a feed poll, a push round), so running one again is always safe.
+    """
+    stalled = await app.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=seconds_since_heartbeat
+    )
+    retried = 0
+    for job in stalled:
+        try:
+            await app.job_manager.retry_job(job)
+        except UniqueViolation:
+            # The same work already waits in the queue (its queueing lock): release this
+            # copy's job lock so that one can run.
+            await app.job_manager.finish_job(job, Status.FAILED, delete_job=False)
+        except ConnectorException:  # another worker put it back first, or it finished
+            continue
+        retried += 1
+    return retried
 
 
 async def defer_reconcile(app: App, lock_ids: Iterable[str]) -> None:

@@ -2,8 +2,9 @@
 
 The failure policy of this layer lives here: a ``ProviderError`` is caught per operation,
 recorded as ``last_error`` with its next attempt, and the pass moves on (or stops the lock,
-when the error's scope is the whole lock); any other exception propagates, because it is a
-bug or a database outage that no retry of this lock would fix.
+when the error's scope is the whole lock). Any other exception ends this lock's pass: the
+reconciler turns it into ``crashed`` (recorded on the lock, alerted, retried with backoff),
+so a bug or bad data in one lock never stops the pass of another.
 
 Nothing here touches the database: the pass starts from a ``LockRecord`` and ends with a
 ``LockResult`` (new sync states and event drafts) that the reconciler writes in one go.
@@ -36,7 +37,7 @@ from doorcode.store.lock_sync import (
 from doorcode.sync.diff import Action, Create, Delete, Update, diff, split_by_owner
 from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
-from doorcode.sync.retry import Scope, next_attempt_at, policy_for
+from doorcode.sync.retry import PassCrashed, Scope, next_attempt_at, pause_after, policy_for
 
 __all__ = ["LockPass", "PassContext"]
 
@@ -97,6 +98,10 @@ class LockPass:
         except ProviderError as err:
             return self._unreachable(err, provider)
         return await self._reconcile(provider, listed)
+
+    def crashed(self, error: BaseException) -> LockResult:
+        """The pass raised ``error`` unexpectedly: only the lock's own state records it."""
+        return replace(self._unreachable(PassCrashed.of(error)), crashed=True)
 
     async def _reconcile(self, provider: LockProvider, listed: list[ProviderCode]) -> LockResult:
         ours, theirs = split_by_owner(listed)
@@ -268,7 +273,7 @@ class LockPass:
         details = {"operation": _operation(action), "error": type(error).__name__}
         self._event("LockCodeFailed", grant_id, str(error), None, details)
         if isinstance(error, RateLimited):
-            self.context.limiter.pause(provider, retry_at)
+            self.context.limiter.pause(provider, pause_after(error, self.now))
         if policy_for(error).scope is Scope.LOCK:
             self.halted_until = retry_at
             self.lock_error = error
@@ -394,7 +399,7 @@ class LockPass:
         attempts = self.lock.state.sync_attempts + 1
         self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
         if provider is not None and isinstance(error, RateLimited):
-            self.context.limiter.pause(provider, self.halted_until)
+            self.context.limiter.pause(provider, pause_after(error, self.now))
         state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
         self.outcome.next_sync_at = state.next_sync_at
         return self._finish({}, state)

@@ -67,3 +67,5 @@ class LockResult:
     state: LockSyncState
     codes: dict[str, LockCodeState]
     events: list[EventDraft]
+    crashed: bool = False
+    """The pass raised an unexpected error; the lock's state records it, nothing else changed."""

@@ -11,11 +11,19 @@ that the next pass recognises by their tag and adopts, so nothing is set twice o
 
 Both runners call this same ``reconcile``: the in-process loop of ``doorcode serve``, and the
 Procrastinate task of ``doorcode worker`` (with a batch of one lock under a per-lock job lock).
+
+One lock never stops another: a pass that raises anything unexpected (a bug, data no pass
+can handle) is recorded on its lock alone (``LockPass.crashed``: ``sync_error``, a backoff,
+a ``LockSyncCrashed`` alert cleared by its next good pass), and if the batch's one
+transaction fails, each lock is recorded in a transaction of its own, a lock whose record
+still fails as crashed. Logs name the error's type and where it arose, never its text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from random import Random
@@ -26,16 +34,23 @@ from doorcode.locks.registry import ProviderRegistry
 from doorcode.runtime import Runtime
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockRecord, code_row
+from doorcode.store.models import Alert
 from doorcode.store.unit_of_work import UnitOfWork
 from doorcode.sync.lock_pass import LockPass, PassContext
 from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
+from doorcode.sync.retry import PassCrashed
 from doorcode.sync.review import review_grants
 
-__all__ = ["ACTOR", "Reconciler"]
+__all__ = ["ACTOR", "LOCK_SYNC_CRASHED", "Reconciler"]
+
+logger = logging.getLogger(__name__)
 
 ACTOR = "lock-sync"
 """Who the audit log says did it."""
+
+LOCK_SYNC_CRASHED = "LockSyncCrashed"
+"""The alert open while a lock's pass fails unexpectedly."""
 
 Progress = Callable[[int], None]
 
@@ -121,17 +136,42 @@ class Reconciler:
 
         async def visit(lock: LockRecord) -> LockResult:
             async with gate:
-                return await LockPass(lock, context).run()
+                try:
+                    return await LockPass(lock, context).run()
+                except Exception as err:  # this lock's failure, not the batch's
+                    _log_crash(lock.id, "pass", err)
+                    return LockPass(lock, context).crashed(err)
 
         results = await asyncio.gather(*(visit(lock) for lock in locks))
-        await asyncio.to_thread(self._record, results, now)
-        return [result.outcome for result in results]
+        recorded = await asyncio.to_thread(self._record, results, context)
+        return [result.outcome for result in recorded]
 
     def _load(self, lock_ids: Sequence[str], now: datetime) -> list[LockRecord]:
         with self._uow_factory() as uow:
             return uow.lock_sync.load(lock_ids, now)
 
-    def _record(self, results: Sequence[LockResult], now: datetime) -> None:
+    def _record(self, results: Sequence[LockResult], context: PassContext) -> list[LockResult]:
+        """Record the batch in one transaction, or each lock alone if that fails."""
+        try:
+            self._record_together(results, context.now)
+            return list(results)
+        except Exception as err:
+            if len(results) == 1 and results[0].crashed:
+                raise  # not even a failure can be written: the database, not a lock
+            _log_crash(f"batch of {len(results)}", "record", err)
+        return [self._record_alone(result, context) for result in results]
+
+    def _record_alone(self, result: LockResult, context: PassContext) -> LockResult:
+        try:
+            self._record_together([result], context.now)
+            return result
+        except Exception as err:
+            _log_crash(result.lock.id, "record", err)
+            crashed = LockPass(result.lock, context).crashed(err)
+        self._record_together([crashed], context.now)
+        return crashed
+
+    def _record_together(self, results: Sequence[LockResult], now: datetime) -> None:
         """Write every pass of the batch in one transaction, then review affected grants."""
         with self._uow_factory() as uow:
             rows = [
@@ -145,6 +185,7 @@ class Reconciler:
             events += review_grants(
                 uow, *self._grants_to_review(results, now), now, self._alert_before
             )
+            events += _crash_alerts(uow, results, now)
             for event in events:
                 self._write(uow, event, now)
             uow.commit()
@@ -162,6 +203,8 @@ class Reconciler:
         must: set[str] = set()
         changed: set[str] = set()
         for result in results:
+            if result.crashed:  # its grants are as they were; reviewing them may fail again
+                continue
             versions = {code.grant_id: code.version for code in result.lock.codes}
             for grant_id, state in result.codes.items():
                 changed.add(grant_id)
@@ -186,3 +229,50 @@ class Reconciler:
             reason=event.reason,
             details=event.details,
         )
+
+
+def _crash_alerts(
+    uow: UnitOfWork, results: Sequence[LockResult], now: datetime
+) -> list[EventDraft]:
+    """Raise ``LockSyncCrashed`` for locks whose pass crashed; clear it once one completes."""
+    subjects = {result.lock.id: result for result in results}
+    open_alerts = uow.alerts.open_for(LOCK_SYNC_CRASHED, subjects)
+    events: list[EventDraft] = []
+    for lock_id, result in subjects.items():
+        alert = open_alerts.get(lock_id)
+        organisation_id, subject = result.lock.organisation_id, ("lock", lock_id)
+        if result.crashed and alert is None:
+            message = f"lock sync of {result.lock.name} fails: {result.state.sync_error}"
+            uow.alerts.add(
+                Alert(
+                    organisation_id=organisation_id,
+                    kind=LOCK_SYNC_CRASHED,
+                    subject_type=subject[0],
+                    subject_id=lock_id,
+                    message=message,
+                    raised_at=now,
+                    updated_at=now,
+                )
+            )
+            events.append(EventDraft(organisation_id, "AlertRaised", subject, message))
+        elif alert is not None and not _still_crashing(result):
+            alert.cleared_at = alert.updated_at = now
+            events.append(EventDraft(organisation_id, "AlertCleared", subject, "the pass ran"))
+    return events
+
+
+def _still_crashing(result: LockResult) -> bool:
+    """Crashed now, or backing off after a crash without a pass since."""
+    error = result.state.sync_error or ""
+    return result.crashed or error.startswith(PassCrashed.PREFIX)
+
+
+def _log_crash(where: str, stage: str, error: BaseException) -> None:
+    """Say what failed and where, but never the error's text: it may quote a code."""
+    frames = "\n".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
+    logger.error(
+        "lock sync %s of %s failed with %s\n%s", stage, where, type(error).__name__, frames
+    )

@@ -26,7 +26,30 @@ from doorcode.locks.errors import (
     UnknownDevice,
 )
 
-__all__ = ["POLICIES", "RetryPolicy", "Scope", "next_attempt_at", "policy_for"]
+__all__ = [
+    "POLICIES",
+    "PassCrashed",
+    "RetryPolicy",
+    "Scope",
+    "next_attempt_at",
+    "pause_after",
+    "policy_for",
+]
+
+
+class PassCrashed(ProviderError):
+    """A lock's pass raised something no back-end said: a bug, or data no pass can handle.
+
+    Not the back-end's word, but handled like a lock-wide failure of it: recorded on that lock
+    alone, alerted, and retried with backoff, so one bad lock never stops another's pass.
+    """
+
+    PREFIX = "the pass failed unexpectedly"
+
+    @classmethod
+    def of(cls, error: BaseException) -> PassCrashed:
+        """The failure for ``error``, named by its type only (its text may quote a code)."""
+        return cls(f"{cls.PREFIX} ({type(error).__name__})")
 
 
 class Scope(enum.Enum):
@@ -53,7 +76,9 @@ class RetryPolicy:
 _SECOND, _MINUTE, _HOUR = timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)
 
 POLICIES: dict[type[ProviderError], RetryPolicy] = {
-    ProviderUnavailable: RetryPolicy(30 * _SECOND, 30 * _MINUTE, Scope.CODE),
+    # A 503 or a time-out says nothing about the code: retried soon, so that five unlucky
+    # calls in a row cost minutes, not the quarter of an hour they did with a 30-minute cap.
+    ProviderUnavailable: RetryPolicy(30 * _SECOND, 5 * _MINUTE, Scope.CODE),
     LockOffline: RetryPolicy(2 * _MINUTE, 2 * _HOUR, Scope.LOCK),
     RateLimited: RetryPolicy(30 * _SECOND, 15 * _MINUTE, Scope.LOCK),
     NoSpaceLeft: RetryPolicy(5 * _MINUTE, 6 * _HOUR, Scope.LOCK),
@@ -62,6 +87,7 @@ POLICIES: dict[type[ProviderError], RetryPolicy] = {
     ProviderAuthFailed: RetryPolicy(5 * _MINUTE, 6 * _HOUR, Scope.LOCK),
     CodeNotFound: RetryPolicy(30 * _SECOND, 30 * _MINUTE, Scope.CODE),
     UnknownDevice: RetryPolicy(_HOUR, 24 * _HOUR, Scope.LOCK),
+    PassCrashed: RetryPolicy(_MINUTE, _HOUR, Scope.LOCK),
     ProviderError: RetryPolicy(_MINUTE, _HOUR, Scope.CODE),
 }
 
@@ -81,3 +107,13 @@ def next_attempt_at(error: ProviderError, attempts: int, now: datetime, rng: Ran
     if error.retry_after is not None:
         delay = max(delay, error.retry_after)
     return now + delay
+
+
+def pause_after(error: RateLimited, now: datetime) -> datetime:
+    """Until when the whole back-end rests after a 429: what it asked for, else the first wait.
+
+    Never the backoff of the lock or code that met the 429: that grows with their own
+    failures, and as a pause of every lock of the back-end it froze all of them for up to
+    15 minutes (rows "setting", 0 attempts, no error) because one lock had failed before.
+    """
+    return now + (error.retry_after or policy_for(error).first)

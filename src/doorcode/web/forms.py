@@ -17,7 +17,7 @@ from fastapi import Request
 from starlette.datastructures import FormData
 
 from doorcode.domain.text import has_nul
-from doorcode.domain.windows import Edge, local_instant
+from doorcode.domain.windows import Edge, check_day, local_instant
 from doorcode.services.errors import InvalidRequest
 
 __all__ = ["Form", "FormProblem", "read_form", "safe_next"]
@@ -93,10 +93,7 @@ class Form:
             raise FormProblem(name, "is not a date and time") from err
         if wall.tzinfo is not None:
             raise FormProblem(name, "must not carry an offset")
-        try:
-            return local_instant(wall.date(), wall.time(), zone, edge)
-        except (OverflowError, ValueError) as err:  # the first or last day datetime can hold
-            raise FormProblem(name, "is out of range") from err
+        return local_instant(check_day(name, wall.date()), wall.time(), zone, edge)
 
 
 async def read_form(request: Request) -> Form:
