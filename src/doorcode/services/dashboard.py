@@ -48,6 +48,7 @@ __all__ = [
     "PropertyPage",
     "ReservationPage",
     "ReservationRow",
+    "SearchResults",
     "TimelineGrant",
     "days_span",
     "display_zone",
@@ -59,6 +60,7 @@ __all__ = [
     "property_page",
     "reservation_page",
     "reservation_rows",
+    "search",
     "timeline_of_properties",
 ]
 
@@ -250,17 +252,40 @@ def reservation_rows(
 ) -> list[ReservationRow]:
     """The reservations list: each with its property, zone and guest grant's lock statuses."""
     with uow:
-        found = uow.reservations.search(caller.organisation_id, which)
-        grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
-        return [
-            ReservationRow(
-                reservation,
-                reservation.property.name,
-                zone_named(reservation.property.time_zone),
-                summarise(grants[reservation.id], uow.now) if reservation.id in grants else None,
-            )
-            for reservation in found
-        ]
+        return _reservation_rows(uow, caller.organisation_id, which)
+
+
+def _reservation_rows(
+    uow: UnitOfWork, organisation_id: str, which: ReservationFilter
+) -> list[ReservationRow]:
+    found = uow.reservations.search(organisation_id, which)
+    grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
+    return [
+        ReservationRow(
+            reservation,
+            reservation.property.name,
+            zone_named(reservation.property.time_zone),
+            summarise(grants[reservation.id], uow.now) if reservation.id in grants else None,
+        )
+        for reservation in found
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """What a search found: properties, and bookings by guest, contact, reference or place."""
+
+    properties: list[Property]
+    reservations: list[ReservationRow]
+
+
+def search(uow: UnitOfWork, caller: Caller, text: str, limit: int = 50) -> SearchResults:
+    """Properties and reservations (past ones too) whose words hold ``text``."""
+    with uow:
+        org = caller.organisation_id
+        found = uow.properties.matching(org, text, limit)
+        which = ReservationFilter(text=text, limit=limit)
+        return SearchResults(found, _reservation_rows(uow, org, which))
 
 
 def reservation_page(uow: UnitOfWork, caller: Caller, reservation_id: str) -> ReservationPage:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from doorcode.domain.grants import GrantKind
@@ -25,7 +25,7 @@ from doorcode.services.audit import record_event
 from doorcode.services.backup_codes import ensure_backup_grant, settle_backup_codes
 from doorcode.services.backup_codes import follow_reservation as follow_backup_code
 from doorcode.services.caller import Caller
-from doorcode.services.errors import NotFound
+from doorcode.services.errors import AlreadyExists, NotFound
 from doorcode.services.grants import (
     GrantTarget,
     move_grant,
@@ -34,19 +34,24 @@ from doorcode.services.grants import (
     reinstate,
     revoke,
 )
+from doorcode.store.ids import new_id
 from doorcode.store.models import Grant, Property, Reservation
 from doorcode.store.repositories import ReservationFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "OPERATOR_SOURCE",
     "Change",
     "Guest",
     "ReservationDetails",
+    "ReservationEdit",
     "ReservationOutcome",
     "ReservationView",
     "apply_cancellation",
     "apply_reservation",
     "cancel_reservation",
+    "change_reservation",
+    "create_reservation",
     "follow_property",
     "get_reservation",
     "list_reservations",
@@ -55,6 +60,8 @@ __all__ = [
 ]
 
 SUBJECT = "reservation"
+# Bookings an operator types in (the dashboard) rather than a channel, a PMS or a feed sends.
+OPERATOR_SOURCE = "dashboard"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,18 @@ class ReservationDetails:
     status: ReservationStatus
     stay: Stay
     guest: Guest = field(default_factory=Guest)
+    # A source that never carries contact details (a calendar feed) sets this, so an email or
+    # phone number an operator added to its booking survives the next change in the calendar.
+    keeps_contact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationEdit:
+    """What an operator may change on a booking: its status, its stay and its guest."""
+
+    status: ReservationStatus
+    stay: Stay
+    guest: Guest
 
 
 class ReservationView(NamedTuple):
@@ -130,9 +149,11 @@ def apply_reservation(
         raise NotFound("property", details.property_ref)
     uow.properties.hold(prop.id)
     window = _window(prop, details.stay)
-    fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
     org = caller.organisation_id
     reservation = uow.reservations.by_source(org, details.source, details.external_id)
+    if details.keeps_contact and reservation is not None:
+        details = _with_contact_of(reservation, details)
+    fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
     if reservation is not None and reservation.fingerprint == fingerprint:
         grant = uow.grants.guest_grant_of(reservation.id)
         return ReservationOutcome(reservation, Change.UNCHANGED, grant)
@@ -152,6 +173,52 @@ def apply_reservation(
     )
     grant = _follow(uow, caller, reservation, prop, window, new=change is Change.CREATED)
     return ReservationOutcome(reservation, change, grant)
+
+
+def create_reservation(
+    uow: UnitOfWork, caller: Caller, details: ReservationDetails
+) -> ReservationOutcome:
+    """Record a new booking an operator typed in; a reference already used is refused.
+
+    Unlike ``record_reservation`` (a source's upsert), typing an existing reference must not
+    quietly overwrite that booking. An empty reference gets a fresh one.
+    """
+    caller.require_writer()
+    if not details.external_id:
+        details = replace(details, external_id=new_id("bk"))
+    with uow:
+        org = caller.organisation_id
+        if uow.reservations.by_source(org, details.source, details.external_id) is not None:
+            raise AlreadyExists(f"a booking with the reference {details.external_id!r} exists")
+        outcome = apply_reservation(uow, caller, details)
+        uow.commit()
+        return outcome
+
+
+def change_reservation(
+    uow: UnitOfWork, caller: Caller, reservation_id: str, edit: ReservationEdit
+) -> ReservationOutcome:
+    """Change a booking's status, dates, times or guest, whatever source it came from.
+
+    The guest grant follows as it does for a source's update. A booking from a feed or a PMS
+    takes the source's next change over this one; contact details added to a feed's booking
+    stay (the feed never has any).
+    """
+    caller.require_writer()
+    with uow:
+        reservation = _get(uow, caller, reservation_id)
+        details = ReservationDetails(
+            source=reservation.source,
+            external_id=reservation.external_id,
+            property_ref=reservation.property_id,
+            status=edit.status,
+            stay=edit.stay,
+            guest=edit.guest,
+        )
+        outcome = apply_reservation(uow, caller, details)
+        if outcome.change is not Change.UNCHANGED:
+            uow.commit()
+        return outcome
 
 
 def cancel_reservation(
@@ -326,6 +393,19 @@ def _apply(
     reservation.guest_count = details.guest.count
     reservation.fingerprint = fingerprint
     reservation.updated_at = uow.now
+
+
+def _with_contact_of(reservation: Reservation, details: ReservationDetails) -> ReservationDetails:
+    """``details`` with the contact details already on the booking where it has none."""
+    guest = details.guest
+    kept = Guest(
+        name=guest.name,
+        email=guest.email or reservation.guest_email,
+        phone=guest.phone or reservation.guest_phone,
+        locale=guest.locale or reservation.guest_locale,
+        count=guest.count or reservation.guest_count,
+    )
+    return replace(details, guest=kept)
 
 
 def _window(prop: Property, stay: Stay) -> TimeWindow:

@@ -478,6 +478,7 @@ def _place(
         status=ReservationStatus.CONFIRMED,
         stay=stay,
         guest=Guest(name=name[:200]),
+        keeps_contact=True,
     )
     content = [check_in, check_out, check_in_at, check_out_at, name]
     fingerprint = hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()

@@ -135,6 +135,15 @@ class PropertyRepository:
         booking cannot both find no reservation and both insert it."""
         hold_row(self._session, Property.id, property_id)
 
+    def matching(self, organisation_id: str, text: str, limit: int) -> list[Property]:
+        """Properties whose name, address or external id holds ``text``, by name."""
+        pattern = _like_pattern(text)
+        columns = (Property.name, Property.address, Property.external_id)
+        query = _owned(select(Property), Property, organisation_id)
+        query = query.where(or_(*(func.lower(column).like(pattern) for column in columns)))
+        query = query.options(selectinload(Property.locks)).order_by(Property.name)
+        return list(self._session.scalars(query.limit(limit)))
+
     def all(self, organisation_id: str) -> list[Property]:
         """The organisation's properties, by name, locks loaded."""
         query = _owned(select(Property), Property, organisation_id)
@@ -215,6 +224,8 @@ class ReservationFilter:
     offset: int = 0
     starts_before: datetime | None = None
     guest_name: str | None = None
+    # Words found in the guest's name, email or phone, the booking reference or the property.
+    text: str | None = None
 
 
 class ReservationRepository:
@@ -281,6 +292,8 @@ class ReservationRepository:
         if which.guest_name:
             pattern = "%" + which.guest_name.replace("%", "").replace("_", "").lower() + "%"
             query = query.where(func.lower(Reservation.guest_name).like(pattern))
+        if which.text:
+            query = query.where(_reservation_text_matches(which.text))
         query = query.order_by(Reservation.starts_at, Reservation.id)
         query = query.options(selectinload(Reservation.property))
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
@@ -552,6 +565,26 @@ class AlertRepository:
 def _has_row_locks(session: Session) -> bool:
     """Whether ``SELECT ... FOR UPDATE`` locks rows on this session's database (not SQLite)."""
     return session.get_bind().dialect.name != "sqlite"
+
+
+def _like_pattern(text: str) -> str:
+    """A case-folded LIKE pattern finding ``text`` anywhere; the user's wildcards are dropped."""
+    return "%" + text.replace("%", "").replace("_", "").replace("\\", "").lower() + "%"
+
+
+def _reservation_text_matches(text: str) -> Any:
+    """Whether any of a reservation's searchable fields holds ``text``."""
+    pattern = _like_pattern(text)
+    fields = (
+        Reservation.guest_name,
+        Reservation.guest_email,
+        Reservation.guest_phone,
+        Reservation.external_id,
+    )
+    in_property = Reservation.property.has(
+        or_(func.lower(Property.name).like(pattern), func.lower(Property.address).like(pattern))
+    )
+    return or_(*(func.lower(field).like(pattern) for field in fields), in_property)
 
 
 def _owned(query: SelectT, model: Any, organisation_id: str) -> SelectT:

@@ -21,7 +21,9 @@ from doorcode.web import (
     guidebook,
     locks,
     properties,
+    reservation_forms,
     reservations,
+    search,
     sign_in,
     timeline,
 )
@@ -52,6 +54,8 @@ PAGE_ROUTERS = tuple(
     for module in (
         sign_in,
         dashboard,
+        search,
+        reservation_forms,
         reservations,
         codes,
         properties,

@@ -35,13 +35,15 @@ STATUS_WORDS = {
 
 def local(instant: datetime | None, zone: ZoneInfo, style: str = "short") -> str:
     """An instant on ``zone``'s wall clock: ``short`` (Mon 23 Nov 15:00), ``long`` (with the
-    year and the zone's abbreviation), ``time``, ``date`` or ``input`` (datetime-local)."""
+    year and the zone's abbreviation), ``stay`` (with the year: a long stay must not read as a
+    short one), ``time``, ``date`` or ``input`` (datetime-local)."""
     if instant is None:
         return "–"
     wall = instant.astimezone(zone)
     formats = {
         "short": "%a %d %b %H:%M",
         "long": "%a %d %b %Y, %H:%M %Z",
+        "stay": "%a %d %b %Y, %H:%M",
         "time": "%H:%M",
         "date": "%a %d %b %Y",
         "input": "%Y-%m-%dT%H:%M",
