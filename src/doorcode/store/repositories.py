@@ -278,25 +278,36 @@ class ReservationRepository:
 
     def search(self, organisation_id: str, which: ReservationFilter) -> list[Reservation]:
         """Reservations matching ``which``, soonest check-in first."""
-        query = _owned(select(Reservation), Reservation, organisation_id)
-        if which.status:
-            query = query.where(Reservation.status == which.status)
-        if which.property_id:
-            query = query.where(Reservation.property_id == which.property_id)
-        if which.source:
-            query = query.where(Reservation.source == which.source)
-        if which.active_at_or_after:
-            query = query.where(Reservation.ends_at > which.active_at_or_after)
-        if which.starts_before:
-            query = query.where(Reservation.starts_at < which.starts_before)
-        if which.guest_name:
-            pattern = "%" + which.guest_name.replace("%", "").replace("_", "").lower() + "%"
-            query = query.where(func.lower(Reservation.guest_name).like(pattern))
-        if which.text:
-            query = query.where(_reservation_text_matches(which.text))
+        query = _reservation_query(select(Reservation), organisation_id, which)
         query = query.order_by(Reservation.starts_at, Reservation.id)
         query = query.options(selectinload(Reservation.property))
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+    def count(self, organisation_id: str, which: ReservationFilter) -> int:
+        """How many reservations match ``which`` (its limit and offset aside), for paging."""
+        query = _reservation_query(select(func.count(Reservation.id)), organisation_id, which)
+        return self._session.scalar(query) or 0
+
+
+def _reservation_query(query: SelectT, organisation_id: str, which: ReservationFilter) -> SelectT:
+    """``query`` narrowed to the organisation's reservations that match ``which``."""
+    query = _owned(query, Reservation, organisation_id)
+    if which.status:
+        query = query.where(Reservation.status == which.status)
+    if which.property_id:
+        query = query.where(Reservation.property_id == which.property_id)
+    if which.source:
+        query = query.where(Reservation.source == which.source)
+    if which.active_at_or_after:
+        query = query.where(Reservation.ends_at > which.active_at_or_after)
+    if which.starts_before:
+        query = query.where(Reservation.starts_at < which.starts_before)
+    if which.guest_name:
+        pattern = "%" + which.guest_name.replace("%", "").replace("_", "").lower() + "%"
+        query = query.where(func.lower(Reservation.guest_name).like(pattern))
+    if which.text:
+        query = query.where(_reservation_text_matches(which.text))
+    return query
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,19 +487,13 @@ class EventRepository:
 
     def search(self, organisation_id: str, which: EventFilter) -> list[Event]:
         """Events matching ``which``, newest first."""
-        query = _owned(select(Event), Event, organisation_id)
-        if which.subject_type:
-            query = query.where(Event.subject_type == which.subject_type)
-        if which.subject_id:
-            query = query.where(Event.subject_id == which.subject_id)
-        if which.kind:
-            query = query.where(Event.kind == which.kind)
-        if which.since:
-            query = query.where(Event.occurred_at >= which.since)
-        if which.actor:
-            query = query.where(Event.actor == which.actor)
-        query = query.order_by(Event.id.desc())
+        query = _event_query(select(Event), organisation_id, which).order_by(Event.id.desc())
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+    def count(self, organisation_id: str, which: EventFilter) -> int:
+        """How many events match ``which`` (its limit and offset aside), for paging."""
+        query = _event_query(select(func.count(Event.id)), organisation_id, which)
+        return self._session.scalar(query) or 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +590,22 @@ def _reservation_text_matches(text: str) -> Any:
         or_(func.lower(Property.name).like(pattern), func.lower(Property.address).like(pattern))
     )
     return or_(*(func.lower(field).like(pattern) for field in fields), in_property)
+
+
+def _event_query(query: SelectT, organisation_id: str, which: EventFilter) -> SelectT:
+    """``query`` narrowed to the organisation's events that match ``which``."""
+    query = _owned(query, Event, organisation_id)
+    if which.subject_type:
+        query = query.where(Event.subject_type == which.subject_type)
+    if which.subject_id:
+        query = query.where(Event.subject_id == which.subject_id)
+    if which.kind:
+        query = query.where(Event.kind == which.kind)
+    if which.since:
+        query = query.where(Event.occurred_at >= which.since)
+    if which.actor:
+        query = query.where(Event.actor == which.actor)
+    return query
 
 
 def _owned(query: SelectT, model: Any, organisation_id: str) -> SelectT:

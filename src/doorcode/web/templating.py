@@ -25,6 +25,7 @@ STATUS_WORDS = {
     "waiting_for_space": "waiting for space",
     "waiting_for_code": "waiting for the code to be free",
     "not_programmable": "not programmable",
+    "offline_code": "offline code",
     "setting": "setting",
     "set": "set",
     "failed": "failed",
@@ -36,7 +37,8 @@ STATUS_WORDS = {
 def local(instant: datetime | None, zone: ZoneInfo, style: str = "short") -> str:
     """An instant on ``zone``'s wall clock: ``short`` (Mon 23 Nov 15:00), ``long`` (with the
     year and the zone's abbreviation), ``stay`` (with the year: a long stay must not read as a
-    short one), ``time``, ``date`` or ``input`` (datetime-local)."""
+    short one), ``zoned`` (``stay`` with the zone), ``time``, ``date`` or ``input``
+    (datetime-local)."""
     if instant is None:
         return "–"
     wall = instant.astimezone(zone)
@@ -44,6 +46,7 @@ def local(instant: datetime | None, zone: ZoneInfo, style: str = "short") -> str
         "short": "%a %d %b %H:%M",
         "long": "%a %d %b %Y, %H:%M %Z",
         "stay": "%a %d %b %Y, %H:%M",
+        "zoned": "%a %d %b %Y, %H:%M %Z",
         "time": "%H:%M",
         "date": "%a %d %b %Y",
         "input": "%Y-%m-%dT%H:%M",
