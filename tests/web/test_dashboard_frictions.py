@@ -103,7 +103,8 @@ def test_reservations_page_through_with_numbered_pages(signed_in, world, runtime
 def test_one_page_of_reservations_has_no_bare_page_number(signed_in, world):
     page = words(signed_in.get("/reservations").text)
     assert "Page 1" not in page
-    assert "1 reservations" in page
+    assert "1 reservation" in page
+    assert "1 reservations" not in page
 
 
 def test_the_audit_log_names_what_each_event_is_about_on_the_propertys_clock(
