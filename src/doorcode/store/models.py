@@ -59,10 +59,12 @@ __all__ = [
     "PushDelivery",
     "Reservation",
     "Source",
+    "StaffSchedule",
     "User",
     "WebSession",
     "WebhookDelivery",
     "property_locks",
+    "schedule_properties",
 ]
 
 NAMING = {
@@ -271,6 +273,8 @@ class Grant(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1)
     codes_set_version: Mapped[int | None] = mapped_column(Integer)
+    # The staff schedule this grant is one window of (None for a grant made on its own).
+    schedule_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     offline_key_group_id: Mapped[str | None] = mapped_column(
@@ -782,3 +786,42 @@ class HostNotice(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+schedule_properties = Table(
+    "schedule_properties",
+    Base.metadata,
+    Column("schedule_id", ForeignKey("staff_schedules.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "property_id", ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class StaffSchedule(Base):
+    """A recurring staff code: "the cleaner, every Tuesday 10:00-14:00 at Flat 1A and 2B".
+
+    The recurrence is kept as the operator said it (weekly or daily, weekdays, local times,
+    first and last day, days off); each window becomes one staff grant per property
+    (``Grant.schedule_id``), computed on that property's clock.
+    """
+
+    __tablename__ = "staff_schedules"
+
+    id: Mapped[str] = _id("sch")
+    organisation_id: Mapped[str] = _organisation()
+    holder: Mapped[str] = mapped_column(String(200))
+    frequency: Mapped[str] = mapped_column(String(16))
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)
+    starts_time: Mapped[time] = mapped_column(Time())
+    ends_time: Mapped[time] = mapped_column(Time())
+    first_day: Mapped[date] = mapped_column(Date())
+    last_day: Mapped[date] = mapped_column(Date())
+    except_days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    properties: Mapped[list[Property]] = relationship(
+        secondary=schedule_properties, order_by="Property.name"
+    )

@@ -30,6 +30,7 @@ from doorcode.store.repositories import (
     PropertyRepository,
     ReservationRepository,
 )
+from doorcode.store.schedule_repository import ScheduleRepository
 from doorcode.store.source_repositories import (
     DeliveryRepository,
     FeedRepository,
@@ -94,6 +95,7 @@ class UnitOfWork:
         self.web_sessions = WebSessionRepository(self.session)
         self.failed_attempts = FailedAttemptRepository(self.session)
         self.host_notices = HostNoticeRepository(self.session)
+        self.schedules = ScheduleRepository(self.session)
         self._touched_locks = set()
         return self
 
