@@ -3,7 +3,8 @@
 An apartment building in Lisbon (two flats sharing a street door), a cabin in the Rockies whose
 keypad has no network, and a villa near Málaga with a front and a back door; a dozen stays over
 the next three weeks (a same-day turnover, a pending booking, an early check-in), one stay
-across the next daylight-saving change, and a cleaner who comes every Tuesday.
+across the next daylight-saving change, and a cleaner who comes every Tuesday
+(one staff schedule over both flats, not a grant per visit).
 
 Every lock is ``virtual``: while ``make demo`` serves, the reconciler programs them, and
 ``doorcode keypad enter "Flat 1A door" <code>`` opens for the guest staying there now. The
@@ -27,18 +28,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from doorcode.domain.code_policy import CodeConstraints
-from doorcode.domain.grants import GrantKind
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.messages import ChannelName, MessagePurpose
 from doorcode.domain.reservations import ReservationStatus, Stay
-from doorcode.domain.windows import TimeWindow
 from doorcode.notify.facts import guidebook_url
 from doorcode.notify.templates import TemplateParts
 from doorcode.runtime import Runtime
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest
-from doorcode.services.grants import ManualGrantRequest, create_manual_grant
 from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.message_rules import set_rules
@@ -47,6 +45,7 @@ from doorcode.services.offline_codes import create_key_group, provision_virtual_
 from doorcode.services.organisations import create_organisation, resolve_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
+from doorcode.services.schedules import Frequency, ScheduleDetails, create_schedule
 from doorcode.services.users import create_user
 from doorcode.sources.webhook_sources import SourceSettings, add_source
 from doorcode.store.repositories import ReservationFilter
@@ -224,7 +223,7 @@ def _build(runtime: Runtime) -> Caller:
         stay = Stay(check_in, check_in + timedelta(days=nights), early)
         _book(runtime, owner, f"DEMO-{number:03d}", external_id, guest, stay, status)
     _book_across_next_dst_change(runtime, owner, today)
-    _schedule_cleaner(runtime, owner, today, [locks[n].id for n, _ in LOCKS[:3]])
+    _schedule_cleaner(runtime, owner, today)
     return owner
 
 
@@ -274,18 +273,19 @@ def _book_across_next_dst_change(runtime: Runtime, owner: Caller, today: date) -
     _book(runtime, owner, "DEMO-DST", "villa-sol", "Olivia Brown", stay)
 
 
-def _schedule_cleaner(runtime: Runtime, owner: Caller, today: date, lock_ids: list[str]) -> None:
-    """Every Tuesday, 10:00 to 14:00 Lisbon time, on the building's doors."""
-    tuesday = today + timedelta(days=(1 - today.weekday()) % 7)
-    for week in range(3):
-        day = tuesday + timedelta(weeks=week)
-        window = TimeWindow(
-            datetime.combine(day, time(10), LISBON), datetime.combine(day, time(14), LISBON)
-        )
-        request = ManualGrantRequest(
-            GrantKind.STAFF, "Marta (cleaner)", window, lock_refs=tuple(lock_ids)
-        )
-        create_manual_grant(runtime.uow(), owner, request)
+def _schedule_cleaner(runtime: Runtime, owner: Caller, today: date) -> None:
+    """Every Tuesday, 10:00 to 14:00 on site, at both flats: one schedule, twelve weeks."""
+    details = ScheduleDetails(
+        holder="Marta (cleaner)",
+        property_refs=("augusta-1a", "augusta-2b"),
+        frequency=Frequency.WEEKLY,
+        starts=time(10),
+        ends=time(14),
+        first_day=today,
+        last_day=today + timedelta(weeks=12),
+        weekdays=frozenset({1}),
+    )
+    create_schedule(runtime.uow(), owner, details)
 
 
 def _next_offset_change(zone: ZoneInfo, after: date) -> date:
