@@ -34,6 +34,7 @@ from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "MAX_DAYS",
+    "WEEKDAY_NAMES",
     "Frequency",
     "ScheduleDetails",
     "ScheduleView",
@@ -44,6 +45,7 @@ __all__ = [
     "get_schedule",
     "list_schedules",
     "revoke_schedule",
+    "summary_of",
     "windows_of",
 ]
 

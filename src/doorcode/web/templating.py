@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from doorcode import __version__
+from doorcode.domain.windows import zone_named
 
 __all__ = ["environment", "local", "render"]
 
@@ -68,6 +69,7 @@ def _environment() -> Environment:
     )
     env.filters["local"] = local
     env.filters["words"] = _words
+    env.globals["zone_of"] = zone_named
     env.globals["version"] = __version__
     return env
 
