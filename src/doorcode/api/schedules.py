@@ -12,6 +12,8 @@ from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.schemas import Reference, RevokeBody, Strict
 from doorcode.services import schedules
 
+__all__ = ["ScheduleBody", "router", "schedule_body"]
+
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
 
@@ -59,20 +61,20 @@ class RevokedBody(BaseModel):
 @router.get("")
 def list_schedules(runtime: RuntimeDep, caller: CallerDep) -> list[ScheduleBody]:
     """Every schedule, live ones first."""
-    return [_body(view) for view in schedules.list_schedules(runtime.uow(), caller)]
+    return [schedule_body(view) for view in schedules.list_schedules(runtime.uow(), caller)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_schedule(body: ScheduleRequest, runtime: RuntimeDep, caller: CallerDep) -> ScheduleBody:
     """Create the schedule; each window becomes a staff grant on each property's locks."""
     made = schedules.create_schedule(runtime.uow(), caller, _details(body))
-    return _body(schedules.get_schedule(runtime.uow(), caller, made.id))
+    return schedule_body(schedules.get_schedule(runtime.uow(), caller, made.id))
 
 
 @router.get("/{schedule_id}")
 def get_schedule(schedule_id: str, runtime: RuntimeDep, caller: CallerDep) -> ScheduleBody:
     """One schedule."""
-    return _body(schedules.get_schedule(runtime.uow(), caller, schedule_id))
+    return schedule_body(schedules.get_schedule(runtime.uow(), caller, schedule_id))
 
 
 @router.put("/{schedule_id}")
@@ -81,7 +83,7 @@ def change_schedule(
 ) -> ScheduleBody:
     """Replace the schedule: windows that stay keep their code, others go or come."""
     schedules.change_schedule(runtime.uow(), caller, schedule_id, _details(body))
-    return _body(schedules.get_schedule(runtime.uow(), caller, schedule_id))
+    return schedule_body(schedules.get_schedule(runtime.uow(), caller, schedule_id))
 
 
 @router.post("/{schedule_id}/revoke")
@@ -107,7 +109,8 @@ def _details(body: ScheduleRequest) -> schedules.ScheduleDetails:
     )
 
 
-def _body(view: schedules.ScheduleView) -> ScheduleBody:
+def schedule_body(view: schedules.ScheduleView) -> ScheduleBody:
+    """A schedule as the API and ``doorcode schedule list --json`` show it."""
     details = view.details
     return ScheduleBody(
         id=view.schedule.id,
