@@ -45,15 +45,17 @@ def test_the_cleaner_every_tuesday_at_two_flats_is_one_schedule(doorcode):
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["--on", "someday"], "'someday' is not a weekday like tue"),
-        (["--from", "ten"], "'ten' is not a time like 15:00"),
-        (["--last", "2027-03-01"], "the last day is before the first day"),
-        (["--property", "Nowhere"], "Nowhere"),
+        (["--on", "someday"], "'someday' is not a weekday like tue", 2),
+        (["--from", "ten"], "'ten' is not a time like 15:00", 2),
+        (["--last", "2027-03-01"], "the last day is before the first day", 1),
+        (["--property", "Nowhere"], "Nowhere", 1),
     ],
 )
-def test_a_bad_schedule_exits_non_zero_with_the_reason_and_makes_nothing(doorcode, args, message):
+def test_a_bad_schedule_exits_non_zero_with_the_reason_and_makes_nothing(
+    doorcode, args, message, code
+):
     base = {
         "--property": "Flat 1A", "--on": "tue", "--from": "10:00", "--to": "14:00",
         "--first": "2027-03-23", "--last": "2027-04-06",
