@@ -151,3 +151,31 @@ def test_on_a_phone_no_page_or_table_scrolls_sideways(phone: Page, path):
     assert overflow == [], f"{path} scrolls sideways in {overflow}"
     name = path.strip("/").replace("?q=", "-") or "today"
     shoot(phone, f"25-phone-{name}")
+
+
+def test_an_operator_reads_the_demo_cleaner_and_schedules_a_gardener(page: Page, live):
+    sign_in(page, shot=None)
+    page.get_by_role("link", name="Schedules").click()
+    expect(page.get_by_role("link", name="Marta (cleaner)")).to_be_visible()
+    expect(page.locator("tr", has_text="Marta (cleaner)")).to_contain_text("Flat 1A, Flat 2B")
+    page.get_by_role("link", name="New schedule").click()
+    page.get_by_label("Who it is for").fill("Jorge (gardener)")
+    page.get_by_label(re.compile("^Villa Sol")).check()
+    page.get_by_label("Thu").check()
+    page.get_by_label("From").fill("07:00")
+    page.get_by_label("Until").fill("09:00")
+    page.get_by_label("First day").fill("2027-03-18")
+    page.get_by_label("Last day").fill("2027-04-08")
+    page.get_by_label(re.compile("^Days off")).fill("2027-04-01")
+    shoot(page, "26-new-schedule")
+    page.get_by_role("button", name="Create the schedule").click()
+    expect(page.get_by_role("heading", name=re.compile("Jorge \\(gardener\\)"))).to_be_visible()
+    windows = page.locator("table tbody tr")
+    expect(windows).to_have_count(3)  # four Thursdays less the day off
+    expect(page.get_by_text("Thu 18 Mar 2027, 07:00 CET")).to_be_visible()
+    expect(page.get_by_text("Thu 08 Apr 2027, 07:00 CEST")).to_be_visible()
+    shoot(page, "27-schedule")
+    shoot(page, "27-schedule-phone", phone=True)
+    page.get_by_label(re.compile("^Revoke every window")).fill("the garden is done")
+    page.get_by_role("button", name="Revoke the schedule").click()
+    expect(page.get_by_role("heading", name=re.compile("Jorge"))).to_contain_text("revoked")
