@@ -6,7 +6,7 @@ import pytest
 
 from tests.api.conftest import database_dump
 from tests.web.conftest import csrf_of, sign_in
-from tests.web.test_dashboard_pages import alert_of, words
+from tests.web.test_dashboard_pages import alert_of, property_form, words
 
 
 def schedule_form(token, property_id, **changes):
@@ -85,4 +85,41 @@ def test_a_viewer_cannot_make_or_revoke_a_schedule(client, world, runtime):
     before = database_dump(runtime)
     answer = client.post("/schedules", data=schedule_form(token, world.flat.id))
     assert answer.status_code == 403
+    assert database_dump(runtime) == before
+
+
+def turnover_form(token, **changes):
+    """The flat's settings with a turnover code for the cleaner, capped at 8 hours."""
+    return property_form(
+        token,
+        **{
+            "name": "Flat 1",
+            "time_zone": "Europe/Lisbon",
+            "check_in_time": "15:00",
+            "check_out_time": "11:00",
+            "turnover_holder": "Marta (cleaner)",
+            "turnover_max_hours": "8",
+            **changes,
+        },
+    )
+
+
+def test_turning_on_turnover_codes_gives_the_cleaner_a_code_after_each_stay(signed_in, world):
+    token = csrf_of(signed_in, f"/properties/{world.flat.id}/edit")
+    saved = signed_in.post(f"/properties/{world.flat.id}/edit", data=turnover_form(token))
+    assert saved.url.path == f"/properties/{world.flat.id}"
+    codes = words(signed_in.get("/codes").text)
+    assert "Marta (cleaner) staff scheduled Thu 26 Nov 2026, 11:00 Thu 26 Nov 2026, 19:00" in codes
+
+
+def test_a_bad_turnover_cap_comes_back_with_the_reason_and_changes_nothing(
+    signed_in, world, runtime
+):
+    token = csrf_of(signed_in, f"/properties/{world.flat.id}/edit")
+    before = database_dump(runtime)
+    page = signed_in.post(
+        f"/properties/{world.flat.id}/edit", data=turnover_form(token, turnover_max_hours="0")
+    )
+    assert page.status_code == 422
+    assert "turnover max hours: must be a whole number from 1 to 336" in alert_of(page.text)
     assert database_dump(runtime) == before

@@ -54,6 +54,8 @@ class PropertyDetails:
     address: str = ""
     code_reveal_hours: int = DEFAULT_REVEAL_HOURS
     backup_codes: bool = False
+    turnover_holder: str = ""
+    turnover_max_hours: int = 24
 
     @property
     def lead_times(self) -> LeadTimes:
@@ -158,6 +160,9 @@ def list_properties(uow: UnitOfWork, caller: Caller) -> list[Property]:
         return uow.properties.all(caller.organisation_id)
 
 
+MAX_TURNOVER_HOURS = 14 * 24
+
+
 def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
     """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, reveal
     hours outside 0–14 days, and policies a linked lock cannot take."""
@@ -167,6 +172,8 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
         raise InvalidRequest(
             f"the guidebook shows codes 0 to {MAX_REVEAL_HOURS} hours before check-in"
         )
+    if not 1 <= details.turnover_max_hours <= MAX_TURNOVER_HOURS:
+        raise InvalidRequest(f"a turnover code lasts 1 to {MAX_TURNOVER_HOURS} hours at most")
     wanted = CodePolicy(details.code_length, details.code_alphabet)
     policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
 
@@ -203,6 +210,8 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.address = details.address
     prop.code_reveal_hours = details.code_reveal_hours
     prop.backup_codes = details.backup_codes
+    prop.turnover_holder = details.turnover_holder
+    prop.turnover_max_hours = details.turnover_max_hours
     prop.updated_at = uow.now
 
 
@@ -221,6 +230,8 @@ def details_of(prop: Property) -> PropertyDetails:
         address=prop.address,
         code_reveal_hours=prop.code_reveal_hours,
         backup_codes=prop.backup_codes,
+        turnover_holder=prop.turnover_holder,
+        turnover_max_hours=prop.turnover_max_hours,
     )
 
 
@@ -238,4 +249,6 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "address": prop.address,
         "code_reveal_hours": prop.code_reveal_hours,
         "backup_codes": prop.backup_codes,
+        "turnover_holder": prop.turnover_holder,
+        "turnover_max_hours": prop.turnover_max_hours,
     }

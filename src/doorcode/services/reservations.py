@@ -34,6 +34,7 @@ from doorcode.services.grants import (
     reinstate,
     revoke,
 )
+from doorcode.services.turnovers import follow_turnovers
 from doorcode.store.ids import new_id
 from doorcode.store.models import Grant, Property, Reservation
 from doorcode.store.repositories import ReservationFilter
@@ -172,6 +173,11 @@ def apply_reservation(
         after=_snapshot(reservation),
     )
     grant = _follow(uow, caller, reservation, prop, window, new=change is Change.CREATED)
+    follow_turnovers(uow, caller, prop)
+    if before is not None and before["property_id"] != prop.id:
+        moved_from = uow.properties.get(org, before["property_id"])
+        if moved_from is not None:
+            follow_turnovers(uow, caller, moved_from)
     return ReservationOutcome(reservation, change, grant)
 
 
@@ -254,6 +260,7 @@ def apply_cancellation(
         after=_snapshot(reservation),
     )
     _follow(uow, caller, reservation, reservation.property, _stay_window(reservation))
+    follow_turnovers(uow, caller, reservation.property)
     return True
 
 
@@ -276,6 +283,7 @@ def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
                 property_target_of(uow, grant, prop),
             )
     settle_backup_codes(uow, caller, prop)
+    follow_turnovers(uow, caller, prop)
 
 
 def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> ReservationView:

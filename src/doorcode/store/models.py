@@ -156,6 +156,10 @@ class Property(Base):
     # How long before check-in the guidebook shows a guest their codes.
     code_reveal_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
     backup_codes: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A code for the cleaner from each check-out to the next check-in, at most this many hours
+    # (no turnover codes while the holder is empty).
+    turnover_holder: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    turnover_max_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
 
     locks: Mapped[list[Lock]] = relationship(
         secondary=property_locks, back_populates="properties", order_by="Lock.name"
@@ -275,6 +279,8 @@ class Grant(Base):
     codes_set_version: Mapped[int | None] = mapped_column(Integer)
     # The staff schedule this grant is one window of (None for a grant made on its own).
     schedule_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The stay whose check-out opens this turnover code (a staff grant), if it is one.
+    turnover_after: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     offline_key_group_id: Mapped[str | None] = mapped_column(

@@ -376,6 +376,16 @@ class GrantRepository:
         query = select(Grant).where(Grant.reservation_id == reservation_id, Grant.kind == kind)
         return list(self._session.scalars(query))
 
+    def turnovers_of(self, property_id: str, ending_after: datetime) -> list[Grant]:
+        """The property's turnover codes still live and not over by ``ending_after``."""
+        query = select(Grant).where(
+            Grant.property_id == property_id,
+            Grant.turnover_after.is_not(None),
+            Grant.revoked_at.is_(None),
+            Grant.ends_at > ending_after,
+        )
+        return list(self._session.scalars(query.options(selectinload(Grant.lock_codes))))
+
     def of_property(self, property_id: str) -> list[Grant]:
         """Grants that follow the property's lock group."""
         query = select(Grant).where(Grant.property_id == property_id)

@@ -122,6 +122,8 @@ def _details(form: Form) -> properties.PropertyDetails:
         address=form.text("address")[:500],
         code_reveal_hours=form.number("code_reveal_hours", low=0, high=14 * 24),
         backup_codes=form.checked("backup_codes"),
+        turnover_holder=form.text("turnover_holder")[:200],
+        turnover_max_hours=form.number("turnover_max_hours", 24, low=1, high=14 * 24),
     )
 
 

@@ -1,4 +1,5 @@
-"""staff schedules: a recurring staff code kept as one schedule, its windows as grants
+"""staff schedules and turnover codes: recurring staff codes kept as one schedule, and a
+cleaner's code from each check-out to the next check-in
 
 Revision ID: 0015
 Revises: 0009
@@ -7,7 +8,8 @@ Create Date: 2026-12-06 06:40:00.000000
 ``staff_schedules`` keeps the recurrence as the operator said it (weekly or daily, local
 times, first and last day, days off), ``schedule_properties`` the properties it covers, and
 ``grants.schedule_id`` ties each window's grant to its schedule, so the whole series is
-edited or revoked as one.
+edited or revoked as one. ``properties.turnover_holder`` and ``turnover_max_hours`` turn on a
+property's turnover codes, and ``grants.turnover_after`` names the stay each one follows.
 """
 
 from collections.abc import Sequence
@@ -78,11 +80,26 @@ def upgrade() -> None:
     op.create_index("ix_schedule_properties_property_id", "schedule_properties", ["property_id"])
     op.add_column("grants", sa.Column("schedule_id", sa.String(32), nullable=True))
     op.create_index("ix_grants_schedule_id", "grants", ["schedule_id"])
+    op.add_column("grants", sa.Column("turnover_after", sa.String(32), nullable=True))
+    op.create_index("ix_grants_turnover_after", "grants", ["turnover_after"])
+    op.add_column(
+        "properties",
+        sa.Column("turnover_holder", sa.String(200), nullable=False, server_default=""),
+    )
+    op.add_column(
+        "properties",
+        sa.Column("turnover_max_hours", sa.Integer(), nullable=False, server_default="24"),
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("properties") as batch:
+        batch.drop_column("turnover_max_hours")
+        batch.drop_column("turnover_holder")
+    op.drop_index("ix_grants_turnover_after", table_name="grants")
     op.drop_index("ix_grants_schedule_id", table_name="grants")
     with op.batch_alter_table("grants") as batch:
+        batch.drop_column("turnover_after")
         batch.drop_column("schedule_id")
     op.drop_index("ix_schedule_properties_property_id", table_name="schedule_properties")
     op.drop_table("schedule_properties")
