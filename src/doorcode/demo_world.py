@@ -139,7 +139,16 @@ O seu código: {{ code }}
   {{ access.lock }}: {{ access.code }}
 {% endfor %}
 
+O código funciona da entrada até à saída. Marque-o no teclado e, se o teclado tiver,
+carregue na tecla de confirmação.
+
 Tudo sobre a estadia: {{ guidebook_url }}
+{% if host.phone or host.email %}
+
+Dúvidas? Contacte {{ host.name }}
+{%- if host.phone %} pelo {{ host.phone }}{% endif %}
+{%- if host.email %} ou em {{ host.email }}{% endif %}.
+{% endif %}
 
 Até breve,
 {{ host.name }}
@@ -149,6 +158,11 @@ PORTUGUESE_HTML = """<p>Olá {{ guest.first_name|default("hóspede", true) }},</
 <p>Entrada: {{ check_in }}<br>Saída: {{ check_out }} (horas locais)</p>
 <p>O seu código: <strong>{{ code }}</strong></p>
 <p><a href="{{ guidebook_url }}">Tudo sobre a estadia</a></p>
+{% if host.phone or host.email %}
+<p>Dúvidas? Contacte {{ host.name }}
+{%- if host.phone %} pelo {{ host.phone }}{% endif %}
+{%- if host.email %} ou em <a href="mailto:{{ host.email }}">{{ host.email }}</a>{% endif %}.</p>
+{% endif %}
 <p>Até breve,<br>{{ host.name }}</p>
 """
 # (property external id, guest, first night from today, nights, status, early check-in)
