@@ -160,6 +160,9 @@ class Property(Base):
     # (no turnover codes while the holder is empty).
     turnover_holder: Mapped[str] = mapped_column(String(200), default="", server_default="")
     turnover_max_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # The guidebook's own pages, Markdown by topic (wifi, directions, parking, house_rules,
+    # check_out); shown sanitised to the guest.
+    guide: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     locks: Mapped[list[Lock]] = relationship(
         secondary=property_locks, back_populates="properties", order_by="Lock.name"
@@ -186,6 +189,10 @@ class Lock(Base):
     provider: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(200))
     capabilities: Mapped[dict[str, Any]]
+    # What a guest needs at this door: which one it is and how to type the code (arrival), and
+    # anything to do when leaving (departure). Markdown, shown sanitised.
+    arrival_note: Mapped[str] = mapped_column(Text(), default="", server_default="")
+    departure_note: Mapped[str] = mapped_column(Text(), default="", server_default="")
     created_at: Mapped[datetime]
     sync_requested_at: Mapped[datetime | None]
     offline_key_group_id: Mapped[str | None] = mapped_column(

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from doorcode import __version__
 from doorcode.domain.windows import zone_named
+from doorcode.web.markdown import render_markdown
 
 __all__ = ["environment", "local", "render"]
 
@@ -70,6 +71,7 @@ def _environment() -> Environment:
     env.filters["local"] = local
     env.filters["words"] = _words
     env.globals["zone_of"] = zone_named
+    env.filters["markdown"] = render_markdown
     env.globals["version"] = __version__
     return env
 

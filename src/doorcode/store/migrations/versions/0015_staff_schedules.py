@@ -10,6 +10,8 @@ times, first and last day, days off), ``schedule_properties`` the properties it 
 ``grants.schedule_id`` ties each window's grant to its schedule, so the whole series is
 edited or revoked as one. ``properties.turnover_holder`` and ``turnover_max_hours`` turn on a
 property's turnover codes, and ``grants.turnover_after`` names the stay each one follows.
+``properties.guide`` holds the guidebook's pages (Markdown by topic) and ``locks.arrival_note``
+and ``departure_note`` what a guest needs at each door.
 """
 
 from collections.abc import Sequence
@@ -90,10 +92,19 @@ def upgrade() -> None:
         "properties",
         sa.Column("turnover_max_hours", sa.Integer(), nullable=False, server_default="24"),
     )
+    op.add_column("properties", sa.Column("guide", sa.JSON(), nullable=False, server_default="{}"))
+    op.add_column("locks", sa.Column("arrival_note", sa.Text(), nullable=False, server_default=""))
+    op.add_column(
+        "locks", sa.Column("departure_note", sa.Text(), nullable=False, server_default="")
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("locks") as batch:
+        batch.drop_column("departure_note")
+        batch.drop_column("arrival_note")
     with op.batch_alter_table("properties") as batch:
+        batch.drop_column("guide")
         batch.drop_column("turnover_max_hours")
         batch.drop_column("turnover_holder")
     op.drop_index("ix_grants_turnover_after", table_name="grants")
