@@ -26,9 +26,12 @@ __all__ = ["follow_turnovers", "turnover_windows"]
 def follow_turnovers(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
     """Make the property's turnover codes match its confirmed stays, inside the caller's
     transaction."""
+    live = uow.grants.turnovers_of(prop.id, uow.now)
+    if not prop.turnover_holder and not live:
+        return  # the common case, one indexed query: most properties have no turnover codes
     wanted = turnover_windows(uow, prop) if prop.turnover_holder else {}
     target = GrantTarget.of_property(prop)
-    for grant in uow.grants.turnovers_of(prop.id, uow.now):
+    for grant in live:
         window = wanted.pop(grant.turnover_after or "", None)
         if window is None:
             revoke(uow, caller, grant, "no turnover after this stay any more")
