@@ -37,13 +37,14 @@ from doorcode.runtime import Runtime
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest
+from doorcode.services.guide_pages import DoorNotes, GuidePages, set_guide_pages
 from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.message_rules import set_rules
 from doorcode.services.message_templates import TemplateKey, save_template
 from doorcode.services.offline_codes import create_key_group, provision_virtual_locks
 from doorcode.services.organisations import create_organisation, resolve_organisation
-from doorcode.services.properties import PropertyDetails, add_property, link_lock
+from doorcode.services.properties import PropertyDetails, add_property, find_property, link_lock
 from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
 from doorcode.services.schedules import Frequency, ScheduleDetails, create_schedule
 from doorcode.services.users import create_user
@@ -73,6 +74,8 @@ OFFLINE_KEYPAD = LockCapabilities(
 )
 
 KEEPS_BACKUP_CODES = {"villa-sol"}
+# Properties whose cleaner gets a code from each check-out to the next check-in.
+TURNOVERS = {"villa-sol": "Ana (villa cleaner)"}
 
 # (lock name, capabilities)
 LOCKS = [
@@ -165,6 +168,22 @@ PORTUGUESE_HTML = """<p>Olá {{ guest.first_name|default("hóspede", true) }},</
 {% endif %}
 <p>Até breve,<br>{{ host.name }}</p>
 """
+BUILDING_GUIDE = {
+    "wifi": "Network **RuaAugusta-Guest**, password `pasteis-de-nata`.",
+    "directions": (
+        "Metro **Baixa-Chiado** (green and blue lines), exit Rua Augusta; number 100 is the "
+        "blue-tiled building [on the map](https://www.openstreetmap.org/search?query=Rua%20Augusta%20100)."
+    ),
+    "parking": "No parking at the building: the *Parque Baixa* garage is two streets away.",
+    "house_rules": "- No parties, no smoking\n- Quiet after 22:00: the walls are old",
+    "check_out": "1. Start the dishwasher\n2. Leave the keys on the table\n3. Pull the door shut",
+}
+# (arrival, departure) at each door of the building
+DOOR_NOTES = {
+    "Rua Augusta street door": ("The big wooden door; type the code, then the **key** button.", ""),
+    "Flat 1A door": ("First floor, on the left.", "It locks by itself when you pull it shut."),
+    "Flat 2B door": ("Second floor, on the right.", "It locks by itself when you pull it shut."),
+}
 # (property external id, guest, first night from today, nights, status, early check-in)
 STAYS = [
     ("augusta-1a", "Inês Carvalho", -1, 3, ReservationStatus.CONFIRMED, None),
@@ -224,6 +243,7 @@ def _build(runtime: Runtime) -> Caller:
             external_id=external_id,
             address=address,
             backup_codes=external_id in KEEPS_BACKUP_CODES,
+            turnover_holder=TURNOVERS.get(external_id, ""),
         )
         prop = add_property(runtime.uow(), owner, details)
         for lock_name in lock_names:
@@ -231,6 +251,7 @@ def _build(runtime: Runtime) -> Caller:
         if external_id in RULES:
             set_rules(runtime.uow(), owner, prop.id, RULES[external_id])
     _provision_offline_keypad(runtime, owner)
+    _write_guidebooks(runtime, owner)
     today = runtime.clock().astimezone(LISBON).date()
     for number, (external_id, guest, first, nights, status, early) in enumerate(STAYS, start=1):
         check_in = today + timedelta(days=first)
@@ -239,6 +260,17 @@ def _build(runtime: Runtime) -> Caller:
     _book_across_next_dst_change(runtime, owner, today)
     _schedule_cleaner(runtime, owner, today)
     return owner
+
+
+def _write_guidebooks(runtime: Runtime, owner: Caller) -> None:
+    """What the building's guests read besides their code, and what each door asks of them."""
+    for ref in ("augusta-1a", "augusta-2b"):
+        prop = find_property(runtime.uow(), owner, ref)
+        doors = tuple(
+            DoorNotes(lock.id, lock.name, *DOOR_NOTES.get(lock.name, ("", "")))
+            for lock in prop.locks
+        )
+        set_guide_pages(runtime.uow(), owner, ref, GuidePages(BUILDING_GUIDE, doors))
 
 
 def _provision_offline_keypad(runtime: Runtime, owner: Caller) -> None:

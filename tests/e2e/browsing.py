@@ -30,6 +30,7 @@ from doorcode.services.caller import Caller, Role
 from doorcode.services.organisations import resolve_organisation
 from doorcode.services.properties import change_property
 from doorcode.services.users import create_user
+from doorcode.store.repositories import ReservationFilter
 from tests.builders import PASSWORD
 from tests.conftest import FakeClock, make_runtime
 from tests.sync.helpers import reconcile
@@ -137,3 +138,17 @@ def sign_in(page: Page, shot: str | None = "01-sign-in") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name=re.compile("^Today"))).to_be_visible()
+
+
+def guide_token(runtime, guest: str) -> str:
+    """The guidebook token of the demo booking of ``guest``."""
+    with runtime.uow() as uow:
+        organisation = uow.organisations.by_slug("demo")
+        found = [
+            reservation
+            for reservation in uow.reservations.search(
+                organisation.id, ReservationFilter(limit=100)
+            )
+            if reservation.guest_name == guest
+        ]
+        return uow.reservations.guide_token_of(found[0])

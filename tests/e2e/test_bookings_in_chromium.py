@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from doorcode.notify.outbox import process_outbox
-from tests.e2e.browsing import PHONE, shoot, sign_in
+from tests.e2e.browsing import PHONE, guide_token, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -179,3 +179,32 @@ def test_an_operator_reads_the_demo_cleaner_and_schedules_a_gardener(page: Page,
     page.get_by_label(re.compile("^Revoke every window")).fill("the garden is done")
     page.get_by_role("button", name="Revoke the schedule").click()
     expect(page.get_by_role("heading", name=re.compile("Jorge"))).to_contain_text("revoked")
+
+
+def test_the_host_edits_the_guidebook_and_the_guest_reads_it_on_a_phone(browser, page, live):
+    base, runtime = live
+    sign_in(page, shot=None)
+    page.goto("/properties")
+    page.get_by_role("link", name="Flat 2B").first.click()
+    page.get_by_role("link", name="Guidebook").click()
+    page.get_by_label("Parking").fill("Garage **Parque Baixa**, level -2 <script>alert(1)</script>")
+    shoot(page, "28-guidebook-form")
+    page.get_by_role("button", name="Save the guidebook").click()
+    expect(page.get_by_role("heading", name="Flat 2B")).to_be_visible()
+
+    phone = browser.new_context(viewport=PHONE, base_url=base, is_mobile=True, has_touch=True)
+    guest = phone.new_page()
+    guest.set_default_timeout(10_000)
+    try:
+        guest.goto(f"/guide/{guide_token(runtime, 'Sofia Rossi')}")  # Italian, staying now
+        expect(guest.get_by_role("heading", name="Il tuo codice della porta")).to_be_visible()
+        expect(guest.get_by_role("heading", name="Parcheggio")).to_be_visible()
+        expect(guest.locator("section", has_text="Parcheggio").locator("strong")).to_have_text(
+            "Parque Baixa"
+        )
+        expect(guest.get_by_text("Second floor, on the right.")).to_be_visible()
+        expect(guest.get_by_role("heading", name="Wi-Fi")).to_be_visible()
+        assert guest.locator("script").count() == 0
+        shoot(guest, "29-guidebook-guest-phone")
+    finally:
+        phone.close()

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from doorcode.store.models import Grant
-from tests.e2e.browsing import PHONE, START, catch_up, shoot, sign_in
+from tests.e2e.browsing import PHONE, START, catch_up, guide_token, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,23 +21,6 @@ pytestmark = pytest.mark.browser
 def code_of(runtime, grant_id: str) -> str:
     with runtime.uow() as uow:
         return uow.grants.code_of(uow.session.get(Grant, grant_id))
-
-
-def guide_token(runtime, guest: str) -> str:
-    with runtime.uow() as uow:
-        organisation = uow.organisations.by_slug("demo")
-        found = [
-            reservation
-            for reservation in uow.reservations.search(organisation.id, _all())
-            if reservation.guest_name == guest
-        ]
-        return uow.reservations.guide_token_of(found[0])
-
-
-def _all():
-    from doorcode.store.repositories import ReservationFilter
-
-    return ReservationFilter(limit=100)
 
 
 def test_an_operator_works_through_todays_arrival(page, live):
@@ -113,7 +96,7 @@ def test_a_guest_sees_when_the_code_comes_then_the_code_then_a_thank_you(browser
     page.set_default_timeout(10_000)
     try:
         page.goto(f"/guide/{guide_token(runtime, 'Lucas Martin')}")  # arrives in 15 days
-        expect(page.get_by_text("Your code will appear here on")).to_be_visible()
+        expect(page.get_by_text("O seu código aparece aqui em")).to_be_visible()  # pt-BR
         expect(page.locator("code.code")).to_have_count(0)
         shoot(page, "12-guide-before-reveal")
 
@@ -121,22 +104,22 @@ def test_a_guest_sees_when_the_code_comes_then_the_code_then_a_thank_you(browser
         expect(page.get_by_role("heading", name="Flat 1A")).to_be_visible()
         expect(page.locator("li", has_text="Flat 1A door").locator("code.code")).to_be_visible()
         shoot(page, "13-guide-during-stay")
-        page.get_by_role("button", name="I have arrived").click()
+        page.get_by_role("button", name="Já cheguei").click()  # Inês reads Portuguese
         expect(page.get_by_role("status")).to_have_text(
-            "Thank you! We told your host you have arrived."
+            "Obrigado! Avisámos o anfitrião de que chegou."
         )
-        page.get_by_role("button", name="My code does not work").click()  # Flat 1A keeps one
+        page.get_by_role("button", name="O meu código não funciona").click()  # Flat 1A keeps one
         expect(page.get_by_role("status")).to_have_text(
-            "We told your host. Please try the backup code below."
+            "Avisámos o anfitrião. Experimente o código de reserva abaixo."
         )
         backup = page.locator(".backup li", has_text="Flat 1A door").locator("code.code")
         expect(backup).to_have_text(re.compile(r"^\d{6}$"))
-        expect(page.get_by_role("link", name="Call +351 210 000 000")).to_be_visible()
+        expect(page.get_by_role("link", name="Ligar +351 210 000 000")).to_be_visible()
         shoot(page, "14-guide-code-problem")
 
         clock.now = START + timedelta(days=3)  # after Inês's check-out
         page.reload()
-        expect(page.get_by_text("Your stay ended on")).to_be_visible()
+        expect(page.get_by_text("A sua estadia terminou a")).to_be_visible()
         expect(page.locator("code.code")).to_have_count(0)
         shoot(page, "15-guide-after-check-out")
         page.goto("/guide/no-such-link-0123456789abcdef")
