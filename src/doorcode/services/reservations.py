@@ -283,7 +283,7 @@ def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
                 property_target_of(uow, grant, prop),
             )
     settle_backup_codes(uow, caller, prop)
-    follow_turnovers(uow, caller, prop)
+    follow_turnovers(uow, caller, prop, settings_changed=True)
 
 
 def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> ReservationView:

@@ -23,12 +23,18 @@ from doorcode.store.unit_of_work import UnitOfWork
 __all__ = ["follow_turnovers", "turnover_windows"]
 
 
-def follow_turnovers(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
+def follow_turnovers(
+    uow: UnitOfWork, caller: Caller, prop: Property, *, settings_changed: bool = False
+) -> None:
     """Make the property's turnover codes match its confirmed stays, inside the caller's
-    transaction."""
+    transaction.
+
+    A property without a turnover holder has no live turnover codes (turning them off, a
+    settings change, revokes them all), so a booking change there costs no query at all.
+    """
+    if not prop.turnover_holder and not settings_changed:
+        return
     live = uow.grants.turnovers_of(prop.id, uow.now)
-    if not prop.turnover_holder and not live:
-        return  # the common case, one indexed query: most properties have no turnover codes
     wanted = turnover_windows(uow, prop) if prop.turnover_holder else {}
     target = GrantTarget.of_property(prop)
     for grant in live:
