@@ -3,7 +3,8 @@
 An apartment building in Lisbon (two flats sharing a street door), a cabin in the Rockies whose
 keypad has no network, and a villa near Málaga with a front and a back door; a dozen stays over
 the next three weeks (a same-day turnover, a pending booking, an early check-in), one stay
-across the next daylight-saving change, and a cleaner who comes every Tuesday.
+across the next daylight-saving change, and a cleaner who comes every Tuesday
+(one staff schedule over both flats, not a grant per visit).
 
 Every lock is ``virtual``: while ``make demo`` serves, the reconciler programs them, and
 ``doorcode keypad enter "Flat 1A door" <code>`` opens for the guest staying there now. The
@@ -37,11 +38,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from doorcode.domain.code_policy import CodeConstraints
-from doorcode.domain.grants import GrantKind
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.messages import ChannelName, MessagePurpose
 from doorcode.domain.reservations import ReservationStatus, Stay
-from doorcode.domain.windows import TimeWindow
 from doorcode.locks.health import LockHealth
 from doorcode.notify.facts import guidebook_url
 from doorcode.notify.templates import TemplateParts
@@ -49,7 +48,8 @@ from doorcode.runtime import Runtime
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest
-from doorcode.services.grants import ManualGrantRequest, create_manual_grant, reveal_code
+from doorcode.services.grants import reveal_code
+from doorcode.services.guide_pages import DoorNotes, GuidePages, set_guide_pages
 from doorcode.services.host_contact import HostContact, set_host_contact
 from doorcode.services.lock_health import record_health
 from doorcode.services.locks import LockDetails, add_lock
@@ -57,8 +57,9 @@ from doorcode.services.message_rules import set_rules
 from doorcode.services.message_templates import TemplateKey, save_template
 from doorcode.services.offline_codes import create_key_group, provision_virtual_locks
 from doorcode.services.organisations import create_organisation, resolve_organisation
-from doorcode.services.properties import PropertyDetails, add_property, link_lock
+from doorcode.services.properties import PropertyDetails, add_property, find_property, link_lock
 from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
+from doorcode.services.schedules import Frequency, ScheduleDetails, create_schedule
 from doorcode.services.users import create_user
 from doorcode.sources.webhook_sources import SourceSettings, add_source
 from doorcode.store.repositories import ReservationFilter
@@ -94,6 +95,8 @@ KEEPS_BACKUP_CODES = {"villa-sol"}
 ARRIVED_AT = ("Inês Carvalho", "Rua Augusta street door", "Flat 1A door")
 LOW_BATTERY = "Villa Sol front door"
 BATTERY_RUNNING_DOWN = [(6, 96), (5, 88), (4, 74), (3, 61), (2, 45), (1, 31), (0, 18)]
+# Properties whose cleaner gets a code from each check-out to the next check-in.
+TURNOVERS = {"villa-sol": "Ana (villa cleaner)"}
 
 # (lock name, capabilities)
 LOCKS = [
@@ -160,7 +163,16 @@ O seu código: {{ code }}
   {{ access.lock }}: {{ access.code }}
 {% endfor %}
 
+O código funciona da entrada até à saída. Marque-o no teclado e, se o teclado tiver,
+carregue na tecla de confirmação.
+
 Tudo sobre a estadia: {{ guidebook_url }}
+{% if host.phone or host.email %}
+
+Dúvidas? Contacte {{ host.name }}
+{%- if host.phone %} pelo {{ host.phone }}{% endif %}
+{%- if host.email %} ou em {{ host.email }}{% endif %}.
+{% endif %}
 
 Até breve,
 {{ host.name }}
@@ -170,8 +182,29 @@ PORTUGUESE_HTML = """<p>Olá {{ guest.first_name|default("hóspede", true) }},</
 <p>Entrada: {{ check_in }}<br>Saída: {{ check_out }} (horas locais)</p>
 <p>O seu código: <strong>{{ code }}</strong></p>
 <p><a href="{{ guidebook_url }}">Tudo sobre a estadia</a></p>
+{% if host.phone or host.email %}
+<p>Dúvidas? Contacte {{ host.name }}
+{%- if host.phone %} pelo {{ host.phone }}{% endif %}
+{%- if host.email %} ou em <a href="mailto:{{ host.email }}">{{ host.email }}</a>{% endif %}.</p>
+{% endif %}
 <p>Até breve,<br>{{ host.name }}</p>
 """
+BUILDING_GUIDE = {
+    "wifi": "Network **RuaAugusta-Guest**, password `pasteis-de-nata`.",
+    "directions": (
+        "Metro **Baixa-Chiado** (green and blue lines), exit Rua Augusta; number 100 is the "
+        "blue-tiled building [on the map](https://www.openstreetmap.org/search?query=Rua%20Augusta%20100)."
+    ),
+    "parking": "No parking at the building: the *Parque Baixa* garage is two streets away.",
+    "house_rules": "- No parties, no smoking\n- Quiet after 22:00: the walls are old",
+    "check_out": "1. Start the dishwasher\n2. Leave the keys on the table\n3. Pull the door shut",
+}
+# (arrival, departure) at each door of the building
+DOOR_NOTES = {
+    "Rua Augusta street door": ("The big wooden door; type the code, then the **key** button.", ""),
+    "Flat 1A door": ("First floor, on the left.", "It locks by itself when you pull it shut."),
+    "Flat 2B door": ("Second floor, on the right.", "It locks by itself when you pull it shut."),
+}
 # (property external id, guest, first night from today, nights, status, early check-in)
 STAYS = [
     ("augusta-1a", "Inês Carvalho", -1, 3, ReservationStatus.CONFIRMED, None),
@@ -231,6 +264,7 @@ def _build(runtime: Runtime) -> Caller:
             external_id=external_id,
             address=address,
             backup_codes=external_id in KEEPS_BACKUP_CODES,
+            turnover_holder=TURNOVERS.get(external_id, ""),
         )
         prop = add_property(runtime.uow(), owner, details)
         for lock_name in lock_names:
@@ -238,13 +272,14 @@ def _build(runtime: Runtime) -> Caller:
         if external_id in RULES:
             set_rules(runtime.uow(), owner, prop.id, RULES[external_id])
     _provision_offline_keypad(runtime, owner)
+    _write_guidebooks(runtime, owner)
     today = runtime.clock().astimezone(LISBON).date()
     for number, (external_id, guest, first, nights, status, early) in enumerate(STAYS, start=1):
         check_in = today + timedelta(days=first)
         stay = Stay(check_in, check_in + timedelta(days=nights), early)
         _book(runtime, owner, f"DEMO-{number:03d}", external_id, guest, stay, status)
     _book_across_next_dst_change(runtime, owner, today)
-    _schedule_cleaner(runtime, owner, today, [locks[n].id for n, _ in LOCKS[:3]])
+    _schedule_cleaner(runtime, owner, today)
     _show_access(runtime, owner, today, {name: lock.id for name, lock in locks.items()})
     return owner
 
@@ -315,6 +350,17 @@ def record_past_health(
             uow.commit()
 
 
+def _write_guidebooks(runtime: Runtime, owner: Caller) -> None:
+    """What the building's guests read besides their code, and what each door asks of them."""
+    for ref in ("augusta-1a", "augusta-2b"):
+        prop = find_property(runtime.uow(), owner, ref)
+        doors = tuple(
+            DoorNotes(lock.id, lock.name, *DOOR_NOTES.get(lock.name, ("", "")))
+            for lock in prop.locks
+        )
+        set_guide_pages(runtime.uow(), owner, ref, GuidePages(BUILDING_GUIDE, doors))
+
+
 def _provision_offline_keypad(runtime: Runtime, owner: Caller) -> None:
     """A technician's visit: the cabin's key group, its key loaded into the virtual keypad."""
     create_key_group(runtime.uow(), owner, "Pine Cabin", ("Pine Cabin keypad",))
@@ -361,18 +407,19 @@ def _book_across_next_dst_change(runtime: Runtime, owner: Caller, today: date) -
     _book(runtime, owner, "DEMO-DST", "villa-sol", "Olivia Brown", stay)
 
 
-def _schedule_cleaner(runtime: Runtime, owner: Caller, today: date, lock_ids: list[str]) -> None:
-    """Every Tuesday, 10:00 to 14:00 Lisbon time, on the building's doors."""
-    tuesday = today + timedelta(days=(1 - today.weekday()) % 7)
-    for week in range(3):
-        day = tuesday + timedelta(weeks=week)
-        window = TimeWindow(
-            datetime.combine(day, time(10), LISBON), datetime.combine(day, time(14), LISBON)
-        )
-        request = ManualGrantRequest(
-            GrantKind.STAFF, "Marta (cleaner)", window, lock_refs=tuple(lock_ids)
-        )
-        create_manual_grant(runtime.uow(), owner, request)
+def _schedule_cleaner(runtime: Runtime, owner: Caller, today: date) -> None:
+    """Every Tuesday, 10:00 to 14:00 on site, at both flats: one schedule, twelve weeks."""
+    details = ScheduleDetails(
+        holder="Marta (cleaner)",
+        property_refs=("augusta-1a", "augusta-2b"),
+        frequency=Frequency.WEEKLY,
+        starts=time(10),
+        ends=time(14),
+        first_day=today,
+        last_day=today + timedelta(weeks=12),
+        weekdays=frozenset({1}),
+    )
+    create_schedule(runtime.uow(), owner, details)
 
 
 def _next_offset_change(zone: ZoneInfo, after: date) -> date:

@@ -73,8 +73,13 @@ def test_make_demo_serves_the_demo_world(demo_server):
     reservations = httpx.get(f"{base}/api/v1/reservations", headers=headers).json()
     assert len(reservations) == 13
     assert sum(r["status"] == "pending" for r in reservations) == 1
+    [cleaner] = httpx.get(f"{base}/api/v1/schedules", headers=headers).json()
+    assert (cleaner["holder"], cleaner["summary"]) == ("Marta (cleaner)", "every Tue, 10:00-14:00")
+    assert cleaner["properties"] == ["Flat 1A", "Flat 2B"]
     staff = httpx.get(f"{base}/api/v1/grants?kind=staff", headers=headers).json()
-    assert len(staff) == 3
+    turnovers = {grant["id"] for grant in staff if grant["holder"] == "Ana (villa cleaner)"}
+    assert turnovers  # a code from each check-out at the villa to the next check-in
+    assert {grant["id"] for grant in staff} - turnovers == set(cleaner["grant_ids"])
 
 
 @pytest.mark.slow

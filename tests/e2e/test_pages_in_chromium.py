@@ -1,165 +1,29 @@
 """The pages in a real browser: Debian's Chromium, driven by Playwright, against a live server.
 
-One server (uvicorn in a thread) serves the demo world on a fake clock, one browser serves
-every test. The lock-sync reconciler does not run by itself here: the tests run a pass
-when they want the locks to catch up, so what the pages show is decided, not raced.
-Screenshots of the main pages, desktop and phone, land in ``build/screenshots``.
+The server, the browser and the helpers are in ``browsing.py``. Screenshots of the main pages,
+desktop and phone, land in ``build/screenshots``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-import socket
 import threading
-import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-from doorcode.api.app import create_app
-from doorcode.demo_world import ensure_demo_world
-from doorcode.services.caller import Caller, Role
-from doorcode.services.organisations import resolve_organisation
-from doorcode.services.properties import change_property
-from doorcode.services.users import create_user
 from doorcode.store.models import Grant
 from doorcode.sync.access_poller import poll_access
-from tests.builders import PASSWORD
-from tests.conftest import FakeClock, make_runtime
-from tests.sync.helpers import reconcile
+from tests.e2e.browsing import PHONE, START, catch_up, guide_token, shoot, sign_in
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = os.environ.get("DOORCODE_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Debian's chromium is not at {CHROMIUM}: `make test` installs it "
-            "(apt-get install chromium), or set DOORCODE_CHROMIUM to its path"
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def clock():
-    return FakeClock(START)
-
-
-@pytest.fixture(scope="module")
-def live(sqlite_template, tmp_path_factory, clock):
-    """The demo world served on a free port; yields (base URL, runtime)."""
-    folder = tmp_path_factory.mktemp("pages")
-    shutil.copy(sqlite_template, folder / "doorcode.sqlite3")
-    runtime = make_runtime(f"sqlite:///{folder / 'doorcode.sqlite3'}", clock, folder)
-    runtime.settings.console_messages = True
-    ensure_demo_world(runtime)
-    organisation = resolve_organisation(runtime.uow(), "demo")
-    owner = Caller(organisation.id, "test", Role.OWNER)
-    create_user(runtime.uow(), owner, "olivia", PASSWORD, Role.OWNER)
-    change_property(runtime.uow(), owner, "augusta-1a", {"backup_codes": True})  # Inês's flat
-    catch_up(runtime)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield f"http://127.0.0.1:{port}", runtime
-    server.should_exit = True
-    thread.join(timeout=10)
-    runtime.close()
-
-
-@pytest.fixture
-def page(browser, live):
-    context = browser.new_context(viewport=DESKTOP, base_url=live[0])
-    opened = context.new_page()
-    opened.set_default_timeout(10_000)
-    yield opened
-    context.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def catch_up(runtime) -> None:
-    """One reconciler pass, in its own thread (Playwright owns this thread's event loop)."""
-    worker = threading.Thread(target=reconcile, args=(runtime,))
-    worker.start()
-    worker.join(timeout=60)
-
-
-def shoot(page: Page, name: str, *, phone: bool = False) -> None:
-    if phone:
-        page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    if phone:
-        page.set_viewport_size(DESKTOP)
 
 
 def code_of(runtime, grant_id: str) -> str:
     with runtime.uow() as uow:
         return uow.grants.code_of(uow.session.get(Grant, grant_id))
-
-
-def guide_token(runtime, guest: str) -> str:
-    with runtime.uow() as uow:
-        organisation = uow.organisations.by_slug("demo")
-        found = [
-            reservation
-            for reservation in uow.reservations.search(organisation.id, _all())
-            if reservation.guest_name == guest
-        ]
-        return uow.reservations.guide_token_of(found[0])
-
-
-def _all():
-    from doorcode.store.repositories import ReservationFilter
-
-    return ReservationFilter(limit=100)
-
-
-def sign_in(page: Page) -> None:
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/sign-in\?next=%2F$"))
-    shoot(page, "01-sign-in")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=re.compile("^Today"))).to_be_visible()
 
 
 def test_an_operator_works_through_todays_arrival(page, live):
@@ -235,7 +99,7 @@ def test_a_guest_sees_when_the_code_comes_then_the_code_then_a_thank_you(browser
     page.set_default_timeout(10_000)
     try:
         page.goto(f"/guide/{guide_token(runtime, 'Lucas Martin')}")  # arrives in 15 days
-        expect(page.get_by_text("Your code will appear here on")).to_be_visible()
+        expect(page.get_by_text("O seu código aparece aqui em")).to_be_visible()  # pt-BR
         expect(page.locator("code.code")).to_have_count(0)
         shoot(page, "12-guide-before-reveal")
 
@@ -244,20 +108,21 @@ def test_a_guest_sees_when_the_code_comes_then_the_code_then_a_thank_you(browser
         expect(page.locator("li", has_text="Flat 1A door").locator("code.code")).to_be_visible()
         shoot(page, "13-guide-during-stay")
         # Her first opening of the street door yesterday marked her arrived: no button left.
-        expect(page.get_by_text("arrived at Sun 22 Nov 15:38")).to_be_visible()
-        expect(page.get_by_role("button", name="I have arrived")).to_have_count(0)
-        page.get_by_role("button", name="My code does not work").click()  # Flat 1A keeps one
+        # Inês reads Portuguese.
+        expect(page.get_by_text(re.compile("chegou às .*15:38"))).to_be_visible()
+        expect(page.get_by_role("button", name="Já cheguei")).to_have_count(0)
+        page.get_by_role("button", name="O meu código não funciona").click()  # Flat 1A keeps one
         expect(page.get_by_role("status")).to_have_text(
-            "We told your host. Please try the backup code below."
+            "Avisámos o anfitrião. Experimente o código de reserva abaixo."
         )
         backup = page.locator(".backup li", has_text="Flat 1A door").locator("code.code")
         expect(backup).to_have_text(re.compile(r"^\d{6}$"))
-        expect(page.get_by_role("link", name="Call +351 210 000 000")).to_be_visible()
+        expect(page.get_by_role("link", name="Ligar +351 210 000 000")).to_be_visible()
         shoot(page, "14-guide-code-problem")
 
         clock.now = START + timedelta(days=3)  # after Inês's check-out
         page.reload()
-        expect(page.get_by_text("Your stay ended on")).to_be_visible()
+        expect(page.get_by_text("A sua estadia terminou a")).to_be_visible()
         expect(page.locator("code.code")).to_have_count(0)
         shoot(page, "15-guide-after-check-out")
         page.goto("/guide/no-such-link-0123456789abcdef")

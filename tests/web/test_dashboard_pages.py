@@ -85,7 +85,11 @@ def test_an_offline_keypad_shows_its_own_offline_code(signed_in, world, runtime,
     grant = book(runtime, world.owner, cabin, "C-1", date(2026, 11, 24), date(2026, 11, 27)).grant
     reconcile(runtime)
     page = signed_in.get(f"/grants/{grant.id}")
-    assert "not programmable" in words(page.text)
+    # Never programmed by design: a neutral "offline code" badge, not one that reads as a fault.
+    assert '<span class="status s-offline_code">offline code</span>' in page.text
+    assert "not programmable" not in words(page.text)
+    assert "offline code" in words(signed_in.get(f"/locks/{keypad.id}").text)
+    assert "not programmable" not in words(signed_in.get("/locks").text)
     revealed = signed_in.post(
         f"/grants/{grant.id}/reveal", data={"csrf_token": csrf_of(signed_in, "/")}
     )

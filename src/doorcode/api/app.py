@@ -21,6 +21,7 @@ from doorcode.api import (
     offline,
     properties,
     reservations,
+    schedules,
     sources,
     webhooks,
 )
@@ -67,6 +68,7 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
         locks,
         reservations,
         grants,
+        schedules,
         events,
         alerts,
         offline,

@@ -24,6 +24,7 @@ from doorcode.cli.messages import host_contact, messages_app, rules_app, templat
 from doorcode.cli.offline import offline_app
 from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
+from doorcode.cli.schedules import schedule_app
 from doorcode.cli.serving import demo, serve, worker
 from doorcode.cli.setup import apikey_app, db_app, org_app
 from doorcode.cli.sources import delivery_app, push_app, source_app
@@ -61,6 +62,7 @@ app.add_typer(property_app, name="property")
 app.add_typer(lock_app, name="lock")
 app.add_typer(reservation_app, name="reservation")
 app.add_typer(grant_app, name="grant")
+app.add_typer(schedule_app, name="schedule")
 app.add_typer(offline_app, name="offline")
 app.add_typer(keypad_app, name="keypad")
 app.add_typer(source_app, name="source")

@@ -24,6 +24,7 @@ from doorcode.services.lock_health import health_attention
 from doorcode.services.lock_sync import lock_code_status_of
 from doorcode.services.messages import LogEntry
 from doorcode.services.offline_lock_codes import is_offline_only
+from doorcode.services.subjects import Subject, name_subjects
 from doorcode.store.access_repository import AccessEventFilter
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.message_repository import MessageFilter
@@ -43,6 +44,8 @@ from doorcode.store.repositories import EventFilter, GrantFilter, ReservationFil
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "AlertLine",
+    "EventLine",
     "GrantPage",
     "GrantRow",
     "GrantSummary",
@@ -53,9 +56,13 @@ __all__ = [
     "PropertyPage",
     "ReservationPage",
     "ReservationRow",
+    "SearchResults",
     "TimelineGrant",
+    "count_events",
+    "count_reservations",
     "days_span",
     "display_zone",
+    "event_lines",
     "grant_page",
     "grant_rows",
     "local_midnight",
@@ -64,11 +71,33 @@ __all__ = [
     "property_page",
     "reservation_page",
     "reservation_rows",
+    "search",
     "timeline_of_properties",
 ]
 
 UTC_ZONE = ZoneInfo("UTC")
 NEAR = timedelta(hours=36)
+# The notify planner's alert for a booking no message can reach (notify imports services, so
+# the name is repeated here rather than imported). A calendar feed never carries contact
+# details, so for its bookings the alert is expected, and the Today page groups them.
+GUEST_UNREACHABLE = "GuestUnreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLine:
+    """An open alert and what it is about, in words."""
+
+    alert: Alert
+    subject: Subject
+
+
+@dataclass(frozen=True, slots=True)
+class EventLine:
+    """An audit event, what it is about in words, and the clock to read its time on."""
+
+    event: Event
+    subject: Subject
+    zone: ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +174,11 @@ class Overview:
     zone: ZoneInfo
     arrivals: list[Movement]
     departures: list[Movement]
-    alerts: list[Alert]
+    alerts: list[AlertLine]
     attention: list[LockAttention]
     battery_reported: bool = False
+    # Calendar bookings without contact details: expected, so shown as one notice, not many.
+    calendar_unreachable: list[AlertLine] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,14 +282,54 @@ def overview(uow: UnitOfWork, caller: Caller, battery_threshold: int = 25) -> Ov
                 arrivals.append(replace(arrival, arrived_at=_arrived_at(uow, reservation)))
             if reservation.check_out == today:
                 departures.append(_movement(reservation, zone, reservation.ends_at, summary))
+        alerts = _alert_lines(uow, org, uow.alerts.open_alerts(org))
         return Overview(
             zone=display_zone(properties),
             arrivals=sorted(arrivals, key=lambda movement: movement.at),
             departures=sorted(departures, key=lambda movement: movement.at),
-            alerts=uow.alerts.open_alerts(org),
+            alerts=[line for line in alerts if not _is_calendar_unreachable(line)],
             attention=_locks_needing_attention(uow, org, battery_threshold),
             battery_reported=bool(uow.access.latest_samples(org)),
+            calendar_unreachable=[line for line in alerts if _is_calendar_unreachable(line)],
         )
+
+
+def count_reservations(uow: UnitOfWork, caller: Caller, which: ReservationFilter) -> int:
+    """How many reservations a listing holds in all, so its pager can say how many pages."""
+    with uow:
+        return uow.reservations.count(caller.organisation_id, which)
+
+
+def count_events(uow: UnitOfWork, caller: Caller, which: EventFilter) -> int:
+    """How many audit events match, so the audit log's pager can say how many pages."""
+    with uow:
+        return uow.events.count(caller.organisation_id, which)
+
+
+def _alert_lines(uow: UnitOfWork, org: str, alerts: list[Alert]) -> list[AlertLine]:
+    keys = [(alert.subject_type, alert.subject_id) for alert in alerts]
+    named = name_subjects(uow, org, keys)
+    return [AlertLine(alert, named[key]) for alert, key in zip(alerts, keys, strict=True)]
+
+
+def _is_calendar_unreachable(line: AlertLine) -> bool:
+    source = line.subject.source or ""
+    return line.alert.kind == GUEST_UNREACHABLE and source.startswith("ical:")
+
+
+def event_lines(uow: UnitOfWork, caller: Caller, which: EventFilter) -> list[EventLine]:
+    """Audit events, newest first, each named and on its property's clock (else the
+    organisation's common zone, else UTC)."""
+    with uow:
+        org = caller.organisation_id
+        fallback = display_zone(uow.properties.all(org))
+        events = uow.events.search(org, which)
+        keys = [(event.subject_type, event.subject_id) for event in events]
+        named = name_subjects(uow, org, keys)
+        return [
+            EventLine(event, named[key], named[key].zone or fallback)
+            for event, key in zip(events, keys, strict=True)
+        ]
 
 
 def reservation_rows(
@@ -266,17 +337,40 @@ def reservation_rows(
 ) -> list[ReservationRow]:
     """The reservations list: each with its property, zone and guest grant's lock statuses."""
     with uow:
-        found = uow.reservations.search(caller.organisation_id, which)
-        grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
-        return [
-            ReservationRow(
-                reservation,
-                reservation.property.name,
-                zone_named(reservation.property.time_zone),
-                summarise(grants[reservation.id], uow.now) if reservation.id in grants else None,
-            )
-            for reservation in found
-        ]
+        return _reservation_rows(uow, caller.organisation_id, which)
+
+
+def _reservation_rows(
+    uow: UnitOfWork, organisation_id: str, which: ReservationFilter
+) -> list[ReservationRow]:
+    found = uow.reservations.search(organisation_id, which)
+    grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
+    return [
+        ReservationRow(
+            reservation,
+            reservation.property.name,
+            zone_named(reservation.property.time_zone),
+            summarise(grants[reservation.id], uow.now) if reservation.id in grants else None,
+        )
+        for reservation in found
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """What a search found: properties, and bookings by guest, contact, reference or place."""
+
+    properties: list[Property]
+    reservations: list[ReservationRow]
+
+
+def search(uow: UnitOfWork, caller: Caller, text: str, limit: int = 50) -> SearchResults:
+    """Properties and reservations (past ones too) whose words hold ``text``."""
+    with uow:
+        org = caller.organisation_id
+        found = uow.properties.matching(org, text, limit)
+        which = ReservationFilter(text=text, limit=limit)
+        return SearchResults(found, _reservation_rows(uow, org, which))
 
 
 def reservation_page(uow: UnitOfWork, caller: Caller, reservation_id: str) -> ReservationPage:

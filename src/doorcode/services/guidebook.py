@@ -37,6 +37,7 @@ from doorcode.services.audit import record_event
 from doorcode.services.backup_codes import release_backup_code, released_backup_of
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, ServiceError
+from doorcode.services.guide_pages import GuidePages, guide_pages_of
 from doorcode.services.host_contact import HostContact
 from doorcode.services.host_notices import notify_host
 from doorcode.services.lock_sync import lock_code_status_of
@@ -109,6 +110,8 @@ class GuideView:
     problem_reported_at: datetime | None
     may_report_arrival: bool
     may_report_departure: bool
+    language: str = "en"
+    pages: GuidePages | None = None
 
     @property
     def may_report_problem(self) -> bool:
@@ -258,6 +261,8 @@ def _view(uow: UnitOfWork, reservation: Reservation) -> GuideView:
         and timing.may_report_arrival(reservation.status, uow.now),
         may_report_departure=left is None
         and timing.may_report_departure(reservation.status, uow.now),
+        language=(reservation.guest_locale or "en").replace("_", "-").split("-")[0].lower(),
+        pages=guide_pages_of(prop),
     )
 
 

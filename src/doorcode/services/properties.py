@@ -57,6 +57,8 @@ class PropertyDetails:
     arrival_notices: bool = True
     """Tell the host when a guest first opens the door, or has not by ``no_show_time``."""
     no_show_time: time = time(23, 0)
+    turnover_holder: str = ""
+    turnover_max_hours: int = 24
 
     @property
     def lead_times(self) -> LeadTimes:
@@ -161,6 +163,9 @@ def list_properties(uow: UnitOfWork, caller: Caller) -> list[Property]:
         return uow.properties.all(caller.organisation_id)
 
 
+MAX_TURNOVER_HOURS = 14 * 24
+
+
 def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
     """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, reveal
     hours outside 0–14 days, and policies a linked lock cannot take."""
@@ -170,6 +175,8 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
         raise InvalidRequest(
             f"the guidebook shows codes 0 to {MAX_REVEAL_HOURS} hours before check-in"
         )
+    if not 1 <= details.turnover_max_hours <= MAX_TURNOVER_HOURS:
+        raise InvalidRequest(f"a turnover code lasts 1 to {MAX_TURNOVER_HOURS} hours at most")
     wanted = CodePolicy(details.code_length, details.code_alphabet)
     policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
 
@@ -208,6 +215,8 @@ def _apply(prop: Property, details: PropertyDetails, uow: UnitOfWork) -> None:
     prop.backup_codes = details.backup_codes
     prop.arrival_notices = details.arrival_notices
     prop.no_show_time = details.no_show_time
+    prop.turnover_holder = details.turnover_holder
+    prop.turnover_max_hours = details.turnover_max_hours
     prop.updated_at = uow.now
 
 
@@ -228,6 +237,8 @@ def details_of(prop: Property) -> PropertyDetails:
         backup_codes=prop.backup_codes,
         arrival_notices=prop.arrival_notices,
         no_show_time=prop.no_show_time,
+        turnover_holder=prop.turnover_holder,
+        turnover_max_hours=prop.turnover_max_hours,
     )
 
 
@@ -247,4 +258,6 @@ def _snapshot(prop: Property) -> dict[str, Any]:
         "backup_codes": prop.backup_codes,
         "arrival_notices": prop.arrival_notices,
         "no_show_time": prop.no_show_time.isoformat(),
+        "turnover_holder": prop.turnover_holder,
+        "turnover_max_hours": prop.turnover_max_hours,
     }

@@ -25,7 +25,7 @@ from doorcode.services.audit import record_event
 from doorcode.services.backup_codes import ensure_backup_grant, settle_backup_codes
 from doorcode.services.backup_codes import follow_reservation as follow_backup_code
 from doorcode.services.caller import Caller
-from doorcode.services.errors import InvalidRequest, NotFound
+from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
 from doorcode.services.grants import (
     GrantTarget,
     move_grant,
@@ -35,19 +35,25 @@ from doorcode.services.grants import (
     revoke,
 )
 from doorcode.services.overlapping_stays import review_overlaps
+from doorcode.services.turnovers import follow_turnovers
+from doorcode.store.ids import new_id
 from doorcode.store.models import Grant, Property, Reservation
 from doorcode.store.repositories import ReservationFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "OPERATOR_SOURCE",
     "Change",
     "Guest",
     "ReservationDetails",
+    "ReservationEdit",
     "ReservationOutcome",
     "ReservationView",
     "apply_cancellation",
     "apply_reservation",
     "cancel_reservation",
+    "change_reservation",
+    "create_reservation",
     "follow_property",
     "get_reservation",
     "list_reservations",
@@ -57,6 +63,8 @@ __all__ = [
 ]
 
 SUBJECT = "reservation"
+# Bookings an operator types in (the dashboard) rather than a channel, a PMS or a feed sends.
+OPERATOR_SOURCE = "dashboard"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +88,15 @@ class ReservationDetails:
     status: ReservationStatus
     stay: Stay
     guest: Guest = field(default_factory=Guest)
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationEdit:
+    """What an operator may change on a booking: its status, its stay and its guest."""
+
+    status: ReservationStatus
+    stay: Stay
+    guest: Guest
 
 
 class ReservationView(NamedTuple):
@@ -178,6 +195,11 @@ def apply_reservation(
     )
     grant = _follow(uow, caller, reservation, prop, window, new=change is Change.CREATED)
     review_overlaps(uow, reservation, before)
+    follow_turnovers(uow, caller, prop)
+    if before is not None and before["property_id"] != prop.id:
+        moved_from = uow.properties.get(org, before["property_id"])
+        if moved_from is not None:
+            follow_turnovers(uow, caller, moved_from)
     return ReservationOutcome(reservation, change, grant)
 
 
@@ -197,6 +219,52 @@ def _kept_contact(incoming: Guest, stored: Reservation | None) -> Guest:
         locale=incoming.locale or stored.guest_locale,
         count=incoming.count if incoming.count is not None else stored.guest_count,
     )
+
+
+def create_reservation(
+    uow: UnitOfWork, caller: Caller, details: ReservationDetails
+) -> ReservationOutcome:
+    """Record a new booking an operator typed in; a reference already used is refused.
+
+    Unlike ``record_reservation`` (a source's upsert), typing an existing reference must not
+    quietly overwrite that booking. An empty reference gets a fresh one.
+    """
+    caller.require_writer()
+    if not details.external_id:
+        details = replace(details, external_id=new_id("bk"))
+    with uow:
+        org = caller.organisation_id
+        if uow.reservations.by_source(org, details.source, details.external_id) is not None:
+            raise AlreadyExists(f"a booking with the reference {details.external_id!r} exists")
+        outcome = apply_reservation(uow, caller, details)
+        uow.commit()
+        return outcome
+
+
+def change_reservation(
+    uow: UnitOfWork, caller: Caller, reservation_id: str, edit: ReservationEdit
+) -> ReservationOutcome:
+    """Change a booking's status, dates, times or guest, whatever source it came from.
+
+    The guest grant follows as it does for a source's update. A booking from a feed or a PMS
+    takes the source's next change over this one; contact details added to a feed's booking
+    stay (the feed never has any).
+    """
+    caller.require_writer()
+    with uow:
+        reservation = _get(uow, caller, reservation_id)
+        details = ReservationDetails(
+            source=reservation.source,
+            external_id=reservation.external_id,
+            property_ref=reservation.property_id,
+            status=edit.status,
+            stay=edit.stay,
+            guest=edit.guest,
+        )
+        outcome = apply_reservation(uow, caller, details)
+        if outcome.change is not Change.UNCHANGED:
+            uow.commit()
+        return outcome
 
 
 def cancel_reservation(
@@ -233,6 +301,7 @@ def apply_cancellation(
     )
     _follow(uow, caller, reservation, reservation.property, _stay_window(reservation))
     review_overlaps(uow, reservation, before)
+    follow_turnovers(uow, caller, reservation.property)
     return True
 
 
@@ -255,6 +324,7 @@ def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
                 property_target_of(uow, grant, prop),
             )
     settle_backup_codes(uow, caller, prop)
+    follow_turnovers(uow, caller, prop, settings_changed=True)
 
 
 def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> ReservationView:

@@ -63,10 +63,12 @@ __all__ = [
     "PushDelivery",
     "Reservation",
     "Source",
+    "StaffSchedule",
     "User",
     "WebSession",
     "WebhookDelivery",
     "property_locks",
+    "schedule_properties",
 ]
 
 NAMING = {
@@ -164,6 +166,13 @@ class Property(Base):
     no_show_time: Mapped[time] = mapped_column(
         Time(), default=time(23, 0), server_default="23:00:00"
     )
+    # A code for the cleaner from each check-out to the next check-in, at most this many hours
+    # (no turnover codes while the holder is empty).
+    turnover_holder: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    turnover_max_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # The guidebook's own pages, Markdown by topic (wifi, directions, parking, house_rules,
+    # check_out); shown sanitised to the guest.
+    guide: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     locks: Mapped[list[Lock]] = relationship(
         secondary=property_locks, back_populates="properties", order_by="Lock.name"
@@ -190,6 +199,10 @@ class Lock(Base):
     provider: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(200))
     capabilities: Mapped[dict[str, Any]]
+    # What a guest needs at this door: which one it is and how to type the code (arrival), and
+    # anything to do when leaving (departure). Markdown, shown sanitised.
+    arrival_note: Mapped[str] = mapped_column(Text(), default="", server_default="")
+    departure_note: Mapped[str] = mapped_column(Text(), default="", server_default="")
     created_at: Mapped[datetime]
     sync_requested_at: Mapped[datetime | None]
     offline_key_group_id: Mapped[str | None] = mapped_column(
@@ -281,6 +294,10 @@ class Grant(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1)
     codes_set_version: Mapped[int | None] = mapped_column(Integer)
+    # The staff schedule this grant is one window of (None for a grant made on its own).
+    schedule_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The stay whose check-out opens this turnover code (a staff grant), if it is one.
+    turnover_after: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     offline_key_group_id: Mapped[str | None] = mapped_column(
@@ -859,3 +876,42 @@ class LockHealthSample(Base):
     online: Mapped[bool | None]
     battery_percent: Mapped[int | None] = mapped_column(Integer)
     last_contact_at: Mapped[datetime | None]
+
+
+schedule_properties = Table(
+    "schedule_properties",
+    Base.metadata,
+    Column("schedule_id", ForeignKey("staff_schedules.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "property_id", ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class StaffSchedule(Base):
+    """A recurring staff code: "the cleaner, every Tuesday 10:00-14:00 at Flat 1A and 2B".
+
+    The recurrence is kept as the operator said it (weekly or daily, weekdays, local times,
+    first and last day, days off); each window becomes one staff grant per property
+    (``Grant.schedule_id``), computed on that property's clock.
+    """
+
+    __tablename__ = "staff_schedules"
+
+    id: Mapped[str] = _id("sch")
+    organisation_id: Mapped[str] = _organisation()
+    holder: Mapped[str] = mapped_column(String(200))
+    frequency: Mapped[str] = mapped_column(String(16))
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)
+    starts_time: Mapped[time] = mapped_column(Time())
+    ends_time: Mapped[time] = mapped_column(Time())
+    first_day: Mapped[date] = mapped_column(Date())
+    last_day: Mapped[date] = mapped_column(Date())
+    except_days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    properties: Mapped[list[Property]] = relationship(
+        secondary=schedule_properties, order_by="Property.name"
+    )

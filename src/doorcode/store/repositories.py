@@ -135,6 +135,15 @@ class PropertyRepository:
         booking cannot both find no reservation and both insert it."""
         hold_row(self._session, Property.id, property_id)
 
+    def matching(self, organisation_id: str, text: str, limit: int) -> list[Property]:
+        """Properties whose name, address or external id holds ``text``, by name."""
+        pattern = _like_pattern(text)
+        columns = (Property.name, Property.address, Property.external_id)
+        query = _owned(select(Property), Property, organisation_id)
+        query = query.where(or_(*(func.lower(column).like(pattern) for column in columns)))
+        query = query.options(selectinload(Property.locks)).order_by(Property.name)
+        return list(self._session.scalars(query.limit(limit)))
+
     def all(self, organisation_id: str) -> list[Property]:
         """The organisation's properties, by name, locks loaded."""
         query = _owned(select(Property), Property, organisation_id)
@@ -215,6 +224,8 @@ class ReservationFilter:
     offset: int = 0
     starts_before: datetime | None = None
     guest_name: str | None = None
+    # Words found in the guest's name, email or phone, the booking reference or the property.
+    text: str | None = None
 
 
 class ReservationRepository:
@@ -284,23 +295,36 @@ class ReservationRepository:
 
     def search(self, organisation_id: str, which: ReservationFilter) -> list[Reservation]:
         """Reservations matching ``which``, soonest check-in first."""
-        query = _owned(select(Reservation), Reservation, organisation_id)
-        if which.status:
-            query = query.where(Reservation.status == which.status)
-        if which.property_id:
-            query = query.where(Reservation.property_id == which.property_id)
-        if which.source:
-            query = query.where(Reservation.source == which.source)
-        if which.active_at_or_after:
-            query = query.where(Reservation.ends_at > which.active_at_or_after)
-        if which.starts_before:
-            query = query.where(Reservation.starts_at < which.starts_before)
-        if which.guest_name:
-            pattern = "%" + which.guest_name.replace("%", "").replace("_", "").lower() + "%"
-            query = query.where(func.lower(Reservation.guest_name).like(pattern))
+        query = _reservation_query(select(Reservation), organisation_id, which)
         query = query.order_by(Reservation.starts_at, Reservation.id)
         query = query.options(selectinload(Reservation.property))
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+    def count(self, organisation_id: str, which: ReservationFilter) -> int:
+        """How many reservations match ``which`` (its limit and offset aside), for paging."""
+        query = _reservation_query(select(func.count(Reservation.id)), organisation_id, which)
+        return self._session.scalar(query) or 0
+
+
+def _reservation_query(query: SelectT, organisation_id: str, which: ReservationFilter) -> SelectT:
+    """``query`` narrowed to the organisation's reservations that match ``which``."""
+    query = _owned(query, Reservation, organisation_id)
+    if which.status:
+        query = query.where(Reservation.status == which.status)
+    if which.property_id:
+        query = query.where(Reservation.property_id == which.property_id)
+    if which.source:
+        query = query.where(Reservation.source == which.source)
+    if which.active_at_or_after:
+        query = query.where(Reservation.ends_at > which.active_at_or_after)
+    if which.starts_before:
+        query = query.where(Reservation.starts_at < which.starts_before)
+    if which.guest_name:
+        pattern = "%" + which.guest_name.replace("%", "").replace("_", "").lower() + "%"
+        query = query.where(func.lower(Reservation.guest_name).like(pattern))
+    if which.text:
+        query = query.where(_reservation_text_matches(which.text))
+    return query
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +397,16 @@ class GrantRepository:
         """Every grant tied to a reservation: its guest grant and any backup released to it."""
         query = select(Grant).where(Grant.reservation_id == reservation_id)
         return list(self._session.scalars(query.order_by(Grant.created_at)))
+
+    def turnovers_of(self, property_id: str, ending_after: datetime) -> list[Grant]:
+        """The property's turnover codes still live and not over by ``ending_after``."""
+        query = select(Grant).where(
+            Grant.property_id == property_id,
+            Grant.turnover_after.is_not(None),
+            Grant.revoked_at.is_(None),
+            Grant.ends_at > ending_after,
+        )
+        return list(self._session.scalars(query.options(selectinload(Grant.lock_codes))))
 
     def of_property(self, property_id: str) -> list[Grant]:
         """Grants that follow the property's lock group."""
@@ -485,19 +519,13 @@ class EventRepository:
 
     def search(self, organisation_id: str, which: EventFilter) -> list[Event]:
         """Events matching ``which``, newest first."""
-        query = _owned(select(Event), Event, organisation_id)
-        if which.subject_type:
-            query = query.where(Event.subject_type == which.subject_type)
-        if which.subject_id:
-            query = query.where(Event.subject_id == which.subject_id)
-        if which.kind:
-            query = query.where(Event.kind == which.kind)
-        if which.since:
-            query = query.where(Event.occurred_at >= which.since)
-        if which.actor:
-            query = query.where(Event.actor == which.actor)
-        query = query.order_by(Event.id.desc())
+        query = _event_query(select(Event), organisation_id, which).order_by(Event.id.desc())
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
+
+    def count(self, organisation_id: str, which: EventFilter) -> int:
+        """How many events match ``which`` (its limit and offset aside), for paging."""
+        query = _event_query(select(func.count(Event.id)), organisation_id, which)
+        return self._session.scalar(query) or 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,6 +602,42 @@ class AlertRepository:
 def _has_row_locks(session: Session) -> bool:
     """Whether ``SELECT ... FOR UPDATE`` locks rows on this session's database (not SQLite)."""
     return session.get_bind().dialect.name != "sqlite"
+
+
+def _like_pattern(text: str) -> str:
+    """A case-folded LIKE pattern finding ``text`` anywhere; the user's wildcards are dropped."""
+    return "%" + text.replace("%", "").replace("_", "").replace("\\", "").lower() + "%"
+
+
+def _reservation_text_matches(text: str) -> Any:
+    """Whether any of a reservation's searchable fields holds ``text``."""
+    pattern = _like_pattern(text)
+    fields = (
+        Reservation.guest_name,
+        Reservation.guest_email,
+        Reservation.guest_phone,
+        Reservation.external_id,
+    )
+    in_property = Reservation.property.has(
+        or_(func.lower(Property.name).like(pattern), func.lower(Property.address).like(pattern))
+    )
+    return or_(*(func.lower(field).like(pattern) for field in fields), in_property)
+
+
+def _event_query(query: SelectT, organisation_id: str, which: EventFilter) -> SelectT:
+    """``query`` narrowed to the organisation's events that match ``which``."""
+    query = _owned(query, Event, organisation_id)
+    if which.subject_type:
+        query = query.where(Event.subject_type == which.subject_type)
+    if which.subject_id:
+        query = query.where(Event.subject_id == which.subject_id)
+    if which.kind:
+        query = query.where(Event.kind == which.kind)
+    if which.since:
+        query = query.where(Event.occurred_at >= which.since)
+    if which.actor:
+        query = query.where(Event.actor == which.actor)
+    return query
 
 
 def _owned(query: SelectT, model: Any, organisation_id: str) -> SelectT:

@@ -32,6 +32,7 @@ from doorcode.store.repositories import (
     PropertyRepository,
     ReservationRepository,
 )
+from doorcode.store.schedule_repository import ScheduleRepository
 from doorcode.store.source_repositories import (
     DeliveryRepository,
     FeedRepository,
@@ -99,6 +100,7 @@ class UnitOfWork:
         self.failed_attempts = FailedAttemptRepository(self.session)
         self.host_notices = HostNoticeRepository(self.session)
         self.access = AccessRepository(self.session)
+        self.schedules = ScheduleRepository(self.session)
         self._touched_locks = set()
         return self
 

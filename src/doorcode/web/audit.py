@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -9,10 +10,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 
 from doorcode.domain.windows import Edge, local_instant
-from doorcode.services.dashboard import display_zone
-from doorcode.services.events import list_events
+from doorcode.services.dashboard import count_events, display_zone, event_lines
 from doorcode.services.properties import list_properties
 from doorcode.store.repositories import EventFilter
+from doorcode.web.forms import Paging
 from doorcode.web.routing import PageRoute
 from doorcode.web.sessions import SessionDep, runtime_of
 from doorcode.web.templating import render
@@ -35,25 +36,24 @@ def audit(
     """Events, newest first; ``since`` is a date on the organisation's clock."""
     runtime = runtime_of(request)
     zone = display_zone(list_properties(runtime.uow(), session.caller))
-    page = max(1, min(page, 1000))
     which = EventFilter(
         subject_id=subject[:64] or None,
         kind=kind[:64] or None,
         actor=actor[:200] or None,
         since=_start_of(since, zone),
-        limit=PAGE + 1,
-        offset=(page - 1) * PAGE,
+        limit=PAGE,
     )
-    events = list_events(runtime.uow(), session.caller, which)
+    paging = Paging.of(page, count_events(runtime.uow(), session.caller, which), PAGE)
+    which = replace(which, offset=(paging.page - 1) * PAGE)
+    events = event_lines(runtime.uow(), session.caller, which)
     query = urlencode({"kind": kind, "subject": subject, "actor": actor, "since": since})
     return render(
         request,
         "audit.html",
         session=session,
         section="audit",
-        events=events[:PAGE],
-        has_more=len(events) > PAGE,
-        page=page,
+        events=events,
+        paging=paging,
         query=query,
         zone=zone,
         chosen={"kind": kind, "subject": subject, "actor": actor, "since": since},

@@ -20,7 +20,7 @@ from doorcode.domain.text import has_nul
 from doorcode.domain.windows import Edge, check_day, local_instant
 from doorcode.services.errors import InvalidRequest
 
-__all__ = ["Form", "FormProblem", "read_form", "safe_next"]
+__all__ = ["Form", "FormProblem", "Paging", "read_form", "safe_next"]
 
 MAX_FIELD = 2_000
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
@@ -115,3 +115,23 @@ def safe_next(value: str | None) -> str:
     if parts.scheme or parts.netloc:
         return "/"
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Where a page sits in a listing: its number, how many pages, how many rows in all."""
+
+    page: int
+    pages: int
+    total: int
+
+    @classmethod
+    def of(cls, asked: int, total: int, size: int) -> Paging:
+        """The page asked for, kept between the first and the last."""
+        pages = max(1, -(-total // size))
+        return cls(max(1, min(asked, pages)), pages, total)
+
+    @property
+    def nearby(self) -> range:
+        """Page numbers to offer as links: up to three on each side of this one."""
+        return range(max(1, self.page - 3), min(self.pages, self.page + 3) + 1)

@@ -25,6 +25,7 @@ from doorcode.services.guidebook import (
     report_code_problem,
     report_departure,
 )
+from doorcode.web.guide_words import Words
 from doorcode.web.routing import PageRoute, error_page
 from doorcode.web.sessions import client_address, runtime_of
 from doorcode.web.templating import render
@@ -51,7 +52,9 @@ def guidebook(request: Request, token: str, done: str = "") -> Response:
         return _missing(request)
     except GuideThrottled as err:
         return _throttled(request, err)
-    page = render(request, "guide.html", view=view, done=DONE.get(done, ""), token=token)
+    words = Words(view.language)
+    shown = done if done in DONE else ""
+    page = render(request, "guide.html", view=view, done=shown, token=token, t=words)
     return _private(page)
 
 

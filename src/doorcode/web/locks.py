@@ -16,6 +16,7 @@ from doorcode.services.dashboard import lock_page
 from doorcode.services.errors import InvalidRequest, ServiceError
 from doorcode.services.keypad import enter_on_keypad
 from doorcode.services.lock_sync import sync_summaries
+from doorcode.services.offline_lock_codes import is_offline_only
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.store.access_repository import AccessEventFilter
 from doorcode.store.capability_codec import capabilities_from_json
@@ -46,6 +47,7 @@ def lock_list(request: Request, session: SessionDep) -> Response:
         rows=found,
         summaries=summaries,
         summary_of=_capability_summary,
+        offline_only={lock.id for lock in found if is_offline_only(lock)},
     )
 
 

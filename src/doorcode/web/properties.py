@@ -124,6 +124,8 @@ def _details(form: Form) -> properties.PropertyDetails:
         backup_codes=form.checked("backup_codes"),
         arrival_notices=form.checked("arrival_notices"),
         no_show_time=_time(form, "no_show_time") if form.text("no_show_time") else time(23, 0),
+        turnover_holder=form.text("turnover_holder")[:200],
+        turnover_max_hours=form.number("turnover_max_hours", 24, low=1, high=14 * 24),
     )
 
 

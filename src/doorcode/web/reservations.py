@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -9,10 +10,11 @@ from fastapi import APIRouter, Request, Response
 from doorcode.domain.messages import mask_recipient
 from doorcode.notify.facts import guidebook_url
 from doorcode.services.access_codes import AccessCode
-from doorcode.services.dashboard import reservation_page, reservation_rows
+from doorcode.services.dashboard import count_reservations, reservation_page, reservation_rows
 from doorcode.services.properties import list_properties
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.store.repositories import ReservationFilter
+from doorcode.web.forms import Paging
 from doorcode.web.routing import PageRoute
 from doorcode.web.sessions import SessionDep, runtime_of
 from doorcode.web.templating import render
@@ -37,15 +39,15 @@ def reservations(
 ) -> Response:
     """Reservations, soonest first; by default those not over yet."""
     runtime = runtime_of(request)
-    page = max(1, min(page, 1000))
     which = ReservationFilter(
         status=status if status in STATUSES else None,
         property_id=property or None,
         guest_name=guest[:100] or None,
         active_at_or_after=None if include_past else runtime.clock(),
-        limit=PAGE + 1,
-        offset=(page - 1) * PAGE,
+        limit=PAGE,
     )
+    paging = Paging.of(page, count_reservations(runtime.uow(), session.caller, which), PAGE)
+    which = replace(which, offset=(paging.page - 1) * PAGE)
     rows = reservation_rows(runtime.uow(), session.caller, which)
     query = urlencode(
         {"status": status, "property": property, "guest": guest, "include_past": include_past}
@@ -55,9 +57,8 @@ def reservations(
         "reservations.html",
         session=session,
         section="reservations",
-        rows=rows[:PAGE],
-        has_more=len(rows) > PAGE,
-        page=page,
+        rows=rows,
+        paging=paging,
         query=query,
         properties=list_properties(runtime.uow(), session.caller),
         statuses=STATUSES,

@@ -16,6 +16,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from doorcode import __version__
+from doorcode.domain.windows import zone_named
+from doorcode.web.markdown import render_markdown
 
 __all__ = ["environment", "local", "render"]
 
@@ -25,6 +27,7 @@ STATUS_WORDS = {
     "waiting_for_space": "waiting for space",
     "waiting_for_code": "waiting for the code to be free",
     "not_programmable": "not programmable",
+    "offline_code": "offline code",
     "setting": "setting",
     "set": "set",
     "failed": "failed",
@@ -35,13 +38,17 @@ STATUS_WORDS = {
 
 def local(instant: datetime | None, zone: ZoneInfo, style: str = "short") -> str:
     """An instant on ``zone``'s wall clock: ``short`` (Mon 23 Nov 15:00), ``long`` (with the
-    year and the zone's abbreviation), ``time``, ``date`` or ``input`` (datetime-local)."""
+    year and the zone's abbreviation), ``stay`` (with the year: a long stay must not read as a
+    short one), ``zoned`` (``stay`` with the zone), ``time``, ``date`` or ``input``
+    (datetime-local)."""
     if instant is None:
         return "–"
     wall = instant.astimezone(zone)
     formats = {
         "short": "%a %d %b %H:%M",
         "long": "%a %d %b %Y, %H:%M %Z",
+        "stay": "%a %d %b %Y, %H:%M",
+        "zoned": "%a %d %b %Y, %H:%M %Z",
         "time": "%H:%M",
         "date": "%a %d %b %Y",
         "input": "%Y-%m-%dT%H:%M",
@@ -63,6 +70,8 @@ def _environment() -> Environment:
     )
     env.filters["local"] = local
     env.filters["words"] = _words
+    env.globals["zone_of"] = zone_named
+    env.filters["markdown"] = render_markdown
     env.globals["version"] = __version__
     return env
 

@@ -64,23 +64,29 @@ def render_timeline(
     now: datetime,
     zone: ZoneInfo,
     label: str,
+    axis: ZoneInfo | None = None,
 ) -> Chart:
-    """The SVG timeline of ``bars`` over ``span`` (local days of ``zone``), now marked."""
+    """The SVG timeline of ``bars`` over ``span``, now marked; bars' times read on ``zone``.
+
+    The day lines are ``axis``'s days (``zone``'s by default): charts drawn one above the
+    other over the same span and axis line up, whatever their properties' zones.
+    """
     starts, ends = span
+    axis = axis or zone
     shown = [bar for bar in bars if bar.ends_at > starts and bar.starts_at < ends]
     lanes = _lanes(shown)
     height = HEADER + max(len(lanes), 1) * (LANE + GAP) + BOTTOM
     scale = _Scale(starts, ends)
-    last_day = (ends - timedelta(seconds=1)).astimezone(zone)
+    last_day = (ends - timedelta(seconds=1)).astimezone(axis)
     summary = (
         f"Timeline of {label}: {len(shown)} code{'s' if len(shown) != 1 else ''} from "
-        f"{starts.astimezone(zone):%a %d %b} to {last_day:%a %d %b}"
+        f"{starts.astimezone(axis):%a %d %b} to {last_day:%a %d %b}"
     )
     parts = [
         f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escape(summary)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(summary)}</title>",
-        *_days(scale, zone, height),
+        *_days(scale, axis, height),
         *_lane_labels(lanes),
         *(_bar(bar, scale, row, zone) for row, (_kind, lane) in enumerate(lanes) for bar in lane),
     ]
@@ -102,16 +108,26 @@ def render_timeline(
 
 @router.get("/timeline")
 def timeline_page(request: Request, session: SessionDep, days: int = DEFAULT_DAYS) -> Response:
-    """One timeline per property over the next ``days`` days."""
+    """One timeline per property over the next ``days`` days, all on one day axis.
+
+    The axis is the properties' common zone (UTC when they have several), so a moment sits at
+    the same place in every row; each bar's tooltip still reads on its property's clock.
+    """
     runtime = runtime_of(request)
     days = max(1, min(days, MAX_DAYS))
     now = runtime.clock()
-    charts = []
     with_grants = timeline_of_properties(runtime.uow(), session.caller, _widest_span(now, days))
-    for prop, bars in with_grants:
-        zone = display_zone([prop])
-        span = days_span(now, zone, days)
-        charts.append((prop, render_timeline(bars, span=span, now=now, zone=zone, label=prop.name)))
+    axis = display_zone(prop for prop, _bars in with_grants)
+    span = days_span(now, axis, days)
+    charts = [
+        (
+            prop,
+            render_timeline(
+                bars, span=span, now=now, zone=display_zone([prop]), label=prop.name, axis=axis
+            ),
+        )
+        for prop, bars in with_grants
+    ]
     return render(
         request,
         "timeline.html",
@@ -119,6 +135,7 @@ def timeline_page(request: Request, session: SessionDep, days: int = DEFAULT_DAY
         section="timeline",
         charts=charts,
         days=days,
+        axis=axis,
         kinds=KIND_ORDER,
     )
 

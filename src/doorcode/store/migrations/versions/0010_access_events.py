@@ -1,6 +1,6 @@
 """access events and lock health: what the locks report, kept append-only
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-06 06:30:00.000000
 
@@ -17,7 +17,7 @@ from alembic import op
 
 from doorcode.store.column_types import UtcDateTime
 
-revision: str = "0012"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

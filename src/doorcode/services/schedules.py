@@ -1,0 +1,364 @@
+"""Recurring staff codes: one schedule, its windows as staff grants on each property's clock.
+
+"The cleaner, every Tuesday 10:00-14:00 at Flat 1A and 2B" is one ``StaffSchedule``. Its
+days come from python-dateutil's ``rrule`` (weekly on chosen weekdays, or daily), less the
+days off; each day's window is read on each property's own wall clock, so 10:00 stays
+10:00 on site across a daylight-saving change. Every window becomes a staff grant on the
+property's lock group, tied to the schedule; all of a property's windows carry the same
+code when it is free, so the cleaner keeps one code. Changing the schedule keeps the
+windows that stay, revokes those that go and opens the new ones; revoking it revokes every
+window not over yet. A schedule has a last day (at most ``MAX_DAYS`` after its first), so
+every window exists as a grant from the start and nothing must roll a horizon forward.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import DAILY, WEEKLY, rrule, weekday
+
+from doorcode.domain.errors import CodeClash
+from doorcode.domain.grants import GrantKind
+from doorcode.domain.windows import Edge, TimeWindow, local_instant, zone_named
+from doorcode.services.audit import record_event
+from doorcode.services.caller import Caller
+from doorcode.services.errors import InvalidRequest, NotFound
+from doorcode.services.grants import GrantTarget, open_grant, revoke
+from doorcode.store.models import Grant, Property, StaffSchedule
+from doorcode.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "MAX_DAYS",
+    "WEEKDAY_NAMES",
+    "Frequency",
+    "ScheduleDetails",
+    "ScheduleView",
+    "change_schedule",
+    "create_schedule",
+    "days_of",
+    "details_of",
+    "get_schedule",
+    "list_schedules",
+    "revoke_schedule",
+    "summary_of",
+    "windows_of",
+]
+
+MAX_DAYS = 366
+SUBJECT = "schedule"
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class Frequency(enum.StrEnum):
+    """How often the schedule repeats."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleDetails:
+    """A schedule as the operator says it; times are local to each property."""
+
+    holder: str
+    property_refs: tuple[str, ...]
+    frequency: Frequency
+    starts: time
+    ends: time
+    first_day: date
+    last_day: date
+    weekdays: frozenset[int] = frozenset()  # 0 = Monday; weekly schedules only
+    except_days: frozenset[date] = field(default_factory=frozenset)
+
+    def check(self) -> None:
+        """Refuse what cannot be a schedule, with the reason in words."""
+        if not self.holder.strip():
+            raise InvalidRequest("say who the schedule is for")
+        if not self.property_refs:
+            raise InvalidRequest("choose at least one property")
+        if self.last_day < self.first_day:
+            raise InvalidRequest("the last day is before the first day")
+        if (self.last_day - self.first_day).days > MAX_DAYS:
+            raise InvalidRequest(f"a schedule spans at most {MAX_DAYS} days; renew it later")
+        if self.frequency is Frequency.WEEKLY and not self.weekdays:
+            raise InvalidRequest("a weekly schedule needs at least one weekday")
+        if any(not 0 <= day <= 6 for day in self.weekdays):
+            raise InvalidRequest("weekdays run from 0 (Monday) to 6 (Sunday)")
+        if self.starts == self.ends:
+            raise InvalidRequest("the window must not start and end at the same time")
+
+    @property
+    def summary(self) -> str:
+        """``every Tue, 10:00-14:00`` or ``every day, 07:00-09:00``."""
+        return summary_of(self.frequency, self.weekdays, self.starts, self.ends)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleView:
+    """A schedule with its properties and its windows' grants, read in one transaction."""
+
+    schedule: StaffSchedule
+    details: ScheduleDetails
+    property_names: tuple[str, ...]
+    grants: tuple[Grant, ...]
+
+    @property
+    def live_grants(self) -> tuple[Grant, ...]:
+        """Windows not revoked."""
+        return tuple(grant for grant in self.grants if grant.revoked_at is None)
+
+
+def summary_of(frequency: Frequency, weekdays: frozenset[int], starts: time, ends: time) -> str:
+    """The recurrence in words."""
+    days = (
+        "every day"
+        if frequency is Frequency.DAILY
+        else "every " + ", ".join(WEEKDAY_NAMES[day] for day in sorted(weekdays))
+    )
+    overnight = " (next day)" if ends <= starts else ""
+    return f"{days}, {starts:%H:%M}-{ends:%H:%M}{overnight}"
+
+
+def days_of(details: ScheduleDetails) -> list[date]:
+    """The local days the schedule covers: rrule's occurrences less the days off."""
+    rule = rrule(
+        DAILY if details.frequency is Frequency.DAILY else WEEKLY,
+        dtstart=datetime.combine(details.first_day, time(0)),
+        until=datetime.combine(details.last_day, time(0)),
+        byweekday=(
+            [weekday(day) for day in sorted(details.weekdays)]
+            if details.frequency is Frequency.WEEKLY
+            else None
+        ),
+    )
+    return [moment.date() for moment in rule if moment.date() not in details.except_days]
+
+
+def windows_of(details: ScheduleDetails, zone: ZoneInfo) -> list[TimeWindow]:
+    """Each day's window on ``zone``'s wall clock, as UTC instants (correct across DST).
+
+    A local time skipped by a spring-forward change starts at the first instant after the
+    gap; an end at or before the start means the next morning (a night shift).
+    """
+    windows = []
+    for day in days_of(details):
+        end_day = day + timedelta(days=1) if details.ends <= details.starts else day
+        windows.append(
+            TimeWindow(
+                local_instant(day, details.starts, zone, Edge.START),
+                local_instant(end_day, details.ends, zone, Edge.END),
+            )
+        )
+    return windows
+
+
+def create_schedule(uow: UnitOfWork, caller: Caller, details: ScheduleDetails) -> StaffSchedule:
+    """Record the schedule and open a staff grant for each window not over yet."""
+    caller.require_writer()
+    details.check()
+    with uow:
+        places = _properties(uow, caller, details.property_refs)
+        schedule = StaffSchedule(organisation_id=caller.organisation_id, created_at=uow.now)
+        _apply(schedule, details, places, uow.now)
+        uow.schedules.add(schedule)
+        uow.flush()
+        record_event(
+            uow, caller, (SUBJECT, schedule.id), "ScheduleCreated", after=_snapshot(schedule)
+        )
+        _follow(uow, caller, schedule, details, places, [])
+        uow.commit()
+        return schedule
+
+
+def change_schedule(
+    uow: UnitOfWork, caller: Caller, schedule_id: str, details: ScheduleDetails
+) -> StaffSchedule:
+    """Change the schedule as one: windows that stay keep their grant and code, windows that
+    go are revoked (unless over), new ones are opened."""
+    caller.require_writer()
+    details.check()
+    with uow:
+        schedule = _get(uow, caller, schedule_id)
+        if schedule.revoked_at is not None:
+            raise InvalidRequest("the schedule is revoked; make a new one")
+        places = _properties(uow, caller, details.property_refs)
+        before = _snapshot(schedule)
+        _apply(schedule, details, places, uow.now)
+        record_event(
+            uow,
+            caller,
+            (SUBJECT, schedule.id),
+            "ScheduleChanged",
+            before=before,
+            after=_snapshot(schedule),
+        )
+        _follow(uow, caller, schedule, details, places, uow.schedules.grants_of(schedule.id))
+        uow.commit()
+        return schedule
+
+
+def revoke_schedule(uow: UnitOfWork, caller: Caller, schedule_id: str, reason: str) -> int:
+    """Revoke the schedule and every window not over yet; returns how many were revoked."""
+    caller.require_writer()
+    with uow:
+        schedule = _get(uow, caller, schedule_id)
+        if schedule.revoked_at is not None:
+            return 0
+        schedule.revoked_at = uow.now
+        why = reason or "the schedule was revoked"
+        revoked = sum(
+            revoke(uow, caller, grant, why)
+            for grant in uow.schedules.grants_of(schedule.id)
+            if grant.ends_at > uow.now
+        )
+        record_event(uow, caller, (SUBJECT, schedule.id), "ScheduleRevoked", why)
+        uow.commit()
+        return revoked
+
+
+def get_schedule(uow: UnitOfWork, caller: Caller, schedule_id: str) -> ScheduleView:
+    """One schedule with its windows."""
+    with uow:
+        return _view(uow, _get(uow, caller, schedule_id))
+
+
+def list_schedules(uow: UnitOfWork, caller: Caller) -> list[ScheduleView]:
+    """The organisation's schedules, live ones first."""
+    with uow:
+        return [_view(uow, found) for found in uow.schedules.all(caller.organisation_id)]
+
+
+def details_of(schedule: StaffSchedule) -> ScheduleDetails:
+    """The schedule as the operator said it."""
+    return ScheduleDetails(
+        holder=schedule.holder,
+        property_refs=tuple(prop.id for prop in schedule.properties),
+        frequency=Frequency(schedule.frequency),
+        starts=schedule.starts_time,
+        ends=schedule.ends_time,
+        first_day=schedule.first_day,
+        last_day=schedule.last_day,
+        weekdays=frozenset(schedule.weekdays),
+        except_days=frozenset(date.fromisoformat(day) for day in schedule.except_days),
+    )
+
+
+def _view(uow: UnitOfWork, schedule: StaffSchedule) -> ScheduleView:
+    names = tuple(prop.name for prop in schedule.properties)
+    grants = tuple(uow.schedules.grants_of(schedule.id))
+    for grant in grants:  # loaded now: pages read them after the transaction
+        _ = [code.lock.name for code in grant.lock_codes]
+    return ScheduleView(schedule, details_of(schedule), names, grants)
+
+
+def _follow(
+    uow: UnitOfWork,
+    caller: Caller,
+    schedule: StaffSchedule,
+    details: ScheduleDetails,
+    places: Sequence[Property],
+    existing: Sequence[Grant],
+) -> None:
+    """Make the schedule's grants match its windows on each property's clock."""
+    wanted = {
+        (prop.id, window.starts_at, window.ends_at): (prop, window)
+        for prop in places
+        for window in windows_of(details, zone_named(prop.time_zone))
+        if window.ends_at > uow.now
+    }
+    kept: dict[str, str] = {}
+    for grant in existing:
+        key = (grant.property_id or "", grant.starts_at, grant.ends_at)
+        if grant.revoked_at is None and key in wanted:
+            del wanted[key]
+            grant.holder = schedule.holder
+            kept.setdefault(key[0], uow.grants.code_of(grant))
+        elif grant.revoked_at is None and grant.ends_at > uow.now:
+            revoke(uow, caller, grant, "the schedule changed")
+    for prop, window in sorted(wanted.values(), key=lambda pair: pair[1].starts_at):
+        grant = _open(uow, caller, schedule, prop, window, kept.get(prop.id))
+        kept.setdefault(prop.id, uow.grants.code_of(grant))
+
+
+def _open(
+    uow: UnitOfWork,
+    caller: Caller,
+    schedule: StaffSchedule,
+    prop: Property,
+    window: TimeWindow,
+    code: str | None,
+) -> Grant:
+    """One window's grant, with the schedule's code on this property when it is free."""
+    target = GrantTarget.of_property(prop)
+    try:
+        grant = open_grant(
+            uow,
+            caller,
+            kind=GrantKind.STAFF,
+            holder=schedule.holder,
+            window=window,
+            target=target,
+            code=code,
+        )
+    except CodeClash:
+        grant = open_grant(
+            uow,
+            caller,
+            kind=GrantKind.STAFF,
+            holder=schedule.holder,
+            window=window,
+            target=target,
+        )
+    grant.schedule_id = schedule.id
+    return grant
+
+
+def _apply(
+    schedule: StaffSchedule, details: ScheduleDetails, places: Sequence[Property], now: datetime
+) -> None:
+    schedule.holder = details.holder.strip()[:200]
+    schedule.frequency = details.frequency.value
+    schedule.weekdays = sorted(details.weekdays) if details.frequency is Frequency.WEEKLY else []
+    schedule.starts_time, schedule.ends_time = details.starts, details.ends
+    schedule.first_day, schedule.last_day = details.first_day, details.last_day
+    schedule.except_days = sorted(day.isoformat() for day in details.except_days)
+    schedule.properties = list(places)
+    schedule.updated_at = now
+
+
+def _properties(uow: UnitOfWork, caller: Caller, refs: Sequence[str]) -> list[Property]:
+    found = []
+    for ref in dict.fromkeys(refs):
+        prop = uow.properties.find(caller.organisation_id, ref)
+        if prop is None:
+            raise NotFound("property", ref)
+        if not prop.locks:
+            raise InvalidRequest(f"{prop.name} has no locks to give a code on")
+        found.append(prop)
+    return found
+
+
+def _get(uow: UnitOfWork, caller: Caller, schedule_id: str) -> StaffSchedule:
+    schedule = uow.schedules.get(caller.organisation_id, schedule_id)
+    if schedule is None:
+        raise NotFound("schedule", schedule_id)
+    return schedule
+
+
+def _snapshot(schedule: StaffSchedule) -> dict[str, Any]:
+    return {
+        "holder": schedule.holder,
+        "frequency": schedule.frequency,
+        "weekdays": list(schedule.weekdays),
+        "starts": schedule.starts_time.isoformat(),
+        "ends": schedule.ends_time.isoformat(),
+        "first_day": schedule.first_day.isoformat(),
+        "last_day": schedule.last_day.isoformat(),
+        "except_days": list(schedule.except_days),
+        "properties": [prop.id for prop in schedule.properties],
+    }

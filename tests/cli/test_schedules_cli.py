@@ -1,0 +1,74 @@
+"""``doorcode schedule``: the cleaner's recurring code from the command line."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from doorcode.cli.main import app
+from tests.conftest import TEST_KEY
+
+
+@pytest.fixture
+def doorcode(sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
+    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
+    runner = CliRunner()
+
+    def run(*args, expect=0):
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == expect, result.output
+        return result
+
+    run("org", "add", "acme")
+    for name, zone in (("Flat 1A", "Europe/Madrid"), ("Flat 2B", "Europe/Madrid")):
+        run("property", "add", name, "--zone", zone)
+        run("lock", "add", f"{name} door", "--property", name)
+    return run
+
+
+def test_the_cleaner_every_tuesday_at_two_flats_is_one_schedule(doorcode):
+    made = doorcode(
+        "schedule", "add", "Marta (cleaner)", "--property", "Flat 1A", "--property", "Flat 2B",
+        "--on", "tue", "--from", "10:00", "--to", "14:00",
+        "--first", "2027-03-23", "--last", "2027-04-06", "--except", "2027-03-30",
+    )  # fmt: skip
+    assert "every Tue, 10:00-14:00), 4 windows at Flat 1A, Flat 2B" in made.output
+    [schedule] = json.loads(doorcode("schedule", "list", "--json").output)
+    shown = doorcode("schedule", "show", schedule["id"]).output
+    assert "Tue 23 Mar 2027 10:00 CET" in shown
+    assert "Tue 06 Apr 2027 10:00 CEST" in shown
+    revoked = doorcode("schedule", "revoke", schedule["id"], "--reason", "left")
+    assert "4 windows taken off the locks" in revoked.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (["--on", "someday"], "'someday' is not a weekday like tue", 2),
+        (["--from", "ten"], "'ten' is not a time like 15:00", 2),
+        (["--last", "2027-03-01"], "the last day is before the first day", 1),
+        (["--property", "Nowhere"], "Nowhere", 1),
+    ],
+)
+def test_a_bad_schedule_exits_non_zero_with_the_reason_and_makes_nothing(
+    doorcode, args, message, code
+):
+    base = {
+        "--property": "Flat 1A", "--on": "tue", "--from": "10:00", "--to": "14:00",
+        "--first": "2027-03-23", "--last": "2027-04-06",
+    }  # fmt: skip
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    flat = [part for pair in base.items() for part in pair]
+    failed = doorcode(
+        "schedule",
+        "add",
+        "Marta",
+        *flat,
+        expect=code,
+    )
+    assert message in " ".join(failed.output.split())
+    assert json.loads(doorcode("schedule", "list", "--json").output) == []
