@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from doorcode.bootstrap import bootstrap
+from doorcode.cli.installation import locate, read_config
 from doorcode.config import Settings
 from doorcode.runtime import Runtime
 from doorcode.services.caller import Caller, Role
@@ -46,16 +47,25 @@ class CliState:
     settings_factory: Callable[[], Settings] = Settings
     _runtime: Runtime | None = field(default=None, init=False)
 
-    def runtime(self) -> Runtime:
-        """The wired parts; every command brings the schema up to date first."""
+    def runtime(self, *, create: bool = False) -> Runtime:
+        """The wired parts of the installation found; ``create`` is for init, serve and demo.
+
+        Every command brings the schema up to date first.
+        """
         if self._runtime is None:
-            self._runtime = bootstrap(self.settings_factory())
+            settings = locate(self.settings_factory(), create=create)
+            self._runtime = bootstrap(settings)
         return self._runtime
 
     def caller(self) -> Caller:
-        """The operator at the terminal acts as an owner of the chosen organisation."""
+        """The operator at the terminal acts as an owner of the chosen organisation.
+
+        The organisation is ``--org`` (or DOORCODE_ORGANISATION), else the one `org use`
+        remembered, else the only one there is.
+        """
         runtime = self.runtime()
-        organisation = resolve_organisation(runtime.uow(), self.organisation)
+        chosen = self.organisation or read_config().organisation
+        organisation = resolve_organisation(runtime.uow(), chosen)
         return Caller(organisation.id, f"cli:{getpass.getuser()}", Role.OWNER)
 
     def close(self) -> None:

@@ -18,13 +18,14 @@ from doorcode.cli.alerts import alerts
 from doorcode.cli.context import CliState
 from doorcode.cli.feeds import feed_app
 from doorcode.cli.grants import events, grant_app
+from doorcode.cli.installation import NoInstallation
 from doorcode.cli.keypad import keypad_app
 from doorcode.cli.messages import host_contact, messages_app, rules_app, template_app
 from doorcode.cli.offline import offline_app
 from doorcode.cli.properties import lock_app, property_app
 from doorcode.cli.reservations import reservation_app
 from doorcode.cli.serving import demo, serve, worker
-from doorcode.cli.setup import apikey_app, db_app, org_app
+from doorcode.cli.setup import apikey_app, db_app, init, org_app
 from doorcode.cli.sources import delivery_app, push_app, source_app
 from doorcode.cli.users import user_app
 from doorcode.domain.errors import DomainError
@@ -40,7 +41,7 @@ class ReportingGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (DomainError, ServiceError, UnreadableSecret) as err:
+        except (DomainError, ServiceError, UnreadableSecret, NoInstallation) as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(code=1) from err
 
@@ -72,6 +73,7 @@ app.add_typer(rules_app, name="rules")
 org_app.command("contact")(host_contact)
 app.command("events")(events)
 app.command("alerts")(alerts)
+app.command("init")(init)
 app.command("serve")(serve)
 app.command("demo")(demo)
 app.command("worker")(worker)

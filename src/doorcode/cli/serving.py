@@ -34,7 +34,7 @@ def serve(
     port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
 ) -> None:
     """Run the API (after bringing the database up to date)."""
-    runtime = state_of(ctx).runtime()
+    runtime = state_of(ctx).runtime(create=True)
     settings = runtime.settings
     _serve(runtime, host or settings.host, port or settings.port)
 
@@ -45,7 +45,7 @@ def demo(
     port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
 ) -> None:
     """Create the demo world if it is not there yet, print how to try it, and serve it."""
-    runtime = state_of(ctx).runtime()
+    runtime = state_of(ctx).runtime(create=True)
     settings = runtime.settings
     if "console_messages" not in settings.model_fields_set:
         settings.console_messages = True  # the demo's guests' phone is this terminal
@@ -87,7 +87,7 @@ def worker(
     name: str | None = typer.Option(None, help="Worker name in logs and job records."),
 ) -> None:
     """Run lock sync, feeds, PMS pushes and guest messages as jobs on PostgreSQL (any number)."""
-    runtime = state_of(ctx).runtime()
+    runtime = state_of(ctx).runtime(create=True)
     if not is_postgres(runtime.settings.resolved_database_url()):
         raise InvalidRequest(NEEDS_POSTGRES)
     logging.basicConfig(level=runtime.settings.log_level.upper())
