@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ __all__ = [
 
 # Piped output keeps whole ids on one line instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 240)
+
+ID_PATTERN = re.compile(r"[a-z]{2,5}_[A-Za-z0-9]{6,}")
+"""What our ids look like (``grt_…``, ``res_…``): columns holding them are never cut."""
 
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -90,12 +94,18 @@ def print_json(items: BaseModel | Sequence[BaseModel]) -> None:
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Human-readable output."""
+    cells = [[_cell(value) for value in row] for row in rows]
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(_cell(value) for value in row))
-    console.print(table)
+    for index, column in enumerate(columns):
+        ids = [row[index] for row in cells if ID_PATTERN.fullmatch(row[index])]
+        if ids:
+            # An id is copied into the next command: never cut or folded, whatever the width.
+            table.add_column(column, no_wrap=True, min_width=max(map(len, ids)))
+        else:
+            table.add_column(column)
+    for row in cells:
+        table.add_row(*row)
+    console.print(table, crop=False)
 
 
 def parse_date(value: str, name: str) -> date:

@@ -1,4 +1,4 @@
-"""``doorcode reservation``: record, list and cancel stays."""
+"""``doorcode reservation``: record, list, show and cancel stays."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from doorcode.cli.context import (
     print_table,
     state_of,
 )
+from doorcode.cli.names import local_time, names_of
 from doorcode.domain.reservations import ReservationStatus, Stay
-from doorcode.services import backup_codes, reservations
+from doorcode.services import backup_codes, grants, reservations
 from doorcode.store.repositories import ReservationFilter
 
 reservation_app = typer.Typer(help="Reservations (stays).", no_args_is_help=True)
@@ -92,6 +93,39 @@ def reservation_list(
     ]
     columns = ["id", "source", "external id", "property", "status", "in", "out", "guest", "grant"]
     print_table("Reservations", columns, rows)
+
+
+@reservation_app.command("show")
+def reservation_show(ctx: typer.Context, reservation_id: str, as_json: bool = JsonOption) -> None:
+    """Show one reservation: the stay on the property's clock, the guest and the grant."""
+    state = state_of(ctx)
+    runtime = state.runtime()
+    view = reservations.get_reservation(runtime.uow(), state.caller(), reservation_id)
+    body = reservation_body(view.reservation, view.grant)
+    if as_json:
+        print_json(body)
+        return
+    names = names_of(state)
+    zone = names.zone(body.property_id)
+    guest = body.guest
+    fields = [
+        ("reservation", body.id),
+        ("property", names.property(body.property_id)),
+        ("status", body.status.value),
+        ("source", f"{body.source} {body.external_id}"),
+        ("check-in", local_time(body.starts_at, zone)),
+        ("check-out", local_time(body.ends_at, zone)),
+        ("guest", guest.name or "–"),
+        ("email", guest.email or "–"),
+        ("phone", guest.phone or "–"),
+        ("language", guest.locale or "–"),
+        ("grant", body.grant_id or "–"),
+    ]
+    if view.grant is not None:
+        fields.append(("code", grants.state_of(view.grant, runtime.clock()).value))
+    width = max(len(name) for name, _ in fields)
+    for name, value in fields:
+        typer.echo(f"{name + ':':<{width + 2}}{value}")
 
 
 @reservation_app.command("cancel")
