@@ -51,6 +51,7 @@ app = typer.Typer(
     cls=ReportingGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Unique, time-limited door codes for every guest, on every smart lock.",
 )
 app.add_typer(db_app, name="db")
