@@ -58,9 +58,7 @@ def test_ids_are_never_cut_on_a_narrow_terminal(doorcode):
     assert reservation_id in doorcode("reservation", "list")
 
 
-def test_grant_list_shows_the_property_and_hides_revoked_grants_unless_asked(
-    doorcode, monkeypatch
-):
+def test_grant_list_shows_the_property_and_hides_revoked_grants_unless_asked(doorcode, monkeypatch):
     monkeypatch.setattr(context, "console", Console(width=200))
     reservation_id, grant_id = book(doorcode)
     listed = doorcode("grant", "list")

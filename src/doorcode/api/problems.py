@@ -25,6 +25,7 @@ from doorcode.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from doorcode.services.lock_removal import LockUnreachable
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -40,6 +41,7 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (AlreadyExists, 409),
     (CodeClash, 409),
     (CodeSpaceExhausted, 409),
+    (LockUnreachable, 409),
     (InvalidRequest, 422),
     (DomainError, 422),
 ]

@@ -21,6 +21,7 @@ from doorcode.domain.code_policy import Alphabet, CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks, properties
 from doorcode.services.errors import InvalidRequest
+from doorcode.services.lock_removal import remove_lock
 from doorcode.services.lock_sync import lock_codes, sync_summaries
 from doorcode.store.models import Lock
 from doorcode.sync.provisioning import install_virtual_locks
@@ -209,6 +210,27 @@ def lock_sync(
     failing = [o for o in outcomes if o.error or o.failed]
     if failing:
         raise InvalidRequest(f"{len(failing)} of {len(outcomes)} lock(s) are not in sync yet")
+
+
+@lock_app.command("remove")
+def lock_remove(
+    ctx: typer.Context,
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+    forget_unreachable: bool = typer.Option(
+        False, "--forget-unreachable", help="Forget it even if its codes could not be removed."
+    ),
+) -> None:
+    """Remove a lock: its codes leave the device, grants keep their other locks, then it goes."""
+    state = state_of(ctx)
+    removal = remove_lock(
+        state.runtime(), state.caller(), lock_ref, forget_anyway=forget_unreachable
+    )
+    typer.echo(
+        f"removed lock {removal.lock_name} ({removal.lock_id}): {removal.codes_deleted} code(s) "
+        f"deleted from the device, {len(removal.grants_changed)} grant(s) no longer on it"
+    )
+    if removal.forgotten_unreachable:
+        typer.echo("its codes could not be removed from the device: clear it by hand", err=True)
 
 
 @lock_app.command("codes")

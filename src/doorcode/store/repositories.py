@@ -183,6 +183,10 @@ class LockRepository:
         query = query.options(selectinload(Lock.properties)).order_by(Lock.name)
         return list(self._session.scalars(query))
 
+    def remove(self, lock: Lock) -> None:
+        """Forget a lock (its lock-code rows and links go with it)."""
+        self._session.delete(lock)
+
     def request_sync(self, lock_ids: Collection[str], at: datetime) -> None:
         """Mark the locks' desired state as changed at ``at``.
 
