@@ -21,7 +21,6 @@ import pytest
 from typer.testing import CliRunner
 
 from doorcode import bootstrap as bootstrap_module
-from doorcode.cli import context
 from doorcode.cli.main import app
 from doorcode.config import Settings
 from doorcode.demo_world import ensure_demo_world
@@ -82,8 +81,9 @@ def demo_install(tmp_path, monkeypatch, clock):
     monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
     monkeypatch.setenv("DOORCODE_USER_PASSWORD", "a long and unusual passphrase")
-    monkeypatch.setattr(context, "bootstrap", partial(bootstrap_module.bootstrap, clock=clock))
-    runtime = bootstrap_module.bootstrap(Settings(), clock=clock)
+    real_bootstrap = bootstrap_module.bootstrap
+    monkeypatch.setattr(bootstrap_module, "bootstrap", partial(real_bootstrap, clock=clock))
+    runtime = real_bootstrap(Settings(), clock=clock)
     ensure_demo_world(runtime)
     runtime.close()
     runner = CliRunner()

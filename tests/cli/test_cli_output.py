@@ -19,7 +19,7 @@ def doorcode(sqlite_url, tmp_path, monkeypatch):
     monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
     # An 80-column terminal, where Rich used to cut ids.
-    monkeypatch.setattr(context, "console", Console(width=80))
+    monkeypatch.setattr(context, "_console", Console(width=80))
     runner = CliRunner()
 
     def run(*args, expect=0):
@@ -59,7 +59,7 @@ def test_ids_are_never_cut_on_a_narrow_terminal(doorcode):
 
 
 def test_grant_list_shows_the_property_and_hides_revoked_grants_unless_asked(doorcode, monkeypatch):
-    monkeypatch.setattr(context, "console", Console(width=200))
+    monkeypatch.setattr(context, "_console", Console(width=200))
     reservation_id, grant_id = book(doorcode)
     listed = doorcode("grant", "list")
     assert "Flat 1" in listed

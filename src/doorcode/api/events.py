@@ -7,8 +7,9 @@ from datetime import datetime
 from fastapi import APIRouter
 
 from doorcode.api.auth import CallerDep, RuntimeDep
+from doorcode.api.paging import PageLimit, PageOffset
 from doorcode.api.rendering import event_body
-from doorcode.api.schemas import EventBody, PageLimit, PageOffset
+from doorcode.api.schemas import EventBody
 from doorcode.services.events import list_events
 from doorcode.store.repositories import EventFilter
 

@@ -7,12 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from doorcode.api.auth import CallerDep, RuntimeDep
+from doorcode.api.paging import PageLimit, PageOffset
 from doorcode.api.problems import FieldProblem
 from doorcode.api.rendering import grant_body, reservation_body
 from doorcode.api.schemas import (
     GrantBody,
-    PageLimit,
-    PageOffset,
     ReservationBody,
     ReservationInputBody,
     RevokeBody,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -41,8 +40,6 @@ __all__ = [
     "LockSyncBody",
     "ManualGrantBody",
     "NewLockBody",
-    "PageLimit",
-    "PageOffset",
     "PropertyBody",
     "PropertyChangesBody",
     "PropertyInputBody",
@@ -52,8 +49,6 @@ __all__ = [
 ]
 
 CodeLength = Annotated[int, Field(ge=MIN_CODE_LENGTH, le=MAX_CODE_LENGTH)]
-PageLimit = Annotated[int, Query(ge=1, le=1000, description="How many items at most.")]
-PageOffset = Annotated[int, Query(ge=0, le=10_000_000, description="How many items to skip.")]
 LocalTime = Annotated[
     time,
     WithJsonSchema(

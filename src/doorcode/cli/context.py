@@ -9,19 +9,19 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
 
-from doorcode.bootstrap import bootstrap
 from doorcode.cli.installation import locate, read_config
-from doorcode.config import Settings
-from doorcode.runtime import Runtime
-from doorcode.services.caller import Caller, Role
-from doorcode.services.organisations import resolve_organisation
+
+if TYPE_CHECKING:  # the heavy parts load when a command needs them, not for --version
+    from pydantic import BaseModel
+    from rich.console import Console
+
+    from doorcode.config import Settings
+    from doorcode.runtime import Runtime
+    from doorcode.services.caller import Caller
 
 __all__ = [
     "CliState",
@@ -32,10 +32,22 @@ __all__ = [
     "print_json",
     "print_table",
     "state_of",
+    "terminal",
 ]
 
-# Piped output keeps whole ids on one line instead of Rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 240)
+_console: Console | None = None
+
+
+def terminal() -> Console:
+    """Where tables and progress bars go (made on first use: Rich takes a while to import)."""
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        # Piped output keeps whole ids on one line instead of Rich's 80-column default.
+        _console = Console(width=None if sys.stdout.isatty() else 240)
+    return _console
+
 
 ID_PATTERN = re.compile(r"[a-z]{2,5}_[A-Za-z0-9]{6,}")
 """What our ids look like (``grt_…``, ``res_…``): columns holding them are never cut."""
@@ -48,7 +60,7 @@ class CliState:
     """Built once per invocation; the runtime opens (and migrates) only when a command needs it."""
 
     organisation: str | None
-    settings_factory: Callable[[], Settings] = Settings
+    settings_factory: Callable[[], Settings] | None = None
     _runtime: Runtime | None = field(default=None, init=False)
 
     def runtime(self, *, create: bool = False) -> Runtime:
@@ -57,8 +69,11 @@ class CliState:
         Every command brings the schema up to date first.
         """
         if self._runtime is None:
-            settings = locate(self.settings_factory(), create=create)
-            self._runtime = bootstrap(settings)
+            from doorcode import bootstrap
+            from doorcode.config import Settings
+
+            settings = (self.settings_factory or Settings)()
+            self._runtime = bootstrap.bootstrap(locate(settings, create=create))
         return self._runtime
 
     def caller(self) -> Caller:
@@ -67,6 +82,9 @@ class CliState:
         The organisation is ``--org`` (or DOORCODE_ORGANISATION), else the one `org use`
         remembered, else the only one there is.
         """
+        from doorcode.services.caller import Caller, Role
+        from doorcode.services.organisations import resolve_organisation
+
         runtime = self.runtime()
         chosen = self.organisation or read_config().organisation
         organisation = resolve_organisation(runtime.uow(), chosen)
@@ -86,6 +104,8 @@ def state_of(ctx: typer.Context) -> CliState:
 
 def print_json(items: BaseModel | Sequence[BaseModel]) -> None:
     """Machine-readable output: the same bodies the REST API answers with."""
+    from pydantic import BaseModel
+
     if isinstance(items, BaseModel):
         typer.echo(items.model_dump_json(indent=2))
         return
@@ -94,6 +114,8 @@ def print_json(items: BaseModel | Sequence[BaseModel]) -> None:
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Human-readable output."""
+    from rich.table import Table
+
     cells = [[_cell(value) for value in row] for row in rows]
     table = Table(title=title, title_justify="left")
     for index, column in enumerate(columns):
@@ -105,7 +127,7 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
             table.add_column(column)
     for row in cells:
         table.add_row(*row)
-    console.print(table, crop=False)
+    terminal().print(table, crop=False)
 
 
 def parse_date(value: str, name: str) -> date:

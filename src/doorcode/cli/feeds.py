@@ -7,7 +7,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from doorcode.api.source_bodies import feed_body
-from doorcode.cli.context import JsonOption, console, print_json, print_table, state_of
+from doorcode.cli.context import JsonOption, print_json, print_table, state_of, terminal
 from doorcode.sources import ical_feeds
 from doorcode.sources.feed_poller import feed_policy
 from doorcode.sources.ical_feeds import FeedSettings, SyncReport
@@ -74,7 +74,7 @@ def feed_sync(
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
     with (
         httpx.Client(timeout=ical_feeds.TIMEOUT) as client,
-        Progress(*columns, console=console, transient=True) as bar,
+        Progress(*columns, console=terminal(), transient=True) as bar,
     ):
         task = bar.add_task("Syncing feeds", total=len(ids))
         for feed_id in ids:

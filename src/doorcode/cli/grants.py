@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from doorcode.api.rendering import event_body, grant_body
-from doorcode.api.schemas import GrantBody
 from doorcode.cli.context import JsonOption, parse_instant, print_json, print_table, state_of
 from doorcode.cli.names import Names, local_time, names_of
 from doorcode.domain.grants import GrantKind
@@ -15,6 +15,9 @@ from doorcode.services.events import list_events
 from doorcode.services.locks import find_lock
 from doorcode.services.properties import find_property
 from doorcode.store.repositories import EventFilter, GrantFilter
+
+if TYPE_CHECKING:  # the API's bodies load only for --json and show (start-up time)
+    from doorcode.api.schemas import GrantBody
 
 grant_app = typer.Typer(
     help="Grants: who may open which locks, with which code, when.", no_args_is_help=True
@@ -51,6 +54,8 @@ def grant_list(
     )
     found = grants.list_grants(runtime.uow(), caller, which)
     if as_json:
+        from doorcode.api.rendering import grant_body
+
         print_json([grant_body(grant, now) for grant in found])
         return
     names = names_of(state)
@@ -79,6 +84,8 @@ def grant_show(
     as_json: bool = JsonOption,
 ) -> None:
     """Show one grant, on its property's clock; --reveal prints its code."""
+    from doorcode.api.rendering import grant_body
+
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     body = grant_body(grants.get_grant(runtime.uow(), caller, grant_id), runtime.clock())
@@ -193,6 +200,8 @@ def events(
     which = EventFilter(subject_id=subject, kind=kind, limit=limit)
     found = list_events(state.runtime().uow(), state.caller(), which)
     if as_json:
+        from doorcode.api.rendering import event_body
+
         print_json([event_body(event) for event in found])
         return
     rows = [(e.occurred_at, e.kind, e.subject_id, e.actor, e.reason) for e in found]

@@ -16,10 +16,12 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from doorcode.config import KEY_FILE_NAME, Settings
+if TYPE_CHECKING:
+    from doorcode.config import Settings
 
 __all__ = [
     "InstallationConfig",
@@ -106,8 +108,11 @@ def missing_part(settings: Settings) -> str | None:
     database = _sqlite_file(settings.resolved_database_url())
     if database is not None and not database.exists():
         return f"no database {database}"
-    if settings.secret_key is None and not (settings.data_dir / KEY_FILE_NAME).exists():
-        return f"no secret key {settings.data_dir / KEY_FILE_NAME}"
+    from doorcode.config import KEY_FILE_NAME
+
+    key_file = settings.data_dir / KEY_FILE_NAME
+    if settings.secret_key is None and not key_file.exists():
+        return f"no secret key {key_file}"
     return None
 
 

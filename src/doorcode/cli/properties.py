@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
+# The JSON renderers, lock sync and Rich's progress bars are imported where a command uses
+# them, so that a listing does not pay for them at start-up (bench/cli_startup.py).
 import asyncio
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import Progress
 
-from doorcode.api.rendering import lock_body, lock_codes_body, property_body
 from doorcode.cli.context import (
     JsonOption,
-    console,
     parse_time,
     print_json,
     print_table,
     state_of,
+    terminal,
 )
 from doorcode.domain.code_policy import Alphabet, CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks, properties
 from doorcode.services.errors import InvalidRequest
-from doorcode.services.lock_removal import remove_lock
 from doorcode.services.lock_sync import lock_codes, sync_summaries
-from doorcode.store.models import Lock
-from doorcode.sync.provisioning import install_virtual_locks
-from doorcode.sync.reconciler import Reconciler
+
+if TYPE_CHECKING:
+    from doorcode.store.models import Lock
 
 property_app = typer.Typer(help="Properties and their lock groups.", no_args_is_help=True)
 lock_app = typer.Typer(help="Locks (devices) and their capabilities.", no_args_is_help=True)
@@ -77,6 +77,8 @@ def property_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     state = state_of(ctx)
     found = properties.list_properties(state.runtime().uow(), state.caller())
     if as_json:
+        from doorcode.api.rendering import property_body
+
         print_json([property_body(p) for p in found])
         return
     rows = [
@@ -144,6 +146,8 @@ def lock_add(
     )
     details = locks.LockDetails(name, provider, external_id, capabilities)
     lock = locks.add_lock(state.runtime().uow(), state.caller(), details)
+    from doorcode.sync.provisioning import install_virtual_locks
+
     install_virtual_locks(state.runtime())
     typer.echo(f"added lock {lock.name} ({lock.id})")
     for reference in property_ref:
@@ -157,6 +161,8 @@ def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     state = state_of(ctx)
     found = locks.list_locks(state.runtime().uow(), state.caller())
     if as_json:
+        from doorcode.api.rendering import lock_body
+
         print_json([lock_body(lock) for lock in found])
         return
     summaries = sync_summaries(state.runtime().uow(), state.caller())
@@ -196,9 +202,14 @@ def lock_sync(
         lock_ids = [locks.find_lock(runtime.uow(), caller, lock_ref).id]
     else:
         lock_ids = [lock.id for lock in locks.list_locks(runtime.uow(), caller)]
+    from rich.progress import Progress
+
+    from doorcode.sync.provisioning import install_virtual_locks
+    from doorcode.sync.reconciler import Reconciler
+
     install_virtual_locks(runtime)
     reconciler = Reconciler.from_runtime(runtime, batch_size=50)
-    with Progress(console=console, transient=True) as progress:
+    with Progress(console=terminal(), transient=True) as progress:
         task = progress.add_task("Reconciling locks", total=len(lock_ids))
         outcomes = asyncio.run(
             reconciler.reconcile(
@@ -222,6 +233,8 @@ def lock_remove(
 ) -> None:
     """Remove a lock: its codes leave the device, grants keep their other locks, then it goes."""
     state = state_of(ctx)
+    from doorcode.services.lock_removal import remove_lock
+
     removal = remove_lock(
         state.runtime(), state.caller(), lock_ref, forget_anyway=forget_unreachable
     )
@@ -244,6 +257,8 @@ def lock_codes_command(
     state = state_of(ctx)
     view = lock_codes(state.runtime().uow(), state.caller(), lock_ref, include_past=include_past)
     if as_json:
+        from doorcode.api.rendering import lock_codes_body
+
         print_json(lock_codes_body(view))
         return
     rows = [

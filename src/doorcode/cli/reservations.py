@@ -6,7 +6,6 @@ import secrets
 
 import typer
 
-from doorcode.api.rendering import reservation_body
 from doorcode.cli.context import (
     JsonOption,
     parse_date,
@@ -75,6 +74,8 @@ def reservation_list(
     )
     views = reservations.list_reservations(state.runtime().uow(), state.caller(), which)
     if as_json:
+        from doorcode.api.rendering import reservation_body
+
         print_json([reservation_body(view.reservation, view.grant) for view in views])
         return
     rows = [
@@ -101,6 +102,8 @@ def reservation_show(ctx: typer.Context, reservation_id: str, as_json: bool = Js
     state = state_of(ctx)
     runtime = state.runtime()
     view = reservations.get_reservation(runtime.uow(), state.caller(), reservation_id)
+    from doorcode.api.rendering import reservation_body
+
     body = reservation_body(view.reservation, view.grant)
     if as_json:
         print_json(body)

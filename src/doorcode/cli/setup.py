@@ -12,8 +12,8 @@ from doorcode.cli.installation import InstallationConfig, read_config, write_con
 from doorcode.config import Settings
 from doorcode.services.api_keys import create_api_key, list_api_keys
 from doorcode.services.caller import Role
+from doorcode.services.host_contact import HostContact, get_host_contact, set_host_contact
 from doorcode.services.organisations import create_organisation, resolve_organisation
-from doorcode.store.migrate import upgrade
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations (hosts or property managers).", no_args_is_help=True)
@@ -39,6 +39,8 @@ def init(
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every pending migration (serve and the other commands do this too)."""
+    from doorcode.store.migrate import upgrade  # Alembic is slow to import: only here
+
     runtime = state_of(ctx).runtime()
     upgrade(runtime.engine, runtime.cipher)
     typer.echo("database is up to date")
@@ -59,6 +61,31 @@ def org_add(
             f"several organisations exist now: `doorcode org use {organisation.slug}` makes "
             "later commands act for it (or give --org)"
         )
+
+
+@org_app.command("contact")
+def host_contact(
+    ctx: typer.Context,
+    name: str | None = typer.Option(None, help="Name guests know you by."),
+    email: str | None = typer.Option(None, help="Email guests may write to."),
+    phone: str | None = typer.Option(None, help="Phone guests may call."),
+) -> None:
+    """Show or set who guests are told to contact (without options: show)."""
+    state = state_of(ctx)
+    runtime, caller = state.runtime(), state.caller()
+    organisation, current = get_host_contact(runtime.uow(), caller)
+    if name is not None or email is not None or phone is not None:
+        current = set_host_contact(
+            runtime.uow(),
+            caller,
+            HostContact(
+                current.name if name is None else name,
+                (email or None) if email is not None else current.email,
+                (phone or None) if phone is not None else current.phone,
+            ),
+        )
+    shown = current.name or f"{organisation.name} (the organisation's name)"
+    typer.echo(f"host: {shown}; email: {current.email or '–'}; phone: {current.phone or '–'}")
 
 
 @org_app.command("use")
