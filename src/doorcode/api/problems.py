@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from doorcode.domain.errors import CodeClash, CodeSpaceExhausted, DomainError
+from doorcode.domain.reservations import EMAIL_PATTERN, LOCALE_PATTERN, PHONE_PATTERN
 from doorcode.services.errors import (
     AlreadyExists,
     InvalidRequest,
@@ -116,12 +117,32 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     fields = [
         {
             "field": ".".join(str(part) for part in error["loc"][1:]) or "body",
-            "message": error["msg"],
+            "message": _in_words(error),
         }
         for error in errors
     ]
     summary = "; ".join(f"{field['field']}: {field['message']}" for field in fields)
     return problem(422, "invalid_request", summary, fields=fields)
+
+
+PATTERN_WORDS = {
+    EMAIL_PATTERN: "is not an email address like ada@example.org",
+    PHONE_PATTERN: "is not a phone number like +351 210 000 000",
+    LOCALE_PATTERN: "is not a language like en or pt-BR",
+    r"^[0-9]+$": "may hold digits only",
+    r"^[0-9A-Z]+$": "may hold digits and capital letters only",
+}
+"""What a value that missed a pattern should have been, in words: nobody reads a regex."""
+
+
+def _in_words(error: Any) -> str:
+    """Pydantic's message, with patterns and its "Value error, " prefix turned into words."""
+    context = error.get("ctx") or {}
+    if error.get("type") == "string_pattern_mismatch":
+        return PATTERN_WORDS.get(str(context.get("pattern")), "is not in the expected form")
+    if error.get("type") == "value_error" and "error" in context:
+        return str(context["error"])
+    return str(error["msg"])
 
 
 ERROR_OF_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}

@@ -30,7 +30,9 @@ def list_reservations(
     runtime: RuntimeDep,
     caller: CallerDep,
     status_is: Annotated[ReservationStatus | None, Query(alias="status")] = None,
-    property_id: str | None = None,
+    property_id: Annotated[
+        str | None, Query(description="Property id, external id or name.")
+    ] = None,
     source: str | None = None,
     limit: PageLimit = 100,
     offset: PageOffset = 0,

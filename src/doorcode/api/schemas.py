@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -290,11 +291,14 @@ class ReservationInputBody(Strict):
     check_out_time: LocalTime | None = None
     guest: GuestBody = Field(default_factory=GuestBody)
 
-    @model_validator(mode="after")
-    def _check_out_after_check_in(self) -> ReservationInputBody:
-        if self.check_out < self.check_in:
-            raise ValueError("check_out must not be before check_in")
-        return self
+    @field_validator("check_out")
+    @classmethod
+    def _check_out_after_check_in(cls, check_out: date, info: ValidationInfo) -> date:
+        """Reported on check_out, the field to correct, not on the body as a whole."""
+        check_in = info.data.get("check_in")
+        if check_in is not None and check_out < check_in:
+            raise ValueError(f"check-out {check_out} is before check-in {check_in}")
+        return check_out
 
 
 class ReservationBody(BaseModel):

@@ -63,7 +63,11 @@ def reservation_add(
 def reservation_list(
     ctx: typer.Context,
     status: ReservationStatus | None = typer.Option(None),
-    property_ref: str | None = typer.Option(None, "--property", help="Only this property (id)."),
+    property_ref: str | None = typer.Option(
+        None,
+        "--property",
+        help="Only this property (id, external id or name).",
+    ),
     limit: int = typer.Option(100, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from doorcode.domain.grants import GrantKind
@@ -221,8 +221,17 @@ def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Res
 def list_reservations(
     uow: UnitOfWork, caller: Caller, which: ReservationFilter
 ) -> list[ReservationView]:
-    """Reservations of the caller's organisation matching ``which``, with their guest grants."""
+    """Reservations of the caller's organisation matching ``which``, with their guest grants.
+
+    ``which.property_id`` may be any reference a property answers to (id, external id, name),
+    as when the reservation was recorded.
+    """
     with uow:
+        if which.property_id:
+            prop = uow.properties.find(caller.organisation_id, which.property_id)
+            if prop is None:
+                raise NotFound("property", which.property_id)
+            which = replace(which, property_id=prop.id)
         found = uow.reservations.search(caller.organisation_id, which)
         grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
         return [ReservationView(reservation, grants.get(reservation.id)) for reservation in found]
