@@ -89,3 +89,14 @@ def test_help_shows_no_type_placeholders_for_flags_nor_markup(command):
     shown = CliRunner().invoke(app, [*command, "--help"]).output
     assert "<bool>" not in shown
     assert "``" not in shown
+
+
+def test_reservation_show_gives_the_channels_booking_reference(doorcode):
+    added = doorcode(
+        "reservation", "add", "--property", "f1", "--check-in", "2099-07-01",
+        "--check-out", "2099-07-04", "--booking-reference", "HMABCD1234",
+    )  # fmt: skip
+    reservation_id = re.search(r"reservation (res_\w+)", added).group(1)
+    assert "booking reference: HMABCD1234" in doorcode("reservation", "show", reservation_id)
+    listed = json.loads(doorcode("reservation", "list", "--json"))
+    assert listed[0]["booking_reference"] == "HMABCD1234"

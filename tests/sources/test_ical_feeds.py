@@ -489,3 +489,16 @@ def test_the_masked_url_keeps_the_port_but_never_the_credentials():
     hint = mask_url("https://user:secret@cal.example.org:8443/ical/1.ics?s=token")
     assert hint == "https://cal.example.org:8443/ical/1.ics?…"
     assert mask_url("http://[::1]:8080/x.ics") == "http://[::1]:8080/x.ics"
+
+
+def test_the_channels_booking_reference_is_kept_on_the_reservation(
+    runtime, owner, server, http, feed
+):
+    server.set(PATH, fixture_ics("airbnb.ics"))
+    sync(runtime, owner, http, feed)
+    with runtime.uow() as uow:
+        found = uow.session.query(Reservation).order_by(Reservation.check_in).all()
+        references = [reservation.booking_reference for reservation in found]
+    assert references == ["HMABCD1234", "HMWXYZ9876"]
+    again = sync(runtime, owner, http, feed)  # the same calendar: nothing changes
+    assert (again.created, again.updated) == (0, 0)

@@ -65,6 +65,7 @@ def record_reservation(
         status=body.status,
         stay=Stay(body.check_in, body.check_out, body.check_in_time, body.check_out_time),
         guest=reservations.Guest(**body.guest.model_dump()),
+        booking_reference=body.booking_reference,
     )
     try:
         outcome = reservations.record_reservation(runtime.uow(), caller, details)

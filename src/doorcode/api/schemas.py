@@ -290,6 +290,12 @@ class ReservationInputBody(Strict):
     )
     check_out_time: LocalTime | None = None
     guest: GuestBody = Field(default_factory=GuestBody)
+    booking_reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The channel's or PMS's own number for the booking.",
+    )
 
     @field_validator("check_out")
     @classmethod
@@ -317,6 +323,9 @@ class ReservationBody(BaseModel):
     ends_at: datetime
     guest: GuestBody
     grant_id: str | None
+    booking_reference: str | None = Field(
+        default=None, description="The channel's or PMS's own number, e.g. Airbnb's HM… code."
+    )
     change: Literal["created", "updated", "unchanged"] | None = None
 
 

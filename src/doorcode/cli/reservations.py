@@ -37,6 +37,9 @@ def reservation_add(
     status: ReservationStatus = typer.Option(ReservationStatus.CONFIRMED),
     source: str = typer.Option("cli", help="Where the booking comes from."),
     external_id: str | None = typer.Option(None, help="The source's id (default: a new one)."),
+    booking_reference: str | None = typer.Option(
+        None, help="The channel's own number, e.g. Airbnb's HM... code."
+    ),
 ) -> None:
     """Record a reservation; the same source and external id again updates it."""
     state = state_of(ctx)
@@ -53,6 +56,7 @@ def reservation_add(
         status=status,
         stay=stay,
         guest=reservations.Guest(name=guest, email=email, phone=phone, locale=locale),
+        booking_reference=booking_reference,
     )
     outcome = reservations.record_reservation(state.runtime().uow(), state.caller(), details)
     grant = f", grant {outcome.grant.id}" if outcome.grant else ""
@@ -120,6 +124,7 @@ def reservation_show(ctx: typer.Context, reservation_id: str, as_json: bool = Js
         ("property", names.property(body.property_id)),
         ("status", body.status.value),
         ("source", f"{body.source} {body.external_id}"),
+        ("booking reference", body.booking_reference or "–"),
         ("check-in", local_time(body.starts_at, zone)),
         ("check-out", local_time(body.ends_at, zone)),
         ("guest", guest.name or "–"),

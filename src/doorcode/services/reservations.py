@@ -78,6 +78,8 @@ class ReservationDetails:
     status: ReservationStatus
     stay: Stay
     guest: Guest = field(default_factory=Guest)
+    booking_reference: str | None = None
+    """The channel's or PMS's own number for the booking (Airbnb's HM… code), if it said."""
 
 
 class ReservationView(NamedTuple):
@@ -130,7 +132,9 @@ def apply_reservation(
         raise NotFound("property", details.property_ref)
     uow.properties.hold(prop.id)
     window = _window(prop, details.stay)
-    fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
+    fingerprint = _fingerprint(
+        prop.id, details.status, details.stay, details.guest, details.booking_reference
+    )
     org = caller.organisation_id
     reservation = uow.reservations.by_source(org, details.source, details.external_id)
     if reservation is not None and reservation.fingerprint == fingerprint:
@@ -333,6 +337,8 @@ def _apply(
     reservation.guest_phone = details.guest.phone
     reservation.guest_locale = details.guest.locale
     reservation.guest_count = details.guest.count
+    if details.booking_reference:  # a source that does not know it never erases it
+        reservation.booking_reference = details.booking_reference[:100]
     reservation.fingerprint = fingerprint
     reservation.updated_at = uow.now
 
@@ -345,14 +351,22 @@ def _stay_window(reservation: Reservation) -> TimeWindow:
     return TimeWindow(reservation.starts_at, reservation.ends_at)
 
 
-def _fingerprint(property_id: str, status: ReservationStatus, stay: Stay, guest: Guest) -> str:
+def _fingerprint(
+    property_id: str,
+    status: ReservationStatus,
+    stay: Stay,
+    guest: Guest,
+    booking_reference: str | None = None,
+) -> str:
     """A digest of everything that matters, so a replayed delivery is recognised as one."""
-    content = {
+    content: dict[str, Any] = {
         "property": property_id,
         "status": status.value,
         "stay": [stay.check_in, stay.check_out, stay.check_in_at, stay.check_out_at],
         "guest": [guest.name, guest.email, guest.phone, guest.locale, guest.count],
     }
+    if booking_reference:  # only when given: the digests of earlier rows stay as they were
+        content["booking_reference"] = booking_reference
     canonical = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -366,7 +380,9 @@ def _fingerprint_of_row(reservation: Reservation) -> str:
         reservation.guest_count,
     )
     status = ReservationStatus(reservation.status)
-    return _fingerprint(reservation.property_id, status, stay_of(reservation), guest)
+    return _fingerprint(
+        reservation.property_id, status, stay_of(reservation), guest, reservation.booking_reference
+    )
 
 
 def _get(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Reservation:

@@ -487,8 +487,11 @@ def _place(
         status=ReservationStatus.CONFIRMED,
         stay=stay,
         guest=Guest(name=name[:200]),
+        booking_reference=event.booking_reference,
     )
-    content = [check_in, check_out, check_in_at, check_out_at, name]
+    content: list[object] = [check_in, check_out, check_in_at, check_out_at, name]
+    if event.booking_reference:  # only when there is one: earlier digests stay valid
+        content.append(event.booking_reference)
     fingerprint = hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
     return _Booking(key, details, window, fingerprint, event.reservation_url)
 
