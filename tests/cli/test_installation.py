@@ -78,3 +78,33 @@ def test_org_use_picks_the_organisation_for_later_commands(bare_env, tmp_path):
     created = invoke("property", "add", "Flat 1", "--zone", "Europe/Lisbon")
     assert created.exit_code == 0, created.output
     assert invoke("org", "use", "nobody").exit_code == 1
+
+
+def test_demo_builds_its_world_in_var_here_and_remembers_it_for_other_folders(
+    bare_env, monkeypatch, tmp_path, private_config_dir
+):
+    from doorcode.cli import serving
+
+    monkeypatch.setattr(serving, "_serve", lambda runtime, host, port: None)
+    served = invoke("demo")
+    assert served.exit_code == 0, served.output
+    assert (bare_env / "var" / "doorcode.sqlite3").exists()
+    assert str(bare_env / "var") in (private_config_dir / "config.toml").read_text()
+    monkeypatch.chdir(tmp_path)
+    assert "demo" in invoke("org", "list").output
+
+
+def test_demo_never_plants_its_world_in_an_installation_remembered_from_elsewhere(
+    bare_env, monkeypatch, tmp_path
+):
+    from doorcode.cli import serving
+
+    real = tmp_path / "real"
+    invoke("init", "--data-dir", str(real))
+    invoke("org", "add", "acme")
+    monkeypatch.setattr(serving, "_serve", lambda runtime, host, port: None)
+    assert invoke("demo").exit_code == 0
+    listed = invoke("org", "list").output  # the remembered installation: still acme only
+    assert "acme" in listed
+    assert "demo" not in listed
+    assert (bare_env / "var" / "doorcode.sqlite3").exists()

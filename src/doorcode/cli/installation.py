@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from doorcode.config import Settings
 
 __all__ = [
+    "DEFAULT_DATA_DIR",
     "InstallationConfig",
     "NoInstallation",
     "config_file",
