@@ -100,3 +100,11 @@ def test_reservation_show_gives_the_channels_booking_reference(doorcode):
     assert "booking reference: HMABCD1234" in doorcode("reservation", "show", reservation_id)
     listed = json.loads(doorcode("reservation", "list", "--json"))
     assert listed[0]["booking_reference"] == "HMABCD1234"
+
+
+def test_lock_codes_show_windows_on_the_propertys_clock(doorcode, monkeypatch):
+    monkeypatch.setattr(context, "_console", Console(width=200))
+    book(doorcode)
+    shown = doorcode("lock", "codes", "Front door of the flat")
+    assert "2099-07-01 15:00 WEST" in shown
+    assert "UTC" not in shown

@@ -6,7 +6,9 @@ from __future__ import annotations
 # them, so that a listing does not pay for them at start-up (bench/cli_startup.py).
 import asyncio
 from collections import Counter
+from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -18,6 +20,7 @@ from doorcode.cli.context import (
     state_of,
     terminal,
 )
+from doorcode.cli.names import local_time, names_of
 from doorcode.domain.code_policy import Alphabet, CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks, properties
@@ -173,12 +176,17 @@ def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             lock.provider,
             ", ".join(p.name for p in lock.properties),
             _sync_column(lock, summaries.get(lock.id, Counter())),
-            lock.synced_at,
+            local_time(lock.synced_at, _zone_of(lock)) if lock.synced_at else None,
         )
         for lock in found
     ]
     columns = ["name", "id", "provider", "properties", "codes", "last sync"]
     print_table("Locks", columns, rows)
+
+
+def _zone_of(lock: Lock) -> tzinfo:
+    """The clock of the lock's first property (UTC for a lock that serves none)."""
+    return ZoneInfo(lock.properties[0].time_zone) if lock.properties else UTC
 
 
 def _sync_column(lock: Lock, statuses: Counter[str]) -> str:
@@ -261,12 +269,13 @@ def lock_codes_command(
 
         print_json(lock_codes_body(view))
         return
+    names = names_of(state)
     rows = [
         (
             code.grant.holder or code.grant.kind,
             code.grant.id,
-            code.grant.starts_at,
-            code.grant.ends_at,
+            local_time(code.grant.starts_at, names.zone(code.grant.property_id)),
+            local_time(code.grant.ends_at, names.zone(code.grant.property_id)),
             "••••••",
             code.lock_code.desired,
             code.lock_code.actual,
