@@ -165,6 +165,16 @@ def any_runtime(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator
 
 
 @pytest.fixture(autouse=True)
+def private_config_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The CLI remembers its installation in the user's config dir: never the real one here."""
+    directory = tmp_path_factory.mktemp("xdg-config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(directory))
+    return directory / "doorcode"
+
+
+@pytest.fixture(autouse=True)
 def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at its production cost takes ~0.1 s a hash; tests make hundreds of them."""
     from argon2 import PasswordHasher

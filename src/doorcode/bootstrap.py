@@ -15,9 +15,9 @@ from doorcode.domain.clock import Clock
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 from doorcode.runtime import Runtime
+from doorcode.store import schema_head
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.database import create_database_engine, create_session_factory
-from doorcode.store.migrate import upgrade
 
 __all__ = ["VIRTUAL_LOCKS_FILE", "bootstrap", "default_providers", "system_clock"]
 
@@ -46,7 +46,9 @@ def bootstrap(
     settings = settings or Settings()
     engine = create_database_engine(settings.resolved_database_url())
     cipher = CodeCipher(secret_keys(settings))
-    if migrate:
+    if migrate and not schema_head.is_current(engine):
+        from doorcode.store.migrate import upgrade  # Alembic loads only when there is work
+
         upgrade(engine, cipher)
     return Runtime(
         settings=settings,

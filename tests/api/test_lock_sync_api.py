@@ -145,3 +145,39 @@ def test_lead_times_are_part_of_a_property(client, keys, booked):
         "/api/v1/properties/f1", json={"native_lead_minutes": 1440}, headers=keys.owner
     ).json()
     assert (changed["native_lead_minutes"], changed["unscheduled_lead_minutes"]) == (1440, 60)
+
+
+def test_deleting_a_lock_takes_its_codes_off_the_device_first(client, keys, runtime, booked):
+    lock, (current, _) = booked
+    reconcile(runtime)
+    cloud = runtime.providers.virtual_cloud
+    assert len(cloud.codes_on(lock["external_id"])) == 1
+    before = database_dump(runtime)
+    refused = client.delete(f"/api/v1/locks/{lock['id']}", headers=keys.viewer)
+    assert refused.status_code == 403
+    assert database_dump(runtime) == before
+    assert client.delete(f"/api/v1/locks/{lock['id']}", headers=keys.stranger).status_code == 404
+    answer = client.delete(f"/api/v1/locks/{lock['id']}", headers=keys.manager)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["codes_deleted"] == 1
+    assert cloud.codes_on(lock["external_id"]) == []
+    assert client.get(f"/api/v1/locks/{lock['id']}", headers=keys.viewer).status_code == 404
+    grant = client.get(f"/api/v1/grants/{current}", headers=keys.viewer).json()
+    assert grant["lock_codes"] == []
+
+
+def test_a_lock_that_does_not_answer_is_kept_with_409(client, keys, runtime, booked, clock):
+    from datetime import timedelta
+
+    lock, _ = booked
+    reconcile(runtime)
+    runtime.providers.virtual_cloud.go_offline(lock["external_id"], clock.now + timedelta(hours=1))
+    answer = client.delete(f"/api/v1/locks/{lock['id']}", headers=keys.owner)
+    assert answer.status_code == 409
+    assert "could not be removed from the device" in answer.json()["message"]
+    assert client.get(f"/api/v1/locks/{lock['id']}", headers=keys.viewer).status_code == 200
+    forced = client.delete(
+        f"/api/v1/locks/{lock['id']}", params={"forget_unreachable": "true"}, headers=keys.owner
+    )
+    assert forced.status_code == 200
+    assert forced.json()["forgotten_unreachable"] is True

@@ -108,7 +108,8 @@ def test_feeds_are_added_masked_and_synced_with_a_report(doorcode, monkeypatch):
         server.set(path, airbnb(("a", soon, soon + timedelta(days=2))))
         doorcode("feed", "add", "f1", server.url(path), "--name", "Airbnb", "--interval", "15")
         listed = json.loads(doorcode("feed", "list", "--json").output)
-        assert listed[0]["url"] == "http://127.0.0.1/calendar/ical/9.ics?…"
+        port = server.url("/").split(":")[2].split("/")[0]
+        assert listed[0]["url"] == f"http://127.0.0.1:{port}/calendar/ical/9.ics?…"
         assert listed[0]["interval_minutes"] == 15
         synced = doorcode("feed", "sync").output
     assert "very-secret" not in synced
@@ -128,6 +129,20 @@ def test_a_feed_on_a_private_address_is_refused_unless_allowed(doorcode):
         assert server.requests_to(path) == []
     assert "could not fetch the calendar" in synced
     assert json.loads(doorcode("reservation", "list", "--json").output) == []
+
+
+def test_feed_sync_exits_with_1_when_a_feed_failed_and_0_for_an_empty_calendar(doorcode):
+    with LocalServer() as server:
+        server.set("/down.ics", b"Internal Server Error", status=500)
+        doorcode("feed", "add", "f1", server.url("/down.ics"), "--name", "Airbnb")
+        failed = doorcode("feed", "sync", expect=1).output
+        assert "http_error" in failed
+        assert "1 of 1 feed(s) could not be read" in failed
+        alerts = doorcode("alerts").output
+        assert "Airbnb" in alerts
+        server.set("/down.ics", airbnb())
+        assert "empty" in doorcode("feed", "sync").output
+        assert "Airbnb" not in doorcode("alerts").output
 
 
 def test_push_list_shows_an_empty_log(doorcode):

@@ -13,6 +13,7 @@ from doorcode.services import offline_codes
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, NotFound, PermissionDenied
 from doorcode.services.grants import regenerate_code, revoke_grant
+from doorcode.store.repositories import GrantFilter
 from tests.builders import make_lock, make_owner, make_property
 
 OFFLINE = LockCapabilities(online=False, offline_codes=True, native_scheduling=False)
@@ -125,7 +126,9 @@ def test_blocking_a_code_revokes_its_grant_and_the_sequence_blocks_it_at_the_loc
 ):
     issued = issue(any_runtime, owner, stay(clock))
     export = offline_codes.export_key_group(any_runtime.uow(), owner, "cabin")
-    sequence = offline_codes.block_offline_code(any_runtime.uow(), owner, "cabin", issued.code)
+    sequence = offline_codes.block_offline_code(
+        any_runtime.uow(), owner, "cabin", issued.code
+    ).sequence
     with any_runtime.uow() as uow:
         assert uow.grants.get(owner.organisation_id, issued.grant.id).revoked_at == clock.now
     lock_side = KeyGroup(
@@ -183,3 +186,29 @@ def test_windows_no_code_can_carry_are_refused(any_runtime, owner, cabin_group, 
     before_epoch = TimeWindow(datetime(2020, 1, 1, tzinfo=UTC), datetime(2020, 1, 2, tzinfo=UTC))
     with pytest.raises(OfflineWindowUnsupported, match="before the group's epoch"):
         issue(any_runtime, owner, before_epoch)
+
+
+def test_a_window_before_the_epoch_is_refused_naming_the_epoch(any_runtime, owner, cabin_group):
+    group = cabin_group
+    from doorcode.domain.offline import OfflineWindowUnsupported
+
+    early = TimeWindow(group.epoch - timedelta(days=2), group.epoch + timedelta(days=1))
+    with pytest.raises(OfflineWindowUnsupported) as refused:
+        offline_codes.issue_offline_grant(any_runtime.uow(), owner, "cabin", early, "Jake")
+    assert f"{group.epoch:%Y-%m-%d %H:%M} UTC" in str(refused.value)
+    assert "MST" in str(refused.value)  # and on the cabin's own clock
+    with any_runtime.uow() as uow:
+        assert uow.grants.search(owner.organisation_id, GrantFilter()) == []
+
+
+def test_a_block_marked_as_typed_leaves_the_list_once(any_runtime, owner, cabin_group, clock):
+    issued = issue(any_runtime, owner, stay(clock))
+    blocked = offline_codes.block_offline_code(any_runtime.uow(), owner, "cabin", issued.code)
+    [(block, _)] = offline_codes.pending_blocks(any_runtime.uow(), owner, "cabin")
+    assert block.id == blocked.block_id
+    offline_codes.mark_block_entered(any_runtime.uow(), owner, "cabin", blocked.block_id)
+    assert offline_codes.pending_blocks(any_runtime.uow(), owner, "cabin") == []
+    with pytest.raises(InvalidRequest, match="already"):
+        offline_codes.mark_block_entered(any_runtime.uow(), owner, "cabin", blocked.block_id)
+    with pytest.raises(NotFound):
+        offline_codes.mark_block_entered(any_runtime.uow(), owner, "cabin", "blk_nothing")

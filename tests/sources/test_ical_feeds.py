@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
+from doorcode.services.alerts import list_alerts
 from doorcode.services.events import list_events
 from doorcode.services.grants import reveal_code
 from doorcode.sources.feed_fetch import COULD_NOT_FETCH, FetchLimits, fetch_calendar
@@ -22,8 +23,9 @@ from doorcode.sources.ical_feeds import (
     list_feeds,
     sync_feed,
 )
+from doorcode.sources.webhook_sources import mask_url
 from doorcode.store.models import Feed, FeedEntry, Grant, Reservation
-from doorcode.store.repositories import EventFilter
+from doorcode.store.repositories import AlertFilter, EventFilter
 from tests.builders import make_lock, make_owner, make_property
 from tests.sources.conftest import FIXTURES
 from tests.sources.http_server import LocalServer
@@ -239,7 +241,8 @@ def test_empty_failed_and_malformed_fetches_never_cancel_anything(
         assert (report.outcome, report.cancelled) == (outcome, 0)
     assert stays(runtime) == before
     polled = the_feed(runtime)
-    assert (polled.last_outcome, polled.failures) == (outcome, 3)
+    # A valid calendar without events is no failure; the others are.
+    assert (polled.last_outcome, polled.failures) == (outcome, 0 if outcome == "empty" else 3)
     server.set(PATH, airbnb())  # an empty calendar after the failures: still nothing cancelled
     assert sync(runtime, owner, http, feed).cancelled == 0
     assert stays(runtime) == before
@@ -415,7 +418,8 @@ def test_the_feed_url_is_a_secret_kept_out_of_listings_logs_and_events(
     with caplog.at_level(logging.DEBUG, logger="doorcode"):
         sync(runtime, owner, http, feed)
     (listed,) = list_feeds(runtime.uow(), owner)
-    assert listed.url_hint == "http://127.0.0.1/calendar/ical/41234.ics?…"
+    port = server.url("/").split(":")[2].split("/")[0]
+    assert listed.url_hint == f"http://127.0.0.1:{port}/calendar/ical/41234.ics?…"
     # The sync was logged and the feed's addition recorded: the absences below are not vacuous.
     logged = [r.getMessage() for r in caplog.records if r.name == "doorcode.sources.ical_feeds"]
     assert any(f"feed {feed.id}: http_error" in message for message in logged), logged
@@ -661,3 +665,75 @@ def test_feeds_are_polled_side_by_side(runtime, owner, server, flat, monkeypatch
     assert took < 3.5, f"four feeds of 1 s each took {took:.1f} s"
     with runtime.uow() as uow:
         assert {feed.last_outcome for feed in uow.session.query(Feed)} == {"ok"}
+
+
+def open_feed_alerts(runtime, owner):
+    return [
+        (alert.kind, alert.subject_id, alert.message)
+        for alert in list_alerts(runtime.uow(), owner, AlertFilter())
+        if alert.kind == "FeedFailing"
+    ]
+
+
+def test_a_failing_feed_raises_an_alert_that_its_next_good_poll_clears(
+    runtime, owner, server, http, feed
+):
+    server.set(PATH, b"Internal Server Error", status=500)
+    assert sync(runtime, owner, http, feed).outcome == "http_error"
+    [(_, subject, message)] = open_feed_alerts(runtime, owner)
+    assert subject == feed.id
+    assert "Airbnb" in message
+    assert "Flat 1" in message
+    assert "6f1d2c3b4a5e6f7a8b9c" not in message
+    sync(runtime, owner, http, feed)  # still failing: still one alert
+    assert len(open_feed_alerts(runtime, owner)) == 1
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))))
+    assert sync(runtime, owner, http, feed).outcome == "ok"
+    assert open_feed_alerts(runtime, owner) == []
+
+
+def test_a_valid_empty_calendar_is_no_failure(runtime, owner, server, http, feed):
+    server.set(PATH, airbnb())
+    report = sync(runtime, owner, http, feed)
+    assert report.outcome == "empty"
+    polled = the_feed(runtime)
+    assert (polled.failures, polled.last_success_at is not None) == (0, True)
+    assert open_feed_alerts(runtime, owner) == []
+
+
+def test_the_booking_missing_once_is_named(runtime, owner, server, http, feed):
+    server.set(
+        PATH,
+        airbnb(
+            ("a", D, D + timedelta(days=3)), ("b", D + timedelta(days=5), D + timedelta(days=7))
+        ),
+    )
+    sync(runtime, owner, http, feed)
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))))
+    report = sync(runtime, owner, http, feed)
+    with runtime.uow() as uow:
+        gone = uow.session.query(Reservation).filter_by(check_in=D + timedelta(days=5)).one()
+    assert f"1 missing once (Airbnb guest {D + timedelta(days=5)}–{D + timedelta(days=7)}" in (
+        report.message
+    )
+    assert gone.id in report.message
+    assert gone.id in the_feed(runtime).last_message
+
+
+def test_the_masked_url_keeps_the_port_but_never_the_credentials():
+    hint = mask_url("https://user:secret@cal.example.org:8443/ical/1.ics?s=token")
+    assert hint == "https://cal.example.org:8443/ical/1.ics?…"
+    assert mask_url("http://[::1]:8080/x.ics") == "http://[::1]:8080/x.ics"
+
+
+def test_the_channels_booking_reference_is_kept_on_the_reservation(
+    runtime, owner, server, http, feed
+):
+    server.set(PATH, fixture_ics("airbnb.ics"))
+    sync(runtime, owner, http, feed)
+    with runtime.uow() as uow:
+        found = uow.session.query(Reservation).order_by(Reservation.check_in).all()
+        references = [reservation.booking_reference for reservation in found]
+    assert references == ["HMABCD1234", "HMWXYZ9876"]
+    again = sync(runtime, owner, http, feed)  # the same calendar: nothing changes
+    assert (again.created, again.updated) == (0, 0)

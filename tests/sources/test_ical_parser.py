@@ -138,3 +138,42 @@ def test_a_body_that_is_no_calendar_is_unreadable(body):
 @pytest.mark.parametrize("body", [b"", b"  \r\n", calendar()])
 def test_empty_bodies_and_calendars_are_empty(body):
     assert parse_calendar(body).is_empty
+
+
+def test_airbnbs_confirmation_code_is_the_booking_reference():
+    parsed = parse_calendar((FIXTURES / "ical" / "airbnb.ics").read_bytes())
+    references = [event.booking_reference for event in parsed.events if event.reservation_url]
+    assert references == ["HMABCD1234", "HMWXYZ9876"]
+
+
+@pytest.mark.parametrize(
+    ("summary", "description", "reference"),
+    [
+        ("Ana Silva", "Reservation #4711\\nAdults: 2", "4711"),
+        ("Booking ID: B-2231 (Ana)", "", "B-2231"),
+        ("Guest", "Confirmation code: X9Q2ZZ", "X9Q2ZZ"),
+        ("Reserved", "Reservation URL: https://example.org/r/1", None),
+        ("Reserved", "", None),
+    ],
+)
+def test_a_pms_reservation_number_is_read_from_the_description_or_summary(
+    summary, description, reference
+):
+    event = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "PRODID:-//Some PMS//EN",
+            "VERSION:2.0",
+            "BEGIN:VEVENT",
+            "UID:pms-1",
+            "DTSTART;VALUE=DATE:20261204",
+            "DTEND;VALUE=DATE:20261207",
+            f"SUMMARY:{summary}",
+            f"DESCRIPTION:{description}",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    ).encode()
+    [parsed] = parse_calendar(event).events
+    assert parsed.booking_reference == reference

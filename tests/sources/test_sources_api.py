@@ -119,7 +119,7 @@ def test_feeds_are_added_listed_masked_and_synced_through_the_api(
         assert refused.status_code == 403
         added = client.post("/api/v1/feeds", json=body, headers=keys[Role.MANAGER])
         assert added.status_code == 201
-        assert added.json()["url"] == "http://127.0.0.1/ical/5.ics?…"
+        assert added.json()["url"] == server.url("/ical/5.ics") + "?…"
         feed_id = added.json()["id"]
         synced = client.post(f"/api/v1/feeds/{feed_id}/sync", headers=keys[Role.MANAGER])
     assert (synced.json()["outcome"], synced.json()["created"]) == ("ok", 1)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
 from doorcode.api.auth import CallerDep, RuntimeDep
-from doorcode.api.schemas import PageLimit
+from doorcode.api.paging import PageLimit
 from doorcode.locks.access_events import AccessMethod, AccessOutcome, RefusalReason
 from doorcode.services.access_events import lock_access_events, reservation_access_events
 from doorcode.services.lock_health import health_history

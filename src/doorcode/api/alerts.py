@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from doorcode.api.auth import CallerDep, RuntimeDep
+from doorcode.api.paging import PageLimit, PageOffset
 from doorcode.api.rendering import alert_body
-from doorcode.api.schemas import AlertBody, PageLimit, PageOffset
+from doorcode.api.schemas import AlertBody
 from doorcode.services.alerts import list_alerts
 from doorcode.store.repositories import AlertFilter
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from doorcode import __version__
@@ -28,6 +28,7 @@ from doorcode.api import (
 from doorcode.api.auth import NotAuthenticated
 from doorcode.api.body_limit import BodySizeLimit
 from doorcode.api.problems import ERROR_RESPONSES, install_problem_handlers, problem
+from doorcode.api.query_parameters import refuse_unknown_query_parameters
 from doorcode.api.text_inputs import RefuseNulText
 from doorcode.background import BackgroundJob
 from doorcode.notify.errors import InvalidTemplate
@@ -62,7 +63,11 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     # Routes match in the order they were added, and a path is tried against every route of
     # an included router before the next: the webhook route, the busiest by far, goes first.
     webhooks.install(app)
-    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    api = APIRouter(
+        prefix=API_PREFIX,
+        responses=ERROR_RESPONSES,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
+    )
     modules = (
         properties,
         locks,

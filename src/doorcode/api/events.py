@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from doorcode.api.auth import CallerDep, RuntimeDep
+from doorcode.api.paging import PageLimit, PageOffset
 from doorcode.api.rendering import event_body
-from doorcode.api.schemas import EventBody, Instant, PageLimit, PageOffset
+from doorcode.api.schemas import EventBody, Instant
 from doorcode.services.events import list_events
 from doorcode.store.repositories import EventFilter
 

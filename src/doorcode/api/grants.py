@@ -7,14 +7,13 @@ from typing import Literal
 from fastapi import APIRouter, status
 
 from doorcode.api.auth import CallerDep, RuntimeDep
+from doorcode.api.paging import PageLimit, PageOffset
 from doorcode.api.rendering import grant_body
 from doorcode.api.schemas import (
     CodeBody,
     GrantBody,
     ManualGrantBody,
     OfflineCodeBody,
-    PageLimit,
-    PageOffset,
     RevokeBody,
 )
 from doorcode.domain.grants import GrantKind

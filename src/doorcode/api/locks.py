@@ -18,6 +18,7 @@ from doorcode.domain.code_policy import CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks
 from doorcode.services.keypad import enter_on_keypad
+from doorcode.services.lock_removal import remove_lock
 from doorcode.services.lock_sync import lock_codes
 from doorcode.sync.provisioning import install_virtual_locks
 
@@ -56,6 +57,31 @@ def get_lock_codes(
 ) -> LockCodesBody:
     """Each grant's code on the lock: desired against actual, attempts and last error."""
     return lock_codes_body(lock_codes(runtime.uow(), caller, reference, include_past=include_past))
+
+
+class LockRemovalBody(BaseModel):
+    """What removing a lock did: codes deleted from the device, grants that lost the lock."""
+
+    lock_id: str
+    codes_deleted: int
+    grants_changed: list[str]
+    forgotten_unreachable: bool
+
+
+@router.delete("/{reference}")
+def delete_lock(
+    reference: str, runtime: RuntimeDep, caller: CallerDep, forget_unreachable: bool = False
+) -> LockRemovalBody:
+    """Remove a lock: it leaves its properties and grants, its codes leave the device, then
+    it is forgotten. A lock that cannot be reached is kept (409) unless ``forget_unreachable``.
+    """
+    removal = remove_lock(runtime, caller, reference, forget_anyway=forget_unreachable)
+    return LockRemovalBody(
+        lock_id=removal.lock_id,
+        codes_deleted=removal.codes_deleted,
+        grants_changed=list(removal.grants_changed),
+        forgotten_unreachable=removal.forgotten_unreachable,
+    )
 
 
 class KeypadAnswer(BaseModel):

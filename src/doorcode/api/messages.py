@@ -21,8 +21,8 @@ from doorcode.api.message_schemas import (
     TemplateChannel,
     TemplatePartsBody,
 )
+from doorcode.api.paging import PageLimit, PageOffset
 from doorcode.api.problems import problem
-from doorcode.api.schemas import PageLimit, PageOffset
 from doorcode.domain.messages import (
     ChannelName,
     DeliveryStatus,

@@ -182,7 +182,8 @@ def check_code(body: CheckBody, runtime: RuntimeDep, caller: CallerDep) -> Diagn
 @router.post("/codes/block")
 def block_code(body: BlockBody, runtime: RuntimeDep, caller: CallerDep) -> SequenceBody:
     """Block a code (revoking its grant); answers the keypad sequence to type at the locks."""
-    sequence = offline_codes.block_offline_code(runtime.uow(), caller, body.key_group, body.code)
+    blocked = offline_codes.block_offline_code(runtime.uow(), caller, body.key_group, body.code)
+    sequence = blocked.sequence
     return SequenceBody(keys=sequence.keys, steps=list(sequence.steps()))
 
 

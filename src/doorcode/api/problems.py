@@ -25,6 +25,7 @@ from doorcode.domain.errors import (
     DomainError,
     InstantOutOfRange,
 )
+from doorcode.domain.reservations import EMAIL_PATTERN, LOCALE_PATTERN, PHONE_PATTERN
 from doorcode.services.errors import (
     AlreadyExists,
     InvalidRequest,
@@ -32,6 +33,7 @@ from doorcode.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from doorcode.services.lock_removal import LockUnreachable
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -47,6 +49,7 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (AlreadyExists, 409),
     (CodeClash, 409),
     (CodeSpaceExhausted, 409),
+    (LockUnreachable, 409),
     (InvalidRequest, 422),
     (DomainError, 422),
 ]
@@ -127,7 +130,7 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     fields = [
         {
             "field": ".".join(str(part) for part in error["loc"][1:]) or "body",
-            "message": error["msg"],
+            "message": _in_words(error),
         }
         for error in errors
     ]
@@ -136,6 +139,27 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
 
 
 UNPARSED_BODY = "There was an error parsing the body"
+
+PATTERN_WORDS = {
+    EMAIL_PATTERN: "is not an email address like ada@example.org",
+    PHONE_PATTERN: "is not a phone number like +351 210 000 000",
+    LOCALE_PATTERN: "is not a language like en or pt-BR",
+    r"^[0-9]+$": "may hold digits only",
+    r"^[0-9A-Z]+$": "may hold digits and capital letters only",
+}
+"""What a value that missed a pattern should have been, in words: nobody reads a regex."""
+
+
+def _in_words(error: Any) -> str:
+    """Pydantic's message, with patterns and its "Value error, " prefix turned into words."""
+    context = error.get("ctx") or {}
+    if error.get("type") == "string_pattern_mismatch":
+        return PATTERN_WORDS.get(str(context.get("pattern")), "is not in the expected form")
+    if error.get("type") == "value_error" and "error" in context:
+        return str(context["error"])
+    return str(error["msg"])
+
+
 ERROR_OF_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 

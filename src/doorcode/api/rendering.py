@@ -126,6 +126,7 @@ def reservation_body(
             count=reservation.guest_count,
         ),
         grant_id=grant.id if grant is not None else None,
+        booking_reference=reservation.booking_reference,
         change=change,
     )
 

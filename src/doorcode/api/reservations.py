@@ -7,12 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from doorcode.api.auth import CallerDep, RuntimeDep
+from doorcode.api.paging import PageLimit, PageOffset
 from doorcode.api.problems import FieldProblem
 from doorcode.api.rendering import grant_body, reservation_body
 from doorcode.api.schemas import (
     GrantBody,
-    PageLimit,
-    PageOffset,
     ReservationBody,
     ReservationInputBody,
     RevokeBody,
@@ -31,7 +30,9 @@ def list_reservations(
     runtime: RuntimeDep,
     caller: CallerDep,
     status_is: Annotated[ReservationStatus | None, Query(alias="status")] = None,
-    property_id: str | None = None,
+    property_id: Annotated[
+        str | None, Query(description="Property id, external id or name.")
+    ] = None,
     source: str | None = None,
     limit: PageLimit = 100,
     offset: PageOffset = 0,
@@ -65,6 +66,7 @@ def record_reservation(
         status=body.status,
         stay=Stay(body.check_in, body.check_out, body.check_in_time, body.check_out_time),
         guest=reservations.Guest(**body.guest.model_dump()),
+        booking_reference=body.booking_reference,
     )
     try:
         outcome = reservations.record_reservation(runtime.uow(), caller, details)

@@ -6,7 +6,6 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -14,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -46,8 +46,6 @@ __all__ = [
     "LockSyncBody",
     "ManualGrantBody",
     "NewLockBody",
-    "PageLimit",
-    "PageOffset",
     "PropertyBody",
     "PropertyChangesBody",
     "PropertyInputBody",
@@ -57,8 +55,6 @@ __all__ = [
 ]
 
 CodeLength = Annotated[int, Field(ge=MIN_CODE_LENGTH, le=MAX_CODE_LENGTH)]
-PageLimit = Annotated[int, Query(ge=1, le=1000, description="How many items at most.")]
-PageOffset = Annotated[int, Query(ge=0, le=10_000_000, description="How many items to skip.")]
 LocalTime = Annotated[
     time,
     AfterValidator(wall_clock_time),
@@ -399,12 +395,21 @@ class ReservationInputBody(Strict):
             "stored value: a booking re-sent without its guest never loses them."
         ),
     )
+    booking_reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The channel's or PMS's own number for the booking.",
+    )
 
-    @model_validator(mode="after")
-    def _check_out_after_check_in(self) -> ReservationInputBody:
-        if self.check_out < self.check_in:
-            raise ValueError("check_out must not be before check_in")
-        return self
+    @field_validator("check_out")
+    @classmethod
+    def _check_out_after_check_in(cls, check_out: date, info: ValidationInfo) -> date:
+        """Reported on check_out, the field to correct, not on the body as a whole."""
+        check_in = info.data.get("check_in")
+        if check_in is not None and check_out < check_in:
+            raise ValueError(f"check-out {check_out} is before check-in {check_in}")
+        return check_out
 
 
 class ReservationBody(BaseModel):
@@ -423,6 +428,9 @@ class ReservationBody(BaseModel):
     ends_at: datetime
     guest: GuestBody
     grant_id: str | None
+    booking_reference: str | None = Field(
+        default=None, description="The channel's or PMS's own number, e.g. Airbnb's HM… code."
+    )
     change: Literal["created", "updated", "unchanged"] | None = None
 
 

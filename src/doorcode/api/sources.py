@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from doorcode.api.auth import CallerDep, RuntimeDep
-from doorcode.api.schemas import PageLimit, PageOffset
+from doorcode.api.paging import PageLimit, PageOffset
 from doorcode.api.source_bodies import (
     DeliveryAnswer,
     DeliveryBody,

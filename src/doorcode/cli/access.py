@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from doorcode.api.access_events import access_event_body
 from doorcode.cli.context import JsonOption, parse_instant, print_json, print_table, state_of
 from doorcode.domain.windows import zone_named
 from doorcode.services.access_events import lock_access_events
@@ -32,6 +31,8 @@ def lock_log(
     )
     lock, rows = lock_access_events(state.runtime().uow(), state.caller(), lock_ref, which)
     if as_json:
+        from doorcode.api.access_events import access_event_body  # FastAPI loads only for --json
+
         print_json([access_event_body(row) for row in rows])
         return
     zones = {prop.time_zone for prop in lock.properties}

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
 
-from doorcode.bootstrap import bootstrap
-from doorcode.config import Runner, Settings
-from doorcode.runtime import Runtime
-from doorcode.services.caller import Caller, Role
-from doorcode.services.organisations import resolve_organisation
+from doorcode.cli.installation import locate, read_config
+
+if TYPE_CHECKING:  # the heavy parts load when a command needs them, not for --version
+    from pydantic import BaseModel
+    from rich.console import Console
+
+    from doorcode.config import Settings
+    from doorcode.runtime import Runtime
+    from doorcode.services.caller import Caller
 
 __all__ = [
     "CliState",
@@ -30,10 +32,25 @@ __all__ = [
     "print_json",
     "print_table",
     "state_of",
+    "terminal",
 ]
 
-# Piped output keeps whole ids on one line instead of Rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 240)
+_console: Console | None = None
+
+
+def terminal() -> Console:
+    """Where tables and progress bars go (made on first use: Rich takes a while to import)."""
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        # Piped output keeps whole ids on one line instead of Rich's 80-column default.
+        _console = Console(width=None if sys.stdout.isatty() else 240)
+    return _console
+
+
+ID_PATTERN = re.compile(r"[a-z]{2,5}_[A-Za-z0-9]{6,}")
+"""What our ids look like (``grt_…``, ``res_…``): columns holding them are never cut."""
 
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -43,14 +60,21 @@ class CliState:
     """Built once per invocation; the runtime opens (and migrates) only when a command needs it."""
 
     organisation: str | None
-    settings_factory: Callable[[], Settings] = Settings
+    settings_factory: Callable[[], Settings] | None = None
     _runtime: Runtime | None = field(default=None, init=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, init=False)
 
-    def runtime(self) -> Runtime:
-        """The wired parts; every command brings the schema up to date first."""
+    def runtime(self, *, create: bool = False) -> Runtime:
+        """The wired parts of the installation found; ``create`` is for init, serve and demo.
+
+        Every command brings the schema up to date first.
+        """
         if self._runtime is None:
-            self._runtime = bootstrap(self.settings_factory())
+            from doorcode import bootstrap
+            from doorcode.config import Settings
+
+            settings = (self.settings_factory or Settings)()
+            self._runtime = bootstrap.bootstrap(locate(settings, create=create))
             self._hand_changes_to_workers(self._runtime)
         return self._runtime
 
@@ -60,6 +84,8 @@ class CliState:
         Without this a change made here would wait for the workers' catch-up (a minute);
         the embedded runner of ``serve`` finds it by itself within a second.
         """
+        from doorcode.config import Runner
+
         if runtime.settings.runner is not Runner.WORKER:
             return
         from doorcode.sync.jobs import enqueue_after_commit  # Procrastinate is slow to import
@@ -69,9 +95,17 @@ class CliState:
         self._closers.append(enqueuer.close)
 
     def caller(self) -> Caller:
-        """The operator at the terminal acts as an owner of the chosen organisation."""
+        """The operator at the terminal acts as an owner of the chosen organisation.
+
+        The organisation is ``--org`` (or DOORCODE_ORGANISATION), else the one `org use`
+        remembered, else the only one there is.
+        """
+        from doorcode.services.caller import Caller, Role
+        from doorcode.services.organisations import resolve_organisation
+
         runtime = self.runtime()
-        organisation = resolve_organisation(runtime.uow(), self.organisation)
+        chosen = self.organisation or read_config().organisation
+        organisation = resolve_organisation(runtime.uow(), chosen)
         return Caller(organisation.id, f"cli:{getpass.getuser()}", Role.OWNER)
 
     def close(self) -> None:
@@ -90,6 +124,8 @@ def state_of(ctx: typer.Context) -> CliState:
 
 def print_json(items: BaseModel | Sequence[BaseModel]) -> None:
     """Machine-readable output: the same bodies the REST API answers with."""
+    from pydantic import BaseModel
+
     if isinstance(items, BaseModel):
         typer.echo(items.model_dump_json(indent=2))
         return
@@ -98,12 +134,20 @@ def print_json(items: BaseModel | Sequence[BaseModel]) -> None:
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Human-readable output."""
+    from rich.table import Table
+
+    cells = [[_cell(value) for value in row] for row in rows]
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(_cell(value) for value in row))
-    console.print(table)
+    for index, column in enumerate(columns):
+        ids = [row[index] for row in cells if ID_PATTERN.fullmatch(row[index])]
+        if ids:
+            # An id is copied into the next command: never cut or folded, whatever the width.
+            table.add_column(column, no_wrap=True, min_width=max(map(len, ids)))
+        else:
+            table.add_column(column)
+    for row in cells:
+        table.add_row(*row)
+    terminal().print(table, crop=False)
 
 
 def parse_date(value: str, name: str) -> date:

@@ -6,7 +6,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from doorcode.api.source_bodies import feed_body
-from doorcode.cli.context import JsonOption, console, print_json, print_table, state_of
+from doorcode.cli.context import JsonOption, print_json, print_table, state_of, terminal
+from doorcode.services.errors import InvalidRequest
 from doorcode.sources import ical_feeds
 from doorcode.sources.feed_poller import feed_policy
 from doorcode.sources.ical_feeds import FeedSettings, SyncReport
@@ -65,7 +66,7 @@ def feed_sync(
     ctx: typer.Context,
     feed_ids: list[str] = typer.Argument(None, help="Feeds to poll (default: every feed)."),
 ) -> None:
-    """Poll feeds now, with a progress bar; failures are reported, never fatal."""
+    """Poll feeds now, with a progress bar; exits with 1 when a feed could not be read."""
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     ids = feed_ids or [feed.id for feed in ical_feeds.list_feeds(runtime.uow(), caller)]
@@ -73,7 +74,7 @@ def feed_sync(
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
     with (
         ical_feeds.feed_client(allow_private=runtime.settings.feed_allow_private) as client,
-        Progress(*columns, console=console, transient=True) as bar,
+        Progress(*columns, console=terminal(), transient=True) as bar,
     ):
         task = bar.add_task("Syncing feeds", total=len(ids))
         for feed_id in ids:
@@ -82,3 +83,6 @@ def feed_sync(
             bar.advance(task)
     rows = [(r.feed_id, r.outcome.value, r.message) for r in reports]
     print_table("Feed sync", ["feed", "outcome", "what happened"], rows)
+    failed = [r for r in reports if not r.outcome.is_healthy]
+    if failed:
+        raise InvalidRequest(f"{len(failed)} of {len(reports)} feed(s) could not be read")

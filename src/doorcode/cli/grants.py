@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from doorcode.api.rendering import event_body, grant_body
 from doorcode.cli.context import JsonOption, parse_instant, print_json, print_table, state_of
+from doorcode.cli.names import Names, local_time, names_of
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
 from doorcode.services import grants
 from doorcode.services.events import list_events
+from doorcode.services.locks import find_lock
+from doorcode.services.properties import find_property
 from doorcode.store.repositories import EventFilter, GrantFilter
+
+if TYPE_CHECKING:  # the API's bodies load only for --json and show (start-up time)
+    from doorcode.api.schemas import GrantBody
 
 grant_app = typer.Typer(
     help="Grants: who may open which locks, with which code, when.", no_args_is_help=True
@@ -20,40 +27,53 @@ grant_app = typer.Typer(
 @grant_app.command("list")
 def grant_list(
     ctx: typer.Context,
-    kind: GrantKind | None = typer.Option(None),
+    kind: GrantKind | None = typer.Option(None, help="guest, staff, master, backup or manual."),
     reservation: str | None = typer.Option(None, help="Only this reservation's grants."),
-    lock: str | None = typer.Option(None, help="Only grants on this lock (id)."),
-    include_revoked: bool = typer.Option(True),
+    property_ref: str | None = typer.Option(
+        None, "--property", help="Only this property's grants (id, external id or name)."
+    ),
+    lock: str | None = typer.Option(None, help="Only grants on this lock (id or name)."),
+    show_all: bool = typer.Option(
+        False, "--all", help="Also the grants that ended or were revoked."
+    ),
     limit: int = typer.Option(100, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
-    """List grants, soonest start first (codes are never listed)."""
+    """List current and upcoming grants, soonest start first (codes are never listed)."""
     state = state_of(ctx)
+    runtime, caller = state.runtime(), state.caller()
+    now = runtime.clock()
     which = GrantFilter(
         kind=kind.value if kind else None,
         reservation_id=reservation,
-        lock_id=lock,
-        include_revoked=include_revoked,
+        property_id=find_property(runtime.uow(), caller, property_ref).id if property_ref else None,
+        lock_id=find_lock(runtime.uow(), caller, lock).id if lock else None,
+        include_revoked=show_all,
+        ending_after=None if show_all else now,
         limit=limit,
     )
-    found = grants.list_grants(state.runtime().uow(), state.caller(), which)
-    now = state.runtime().clock()
+    found = grants.list_grants(runtime.uow(), caller, which)
     if as_json:
+        from doorcode.api.rendering import grant_body
+
         print_json([grant_body(grant, now) for grant in found])
         return
+    names = names_of(state)
     rows = [
         (
             g.id,
             g.kind,
             g.holder,
+            names.property(g.property_id),
             grants.state_of(g, now).value,
-            g.starts_at,
-            g.ends_at,
-            len(g.lock_codes),
+            local_time(g.starts_at, names.zone(g.property_id)),
+            local_time(g.ends_at, names.zone(g.property_id)),
+            ", ".join(names.lock(code.lock_id) for code in g.lock_codes),
         )
         for g in found
     ]
-    print_table("Grants", ["id", "kind", "holder", "state", "from", "to", "locks"], rows)
+    columns = ["id", "kind", "holder", "property", "state", "from", "to", "locks"]
+    print_table("Grants" if show_all else "Current and upcoming grants", columns, rows)
 
 
 @grant_app.command("show")
@@ -63,7 +83,9 @@ def grant_show(
     reveal: bool = typer.Option(False, help="Also print the code (recorded in the audit log)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Show one grant; ``--reveal`` prints its code."""
+    """Show one grant, on its property's clock; --reveal prints its code."""
+    from doorcode.api.rendering import grant_body
+
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     body = grant_body(grants.get_grant(runtime.uow(), caller, grant_id), runtime.clock())
@@ -71,14 +93,50 @@ def grant_show(
     if as_json:
         print_json(body)
     else:
-        fields = body.model_dump()
-        print_table(f"Grant {grant_id}", ["field", "value"], [(k, v) for k, v in fields.items()])
+        _print_grant(body, names_of(state))
     if access is not None:
         typer.echo(f"code: {access.code}")
+        zone = names_of(state).zone(body.property_id)
         for lock in access.offline:
-            starts, ends = lock.window.starts_at, lock.window.ends_at
-            opens = f"{starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M} UTC"
+            starts, ends = (
+                local_time(lock.window.starts_at, zone),
+                local_time(lock.window.ends_at, zone),
+            )
+            opens = f"{starts} to {ends}"
             typer.echo(f"offline code for {lock.lock_name}: {lock.code} (opens {opens})")
+
+
+def _print_grant(body: GrantBody, names: Names) -> None:
+    """The grant as an operator reads it: names, local times, one line per lock."""
+    zone = names.zone(body.property_id)
+    fields = [
+        ("grant", body.id),
+        ("kind", body.kind),
+        ("holder", body.holder or "–"),
+        ("state", body.state),
+        ("property", names.property(body.property_id) or "–"),
+        ("reservation", body.reservation_id or "–"),
+        ("from", local_time(body.starts_at, zone)),
+        ("to", local_time(body.ends_at, zone)),
+        ("version", str(body.version)),
+    ]
+    if body.revoked_at is not None:
+        fields.append(
+            ("revoked", f"{local_time(body.revoked_at, zone)} {body.revoke_reason or ''}")
+        )
+    width = max(len(name) for name, _ in fields)
+    for name, value in fields:
+        typer.echo(f"{name + ':':<{width + 2}}{value}")
+    rows = [
+        (
+            names.lock(code.lock_id),
+            code.status,
+            code.last_error,
+            local_time(code.next_attempt_at, zone) if code.next_attempt_at else None,
+        )
+        for code in body.lock_codes
+    ]
+    print_table("Its code on each lock", ["lock", "status", "last error", "next attempt"], rows)
 
 
 @grant_app.command("add")
@@ -142,6 +200,8 @@ def events(
     which = EventFilter(subject_id=subject, kind=kind, limit=limit)
     found = list_events(state.runtime().uow(), state.caller(), which)
     if as_json:
+        from doorcode.api.rendering import event_body
+
         print_json([event_body(event) for event in found])
         return
     rows = [(e.occurred_at, e.kind, e.subject_id, e.actor, e.reason) for e in found]

@@ -7,44 +7,115 @@ mistake they can fix.
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import version
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
 from typer.core import TyperGroup
 
 from doorcode import __version__
-from doorcode.cli.access import lock_log
-from doorcode.cli.alerts import alerts
 from doorcode.cli.context import CliState
-from doorcode.cli.feeds import feed_app
-from doorcode.cli.grants import events, grant_app
-from doorcode.cli.keypad import keypad_app
-from doorcode.cli.messages import host_contact, messages_app, rules_app, template_app
-from doorcode.cli.offline import offline_app
-from doorcode.cli.properties import lock_app, property_app
-from doorcode.cli.reservations import reservation_app
-from doorcode.cli.schedules import schedule_app
-from doorcode.cli.serving import demo, serve, worker
-from doorcode.cli.setup import apikey_app, db_app, org_app
-from doorcode.cli.sources import delivery_app, push_app, source_app
-from doorcode.cli.users import user_app
-from doorcode.domain.errors import DomainError
-from doorcode.services.errors import ServiceError
-from doorcode.store.code_cipher import UnreadableSecret
 
 __all__ = ["app", "run"]
 
 
+class Entry(NamedTuple):
+    """Where a sub-command lives, and its one-line help for ``doorcode --help``."""
+
+    module: str
+    attribute: str
+    help: str
+
+
+# Each command's module is imported only when that command runs: one command should not pay
+# for the web framework, the job queue and the migrations of every other (``--version`` pays
+# for none of them).
+COMMANDS = {
+    "init": Entry("setup", "init", "Create an installation and remember it."),
+    "db": Entry("setup", "db_app", "The database schema."),
+    "org": Entry("setup", "org_app", "Organisations (hosts or property managers)."),
+    "apikey": Entry("setup", "apikey_app", "API keys for machines."),
+    "user": Entry("users", "user_app", "Dashboard users (people; machines use API keys)."),
+    "property": Entry("properties", "property_app", "Properties and their lock groups."),
+    "lock": Entry("properties", "lock_app", "Locks (devices) and their capabilities."),
+    "reservation": Entry("reservations", "reservation_app", "Reservations (stays)."),
+    "grant": Entry("grants", "grant_app", "Grants: who may open which locks, when."),
+    "schedule": Entry("schedules", "schedule_app", "Recurring staff codes (a cleaner's week)."),
+    "offline": Entry("offline", "offline_app", "Offline codes: the window is in the digits."),
+    "keypad": Entry("keypad", "keypad_app", "The keypads of virtual locks."),
+    "source": Entry("sources", "source_app", "Webhook sources: PMSs that push reservations."),
+    "delivery": Entry("sources", "delivery_app", "Webhook deliveries: what sources sent."),
+    "push": Entry("sources", "push_app", "Codes pushed back to PMSs."),
+    "feed": Entry("feeds", "feed_app", "Calendar (iCal) feeds of booking channels."),
+    "template": Entry("messages", "template_app", "Guest message templates."),
+    "messages": Entry("messages", "messages_app", "Guest messages: the notification log."),
+    "rules": Entry("messages", "rules_app", "When guest messages are sent, per property."),
+    "events": Entry("grants", "events", "The audit log, newest first."),
+    "alerts": Entry("alerts", "alerts", "Open alerts, newest first."),
+    "serve": Entry("serving", "serve", "Run the API and the background work."),
+    "demo": Entry("serving", "demo", "Create the demo world and serve it."),
+    "worker": Entry("serving", "worker", "Run background jobs on PostgreSQL."),
+}
+
+
+COMPLETION_OPTIONS = ("install_completion", "show_completion")
+
+
 class ReportingGroup(TyperGroup):
-    """Turns domain and service errors into a one-line message and exit code 1."""
+    """Loads sub-commands on demand, and turns domain and service errors into one line.
+
+    Errors the domain or the services raise become ``Error: <message>`` and exit code 1.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Every sub-command, without importing any of them."""
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        """Import the one command asked for."""
+        entry = COMMANDS.get(name)
+        if entry is None:
+            return None
+        target = getattr(importlib.import_module(f"doorcode.cli.{entry.module}"), entry.attribute)
+        command: Any
+        if isinstance(target, typer.Typer):
+            command = typer.main.get_group(target)  # a group even with one sub-command
+        else:
+            wrapper = typer.Typer()
+            wrapper.command(name)(target)
+            command = typer.main.get_command(wrapper)
+        command.name = name
+        # Completion is offered once, by `doorcode` itself, not again by every sub-command.
+        command.params = [p for p in command.params if p.name not in COMPLETION_OPTIONS]
+        _plain_help(command)
+        return command
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """``doorcode --help`` lists the commands from the table above, importing none."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, entry.help) for name, entry in COMMANDS.items()])
 
     def invoke(self, ctx: Any) -> Any:
+        """Run the command; a mistake the operator can fix is one line and exit code 1."""
+        from doorcode.cli.installation import NoInstallation
+        from doorcode.domain.errors import DomainError
+        from doorcode.services.errors import ServiceError
+        from doorcode.store.code_cipher import UnreadableSecret
+
         try:
             return super().invoke(ctx)
-        except (DomainError, ServiceError, UnreadableSecret) as err:
+        except (DomainError, ServiceError, UnreadableSecret, NoInstallation) as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(code=1) from err
+
+
+def _plain_help(command: Any) -> None:
+    """Plain help everywhere: Typer's rich panels show ``<bool>`` beside every flag."""
+    if hasattr(command, "rich_markup_mode"):
+        command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
 
 
 app = typer.Typer(
@@ -52,33 +123,9 @@ app = typer.Typer(
     cls=ReportingGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Unique, time-limited door codes for every guest, on every smart lock.",
 )
-app.add_typer(db_app, name="db")
-app.add_typer(org_app, name="org")
-app.add_typer(apikey_app, name="apikey")
-app.add_typer(user_app, name="user")
-app.add_typer(property_app, name="property")
-app.add_typer(lock_app, name="lock")
-app.add_typer(reservation_app, name="reservation")
-app.add_typer(grant_app, name="grant")
-app.add_typer(schedule_app, name="schedule")
-app.add_typer(offline_app, name="offline")
-app.add_typer(keypad_app, name="keypad")
-app.add_typer(source_app, name="source")
-app.add_typer(delivery_app, name="delivery")
-app.add_typer(push_app, name="push")
-app.add_typer(feed_app, name="feed")
-app.add_typer(template_app, name="template")
-app.add_typer(messages_app, name="messages")
-app.add_typer(rules_app, name="rules")
-org_app.command("contact")(host_contact)
-lock_app.command("log")(lock_log)
-app.command("events")(events)
-app.command("alerts")(alerts)
-app.command("serve")(serve)
-app.command("demo")(demo)
-app.command("worker")(worker)
 
 
 def _print_version(value: bool) -> None:

@@ -17,11 +17,10 @@ from doorcode.notify.loop import run_messages_once
 from doorcode.notify.templates import TemplateParts
 from doorcode.notify.variables import DESCRIPTIONS
 from doorcode.services import message_rules, message_templates, messages
-from doorcode.services.host_contact import HostContact, get_host_contact, set_host_contact
 from doorcode.services.message_templates import TemplateKey
 from doorcode.store.message_repository import MessageFilter
 
-__all__ = ["host_contact", "messages_app", "rules_app", "template_app"]
+__all__ = ["messages_app", "rules_app", "template_app"]
 
 template_app = typer.Typer(help="Guest message templates.", no_args_is_help=True)
 messages_app = typer.Typer(help="Guest messages: the notification log.", no_args_is_help=True)
@@ -261,30 +260,6 @@ def rules_set(
     typer.echo(
         f"rules of {property_ref}: " + ", ".join(f"{k}={v}" for k, v in asdict(found).items())
     )
-
-
-def host_contact(
-    ctx: typer.Context,
-    name: str | None = typer.Option(None, help="Name guests know you by."),
-    email: str | None = typer.Option(None, help="Email guests may write to."),
-    phone: str | None = typer.Option(None, help="Phone guests may call."),
-) -> None:
-    """Show or set who guests are told to contact (without options: show)."""
-    state = state_of(ctx)
-    runtime, caller = state.runtime(), state.caller()
-    organisation, current = get_host_contact(runtime.uow(), caller)
-    if name is not None or email is not None or phone is not None:
-        current = set_host_contact(
-            runtime.uow(),
-            caller,
-            HostContact(
-                current.name if name is None else name,
-                (email or None) if email is not None else current.email,
-                (phone or None) if phone is not None else current.phone,
-            ),
-        )
-    shown = current.name or f"{organisation.name} (the organisation's name)"
-    typer.echo(f"host: {shown}; email: {current.email or '–'}; phone: {current.phone or '–'}")
 
 
 def _read(path: Path | None) -> str:

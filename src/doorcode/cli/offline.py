@@ -143,17 +143,30 @@ def offline_check(
 def offline_block(ctx: typer.Context, code: str, group: str = GroupOption) -> None:
     """Block a code (revoking its grant) and print what to type at each lock of the group."""
     state = state_of(ctx)
-    sequence = offline_codes.block_offline_code(state.runtime().uow(), state.caller(), group, code)
-    typer.echo(f"type at every lock of the group: {' '.join(sequence.steps())}")
+    blocked = offline_codes.block_offline_code(state.runtime().uow(), state.caller(), group, code)
+    typer.echo(f"type at every lock of the group (# is Enter): {blocked.sequence.keys}")
+    typer.echo(f"block: {blocked.block_id}")
+    typer.echo(
+        f"once typed at every lock: doorcode offline block-done {blocked.block_id} "
+        f"--lock-group {group}"
+    )
 
 
 @offline_app.command("blocks")
 def offline_blocks(ctx: typer.Context, group: str = GroupOption) -> None:
-    """Blocks still to be typed at the locks, with their sequences."""
+    """Blocks still to be typed at the locks, with their sequences (# is Enter)."""
     state = state_of(ctx)
     pending = offline_codes.pending_blocks(state.runtime().uow(), state.caller(), group)
-    rows = [(b.id, b.blocked_at, b.grant_id, " ".join(seq.steps())) for b, seq in pending]
+    rows = [(b.id, b.blocked_at, b.grant_id, seq.keys) for b, seq in pending]
     print_table("Blocks", ["id", "blocked", "grant", "type at the keypad"], rows)
+
+
+@offline_app.command("block-done")
+def offline_block_done(ctx: typer.Context, block_id: str, group: str = GroupOption) -> None:
+    """Mark a block as typed at every lock of the group; `offline blocks` stops listing it."""
+    state = state_of(ctx)
+    offline_codes.mark_block_entered(state.runtime().uow(), state.caller(), group, block_id)
+    typer.echo(f"block {block_id} marked as typed at the locks")
 
 
 def _window(window: TimeWindow) -> str:

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+# The JSON renderers, lock sync and Rich's progress bars are imported where a command uses
+# them, so that a listing does not pay for them at start-up (bench/cli_startup.py).
 import asyncio
 from collections import Counter
+from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import Progress
 
-from doorcode.api.rendering import lock_body, lock_codes_body, property_body
+from doorcode.cli.access import lock_log
 from doorcode.cli.context import (
     JsonOption,
-    console,
     parse_time,
     print_json,
     print_table,
     state_of,
+    terminal,
 )
+from doorcode.cli.names import local_time, names_of
 from doorcode.domain.code_policy import Alphabet, CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks, properties
 from doorcode.services.errors import InvalidRequest
 from doorcode.services.lock_sync import lock_codes, sync_summaries
-from doorcode.store.models import Lock
-from doorcode.sync.provisioning import install_virtual_locks
-from doorcode.sync.reconciler import Reconciler
+
+if TYPE_CHECKING:
+    from doorcode.store.models import Lock
 
 property_app = typer.Typer(help="Properties and their lock groups.", no_args_is_help=True)
 lock_app = typer.Typer(help="Locks (devices) and their capabilities.", no_args_is_help=True)
@@ -82,6 +87,8 @@ def property_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     state = state_of(ctx)
     found = properties.list_properties(state.runtime().uow(), state.caller())
     if as_json:
+        from doorcode.api.rendering import property_body
+
         print_json([property_body(p) for p in found])
         return
     rows = [
@@ -149,6 +156,8 @@ def lock_add(
     )
     details = locks.LockDetails(name, provider, external_id, capabilities)
     lock = locks.add_lock(state.runtime().uow(), state.caller(), details)
+    from doorcode.sync.provisioning import install_virtual_locks
+
     install_virtual_locks(state.runtime())
     typer.echo(f"added lock {lock.name} ({lock.id})")
     for reference in property_ref:
@@ -162,6 +171,8 @@ def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     state = state_of(ctx)
     found = locks.list_locks(state.runtime().uow(), state.caller())
     if as_json:
+        from doorcode.api.rendering import lock_body
+
         print_json([lock_body(lock) for lock in found])
         return
     summaries = sync_summaries(state.runtime().uow(), state.caller())
@@ -172,12 +183,17 @@ def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             lock.provider,
             ", ".join(p.name for p in lock.properties),
             _sync_column(lock, summaries.get(lock.id, Counter())),
-            lock.synced_at,
+            local_time(lock.synced_at, _zone_of(lock)) if lock.synced_at else None,
         )
         for lock in found
     ]
     columns = ["name", "id", "provider", "properties", "codes", "last sync"]
     print_table("Locks", columns, rows)
+
+
+def _zone_of(lock: Lock) -> tzinfo:
+    """The clock of the lock's first property (UTC for a lock that serves none)."""
+    return ZoneInfo(lock.properties[0].time_zone) if lock.properties else UTC
 
 
 def _sync_column(lock: Lock, statuses: Counter[str]) -> str:
@@ -201,9 +217,14 @@ def lock_sync(
         lock_ids = [locks.find_lock(runtime.uow(), caller, lock_ref).id]
     else:
         lock_ids = [lock.id for lock in locks.list_locks(runtime.uow(), caller)]
+    from rich.progress import Progress
+
+    from doorcode.sync.provisioning import install_virtual_locks
+    from doorcode.sync.reconciler import Reconciler
+
     install_virtual_locks(runtime)
     reconciler = Reconciler.from_runtime(runtime, batch_size=50)
-    with Progress(console=console, transient=True) as progress:
+    with Progress(console=terminal(), transient=True) as progress:
         task = progress.add_task("Reconciling locks", total=len(lock_ids))
         outcomes = asyncio.run(
             reconciler.reconcile(
@@ -217,6 +238,29 @@ def lock_sync(
         raise InvalidRequest(f"{len(failing)} of {len(outcomes)} lock(s) are not in sync yet")
 
 
+@lock_app.command("remove")
+def lock_remove(
+    ctx: typer.Context,
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+    forget_unreachable: bool = typer.Option(
+        False, "--forget-unreachable", help="Forget it even if its codes could not be removed."
+    ),
+) -> None:
+    """Remove a lock: its codes leave the device, grants keep their other locks, then it goes."""
+    state = state_of(ctx)
+    from doorcode.services.lock_removal import remove_lock
+
+    removal = remove_lock(
+        state.runtime(), state.caller(), lock_ref, forget_anyway=forget_unreachable
+    )
+    typer.echo(
+        f"removed lock {removal.lock_name} ({removal.lock_id}): {removal.codes_deleted} code(s) "
+        f"deleted from the device, {len(removal.grants_changed)} grant(s) no longer on it"
+    )
+    if removal.forgotten_unreachable:
+        typer.echo("its codes could not be removed from the device: clear it by hand", err=True)
+
+
 @lock_app.command("codes")
 def lock_codes_command(
     ctx: typer.Context,
@@ -228,14 +272,17 @@ def lock_codes_command(
     state = state_of(ctx)
     view = lock_codes(state.runtime().uow(), state.caller(), lock_ref, include_past=include_past)
     if as_json:
+        from doorcode.api.rendering import lock_codes_body
+
         print_json(lock_codes_body(view))
         return
+    names = names_of(state)
     rows = [
         (
             code.grant.holder or code.grant.kind,
             code.grant.id,
-            code.grant.starts_at,
-            code.grant.ends_at,
+            local_time(code.grant.starts_at, names.zone(code.grant.property_id)),
+            local_time(code.grant.ends_at, names.zone(code.grant.property_id)),
             "••••••",
             code.lock_code.desired,
             code.lock_code.actual,
@@ -246,3 +293,6 @@ def lock_codes_command(
     ]
     columns = ["holder", "grant", "from", "to", "code", "desired", "actual", "status", "last error"]
     print_table(f"Codes on {view.lock.name}", columns, rows)
+
+
+lock_app.command("log")(lock_log)

@@ -1,4 +1,4 @@
-"""``doorcode reservation``: record, list and cancel stays."""
+"""``doorcode reservation``: record, list, show and cancel stays."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import secrets
 
 import typer
 
-from doorcode.api.rendering import reservation_body
 from doorcode.cli.context import (
     JsonOption,
     parse_date,
@@ -15,8 +14,9 @@ from doorcode.cli.context import (
     print_table,
     state_of,
 )
+from doorcode.cli.names import local_time, names_of
 from doorcode.domain.reservations import ReservationStatus, Stay
-from doorcode.services import backup_codes, reservations
+from doorcode.services import backup_codes, grants, reservations
 from doorcode.store.repositories import ReservationFilter
 
 reservation_app = typer.Typer(help="Reservations (stays).", no_args_is_help=True)
@@ -37,6 +37,9 @@ def reservation_add(
     status: ReservationStatus = typer.Option(ReservationStatus.CONFIRMED),
     source: str = typer.Option("cli", help="Where the booking comes from."),
     external_id: str | None = typer.Option(None, help="The source's id (default: a new one)."),
+    booking_reference: str | None = typer.Option(
+        None, help="The channel's own number, e.g. Airbnb's HM... code."
+    ),
 ) -> None:
     """Record a reservation; the same source and external id again updates it."""
     state = state_of(ctx)
@@ -53,6 +56,7 @@ def reservation_add(
         status=status,
         stay=stay,
         guest=reservations.Guest(name=guest, email=email, phone=phone, locale=locale),
+        booking_reference=booking_reference,
     )
     outcome = reservations.record_reservation(state.runtime().uow(), state.caller(), details)
     grant = f", grant {outcome.grant.id}" if outcome.grant else ""
@@ -63,7 +67,11 @@ def reservation_add(
 def reservation_list(
     ctx: typer.Context,
     status: ReservationStatus | None = typer.Option(None),
-    property_ref: str | None = typer.Option(None, "--property", help="Only this property (id)."),
+    property_ref: str | None = typer.Option(
+        None,
+        "--property",
+        help="Only this property (id, external id or name).",
+    ),
     limit: int = typer.Option(100, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
@@ -74,6 +82,8 @@ def reservation_list(
     )
     views = reservations.list_reservations(state.runtime().uow(), state.caller(), which)
     if as_json:
+        from doorcode.api.rendering import reservation_body
+
         print_json([reservation_body(view.reservation, view.grant) for view in views])
         return
     rows = [
@@ -92,6 +102,42 @@ def reservation_list(
     ]
     columns = ["id", "source", "external id", "property", "status", "in", "out", "guest", "grant"]
     print_table("Reservations", columns, rows)
+
+
+@reservation_app.command("show")
+def reservation_show(ctx: typer.Context, reservation_id: str, as_json: bool = JsonOption) -> None:
+    """Show one reservation: the stay on the property's clock, the guest and the grant."""
+    state = state_of(ctx)
+    runtime = state.runtime()
+    view = reservations.get_reservation(runtime.uow(), state.caller(), reservation_id)
+    from doorcode.api.rendering import reservation_body
+
+    body = reservation_body(view.reservation, view.grant)
+    if as_json:
+        print_json(body)
+        return
+    names = names_of(state)
+    zone = names.zone(body.property_id)
+    guest = body.guest
+    fields = [
+        ("reservation", body.id),
+        ("property", names.property(body.property_id)),
+        ("status", body.status.value),
+        ("source", f"{body.source} {body.external_id}"),
+        ("booking reference", body.booking_reference or "–"),
+        ("check-in", local_time(body.starts_at, zone)),
+        ("check-out", local_time(body.ends_at, zone)),
+        ("guest", guest.name or "–"),
+        ("email", guest.email or "–"),
+        ("phone", guest.phone or "–"),
+        ("language", guest.locale or "–"),
+        ("grant", body.grant_id or "–"),
+    ]
+    if view.grant is not None:
+        fields.append(("code", grants.state_of(view.grant, runtime.clock()).value))
+    width = max(len(name) for name, _ in fields)
+    for name, value in fields:
+        typer.echo(f"{name + ':':<{width + 2}}{value}")
 
 
 @reservation_app.command("cancel")

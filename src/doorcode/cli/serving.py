@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from functools import partial
 
 import typer
 import uvicorn
@@ -11,6 +13,7 @@ from starlette.types import ASGIApp
 from doorcode.api.app import create_app
 from doorcode.background import background_jobs
 from doorcode.cli.context import state_of
+from doorcode.cli.installation import DEFAULT_DATA_DIR
 from doorcode.config import Runner, Settings
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
 from doorcode.logs import configure_logging, uvicorn_log_config
@@ -36,7 +39,7 @@ def serve(
     port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
 ) -> None:
     """Run the API (after bringing the database up to date)."""
-    runtime = state_of(ctx).runtime()
+    runtime = state_of(ctx).runtime(create=True)
     settings = runtime.settings
     _serve(runtime, host or settings.host, port or settings.port)
 
@@ -46,8 +49,15 @@ def demo(
     host: str | None = typer.Option(None, help="Listen address (DOORCODE_HOST)."),
     port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
 ) -> None:
-    """Create the demo world if it is not there yet, print how to try it, and serve it."""
-    runtime = state_of(ctx).runtime()
+    """Create the demo world if it is not there yet, print how to try it, and serve it.
+
+    The demo lives in ./var (or DOORCODE_DATA_DIR), never in an installation the config file
+    remembers from elsewhere: it must not plant a demo organisation in someone's real one.
+    """
+    state = state_of(ctx)
+    if "DOORCODE_DATA_DIR" not in os.environ:
+        state.settings_factory = partial(Settings, data_dir=DEFAULT_DATA_DIR)
+    runtime = state.runtime(create=True)
     settings = runtime.settings
     if "console_messages" not in settings.model_fields_set:
         settings.console_messages = True  # the demo's guests' phone is this terminal
@@ -89,7 +99,7 @@ def worker(
     name: str | None = typer.Option(None, help="Worker name in logs and job records."),
 ) -> None:
     """Run lock sync, feeds, PMS pushes and guest messages as jobs on PostgreSQL (any number)."""
-    runtime = state_of(ctx).runtime()
+    runtime = state_of(ctx).runtime(create=True)
     if not is_postgres(runtime.settings.resolved_database_url()):
         raise InvalidRequest(NEEDS_POSTGRES)
     configure_logging(runtime.settings.log_level)

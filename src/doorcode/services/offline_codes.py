@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from doorcode.domain.code_allocation import TakenCodes, allocate_code
@@ -22,6 +22,7 @@ from doorcode.domain.offline import (
     KeyGroup,
     KeypadSequence,
     OfflineCodec,
+    OfflineWindowUnsupported,
     block_sequence,
 )
 from doorcode.domain.windows import TimeWindow
@@ -38,6 +39,7 @@ from doorcode.store.models import Grant, Lock, LockCode, OfflineBlock, OfflineKe
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "CodeBlocked",
     "CodeDiagnosis",
     "IssuedGrant",
     "KeyExport",
@@ -47,6 +49,7 @@ __all__ = [
     "export_key_group",
     "issue_offline_grant",
     "list_key_groups",
+    "mark_block_entered",
     "pending_blocks",
     "provision_virtual_locks",
     "rotate_key_group",
@@ -82,6 +85,14 @@ class IssuedGrant:
 
     def __repr__(self) -> str:
         return f"IssuedGrant(grant={self.grant.id!r}, code=***, issued={self.issued!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBlocked:
+    """A code put on the block list: the block to mark done, and what to type (secret)."""
+
+    block_id: str
+    sequence: KeypadSequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,25 +167,31 @@ def export_key_group(uow: UnitOfWork, caller: Caller, reference: str) -> KeyExpo
 def provision_virtual_locks(
     uow: UnitOfWork, caller: Caller, providers: ProviderRegistry, reference: str
 ) -> list[str]:
-    """Load the group's key into its virtual locks, spending the key's one export on them.
+    """Load the group's current key into its virtual locks; returns the names of those loaded.
 
     The demo's stand-in for a technician at each door; real locks are provisioned by hand
-    with what ``export_key_group`` shows. Returns the names of the locks loaded.
+    with what ``export_key_group`` shows. The key goes from this installation's store to its
+    own simulated locks and is shown to nobody, so this neither needs nor spends the key's
+    one export: ``export`` then ``provision`` (the README's order) both work.
     """
+    caller.require_owner()
     cloud = providers.virtual_cloud
     with uow:
         group = _find(uow, caller, reference)
         virtual = [lock for lock in group.locks if lock.provider == VirtualLockProvider.name]
-    if cloud is None or not virtual:
-        raise InvalidRequest("this key group has no virtual locks to provision")
-    export = export_key_group(uow, caller, reference)
-    key_group = KeyGroup(
-        bytes.fromhex(export.key_hex), uuid.UUID(export.group_uuid), export.epoch, export.digits
-    )
-    for lock in virtual:
-        cloud.install(lock.external_id, lock.name, capabilities_from_json(lock.capabilities))
-        cloud.load_offline_key(lock.external_id, key_group, export.programming_code)
-    return [lock.name for lock in virtual]
+        if cloud is None or not virtual:
+            raise InvalidRequest("this key group has no virtual locks to provision")
+        key_group = uow.offline.key_group_of(group)
+        programming_code = uow.offline.programming_code_of(group)
+        for lock in virtual:
+            cloud.install(lock.external_id, lock.name, capabilities_from_json(lock.capabilities))
+            cloud.load_offline_key(lock.external_id, key_group, programming_code)
+        after = {"locks": [lock.id for lock in virtual], "key_version": group.key_version}
+        record_event(
+            uow, caller, (SUBJECT, group.id), "KeyGroupProvisioned", "virtual locks", after=after
+        )
+        uow.commit()
+        return [lock.name for lock in virtual]
 
 
 def rotate_key_group(uow: UnitOfWork, caller: Caller, reference: str) -> OfflineKeyGroup:
@@ -211,6 +228,7 @@ def issue_offline_grant(
         group = _find(uow, caller, reference)
         if not group.locks:
             raise InvalidRequest("this key group has no locks")
+        _check_after_epoch(group, requested)
         uow.touch_locks({lock.id for lock in group.locks})
         issued = OfflineCodec(uow.offline.key_group_of(group)).issue(
             requested, avoiding=uow.offline.taken_codes(group)
@@ -256,9 +274,7 @@ def check_offline_code(
         return CodeDiagnosis(window, opens, blocked, owner.id if owner else None)
 
 
-def block_offline_code(
-    uow: UnitOfWork, caller: Caller, reference: str, code: str
-) -> KeypadSequence:
+def block_offline_code(uow: UnitOfWork, caller: Caller, reference: str, code: str) -> CodeBlocked:
     """Put a code on the block list (revoking its grant) and say what to type at the lock.
 
     Owners only: the sequence starts with the locks' programming code.
@@ -275,8 +291,38 @@ def block_offline_code(
         elif code not in uow.offline.blocked_codes(group):
             add_block(uow, caller, group, code, window, grant_id=None)
         sequence = block_sequence(uow.offline.programming_code_of(group), code)
+        uow.flush()
+        block = next(
+            b
+            for b in reversed(uow.offline.blocks(group.id, group.key_version))
+            if uow.offline.code_of_block(b) == code
+        )
         uow.commit()
-        return sequence
+        return CodeBlocked(block.id, sequence)
+
+
+def mark_block_entered(uow: UnitOfWork, caller: Caller, reference: str, block_id: str) -> None:
+    """Record that a block sequence was typed at every lock of the group, so it stops showing."""
+    caller.require_owner()
+    with uow:
+        group = _find(uow, caller, reference)
+        block = next(
+            (b for b in uow.offline.blocks(group.id, group.key_version) if b.id == block_id), None
+        )
+        if block is None:
+            raise NotFound("block", block_id)
+        if block.entered_at is not None:
+            raise InvalidRequest(f"block {block_id} was marked as typed already")
+        block.entered_at = uow.now
+        record_event(
+            uow,
+            caller,
+            (SUBJECT, group.id),
+            "OfflineBlockEntered",
+            "block sequence typed at the locks",
+            after={"block_id": block.id},
+        )
+        uow.commit()
 
 
 def pending_blocks(
@@ -290,8 +336,26 @@ def pending_blocks(
         return [
             (block, block_sequence(programming_code, uow.offline.code_of_block(block)))
             for block in uow.offline.blocks(group.id, group.key_version)
-            if block.window_ends_at > uow.now
+            if block.window_ends_at > uow.now and block.entered_at is None
         ]
+
+
+def _check_after_epoch(group: OfflineKeyGroup, requested: TimeWindow) -> None:
+    """Name the epoch: an operator cannot guess it (noon the day before the group was made)."""
+    if requested.starts_at < group.epoch:
+        epoch = group.epoch.astimezone(_zone_of(group))
+        raise OfflineWindowUnsupported(
+            f"offline codes of key group {group.name!r} cannot start before the group's epoch, "
+            f"{epoch:%Y-%m-%d %H:%M %Z} ({group.epoch:%Y-%m-%d %H:%M} UTC): ask for a later start"
+        )
+
+
+def _zone_of(group: OfflineKeyGroup) -> ZoneInfo | timezone:
+    """The clock of the group's first lock's property (UTC when it has none)."""
+    for lock in group.locks:
+        for place in lock.properties:
+            return ZoneInfo(place.time_zone)
+    return UTC
 
 
 def _grant_holding(uow: UnitOfWork, group: OfflineKeyGroup, code: str) -> Grant | None:

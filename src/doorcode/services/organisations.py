@@ -39,4 +39,8 @@ def resolve_organisation(uow: UnitOfWork, slug: str | None) -> Organisation:
             return every[0]
         if not every:
             raise InvalidRequest("there is no organisation yet: create one with `doorcode org add`")
-        raise InvalidRequest("several organisations exist: choose one with --org")
+        slugs = ", ".join(sorted(organisation.slug for organisation in every))
+        raise InvalidRequest(
+            f"several organisations exist ({slugs}): choose one with --org SLUG, "
+            "or for every later command with `doorcode org use SLUG`"
+        )

@@ -88,6 +88,8 @@ class ReservationDetails:
     status: ReservationStatus
     stay: Stay
     guest: Guest = field(default_factory=Guest)
+    booking_reference: str | None = None
+    """The channel's or PMS's own number for the booking (Airbnb's HM… code), if it said."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +177,12 @@ def apply_reservation(
     org = caller.organisation_id
     reservation = uow.reservations.by_source(org, details.source, details.external_id)
     details = replace(details, guest=_kept_contact(details.guest, reservation))
-    fingerprint = _fingerprint(prop.id, details.status, details.stay, details.guest)
+    if reservation is not None and not details.booking_reference:
+        # A source that does not know the channel's reference never erases it.
+        details = replace(details, booking_reference=reservation.booking_reference)
+    fingerprint = _fingerprint(
+        prop.id, details.status, details.stay, details.guest, details.booking_reference
+    )
     if reservation is not None and reservation.fingerprint == fingerprint:
         grant = uow.grants.guest_grant_of(reservation.id)
         return ReservationOutcome(reservation, Change.UNCHANGED, grant)
@@ -337,8 +344,17 @@ def get_reservation(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Res
 def list_reservations(
     uow: UnitOfWork, caller: Caller, which: ReservationFilter
 ) -> list[ReservationView]:
-    """Reservations of the caller's organisation matching ``which``, with their guest grants."""
+    """Reservations of the caller's organisation matching ``which``, with their guest grants.
+
+    ``which.property_id`` may be any reference a property answers to (id, external id, name),
+    as when the reservation was recorded.
+    """
     with uow:
+        if which.property_id:
+            prop = uow.properties.find(caller.organisation_id, which.property_id)
+            if prop is None:
+                raise NotFound("property", which.property_id)
+            which = replace(which, property_id=prop.id)
         found = uow.reservations.search(caller.organisation_id, which)
         grants = uow.grants.guest_grants_of([reservation.id for reservation in found])
         return [ReservationView(reservation, grants.get(reservation.id)) for reservation in found]
@@ -440,6 +456,8 @@ def _apply(
     reservation.guest_phone = details.guest.phone
     reservation.guest_locale = details.guest.locale
     reservation.guest_count = details.guest.count
+    if details.booking_reference:  # a source that does not know it never erases it
+        reservation.booking_reference = details.booking_reference[:100]
     reservation.fingerprint = fingerprint
     reservation.updated_at = uow.now
 
@@ -452,14 +470,22 @@ def _stay_window(reservation: Reservation) -> TimeWindow:
     return TimeWindow(reservation.starts_at, reservation.ends_at)
 
 
-def _fingerprint(property_id: str, status: ReservationStatus, stay: Stay, guest: Guest) -> str:
+def _fingerprint(
+    property_id: str,
+    status: ReservationStatus,
+    stay: Stay,
+    guest: Guest,
+    booking_reference: str | None = None,
+) -> str:
     """A digest of everything that matters, so a replayed delivery is recognised as one."""
-    content = {
+    content: dict[str, Any] = {
         "property": property_id,
         "status": status.value,
         "stay": [stay.check_in, stay.check_out, stay.check_in_at, stay.check_out_at],
         "guest": [guest.name, guest.email, guest.phone, guest.locale, guest.count],
     }
+    if booking_reference:  # only when given: the digests of earlier rows stay as they were
+        content["booking_reference"] = booking_reference
     canonical = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -473,7 +499,9 @@ def _fingerprint_of_row(reservation: Reservation) -> str:
         reservation.guest_count,
     )
     status = ReservationStatus(reservation.status)
-    return _fingerprint(reservation.property_id, status, stay_of(reservation), guest)
+    return _fingerprint(
+        reservation.property_id, status, stay_of(reservation), guest, reservation.booking_reference
+    )
 
 
 def _get(uow: UnitOfWork, caller: Caller, reservation_id: str) -> Reservation:

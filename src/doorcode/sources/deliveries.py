@@ -327,7 +327,10 @@ def _invalid(err: ValidationError, names: Mapping[str, str]) -> PayloadRejected:
     fields = []
     for problem in err.errors():
         field = ".".join(str(part) for part in problem["loc"]) or "body"
-        fields.append({"field": names.get(field, field), "message": problem["msg"]})
+        context = problem.get("ctx") or {}
+        # Our own checks' words, without pydantic's "Value error, " in front of them.
+        words = context.get("error") if problem["type"] == "value_error" else None
+        fields.append({"field": names.get(field, field), "message": str(words or problem["msg"])})
     summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields)
     return PayloadRejected("invalid_payload", summary[:500], fields)
 

@@ -53,6 +53,7 @@ from doorcode.domain.errors import CodeSpaceExhausted, DomainError
 from doorcode.domain.feed_diff import FeedDiff, Remembered, diff_feed
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.domain.windows import TimeWindow, zone_named
+from doorcode.services.alerts import clear_alert, raise_alert
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, NotFound
@@ -92,6 +93,8 @@ logger = logging.getLogger(__name__)
 
 SUBJECT = "feed"
 FULL_READ_EVERY = timedelta(days=1)
+FEED_ALERT = "FeedFailing"
+"""Raised when a poll of a feed fails, cleared by its next good poll."""
 GUEST_LABELS = {Channel.AIRBNB: "Airbnb guest", Channel.VRBO: "VRBO guest"}
 
 
@@ -110,6 +113,12 @@ class FetchOutcome(enum.StrEnum):
     def is_good(self) -> bool:
         """Whether the fetch showed the calendar as it is (and may count a booking missing)."""
         return self in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED)
+
+    @property
+    def is_healthy(self) -> bool:
+        """Whether the feed works: a valid calendar without events is no failure (a property
+        with no bookings exports exactly that), though nothing is counted missing from it."""
+        return self.is_good or self is FetchOutcome.EMPTY
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,7 +403,9 @@ def _apply(
         cancelled=tally.cancelled,
         missed=len(diff.missed),
         skipped=tuple(tally.skipped),
-        message=_summary(tally, diff, counts_absence or parsed is None),
+        message=_summary(
+            tally, diff, counts_absence or parsed is None, _missing_stays(uow, caller, target, diff)
+        ),
     )
     _finish(uow, caller, target, fetched, report, diff)
     return report
@@ -527,8 +538,11 @@ def _place(
         status=ReservationStatus.CONFIRMED,
         stay=stay,
         guest=Guest(name=name[:200]),
+        booking_reference=event.booking_reference,
     )
-    content = [check_in, check_out, check_in_at, check_out_at, name]
+    content: list[object] = [check_in, check_out, check_in_at, check_out_at, name]
+    if event.booking_reference:  # only when there is one: earlier digests stay valid
+        content.append(event.booking_reference)
     fingerprint = hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
     return _Booking(key, details, window, fingerprint, event.reservation_url)
 
@@ -620,26 +634,52 @@ def _finish(
         feed.last_attempt_at = target.now
         feed.last_outcome = report.outcome.value
         feed.last_message = report.message[:500]
-        if fetched.outcome.is_good:
+        subject = (SUBJECT, feed.id)
+        if fetched.outcome.is_healthy:
             feed.last_success_at = target.now
             feed.failures = 0
+            clear_alert(uow, caller.organisation_id, FEED_ALERT, subject)
             if fetched.outcome is FetchOutcome.OK:
                 feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
                 feed.content_hash = fetched.content_hash
                 feed.last_read_at = target.now
         else:
             feed.failures += 1
+            label = feed.name or feed.url_hint
+            raise_alert(
+                uow,
+                caller.organisation_id,
+                FEED_ALERT,
+                subject,
+                f"calendar feed {label} of {feed.property.name} failed ({report.outcome.value}: "
+                f"{report.message}); its bookings are not being updated",
+            )
         uow.commit()
     _log(report)
 
 
-def _summary(tally: _Tally, diff: FeedDiff, readable: bool) -> str:
+def _missing_stays(uow: UnitOfWork, caller: Caller, target: _Target, diff: FeedDiff) -> str:
+    """Which bookings the calendar no longer shows, so an operator can check them in time."""
+    stays = []
+    with uow:
+        for key in sorted(diff.missed):
+            entry = uow.feeds.entry(target.feed_id, key)
+            found = entry and uow.reservations.get(caller.organisation_id, entry.reservation_id)
+            if found:
+                stays.append(
+                    f"{found.guest_name or 'a guest'} {found.check_in}–{found.check_out} "
+                    f"({found.id})"
+                )
+    return "; ".join(stays)
+
+
+def _summary(tally: _Tally, diff: FeedDiff, readable: bool, missing: str = "") -> str:
     parts = [] if readable else ["no readable booking, so nobody counted missing"]
     parts += [
         f"{tally.created} new",
         f"{tally.updated} changed",
         f"{tally.cancelled} cancelled",
-        f"{len(diff.missed)} missing once",
+        f"{len(diff.missed)} missing once" + (f" ({missing})" if missing else ""),
     ]
     if tally.skipped:
         parts.append(f"{len(tally.skipped)} skipped (first: {tally.skipped[0]})")

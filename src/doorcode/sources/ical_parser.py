@@ -52,6 +52,14 @@ __all__ = [
 
 BLOCK_WORDS = ("not available", "blocked", "unavailable", "closed")
 RESERVATION_URL = re.compile(r"Reservation URL:\s*(\S+)", re.IGNORECASE)
+AIRBNB_CODE = re.compile(r"\b(HM[A-Z0-9]{8})\b")
+"""Airbnb's confirmation code, as its reservation URL and its guests' e-mails show it."""
+PMS_NUMBER = re.compile(
+    r"\b(?:reservation|booking|confirmation)\s*(?:number|no\.?|id|code|#)\s*[:#]?\s*"
+    r"([A-Za-z0-9][A-Za-z0-9-]{2,39})\b",
+    re.IGNORECASE,
+)
+"""A PMS's own number: "Reservation #4711", "Booking ID: B-2231", "Confirmation code: X9"."""
 PHONE_LAST4 = re.compile(r"Phone Number \(Last 4 Digits\):\s*(\d{4})", re.IGNORECASE)
 MAX_TEXT = 200
 _SINGLE = ("UID", "DTSTART", "DTEND", "DURATION")
@@ -94,6 +102,7 @@ class FeedEvent:
     guest_name: str = ""
     phone_last4: str | None = None
     reservation_url: str | None = None
+    booking_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +218,7 @@ def _read_event(component: Any, channel: Channel) -> FeedEvent | SkippedEvent:
         guest_name=guest,
         phone_last4=phone.group(1) if phone else None,
         reservation_url=url.group(1)[:500] if url else None,
+        booking_reference=_booking_reference(summary, description),
     )
 
 
@@ -282,6 +292,15 @@ def _classify(summary: str, channel: Channel) -> tuple[EventKind, str]:
     if any(word in lowered for word in BLOCK_WORDS):
         return EventKind.BLOCKED, ""
     return EventKind.BOOKING, summary
+
+
+def _booking_reference(summary: str, description: str) -> str | None:
+    """The channel's code (Airbnb's HM…) or a PMS's number, from the event's own words."""
+    for text in (description, summary):
+        found = AIRBNB_CODE.search(text) or PMS_NUMBER.search(text)
+        if found:
+            return found.group(1)
+    return None
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:

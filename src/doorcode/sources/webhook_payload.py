@@ -29,7 +29,15 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from doorcode.domain.reservations import (
     EMAIL_PATTERN,
@@ -83,11 +91,14 @@ class ReservationPayloadV1(_Strict):
         default=None, ge=0, le=2**62, description="A counter that grows with every change."
     )
 
-    @model_validator(mode="after")
-    def _check_out_after_check_in(self) -> ReservationPayloadV1:
-        if self.check_out < self.check_in:
-            raise ValueError("check_out must not be before check_in")
-        return self
+    @field_validator("check_out")
+    @classmethod
+    def _check_out_after_check_in(cls, check_out: date, info: ValidationInfo) -> date:
+        """Reported on check_out, the field to correct, not on the payload as a whole."""
+        check_in = info.data.get("check_in")
+        if check_in is not None and check_out < check_in:
+            raise ValueError(f"check-out {check_out} is before check-in {check_in}")
+        return check_out
 
     def ordering(self) -> int | None:
         """The source's version of this update: the sequence, else updated-at in µs."""

@@ -13,7 +13,7 @@ import enum
 import re
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
@@ -120,7 +120,19 @@ def mask_url(url: str) -> str:
     parts = urlsplit(url)
     path = parts.path if len(parts.path) <= 24 else parts.path[:24] + "…"
     hidden = "?…" if parts.query else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{path}{hidden}"
+    return f"{parts.scheme}://{_host(parts)}{path}{hidden}"
+
+
+def _host(parts: SplitResult) -> str:
+    """Host and port as written (a feed on :8443 is another feed), never the credentials."""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port is not None else host
 
 
 def is_web_url(url: str) -> bool:

@@ -245,6 +245,7 @@ class Reservation(Base):
     guest_phone: Mapped[str | None] = mapped_column(String(40))
     guest_locale: Mapped[str | None] = mapped_column(String(16))
     guest_count: Mapped[int | None]
+    booking_reference: Mapped[str | None] = mapped_column(String(100))
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -192,6 +192,10 @@ class LockRepository:
         query = query.options(selectinload(Lock.properties)).order_by(Lock.name)
         return list(self._session.scalars(query))
 
+    def remove(self, lock: Lock) -> None:
+        """Forget a lock (its lock-code rows and links go with it)."""
+        self._session.delete(lock)
+
     def request_sync(self, lock_ids: Collection[str], at: datetime) -> None:
         """Mark the locks' desired state as changed at ``at``.
 
@@ -339,6 +343,7 @@ class GrantFilter:
     kinds: tuple[str, ...] | None = None
     excluding_kinds: tuple[str, ...] = ()
     reservation_id: str | None = None
+    property_id: str | None = None
     lock_id: str | None = None
     include_revoked: bool = True
     ending_after: datetime | None = None
@@ -426,6 +431,8 @@ class GrantRepository:
             query = query.where(Grant.kind.not_in(which.excluding_kinds))
         if which.reservation_id:
             query = query.where(Grant.reservation_id == which.reservation_id)
+        if which.property_id:
+            query = query.where(Grant.property_id == which.property_id)
         if which.lock_id:
             query = query.where(Grant.lock_codes.any(LockCode.lock_id == which.lock_id))
         if not which.include_revoked:

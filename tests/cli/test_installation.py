@@ -1,0 +1,110 @@
+"""Finding the installation: from any folder, and never a new empty one by accident."""
+
+import pytest
+from typer.testing import CliRunner
+
+from doorcode.cli.main import app
+
+
+@pytest.fixture
+def bare_env(monkeypatch, tmp_path):
+    """No DOORCODE_* settings, and a working directory with nothing in it."""
+    for name in ("DATABASE_URL", "SECRET_KEY", "DATA_DIR", "ORGANISATION"):
+        monkeypatch.delenv(f"DOORCODE_{name}", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    return elsewhere
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_a_command_outside_any_installation_says_so_and_creates_nothing(bare_env):
+    result = invoke("property", "list")
+    assert result.exit_code == 1, result.output
+    assert "no doorcode installation" in result.output
+    assert "doorcode init" in result.output
+    assert list(bare_env.iterdir()) == []
+
+
+def test_an_empty_data_dir_is_not_turned_into_an_installation(bare_env, monkeypatch, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("DOORCODE_DATA_DIR", str(empty))
+    result = invoke("org", "list")
+    assert result.exit_code == 1, result.output
+    assert list(empty.iterdir()) == []
+
+
+def test_init_remembers_the_installation_for_every_folder(
+    bare_env, monkeypatch, tmp_path, private_config_dir
+):
+    home = tmp_path / "home"
+    assert invoke("init", "--data-dir", str(home)).exit_code == 0
+    assert (home / "secret.key").exists()
+    assert str(home) in (private_config_dir / "config.toml").read_text()
+    assert invoke("org", "add", "acme").exit_code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    listed = invoke("org", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "acme" in listed.output
+    assert list(other.iterdir()) == []
+
+
+def test_data_dir_from_the_environment_wins_over_the_config_file(bare_env, monkeypatch, tmp_path):
+    assert invoke("init", "--data-dir", str(tmp_path / "first")).exit_code == 0
+    invoke("org", "add", "first")
+    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path / "second"))
+    assert invoke("init").exit_code == 0
+    invoke("org", "add", "second")
+    listed = invoke("org", "list")
+    assert "second" in listed.output
+    assert "first" not in listed.output
+
+
+def test_org_use_picks_the_organisation_for_later_commands(bare_env, tmp_path):
+    invoke("init", "--data-dir", str(tmp_path / "home"))
+    invoke("org", "add", "demo")
+    added = invoke("org", "add", "acme")
+    assert "doorcode org use acme" in added.output
+    refused = invoke("property", "list")
+    assert refused.exit_code == 1
+    assert "doorcode org use SLUG" in refused.output
+    assert invoke("org", "use", "acme").exit_code == 0
+    created = invoke("property", "add", "Flat 1", "--zone", "Europe/Lisbon")
+    assert created.exit_code == 0, created.output
+    assert invoke("org", "use", "nobody").exit_code == 1
+
+
+def test_demo_builds_its_world_in_var_here_and_remembers_it_for_other_folders(
+    bare_env, monkeypatch, tmp_path, private_config_dir
+):
+    from doorcode.cli import serving
+
+    monkeypatch.setattr(serving, "_serve", lambda runtime, host, port: None)
+    served = invoke("demo")
+    assert served.exit_code == 0, served.output
+    assert (bare_env / "var" / "doorcode.sqlite3").exists()
+    assert str(bare_env / "var") in (private_config_dir / "config.toml").read_text()
+    monkeypatch.chdir(tmp_path)
+    assert "demo" in invoke("org", "list").output
+
+
+def test_demo_never_plants_its_world_in_an_installation_remembered_from_elsewhere(
+    bare_env, monkeypatch, tmp_path
+):
+    from doorcode.cli import serving
+
+    real = tmp_path / "real"
+    invoke("init", "--data-dir", str(real))
+    invoke("org", "add", "acme")
+    monkeypatch.setattr(serving, "_serve", lambda runtime, host, port: None)
+    assert invoke("demo").exit_code == 0
+    listed = invoke("org", "list").output  # the remembered installation: still acme only
+    assert "acme" in listed
+    assert "demo" not in listed
+    assert (bare_env / "var" / "doorcode.sqlite3").exists()
