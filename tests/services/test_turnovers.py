@@ -1,11 +1,12 @@
 """Turnover codes: the cleaner's code from each check-out to the next check-in, following
 the bookings as they are made, moved and cancelled."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
 from doorcode.services.errors import InvalidRequest
+from doorcode.services.grants import revoke_grant
 from doorcode.services.properties import change_property
 from doorcode.services.reservations import cancel_reservation
 from doorcode.store.models import Grant
@@ -88,3 +89,19 @@ def test_a_property_without_turnovers_gets_none(runtime, owner):
     plain = make_property(runtime, owner, "Plain", time_zone="Europe/Lisbon")
     book(runtime, owner, plain, "A", date(2026, 11, 23), date(2026, 11, 26))
     assert turnovers(runtime) == []
+
+
+def test_no_turnover_while_the_next_guest_is_already_in(runtime, owner, flat):
+    """B checks in at 10:00 on the day A checks out at 11:00: no cleaner's code from 11:00."""
+    first = book(runtime, owner, flat, "A", date(2026, 11, 23), date(2026, 11, 26))
+    book(runtime, owner, flat, "B", date(2026, 11, 26), date(2026, 11, 28), check_in_at=time(10))
+    assert [t for t in turnovers(runtime) if t[0] == first.reservation.id] == []
+
+
+def test_a_turnover_code_an_operator_revoked_stays_revoked(runtime, owner, flat):
+    book(runtime, owner, flat, "A", date(2026, 11, 23), date(2026, 11, 26))
+    [(_stay, _s, _e, _h, grant_id)] = turnovers(runtime)
+    revoke_grant(runtime.uow(), owner, grant_id, "the cleaner lost the code")
+    book(runtime, owner, flat, "B", date(2026, 11, 28), date(2026, 11, 30))  # any later change
+    assert all(t[4] != grant_id for t in turnovers(runtime))
+    assert len(turnovers(runtime)) == 1  # only B's: A's stays revoked

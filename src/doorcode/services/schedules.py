@@ -49,6 +49,9 @@ __all__ = [
     "windows_of",
 ]
 
+SCHEDULE_CHANGED = "the schedule changed"
+"""Why the schedule itself revoked a window; any other reason is an operator's, and sticks."""
+
 MAX_DAYS = 366
 SUBJECT = "schedule"
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -279,7 +282,9 @@ def _follow(
             grant.holder = schedule.holder
             kept.setdefault(key[0], uow.grants.code_of(grant))
         elif grant.revoked_at is None and grant.ends_at > uow.now:
-            revoke(uow, caller, grant, "the schedule changed")
+            revoke(uow, caller, grant, SCHEDULE_CHANGED)
+        elif grant.revoke_reason != SCHEDULE_CHANGED:
+            wanted.pop(key, None)  # an operator revoked this window: it stays revoked
     for prop, window in sorted(wanted.values(), key=lambda pair: pair[1].starts_at):
         grant = _open(uow, caller, schedule, prop, window, kept.get(prop.id))
         kept.setdefault(prop.id, uow.grants.code_of(grant))

@@ -22,6 +22,9 @@ from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = ["follow_turnovers", "turnover_windows"]
 
+NO_TURNOVER = "no turnover after this stay any more"
+"""Why the property itself revoked a turnover code; any other reason is an operator's."""
+
 
 def follow_turnovers(
     uow: UnitOfWork, caller: Caller, prop: Property, *, settings_changed: bool = False
@@ -36,11 +39,14 @@ def follow_turnovers(
         return
     live = uow.grants.turnovers_of(prop.id, uow.now)
     wanted = turnover_windows(uow, prop) if prop.turnover_holder else {}
+    for revoked in uow.grants.turnovers_of(prop.id, uow.now, revoked=True):
+        if revoked.revoke_reason != NO_TURNOVER:  # an operator revoked it: it stays revoked
+            wanted.pop(revoked.turnover_after or "", None)
     target = GrantTarget.of_property(prop)
     for grant in live:
         window = wanted.pop(grant.turnover_after or "", None)
         if window is None:
-            revoke(uow, caller, grant, "no turnover after this stay any more")
+            revoke(uow, caller, grant, NO_TURNOVER)
             continue
         grant.holder = prop.turnover_holder
         if window != window_of(grant):
@@ -77,10 +83,15 @@ def turnover_windows(uow: UnitOfWork, prop: Property) -> dict[str, TimeWindow]:
 
 
 def _next_check_in(stays: list[Reservation], stay: Reservation) -> datetime | None:
-    """The first check-in at or after ``stay``'s check-out, among the other stays."""
+    """The check-in of the first other stay still on after ``stay``'s check-out.
+
+    A stay that began before this check-out (an early check-in, a late check-out, a double
+    booking) counts too: its check-in is then no later than the check-out, and no turnover
+    window opens while that guest is in.
+    """
     following = [
         other.starts_at
         for other in stays
-        if other.id != stay.id and other.starts_at >= stay.ends_at
+        if other.id != stay.id and other.ends_at > stay.ends_at
     ]
     return min(following, default=None)

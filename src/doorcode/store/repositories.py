@@ -403,12 +403,14 @@ class GrantRepository:
         query = select(Grant).where(Grant.reservation_id == reservation_id)
         return list(self._session.scalars(query.order_by(Grant.created_at)))
 
-    def turnovers_of(self, property_id: str, ending_after: datetime) -> list[Grant]:
-        """The property's turnover codes still live and not over by ``ending_after``."""
+    def turnovers_of(
+        self, property_id: str, ending_after: datetime, *, revoked: bool = False
+    ) -> list[Grant]:
+        """The property's turnover codes not over by ``ending_after``: live ones, or revoked."""
         query = select(Grant).where(
             Grant.property_id == property_id,
             Grant.turnover_after.is_not(None),
-            Grant.revoked_at.is_(None),
+            Grant.revoked_at.is_not(None) if revoked else Grant.revoked_at.is_(None),
             Grant.ends_at > ending_after,
         )
         return list(self._session.scalars(query.options(selectinload(Grant.lock_codes))))
