@@ -189,3 +189,26 @@ def test_serve_reads_the_locks_by_itself(stay, clock):
         while not client.get(f"/api/v1/locks/{stay.door.id}/events", headers=headers).json():
             assert time.monotonic() < deadline, "serve's access pass stored nothing in 10 s"
             time.sleep(0.05)
+
+
+def test_one_lock_failing_in_any_way_costs_only_that_lock_and_never_logs_its_text(
+    stay, clock, caplog, monkeypatch
+):
+    """An adapter bug at the street door (a KeyError quoting a PIN, say) must not stop the
+    flat door's openings from being read, nor put the PIN in the log."""
+    clock.now = at_local(clock().date(), 15, 42)
+    assert stay.cloud.enter(stay.door.external_id, stay.code).opened
+    provider = stay.runtime.providers.get("virtual")
+    asked = provider.access_events
+
+    async def broken_at_the_street_door(device_id, cursor):
+        if device_id == stay.street.external_id:
+            raise KeyError(f"pin {stay.code}")
+        return await asked(device_id, cursor)
+
+    monkeypatch.setattr(provider, "access_events", broken_at_the_street_door)
+    with caplog.at_level("DEBUG"):
+        report = stay.poll()
+    assert (report.stored, report.failed) == (1, 1)
+    assert "KeyError" in caplog.text
+    assert stay.code not in caplog.text

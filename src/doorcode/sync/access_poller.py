@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 MAX_PAGES = 20
+ASK_AT_ONCE = 8
+"""Locks asked at the same time."""
+ASK_WITHIN = timedelta(seconds=30)
+"""How long one lock's back-end has to answer, all pages together."""
 """Pages of events one lock gives per pass; a lock far behind catches up over several."""
 
 
@@ -63,6 +68,9 @@ class _Target:
     previous: HealthReading | None
 
 
+_Answer = tuple[_Target, list[AccessEvent], str | None, LockHealth]
+
+
 def access_policy(settings: Settings) -> AccessPolicy:
     """The deployment's access settings and the host-notice channels it has."""
     return AccessPolicy(
@@ -74,28 +82,62 @@ def access_policy(settings: Settings) -> AccessPolicy:
 
 
 async def poll_access(runtime: Runtime) -> AccessPass:
-    """One pass over every lock, then no-shows and the purge."""
+    """One pass over every lock, then no-shows and the purge.
+
+    Each lock is asked on its own, a few at a time and each within ``ASK_WITHIN``: a back-end
+    that hangs, or an error of any kind at one lock, costs that lock this pass and nothing
+    else. Errors are logged by type and place, never by their text (it may quote a code).
+    """
     policy = access_policy(runtime.settings)
     report = AccessPass()
-    answers = []
-    for target in await asyncio.to_thread(_targets, runtime):
-        report.locks += 1
-        try:
-            answers.append((target, *await _ask(runtime, target)))
-        except ProviderError as err:
+    targets = await asyncio.to_thread(_targets, runtime)
+    report.locks = len(targets)
+    gate = asyncio.Semaphore(ASK_AT_ONCE)
+
+    async def ask(target: _Target) -> _Answer | None:
+        async with gate:
+            try:
+                async with asyncio.timeout(ASK_WITHIN.total_seconds()):
+                    return (target, *await _ask(runtime, target))
+            except ProviderError as err:
+                logger.warning("could not read lock %s's access log: %s", target.lock_id, err)
+            except Exception as err:  # one lock's failure is that lock's, whatever it is
+                _log_failure(f"reading lock {target.lock_id}", err)
             report.failed += 1
-            logger.warning("could not read lock %s's access log: %s", target.lock_id, err)
+            return None
+
+    answers = [answer for answer in await asyncio.gather(*map(ask, targets)) if answer]
     # The lock whose news is oldest first: a guest who opened the street door, then the flat
     # door, arrived at the street door, whichever lock the pass happened to ask first.
     answers.sort(key=lambda answer: min((e.occurred_at for e in answer[1]), default=_NEVER))
     for target, events, cursor, health in answers:
-        if _is_news(target, events, cursor, health, policy, runtime.clock()):
+        if not _is_news(target, events, cursor, health, policy, runtime.clock()):
+            continue
+        try:
             report.stored += await asyncio.to_thread(
                 _store, runtime, target, events, cursor, health, policy
             )
-    report.no_shows = await asyncio.to_thread(notice_no_shows, runtime.uow(), policy.channels)
-    report.purged = await asyncio.to_thread(purge_access_history, runtime, policy.retention)
+        except Exception as err:
+            report.failed += 1
+            _log_failure(f"storing lock {target.lock_id}'s events", err)
+    try:
+        report.no_shows = await asyncio.to_thread(notice_no_shows, runtime.uow(), policy.channels)
+    except Exception as err:
+        _log_failure("sending no-show notices", err)
+    try:
+        report.purged = await asyncio.to_thread(purge_access_history, runtime, policy.retention)
+    except Exception as err:
+        _log_failure("purging access history", err)
     return report
+
+
+def _log_failure(what: str, error: BaseException) -> None:
+    """Say what failed and where, but never the error's text: it may quote a code."""
+    frames = "\n".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
+    logger.error("access pass: %s failed with %s\n%s", what, type(error).__name__, frames)
 
 
 async def poll_lock(runtime: Runtime, lock_id: str) -> int:
@@ -124,12 +166,12 @@ def purge_access_history(runtime: Runtime, retention: timedelta) -> int:
 
 
 async def run_access_poller(runtime: Runtime) -> None:
-    """A pass every ``DOORCODE_ACCESS_POLL_SECONDS`` until cancelled; a failure never stops it."""
+    """Passes ``DOORCODE_ACCESS_POLL_SECONDS`` apart until cancelled; no failure stops it."""
     while True:
         try:
             await poll_access(runtime)
-        except Exception:  # the loop must outlive any one bad pass
-            logger.exception("the access pass failed; trying again at the next one")
+        except Exception as err:  # the loop must outlive any one bad pass
+            _log_failure("the pass", err)
         await asyncio.sleep(runtime.settings.access_poll_seconds)
 
 
