@@ -24,12 +24,14 @@ import httpx
 from doorcode.domain.clock import Clock
 from doorcode.locks.base import LockProvider, ProviderAccount
 from doorcode.locks.errors import ProviderNotConfigured
+from doorcode.locks.seam import SeamProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 
 __all__ = ["BACKENDS", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
 
 BACKENDS: dict[str, type[LockProvider]] = {
     VirtualLockProvider.kind: VirtualLockProvider,
+    SeamProvider.kind: SeamProvider,
 }
 """The back-ends this build can reach, by kind; each is built with its ``from_account``."""
 
