@@ -28,6 +28,7 @@ from doorcode.locks.errors import (
     ProviderError,
     RateLimited,
 )
+from doorcode.locks.health import LockHealth
 from doorcode.locks.registry import ProviderSession
 from doorcode.locks.tags import tag_for
 from doorcode.store.lock_sync import (
@@ -47,6 +48,8 @@ __all__ = ["LockPass", "PassContext"]
 
 _PIN_RECHECK = timedelta(minutes=1)
 """How soon to look again when a PIN waits for its twin to leave the lock."""
+HEALTH_EVERY = timedelta(hours=1)
+"""How often a pass also asks the back-end how the lock is (online, battery)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +110,18 @@ class LockPass:
             listed = await provider.list_codes(self.lock.external_id)
         except ProviderError as err:
             return self._unreachable(err)
-        return await self._reconcile(provider, listed)
+        result = await self._reconcile(provider, listed)
+        return replace(result, health=await self._health(provider))
+
+    async def _health(self, provider: LockProvider) -> LockHealth | None:
+        """The lock's health, at most every ``HEALTH_EVERY``; a failure to say is no failure."""
+        checked = self.lock.health_checked_at
+        if checked is not None and self.now - checked < HEALTH_EVERY:
+            return None
+        try:
+            return await provider.health(self.lock.external_id)
+        except ProviderError:
+            return None
 
     async def _reconcile(self, provider: LockProvider, listed: list[ProviderCode]) -> LockResult:
         ours, theirs = split_by_owner(listed)

@@ -158,6 +158,15 @@ class Reconciler:
             for result in results:
                 if result.refused is not None and result.lock.account_id is not None:
                     refuse_account(uow, result.lock.account_id, result.refused)
+                if result.health is not None:
+                    health = result.health
+                    uow.lock_sync.save_health(
+                        result.lock.id,
+                        health.online,
+                        health.battery_percent,
+                        health.last_contact_at,
+                        now,
+                    )
             uow.flush()
             events = [event for result in results for event in result.events]
             events += review_grants(
