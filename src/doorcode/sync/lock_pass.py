@@ -27,6 +27,7 @@ from doorcode.locks.errors import (
     ProviderAuthFailed,
     ProviderError,
     RateLimited,
+    UnknownDevice,
 )
 from doorcode.locks.health import LockHealth
 from doorcode.locks.registry import ProviderSession
@@ -111,7 +112,7 @@ class LockPass:
         except ProviderError as err:
             return self._unreachable(err)
         result = await self._reconcile(provider, listed)
-        return replace(result, health=await self._health(provider))
+        return replace(result, health=await self._health(provider), gone=False)
 
     async def _health(self, provider: LockProvider) -> LockHealth | None:
         """The lock's health, at most every ``HEALTH_EVERY``; a failure to say is no failure."""
@@ -436,7 +437,8 @@ class LockPass:
             self.context.limiter.pause(self.lock.account_key, self.halted_until)
         state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
         self.outcome.next_sync_at = state.next_sync_at
-        return self._finish({}, state)
+        gone = True if isinstance(error, UnknownDevice) else None
+        return replace(self._finish({}, state), gone=gone)
 
     def _stopped(self, why: str, *, refused_now: bool = False) -> LockResult:
         """The account's credentials were refused: no call until an operator reconnects it.

@@ -72,3 +72,5 @@ class LockResult:
     """Why the back-end refused the lock's account credentials, when it did in this pass."""
     health: LockHealth | None = None
     """The lock's health, when the pass asked the back-end for it."""
+    gone: bool | None = None
+    """True: the back-end no longer knows the device; False: it answered for it; None: unknown."""
