@@ -28,6 +28,7 @@ __all__ = [
     "ABSENT",
     "PRESENT",
     "GrantLockState",
+    "HealthReport",
     "LockCodeRecord",
     "LockCodeState",
     "LockRecord",
@@ -40,6 +41,15 @@ __all__ = [
 
 PRESENT = "present"
 ABSENT = "absent"
+
+
+class HealthReport(NamedTuple):
+    """What a back-end said about one lock's health."""
+
+    lock_id: str
+    online: bool | None
+    battery_percent: int | None
+    last_contact_at: datetime | None
 
 
 class RecordedDevice(NamedTuple):
@@ -202,24 +212,23 @@ class LockSyncRepository:
                 list(codes),
             )
 
-    def save_health(
-        self,
-        lock_id: str,
-        online: bool | None,
-        battery: int | None,
-        contact: datetime | None,
-        at: datetime,
-    ) -> None:
-        """Keep the health a back-end just reported for the lock."""
+    def save_health(self, reports: Sequence[HealthReport], at: datetime) -> None:
+        """Keep the health back-ends just reported, one statement for the whole batch."""
+        if not reports:
+            return
+        locks = Base.metadata.tables["locks"]
         self._session.execute(
-            update(Lock)
-            .where(Lock.id == lock_id)
-            .values(
-                health_online=online,
-                health_battery=battery,
-                health_contact_at=contact,
-                health_checked_at=at,
-            )
+            update(locks).where(locks.c.id == bindparam("lock_key")),
+            [
+                {
+                    "lock_key": report.lock_id,
+                    "health_online": report.online,
+                    "health_battery": report.battery_percent,
+                    "health_contact_at": report.last_contact_at,
+                    "health_checked_at": at,
+                }
+                for report in reports
+            ],
         )
 
     def grant_states(self, grant_ids: Collection[str]) -> dict[str, list[GrantLockState]]:

@@ -29,7 +29,7 @@ from doorcode.services.alerts import clear_alert, raise_alert
 from doorcode.services.lock_import import DEVICE_GONE
 from doorcode.services.provider_accounts import refuse_account, settings_of
 from doorcode.store.code_cipher import CodeCipher
-from doorcode.store.lock_sync import LockRecord, code_row
+from doorcode.store.lock_sync import HealthReport, LockRecord, code_row
 from doorcode.store.unit_of_work import UnitOfWork
 from doorcode.sync.lock_pass import LockPass, PassContext
 from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
@@ -161,15 +161,12 @@ class Reconciler:
             for result in results:
                 if result.refused is not None and result.lock.account_id is not None:
                     refuse_account(uow, result.lock.account_id, result.refused)
-                if result.health is not None:
-                    health = result.health
-                    uow.lock_sync.save_health(
-                        result.lock.id,
-                        health.online,
-                        health.battery_percent,
-                        health.last_contact_at,
-                        now,
-                    )
+            reports = [
+                HealthReport(r.lock.id, h.online, h.battery_percent, h.last_contact_at)
+                for r in results
+                if (h := r.health) is not None
+            ]
+            uow.lock_sync.save_health(reports, now)
             uow.flush()
             events = [event for result in results for event in result.events]
             events += review_grants(
