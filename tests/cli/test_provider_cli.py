@@ -52,3 +52,13 @@ def test_removing_an_account_with_locks_is_refused(doorcode):  # noqa: F811
     assert "remove them first" in refused.output
     assert "unknown" not in doorcode("provider", "list").output
     assert doorcode("lock", "import", "--account", "Nowhere", expect=1).output.startswith("Error")
+
+
+def test_a_seam_lock_added_by_hand_needs_a_connected_account(doorcode):  # noqa: F811
+    doorcode("org", "add", "acme")
+    refused = doorcode("lock", "add", "Door", "--provider", "seam", expect=1)
+    assert "connect a seam account first" in refused.output
+    doorcode("provider", "connect", "seam", "--label", "W", "--credential", "api_key=seam_k")
+    doorcode("lock", "add", "Door", "--provider", "seam", "--account", "W", "--external-id", "d1")
+    listed = json.loads(doorcode("lock", "list", "--json").output)
+    assert [(lock["provider"], lock["external_id"]) for lock in listed] == [("seam", "d1")]

@@ -112,7 +112,12 @@ def property_unlink(ctx: typer.Context, property_ref: str, lock_ref: str) -> Non
 def lock_add(
     ctx: typer.Context,
     name: str,
-    provider: str = typer.Option("virtual", help="Back-end: virtual, seam, ttlock, nuki, ..."),
+    provider: str = typer.Option(
+        "virtual", help="Back-end kind; real devices are better imported (`lock import`)."
+    ),
+    account: str | None = typer.Option(
+        None, help="Provider account (label or id); default: the kind's first account."
+    ),
     external_id: str | None = typer.Option(
         None, help="The provider's id (default: from the name)."
     ),
@@ -141,7 +146,7 @@ def lock_add(
         offline_codes=offline_codes,
         enter_key=enter_key,
     )
-    details = locks.LockDetails(name, provider, external_id, capabilities)
+    details = locks.LockDetails(name, provider, external_id, capabilities, account)
     lock = locks.add_lock(state.runtime().uow(), state.caller(), details)
     install_virtual_locks(state.runtime())
     typer.echo(f"added lock {lock.name} ({lock.id})")
