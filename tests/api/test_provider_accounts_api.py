@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from doorcode.store.models import Lock
 from doorcode.sync.reconciler import Reconciler
 from tests.api.conftest import database_dump
 
@@ -168,3 +169,36 @@ def test_a_sync_refreshes_health_at_most_hourly(client, keys, seam_peer, runtime
     asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
     front = client.get("/api/v1/locks/dev_front", headers=keys.viewer).json()
     assert (front["health"]["online"], front["health"]["battery_percent"]) == (False, 55)
+
+
+def test_a_lock_recorded_before_its_account_waits_then_is_attached_by_the_import(
+    client, keys, seam_peer, runtime, clock
+):
+    seed(seam_peer)
+    owner = client.get("/api/v1/properties", headers=keys.owner)  # the organisation exists
+    assert owner.status_code == 200
+    with runtime.uow() as uow:
+        [organisation] = [o for o in uow.organisations.all() if o.slug == "acme"]
+        uow.locks.add(
+            Lock(
+                organisation_id=organisation.id,
+                name="Old front door",
+                provider="seam",
+                external_id="dev_front",
+                capabilities={},
+                created_at=clock(),
+                properties=[],
+            )
+        )
+        uow.commit()
+    reconciler = Reconciler.from_runtime(runtime)
+    [outcome] = asyncio.run(reconciler.reconcile(reconciler.every_lock()))
+    assert "no provider account" in outcome.error
+    assert reconciler.pending() == []  # waits: not retried as a lock fault
+    connect(client, keys, seam_peer)
+    report = client.post(f"{ACCOUNTS}/Workspace/import", headers=keys.owner).json()
+    assert "Old front door" in report["changed"]
+    assert report["taken"] == []
+    assert reconciler.pending() != []
+    outcomes = asyncio.run(reconciler.reconcile(reconciler.pending()))
+    assert all(o.error is None for o in outcomes)

@@ -131,7 +131,11 @@ def _record(
 def _add(
     uow: UnitOfWork, caller: Caller, account: ProviderAccount, device: Device, report: ImportReport
 ) -> None:
-    if uow.locks.by_provider_id(account.kind, device.external_id) is not None:
+    existing = uow.locks.by_provider_id(account.kind, device.external_id)
+    if existing is not None and _attachable(existing, caller):
+        _attach(uow, caller, existing, account, device, report)
+        return
+    if existing is not None:
         report.taken.append(device.name)
         return
     lock = Lock(
@@ -161,6 +165,33 @@ def _add(
         },
     )
     report.added.append(lock.name)
+
+
+def _attachable(lock: Lock, caller: Caller) -> bool:
+    """A lock of the caller's recorded by hand before it had an account."""
+    return lock.organisation_id == caller.organisation_id and lock.account_id is None
+
+
+def _attach(
+    uow: UnitOfWork,
+    caller: Caller,
+    lock: Lock,
+    account: ProviderAccount,
+    device: Device,
+    report: ImportReport,
+) -> None:
+    """The account now serves a lock that had none: its sync can start."""
+    lock.account_id = account.account_id
+    uow.touch_locks({lock.id})
+    record_event(
+        uow,
+        caller,
+        ("lock", lock.id),
+        "LockAttached",
+        f"now served by the {account.kind} account {account.label!r}",
+        after={"account": account.label},
+    )
+    _refresh(uow, caller, lock, device, report)
 
 
 def _refresh(

@@ -26,6 +26,7 @@ from doorcode.locks.errors import (
     DuplicateCode,
     ProviderAuthFailed,
     ProviderError,
+    ProviderNotConfigured,
     RateLimited,
     UnknownDevice,
 )
@@ -431,6 +432,8 @@ class LockPass:
         self.outcome.error = str(error)
         if isinstance(error, ProviderAuthFailed) and self.lock.account_id is not None:
             return self._stopped(str(error), refused_now=True)
+        if isinstance(error, ProviderNotConfigured):
+            return self._not_configured(error)
         attempts = self.lock.state.sync_attempts + 1
         self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
         if isinstance(error, RateLimited):
@@ -439,6 +442,26 @@ class LockPass:
         self.outcome.next_sync_at = state.next_sync_at
         gone = True if isinstance(error, UnknownDevice) else None
         return replace(self._finish({}, state), gone=gone)
+
+    def _not_configured(self, error: ProviderNotConfigured) -> LockResult:
+        """No account serves the lock: not a lock fault, so nothing is retried.
+
+        The lock waits (``next_sync_at`` None) until something touches it: connecting an
+        account and importing attaches it, and its next pass runs as usual.
+        """
+        old = self.lock.state
+        if old.sync_error != str(error):
+            self._lock_event("LockSyncFailed", str(error), {"error": type(error).__name__})
+        state = LockSyncState(
+            self.lock.sync_requests,
+            self.now,
+            None,
+            str(error),
+            old.sync_attempts + 1,
+            None,
+            old.unmanaged_codes,
+        )
+        return self._finish({}, state)
 
     def _stopped(self, why: str, *, refused_now: bool = False) -> LockResult:
         """The account's credentials were refused: no call until an operator reconnects it.
