@@ -43,13 +43,22 @@ from doorcode.services.caller import Caller, Role
 from doorcode.services.reservations import ReservationDetails, record_reservation
 from doorcode.store.capability_codec import capabilities_to_json
 from doorcode.store.ids import new_id
-from doorcode.store.models import Grant, Lock, LockCode, Organisation, Property, Reservation
+from doorcode.store.models import (
+    Grant,
+    Lock,
+    LockCode,
+    Organisation,
+    Property,
+    ProviderAccountRow,
+    Reservation,
+)
 from doorcode.store.models import property_locks as property_locks_table
 from doorcode.sync import lock_pass, reconciler
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 
 LOCKS = 10_000
+ACCOUNT = "pac_bench_virtual"
 STAYS_PER_LOCK = 20
 YEAR_START = datetime(2026, 1, 1, 9, tzinfo=UTC)
 CAPABILITIES = [
@@ -80,6 +89,18 @@ def build(folder: Path, clock: Clock):
     rows: dict[Any, list[dict[str, Any]]] = {
         Organisation: [
             {"id": organisation, "slug": "bench", "name": "Bench", "created_at": YEAR_START}
+        ],
+        ProviderAccountRow: [
+            {
+                "id": ACCOUNT,
+                "organisation_id": organisation,
+                "kind": "virtual",
+                "label": "Virtual locks",
+                "credentials_token": runtime.cipher.encrypt("{}"),
+                "options": {},
+                "created_at": YEAR_START,
+                "updated_at": YEAR_START,
+            }
         ],
         Property: [],
         Lock: [],
@@ -124,6 +145,7 @@ def _one_flat(rows, organisation, number, rng, encrypt) -> None:
             "organisation_id": organisation,
             "name": f"Door {number}",
             "provider": "virtual",
+            "account_id": ACCOUNT,
             "external_id": f"door-{number}",
             "capabilities": capabilities_to_json(CAPABILITIES[number % 2]),
             "created_at": YEAR_START,
