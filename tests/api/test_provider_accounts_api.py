@@ -202,3 +202,37 @@ def test_a_lock_recorded_before_its_account_waits_then_is_attached_by_the_import
     assert reconciler.pending() != []
     outcomes = asyncio.run(reconciler.reconcile(reconciler.pending()))
     assert all(o.error is None for o in outcomes)
+
+
+def test_a_code_only_accepted_as_the_stay_nears_is_an_alert_until_the_lock_confirms(
+    client, keys, seam_peer, runtime, clock
+):
+    seed(seam_peer)
+    connect(client, keys, seam_peer)
+    client.post(f"{ACCOUNTS}/Workspace/import", headers=keys.owner)
+    client.post(
+        "/api/v1/properties",
+        json={"name": "Flat 1", "time_zone": "UTC", "external_id": "f1", "code_length": 6},
+        headers=keys.owner,
+    ).raise_for_status()
+    client.put("/api/v1/properties/f1/locks/dev_front", headers=keys.owner).raise_for_status()
+    today = clock().date()
+    client.post(
+        "/api/v1/reservations",
+        json={
+            "property": "f1",
+            "external_id": "B1",
+            "check_in": today.isoformat(),
+            "check_out": (today + timedelta(days=2)).isoformat(),
+            "guest": {"name": "Ada"},
+        },
+        headers=keys.owner,
+    ).raise_for_status()
+    reconciler = Reconciler.from_runtime(runtime)
+    asyncio.run(reconciler.reconcile(reconciler.every_lock()))
+    [alert] = client.get("/api/v1/alerts", headers=keys.viewer).json()
+    assert alert["kind"] == "GrantCodeMissing"
+    assert "accepted by the back-end but not confirmed by the lock" in alert["message"]
+    seam_peer.confirm_all()
+    asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+    assert client.get("/api/v1/alerts", headers=keys.viewer).json() == []
