@@ -236,3 +236,41 @@ def test_a_code_only_accepted_as_the_stay_nears_is_an_alert_until_the_lock_confi
     seam_peer.confirm_all()
     asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
     assert client.get("/api/v1/alerts", headers=keys.viewer).json() == []
+
+
+def test_an_ended_seam_code_is_left_for_seam_to_remove_one_write_per_stay(
+    client, keys, seam_peer, runtime, clock
+):
+    seed(seam_peer)
+    connect(client, keys, seam_peer)
+    client.post(f"{ACCOUNTS}/Workspace/import", headers=keys.owner)
+    client.post(
+        "/api/v1/properties",
+        json={"name": "Flat 1", "time_zone": "UTC", "external_id": "f1", "code_length": 6},
+        headers=keys.owner,
+    ).raise_for_status()
+    client.put("/api/v1/properties/f1/locks/dev_front", headers=keys.owner).raise_for_status()
+    today = clock().date()
+    client.post(
+        "/api/v1/reservations",
+        json={
+            "property": "f1",
+            "external_id": "B1",
+            "check_in": today.isoformat(),
+            "check_out": (today + timedelta(days=1)).isoformat(),
+            "guest": {"name": "Ada"},
+        },
+        headers=keys.owner,
+    ).raise_for_status()
+    reconciler = Reconciler.from_runtime(runtime)
+    asyncio.run(reconciler.reconcile(reconciler.every_lock()))
+    [code] = seam_peer.codes()
+    clock.advance(days=2)
+    asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+    assert [c["access_code_id"] for c in seam_peer.codes()] == [code["access_code_id"]]
+    codes = client.get("/api/v1/locks/dev_front/codes?include_past=true", headers=keys.viewer)
+    assert [c["status"] for c in codes.json()["codes"]] == ["removing"]
+    seam_peer.control("/delete_access_code", {"access_code_id": code["access_code_id"]})
+    asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+    codes = client.get("/api/v1/locks/dev_front/codes?include_past=true", headers=keys.viewer)
+    assert [c["status"] for c in codes.json()["codes"]] == ["removed"]

@@ -8,6 +8,7 @@
 //   /update_device    change a device (online: false, battery...)
 //   /delete_device    a device gone at the vendor
 //   /update_access_code  status, errors, warnings of a code
+//   /delete_access_code  Seam removing a code by itself (a time-bound code that ended)
 //   /add_event        an event (lock.unlocked with access_code_id and method "keycode")
 //   /codes            every access code in the store (whatever device)
 //   /outage           the workspace answers 503 on every route until /recover
@@ -63,6 +64,7 @@ const routes = {
   "/update_device": (body) => db.updateDevice(body),
   "/delete_device": (body) => (db.deleteDevice(body.device_id), {}),
   "/update_access_code": (body) => db.updateAccessCode(body),
+  "/delete_access_code": (body) => (db.deleteAccessCode(body.access_code_id), {}),
   "/add_event": (body) => db.addEvent({ workspace_id: workspace.workspace_id, ...body }),
   "/codes": () => db.getState().access_codes,
   "/outage": (body) => (

@@ -23,7 +23,8 @@ How to write a back-end (read this once; it is the whole contract)
    ``option_names`` (``base_url`` for a regional host or a test peer).
 
 2. **Declare abilities, never make the reconciler guess.** ``abilities`` (an ``Abilities``)
-   says what the back-end can do at all: keep windows itself (``native_scheduling``), show
+   says what the back-end can do at all: keep windows itself (``native_scheduling``) and remove
+   ended codes itself (``expires_codes``: then doorcode never deletes an ended code), show
    PINs when listing (``readable_pins``), move a window in place (``update_in_place``; without
    it the reconciler deletes and creates), accept now and confirm later (``confirms_later``),
    push events by webhook (``pushes_events``), compute offline codes (``vendor_offline_codes``),
@@ -123,7 +124,9 @@ class Abilities:
     """What a back-end can do at all; each device's ``LockCapabilities`` may narrow it."""
 
     native_scheduling: bool = False
-    """Codes carry their window and expire by themselves: no delete call at check-out."""
+    """Codes carry their window: the device refuses them outside it."""
+    expires_codes: bool = False
+    """A scheduled code leaves the device by itself at its window's end: no delete call then."""
     readable_pins: bool = False
     """``list_codes`` shows each code's digits."""
     update_in_place: bool = False

@@ -91,6 +91,7 @@ class SeamProvider(LockProvider):
     kind = "seam"
     abilities = Abilities(
         native_scheduling=True,
+        expires_codes=True,
         readable_pins=True,
         update_in_place=True,
         confirms_later=True,

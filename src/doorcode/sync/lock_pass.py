@@ -171,6 +171,8 @@ class LockPass:
 
     async def _apply(self, provider: LockProvider, action: Action) -> None:
         grant_id = _grant_of(action)
+        if isinstance(action, Delete) and self._leaves_by_itself(provider, action):
+            return
         if isinstance(action, Create) and self._pin_busy(provider, action):
             return
         held_until = self._held_until(provider, grant_id, action)
@@ -183,6 +185,19 @@ class LockPass:
             await self._already_gone(provider, action)
         except ProviderError as err:
             self._failed(provider, action, err)
+
+    def _leaves_by_itself(self, provider: LockProvider, action: Delete) -> bool:
+        """An ended code on a back-end that removes ended codes itself: one write per stay.
+
+        Its row reads "removing" until a later read no longer lists it.
+        """
+        if not (provider.abilities.expires_codes and self.lock.capabilities.native_scheduling):
+            return False
+        code = next(
+            (c for c in self.on_lock.get(action.grant_id, []) if c.code_id == action.code_id),
+            None,
+        )
+        return code is not None and code.ends_at is not None and code.ends_at <= self.now
 
     def _pin_busy(self, provider: LockProvider, action: Create) -> bool:
         """Never put a PIN beside one the lock still holds (a copy whose removal failed).
