@@ -49,13 +49,22 @@ from doorcode.services.caller import Caller, Role
 from doorcode.services.reservations import ReservationDetails, record_reservation
 from doorcode.store.capability_codec import capabilities_to_json
 from doorcode.store.ids import new_id
-from doorcode.store.models import Grant, Lock, LockCode, Organisation, Property, Reservation
+from doorcode.store.models import (
+    Grant,
+    Lock,
+    LockCode,
+    Organisation,
+    Property,
+    ProviderAccountRow,
+    Reservation,
+)
 from doorcode.store.models import property_locks as property_locks_table
 from doorcode.store.repositories import ReservationRepository
 from doorcode.sync import lock_pass, reconciler
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 
+ACCOUNT = "pac_bench_virtual"
 YEAR_START = datetime(2026, 1, 1, 9, tzinfo=UTC)
 CAPABILITIES = [
     LockCapabilities(max_codes=50),
@@ -104,6 +113,18 @@ def build(folder: Path, clock: Clock, scale: Scale):
     rows: dict[Any, list[dict[str, Any]]] = {
         Organisation: [
             {"id": organisation, "slug": "bench", "name": "Bench", "created_at": YEAR_START}
+        ],
+        ProviderAccountRow: [
+            {
+                "id": ACCOUNT,
+                "organisation_id": organisation,
+                "kind": "virtual",
+                "label": "Virtual locks",
+                "credentials_token": runtime.cipher.encrypt("{}"),
+                "options": {},
+                "created_at": YEAR_START,
+                "updated_at": YEAR_START,
+            }
         ],
         Property: [],
         Lock: [],
@@ -163,6 +184,7 @@ def _one_flat(rows, organisation, number, stays, rng, secrets: _Secrets) -> None
             "organisation_id": organisation,
             "name": f"Door {number}",
             "provider": "virtual",
+            "account_id": ACCOUNT,
             "external_id": f"door-{number}",
             "capabilities": capabilities_to_json(CAPABILITIES[number % 2]),
             "created_at": YEAR_START,

@@ -20,6 +20,7 @@ from doorcode.api import (
     messages,
     offline,
     properties,
+    provider_accounts,
     reservations,
     schedules,
     sources,
@@ -71,6 +72,7 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     modules = (
         properties,
         locks,
+        provider_accounts,
         reservations,
         grants,
         schedules,

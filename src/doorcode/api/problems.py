@@ -28,6 +28,7 @@ from doorcode.domain.errors import (
 from doorcode.domain.reservations import EMAIL_PATTERN, LOCALE_PATTERN, PHONE_PATTERN
 from doorcode.services.errors import (
     AlreadyExists,
+    BackEndFailed,
     InvalidRequest,
     NotFound,
     PermissionDenied,
@@ -52,6 +53,7 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (LockUnreachable, 409),
     (InvalidRequest, 422),
     (DomainError, 422),
+    (BackEndFailed, 502),
 ]
 
 

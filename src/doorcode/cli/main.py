@@ -39,6 +39,7 @@ COMMANDS = {
     "user": Entry("users", "user_app", "Dashboard users (people; machines use API keys)."),
     "property": Entry("properties", "property_app", "Properties and their lock groups."),
     "lock": Entry("properties", "lock_app", "Locks (devices) and their capabilities."),
+    "provider": Entry("providers", "provider_app", "Lock back-end accounts (Seam, TTLock, ...)."),
     "reservation": Entry("reservations", "reservation_app", "Reservations (stays)."),
     "grant": Entry("grants", "grant_app", "Grants: who may open which locks, when."),
     "schedule": Entry("schedules", "schedule_app", "Recurring staff codes (a cleaner's week)."),

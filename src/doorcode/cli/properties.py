@@ -22,6 +22,7 @@ from doorcode.cli.context import (
     terminal,
 )
 from doorcode.cli.names import local_time, names_of
+from doorcode.cli.providers import lock_import
 from doorcode.domain.code_policy import Alphabet, CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks, properties
@@ -125,7 +126,12 @@ def property_unlink(ctx: typer.Context, property_ref: str, lock_ref: str) -> Non
 def lock_add(
     ctx: typer.Context,
     name: str,
-    provider: str = typer.Option("virtual", help="Back-end: virtual, seam, ttlock, nuki, ..."),
+    provider: str = typer.Option(
+        "virtual", help="Back-end kind; real devices are better imported (`lock import`)."
+    ),
+    account: str | None = typer.Option(
+        None, help="Provider account (label or id); default: the kind's first account."
+    ),
     external_id: str | None = typer.Option(
         None, help="The provider's id (default: from the name)."
     ),
@@ -154,7 +160,7 @@ def lock_add(
         offline_codes=offline_codes,
         enter_key=enter_key,
     )
-    details = locks.LockDetails(name, provider, external_id, capabilities)
+    details = locks.LockDetails(name, provider, external_id, capabilities, account)
     lock = locks.add_lock(state.runtime().uow(), state.caller(), details)
     from doorcode.sync.provisioning import install_virtual_locks
 
@@ -183,17 +189,30 @@ def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             lock.provider,
             ", ".join(p.name for p in lock.properties),
             _sync_column(lock, summaries.get(lock.id, Counter())),
+            health_text(lock),
             local_time(lock.synced_at, _zone_of(lock)) if lock.synced_at else None,
         )
         for lock in found
     ]
-    columns = ["name", "id", "provider", "properties", "codes", "last sync"]
+    columns = ["name", "id", "provider", "properties", "codes", "health", "last sync"]
     print_table("Locks", columns, rows)
 
 
 def _zone_of(lock: Lock) -> tzinfo:
     """The clock of the lock's first property (UTC for a lock that serves none)."""
     return ZoneInfo(lock.properties[0].time_zone) if lock.properties else UTC
+
+
+def health_text(lock: Lock) -> str:
+    """'online, battery 80%' as the back-end last reported; '–' when it says nothing."""
+    parts = []
+    if lock.health_online is not None:
+        parts.append("online" if lock.health_online else "offline")
+    if lock.health_battery is not None:
+        parts.append(f"battery {lock.health_battery}%")
+    if lock.health_contact_at is not None:
+        parts.append(f"seen {lock.health_contact_at:%Y-%m-%d %H:%M} UTC")
+    return ", ".join(parts) or "–"
 
 
 def _sync_column(lock: Lock, statuses: Counter[str]) -> str:
@@ -296,3 +315,4 @@ def lock_codes_command(
 
 
 lock_app.command("log")(lock_log)
+lock_app.command("import")(lock_import)

@@ -1,10 +1,10 @@
-"""Access events as every lock back-end reports them: who opened, or failed to open, a door.
+"""Openings and refused attempts at a lock, as every back-end reports them once normalised.
 
-One shape for every vendor, translated at the adapter's edge. An event names the code that
-was used only by the back-end's own reference to it (a code id, a slot number or doorcode's
-tag), never by its PIN, so an event can be stored and shown without revealing a code.
-``event_id`` is the back-end's id of the event, unique per device: storing an event twice
-(a replayed webhook, a poll that overlaps a push) is recognised by it.
+A back-end delivers these two ways: ``LockProvider.access_events(device_id, cursor)`` (asked,
+since a cursor) and its module's ``parse_<vendor>_webhook`` (pushed, signature checked at the
+edge). Both carry the vendor's own event id, so recording one twice is recognisably a repeat.
+An event names the code used by the back-end's reference (code id, slot, or doorcode's tag),
+never by its digits.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class AccessOutcome(StrEnum):
 
 
 class AccessMethod(StrEnum):
-    """How someone tried to open the door."""
+    """How the person at the door tried to open it."""
 
     KEYPAD = "keypad"
     APP = "app"
@@ -34,7 +34,7 @@ class AccessMethod(StrEnum):
 
 
 class RefusalReason(StrEnum):
-    """Why a door stayed shut."""
+    """Why a refused attempt was refused, as far as the back-end says."""
 
     UNKNOWN_CODE = "unknown_code"
     OUTSIDE_WINDOW = "outside_window"
@@ -63,9 +63,7 @@ class AccessEvent:
 
 @dataclass(frozen=True, slots=True)
 class AccessEventPage:
-    """Events newer than a cursor, and the cursor to ask with next time."""
+    """Events newer than a cursor, oldest first, and the cursor to ask with next time."""
 
     events: tuple[AccessEvent, ...]
-    """Oldest first."""
     cursor: str | None
-    """Opaque; pass it back to get only newer events."""

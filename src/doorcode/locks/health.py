@@ -1,20 +1,23 @@
-"""Lock health as a back-end reports it: is the device reachable, how full is its battery."""
+"""How a lock is doing, as its back-end reports it: online, battery, last contact."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["LockHealth"]
+__all__ = ["UNKNOWN_HEALTH", "LockHealth"]
 
 
 @dataclass(frozen=True, slots=True)
 class LockHealth:
-    """Online, battery and last contact of one device; None where the back-end does not say."""
+    """A lock's current health; each field is None when the back-end does not say."""
 
     online: bool | None
-    """None: the back-end does not say."""
     battery_percent: int | None
     """0..100."""
     last_contact_at: datetime | None
     """Aware, UTC."""
+
+
+UNKNOWN_HEALTH = LockHealth(None, None, None)
+"""What a back-end that reports nothing about its devices' health returns."""

@@ -53,7 +53,14 @@ from doorcode.locks.access_events import (
     AccessOutcome,
     RefusalReason,
 )
-from doorcode.locks.base import Device, LockProvider, NewCode, ProviderCode, RateLimits
+from doorcode.locks.base import (
+    Abilities,
+    Device,
+    LockProvider,
+    NewCode,
+    ProviderCode,
+    RateLimits,
+)
 from doorcode.locks.errors import (
     CodeNotFound,
     CodeRefused,
@@ -286,6 +293,11 @@ class VirtualCloud:
                 existing.name, existing.capabilities = name, capabilities
                 existing.refuses_duplicates = refuses_duplicates
 
+    def remove(self, device_id: str) -> None:
+        """The owner unpairs the device from the cloud: it is unknown from now on."""
+        with self._session(save=True):
+            self._locks.pop(device_id, None)
+
     def has_device(self, device_id: str) -> bool:
         """Whether a device by that id is installed."""
         with self._session():
@@ -355,13 +367,7 @@ class VirtualCloud:
     def health_of(self, device_id: str) -> LockHealth:
         """The device's link, battery and last contact, as its cloud sees them now."""
         with self._session():
-            lock = self._device(device_id)
-            now = self.clock()
-            if not lock.capabilities.online:
-                return LockHealth(None, None, None)
-            if lock.is_offline(now):
-                return LockHealth(False, lock.battery_percent, lock.last_contact_at)
-            return LockHealth(True, lock.battery_percent, now)
+            return _health(self._device(device_id), self.clock())
 
     def register_short_pin(
         self, device_id: str, pin: str, at: datetime | None = None
@@ -440,8 +446,9 @@ class VirtualCloud:
         """Every device, as a provider would describe it."""
         with self._session():
             self._maybe_fail(None)
+            now = self.clock()
             return [
-                Device(lock.device_id, lock.name, _reported(lock, self.clock()))
+                Device(lock.device_id, lock.name, _reported(lock, now), _health(lock, now))
                 for lock in self._locks.values()
             ]
 
@@ -593,9 +600,14 @@ class VirtualCloud:
 
 
 class VirtualLockProvider(LockProvider):
-    """The ``LockProvider`` over a ``VirtualCloud``; latency is simulated here, as on a wire."""
+    """The ``LockProvider`` over a ``VirtualCloud``; latency is simulated here, as on a wire.
 
-    name = "virtual"
+    One simulated cloud serves a whole deployment, so one instance serves every ``virtual``
+    account: ``ProviderRegistry`` is given it and shares it (it has no ``from_account``).
+    """
+
+    kind = "virtual"
+    abilities = Abilities(native_scheduling=True, readable_pins=True, update_in_place=True)
 
     def __init__(self, cloud: VirtualCloud, *, rate_limits: RateLimits | None = None) -> None:
         self.cloud = cloud
@@ -743,6 +755,15 @@ def _ceil(instant: datetime) -> datetime:
 
 def _reported(lock: VirtualLock, now: datetime) -> LockCapabilities:
     return replace(lock.capabilities, online=not lock.is_offline(now))
+
+
+def _health(lock: VirtualLock, now: datetime) -> LockHealth:
+    """Link, battery and last contact; a keypad without network reports nothing."""
+    if not lock.capabilities.online:
+        return LockHealth(None, None, None)
+    if lock.is_offline(now):
+        return LockHealth(False, lock.battery_percent, lock.last_contact_at)
+    return LockHealth(True, lock.battery_percent, now)
 
 
 def _reported_code(code: VirtualCode) -> ProviderCode:

@@ -90,8 +90,6 @@ def _next_check_in(stays: list[Reservation], stay: Reservation) -> datetime | No
     window opens while that guest is in.
     """
     following = [
-        other.starts_at
-        for other in stays
-        if other.id != stay.id and other.ends_at > stay.ends_at
+        other.starts_at for other in stays if other.id != stay.id and other.ends_at > stay.ends_at
     ]
     return min(following, default=None)

@@ -28,6 +28,7 @@ __all__ = [
     "ABSENT",
     "PRESENT",
     "GrantLockState",
+    "HealthReport",
     "LockCodeRecord",
     "LockCodeState",
     "LockRecord",
@@ -40,6 +41,15 @@ __all__ = [
 
 PRESENT = "present"
 ABSENT = "absent"
+
+
+class HealthReport(NamedTuple):
+    """What a back-end said about one lock's health."""
+
+    lock_id: str
+    online: bool | None
+    battery_percent: int | None
+    last_contact_at: datetime | None
 
 
 class RecordedDevice(NamedTuple):
@@ -63,6 +73,8 @@ class LockCodeState:
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = None
+    accepted_version: int | None = None
+    """The grant version the back-end accepted but the device has not confirmed yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +120,13 @@ class LockRecord:
     sync_requests: int
     state: LockSyncState
     codes: tuple[LockCodeRecord, ...]
+    account_id: str | None = None
+    health_checked_at: datetime | None = None
+
+    @property
+    def account_key(self) -> str:
+        """What rate limits are kept per: the provider account (or the kind, without one)."""
+        return self.account_id or self.provider
 
     @property
     def has_pending_request(self) -> bool:
@@ -155,6 +174,8 @@ class LockSyncRepository:
                 Lock.organisation_id,
                 Lock.name,
                 Lock.provider,
+                Lock.account_id,
+                Lock.health_checked_at,
                 Lock.external_id,
                 Lock.capabilities,
                 Lock.sync_requests,
@@ -192,6 +213,25 @@ class LockSyncRepository:
                 ),
                 list(codes),
             )
+
+    def save_health(self, reports: Sequence[HealthReport], at: datetime) -> None:
+        """Keep the health back-ends just reported, one statement for the whole batch."""
+        if not reports:
+            return
+        locks = Base.metadata.tables["locks"]
+        self._session.execute(
+            update(locks).where(locks.c.id == bindparam("lock_key")),
+            [
+                {
+                    "lock_key": report.lock_id,
+                    "health_online": report.online,
+                    "health_battery": report.battery_percent,
+                    "health_contact_at": report.last_contact_at,
+                    "health_checked_at": at,
+                }
+                for report in reports
+            ],
+        )
 
     def grant_states(self, grant_ids: Collection[str]) -> dict[str, list[GrantLockState]]:
         """Every lock code of these grants, on any lock, by grant id."""
@@ -356,6 +396,7 @@ _CODE_COLUMNS = (
     LockCode.attempts,
     LockCode.last_error,
     LockCode.next_attempt_at,
+    LockCode.accepted_version,
     LockCode.updated_at,
     Grant.code_token,
     Grant.starts_at,
@@ -382,6 +423,7 @@ _GRANT_STATE_COLUMNS = (
     LockCode.attempts,
     LockCode.last_error,
     LockCode.next_attempt_at,
+    LockCode.accepted_version,
     Lock.name,
     Lock.capabilities,
     Lock.sync_error,
@@ -428,6 +470,7 @@ def code_row(lock_id: str, grant_id: str, state: LockCodeState, now: datetime) -
         "attempts": state.attempts,
         "last_error": state.last_error,
         "next_attempt_at": state.next_attempt_at,
+        "accepted_version": state.accepted_version,
         "updated_at": now,
     }
 
@@ -465,6 +508,8 @@ def _lock_record(row: Any, codes: list[Any], leads: LeadTimes | None) -> LockRec
             unmanaged_codes=tuple(row.unmanaged_codes or ()),
         ),
         codes=tuple(_code_record(code, fallback) for code in codes),
+        account_id=row.account_id,
+        health_checked_at=row.health_checked_at,
     )
 
 
@@ -506,6 +551,7 @@ def _state_of(code: Any) -> LockCodeState:
         attempts=code.attempts,
         last_error=code.last_error,
         next_attempt_at=code.next_attempt_at,
+        accepted_version=code.accepted_version,
     )
 
 

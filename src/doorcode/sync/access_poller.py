@@ -19,13 +19,16 @@ from datetime import UTC, datetime, timedelta
 from doorcode.config import Settings
 from doorcode.domain.lock_health import HealthReading, health_problems, is_worth_a_sample
 from doorcode.locks.access_events import AccessEvent
+from doorcode.locks.base import ProviderAccount
 from doorcode.locks.errors import ProviderError
 from doorcode.locks.health import LockHealth
+from doorcode.locks.registry import ProviderSession
 from doorcode.notify.channels import available_channel_names
 from doorcode.runtime import Runtime
 from doorcode.services.access_events import AccessPolicy, record_events_of_lock
 from doorcode.services.arrivals import notice_no_shows
 from doorcode.services.lock_health import record_health
+from doorcode.services.provider_accounts import settings_of
 
 __all__ = [
     "AccessPass",
@@ -66,6 +69,7 @@ class _Target:
     device_id: str
     cursor: str | None
     previous: HealthReading | None
+    account: ProviderAccount | None
 
 
 _Answer = tuple[_Target, list[AccessEvent], str | None, LockHealth]
@@ -94,11 +98,11 @@ async def poll_access(runtime: Runtime) -> AccessPass:
     report.locks = len(targets)
     gate = asyncio.Semaphore(ASK_AT_ONCE)
 
-    async def ask(target: _Target) -> _Answer | None:
+    async def ask(providers: ProviderSession, target: _Target) -> _Answer | None:
         async with gate:
             try:
                 async with asyncio.timeout(ASK_WITHIN.total_seconds()):
-                    return (target, *await _ask(runtime, target))
+                    return (target, *await _ask(providers, target))
             except ProviderError as err:
                 logger.warning("could not read lock %s's access log: %s", target.lock_id, err)
             except Exception as err:  # one lock's failure is that lock's, whatever it is
@@ -106,7 +110,9 @@ async def poll_access(runtime: Runtime) -> AccessPass:
             report.failed += 1
             return None
 
-    answers = [answer for answer in await asyncio.gather(*map(ask, targets)) if answer]
+    async with runtime.providers.session(runtime.clock) as providers:
+        asked = await asyncio.gather(*(ask(providers, target) for target in targets))
+    answers = [answer for answer in asked if answer is not None]
     # The lock whose news is oldest first: a guest who opened the street door, then the flat
     # door, arrived at the street door, whichever lock the pass happened to ask first.
     answers.sort(key=lambda answer: min((e.occurred_at for e in answer[1]), default=_NEVER))
@@ -145,13 +151,16 @@ async def poll_lock(runtime: Runtime, lock_id: str) -> int:
     policy = access_policy(runtime.settings)
     targets = await asyncio.to_thread(_targets, runtime, lock_id)
     stored = 0
-    for target in targets:
-        try:
-            events, cursor, health = await _ask(runtime, target)
-        except ProviderError as err:  # the next pass reads it
-            logger.warning("could not read lock %s's access log: %s", target.lock_id, err)
-            continue
-        stored += await asyncio.to_thread(_store, runtime, target, events, cursor, health, policy)
+    async with runtime.providers.session(runtime.clock) as providers:
+        for target in targets:
+            try:
+                events, cursor, health = await _ask(providers, target)
+            except ProviderError as err:  # the next pass reads it
+                logger.warning("could not read lock %s's access log: %s", target.lock_id, err)
+                continue
+            stored += await asyncio.to_thread(
+                _store, runtime, target, events, cursor, health, policy
+            )
     return stored
 
 
@@ -179,7 +188,10 @@ def _targets(runtime: Runtime, lock_id: str | None = None) -> list[_Target]:
     with runtime.uow() as uow:
         targets = []
         samples = uow.access.latest_samples(None)
-        for lock in uow.access.pollable_locks(lock_id):
+        locks = uow.access.pollable_locks(lock_id)
+        rows = uow.provider_accounts.by_ids({lock.account_id for lock in locks if lock.account_id})
+        accounts = {row.id: settings_of(uow, row) for row in rows}
+        for lock in locks:
             stored = uow.access.cursor_of(lock.id)
             cursor = stored.cursor if stored is not None else None
             sample = samples.get(lock.id)
@@ -190,7 +202,13 @@ def _targets(runtime: Runtime, lock_id: str | None = None) -> list[_Target]:
             )
             targets.append(
                 _Target(
-                    lock.id, lock.organisation_id, lock.provider, lock.external_id, cursor, previous
+                    lock.id,
+                    lock.organisation_id,
+                    lock.provider,
+                    lock.external_id,
+                    cursor,
+                    previous,
+                    accounts.get(lock.account_id or ""),
                 )
             )
         return targets
@@ -219,10 +237,10 @@ def _is_news(
 
 
 async def _ask(
-    runtime: Runtime, target: _Target
+    providers: ProviderSession, target: _Target
 ) -> tuple[list[AccessEvent], str | None, LockHealth]:
     """The lock's new events (a few pages at most) and its health, from its back-end."""
-    provider = runtime.providers.get(target.provider)
+    provider = providers.for_account(target.account)
     events: list[AccessEvent] = []
     cursor = target.cursor
     for _ in range(MAX_PAGES):

@@ -13,8 +13,8 @@ Nothing here touches the database: the pass starts from a ``LockRecord`` and end
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from random import Random
 from typing import Any
@@ -22,9 +22,18 @@ from typing import Any
 from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.domain.planner import DesiredCode, GrantOnLock, LockPlan, codes_clash, plan_lock
 from doorcode.domain.windows import TimeWindow
-from doorcode.locks.base import LockProvider, NewCode, ProviderCode
-from doorcode.locks.errors import CodeNotFound, DuplicateCode, ProviderError, RateLimited
-from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.base import LockProvider, NewCode, ProviderAccount, ProviderCode
+from doorcode.locks.errors import (
+    CodeNotFound,
+    DuplicateCode,
+    ProviderAuthFailed,
+    ProviderError,
+    ProviderNotConfigured,
+    RateLimited,
+    UnknownDevice,
+)
+from doorcode.locks.health import LockHealth
+from doorcode.locks.registry import ProviderSession
 from doorcode.locks.tags import tag_for
 from doorcode.store.lock_sync import (
     ABSENT,
@@ -45,18 +54,23 @@ logger = logging.getLogger(__name__)
 
 _PIN_RECHECK = timedelta(minutes=1)
 """How soon to look again when a PIN waits for its twin to leave the lock."""
+HEALTH_EVERY = timedelta(hours=1)
+"""How often a pass also asks the back-end how the lock is (online, battery)."""
 
 
 @dataclass(frozen=True, slots=True)
 class PassContext:
     """What every pass of a batch shares."""
 
-    providers: ProviderRegistry
+    providers: ProviderSession
     limiter: RateLimiter
     reveal: Callable[[str], str]
     rng: Random
     now: datetime
     force: bool
+    accounts: Mapping[str, ProviderAccount] = field(default_factory=dict)
+    refused: Mapping[str, str] = field(default_factory=dict)
+    """Accounts whose credentials the back-end refused, with why: their locks stay stopped."""
 
 
 class LockPass:
@@ -78,26 +92,42 @@ class LockPass:
         self.halted_until: datetime | None = None
         self.creates_blocked_until: datetime | None = None
         self.lock_error: ProviderError | None = None
+        self.refused: str | None = None
 
     async def run(self) -> LockResult:
         """Bring the lock to its desired codes as far as the back-end lets us."""
         if not self.lock.capabilities.online:
             return self._not_programmable()
+        account_id = self.lock.account_id
+        if account_id is not None and account_id in self.context.refused:
+            return self._stopped(self.context.refused[account_id])
         waiting = self._backoff_of_lock()
         if waiting is not None:
             return self._skipped("backing off after the last failure", waiting)
         try:
-            provider = self.context.providers.get(self.lock.provider)
+            account = self.context.accounts.get(account_id) if account_id else None
+            provider = self.context.providers.for_account(account)
         except ProviderError as err:
             return self._unreachable(err)
-        paused = self.context.limiter.paused_until(provider)
+        paused = self.context.limiter.paused_until(self.lock.account_key)
         if paused is not None:
-            return self._skipped(f"{provider.name} asked us to wait", paused)
+            return self._skipped(f"{provider.kind} asked us to wait", paused)
         try:
             listed = await provider.list_codes(self.lock.external_id)
         except ProviderError as err:
-            return self._unreachable(err, provider)
-        return await self._reconcile(provider, listed)
+            return self._unreachable(err)
+        result = await self._reconcile(provider, listed)
+        return replace(result, health=await self._health(provider), gone=False)
+
+    async def _health(self, provider: LockProvider) -> LockHealth | None:
+        """The lock's health, at most every ``HEALTH_EVERY``; a failure to say is no failure."""
+        checked = self.lock.health_checked_at
+        if checked is not None and self.now - checked < HEALTH_EVERY:
+            return None
+        try:
+            return await provider.health(self.lock.external_id)
+        except ProviderError:
+            return None
 
     def crashed(self, error: BaseException) -> LockResult:
         """The pass raised ``error`` unexpectedly: only the lock's own state records it."""
@@ -149,6 +179,8 @@ class LockPass:
 
     async def _apply(self, provider: LockProvider, action: Action) -> None:
         grant_id = _grant_of(action)
+        if isinstance(action, Delete) and self._leaves_by_itself(provider, action):
+            return
         if isinstance(action, Create) and self._pin_busy(provider, action):
             return
         held_until = self._held_until(provider, grant_id, action)
@@ -161,6 +193,19 @@ class LockPass:
             await self._already_gone(provider, action)
         except ProviderError as err:
             self._failed(provider, action, err)
+
+    def _leaves_by_itself(self, provider: LockProvider, action: Delete) -> bool:
+        """An ended code on a back-end that removes ended codes itself: one write per stay.
+
+        Its row reads "removing" until a later read no longer lists it.
+        """
+        if not (provider.abilities.expires_codes and self.lock.capabilities.native_scheduling):
+            return False
+        code = next(
+            (c for c in self.on_lock.get(action.grant_id, []) if c.code_id == action.code_id),
+            None,
+        )
+        return code is not None and code.ends_at is not None and code.ends_at <= self.now
 
     def _pin_busy(self, provider: LockProvider, action: Create) -> bool:
         """Never put a PIN beside one the lock still holds (a copy whose removal failed).
@@ -198,7 +243,9 @@ class LockPass:
         if isinstance(action, Create):
             if self.creates_blocked_until is not None:
                 return self.creates_blocked_until
-            free_at = self.context.limiter.take_create(provider, self.lock.external_id)
+            free_at = self.context.limiter.take_create(
+                provider, self.lock.account_key, self.lock.external_id
+            )
             if free_at is not None:
                 self.creates_blocked_until = free_at
                 return free_at
@@ -209,6 +256,10 @@ class LockPass:
         if isinstance(action, Delete):
             await provider.delete_code(device, action.code_id)
             self._deleted(action)
+        elif isinstance(action, Update) and not provider.abilities.update_in_place:
+            await provider.delete_code(device, action.code_id)
+            self._deleted(Delete(action.desired.grant_id, action.code_id, "the window moved"))
+            await self._perform(provider, Create(action.desired, replacing=True))
         elif isinstance(action, Update):
             updated = await provider.update_code(device, action.code_id, action.desired.window)
             self._replace_on_lock(action.desired.grant_id, updated)
@@ -273,10 +324,12 @@ class LockPass:
         details = {"operation": _operation(action), "error": type(error).__name__}
         self._event("LockCodeFailed", grant_id, str(error), None, details)
         if isinstance(error, RateLimited):
-            self.context.limiter.pause(provider, pause_after(error, self.now))
+            self.context.limiter.pause(self.lock.account_key, pause_after(error, self.now))
         if policy_for(error).scope is Scope.LOCK:
             self.halted_until = retry_at
             self.lock_error = error
+        if isinstance(error, ProviderAuthFailed):
+            self.refused = str(error)
 
     # -- backoff ---------------------------------------------------------------------------
 
@@ -316,7 +369,7 @@ class LockPass:
         self.outcome.next_sync_at = min((d for d in due if d is not None), default=None)
         self.outcome.error = str(self.lock_error) if self.lock_error else None
         state = self._lock_state(self.outcome.next_sync_at, unmanaged)
-        return self._finish(codes, state)
+        return replace(self._finish(codes, state), refused=self.refused)
 
     def _code_state(
         self, row: LockCodeRecord, desired: DesiredCode | None, waiting: str | None
@@ -324,10 +377,16 @@ class LockPass:
         grant_id = row.grant_id
         present = self.on_lock.get(grant_id, [])
         confirmed = self.confirmed.get(grant_id) if desired is not None else None
+        old = row.state
         if confirmed is not None and len(present) == 1:
             self._note_adoption(row, confirmed)
-            return LockCodeState(PRESENT, None, PRESENT, confirmed.code_id, row.version)
-        old = row.state
+            if confirmed.is_set:
+                return LockCodeState(PRESENT, None, PRESENT, confirmed.code_id, row.version)
+            # Accepted by the back-end, not yet on the device: confirmed by a later read.
+            kept = old.confirmed_version if old.provider_code_id == confirmed.code_id else None
+            return LockCodeState(
+                PRESENT, None, PRESENT, confirmed.code_id, kept, accepted_version=row.version
+            )
         error = self.failures.get(grant_id)
         on_lock = PRESENT if present else ABSENT
         base = LockCodeState(
@@ -390,19 +449,65 @@ class LockPass:
             unmanaged,
         )
 
-    def _unreachable(
-        self, error: ProviderError, provider: LockProvider | None = None
-    ) -> LockResult:
+    def _unreachable(self, error: ProviderError) -> LockResult:
         """Listing failed: nothing is known about the lock, so no row changes but the lock's."""
         self.lock_error = error
         self.outcome.error = str(error)
+        if isinstance(error, ProviderAuthFailed) and self.lock.account_id is not None:
+            return self._stopped(str(error), refused_now=True)
+        if isinstance(error, ProviderNotConfigured):
+            return self._not_configured(error)
         attempts = self.lock.state.sync_attempts + 1
         self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
-        if provider is not None and isinstance(error, RateLimited):
-            self.context.limiter.pause(provider, pause_after(error, self.now))
+        if isinstance(error, RateLimited):
+            self.context.limiter.pause(self.lock.account_key, pause_after(error, self.now))
         state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
         self.outcome.next_sync_at = state.next_sync_at
+        gone = True if isinstance(error, UnknownDevice) else None
+        return replace(self._finish({}, state), gone=gone)
+
+    def _not_configured(self, error: ProviderNotConfigured) -> LockResult:
+        """No account serves the lock: not a lock fault, so nothing is retried.
+
+        The lock waits (``next_sync_at`` None) until something touches it: connecting an
+        account and importing attaches it, and its next pass runs as usual.
+        """
+        old = self.lock.state
+        if old.sync_error != str(error):
+            self._lock_event("LockSyncFailed", str(error), {"error": type(error).__name__})
+        state = LockSyncState(
+            self.lock.sync_requests,
+            self.now,
+            None,
+            str(error),
+            old.sync_attempts + 1,
+            None,
+            old.unmanaged_codes,
+        )
         return self._finish({}, state)
+
+    def _stopped(self, why: str, *, refused_now: bool = False) -> LockResult:
+        """The account's credentials were refused: no call until an operator reconnects it.
+
+        The lock is not due again by itself (``next_sync_at`` None); reconnecting the account
+        touches its locks, and the next pass runs as usual.
+        """
+        self.outcome.skipped = None if refused_now else "the provider account was refused"
+        self.outcome.error = f"the provider account was refused: {why}"
+        old = self.lock.state
+        if old.sync_error != self.outcome.error:
+            self._lock_event("LockSyncFailed", self.outcome.error, {"error": "ProviderAuthFailed"})
+        state = LockSyncState(
+            self.lock.sync_requests,
+            self.now if refused_now else old.synced_at,
+            None,
+            self.outcome.error,
+            old.sync_attempts + 1 if refused_now else old.sync_attempts,
+            None,
+            old.unmanaged_codes,
+        )
+        result = self._finish({}, state)
+        return replace(result, refused=why) if refused_now else result
 
     def _skipped(self, why: str, until: datetime) -> LockResult:
         self.outcome.skipped = why

@@ -30,10 +30,14 @@ from random import Random
 
 from doorcode.domain.clock import Clock
 from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
+from doorcode.locks.base import ProviderAccount
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.runtime import Runtime
+from doorcode.services.alerts import clear_alert, raise_alert
+from doorcode.services.lock_import import DEVICE_GONE
+from doorcode.services.provider_accounts import refuse_account, settings_of
 from doorcode.store.code_cipher import CodeCipher
-from doorcode.store.lock_sync import LockRecord, code_row
+from doorcode.store.lock_sync import HealthReport, LockRecord, code_row
 from doorcode.store.models import Alert
 from doorcode.store.unit_of_work import UnitOfWork
 from doorcode.sync.lock_pass import LockPass, PassContext
@@ -128,27 +132,44 @@ class Reconciler:
 
     async def _reconcile_batch(self, lock_ids: Sequence[str], force: bool) -> list[LockOutcome]:
         now = self._clock()
-        locks = await asyncio.to_thread(self._load, lock_ids, now)
-        context = PassContext(
-            self._providers, self._limiter, self._cipher.decrypt, self._rng, now, force
-        )
+        locks, accounts, refused = await asyncio.to_thread(self._load, lock_ids, now)
         gate = asyncio.Semaphore(self._concurrency)
+        async with self._providers.session(self._clock) as providers:
+            context = PassContext(
+                providers,
+                self._limiter,
+                self._cipher.decrypt,
+                self._rng,
+                now,
+                force,
+                accounts,
+                refused,
+            )
 
-        async def visit(lock: LockRecord) -> LockResult:
-            async with gate:
-                try:
-                    return await LockPass(lock, context).run()
-                except Exception as err:  # this lock's failure, not the batch's
-                    _log_crash(lock.id, "pass", err)
-                    return LockPass(lock, context).crashed(err)
+            async def visit(lock: LockRecord) -> LockResult:
+                async with gate:
+                    try:
+                        return await LockPass(lock, context).run()
+                    except Exception as err:  # this lock's failure, not the batch's
+                        _log_crash(lock.id, "pass", err)
+                        return LockPass(lock, context).crashed(err)
 
-        results = await asyncio.gather(*(visit(lock) for lock in locks))
+            results = await asyncio.gather(*(visit(lock) for lock in locks))
         recorded = await asyncio.to_thread(self._record, results, context)
         return [result.outcome for result in recorded]
 
-    def _load(self, lock_ids: Sequence[str], now: datetime) -> list[LockRecord]:
+    def _load(
+        self, lock_ids: Sequence[str], now: datetime
+    ) -> tuple[list[LockRecord], dict[str, ProviderAccount], dict[str, str]]:
+        """The locks, their accounts (credentials decrypted), and which accounts are refused."""
         with self._uow_factory() as uow:
-            return uow.lock_sync.load(lock_ids, now)
+            locks = uow.lock_sync.load(lock_ids, now)
+            rows = uow.provider_accounts.by_ids(
+                {lock.account_id for lock in locks if lock.account_id is not None}
+            )
+            accounts = {row.id: settings_of(uow, row) for row in rows}
+            refused = {row.id: row.refused_reason or "" for row in rows if row.refused_at}
+            return locks, accounts, refused
 
     def _record(self, results: Sequence[LockResult], context: PassContext) -> list[LockResult]:
         """Record the batch in one transaction, or each lock alone if that fails."""
@@ -180,6 +201,16 @@ class Reconciler:
                 for grant_id, state in result.codes.items()
             ]
             uow.lock_sync.save({result.lock.id: result.state for result in results}, rows)
+            self._note_gone_devices(uow, results)
+            for result in results:
+                if result.refused is not None and result.lock.account_id is not None:
+                    refuse_account(uow, result.lock.account_id, result.refused)
+            reports = [
+                HealthReport(r.lock.id, h.online, h.battery_percent, h.last_contact_at)
+                for r in results
+                if (h := r.health) is not None
+            ]
+            uow.lock_sync.save_health(reports, now)
             uow.flush()
             events = [event for result in results for event in result.events]
             events += review_grants(
@@ -189,6 +220,25 @@ class Reconciler:
             for event in events:
                 self._write(uow, event, now)
             uow.commit()
+
+    @staticmethod
+    def _note_gone_devices(uow: UnitOfWork, results: Sequence[LockResult]) -> None:
+        """A device its back-end no longer knows is an alert; one that answers again clears it."""
+        gone = [r.lock for r in results if r.gone]
+        answering = [r.lock for r in results if r.gone is False]
+        for lock in gone:
+            raise_alert(
+                uow,
+                lock.organisation_id,
+                DEVICE_GONE,
+                ("lock", lock.id),
+                f"{lock.provider} does not know the device of {lock.name!r} any more; "
+                "remove the lock or import the account again",
+            )
+        opened = uow.alerts.open_for(DEVICE_GONE, [lock.id for lock in answering])
+        for lock in answering:
+            if lock.id in opened:
+                clear_alert(uow, lock.organisation_id, DEVICE_GONE, ("lock", lock.id))
 
     def _grants_to_review(
         self, results: Sequence[LockResult], now: datetime

@@ -29,6 +29,7 @@ STATUS_WORDS = {
     "not_programmable": "not programmable",
     "offline_code": "offline code",
     "setting": "setting",
+    "accepted": "accepted, not confirmed by the lock",
     "set": "set",
     "failed": "failed",
     "removing": "removing",
