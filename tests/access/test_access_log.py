@@ -198,7 +198,7 @@ def test_one_lock_failing_in_any_way_costs_only_that_lock_and_never_logs_its_tex
     flat door's openings from being read, nor put the PIN in the log."""
     clock.now = at_local(clock().date(), 15, 42)
     assert stay.cloud.enter(stay.door.external_id, stay.code).opened
-    provider = stay.runtime.providers.get("virtual")
+    provider = stay.runtime.providers.shared("virtual")
     asked = provider.access_events
 
     async def broken_at_the_street_door(device_id, cursor):

@@ -103,7 +103,7 @@ def test_a_bug_on_one_device_is_recorded_alerted_retried_and_cleared(
     poisoned, healthy = two_flats
     reconcile(runtime)  # providers installed
     bad = lock_of(runtime, poisoned)
-    broken = BrokenForOneDevice(runtime.providers.get("virtual"), bad.external_id)
+    broken = BrokenForOneDevice(runtime.providers.shared("virtual"), bad.external_id)
     runtime.providers = ProviderRegistry([broken])
     first = book(runtime, owner, poisoned, "P1", TODAY, TODAY + timedelta(days=2)).grant
     second = book(runtime, owner, healthy, "H1", TODAY, TODAY + timedelta(days=2)).grant
@@ -152,7 +152,7 @@ def test_a_429_on_a_lock_that_failed_before_pauses_the_back_end_only_for_its_ret
         uow.session.execute(update(Lock).where(Lock.id == bad.id).values(sync_attempts=5))
         uow.commit()
     runtime.providers = ProviderRegistry(
-        [RateLimitedForOneDevice(runtime.providers.get("virtual"), bad.external_id)]
+        [RateLimitedForOneDevice(runtime.providers.shared("virtual"), bad.external_id)]
     )
     reconciler = Reconciler.from_runtime(runtime)  # one process: one rate limiter
     reconcile(runtime, [bad.id], reconciler=reconciler)

@@ -19,11 +19,14 @@ from doorcode.locks.errors import (
     DuplicateCode,
     LockOffline,
     NoSpaceLeft,
+    NotSupported,
     ProviderAuthFailed,
     ProviderError,
+    ProviderNotConfigured,
     ProviderUnavailable,
     RateLimited,
     UnknownDevice,
+    WebhookRefused,
 )
 
 __all__ = [
@@ -87,6 +90,11 @@ POLICIES: dict[type[ProviderError], RetryPolicy] = {
     ProviderAuthFailed: RetryPolicy(5 * _MINUTE, 6 * _HOUR, Scope.LOCK),
     CodeNotFound: RetryPolicy(30 * _SECOND, 30 * _MINUTE, Scope.CODE),
     UnknownDevice: RetryPolicy(_HOUR, 24 * _HOUR, Scope.LOCK),
+    # The lock waits for an operator to connect its account; importing it wakes the lock.
+    ProviderNotConfigured: RetryPolicy(_HOUR, 24 * _HOUR, Scope.LOCK),
+    NotSupported: RetryPolicy(_HOUR, 24 * _HOUR, Scope.CODE),
+    # Raised by webhook parsers, never by a pass; listed so every error has its policy.
+    WebhookRefused: RetryPolicy(_MINUTE, _HOUR, Scope.CODE),
     PassCrashed: RetryPolicy(_MINUTE, _HOUR, Scope.LOCK),
     ProviderError: RetryPolicy(_MINUTE, _HOUR, Scope.CODE),
 }
