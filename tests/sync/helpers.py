@@ -19,7 +19,7 @@ from doorcode.sync.reconciler import Reconciler
 
 
 def cloud_of(runtime):
-    provider = runtime.providers.get("virtual")
+    provider = runtime.providers.shared("virtual")
     while hasattr(provider, "inner"):
         provider = provider.inner
     return provider.cloud
@@ -78,7 +78,8 @@ class CountingProvider(LockProvider):
 
     def __init__(self, inner, *, name="virtual"):
         self.inner = inner
-        self.name = name
+        self.kind = name
+        self.abilities = inner.abilities
         self.rate_limits = inner.rate_limits
         self.calls = Counter()
         self.in_flight = Counter()

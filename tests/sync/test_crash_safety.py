@@ -53,7 +53,7 @@ def cut_power_before_commit(monkeypatch):
 
 
 def restarted(runtime):
-    counting = CountingProvider(runtime.providers.get("virtual"))
+    counting = CountingProvider(runtime.providers.shared("virtual"))
     runtime.providers = ProviderRegistry([counting])
     return counting
 

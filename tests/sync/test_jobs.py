@@ -67,7 +67,7 @@ def world(runtime, flats=4):
 
 def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_url):
     props = world(pg_runtime)
-    slow = SlowProvider(pg_runtime.providers.get("virtual"))
+    slow = SlowProvider(pg_runtime.providers.shared("virtual"))
     pg_runtime.providers = ProviderRegistry([slow])
     apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(2)]
     lock_ids = [prop.locks[0].id for prop in props]
@@ -94,7 +94,7 @@ def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_ur
 
 def test_without_the_job_lock_the_instrument_sees_overlaps(pg_runtime, postgres_url):
     props = world(pg_runtime, flats=1)
-    slow = SlowProvider(pg_runtime.providers.get("virtual"))
+    slow = SlowProvider(pg_runtime.providers.shared("virtual"))
     pg_runtime.providers = ProviderRegistry([slow])
     apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(2)]
 

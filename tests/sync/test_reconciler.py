@@ -65,7 +65,7 @@ def test_a_booking_gets_its_code_on_every_lock_and_is_announced_once(runtime, ow
 def test_a_lock_already_right_gets_only_a_listing(runtime, owner, flat):
     book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
     reconcile(runtime)
-    counting = CountingProvider(runtime.providers.get("virtual"))
+    counting = CountingProvider(runtime.providers.shared("virtual"))
     runtime.providers = ProviderRegistry([counting])
     events = sum(event_kinds(runtime).values())
     outcomes = reconcile(runtime)
@@ -193,7 +193,7 @@ def test_a_code_refused_by_the_lock_fails_with_its_reason_and_waits_before_tryin
     cloud = cloud_of(runtime)
     four_digits_only = LockCapabilities(native_scheduling=False, code_lengths=frozenset({4}))
     cloud.install(door.external_id, door.name, four_digits_only)
-    counting = CountingProvider(runtime.providers.get("virtual"))
+    counting = CountingProvider(runtime.providers.shared("virtual"))
     runtime.providers = ProviderRegistry([counting])
     reconcile(runtime, [door.id])
     row = row_of(runtime, grant.id, door.id)

@@ -8,8 +8,11 @@
     ├── CodeRefused          the lock's rules refuse this code (length, alphabet, firmware rules)
     ├── DuplicateCode        the lock already holds this PIN (ours or someone else's)
     ├── ProviderAuthFailed   credentials missing, expired or revoked
+    ├── ProviderNotConfigured  no account (or no back-end of that kind) serves the lock
+    ├── NotSupported         the back-end or device cannot do this at all (declared abilities)
     ├── CodeNotFound         no code by that id on the lock (someone deleted it)
-    └── UnknownDevice        the back-end does not know the device
+    ├── UnknownDevice        the back-end does not know the device
+    └── WebhookRefused       a pushed request whose signature or body does not check out
 
 Adapters translate their client's exceptions here, at the edge, and nowhere else:
 
@@ -30,11 +33,14 @@ __all__ = [
     "DuplicateCode",
     "LockOffline",
     "NoSpaceLeft",
+    "NotSupported",
     "ProviderAuthFailed",
     "ProviderError",
+    "ProviderNotConfigured",
     "ProviderUnavailable",
     "RateLimited",
     "UnknownDevice",
+    "WebhookRefused",
 ]
 
 
@@ -80,3 +86,23 @@ class CodeNotFound(ProviderError):
 
 class UnknownDevice(ProviderError):
     """The back-end has no device by that id."""
+
+
+class ProviderNotConfigured(ProviderError):
+    """The lock has no provider account, or this deployment has no back-end of its kind.
+
+    A configuration gap an operator closes (``doorcode provider connect``), not a lock fault:
+    the lock waits for its account instead of being retried like an unreachable device.
+    """
+
+
+class NotSupported(ProviderError):
+    """The back-end or the device cannot do this (see ``LockProvider.abilities``)."""
+
+
+class WebhookRefused(ProviderError):
+    """A webhook whose signature is missing or wrong, or whose body cannot be read.
+
+    Raised by the ``parse_<vendor>_webhook`` functions before anything is believed; the
+    receiving endpoint answers 401 (signature) or 400 (body) and records nothing.
+    """

@@ -1,48 +1,142 @@
-"""Which ``LockProvider`` serves a lock: by the name stored in ``locks.provider``.
+"""Which ``LockProvider`` serves a lock: the one built for its provider account.
 
-Built once in ``bootstrap.py`` and shared, so the reconciler and ``doorcode keypad enter`` see
-the same virtual cloud. Adding a back-end means registering its instance here.
+A provider is built per stored account (``ProviderAccount``) by the factory registered for
+the account's kind, inside a ``ProviderSession`` that lends them one ``httpx.AsyncClient`` and
+closes everything at the end::
+
+    async with registry.session(clock) as providers:
+        provider = providers.for_account(account)      # built once per account
+        await provider.list_codes(lock.external_id)
+
+Adding a back-end means adding its ``from_account`` to ``FACTORIES``. A provider *instance*
+handed to the registry serves every account of its kind: that is how the in-process virtual
+cloud, one simulated cloud per deployment, stays shared by the reconciler and
+``doorcode keypad enter``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import TracebackType
 
-from doorcode.locks.base import LockProvider
-from doorcode.locks.errors import UnknownDevice
+import httpx
+
+from doorcode.domain.clock import Clock
+from doorcode.locks.base import LockProvider, ProviderAccount, ProviderFactory
+from doorcode.locks.errors import ProviderNotConfigured
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 
-__all__ = ["ProviderRegistry"]
+__all__ = ["FACTORIES", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
+
+FACTORIES: dict[str, ProviderFactory] = {}
+"""The back-ends this build can reach, by kind."""
+
+HTTP_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+"""Lock clouds answer within seconds; a pass must not hang on one."""
 
 
 class ProviderRegistry:
-    """Provider instances by name."""
+    """Shared provider instances by kind, and factories that build one per account."""
 
-    def __init__(self, providers: Iterable[LockProvider]) -> None:
-        self._providers = {provider.name: provider for provider in providers}
+    def __init__(
+        self,
+        providers: Iterable[LockProvider] = (),
+        *,
+        factories: Mapping[str, ProviderFactory] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._shared = {provider.kind: provider for provider in providers}
+        self._factories = dict(FACTORIES if factories is None else factories)
+        self._transport = transport
 
     def __repr__(self) -> str:
-        return f"ProviderRegistry({sorted(self._providers)})"
+        return f"ProviderRegistry({sorted(self.kinds)})"
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._providers
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._shared or kind in self._factories
 
     def __iter__(self) -> Iterator[LockProvider]:
-        return iter(self._providers.values())
+        return iter(self._shared.values())
 
-    def get(self, name: str) -> LockProvider:
-        """The provider called ``name``; an unknown one is a ``ProviderError`` like any other.
+    @property
+    def kinds(self) -> list[str]:
+        """Every kind of account this deployment can serve."""
+        return sorted({*self._shared, *self._factories})
 
-        A lock recorded with a back-end this deployment does not have (yet) fails its sync
-        with a clear ``last_error`` instead of stopping the sweep.
-        """
-        provider = self._providers.get(name)
+    def shared(self, kind: str) -> LockProvider:
+        """The instance that serves every account of ``kind`` (the virtual cloud's provider)."""
+        provider = self._shared.get(kind)
         if provider is None:
-            raise UnknownDevice(f"no lock provider {name!r} is configured")
+            raise ProviderNotConfigured(f"no shared {kind!r} provider in this deployment")
         return provider
+
+    def session(self, clock: Clock) -> ProviderSession:
+        """Providers for one piece of work (a batch of passes, an import), closed at its end."""
+        return ProviderSession(self._shared, self._factories, self._transport, clock)
 
     @property
     def virtual_cloud(self) -> VirtualCloud | None:
         """The simulated cloud behind the ``virtual`` provider, when there is one."""
-        provider = self._providers.get(VirtualLockProvider.name)
+        provider = self._shared.get(VirtualLockProvider.kind)
         return provider.cloud if isinstance(provider, VirtualLockProvider) else None
+
+
+class ProviderSession:
+    """Builds each account's provider once and closes them all, with their HTTP client."""
+
+    def __init__(
+        self,
+        shared: Mapping[str, LockProvider],
+        factories: Mapping[str, ProviderFactory],
+        transport: httpx.AsyncBaseTransport | None,
+        clock: Clock,
+    ) -> None:
+        self._shared = shared
+        self._factories = factories
+        self._transport = transport
+        self._clock = clock
+        self._built: dict[str, LockProvider] = {}
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> ProviderSession:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def for_account(self, account: ProviderAccount | None) -> LockProvider:
+        """The provider of ``account``; no account, or an unknown kind, is not configured."""
+        if account is None:
+            raise ProviderNotConfigured(
+                "the lock has no provider account; connect one with `doorcode provider connect`"
+            )
+        shared = self._shared.get(account.kind)
+        if shared is not None:
+            return shared
+        built = self._built.get(account.account_id)
+        if built is None:
+            factory = self._factories.get(account.kind)
+            if factory is None:
+                raise ProviderNotConfigured(f"this deployment has no {account.kind!r} back-end")
+            built = factory(account, http=self._client(), clock=self._clock)
+            self._built[account.account_id] = built
+        return built
+
+    async def aclose(self) -> None:
+        """Close every provider built here, then the HTTP client they shared."""
+        built, self._built = list(self._built.values()), {}
+        for provider in built:
+            await provider.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=HTTP_TIMEOUT)
+        return self._http

@@ -42,7 +42,25 @@ from doorcode.domain.lock_capabilities import (
 from doorcode.domain.offline import KeyGroup, Keypad
 from doorcode.domain.offline import KeypadResult as OfflineKeypadResult
 from doorcode.domain.windows import TimeWindow
-from doorcode.locks.base import Device, LockProvider, NewCode, ProviderCode, RateLimits
+from doorcode.locks.access_events import (
+    AccessEvent as NormalisedAccessEvent,
+)
+from doorcode.locks.access_events import (
+    AccessEventPage,
+    AccessMethod,
+    AccessOutcome,
+    RefusalReason,
+)
+from doorcode.locks.base import (
+    Abilities,
+    Device,
+    LockProvider,
+    NewCode,
+    ProviderAccount,
+    ProviderCode,
+    ProviderFactory,
+    RateLimits,
+)
 from doorcode.locks.errors import (
     CodeNotFound,
     CodeRefused,
@@ -53,6 +71,7 @@ from doorcode.locks.errors import (
     RateLimited,
     UnknownDevice,
 )
+from doorcode.locks.health import LockHealth
 from doorcode.locks.tags import grant_id_from_tag
 
 __all__ = [
@@ -340,10 +359,27 @@ class VirtualCloud:
         """Every device, as a provider would describe it."""
         with self._session():
             self._maybe_fail(None)
+            now = self.clock()
             return [
-                Device(lock.device_id, lock.name, _reported(lock, self.clock()))
+                Device(lock.device_id, lock.name, _reported(lock, now), _health(lock, now))
                 for lock in self._locks.values()
             ]
+
+    def health(self, device_id: str) -> LockHealth:
+        """Whether the device answers now; it has no battery to report."""
+        with self._session():
+            return _health(self._device(device_id), self.clock())
+
+    def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
+        """Keypad entries after ``cursor`` (the position in the device's log), oldest first."""
+        with self._session():
+            log = self._device(device_id).access_log
+            start = int(cursor) if cursor and cursor.isdigit() else 0
+            events = tuple(
+                _normalised(device_id, position, entry)
+                for position, entry in enumerate(log[start:], start=start)
+            )
+            return AccessEventPage(events, str(len(log)))
 
     def list_codes(self, device_id: str) -> list[ProviderCode]:
         """Every code on the device."""
@@ -492,14 +528,40 @@ class VirtualCloud:
 
 
 class VirtualLockProvider(LockProvider):
-    """The ``LockProvider`` over a ``VirtualCloud``; latency is simulated here, as on a wire."""
+    """The ``LockProvider`` over a ``VirtualCloud``; latency is simulated here, as on a wire.
 
-    name = "virtual"
+    One simulated cloud serves a whole deployment, so one instance serves every ``virtual``
+    account (``ProviderRegistry`` shares it); ``factory`` builds one per account instead.
+    """
+
+    kind = "virtual"
+    abilities = Abilities(native_scheduling=True, readable_pins=True, update_in_place=True)
 
     def __init__(self, cloud: VirtualCloud, *, rate_limits: RateLimits | None = None) -> None:
         self.cloud = cloud
         if rate_limits is not None:
             self.rate_limits = rate_limits
+
+    @classmethod
+    def factory(cls, cloud: VirtualCloud) -> ProviderFactory:
+        """A factory that builds providers over ``cloud`` for any virtual account."""
+
+        def from_account(
+            account: ProviderAccount, *, http: object = None, clock: object = None
+        ) -> LockProvider:
+            return cls(cloud)
+
+        return from_account
+
+    async def health(self, device_id: str) -> LockHealth:
+        """Online unless the device is cut off; the simulation has no battery."""
+        await self._wire()
+        return self.cloud.health(device_id)
+
+    async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
+        """Keypad entries since ``cursor``."""
+        await self._wire()
+        return self.cloud.access_events(device_id, cursor)
 
     async def list_devices(self) -> list[Device]:
         """Every virtual device."""
@@ -593,6 +655,30 @@ def _ceil(instant: datetime) -> datetime:
 
 def _reported(lock: VirtualLock, now: datetime) -> LockCapabilities:
     return replace(lock.capabilities, online=not lock.is_offline(now))
+
+
+def _health(lock: VirtualLock, now: datetime) -> LockHealth:
+    online = not lock.is_offline(now)
+    return LockHealth(online, None, now if online else None)
+
+
+def _normalised(device_id: str, position: int, entry: AccessEvent) -> NormalisedAccessEvent:
+    """A keypad entry in the shared shape; the log position is the event's id."""
+    outcome = AccessOutcome.OPENED if entry.opened else AccessOutcome.REFUSED
+    reason = None
+    if not entry.opened:
+        reason = (
+            RefusalReason.UNKNOWN_CODE if entry.code_id is None else RefusalReason.OUTSIDE_WINDOW
+        )
+    return NormalisedAccessEvent(
+        f"{device_id}:{position}",
+        device_id,
+        entry.at.astimezone(UTC),
+        outcome,
+        AccessMethod.KEYPAD,
+        entry.code_id,
+        reason,
+    )
 
 
 def _reported_code(code: VirtualCode) -> ProviderCode:

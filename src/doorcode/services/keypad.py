@@ -75,7 +75,7 @@ def _virtual_device(
             raise NotFound("lock", lock_ref)
         provider, device = lock.provider, lock.external_id
     cloud = providers.virtual_cloud
-    if provider != VirtualLockProvider.name or cloud is None:
+    if provider != VirtualLockProvider.kind or cloud is None:
         raise InvalidRequest(
             f"{lock.name} is a {provider} lock: only virtual locks have a keypad here"
         )

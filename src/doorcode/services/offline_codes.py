@@ -164,7 +164,7 @@ def provision_virtual_locks(
     cloud = providers.virtual_cloud
     with uow:
         group = _find(uow, caller, reference)
-        virtual = [lock for lock in group.locks if lock.provider == VirtualLockProvider.name]
+        virtual = [lock for lock in group.locks if lock.provider == VirtualLockProvider.kind]
     if cloud is None or not virtual:
         raise InvalidRequest("this key group has no virtual locks to provision")
     export = export_key_group(uow, caller, reference)

@@ -20,9 +20,9 @@ from typing import Any
 from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.domain.planner import DesiredCode, GrantOnLock, LockPlan, codes_clash, plan_lock
 from doorcode.domain.windows import TimeWindow
-from doorcode.locks.base import LockProvider, NewCode, ProviderCode
+from doorcode.locks.base import LockProvider, NewCode, ProviderAccount, ProviderCode
 from doorcode.locks.errors import CodeNotFound, DuplicateCode, ProviderError, RateLimited
-from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.registry import ProviderSession
 from doorcode.locks.tags import tag_for
 from doorcode.store.lock_sync import (
     ABSENT,
@@ -47,7 +47,7 @@ _PIN_RECHECK = timedelta(minutes=1)
 class PassContext:
     """What every pass of a batch shares."""
 
-    providers: ProviderRegistry
+    providers: ProviderSession
     limiter: RateLimiter
     reveal: Callable[[str], str]
     rng: Random
@@ -83,16 +83,16 @@ class LockPass:
         if waiting is not None:
             return self._skipped("backing off after the last failure", waiting)
         try:
-            provider = self.context.providers.get(self.lock.provider)
+            provider = self.context.providers.for_account(_account_of(self.lock))
         except ProviderError as err:
             return self._unreachable(err)
-        paused = self.context.limiter.paused_until(provider)
+        paused = self.context.limiter.paused_until(self.lock.provider)
         if paused is not None:
-            return self._skipped(f"{provider.name} asked us to wait", paused)
+            return self._skipped(f"{provider.kind} asked us to wait", paused)
         try:
             listed = await provider.list_codes(self.lock.external_id)
         except ProviderError as err:
-            return self._unreachable(err, provider)
+            return self._unreachable(err)
         return await self._reconcile(provider, listed)
 
     async def _reconcile(self, provider: LockProvider, listed: list[ProviderCode]) -> LockResult:
@@ -190,7 +190,9 @@ class LockPass:
         if isinstance(action, Create):
             if self.creates_blocked_until is not None:
                 return self.creates_blocked_until
-            free_at = self.context.limiter.take_create(provider, self.lock.external_id)
+            free_at = self.context.limiter.take_create(
+                provider, self.lock.provider, self.lock.external_id
+            )
             if free_at is not None:
                 self.creates_blocked_until = free_at
                 return free_at
@@ -201,6 +203,10 @@ class LockPass:
         if isinstance(action, Delete):
             await provider.delete_code(device, action.code_id)
             self._deleted(action)
+        elif isinstance(action, Update) and not provider.abilities.update_in_place:
+            await provider.delete_code(device, action.code_id)
+            self._deleted(Delete(action.desired.grant_id, action.code_id, "the window moved"))
+            await self._perform(provider, Create(action.desired, replacing=True))
         elif isinstance(action, Update):
             updated = await provider.update_code(device, action.code_id, action.desired.window)
             self._replace_on_lock(action.desired.grant_id, updated)
@@ -265,7 +271,7 @@ class LockPass:
         details = {"operation": _operation(action), "error": type(error).__name__}
         self._event("LockCodeFailed", grant_id, str(error), None, details)
         if isinstance(error, RateLimited):
-            self.context.limiter.pause(provider, retry_at)
+            self.context.limiter.pause(self.lock.provider, retry_at)
         if policy_for(error).scope is Scope.LOCK:
             self.halted_until = retry_at
             self.lock_error = error
@@ -382,16 +388,14 @@ class LockPass:
             unmanaged,
         )
 
-    def _unreachable(
-        self, error: ProviderError, provider: LockProvider | None = None
-    ) -> LockResult:
+    def _unreachable(self, error: ProviderError) -> LockResult:
         """Listing failed: nothing is known about the lock, so no row changes but the lock's."""
         self.lock_error = error
         self.outcome.error = str(error)
         attempts = self.lock.state.sync_attempts + 1
         self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
-        if provider is not None and isinstance(error, RateLimited):
-            self.context.limiter.pause(provider, self.halted_until)
+        if isinstance(error, RateLimited):
+            self.context.limiter.pause(self.lock.provider, self.halted_until)
         state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
         self.outcome.next_sync_at = state.next_sync_at
         return self._finish({}, state)
@@ -498,6 +502,11 @@ def _failing(
         error,
         retry_at,
     )
+
+
+def _account_of(lock: LockRecord) -> ProviderAccount:
+    """The deployment-wide account of the lock's kind (until accounts are stored)."""
+    return ProviderAccount(lock.provider, lock.organisation_id, lock.provider, lock.provider)
 
 
 def _live(row: LockCodeRecord, now: datetime) -> bool:

@@ -19,7 +19,7 @@ def install_virtual_locks(runtime: Runtime) -> int:
     if cloud is None:
         return 0
     with runtime.uow() as uow:
-        devices = uow.lock_sync.devices_of(VirtualLockProvider.name)
+        devices = uow.lock_sync.devices_of(VirtualLockProvider.kind)
     for device in devices:
         cloud.install(device.external_id, device.name, device.capabilities)
     return len(devices)

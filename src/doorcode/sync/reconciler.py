@@ -110,16 +110,17 @@ class Reconciler:
     async def _reconcile_batch(self, lock_ids: Sequence[str], force: bool) -> list[LockOutcome]:
         now = self._clock()
         locks = await asyncio.to_thread(self._load, lock_ids, now)
-        context = PassContext(
-            self._providers, self._limiter, self._cipher.decrypt, self._rng, now, force
-        )
         gate = asyncio.Semaphore(self._concurrency)
+        async with self._providers.session(self._clock) as providers:
+            context = PassContext(
+                providers, self._limiter, self._cipher.decrypt, self._rng, now, force
+            )
 
-        async def visit(lock: LockRecord) -> LockResult:
-            async with gate:
-                return await LockPass(lock, context).run()
+            async def visit(lock: LockRecord) -> LockResult:
+                async with gate:
+                    return await LockPass(lock, context).run()
 
-        results = await asyncio.gather(*(visit(lock) for lock in locks))
+            results = await asyncio.gather(*(visit(lock) for lock in locks))
         await asyncio.to_thread(self._record, results, now)
         return [result.outcome for result in results]
 

@@ -60,7 +60,7 @@ async def add_lock(request: Request, session: CheckedSessionDep) -> Response:
     try:
         details = locks.LockDetails(
             name=form.text("name", required=True)[:200],
-            provider=form.choice("provider", [p.name for p in runtime.providers], "virtual"),
+            provider=form.choice("provider", runtime.providers.kinds, "virtual"),
             external_id=form.text("external_id")[:200] or None,
             capabilities=_capabilities(form, LockCapabilities()),
         )
@@ -205,7 +205,7 @@ def _form(
         section="locks",
         values=values,
         lock_id=lock_id,
-        providers=[provider.name for provider in runtime.providers],
+        providers=runtime.providers.kinds,
         alphabets=[a.value for a in Alphabet],
         lengths=(MIN_CODE_LENGTH, MAX_CODE_LENGTH),
         error=error,
