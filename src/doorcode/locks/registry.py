@@ -24,11 +24,16 @@ import httpx
 from doorcode.domain.clock import Clock
 from doorcode.locks.base import LockProvider, ProviderAccount, ProviderFactory
 from doorcode.locks.errors import ProviderNotConfigured
+from doorcode.locks.nuki import NukiProvider
+from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 
 __all__ = ["FACTORIES", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
 
-FACTORIES: dict[str, ProviderFactory] = {}
+FACTORIES: dict[str, ProviderFactory] = {
+    NukiProvider.kind: NukiProvider.from_account,
+    TtlockProvider.kind: TtlockProvider.from_account,
+}
 """The back-ends this build can reach, by kind."""
 
 HTTP_TIMEOUT = httpx.Timeout(20.0, connect=5.0)

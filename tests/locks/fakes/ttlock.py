@@ -327,8 +327,8 @@ class TtlockCloud:
             self._new_id(),
             str(params.get("keyboardPwdName", "")),
             pin,
-            _instant(int(params["startDate"])),
-            _instant(int(params["endDate"])),
+            _instant(int(params["startDate"])) if "startDate" in params else None,
+            _instant(int(params["endDate"])) if "endDate" in params else None,
             custom=True,
             on_lock=add_type == 2,
         )

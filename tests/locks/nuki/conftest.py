@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from doorcode.locks.base import ProviderAccount
+from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.nuki.client import NukiClient
 from tests.conftest import FakeClock
 from tests.locks.fakes import nuki as fake
@@ -34,6 +36,36 @@ def nuki(base_url: str) -> Callable[[Callable[[NukiClient], Awaitable[Any]]], An
         async def go() -> Any:
             async with httpx.AsyncClient(timeout=5) as http:
                 return await action(NukiClient(http, fake.TOKEN, base_url=base_url))
+
+        return asyncio.run(go())
+
+    return run
+
+
+@pytest.fixture
+def account(base_url: str) -> ProviderAccount:
+    return ProviderAccount(
+        "acc_nuki",
+        "org_1",
+        "nuki",
+        "Host's Nuki",
+        {"api_token": fake.TOKEN},
+        {"base_url": base_url},
+    )
+
+
+@pytest.fixture
+def provider(account: ProviderAccount, clock: FakeClock) -> Callable[..., Any]:
+    """Runs one coroutine against a provider built from the account, as a session would."""
+
+    def run(action: Callable[[NukiProvider], Awaitable[Any]]) -> Any:
+        async def go() -> Any:
+            async with httpx.AsyncClient(timeout=5) as http:
+                built = NukiProvider.from_account(account, http=http, clock=clock)
+                try:
+                    return await action(built)
+                finally:
+                    await built.aclose()
 
         return asyncio.run(go())
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from doorcode.locks.base import ProviderAccount
+from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.ttlock.client import TtlockClient, TtlockCredentials, TtlockTokens
 from tests.conftest import FakeClock
 from tests.locks.fakes import ttlock as fake
@@ -59,3 +62,39 @@ class Session:
 @pytest.fixture
 def ttlock(credentials: TtlockCredentials, clock: FakeClock, base_url: str) -> Session:
     return Session(credentials, clock, base_url)
+
+
+@pytest.fixture
+def account(base_url: str) -> ProviderAccount:
+    credentials = {
+        "client_id": fake.CLIENT_ID,
+        "client_secret": fake.CLIENT_SECRET,
+        "username": fake.USERNAME,
+        "password": "password",
+    }
+    return ProviderAccount(
+        f"acc_{secrets.token_hex(4)}",
+        "org_1",
+        "ttlock",
+        "Host's TTLock",
+        credentials,
+        {"base_url": base_url},
+    )
+
+
+@pytest.fixture
+def provider(account: ProviderAccount, clock: FakeClock) -> Callable[..., Any]:
+    """Runs one coroutine against a provider built from the account, as a session would."""
+
+    def run(action: Callable[[TtlockProvider], Awaitable[Any]]) -> Any:
+        async def go() -> Any:
+            async with httpx.AsyncClient(timeout=5) as http:
+                built = TtlockProvider.from_account(account, http=http, clock=clock)
+                try:
+                    return await action(built)
+                finally:
+                    await built.aclose()
+
+        return asyncio.run(go())
+
+    return run

@@ -57,7 +57,7 @@ def test_a_code_added_through_the_gateway_reaches_the_lock_and_opens_it(cloud, t
     lock_id = cloud.add_lock("Front door")
     start, end = stay(clock)
     passcode_id = ttlock(
-        lambda client: client.add_passcode(lock_id, "doorcode grt_a1", PIN, start, end)
+        lambda client: client.add_passcode(lock_id, "doorcode grt_a1", PIN, (start, end))
     )
     assert [p.passcode_id for p in cloud.codes_on_lock(lock_id)] == [passcode_id]
     clock.advance(hours=2)
@@ -79,14 +79,14 @@ def test_a_lock_the_gateway_cannot_reach_is_offline(cloud, ttlock, clock, traits
     lock_id = cloud.add_lock("Cabin", **traits)
     start, end = stay(clock)
     with pytest.raises(LockOffline, match=why):
-        ttlock(lambda client: client.add_passcode(lock_id, "x", PIN, start, end))
+        ttlock(lambda client: client.add_passcode(lock_id, "x", PIN, (start, end)))
     assert cloud.codes_on_lock(lock_id) == []
 
 
 def test_a_change_moves_both_dates(cloud, ttlock, clock):
     lock_id = cloud.add_lock("Front door")
     start, end = stay(clock)
-    passcode_id = ttlock(lambda client: client.add_passcode(lock_id, "x", PIN, start, end))
+    passcode_id = ttlock(lambda client: client.add_passcode(lock_id, "x", PIN, (start, end)))
     later = end + timedelta(days=1)
     ttlock(lambda client: client.change_passcode(lock_id, passcode_id, start, later))
     [moved] = cloud.codes_on_lock(lock_id)
@@ -96,7 +96,7 @@ def test_a_change_moves_both_dates(cloud, ttlock, clock):
 def test_a_deleted_code_leaves_the_lock_and_a_second_delete_says_it_is_gone(cloud, ttlock, clock):
     lock_id = cloud.add_lock("Front door")
     start, end = stay(clock)
-    passcode_id = ttlock(lambda client: client.add_passcode(lock_id, "x", PIN, start, end))
+    passcode_id = ttlock(lambda client: client.add_passcode(lock_id, "x", PIN, (start, end)))
     ttlock(lambda client: client.delete_passcode(lock_id, passcode_id))
     assert cloud.codes_on_lock(lock_id) == []
     with pytest.raises(CodeNotFound):
@@ -112,7 +112,7 @@ def test_a_full_lock_refuses_the_251st_code(cloud, ttlock, clock):
             n, "x", ttlock_pin, start, end, True, True
         )
     with pytest.raises(NoSpaceLeft):
-        ttlock(lambda client: client.add_passcode(lock_id, "x", "9081726", start, end))
+        ttlock(lambda client: client.add_passcode(lock_id, "x", "9081726", (start, end)))
 
 
 def test_an_expired_token_is_renewed_once_and_the_call_goes_through(cloud, ttlock):
@@ -227,7 +227,7 @@ def test_a_vendor_offline_code_unused_for_24_hours_dies(cloud, ttlock, clock):
 def test_records_since_an_instant_come_oldest_first_without_the_pin(cloud, ttlock, clock):
     lock_id = cloud.add_lock("Front door")
     start, end = stay(clock)
-    ttlock(lambda client: client.add_passcode(lock_id, "doorcode grt_a1", PIN, start, end))
+    ttlock(lambda client: client.add_passcode(lock_id, "doorcode grt_a1", PIN, (start, end)))
     clock.advance(hours=2)
     cloud.enter(lock_id, "999999")
     clock.advance(minutes=1)

@@ -65,6 +65,7 @@ _GATEWAY = 2
 
 ``addType`` 1 only records a code in the cloud after an app wrote it over Bluetooth: such a
 code never reaches the lock and opens nothing."""
+_PERMANENT = 2
 _PERIOD = 3
 """``keyboardPwdType`` 3: valid between startDate and endDate."""
 _OFFLINE_CODE_VERSION = 4
@@ -187,6 +188,7 @@ class TtlockRecord:
     success: bool
     username: str
     lock_date: datetime
+    server_date: datetime | None = None
     record_type_from_lock: int | None = None
 
 
@@ -224,22 +226,19 @@ class TtlockClient:
         return [_passcode(row) for row in rows]
 
     async def add_passcode(
-        self, lock_id: int, name: str, pin: str, starts_at: datetime, ends_at: datetime
+        self, lock_id: int, name: str, pin: str, window: tuple[datetime, datetime] | None
     ) -> int:
-        """Write a custom period code to the lock through its gateway; its passcode id."""
-        answer = await self._call(
-            "POST",
-            "/v3/keyboardPwd/add",
-            {
-                "lockId": lock_id,
-                "keyboardPwd": pin,
-                "keyboardPwdName": name,
-                "keyboardPwdType": _PERIOD,
-                "startDate": _ms(starts_at),
-                "endDate": _ms(ends_at),
-                "addType": _GATEWAY,
-            },
-        )
+        """Write a custom code to the lock through its gateway (permanent without a window)."""
+        fields: dict[str, Any] = {
+            "lockId": lock_id,
+            "keyboardPwd": pin,
+            "keyboardPwdName": name,
+            "keyboardPwdType": _PERMANENT if window is None else _PERIOD,
+            "addType": _GATEWAY,
+        }
+        if window is not None:
+            fields |= {"startDate": _ms(window[0]), "endDate": _ms(window[1])}
+        answer = await self._call("POST", "/v3/keyboardPwd/add", fields)
         return int(answer["keyboardPwdId"])
 
     async def change_passcode(
@@ -405,6 +404,7 @@ def record_from_json(row: Mapping[str, Any], lock_id: int) -> TtlockRecord:
     lock_date = int(row["lockDate"])
     fallback = f"{lock_date}-{row.get('recordType')}-{row.get('serverDate', '')}"
     raw_type = row.get("recordTypeFromLock")
+    server_date = row.get("serverDate")
     return TtlockRecord(
         str(record_id) if record_id is not None else fallback,
         int(row.get("lockId", lock_id)),
@@ -412,6 +412,7 @@ def record_from_json(row: Mapping[str, Any], lock_id: int) -> TtlockRecord:
         int(row.get("success", 0)) == 1,
         str(row.get("username") or ""),
         _instant(lock_date),
+        _instant(int(server_date)) if server_date else None,
         int(raw_type) if raw_type is not None else None,
     )
 
