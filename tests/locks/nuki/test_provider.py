@@ -148,7 +148,10 @@ def signed(body, secret):
     [{}, signed(b"{}", b"another secret"), {"X-Nuki-Signature-SHA256": "00"}],
 )
 def test_a_webhook_without_the_right_signature_is_refused(headers):
-    body = json.dumps({"feature": "DEVICE_LOGS", "smartlockLog": {}}).encode()
+    entry = {"id": "a1", "smartlockId": 1, "action": 1, "trigger": 255, "state": 0}
+    entry["date"] = "2026-11-23T09:00:00.000Z"
+    body = json.dumps({"feature": "DEVICE_LOGS", "smartlockLog": entry}).encode()
+    assert len(parse_nuki_webhook(signed(body, b"the secret"), body, "the secret")) == 1
     with pytest.raises(WebhookRefused):
         parse_nuki_webhook(headers, body, "the secret")
 
