@@ -17,7 +17,10 @@ How to write a back-end (read this once; it is the whole contract)
    ``http`` is an ``httpx.AsyncClient`` lent by the caller (tests give one on an
    ``httpx.MockTransport`` or pointed at a fake server); the adapter does not close it.
    ``aclose`` releases what the adapter opened itself (sessions, cached tokens). Register the
-   factory in ``locks/registry.py:FACTORIES`` under the adapter's ``kind``.
+   class in ``locks/registry.py:BACKENDS`` under its ``kind``, and name the credentials an
+   operator must give in ``credential_names`` (``doorcode provider connect`` asks for exactly
+   those; ``ProviderAccount.credential(name)`` reads one) and the non-secret settings in
+   ``option_names`` (``base_url`` for a regional host or a test peer).
 
 2. **Declare abilities, never make the reconciler guess.** ``abilities`` (an ``Abilities``)
    says what the back-end can do at all: keep windows itself (``native_scheduling``), show
@@ -82,13 +85,13 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar
 
 from doorcode.domain.clock import Clock
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.windows import TimeWindow
 from doorcode.locks.access_events import AccessEventPage
-from doorcode.locks.errors import NotSupported, ProviderAuthFailed
+from doorcode.locks.errors import NotSupported, ProviderAuthFailed, ProviderNotConfigured
 from doorcode.locks.health import UNKNOWN_HEALTH, LockHealth
 
 if TYPE_CHECKING:
@@ -103,7 +106,6 @@ __all__ = [
     "NewCode",
     "ProviderAccount",
     "ProviderCode",
-    "ProviderFactory",
     "RateLimits",
     "VendorOfflineCode",
 ]
@@ -256,9 +258,20 @@ class LockProvider(abc.ABC):
 
     kind: ClassVar[str] = ""
     abilities: ClassVar[Abilities] = Abilities()
+    credential_names: ClassVar[tuple[str, ...]] = ()
+    """The secrets an account of this kind needs (``api_key``, ``webhook_secret``...)."""
+    option_names: ClassVar[tuple[str, ...]] = ("base_url",)
+    """The non-secret settings an account of this kind may carry."""
     rate_limits: RateLimits = RateLimits()
     resolution: timedelta = timedelta(minutes=1)
     """How precisely the back-end keeps a code's start and end; smaller differences are equal."""
+
+    @classmethod
+    def from_account(
+        cls, account: ProviderAccount, *, http: httpx.AsyncClient, clock: Clock
+    ) -> LockProvider:
+        """The provider for ``account``, over the lent ``http`` client."""
+        raise ProviderNotConfigured(f"{cls.kind or cls.__name__} is not built from an account")
 
     async def aclose(self) -> None:
         """Release what the adapter opened itself; the lent ``http`` client stays open."""
@@ -303,13 +316,3 @@ class LockProvider(abc.ABC):
     async def pull_backup_code(self, device_id: str) -> ProviderCode:
         """A code from the back-end's backup pool (``abilities.backup_pool``)."""
         raise NotSupported(f"{self.kind} keeps no backup codes")
-
-
-class ProviderFactory(Protocol):
-    """Builds the adapter for one stored account: ``SeamProvider.from_account`` and kin."""
-
-    def __call__(
-        self, account: ProviderAccount, *, http: httpx.AsyncClient, clock: Clock
-    ) -> LockProvider:
-        """The provider for ``account``, over the lent ``http`` client."""
-        ...

@@ -8,7 +8,7 @@ closes everything at the end::
         provider = providers.for_account(account)      # built once per account
         await provider.list_codes(lock.external_id)
 
-Adding a back-end means adding its ``from_account`` to ``FACTORIES``. A provider *instance*
+Adding a back-end means adding its class to ``BACKENDS``. A provider *instance*
 handed to the registry serves every account of its kind: that is how the in-process virtual
 cloud, one simulated cloud per deployment, stays shared by the reconciler and
 ``doorcode keypad enter``.
@@ -22,43 +22,44 @@ from types import TracebackType
 import httpx
 
 from doorcode.domain.clock import Clock
-from doorcode.locks.base import LockProvider, ProviderAccount, ProviderFactory
+from doorcode.locks.base import LockProvider, ProviderAccount
 from doorcode.locks.errors import ProviderNotConfigured
 from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 
-__all__ = ["FACTORIES", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
+__all__ = ["BACKENDS", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
 
-FACTORIES: dict[str, ProviderFactory] = {
-    NukiProvider.kind: NukiProvider.from_account,
-    TtlockProvider.kind: TtlockProvider.from_account,
+BACKENDS: dict[str, type[LockProvider]] = {
+    VirtualLockProvider.kind: VirtualLockProvider,
+    NukiProvider.kind: NukiProvider,
+    TtlockProvider.kind: TtlockProvider,
 }
-"""The back-ends this build can reach, by kind."""
+"""The back-ends this build can reach, by kind; each is built with its ``from_account``."""
 
 HTTP_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 """Lock clouds answer within seconds; a pass must not hang on one."""
 
 
 class ProviderRegistry:
-    """Shared provider instances by kind, and factories that build one per account."""
+    """Shared provider instances by kind, and back-end classes that build one per account."""
 
     def __init__(
         self,
         providers: Iterable[LockProvider] = (),
         *,
-        factories: Mapping[str, ProviderFactory] | None = None,
+        backends: Mapping[str, type[LockProvider]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._shared = {provider.kind: provider for provider in providers}
-        self._factories = dict(FACTORIES if factories is None else factories)
+        self._backends = dict(BACKENDS if backends is None else backends)
         self._transport = transport
 
     def __repr__(self) -> str:
         return f"ProviderRegistry({sorted(self.kinds)})"
 
     def __contains__(self, kind: object) -> bool:
-        return kind in self._shared or kind in self._factories
+        return kind in self._shared or kind in self._backends
 
     def __iter__(self) -> Iterator[LockProvider]:
         return iter(self._shared.values())
@@ -66,7 +67,17 @@ class ProviderRegistry:
     @property
     def kinds(self) -> list[str]:
         """Every kind of account this deployment can serve."""
-        return sorted({*self._shared, *self._factories})
+        return sorted({*self._shared, *self._backends})
+
+    def backend(self, kind: str) -> type[LockProvider]:
+        """The class serving ``kind``; an unknown kind is not configured."""
+        shared = self._shared.get(kind)
+        if shared is not None:
+            return type(shared)
+        backend = self._backends.get(kind)
+        if backend is None:
+            raise ProviderNotConfigured(f"this deployment has no {kind!r} back-end")
+        return backend
 
     def shared(self, kind: str) -> LockProvider:
         """The instance that serves every account of ``kind`` (the virtual cloud's provider)."""
@@ -77,7 +88,7 @@ class ProviderRegistry:
 
     def session(self, clock: Clock) -> ProviderSession:
         """Providers for one piece of work (a batch of passes, an import), closed at its end."""
-        return ProviderSession(self._shared, self._factories, self._transport, clock)
+        return ProviderSession(self._shared, self._backends, self._transport, clock)
 
     @property
     def virtual_cloud(self) -> VirtualCloud | None:
@@ -92,12 +103,12 @@ class ProviderSession:
     def __init__(
         self,
         shared: Mapping[str, LockProvider],
-        factories: Mapping[str, ProviderFactory],
+        backends: Mapping[str, type[LockProvider]],
         transport: httpx.AsyncBaseTransport | None,
         clock: Clock,
     ) -> None:
         self._shared = shared
-        self._factories = factories
+        self._backends = backends
         self._transport = transport
         self._clock = clock
         self._built: dict[str, LockProvider] = {}
@@ -125,10 +136,10 @@ class ProviderSession:
             return shared
         built = self._built.get(account.account_id)
         if built is None:
-            factory = self._factories.get(account.kind)
-            if factory is None:
+            backend = self._backends.get(account.kind)
+            if backend is None:
                 raise ProviderNotConfigured(f"this deployment has no {account.kind!r} back-end")
-            built = factory(account, http=self._client(), clock=self._clock)
+            built = backend.from_account(account, http=self._client(), clock=self._clock)
             self._built[account.account_id] = built
         return built
 

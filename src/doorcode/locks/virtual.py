@@ -56,9 +56,7 @@ from doorcode.locks.base import (
     Device,
     LockProvider,
     NewCode,
-    ProviderAccount,
     ProviderCode,
-    ProviderFactory,
     RateLimits,
 )
 from doorcode.locks.errors import (
@@ -531,7 +529,7 @@ class VirtualLockProvider(LockProvider):
     """The ``LockProvider`` over a ``VirtualCloud``; latency is simulated here, as on a wire.
 
     One simulated cloud serves a whole deployment, so one instance serves every ``virtual``
-    account (``ProviderRegistry`` shares it); ``factory`` builds one per account instead.
+    account: ``ProviderRegistry`` is given it and shares it (it has no ``from_account``).
     """
 
     kind = "virtual"
@@ -541,17 +539,6 @@ class VirtualLockProvider(LockProvider):
         self.cloud = cloud
         if rate_limits is not None:
             self.rate_limits = rate_limits
-
-    @classmethod
-    def factory(cls, cloud: VirtualCloud) -> ProviderFactory:
-        """A factory that builds providers over ``cloud`` for any virtual account."""
-
-        def from_account(
-            account: ProviderAccount, *, http: object = None, clock: object = None
-        ) -> LockProvider:
-            return cls(cloud)
-
-        return from_account
 
     async def health(self, device_id: str) -> LockHealth:
         """Online unless the device is cut off; the simulation has no battery."""

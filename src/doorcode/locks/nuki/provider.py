@@ -59,6 +59,7 @@ class NukiProvider(LockProvider):
         pushes_events=True,
         addressing=Addressing.BY_ID,
     )
+    credential_names: ClassVar[tuple[str, ...]] = ("api_token",)
 
     def __init__(self, client: NukiClient) -> None:
         self._client = client

@@ -77,6 +77,12 @@ class TtlockProvider(LockProvider):
         vendor_offline_codes=True,
         addressing=Addressing.BY_ID,
     )
+    credential_names: ClassVar[tuple[str, ...]] = (
+        "client_id",
+        "client_secret",
+        "username",
+        "password",
+    )
 
     def __init__(self, client: TtlockClient, *, account_id: str = "", clock: Clock) -> None:
         self._client = client
