@@ -1,0 +1,295 @@
+"""Device operations per back-end: a simulated month of bookings through the real reconciler.
+
+For each back-end (virtual, TTLock, Nuki) the same month of stays runs through doorcode's
+services and reconciler against that back-end's adapter, the clouds being the local fakes of
+``tests/locks/fakes`` served in-process (httpx's ASGI transport: no sockets, no threads).
+Time moves an hour at a time; each hour the locks that are due get a pass, and every three
+hours every lock does (the periodic sweep). Printed per back-end:
+
+  * device writes per stay: code creations, window moves and deletions the adapter made,
+    divided by the stays (the goal: 1 where the lock schedules natively and expires codes
+    itself, at most 2 otherwise);
+  * reads per pass: the adapter's listing calls per lock pass, and the HTTP requests per pass
+    the cloud saw (Nuki's create is a PUT and a listing; its list asks for the lock's state);
+  * writes in steady state: what a sweep right after convergence writes (the goal: 0).
+
+    .venv/bin/python bench/device_ops.py            # 6 locks, 30 days
+    .venv/bin/python bench/device_ops.py --quick    # 2 locks, 5 days (seconds; run by a test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from random import Random
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live in tests/
+
+from tests.locks.fakes import nuki as nuki_fake
+from tests.locks.fakes import ttlock as ttlock_fake
+
+from doorcode.bootstrap import bootstrap
+from doorcode.config import Settings
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.reservations import ReservationStatus, Stay
+from doorcode.locks.base import LockProvider, ProviderAccount
+from doorcode.locks.nuki import NukiProvider
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.ttlock import TtlockProvider
+from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.services.caller import Caller, Role
+from doorcode.services.locks import LockDetails, add_lock
+from doorcode.services.organisations import create_organisation
+from doorcode.services.properties import PropertyDetails, add_property, link_lock
+from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
+from doorcode.sync.reconciler import Reconciler
+
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+SWEEP_EVERY = 3
+WRITES = ("create_code", "update_code", "delete_code")
+READS = ("list_codes", "list_devices")
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Counting(LockProvider):
+    """Forwards to a real adapter and counts the contract calls it gets."""
+
+    def __init__(self, inner: LockProvider) -> None:
+        self.inner = inner
+        self.kind = inner.kind  # type: ignore[misc]
+        self.abilities = inner.abilities  # type: ignore[misc]
+        self.rate_limits = inner.rate_limits
+        self.resolution = inner.resolution
+        self.calls: Counter[str] = Counter()
+
+    async def list_devices(self):
+        self.calls["list_devices"] += 1
+        return await self.inner.list_devices()
+
+    async def list_codes(self, device_id):
+        self.calls["list_codes"] += 1
+        return await self.inner.list_codes(device_id)
+
+    async def create_code(self, device_id, code):
+        self.calls["create_code"] += 1
+        return await self.inner.create_code(device_id, code)
+
+    async def update_code(self, device_id, code_id, window):
+        self.calls["update_code"] += 1
+        return await self.inner.update_code(device_id, code_id, window)
+
+    async def delete_code(self, device_id, code_id):
+        self.calls["delete_code"] += 1
+        return await self.inner.delete_code(device_id, code_id)
+
+
+@dataclass
+class Backend:
+    """One back-end's adapter over its cloud, and how to count the cloud's requests."""
+
+    provider: Counting
+    device_ids: list[str]
+    http_requests: Callable[[], int]
+
+
+def virtual(clock: Clock, locks: int) -> Backend:
+    cloud = VirtualCloud(clock, rng=Random(1))
+    for n in range(locks):
+        cloud.install(f"door-{n}", f"Door {n}", LockCapabilities(max_codes=50))
+    provider = Counting(VirtualLockProvider(cloud))
+    return Backend(provider, [f"door-{n}" for n in range(locks)], lambda: 0)
+
+
+def ttlock(clock: Clock, locks: int) -> Backend:
+    cloud = ttlock_fake.TtlockCloud(clock)
+    ids = [str(cloud.add_lock(f"Door {n}")) for n in range(locks)]
+    credentials = {
+        "client_id": ttlock_fake.CLIENT_ID,
+        "client_secret": ttlock_fake.CLIENT_SECRET,
+        "username": ttlock_fake.USERNAME,
+        "password": "password",
+    }
+    account = ProviderAccount("acc_bench_ttlock", "org", "ttlock", "bench", credentials)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=cloud.app()))
+    provider = TtlockProvider.from_account(_with_base(account), http=http, clock=clock)
+    return Backend(Counting(provider), ids, lambda: sum(cloud.calls.values()))
+
+
+def nuki(clock: Clock, locks: int) -> Backend:
+    cloud = nuki_fake.NukiCloud(clock)
+    ids = [str(cloud.add_smartlock(f"Door {n}")) for n in range(locks)]
+    account = ProviderAccount(
+        "acc_bench_nuki", "org", "nuki", "bench", {"api_token": nuki_fake.TOKEN}
+    )
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=cloud.app()))
+    provider = NukiProvider.from_account(_with_base(account), http=http, clock=clock)
+    return Backend(Counting(provider), ids, lambda: sum(cloud.calls.values()))
+
+
+def _with_base(account: ProviderAccount) -> ProviderAccount:
+    return ProviderAccount(
+        account.account_id,
+        account.organisation_id,
+        account.kind,
+        account.label,
+        account.credentials,
+        {"base_url": "http://cloud.test"},
+    )
+
+
+BACKENDS: dict[str, Callable[[Clock, int], Backend]] = {
+    "virtual": virtual,
+    "ttlock": ttlock,
+    "nuki": nuki,
+}
+
+
+@dataclass
+class Figures:
+    backend: str
+    stays: int
+    writes: int
+    passes: int
+    reads: int
+    http_requests: int
+    steady_writes: int
+    steady_reads_per_lock: float
+    by_kind: dict[str, int]
+
+    def line(self) -> str:
+        return (
+            f"{self.backend:8} stays {self.stays:4}  writes/stay {self.writes / self.stays:5.2f}"
+            f" (create {self.by_kind['create_code'] / self.stays:4.2f},"
+            f" move {self.by_kind['update_code'] / self.stays:4.2f},"
+            f" delete {self.by_kind['delete_code'] / self.stays:4.2f})"
+            f"  reads/pass {self.reads / max(self.passes, 1):5.2f}"
+            f"  http/pass {self.http_requests / max(self.passes, 1):5.2f}"
+            f"  steady-state writes {self.steady_writes}"
+            f"  (reads/lock {self.steady_reads_per_lock:.1f})"
+        )
+
+
+def simulate(name: str, locks: int, days: int, folder: Path, seed: int = 7) -> Figures:
+    """One back-end through ``days`` of bookings on ``locks`` locks."""
+    clock = Clock(START)
+    backend = BACKENDS[name](clock, locks)
+    settings = Settings(
+        database_url=f"sqlite:///{folder / f'{name}.sqlite3'}",
+        secret_key=Fernet.generate_key().decode(),
+        data_dir=folder,
+    )
+    runtime = bootstrap(
+        settings, clock=clock, rng=Random(seed), providers=ProviderRegistry([backend.provider])
+    )
+    owner = _world(runtime, backend, name)
+    stays = _book_month(runtime, owner, days, Random(seed))
+    reconciler = Reconciler.from_runtime(runtime)
+    passes = 0
+    for hour in range(days * 24):
+        clock.now = START + timedelta(hours=hour)
+        due = reconciler.every_lock() if hour % SWEEP_EVERY == 0 else reconciler.pending()
+        passes += len(asyncio.run(reconciler.reconcile(due)))
+    calls_in_month = Counter(backend.provider.calls)
+    writes = sum(calls_in_month[w] for w in WRITES)
+    reads = sum(backend.provider.calls[r] for r in READS)
+    http = backend.http_requests()
+    asyncio.run(reconciler.reconcile(reconciler.every_lock()))
+    before = Counter(backend.provider.calls)
+    asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+    after = backend.provider.calls - before
+    return Figures(
+        name,
+        stays,
+        writes,
+        passes,
+        reads,
+        http,
+        sum(after[w] for w in WRITES),
+        sum(after[r] for r in READS) / locks,
+        {w: calls_in_month[w] for w in WRITES},
+    )
+
+
+def _world(runtime: Any, backend: Backend, name: str) -> Caller:
+    organisation = create_organisation(runtime.uow(), "bench", "Bench")
+    owner = Caller(organisation.id, "bench", Role.OWNER)
+    devices = {d.external_id: d for d in asyncio.run(backend.provider.inner.list_devices())}
+    for n, device_id in enumerate(backend.device_ids):
+        details = LockDetails(
+            name=f"Door {n}",
+            provider=name,
+            external_id=device_id,
+            capabilities=devices[device_id].capabilities,
+        )
+        lock = add_lock(runtime.uow(), owner, details)
+        prop = add_property(
+            runtime.uow(), owner, PropertyDetails(name=f"Flat {n}", time_zone="Europe/Paris")
+        )
+        link_lock(runtime.uow(), owner, prop.id, lock.id)
+    return owner
+
+
+def _book_month(runtime: Any, owner: Caller, days: int, rng: Random) -> int:
+    """Back-to-back stays of one to five nights with gaps, in every flat."""
+    stays = 0
+    with runtime.uow() as uow:
+        properties = [p.id for p in uow.properties.all(owner.organisation_id)]
+    for prop in properties:
+        day = START.date()
+        while day < START.date() + timedelta(days=days):
+            nights = rng.randint(1, 5)
+            _book(runtime, owner, prop, f"{prop}-{stays}", day, day + timedelta(days=nights))
+            stays += 1
+            day += timedelta(days=nights + rng.randrange(0, 3))
+    return stays
+
+
+def _book(runtime: Any, owner: Caller, prop: str, ref: str, check_in: date, out: date) -> None:
+    details = ReservationDetails(
+        source="bench",
+        external_id=ref,
+        property_ref=prop,
+        status=ReservationStatus.CONFIRMED,
+        stay=Stay(check_in, out),
+        guest=Guest(name="Guest", email="guest@example.org"),
+    )
+    record_reservation(runtime.uow(), owner, details)
+
+
+def main(argv: list[str] | None = None) -> list[Figures]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 locks, 5 days: seconds")
+    parser.add_argument("--locks", type=int, default=6)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--backend", action="append", choices=sorted(BACKENDS))
+    args = parser.parse_args(argv)
+    locks, days = (2, 5) if args.quick else (args.locks, args.days)
+    print(f"device operations: {locks} locks, {days} days, a pass per due lock each hour")
+    figures = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name in args.backend or list(BACKENDS):
+            figures.append(simulate(name, locks, days, Path(folder)))
+            print(figures[-1].line(), flush=True)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
