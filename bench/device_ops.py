@@ -31,22 +31,20 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-import httpx
 from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live in tests/
 
 from tests.locks.fakes import nuki as nuki_fake
 from tests.locks.fakes import ttlock as ttlock_fake
+from tests.locks.fakes.accounts import nuki_provider, ttlock_provider
 
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.reservations import ReservationStatus, Stay
-from doorcode.locks.base import LockProvider, ProviderAccount
-from doorcode.locks.nuki import NukiProvider
+from doorcode.locks.base import LockProvider
 from doorcode.locks.registry import ProviderRegistry
-from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 from doorcode.services.caller import Caller, Role
 from doorcode.services.locks import LockDetails, add_lock
@@ -121,38 +119,14 @@ def virtual(clock: Clock, locks: int) -> Backend:
 def ttlock(clock: Clock, locks: int) -> Backend:
     cloud = ttlock_fake.TtlockCloud(clock)
     ids = [str(cloud.add_lock(f"Door {n}")) for n in range(locks)]
-    credentials = {
-        "client_id": ttlock_fake.CLIENT_ID,
-        "client_secret": ttlock_fake.CLIENT_SECRET,
-        "username": ttlock_fake.USERNAME,
-        "password": "password",
-    }
-    account = ProviderAccount("acc_bench_ttlock", "org", "ttlock", "bench", credentials)
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=cloud.app()))
-    provider = TtlockProvider.from_account(_with_base(account), http=http, clock=clock)
+    provider = ttlock_provider(cloud, clock, account_id=f"acc_bench_{id(cloud)}")
     return Backend(Counting(provider), ids, lambda: sum(cloud.calls.values()))
 
 
 def nuki(clock: Clock, locks: int) -> Backend:
     cloud = nuki_fake.NukiCloud(clock)
     ids = [str(cloud.add_smartlock(f"Door {n}")) for n in range(locks)]
-    account = ProviderAccount(
-        "acc_bench_nuki", "org", "nuki", "bench", {"api_token": nuki_fake.TOKEN}
-    )
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=cloud.app()))
-    provider = NukiProvider.from_account(_with_base(account), http=http, clock=clock)
-    return Backend(Counting(provider), ids, lambda: sum(cloud.calls.values()))
-
-
-def _with_base(account: ProviderAccount) -> ProviderAccount:
-    return ProviderAccount(
-        account.account_id,
-        account.organisation_id,
-        account.kind,
-        account.label,
-        account.credentials,
-        {"base_url": "http://cloud.test"},
-    )
+    return Backend(Counting(nuki_provider(cloud, clock)), ids, lambda: sum(cloud.calls.values()))
 
 
 BACKENDS: dict[str, Callable[[Clock, int], Backend]] = {

@@ -66,6 +66,8 @@ class Fault:
     path: str
     status: int
     retry_after: int | None = None
+    after: bool = False
+    """Make the change, then answer the fault (a reply lost on the way back)."""
 
 
 class NukiCloud:
@@ -92,11 +94,17 @@ class NukiCloud:
             return self._next_id
 
     def fail_next(
-        self, method: str, path: str, status: int, retry_after: int | None = None
+        self,
+        method: str,
+        path: str,
+        status: int,
+        retry_after: int | None = None,
+        *,
+        after: bool = False,
     ) -> None:
-        """The next ``method`` call to ``path`` answers HTTP ``status``."""
+        """The next ``method`` call to ``path`` answers HTTP ``status`` (after its work too)."""
         with self.mutex:
-            self.faults.append(Fault(method, path, status, retry_after))
+            self.faults.append(Fault(method, path, status, retry_after, after))
 
     def set_online(self, smartlock_id: int, online: bool) -> None:
         """The smartlock loses or regains its bridge; back online, queued codes reach it."""
@@ -170,6 +178,8 @@ class NukiCloud:
                 if request.headers.get("Authorization") != f"Bearer {TOKEN}":
                     return Response(status_code=401)
                 fault = self._take_fault(request.method, request.url.path)
+                if fault is not None and fault.after:
+                    handler(request, body)
                 if fault is not None:
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                     return Response(status_code=fault.status, headers=headers)

@@ -91,6 +91,8 @@ class Fault:
     errcode: int | None = None
     status: int | None = None
     retry_after: int | None = None
+    after: bool = False
+    """Make the change, then answer the fault (a reply lost on the way back)."""
 
 
 class TtlockCloud:
@@ -126,10 +128,14 @@ class TtlockCloud:
         errcode: int | None = None,
         status: int | None = None,
         retry_after: int | None = None,
+        after: bool = False,
     ) -> None:
-        """The next call to ``path`` answers this errcode (in HTTP 200) or HTTP status."""
+        """The next call to ``path`` answers this errcode (in HTTP 200) or HTTP status.
+
+        With ``after`` the call does its work first, as when the answer is lost on the way.
+        """
         with self.mutex:
-            self.faults.append(Fault(path, errcode, status, retry_after))
+            self.faults.append(Fault(path, errcode, status, retry_after, after))
 
     def expire_tokens(self) -> None:
         """Every access token issued so far is revoked (10004 on next use)."""
@@ -227,6 +233,9 @@ class TtlockCloud:
                 self.calls[request.url.path] += 1
                 try:
                     fault = self._take_fault(request.url.path)
+                    if fault is not None and fault.after:
+                        self._authorise(params)
+                        handler(params)
                     if fault is not None and fault.status is not None:
                         headers = {"Retry-After": str(fault.retry_after or 1)}
                         return Response(status_code=fault.status, headers=headers)
