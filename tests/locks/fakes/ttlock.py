@@ -57,6 +57,8 @@ class Passcode:
     custom: bool
     on_lock: bool
     first_used_at: datetime | None = None
+    status: int = 1
+    """Delivery status: 1 normal, 4 adding (queued for a sleeping lock), 5 add failed."""
 
 
 @dataclass
@@ -142,11 +144,24 @@ class TtlockCloud:
         with self.mutex:
             self.access_tokens.clear()
 
-    def wake(self, lock_id: int) -> None:
-        """A power-saving Wi-Fi lock wakes and writes the codes queued for it."""
+    def wake(self, lock_id: int, *, refuse: bool = False) -> None:
+        """A power-saving Wi-Fi lock wakes and writes the codes queued for it (or refuses them,
+        which the cloud reports to the callback URL as notifyType 4)."""
         with self.mutex:
-            for passcode in self.locks[lock_id].passcodes.values():
-                passcode.on_lock = True
+            queued = [p for p in self.locks[lock_id].passcodes.values() if p.status == 4]
+            for passcode in queued:
+                passcode.on_lock, passcode.status = not refuse, 5 if refuse else 1
+            url = self.callback_url if refuse else None
+        for passcode in queued if url else []:
+            form = {
+                "notifyType": "4",
+                "lockId": str(lock_id),
+                "lockMac": "AA:BB:CC:DD:EE:FF",
+                "objectType": "2",
+                "objectId": str(passcode.passcode_id),
+                "errcode": "-3009",
+            }
+            httpx.post(str(url), data=form, timeout=5)
 
     def codes_on_lock(self, lock_id: int) -> list[Passcode]:
         """What the lock's own memory holds."""
@@ -311,6 +326,7 @@ class TtlockCloud:
                 "startDate": _ms(p.starts_at) if p.starts_at else 0,
                 "endDate": _ms(p.ends_at) if p.ends_at else 0,
                 "isCustom": int(p.custom),
+                "status": p.status,
                 "sendDate": _ms(self.clock()),
             }
             for p in lock.passcodes.values()
@@ -340,6 +356,7 @@ class TtlockCloud:
             _instant(int(params["endDate"])) if "endDate" in params else None,
             custom=True,
             on_lock=add_type == 2,
+            status=4 if add_type == 4 else 1,
         )
         lock.passcodes[passcode.passcode_id] = passcode
         return {"keyboardPwdId": passcode.passcode_id}

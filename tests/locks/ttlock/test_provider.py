@@ -172,3 +172,33 @@ def test_tokens_outlive_one_provider_so_a_pass_does_not_log_in_again(cloud, prov
     provider(lambda p: p.list_devices())
     provider(lambda p: p.list_devices())
     assert cloud.token_grants == {"password": 1}
+
+
+def test_a_sleeping_wifi_lock_takes_a_code_queued_accepted_until_it_wakes(cloud, provider, clock):
+    lock_id = cloud.add_lock("Studio", power_saving=True)
+    device = str(lock_id)
+    created = provider(lambda p: p.create_code(device, NewCode("x", PIN, stay(clock))))
+    assert created.state is CodeState.ACCEPTED
+    [queued] = provider(lambda p: p.list_codes(device))
+    assert (queued.code_id, queued.state) == (created.code_id, CodeState.ACCEPTED)
+    assert cloud.codes_on_lock(lock_id) == []
+    cloud.wake(lock_id)
+    [written] = provider(lambda p: p.list_codes(device))
+    assert written.state is CodeState.SET
+
+
+def test_a_queued_code_the_lock_refuses_shows_failed_and_the_callback_says_no_access(
+    cloud, provider, clock
+):
+    receiver = Receiver()
+    lock_id = cloud.add_lock("Studio", power_saving=True)
+    provider(lambda p: p.create_code(str(lock_id), NewCode("x", PIN, stay(clock))))
+    with serve(receiver.app()) as url:
+        cloud.callback_url = f"{url}/webhooks/ttlock/{TOKEN}"
+        cloud.wake(lock_id, refuse=True)
+    [failed] = provider(lambda p: p.list_codes(str(lock_id)))
+    assert failed.state is CodeState.FAILED
+    assert failed.error
+    assert PIN not in failed.error
+    [delivery] = receiver.deliveries
+    assert parse_ttlock_webhook({}, delivery.body, TOKEN, presented_token=TOKEN) == []

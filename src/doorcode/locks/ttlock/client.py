@@ -13,6 +13,7 @@ refresh token before the call is repeated.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -41,6 +42,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "MAX_CUSTOM_CODES",
     "TTLOCK_ERRORS",
+    "Delivery",
+    "TtlockAsleep",
     "TtlockClient",
     "TtlockCredentials",
     "TtlockLock",
@@ -65,6 +68,9 @@ _GATEWAY = 2
 
 ``addType`` 1 only records a code in the cloud after an app wrote it over Bluetooth: such a
 code never reaches the lock and opens nothing."""
+_ASYNC = 4
+"""``addType`` 4: queued for a Wi-Fi lock in power-saving mode, written when it wakes; the
+passcode's ``status`` says how far it got (``DELIVERY``)."""
 _PERMANENT = 2
 _PERIOD = 3
 """``keyboardPwdType`` 3: valid between startDate and endDate."""
@@ -76,6 +82,10 @@ _MONTHLY_WAIT = timedelta(days=1)
 
 class TtlockTokenExpired(ProviderAuthFailed):
     """10004: the access token expired or was revoked; the client renews it once."""
+
+
+class TtlockAsleep(LockOffline):
+    """-3035: a Wi-Fi lock in power-saving mode takes writes only asynchronously (addType 4)."""
 
 
 TTLOCK_ERRORS: Mapping[int, tuple[type[ProviderError], str, timedelta | None]] = {
@@ -109,7 +119,7 @@ TTLOCK_ERRORS: Mapping[int, tuple[type[ProviderError], str, timedelta | None]] =
     -3008: (CodeRefused, "the lock cannot change a code never used on it", None),
     -3009: (NoSpaceLeft, "the lock holds 250 custom codes already", None),
     -3034: (LockOffline, "the Wi-Fi lock has no network configured", None),
-    -3035: (LockOffline, "the Wi-Fi lock is in power-saving mode", None),
+    -3035: (TtlockAsleep, "the Wi-Fi lock is in power-saving mode", None),
     -3036: (LockOffline, "the lock is offline", None),
     -3037: (ProviderUnavailable, "the lock is busy", None),
     -4043: (CodeRefused, "the lock does not support this operation", None),
@@ -162,6 +172,29 @@ class TtlockPasscode:
     starts_at: datetime | None
     ends_at: datetime | None
     is_custom: bool
+    delivery: Delivery = field(default_factory=lambda: Delivery.NORMAL)
+
+
+class Delivery(enum.IntEnum):
+    """A passcode's ``status``: where an asynchronous write to a sleeping lock stands."""
+
+    NORMAL = 1
+    ADDING = 4
+    ADD_FAILED = 5
+    MODIFYING = 6
+    MODIFY_FAILED = 7
+    DELETING = 8
+    DELETE_FAILED = 9
+
+    @property
+    def pending(self) -> bool:
+        """The cloud took the change; the lock has not confirmed it yet."""
+        return self in (Delivery.ADDING, Delivery.MODIFYING, Delivery.DELETING)
+
+    @property
+    def failed(self) -> bool:
+        """The lock woke and refused, or never took, the change."""
+        return self in (Delivery.ADD_FAILED, Delivery.MODIFY_FAILED, Delivery.DELETE_FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,15 +259,25 @@ class TtlockClient:
         return [_passcode(row) for row in rows]
 
     async def add_passcode(
-        self, lock_id: int, name: str, pin: str, window: tuple[datetime, datetime] | None
+        self,
+        lock_id: int,
+        name: str,
+        pin: str,
+        window: tuple[datetime, datetime] | None,
+        *,
+        asynchronous: bool = False,
     ) -> int:
-        """Write a custom code to the lock through its gateway (permanent without a window)."""
+        """Write a custom code through the gateway (permanent without a window).
+
+        ``asynchronous`` queues it for a Wi-Fi lock in power-saving mode (which refuses a
+        direct write with -3035); the passcode is then ``Delivery.ADDING`` until the lock wakes.
+        """
         fields: dict[str, Any] = {
             "lockId": lock_id,
             "keyboardPwd": pin,
             "keyboardPwdName": name,
             "keyboardPwdType": _PERMANENT if window is None else _PERIOD,
-            "addType": _GATEWAY,
+            "addType": _ASYNC if asynchronous else _GATEWAY,
         }
         if window is not None:
             fields |= {"startDate": _ms(window[0]), "endDate": _ms(window[1])}
@@ -437,7 +480,16 @@ def _passcode(row: Mapping[str, Any]) -> TtlockPasscode:
         _instant(start) if start else None,
         _instant(end) if end else None,
         int(row.get("isCustom", 0)) == 1,
+        _delivery(row.get("status")),
     )
+
+
+def _delivery(status: Any) -> Delivery:
+    """The documented delivery status; an absent or unknown one is a normal passcode."""
+    try:
+        return Delivery(int(status))
+    except (TypeError, ValueError):
+        return Delivery.NORMAL
 
 
 def _whole_hours(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:

@@ -23,6 +23,9 @@ from doorcode.locks.ttlock.client import TtlockRecord, record_from_json
 __all__ = ["access_event", "parse_ttlock_webhook"]
 
 _KEYPAD, _LOCKED_OUT = 4, 48
+_RECORDS = "1"
+"""``notifyType`` of a lock-records callback; others (4: a sleeping Wi-Fi lock refused a
+queued write) carry no access event, and the next listing shows that code as failed."""
 _METHODS: Mapping[int, AccessMethod] = {
     1: AccessMethod.APP,
     4: AccessMethod.KEYPAD,
@@ -86,6 +89,8 @@ def parse_ttlock_webhook(
         raise WebhookRefused("the TTLock callback's token is missing or wrong")
     try:
         form = {key: values[0] for key, values in parse_qs(body.decode()).items()}
+        if form.get("notifyType", "1") != _RECORDS:
+            return []
         lock_id = int(form["lockId"])
         rows = json.loads(form.get("records", "[]"))
         records = [record_from_json(row, lock_id) for row in rows]

@@ -1,7 +1,9 @@
 """``TtlockProvider``: the provider contract over one TTLock Open API account.
 
 Codes are written through the lock's gateway and keep their own window (native scheduling, to
-the minute), so a stay costs one write and TTLock expires the code itself. A lock without a
+the minute), so a stay costs one write and TTLock expires the code itself. A Wi-Fi lock asleep
+in power-saving mode takes a code only asynchronously: it is ``ACCEPTED`` until the passcode's
+delivery status says the lock wrote it (``SET``) or refused it (``FAILED``). A lock without a
 gateway cannot be programmed from the cloud: it is reported offline, with ``offline_codes``,
 and ``issue_offline_code`` gets the vendor's algorithmic period code for it (whole hours, to be
 used once within 24 hours of its start).
@@ -29,6 +31,7 @@ from doorcode.locks.access_events import AccessEventPage
 from doorcode.locks.base import (
     Abilities,
     Addressing,
+    CodeState,
     Device,
     LockProvider,
     NewCode,
@@ -41,6 +44,8 @@ from doorcode.locks.health import LockHealth
 from doorcode.locks.ttlock.client import (
     DEFAULT_BASE_URL,
     MAX_CUSTOM_CODES,
+    Delivery,
+    TtlockAsleep,
     TtlockClient,
     TtlockCredentials,
     TtlockLock,
@@ -73,6 +78,7 @@ class TtlockProvider(LockProvider):
         native_scheduling=True,
         readable_pins=True,
         update_in_place=True,
+        confirms_later=True,
         pushes_events=True,
         vendor_offline_codes=True,
         addressing=Addressing.BY_ID,
@@ -133,12 +139,21 @@ class TtlockProvider(LockProvider):
         return codes
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
-        """Write the code through the gateway; TTLock answers once the lock holds it."""
-        window = _pair(code.window)
-        passcode_id = await self._client.add_passcode(
-            _lock_id(device_id), code.name, code.code, window
-        )
-        created = ProviderCode(str(passcode_id), code.name, code.code, *_ends(window))
+        """Write the code through the gateway; TTLock answers once the lock holds it.
+
+        A Wi-Fi lock asleep in power-saving mode gets it queued instead: ``ACCEPTED`` until
+        a listing shows the lock took it.
+        """
+        window, lock_id = _pair(code.window), _lock_id(device_id)
+        state = CodeState.SET
+        try:
+            passcode_id = await self._client.add_passcode(lock_id, code.name, code.code, window)
+        except TtlockAsleep:
+            passcode_id = await self._client.add_passcode(
+                lock_id, code.name, code.code, window, asynchronous=True
+            )
+            state = CodeState.ACCEPTED
+        created = ProviderCode(str(passcode_id), code.name, code.code, *_ends(window), state)
         self._known[(device_id, created.code_id)] = created
         return created
 
@@ -226,12 +241,17 @@ def _health(lock: TtlockLock) -> LockHealth:
 
 
 def _code(passcode: TtlockPasscode) -> ProviderCode:
+    """A passcode and how far its (possibly asynchronous) delivery got."""
+    delivery = passcode.delivery
+    state = CodeState.FAILED if delivery.failed else CodeState.ACCEPTED
     return ProviderCode(
         str(passcode.passcode_id),
         passcode.name,
         passcode.pin,
         passcode.starts_at,
         passcode.ends_at,
+        CodeState.SET if delivery is Delivery.NORMAL else state,
+        f"the sleeping Wi-Fi lock reported {delivery.name.lower()}" if delivery.failed else None,
     )
 
 
