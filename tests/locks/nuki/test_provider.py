@@ -165,3 +165,18 @@ def test_a_signed_webhook_that_cannot_be_read_is_refused():
 def test_a_webhook_of_another_feature_carries_no_access_event():
     body = b'{"feature": "DEVICE_STATUS", "smartlockId": 1}'
     assert parse_nuki_webhook(signed(body, b"s"), body, "s") == []
+
+
+def test_one_listing_of_the_account_tells_a_pass_which_smartlocks_are_online(
+    cloud, provider, clock
+):
+    doors = [str(cloud.add_smartlock(f"Door {n}")) for n in range(3)]
+
+    async def list_every_door(p):
+        for door in doors:
+            await p.list_codes(door)
+        clock.advance(minutes=2)
+        await p.list_codes(doors[0])
+
+    provider(list_every_door)
+    assert cloud.calls["GET /smartlock"] == 2

@@ -10,7 +10,7 @@ test peer.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 import httpx
@@ -40,10 +40,12 @@ from doorcode.locks.nuki.client import (
 )
 from doorcode.locks.nuki.events import access_event
 
-__all__ = ["KEYPAD_CAPACITY", "NukiProvider"]
+__all__ = ["KEYPAD_CAPACITY", "STATE_FRESH_FOR", "NukiProvider"]
 
 KEYPAD_CAPACITY = 100
 """Codes a Nuki Keypad holds (the first model; the second is said to hold 200)."""
+STATE_FRESH_FOR = timedelta(minutes=1)
+"""How long one listing of the account's smartlocks answers "is it online" for a pass."""
 _NUKI_RULES = CodeConstraints(no_zeros=True, forbidden_prefixes=frozenset({"12"}))
 
 
@@ -61,9 +63,12 @@ class NukiProvider(LockProvider):
     )
     credential_names: ClassVar[tuple[str, ...]] = ("api_token",)
 
-    def __init__(self, client: NukiClient) -> None:
+    def __init__(self, client: NukiClient, *, clock: Clock) -> None:
         self._client = client
+        self._clock = clock
         self._known: dict[tuple[str, str], ProviderCode] = {}
+        self._online: dict[int, bool] = {}
+        self._online_at: datetime | None = None
 
     def __repr__(self) -> str:
         return "NukiProvider()"
@@ -74,7 +79,8 @@ class NukiProvider(LockProvider):
     ) -> NukiProvider:
         """The provider for a stored Nuki account, over the lent ``http`` client."""
         base_url = account.options.get("base_url", DEFAULT_BASE_URL)
-        return cls(NukiClient(http, account.credential("api_token"), base_url=base_url))
+        client = NukiClient(http, account.credential("api_token"), base_url=base_url)
+        return cls(client, clock=clock)
 
     async def list_devices(self) -> list[Device]:
         """Every smartlock with a keypad, with Nuki's code rules and its health."""
@@ -84,7 +90,7 @@ class NukiProvider(LockProvider):
     async def list_codes(self, device_id: str) -> list[ProviderCode]:
         """Every keypad code; ``SET`` only while the smartlock is online to have taken it."""
         smartlock_id = _smartlock_id(device_id)
-        online = (await self._client.smartlock(smartlock_id)).online
+        online = await self._is_online(smartlock_id)
         codes = [_code(c, online) for c in await self._client.list_keypad_codes(smartlock_id)]
         self._known.update({(device_id, code.code_id): code for code in codes})
         return codes
@@ -138,6 +144,17 @@ class NukiProvider(LockProvider):
         events = tuple(event for event in map(access_event, fresh) if event is not None)
         next_cursor = _to_cursor(fresh[-1].at, fresh[-1].log_id) if fresh else cursor
         return AccessEventPage(events, next_cursor)
+
+    async def _is_online(self, smartlock_id: int) -> bool:
+        """Online state from one account-wide listing a minute, not one request per lock."""
+        now = self._clock()
+        if self._online_at is None or now - self._online_at >= STATE_FRESH_FOR:
+            locks = await self._client.list_smartlocks()
+            self._online = {lock.smartlock_id: lock.online for lock in locks}
+            self._online_at = now
+        if smartlock_id not in self._online:
+            raise UnknownDevice("Nuki has no such smartlock in this account")
+        return self._online[smartlock_id]
 
     async def _known_code(self, device_id: str, code_id: str) -> ProviderCode:
         known = self._known.get((device_id, code_id))
