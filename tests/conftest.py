@@ -161,3 +161,18 @@ def pg_runtime(postgres_url, clock, tmp_path):
         if has_jobs:
             connection.execute("TRUNCATE procrastinate_jobs CASCADE")
     runtime.close()
+
+
+@pytest.fixture(scope="session")
+def seam_peer_session():
+    """Seam's own fake on 127.0.0.1, started once per session (``tests/peers/seam.py``)."""
+    from tests.peers.seam import start_seam_peer
+
+    yield from start_seam_peer()
+
+
+@pytest.fixture
+def seam_peer(seam_peer_session):
+    """The fake, emptied of devices and codes before the test."""
+    seam_peer_session.reset()
+    return seam_peer_session

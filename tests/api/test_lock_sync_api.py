@@ -130,6 +130,11 @@ def test_bad_requests_are_refused_and_change_nothing(
 
 
 def test_a_keypad_on_another_kind_of_lock_is_refused(client, keys):
+    client.post(
+        "/api/v1/provider-accounts",
+        json={"kind": "seam", "label": "Workspace", "credentials": {"api_key": "seam_x"}},
+        headers=keys.owner,
+    ).raise_for_status()
     lock = client.post(
         "/api/v1/locks", json={"name": "Real door", "provider": "seam"}, headers=keys.owner
     ).json()

@@ -53,6 +53,7 @@ def statuses(runtime, grant_id):
                     row.confirmed_version,
                     row.last_error,
                     row.updated_at is not None,
+                    row.accepted_version,
                 ),
                 grant.version,
             ).value

@@ -19,6 +19,7 @@ from doorcode.api import (
     messages,
     offline,
     properties,
+    provider_accounts,
     reservations,
     sources,
     webhooks,
@@ -60,7 +61,18 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     # an included router before the next: the webhook route, the busiest by far, goes first.
     webhooks.install(app)
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    modules = (properties, locks, reservations, grants, events, alerts, offline, sources, feeds)
+    modules = (
+        properties,
+        locks,
+        provider_accounts,
+        reservations,
+        grants,
+        events,
+        alerts,
+        offline,
+        sources,
+        feeds,
+    )
     for module in modules:
         api.include_router(module.router)
     for router in messages.routers:

@@ -38,6 +38,7 @@ def add_lock(body: NewLockBody, runtime: RuntimeDep, caller: CallerDep) -> LockB
         provider=body.provider,
         external_id=body.external_id,
         capabilities=capabilities_of(body.capabilities),
+        account=body.account,
     )
     lock = locks.add_lock(runtime.uow(), caller, details)
     install_virtual_locks(runtime)

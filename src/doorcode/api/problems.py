@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from doorcode.domain.errors import CodeClash, CodeSpaceExhausted, DomainError
 from doorcode.services.errors import (
     AlreadyExists,
+    BackEndFailed,
     InvalidRequest,
     NotFound,
     PermissionDenied,
@@ -42,6 +43,7 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (CodeSpaceExhausted, 409),
     (InvalidRequest, 422),
     (DomainError, 422),
+    (BackEndFailed, 502),
 ]
 
 

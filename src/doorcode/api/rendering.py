@@ -14,6 +14,7 @@ from doorcode.api.schemas import (
     LockBody,
     LockCodeBody,
     LockCodesBody,
+    LockHealthBody,
     LockSyncBody,
     PropertyBody,
     ReservationBody,
@@ -62,6 +63,7 @@ def lock_body(lock: Lock) -> LockBody:
         id=lock.id,
         name=lock.name,
         provider=lock.provider,
+        account_id=lock.account_id,
         external_id=lock.external_id,
         capabilities=lock.capabilities,
         property_ids=[prop.id for prop in lock.properties],
@@ -70,6 +72,12 @@ def lock_body(lock: Lock) -> LockBody:
             next_sync_at=lock.next_sync_at,
             error=lock.sync_error,
             unmanaged_codes=len(lock.unmanaged_codes or []),
+        ),
+        health=LockHealthBody(
+            online=lock.health_online,
+            battery_percent=lock.health_battery,
+            last_contact_at=lock.health_contact_at,
+            checked_at=lock.health_checked_at,
         ),
     )
 

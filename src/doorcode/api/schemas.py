@@ -78,6 +78,7 @@ LockCodeStatusName = Literal[
     "waiting_for_code",
     "not_programmable",
     "setting",
+    "accepted",
     "set",
     "failed",
     "removing",
@@ -209,6 +210,9 @@ class NewLockBody(Strict):
 
     name: Name
     provider: str = Field(default="virtual", min_length=1, max_length=32)
+    account: Reference | None = Field(
+        default=None, description="The provider account (id or label); default: the kind's first."
+    )
     external_id: Reference | None = None
     capabilities: CapabilitiesBody = Field(default_factory=CapabilitiesBody)
 
@@ -222,16 +226,27 @@ class LockSyncBody(BaseModel):
     unmanaged_codes: int = Field(description="Codes on the lock set outside doorcode.")
 
 
+class LockHealthBody(BaseModel):
+    """The lock's health as its back-end last reported it; None where it does not say."""
+
+    online: bool | None
+    battery_percent: int | None
+    last_contact_at: datetime | None
+    checked_at: datetime | None
+
+
 class LockBody(BaseModel):
     """A lock as stored."""
 
     id: str
     name: str
     provider: str
+    account_id: str | None
     external_id: str
     capabilities: dict[str, Any]
     property_ids: list[str]
     sync: LockSyncBody
+    health: LockHealthBody
 
 
 class LockCodeBody(BaseModel):

@@ -22,6 +22,7 @@ from doorcode.cli.keypad import keypad_app
 from doorcode.cli.messages import host_contact, messages_app, rules_app, template_app
 from doorcode.cli.offline import offline_app
 from doorcode.cli.properties import lock_app, property_app
+from doorcode.cli.providers import lock_import, provider_app
 from doorcode.cli.reservations import reservation_app
 from doorcode.cli.serving import demo, serve, worker
 from doorcode.cli.setup import apikey_app, db_app, org_app
@@ -58,6 +59,8 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(property_app, name="property")
 app.add_typer(lock_app, name="lock")
+app.add_typer(provider_app, name="provider")
+lock_app.command("import")(lock_import)
 app.add_typer(reservation_app, name="reservation")
 app.add_typer(grant_app, name="grant")
 app.add_typer(offline_app, name="offline")

@@ -26,6 +26,8 @@ class LockCodeStatus(enum.StrEnum):
     WAITING_FOR_CODE = "waiting_for_code"
     NOT_PROGRAMMABLE = "not_programmable"
     SETTING = "setting"
+    ACCEPTED = "accepted"
+    """The back-end took the code; the device has not confirmed it yet."""
     SET = "set"
     FAILED = "failed"
     REMOVING = "removing"
@@ -50,6 +52,7 @@ class LockCodeFacts:
     confirmed_version: int | None
     last_error: str | None
     visited: bool
+    accepted_version: int | None = None
 
 
 def lock_code_status(facts: LockCodeFacts, grant_version: int, live: bool = True) -> LockCodeStatus:
@@ -59,7 +62,7 @@ def lock_code_status(facts: LockCodeFacts, grant_version: int, live: bool = True
     whatever the last pass wanted, so until the reconciler has been it reads "removing".
     """
     status = _status(facts, grant_version)
-    if not live and status in (LockCodeStatus.SET, LockCodeStatus.SETTING):
+    if not live and status in (LockCodeStatus.SET, LockCodeStatus.SETTING, LockCodeStatus.ACCEPTED):
         return LockCodeStatus.REMOVING if facts.actual == "present" else LockCodeStatus.REMOVED
     return status
 
@@ -68,7 +71,11 @@ def _status(facts: LockCodeFacts, grant_version: int) -> LockCodeStatus:
     if facts.desired == "present":
         if facts.actual == "present" and facts.confirmed_version == grant_version:
             return LockCodeStatus.SET
-        return LockCodeStatus.FAILED if facts.last_error else LockCodeStatus.SETTING
+        if facts.last_error:
+            return LockCodeStatus.FAILED
+        if facts.actual == "present" and facts.accepted_version == grant_version:
+            return LockCodeStatus.ACCEPTED
+        return LockCodeStatus.SETTING
     if facts.actual == "present":
         return LockCodeStatus.FAILED if facts.last_error else LockCodeStatus.REMOVING
     if facts.wait_reason in _WAITING:

@@ -259,7 +259,9 @@ class LockProvider(abc.ABC):
     kind: ClassVar[str] = ""
     abilities: ClassVar[Abilities] = Abilities()
     credential_names: ClassVar[tuple[str, ...]] = ()
-    """The secrets an account of this kind needs (``api_key``, ``webhook_secret``...)."""
+    """The secrets an account of this kind needs (``api_key``...)."""
+    optional_credential_names: ClassVar[tuple[str, ...]] = ()
+    """Secrets an account may add (``webhook_secret`` for pushed events)."""
     option_names: ClassVar[tuple[str, ...]] = ("base_url",)
     """The non-secret settings an account of this kind may carry."""
     rate_limits: RateLimits = RateLimits()

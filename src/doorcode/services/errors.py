@@ -4,10 +4,18 @@ ServiceError
 ├── NotFound           the object does not exist in the caller's organisation (404)
 ├── PermissionDenied   the caller's role does not allow it (403)
 ├── AlreadyExists      a unique name or external id is taken (409)
-└── InvalidRequest     a request that makes no sense as a whole (422)
+├── InvalidRequest     a request that makes no sense as a whole (422)
+└── BackEndFailed      a lock back-end refused or failed a request made for the caller (502)
 """
 
-__all__ = ["AlreadyExists", "InvalidRequest", "NotFound", "PermissionDenied", "ServiceError"]
+__all__ = [
+    "AlreadyExists",
+    "BackEndFailed",
+    "InvalidRequest",
+    "NotFound",
+    "PermissionDenied",
+    "ServiceError",
+]
 
 
 class ServiceError(Exception):
@@ -33,3 +41,7 @@ class AlreadyExists(ServiceError):
 
 class InvalidRequest(ServiceError):
     """A request whose parts are each valid but that cannot be carried out as a whole."""
+
+
+class BackEndFailed(ServiceError):
+    """A lock back-end refused the credentials, or failed, while serving the request."""

@@ -53,6 +53,7 @@ def lock_code_status_of(
         confirmed_version=lock_code.confirmed_version,
         last_error=lock_code.last_error,
         visited=lock_code.updated_at is not None,
+        accepted_version=lock_code.accepted_version,
     )
     return lock_code_status(facts, grant_version, live)
 

@@ -10,8 +10,9 @@ from doorcode.domain.lock_capabilities import LockCapabilities, policy_for_locks
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, NotFound
+from doorcode.services.provider_accounts import account_for_provider
 from doorcode.store.capability_codec import capabilities_from_json, capabilities_to_json
-from doorcode.store.models import Lock
+from doorcode.store.models import Lock, ProviderAccountRow
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = ["LockDetails", "add_lock", "change_lock", "find_lock", "list_locks"]
@@ -27,6 +28,8 @@ class LockDetails:
     provider: str = "virtual"
     external_id: str | None = None
     capabilities: LockCapabilities = field(default_factory=LockCapabilities)
+    account: str | None = None
+    """The provider account (id or label); by default the organisation's account of the kind."""
 
     def provider_id(self, organisation_slug: str) -> str:
         """The id the provider knows the lock by.
@@ -46,13 +49,15 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
         org = caller.organisation_id
         organisation = uow.organisations.get(org)
         assert organisation is not None
+        account = _account(uow, org, details)
         external_id = details.provider_id(organisation.slug)
-        if uow.locks.by_provider_id(details.provider, external_id) is not None:
-            raise AlreadyExists(f"{details.provider} device {external_id!r} is already in use")
+        if uow.locks.by_provider_id(account.kind, external_id) is not None:
+            raise AlreadyExists(f"{account.kind} device {external_id!r} is already in use")
         lock = Lock(
             organisation_id=org,
             name=details.name,
-            provider=details.provider,
+            provider=account.kind,
+            account_id=account.id,
             external_id=external_id,
             capabilities=capabilities_to_json(details.capabilities),
             created_at=uow.now,
@@ -70,6 +75,16 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
         )
         uow.commit()
         return lock
+
+
+def _account(uow: UnitOfWork, organisation_id: str, details: LockDetails) -> ProviderAccountRow:
+    """The account the new lock belongs to: the one named, or the organisation's of the kind."""
+    if details.account is None:
+        return account_for_provider(uow, organisation_id, details.provider)
+    account = uow.provider_accounts.find(organisation_id, details.account)
+    if account is None:
+        raise NotFound("provider account", details.account)
+    return account
 
 
 def find_lock(uow: UnitOfWork, caller: Caller, reference: str) -> Lock:

@@ -63,6 +63,8 @@ class LockCodeState:
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = None
+    accepted_version: int | None = None
+    """The grant version the back-end accepted but the device has not confirmed yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,12 @@ class LockRecord:
     sync_requests: int
     state: LockSyncState
     codes: tuple[LockCodeRecord, ...]
+    account_id: str | None = None
+
+    @property
+    def account_key(self) -> str:
+        """What rate limits are kept per: the provider account (or the kind, without one)."""
+        return self.account_id or self.provider
 
     @property
     def has_pending_request(self) -> bool:
@@ -155,6 +163,7 @@ class LockSyncRepository:
                 Lock.organisation_id,
                 Lock.name,
                 Lock.provider,
+                Lock.account_id,
                 Lock.external_id,
                 Lock.capabilities,
                 Lock.sync_requests,
@@ -348,6 +357,7 @@ _CODE_COLUMNS = (
     LockCode.attempts,
     LockCode.last_error,
     LockCode.next_attempt_at,
+    LockCode.accepted_version,
     LockCode.updated_at,
     Grant.code_token,
     Grant.starts_at,
@@ -374,6 +384,7 @@ _GRANT_STATE_COLUMNS = (
     LockCode.attempts,
     LockCode.last_error,
     LockCode.next_attempt_at,
+    LockCode.accepted_version,
     Lock.name,
     Lock.capabilities,
     Lock.sync_error,
@@ -420,6 +431,7 @@ def code_row(lock_id: str, grant_id: str, state: LockCodeState, now: datetime) -
         "attempts": state.attempts,
         "last_error": state.last_error,
         "next_attempt_at": state.next_attempt_at,
+        "accepted_version": state.accepted_version,
         "updated_at": now,
     }
 
@@ -457,6 +469,7 @@ def _lock_record(row: Any, codes: list[Any], leads: LeadTimes | None) -> LockRec
             unmanaged_codes=tuple(row.unmanaged_codes or ()),
         ),
         codes=tuple(_code_record(code, fallback) for code in codes),
+        account_id=row.account_id,
     )
 
 
@@ -498,6 +511,7 @@ def _state_of(code: Any) -> LockCodeState:
         attempts=code.attempts,
         last_error=code.last_error,
         next_attempt_at=code.next_attempt_at,
+        accepted_version=code.accepted_version,
     )
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "Organisation",
     "OutboxCursor",
     "Property",
+    "ProviderAccountRow",
     "PushDelivery",
     "Reservation",
     "Source",
@@ -160,6 +161,32 @@ class Property(Base):
     )
 
 
+class ProviderAccountRow(Base):
+    """An organisation's credentials at one lock back-end; its locks are imported from it.
+
+    ``credentials_token`` is the Fernet token of a JSON object (API key, password hash,
+    webhook secret...): never shown, never logged, decrypted only to build the account's
+    provider. ``options`` holds what is not secret (a regional or test base URL).
+    ``refused_at`` is set when the back-end refused the credentials: the account's locks stop
+    until an operator reconnects it with new ones.
+    """
+
+    __tablename__ = "provider_accounts"
+    __table_args__ = (UniqueConstraint("organisation_id", "label"),)
+
+    id: Mapped[str] = _id("pac")
+    organisation_id: Mapped[str] = _organisation()
+    kind: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200))
+    credentials_token: Mapped[str] = mapped_column(Text())
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    refused_at: Mapped[datetime | None]
+    refused_reason: Mapped[str | None] = mapped_column(String(500))
+    imported_at: Mapped[datetime | None]
+
+
 class Lock(Base):
     """One device behind one provider; ``capabilities`` is what its back-end reports.
 
@@ -170,16 +197,23 @@ class Lock(Base):
     """
 
     __tablename__ = "locks"
-    # One device belongs to one organisation: the providers are shared by the whole
-    # deployment, so two organisations on one device would open and delete each other's codes.
-    __table_args__ = (UniqueConstraint("provider", "external_id"),)
+    # A device is known once per account; ``services/locks.py`` also refuses a device another
+    # organisation already has at the same kind of back-end, since two organisations on one
+    # device would open and delete each other's codes.
+    __table_args__ = (UniqueConstraint("account_id", "external_id"),)
 
     id: Mapped[str] = _id("lck")
     organisation_id: Mapped[str] = _organisation()
     name: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("provider_accounts.id"), index=True)
     external_id: Mapped[str] = mapped_column(String(200))
     capabilities: Mapped[dict[str, Any]]
+    # Lock health as the back-end last reported it (None: it does not say).
+    health_online: Mapped[bool | None] = mapped_column(Boolean())
+    health_battery: Mapped[int | None] = mapped_column(Integer)
+    health_contact_at: Mapped[datetime | None]
+    health_checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sync_requested_at: Mapped[datetime | None]
     offline_key_group_id: Mapped[str | None] = mapped_column(
@@ -197,6 +231,7 @@ class Lock(Base):
     properties: Mapped[list[Property]] = relationship(
         secondary=property_locks, back_populates="locks", order_by="Property.name"
     )
+    account: Mapped[ProviderAccountRow | None] = relationship()
 
 
 class Reservation(Base):
@@ -307,6 +342,8 @@ class LockCode(Base):
     actual: Mapped[str] = mapped_column(String(16), default="absent", server_default="absent")
     provider_code_id: Mapped[str | None] = mapped_column(String(200))
     confirmed_version: Mapped[int | None] = mapped_column(Integer)
+    # The version the back-end accepted but has not confirmed on the device yet.
+    accepted_version: Mapped[int | None] = mapped_column(Integer)
     attempted_version: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500))

@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
+from doorcode.store.account_repository import ProviderAccountRepository
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockSyncRepository
 from doorcode.store.message_repository import MessageRepository
@@ -78,6 +79,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(self.session)
         self.properties = PropertyRepository(self.session)
         self.locks = LockRepository(self.session)
+        self.provider_accounts = ProviderAccountRepository(self.session, self.cipher)
         self.reservations = ReservationRepository(self.session, self.cipher)
         self.grants = GrantRepository(self.session, self.cipher)
         self.events = EventRepository(self.session)

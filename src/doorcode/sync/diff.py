@@ -5,8 +5,9 @@ Pure: the planner's desired codes and the provider's list go in, ``Create``/``Up
 empty list when the lock already matches (cf. Home Assistant's ``reproduce_state``).
 
 Only codes carrying doorcode's tag are compared; the owner's codes never reach this module.
-A code of ours whose PIN was changed by hand is replaced; one whose window was changed is
-updated back; a grant found twice (a crash between creating and recording) keeps one code.
+A code of ours whose PIN was changed by hand, or that the back-end says it could not set
+(``FAILED``), is replaced; one whose window was changed is updated back; a grant found twice
+(a crash between creating and recording) keeps one code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from doorcode.domain.planner import DesiredCode
 from doorcode.domain.windows import TimeWindow
-from doorcode.locks.base import ProviderCode
+from doorcode.locks.base import CodeState, ProviderCode
 from doorcode.locks.tags import grant_id_from_tag
 
 __all__ = ["Action", "Create", "Delete", "Update", "diff", "split_by_owner"]
@@ -84,7 +85,7 @@ def diff(
             continue
         keeper = _keeper(found, target, resolution)
         strays = [code for code in found if code is not keeper]
-        reason = "a second copy" if keeper is not None else "its code was changed"
+        reason = "a second copy" if keeper is not None else _why_replaced(found)
         deletes += [Delete(code.code_id, grant_id, reason) for code in strays]
         if keeper is None:
             creates.append(Create(target, replacing=True))
@@ -98,10 +99,20 @@ def _keeper(
     found: Sequence[ProviderCode], target: DesiredCode, resolution: timedelta
 ) -> ProviderCode | None:
     """The one code worth keeping: the right PIN, preferably with the right window already."""
-    right_pin = [code for code in found if code.code is None or code.code == target.code]
+    right_pin = [
+        code
+        for code in found
+        if (code.code is None or code.code == target.code) and code.state is not CodeState.FAILED
+    ]
     exact = [code for code in right_pin if _same_window(code, target.window, resolution)]
     best = exact or right_pin
     return best[0] if best else None
+
+
+def _why_replaced(found: Sequence[ProviderCode]) -> str:
+    if any(code.state is CodeState.FAILED for code in found):
+        return "the back-end could not set it on the lock"
+    return "its code was changed"
 
 
 def _same_window(code: ProviderCode, window: TimeWindow | None, resolution: timedelta) -> bool:

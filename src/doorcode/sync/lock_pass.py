@@ -11,8 +11,8 @@ Nothing here touches the database: the pass starts from a ``LockRecord`` and end
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from random import Random
 from typing import Any
@@ -21,7 +21,13 @@ from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.domain.planner import DesiredCode, GrantOnLock, LockPlan, codes_clash, plan_lock
 from doorcode.domain.windows import TimeWindow
 from doorcode.locks.base import LockProvider, NewCode, ProviderAccount, ProviderCode
-from doorcode.locks.errors import CodeNotFound, DuplicateCode, ProviderError, RateLimited
+from doorcode.locks.errors import (
+    CodeNotFound,
+    DuplicateCode,
+    ProviderAuthFailed,
+    ProviderError,
+    RateLimited,
+)
 from doorcode.locks.registry import ProviderSession
 from doorcode.locks.tags import tag_for
 from doorcode.store.lock_sync import (
@@ -53,6 +59,9 @@ class PassContext:
     rng: Random
     now: datetime
     force: bool
+    accounts: Mapping[str, ProviderAccount] = field(default_factory=dict)
+    refused: Mapping[str, str] = field(default_factory=dict)
+    """Accounts whose credentials the back-end refused, with why: their locks stay stopped."""
 
 
 class LockPass:
@@ -74,19 +83,24 @@ class LockPass:
         self.halted_until: datetime | None = None
         self.creates_blocked_until: datetime | None = None
         self.lock_error: ProviderError | None = None
+        self.refused: str | None = None
 
     async def run(self) -> LockResult:
         """Bring the lock to its desired codes as far as the back-end lets us."""
         if not self.lock.capabilities.online:
             return self._not_programmable()
+        account_id = self.lock.account_id
+        if account_id is not None and account_id in self.context.refused:
+            return self._stopped(self.context.refused[account_id])
         waiting = self._backoff_of_lock()
         if waiting is not None:
             return self._skipped("backing off after the last failure", waiting)
         try:
-            provider = self.context.providers.for_account(_account_of(self.lock))
+            account = self.context.accounts.get(account_id) if account_id else None
+            provider = self.context.providers.for_account(account)
         except ProviderError as err:
             return self._unreachable(err)
-        paused = self.context.limiter.paused_until(self.lock.provider)
+        paused = self.context.limiter.paused_until(self.lock.account_key)
         if paused is not None:
             return self._skipped(f"{provider.kind} asked us to wait", paused)
         try:
@@ -191,7 +205,7 @@ class LockPass:
             if self.creates_blocked_until is not None:
                 return self.creates_blocked_until
             free_at = self.context.limiter.take_create(
-                provider, self.lock.provider, self.lock.external_id
+                provider, self.lock.account_key, self.lock.external_id
             )
             if free_at is not None:
                 self.creates_blocked_until = free_at
@@ -271,10 +285,12 @@ class LockPass:
         details = {"operation": _operation(action), "error": type(error).__name__}
         self._event("LockCodeFailed", grant_id, str(error), None, details)
         if isinstance(error, RateLimited):
-            self.context.limiter.pause(self.lock.provider, retry_at)
+            self.context.limiter.pause(self.lock.account_key, retry_at)
         if policy_for(error).scope is Scope.LOCK:
             self.halted_until = retry_at
             self.lock_error = error
+        if isinstance(error, ProviderAuthFailed):
+            self.refused = str(error)
 
     # -- backoff ---------------------------------------------------------------------------
 
@@ -314,7 +330,7 @@ class LockPass:
         self.outcome.next_sync_at = min((d for d in due if d is not None), default=None)
         self.outcome.error = str(self.lock_error) if self.lock_error else None
         state = self._lock_state(self.outcome.next_sync_at, unmanaged)
-        return self._finish(codes, state)
+        return replace(self._finish(codes, state), refused=self.refused)
 
     def _code_state(
         self, row: LockCodeRecord, desired: DesiredCode | None, waiting: str | None
@@ -322,10 +338,16 @@ class LockPass:
         grant_id = row.grant_id
         present = self.on_lock.get(grant_id, [])
         confirmed = self.confirmed.get(grant_id) if desired is not None else None
+        old = row.state
         if confirmed is not None and len(present) == 1:
             self._note_adoption(row, confirmed)
-            return LockCodeState(PRESENT, None, PRESENT, confirmed.code_id, row.version)
-        old = row.state
+            if confirmed.is_set:
+                return LockCodeState(PRESENT, None, PRESENT, confirmed.code_id, row.version)
+            # Accepted by the back-end, not yet on the device: confirmed by a later read.
+            kept = old.confirmed_version if old.provider_code_id == confirmed.code_id else None
+            return LockCodeState(
+                PRESENT, None, PRESENT, confirmed.code_id, kept, accepted_version=row.version
+            )
         error = self.failures.get(grant_id)
         on_lock = PRESENT if present else ABSENT
         base = LockCodeState(
@@ -392,13 +414,38 @@ class LockPass:
         """Listing failed: nothing is known about the lock, so no row changes but the lock's."""
         self.lock_error = error
         self.outcome.error = str(error)
+        if isinstance(error, ProviderAuthFailed) and self.lock.account_id is not None:
+            return self._stopped(str(error), refused_now=True)
         attempts = self.lock.state.sync_attempts + 1
         self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
         if isinstance(error, RateLimited):
-            self.context.limiter.pause(self.lock.provider, self.halted_until)
+            self.context.limiter.pause(self.lock.account_key, self.halted_until)
         state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
         self.outcome.next_sync_at = state.next_sync_at
         return self._finish({}, state)
+
+    def _stopped(self, why: str, *, refused_now: bool = False) -> LockResult:
+        """The account's credentials were refused: no call until an operator reconnects it.
+
+        The lock is not due again by itself (``next_sync_at`` None); reconnecting the account
+        touches its locks, and the next pass runs as usual.
+        """
+        self.outcome.skipped = None if refused_now else "the provider account was refused"
+        self.outcome.error = f"the provider account was refused: {why}"
+        old = self.lock.state
+        if old.sync_error != self.outcome.error:
+            self._lock_event("LockSyncFailed", self.outcome.error, {"error": "ProviderAuthFailed"})
+        state = LockSyncState(
+            self.lock.sync_requests,
+            self.now if refused_now else old.synced_at,
+            None,
+            self.outcome.error,
+            old.sync_attempts + 1 if refused_now else old.sync_attempts,
+            None,
+            old.unmanaged_codes,
+        )
+        result = self._finish({}, state)
+        return replace(result, refused=why) if refused_now else result
 
     def _skipped(self, why: str, until: datetime) -> LockResult:
         self.outcome.skipped = why
@@ -502,11 +549,6 @@ def _failing(
         error,
         retry_at,
     )
-
-
-def _account_of(lock: LockRecord) -> ProviderAccount:
-    """The deployment-wide account of the lock's kind (until accounts are stored)."""
-    return ProviderAccount(lock.provider, lock.organisation_id, lock.provider, lock.provider)
 
 
 def _live(row: LockCodeRecord, now: datetime) -> bool:

@@ -67,3 +67,5 @@ class LockResult:
     state: LockSyncState
     codes: dict[str, LockCodeState]
     events: list[EventDraft]
+    refused: str | None = None
+    """Why the back-end refused the lock's account credentials, when it did in this pass."""

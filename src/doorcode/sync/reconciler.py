@@ -22,8 +22,10 @@ from random import Random
 
 from doorcode.domain.clock import Clock
 from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
+from doorcode.locks.base import ProviderAccount
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.runtime import Runtime
+from doorcode.services.provider_accounts import refuse_account, settings_of
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockRecord, code_row
 from doorcode.store.unit_of_work import UnitOfWork
@@ -109,11 +111,18 @@ class Reconciler:
 
     async def _reconcile_batch(self, lock_ids: Sequence[str], force: bool) -> list[LockOutcome]:
         now = self._clock()
-        locks = await asyncio.to_thread(self._load, lock_ids, now)
+        locks, accounts, refused = await asyncio.to_thread(self._load, lock_ids, now)
         gate = asyncio.Semaphore(self._concurrency)
         async with self._providers.session(self._clock) as providers:
             context = PassContext(
-                providers, self._limiter, self._cipher.decrypt, self._rng, now, force
+                providers,
+                self._limiter,
+                self._cipher.decrypt,
+                self._rng,
+                now,
+                force,
+                accounts,
+                refused,
             )
 
             async def visit(lock: LockRecord) -> LockResult:
@@ -124,9 +133,18 @@ class Reconciler:
         await asyncio.to_thread(self._record, results, now)
         return [result.outcome for result in results]
 
-    def _load(self, lock_ids: Sequence[str], now: datetime) -> list[LockRecord]:
+    def _load(
+        self, lock_ids: Sequence[str], now: datetime
+    ) -> tuple[list[LockRecord], dict[str, ProviderAccount], dict[str, str]]:
+        """The locks, their accounts (credentials decrypted), and which accounts are refused."""
         with self._uow_factory() as uow:
-            return uow.lock_sync.load(lock_ids, now)
+            locks = uow.lock_sync.load(lock_ids, now)
+            rows = uow.provider_accounts.by_ids(
+                {lock.account_id for lock in locks if lock.account_id is not None}
+            )
+            accounts = {row.id: settings_of(uow, row) for row in rows}
+            refused = {row.id: row.refused_reason or "" for row in rows if row.refused_at}
+            return locks, accounts, refused
 
     def _record(self, results: Sequence[LockResult], now: datetime) -> None:
         """Write every pass of the batch in one transaction, then review affected grants."""
@@ -137,6 +155,9 @@ class Reconciler:
                 for grant_id, state in result.codes.items()
             ]
             uow.lock_sync.save({result.lock.id: result.state for result in results}, rows)
+            for result in results:
+                if result.refused is not None and result.lock.account_id is not None:
+                    refuse_account(uow, result.lock.account_id, result.refused)
             uow.flush()
             events = [event for result in results for event in result.events]
             events += review_grants(

@@ -61,6 +61,7 @@ def status_of(row: GrantLockState) -> LockCodeStatus:
         state.confirmed_version,
         state.last_error,
         visited=True,
+        accepted_version=state.accepted_version,
     )
     return lock_code_status(facts, row.grant_version)
 
@@ -196,6 +197,8 @@ def _why(row: GrantLockState) -> str:
     status = status_of(row)
     if status is LockCodeStatus.FAILED and row.state.last_error:
         return f"failed: {row.state.last_error}"
+    if status is LockCodeStatus.ACCEPTED:
+        return "accepted by the back-end but not confirmed by the lock"
     if row.lock_error:
         return f"{status.value.replace('_', ' ')}; the lock: {row.lock_error}"
     return status.value.replace("_", " ")

@@ -26,6 +26,7 @@ STATUS_WORDS = {
     "waiting_for_code": "waiting for the code to be free",
     "not_programmable": "not programmable",
     "setting": "setting",
+    "accepted": "accepted, not confirmed by the lock",
     "set": "set",
     "failed": "failed",
     "removing": "removing",
