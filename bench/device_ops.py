@@ -2,7 +2,8 @@
 
 For each back-end (virtual, TTLock, Nuki) the same month of stays runs through doorcode's
 services and reconciler against that back-end's adapter, the clouds being the local fakes of
-``tests/locks/fakes`` served in-process (httpx's ASGI transport: no sockets, no threads).
+``tests/locks/fakes`` served in-process (httpx's ASGI transport: no sockets, no threads); a
+cloud's locks come from its account, connected and imported as an owner would.
 Time moves an hour at a time; each hour the locks that are due get a pass, and every three
 hours every lock does (the periodic sweep). Printed per back-end:
 
@@ -25,7 +26,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -37,14 +38,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live i
 
 from tests.locks.fakes import nuki as nuki_fake
 from tests.locks.fakes import ttlock as ttlock_fake
-from tests.locks.fakes.accounts import nuki_provider, ttlock_provider
+from tests.locks.fakes.accounts import connect_and_import, registry_on
 
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.locks.base import LockProvider
+from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 from doorcode.services.caller import Caller, Role
 from doorcode.services.locks import LockDetails, add_lock
@@ -68,15 +71,15 @@ class Clock:
 
 
 class Counting(LockProvider):
-    """Forwards to a real adapter and counts the contract calls it gets."""
+    """Forwards to the shared virtual provider and counts the contract calls it gets."""
 
-    def __init__(self, inner: LockProvider) -> None:
+    def __init__(self, inner: LockProvider, calls: Counter[str]) -> None:
         self.inner = inner
         self.kind = inner.kind  # type: ignore[misc]
         self.abilities = inner.abilities  # type: ignore[misc]
         self.rate_limits = inner.rate_limits
         self.resolution = inner.resolution
-        self.calls: Counter[str] = Counter()
+        self.calls = calls
 
     async def list_devices(self):
         self.calls["list_devices"] += 1
@@ -99,34 +102,69 @@ class Counting(LockProvider):
         return await self.inner.delete_code(device_id, code_id)
 
 
+def counted(backend: type[LockProvider], calls: Counter[str]) -> type[LockProvider]:
+    """The back-end's class, counting the contract calls of every instance built per account."""
+
+    class Counted(backend):  # type: ignore[valid-type,misc]
+        async def list_devices(self):
+            calls["list_devices"] += 1
+            return await super().list_devices()
+
+        async def list_codes(self, device_id):
+            calls["list_codes"] += 1
+            return await super().list_codes(device_id)
+
+        async def create_code(self, device_id, code):
+            calls["create_code"] += 1
+            return await super().create_code(device_id, code)
+
+        async def update_code(self, device_id, code_id, window):
+            calls["update_code"] += 1
+            return await super().update_code(device_id, code_id, window)
+
+        async def delete_code(self, device_id, code_id):
+            calls["delete_code"] += 1
+            return await super().delete_code(device_id, code_id)
+
+    return Counted
+
+
 @dataclass
 class Backend:
-    """One back-end's adapter over its cloud, and how to count the cloud's requests."""
+    """One back-end: the registry reaching its cloud, its counters, and its devices."""
 
-    provider: Counting
-    device_ids: list[str]
+    registry: ProviderRegistry
+    calls: Counter[str]
     http_requests: Callable[[], int]
+    device_ids: list[str] = field(default_factory=list)
+    """Devices to add by hand (virtual); the others are imported from their account."""
 
 
 def virtual(clock: Clock, locks: int) -> Backend:
     cloud = VirtualCloud(clock, rng=Random(1))
     for n in range(locks):
         cloud.install(f"door-{n}", f"Door {n}", LockCapabilities(max_codes=50))
-    provider = Counting(VirtualLockProvider(cloud))
-    return Backend(provider, [f"door-{n}" for n in range(locks)], lambda: 0)
+    calls: Counter[str] = Counter()
+    registry = ProviderRegistry([Counting(VirtualLockProvider(cloud), calls)])
+    return Backend(registry, calls, lambda: 0, [f"door-{n}" for n in range(locks)])
 
 
 def ttlock(clock: Clock, locks: int) -> Backend:
     cloud = ttlock_fake.TtlockCloud(clock)
-    ids = [str(cloud.add_lock(f"Door {n}")) for n in range(locks)]
-    provider = ttlock_provider(cloud, clock, account_id=f"acc_bench_{id(cloud)}")
-    return Backend(Counting(provider), ids, lambda: sum(cloud.calls.values()))
+    for n in range(locks):
+        cloud.add_lock(f"Door {n}")
+    calls: Counter[str] = Counter()
+    registry = registry_on(cloud, backends={"ttlock": counted(TtlockProvider, calls)})
+    return Backend(registry, calls, lambda: sum(cloud.calls.values()))
 
 
 def nuki(clock: Clock, locks: int) -> Backend:
     cloud = nuki_fake.NukiCloud(clock)
-    ids = [str(cloud.add_smartlock(f"Door {n}")) for n in range(locks)]
-    return Backend(Counting(nuki_provider(cloud, clock)), ids, lambda: sum(cloud.calls.values()))
+    for n in range(locks):
+        cloud.add_smartlock(f"Door {n}")
+    calls: Counter[str] = Counter()
+    registry = registry_on(cloud, backends={"nuki": counted(NukiProvider, calls)})
+    return Backend(registry, calls, lambda: sum(cloud.calls.values()))
 
 
 BACKENDS: dict[str, Callable[[Clock, int], Backend]] = {
@@ -170,9 +208,7 @@ def simulate(name: str, locks: int, days: int, folder: Path, seed: int = 7) -> F
         secret_key=Fernet.generate_key().decode(),
         data_dir=folder,
     )
-    runtime = bootstrap(
-        settings, clock=clock, rng=Random(seed), providers=ProviderRegistry([backend.provider])
-    )
+    runtime = bootstrap(settings, clock=clock, rng=Random(seed), providers=backend.registry)
     owner = _world(runtime, backend, name)
     stays = _book_month(runtime, owner, days, Random(seed))
     reconciler = Reconciler.from_runtime(runtime)
@@ -181,14 +217,14 @@ def simulate(name: str, locks: int, days: int, folder: Path, seed: int = 7) -> F
         clock.now = START + timedelta(hours=hour)
         due = reconciler.every_lock() if hour % SWEEP_EVERY == 0 else reconciler.pending()
         passes += len(asyncio.run(reconciler.reconcile(due)))
-    calls_in_month = Counter(backend.provider.calls)
+    calls_in_month = Counter(backend.calls)
     writes = sum(calls_in_month[w] for w in WRITES)
-    reads = sum(backend.provider.calls[r] for r in READS)
+    reads = sum(backend.calls[r] for r in READS)
     http = backend.http_requests()
     asyncio.run(reconciler.reconcile(reconciler.every_lock()))
-    before = Counter(backend.provider.calls)
+    before = Counter(backend.calls)
     asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
-    after = backend.provider.calls - before
+    after = backend.calls - before
     return Figures(
         name,
         stays,
@@ -203,21 +239,21 @@ def simulate(name: str, locks: int, days: int, folder: Path, seed: int = 7) -> F
 
 
 def _world(runtime: Any, backend: Backend, name: str) -> Caller:
+    """One flat per lock; cloud locks come from their connected account, as an owner's would."""
     organisation = create_organisation(runtime.uow(), "bench", "Bench")
     owner = Caller(organisation.id, "bench", Role.OWNER)
-    devices = {d.external_id: d for d in asyncio.run(backend.provider.inner.list_devices())}
     for n, device_id in enumerate(backend.device_ids):
-        details = LockDetails(
-            name=f"Door {n}",
-            provider=name,
-            external_id=device_id,
-            capabilities=devices[device_id].capabilities,
-        )
-        lock = add_lock(runtime.uow(), owner, details)
+        details = LockDetails(name=f"Door {n}", provider=name, external_id=device_id)
+        add_lock(runtime.uow(), owner, details)
+    if not backend.device_ids:
+        connect_and_import(runtime, owner, name)
+    with runtime.uow() as uow:
+        lock_ids = [lock.id for lock in uow.locks.all(organisation.id)]
+    for n, lock_id in enumerate(lock_ids):
         prop = add_property(
             runtime.uow(), owner, PropertyDetails(name=f"Flat {n}", time_zone="Europe/Paris")
         )
-        link_lock(runtime.uow(), owner, prop.id, lock.id)
+        link_lock(runtime.uow(), owner, prop.id, lock_id)
     return owner
 
 

@@ -1,52 +1,54 @@
-"""Adapters wired to the fake clouds in-process (httpx's ASGI transport: no socket, no thread).
+"""The fake clouds wired to doorcode the way a real account is: connected, then imported.
 
-For tests and benchmarks that run the reconciler against a real adapter: the provider is
-built from a stored-style account, as the registry would, and shares the fake's clock.
+Providers are built per account by the registry, as in production; the registry's HTTP
+transport is httpx's ASGI transport on the fake (no socket, no thread), so whatever base URL
+the account names, its requests reach the fake in-process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
-from doorcode.locks.base import LockProvider, ProviderAccount
-from doorcode.locks.nuki import NukiProvider
-from doorcode.locks.ttlock import TtlockProvider
+from doorcode.locks.base import LockProvider
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.runtime import Runtime
+from doorcode.services.caller import Caller
+from doorcode.services.lock_import import ImportReport, import_locks
+from doorcode.services.provider_accounts import account_request, connect_account
 from tests.locks.fakes import nuki, ttlock
 
 BASE_URL = "http://cloud.test"
-
-
-def ttlock_account(account_id: str = "acc_ttlock") -> ProviderAccount:
-    """A TTLock account the fake accepts."""
-    credentials = {
+CREDENTIALS: Mapping[str, Mapping[str, str]] = {
+    "ttlock": {
         "client_id": ttlock.CLIENT_ID,
         "client_secret": ttlock.CLIENT_SECRET,
         "username": ttlock.USERNAME,
         "password": "password",
-    }
-    return ProviderAccount(
-        account_id, "org", "ttlock", "TTLock", credentials, {"base_url": BASE_URL}
+    },
+    "nuki": {"api_token": nuki.TOKEN},
+}
+
+
+def registry_on(
+    cloud: Any,
+    *,
+    shared: tuple[LockProvider, ...] = (),
+    backends: Mapping[str, type[LockProvider]] | None = None,
+) -> ProviderRegistry:
+    """A registry whose providers reach ``cloud`` (a fake's ``app()``) in-process."""
+    transport = httpx.ASGITransport(app=cloud.app())
+    return ProviderRegistry(shared, backends=backends, transport=transport)
+
+
+def connect_and_import(runtime: Runtime, owner: Caller, kind: str) -> ImportReport:
+    """Connect the fake's account as an owner would, then import its devices as locks."""
+    label = f"Our {kind}"
+    request = account_request(
+        runtime.providers, kind, label, CREDENTIALS[kind], {"base_url": BASE_URL}
     )
-
-
-def nuki_account(account_id: str = "acc_nuki") -> ProviderAccount:
-    """A Nuki account the fake accepts."""
-    credentials = {"api_token": nuki.TOKEN}
-    return ProviderAccount(account_id, "org", "nuki", "Nuki", credentials, {"base_url": BASE_URL})
-
-
-def ttlock_provider(
-    cloud: ttlock.TtlockCloud, clock: Callable[[], datetime], account_id: str = "acc_ttlock"
-) -> LockProvider:
-    """A TtlockProvider talking to ``cloud`` in-process."""
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=cloud.app()))
-    return TtlockProvider.from_account(ttlock_account(account_id), http=http, clock=clock)
-
-
-def nuki_provider(cloud: nuki.NukiCloud, clock: Callable[[], datetime]) -> LockProvider:
-    """A NukiProvider talking to ``cloud`` in-process."""
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=cloud.app()))
-    return NukiProvider.from_account(nuki_account(), http=http, clock=clock)
+    connect_account(runtime.uow(), owner, request)
+    return asyncio.run(import_locks(runtime.uow, runtime.providers, runtime.clock, owner, label))

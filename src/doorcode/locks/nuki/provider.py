@@ -62,6 +62,8 @@ class NukiProvider(LockProvider):
         addressing=Addressing.BY_ID,
     )
     credential_names: ClassVar[tuple[str, ...]] = ("api_token",)
+    optional_credential_names: ClassVar[tuple[str, ...]] = ("webhook_secret",)
+    """``webhook_secret``: the secret Nuki gave when the decentral webhook was registered."""
 
     def __init__(self, client: NukiClient, *, clock: Clock) -> None:
         self._client = client

@@ -89,6 +89,8 @@ class TtlockProvider(LockProvider):
         "username",
         "password",
     )
+    optional_credential_names: ClassVar[tuple[str, ...]] = ("webhook_secret",)
+    """``webhook_secret``: the unguessable token in the callback URL TTLock posts records to."""
 
     def __init__(self, client: TtlockClient, *, account_id: str = "", clock: Clock) -> None:
         self._client = client
