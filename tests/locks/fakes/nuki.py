@@ -264,8 +264,16 @@ class NukiCloud:
         if lock is None:
             return Response(status_code=404)
         since = request.query_params.get("fromDate")
+        until = request.query_params.get("toDate")
         limit = int(request.query_params.get("limit", 20))
-        rows = [e for e in reversed(lock.log) if since is None or _at(e["date"]) >= _at(since)]
+        if not 1 <= limit <= 50:
+            return Response(status_code=400)
+        rows = [
+            e
+            for e in reversed(lock.log)
+            if (since is None or _at(e["date"]) >= _at(since))
+            and (until is None or _at(e["date"]) <= _at(until))
+        ]
         return JSONResponse(rows[:limit])
 
     def _webhook(self, request: Request, body: Any) -> Response:

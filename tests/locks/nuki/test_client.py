@@ -173,3 +173,14 @@ def test_the_log_since_an_instant_comes_oldest_first(cloud, nuki, clock):
     entries = nuki(lambda client: client.list_log(sid, start))
     assert [(e.state, e.name) for e in entries] == [(224, ""), (0, "doorcode grt_a1")]
     assert entries[0].at < entries[1].at
+
+
+def test_a_busy_door_loses_no_log_entry_between_two_polls(cloud, nuki, clock):
+    sid = cloud.add_smartlock("Front door")
+    start = clock()
+    for _ in range(120):
+        clock.advance(seconds=30)
+        cloud.enter(sid, "999999")
+    entries = nuki(lambda client: client.list_log(sid, start))
+    assert len(entries) == 120
+    assert [e.at for e in entries] == sorted(e.at for e in entries)

@@ -51,6 +51,7 @@ _ALL_WEEK = 127
 _PIN = re.compile(r"^[1-9]{6}$")
 _SERVER_OFFLINE = 4
 _LOG_LIMIT = 50
+_LOG_PAGES = 20
 
 NUKI_STATUS_ERRORS: Mapping[int, tuple[type[ProviderError], str]] = {
     400: (CodeRefused, "Nuki refused a parameter of the code"),
@@ -162,13 +163,28 @@ class NukiClient:
         await self._send("DELETE", f"/smartlock/{smartlock_id}/auth/{auth_id}", code_path=True)
 
     async def list_log(self, smartlock_id: int, since: datetime | None) -> list[NukiLogEntry]:
-        """The smartlock's log since ``since``, oldest first."""
-        query: dict[str, Any] = {"limit": _LOG_LIMIT}
-        if since is not None:
-            query["fromDate"] = nuki_instant(since)
-        rows = await self._json("GET", f"/smartlock/{smartlock_id}/log", query)
-        entries = [log_entry_from_json(row) for row in rows]
-        return sorted(entries, key=lambda entry: (entry.at, entry.log_id))
+        """The smartlock's log since ``since``, oldest first.
+
+        Nuki answers newest first, at most 50 entries a page; a full page is followed by the
+        page before it (``toDate``), so a busy door loses no entry between two polls. Without
+        ``since`` only the latest page comes: enough to start a cursor.
+        """
+        found: dict[str, NukiLogEntry] = {}
+        before: datetime | None = None
+        for _ in range(_LOG_PAGES):
+            query: dict[str, Any] = {"limit": _LOG_LIMIT}
+            if since is not None:
+                query["fromDate"] = nuki_instant(since)
+            if before is not None:
+                query["toDate"] = nuki_instant(before)
+            rows = await self._json("GET", f"/smartlock/{smartlock_id}/log", query)
+            page = [log_entry_from_json(row) for row in rows]
+            fresh = [entry for entry in page if entry.log_id not in found]
+            found.update({entry.log_id: entry for entry in fresh})
+            if since is None or len(page) < _LOG_LIMIT or not fresh:
+                break
+            before = min(entry.at for entry in page)
+        return sorted(found.values(), key=lambda entry: (entry.at, entry.log_id))
 
     def _check_code(self, code: str) -> None:
         problem = keypad_code_problem(code)
