@@ -260,3 +260,34 @@ def test_links_sent_while_tokens_were_kept_in_clear_open_after_the_upgrade(
             assert found.id == reservation_id
             assert uow.reservations.guide_token_of(found) == token
     runtime.close()
+
+
+def test_virtual_locks_from_before_accounts_land_in_one_virtual_account_per_organisation(
+    unmigrated_url, clock, tmp_path
+):
+    runtime = make_runtime(unmigrated_url, clock, tmp_path)
+    upgrade(runtime.engine, runtime.cipher)
+    acme, other = make_owner(runtime, "acme"), make_owner(runtime, "other")
+    for owner, names in ((acme, ["Front", "Back"]), (other, ["Gate"])):
+        for name in names:
+            make_lock(runtime, owner, name)
+
+    downgrade(runtime.engine, runtime.cipher, "0009")
+    assert "account_id" not in stored_rows(runtime.engine, "locks")[0]
+    upgrade(runtime.engine, runtime.cipher)
+
+    accounts = {row["id"]: row for row in stored_rows(runtime.engine, "provider_accounts")}
+    locks = stored_rows(runtime.engine, "locks")
+    by_organisation = {
+        (accounts[lock["account_id"]]["organisation_id"], accounts[lock["account_id"]]["label"])
+        for lock in locks
+    }
+    assert by_organisation == {
+        (acme.organisation_id, "Virtual locks"),
+        (other.organisation_id, "Virtual locks"),
+    }
+    assert all(
+        accounts[lock["account_id"]]["organisation_id"] == lock["organisation_id"] for lock in locks
+    )
+    assert runtime.cipher.decrypt(next(iter(accounts.values()))["credentials_token"]) == "{}"
+    runtime.close()

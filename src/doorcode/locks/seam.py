@@ -16,9 +16,10 @@ repeated (they can quote the PIN).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -121,19 +122,23 @@ class SeamProvider(LockProvider):
         """Devices that take access codes, with the properties Seam reports."""
         answer = await self._post("/devices/list", {})
         devices = []
-        for device in answer.get("devices", []):
-            if _takes_codes(device):
-                devices.append(_device(device))
-            else:
-                logger.info("seam device %s takes no chosen PINs; not offered", device["device_id"])
+        with _reading():
+            for device in answer.get("devices", []):
+                if _takes_codes(device):
+                    devices.append(_device(device))
+                else:
+                    logger.info("seam device %s takes no chosen PINs", device["device_id"])
         return devices
 
     async def list_codes(self, device_id: str) -> list[ProviderCode]:
         """Every code on the device, filtered on our side (see the module's quirks)."""
         answer = await self._post("/access_codes/list", {"device_id": device_id})
-        return [
-            _code(code) for code in answer.get("access_codes", []) if code["device_id"] == device_id
-        ]
+        with _reading():
+            return [
+                _code(code)
+                for code in answer.get("access_codes", [])
+                if code["device_id"] == device_id
+            ]
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
         """Create the code; Seam answers before the lock has it (``ACCEPTED``)."""
@@ -141,7 +146,8 @@ class SeamProvider(LockProvider):
         if code.window is not None:
             body |= _window_body(code.window)
         answer = await self._post("/access_codes/create", body)
-        return _code(answer["access_code"])
+        with _reading():
+            return _code(answer["access_code"])
 
     async def update_code(
         self, device_id: str, code_id: str, window: TimeWindow | None
@@ -151,7 +157,8 @@ class SeamProvider(LockProvider):
         body |= _window_body(window) if window is not None else {"type": "ongoing"}
         await self._post("/access_codes/update", body)
         answer = await self._post("/access_codes/get", {"access_code_id": code_id})
-        return _code(answer["access_code"])
+        with _reading():
+            return _code(answer["access_code"])
 
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove the code (only its id is sent)."""
@@ -160,7 +167,8 @@ class SeamProvider(LockProvider):
     async def health(self, device_id: str) -> LockHealth:
         """Online and battery from ``devices/get``."""
         answer = await self._post("/devices/get", {"device_id": device_id})
-        return _health(answer["device"])
+        with _reading():
+            return _health(answer["device"])
 
     async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
         """Openings and refusals since ``cursor`` (the last event's instant and id)."""
@@ -172,6 +180,17 @@ class SeamProvider(LockProvider):
             "event_types": list(_ACCESS_EVENTS),
         }
         answer = await self._post("/events/list", body)
+        with _reading():
+            events = self._newer(answer, device_id, since, seen)
+        if not events:
+            return AccessEventPage((), cursor)
+        last = events[-1]
+        return AccessEventPage(tuple(events), f"{last.occurred_at.isoformat()}|{last.event_id}")
+
+    @staticmethod
+    def _newer(
+        answer: Mapping[str, Any], device_id: str, since: datetime | None, seen: str
+    ) -> list[AccessEvent]:
         events = [
             event
             for raw in answer.get("events", [])
@@ -180,10 +199,7 @@ class SeamProvider(LockProvider):
             if since is None or (event.occurred_at, event.event_id) > (since, seen)
         ]
         events.sort(key=lambda event: (event.occurred_at, event.event_id))
-        if not events:
-            return AccessEventPage((), cursor)
-        last = events[-1]
-        return AccessEventPage(tuple(events), f"{last.occurred_at.isoformat()}|{last.event_id}")
+        return events
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """One call; every failure leaves as a ``ProviderError``."""
@@ -245,6 +261,15 @@ def parse_seam_webhook(
 
 
 # -- reading Seam's shapes ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _reading() -> Iterator[None]:
+    """An answer of the wrong shape is Seam misbehaving: try again later, like a 5xx."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ProviderUnavailable("Seam answered an unexpected shape") from err
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
