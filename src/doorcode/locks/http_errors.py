@@ -8,14 +8,25 @@ Nuki's 404 on a code) stay in each adapter's client.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from typing import ParamSpec, TypeVar
 
 import httpx
 
 from doorcode.locks.errors import ProviderUnavailable, RateLimited
 
-__all__ = ["DEFAULT_RETRY_AFTER", "raise_for_transport", "retry_after", "translated_transport"]
+__all__ = [
+    "DEFAULT_RETRY_AFTER",
+    "raise_for_transport",
+    "read_as",
+    "retry_after",
+    "translated_transport",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEFAULT_RETRY_AFTER = timedelta(seconds=60)
 """How long to wait after a rate refusal that does not say how long."""
@@ -47,3 +58,20 @@ async def translated_transport(vendor: str) -> AsyncIterator[None]:
         raise ProviderUnavailable(f"{vendor} timed out") from err
     except httpx.TransportError as err:
         raise ProviderUnavailable(f"{vendor} could not be reached") from err
+
+
+def read_as(vendor: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Turn an answer of an unexpected shape (a field missing, a list for an object, text for a
+    number) into ``ProviderUnavailable``, so a cloud's bad day fails one lock, not a sweep."""
+
+    def decorate(call: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(call)
+        async def read(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await call(*args, **kwargs)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+                raise ProviderUnavailable(f"{vendor} answered in an unexpected shape") from err
+
+        return read
+
+    return decorate

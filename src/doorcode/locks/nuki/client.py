@@ -27,7 +27,7 @@ from doorcode.locks.errors import (
     ProviderUnavailable,
     UnknownDevice,
 )
-from doorcode.locks.http_errors import raise_for_transport, translated_transport
+from doorcode.locks.http_errors import raise_for_transport, read_as, translated_transport
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -125,20 +125,24 @@ class NukiClient:
     def __repr__(self) -> str:
         return f"NukiClient({self._base_url!r}, token=***)"
 
+    @read_as(_VENDOR)
     async def list_smartlocks(self) -> list[NukiSmartlock]:
         """Every smartlock of the account."""
         rows = await self._json("GET", "/smartlock")
         return [_smartlock(row) for row in rows]
 
+    @read_as(_VENDOR)
     async def smartlock(self, smartlock_id: int) -> NukiSmartlock:
         """One smartlock, with its state."""
         return _smartlock(await self._json("GET", f"/smartlock/{smartlock_id}"))
 
+    @read_as(_VENDOR)
     async def list_keypad_codes(self, smartlock_id: int) -> list[NukiKeypadCode]:
         """Every keypad code on the smartlock."""
         rows = await self._json("GET", f"/smartlock/{smartlock_id}/auth", {"types": KEYPAD_CODE})
         return [_keypad_code(row) for row in rows if int(row.get("type", -1)) == KEYPAD_CODE]
 
+    @read_as(_VENDOR)
     async def create_keypad_code(
         self, smartlock_id: int, name: str, code: str, allowed: tuple[datetime, datetime] | None
     ) -> None:
@@ -146,6 +150,7 @@ class NukiClient:
         self._check_code(code)
         await self._send("PUT", f"/smartlock/{smartlock_id}/auth", _auth_body(name, code, allowed))
 
+    @read_as(_VENDOR)
     async def update_keypad_code(
         self,
         smartlock_id: int,
@@ -158,10 +163,12 @@ class NukiClient:
         body = _auth_body(name, code, allowed)
         await self._send("POST", f"/smartlock/{smartlock_id}/auth/{auth_id}", body, code_path=True)
 
+    @read_as(_VENDOR)
     async def delete_keypad_code(self, smartlock_id: int, auth_id: str) -> None:
         """Remove a keypad code."""
         await self._send("DELETE", f"/smartlock/{smartlock_id}/auth/{auth_id}", code_path=True)
 
+    @read_as(_VENDOR)
     async def list_log(self, smartlock_id: int, since: datetime | None) -> list[NukiLogEntry]:
         """The smartlock's log since ``since``, oldest first.
 

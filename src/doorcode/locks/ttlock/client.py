@@ -36,7 +36,7 @@ from doorcode.locks.errors import (
     RateLimited,
     UnknownDevice,
 )
-from doorcode.locks.http_errors import raise_for_transport, translated_transport
+from doorcode.locks.http_errors import raise_for_transport, read_as, translated_transport
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -248,16 +248,19 @@ class TtlockClient:
 
     # -- locks and passcodes --------------------------------------------------------------
 
+    @read_as(_VENDOR)
     async def list_locks(self) -> list[TtlockLock]:
         """Every lock of the account, page by page."""
         rows = await self._pages("/v3/lock/list", {})
         return [_lock(row) for row in rows]
 
+    @read_as(_VENDOR)
     async def list_passcodes(self, lock_id: int) -> list[TtlockPasscode]:
         """Every passcode the cloud knows on the lock."""
         rows = await self._pages("/v3/lock/listKeyboardPwd", {"lockId": lock_id})
         return [_passcode(row) for row in rows]
 
+    @read_as(_VENDOR)
     async def add_passcode(
         self,
         lock_id: int,
@@ -284,6 +287,7 @@ class TtlockClient:
         answer = await self._call("POST", "/v3/keyboardPwd/add", fields)
         return int(answer["keyboardPwdId"])
 
+    @read_as(_VENDOR)
     async def change_passcode(
         self, lock_id: int, passcode_id: int, starts_at: datetime, ends_at: datetime
     ) -> None:
@@ -300,6 +304,7 @@ class TtlockClient:
             },
         )
 
+    @read_as(_VENDOR)
     async def delete_passcode(self, lock_id: int, passcode_id: int) -> None:
         """Remove a passcode from the lock through its gateway."""
         await self._call(
@@ -308,6 +313,7 @@ class TtlockClient:
             {"lockId": lock_id, "keyboardPwdId": passcode_id, "deleteType": _GATEWAY},
         )
 
+    @read_as(_VENDOR)
     async def get_offline_code(
         self, lock_id: int, name: str, starts_at: datetime, ends_at: datetime
     ) -> TtlockOfflineCode:
@@ -329,6 +335,7 @@ class TtlockClient:
             int(answer["keyboardPwdId"]), str(answer["keyboardPwd"]), start, end
         )
 
+    @read_as(_VENDOR)
     async def list_records(self, lock_id: int, since: datetime | None) -> list[TtlockRecord]:
         """The lock's records uploaded to the cloud since ``since``, oldest first."""
         query: dict[str, Any] = {"lockId": lock_id}
