@@ -1,10 +1,10 @@
-"""The reconciler's guarantees hold on TTLock and Nuki, each against its local fake cloud.
+"""What the conformance suite does not cover, on TTLock and Nuki against their local fakes.
 
-The same tests for both back-ends: a booking's code reaches the lock once however many passes
-run, moving the stay moves the code's window in place, cancelling removes it, a create whose
-answer is lost is adopted instead of duplicated, and an unreachable lock recovers. The locks
-come in as an owner's would: the account connected, its devices imported. (Written here
-because the shared conformance suite did not exist yet; each case should join it.)
+Moving a stay moves the code's window in place (one write, same code); a create whose answer
+was lost after the cloud made the change is adopted instead of duplicated; and a code is not
+called set until the device holds it (TTLock refuses a write to an unreachable lock; Nuki takes
+it and keeps it accepted until the smartlock is back). The locks come in as an owner's would:
+the account connected, its devices imported.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import pytest
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.locks.tags import grant_id_from_tag
-from doorcode.services.reservations import cancel_reservation
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
 from tests.conftest import TEST_KEY
@@ -92,15 +91,6 @@ def sync(runtime, *, force=False):
     return asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=force))
 
 
-def test_a_bookings_code_reaches_the_lock_once_however_many_passes_run(world):
-    runtime, owner, prop, lock, cloud = world
-    grant = book(runtime, owner, prop, "r1", TODAY, TODAY + timedelta(days=3)).grant
-    for _ in range(3):
-        sync(runtime, force=True)
-    assert cloud.grants_on_device() == [grant.id]
-    assert statuses(runtime, grant.id) == {lock.id: "set"}
-
-
 def test_moving_the_stay_moves_the_window_on_the_lock(world):
     runtime, owner, prop, _lock, cloud = world
     book(runtime, owner, prop, "r1", TODAY, TODAY + timedelta(days=3))
@@ -112,16 +102,6 @@ def test_moving_the_stay_moves_the_window_on_the_lock(world):
     assert len(before) == len(after) == 1
     assert after[0][0] == before[0][0]
     assert after[0][1] > before[0][1]
-
-
-def test_a_cancelled_booking_leaves_the_lock(world):
-    runtime, owner, prop, _lock, cloud = world
-    outcome = book(runtime, owner, prop, "r1", TODAY, TODAY + timedelta(days=3))
-    sync(runtime)
-    assert len(cloud.grants_on_device()) == 1
-    cancel_reservation(runtime.uow(), owner, outcome.reservation.id)
-    sync(runtime)
-    assert cloud.grants_on_device() == []
 
 
 def test_a_create_whose_answer_was_lost_is_adopted_not_duplicated(world, clock):
