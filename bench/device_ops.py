@@ -1,6 +1,6 @@
 """Device operations per back-end: a simulated month of bookings through the real reconciler.
 
-For each back-end (virtual, TTLock, Nuki) the same month of stays runs through doorcode's
+For each back-end (virtual, TTLock, Nuki, Seam) the same month of stays runs through doorcode's
 services and reconciler against that back-end's adapter, the clouds being the local fakes of
 ``tests/locks/fakes`` served in-process (httpx's ASGI transport: no sockets, no threads); a
 cloud's locks come from its account, connected and imported as an owner would.
@@ -16,6 +16,8 @@ hours every lock does (the periodic sweep). Printed per back-end:
 
     .venv/bin/python bench/device_ops.py            # 6 locks, 30 days
     .venv/bin/python bench/device_ops.py --quick    # 2 locks, 5 days (seconds; run by a test)
+
+Seam runs against Seam's own fake when ``make peers`` installed it, and is skipped otherwise.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
+import pytest
 from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live in tests/
@@ -39,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live i
 from tests.locks.fakes import nuki as nuki_fake
 from tests.locks.fakes import ttlock as ttlock_fake
 from tests.locks.fakes.accounts import connect_and_import, registry_on
+from tests.peers.seam import start_seam_peer
 
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
@@ -47,6 +51,7 @@ from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.locks.base import LockProvider
 from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.registry import ProviderRegistry
+from doorcode.locks.seam import SeamProvider
 from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 from doorcode.services.caller import Caller, Role
@@ -135,9 +140,14 @@ class Backend:
 
     registry: ProviderRegistry
     calls: Counter[str]
-    http_requests: Callable[[], int]
+    http_requests: Callable[[], int | None]
     device_ids: list[str] = field(default_factory=list)
     """Devices to add by hand (virtual); the others are imported from their account."""
+    connect: Callable[[Any, Caller], None] | None = None
+    """Connects the account and imports its devices (the clouds)."""
+    after_pass: Callable[[], None] = lambda: None
+    """What the devices do between passes (Seam's fake never confirms by itself)."""
+    close: Callable[[], None] = lambda: None
 
 
 def virtual(clock: Clock, locks: int) -> Backend:
@@ -155,7 +165,8 @@ def ttlock(clock: Clock, locks: int) -> Backend:
         cloud.add_lock(f"Door {n}")
     calls: Counter[str] = Counter()
     registry = registry_on(cloud, backends={"ttlock": counted(TtlockProvider, calls)})
-    return Backend(registry, calls, lambda: sum(cloud.calls.values()))
+    connect = _importer("ttlock")
+    return Backend(registry, calls, lambda: sum(cloud.calls.values()), connect=connect)
 
 
 def nuki(clock: Clock, locks: int) -> Backend:
@@ -164,13 +175,52 @@ def nuki(clock: Clock, locks: int) -> Backend:
         cloud.add_smartlock(f"Door {n}")
     calls: Counter[str] = Counter()
     registry = registry_on(cloud, backends={"nuki": counted(NukiProvider, calls)})
-    return Backend(registry, calls, lambda: sum(cloud.calls.values()))
+    connect = _importer("nuki")
+    return Backend(registry, calls, lambda: sum(cloud.calls.values()), connect=connect)
+
+
+def seam(clock: Clock, locks: int) -> Backend:
+    """Seam's own fake (``make peers``), over the network on 127.0.0.1."""
+    peers = start_seam_peer()
+    try:
+        peer = next(peers)
+    except pytest.skip.Exception as skipped:
+        raise Unavailable(str(skipped)) from skipped
+    for n in range(locks):
+        peer.add_device(f"dev_{n}", f"Door {n}", supported_code_lengths=[4, 6], online=True)
+    calls: Counter[str] = Counter()
+    registry = ProviderRegistry(backends={"seam": counted(SeamProvider, calls)})
+
+    def connect(runtime: Any, owner: Caller) -> None:
+        credentials = {"api_key": peer.api_key}
+        connect_and_import(runtime, owner, "seam", credentials, peer.api_url)
+
+    return Backend(
+        registry,
+        calls,
+        lambda: None,
+        connect=connect,
+        after_pass=peer.confirm_all,
+        close=lambda: peers.close(),
+    )
+
+
+class Unavailable(Exception):
+    """A back-end's test peer is not installed here."""
+
+
+def _importer(kind: str) -> Callable[[Any, Caller], None]:
+    def connect(runtime: Any, owner: Caller) -> None:
+        connect_and_import(runtime, owner, kind)
+
+    return connect
 
 
 BACKENDS: dict[str, Callable[[Clock, int], Backend]] = {
     "virtual": virtual,
     "ttlock": ttlock,
     "nuki": nuki,
+    "seam": seam,
 }
 
 
@@ -181,10 +231,15 @@ class Figures:
     writes: int
     passes: int
     reads: int
-    http_requests: int
+    http_requests: int | None
     steady_writes: int
     steady_reads_per_lock: float
     by_kind: dict[str, int]
+
+    def _http_per_pass(self) -> str:
+        if self.http_requests is None:
+            return "  n/a"
+        return f"{self.http_requests / max(self.passes, 1):5.2f}"
 
     def line(self) -> str:
         return (
@@ -193,7 +248,7 @@ class Figures:
             f" move {self.by_kind['update_code'] / self.stays:4.2f},"
             f" delete {self.by_kind['delete_code'] / self.stays:4.2f})"
             f"  reads/pass {self.reads / max(self.passes, 1):5.2f}"
-            f"  http/pass {self.http_requests / max(self.passes, 1):5.2f}"
+            f"  http/pass {self._http_per_pass()}"
             f"  steady-state writes {self.steady_writes}"
             f"  (reads/lock {self.steady_reads_per_lock:.1f})"
         )
@@ -203,6 +258,15 @@ def simulate(name: str, locks: int, days: int, folder: Path, seed: int = 7) -> F
     """One back-end through ``days`` of bookings on ``locks`` locks."""
     clock = Clock(START)
     backend = BACKENDS[name](clock, locks)
+    try:
+        return _month(name, backend, clock, locks, days, folder, seed)
+    finally:
+        backend.close()
+
+
+def _month(
+    name: str, backend: Backend, clock: Clock, locks: int, days: int, folder: Path, seed: int
+) -> Figures:
     settings = Settings(
         database_url=f"sqlite:///{folder / f'{name}.sqlite3'}",
         secret_key=Fernet.generate_key().decode(),
@@ -217,11 +281,13 @@ def simulate(name: str, locks: int, days: int, folder: Path, seed: int = 7) -> F
         clock.now = START + timedelta(hours=hour)
         due = reconciler.every_lock() if hour % SWEEP_EVERY == 0 else reconciler.pending()
         passes += len(asyncio.run(reconciler.reconcile(due)))
+        backend.after_pass()
     calls_in_month = Counter(backend.calls)
     writes = sum(calls_in_month[w] for w in WRITES)
     reads = sum(backend.calls[r] for r in READS)
     http = backend.http_requests()
     asyncio.run(reconciler.reconcile(reconciler.every_lock()))
+    backend.after_pass()
     before = Counter(backend.calls)
     asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
     after = backend.calls - before
@@ -245,8 +311,8 @@ def _world(runtime: Any, backend: Backend, name: str) -> Caller:
     for n, device_id in enumerate(backend.device_ids):
         details = LockDetails(name=f"Door {n}", provider=name, external_id=device_id)
         add_lock(runtime.uow(), owner, details)
-    if not backend.device_ids:
-        connect_and_import(runtime, owner, name)
+    if backend.connect is not None:
+        backend.connect(runtime, owner)
     with runtime.uow() as uow:
         lock_ids = [lock.id for lock in uow.locks.all(organisation.id)]
     for n, lock_id in enumerate(lock_ids):
@@ -296,7 +362,11 @@ def main(argv: list[str] | None = None) -> list[Figures]:
     figures = []
     with tempfile.TemporaryDirectory() as folder:
         for name in args.backend or list(BACKENDS):
-            figures.append(simulate(name, locks, days, Path(folder)))
+            try:
+                figures.append(simulate(name, locks, days, Path(folder)))
+            except Unavailable as missing:
+                print(f"{name:8} skipped: {missing}", flush=True)
+                continue
             print(figures[-1].line(), flush=True)
     return figures
 

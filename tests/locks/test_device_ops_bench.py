@@ -19,7 +19,8 @@ def load_bench():
 
 @pytest.mark.slow
 def test_the_quick_month_keeps_every_back_end_within_its_write_budget(capsys):
-    figures = load_bench().main(["--quick"])
+    in_process = ["--backend", "virtual", "--backend", "ttlock", "--backend", "nuki"]
+    figures = load_bench().main(["--quick", *in_process])  # Seam's node peer takes a minute
     assert [f.backend for f in figures] == ["virtual", "ttlock", "nuki"]
     for figure in figures:
         assert figure.stays > 0

@@ -44,11 +44,16 @@ def registry_on(
     return ProviderRegistry(shared, backends=backends, transport=transport)
 
 
-def connect_and_import(runtime: Runtime, owner: Caller, kind: str) -> ImportReport:
+def connect_and_import(
+    runtime: Runtime,
+    owner: Caller,
+    kind: str,
+    credentials: Mapping[str, str] | None = None,
+    base_url: str = BASE_URL,
+) -> ImportReport:
     """Connect the fake's account as an owner would, then import its devices as locks."""
     label = f"Our {kind}"
-    request = account_request(
-        runtime.providers, kind, label, CREDENTIALS[kind], {"base_url": BASE_URL}
-    )
+    secrets = CREDENTIALS[kind] if credentials is None else credentials
+    request = account_request(runtime.providers, kind, label, secrets, {"base_url": base_url})
     connect_account(runtime.uow(), owner, request)
     return asyncio.run(import_locks(runtime.uow, runtime.providers, runtime.clock, owner, label))
