@@ -92,10 +92,9 @@ class TtlockProvider(LockProvider):
     optional_credential_names: ClassVar[tuple[str, ...]] = ("webhook_secret",)
     """``webhook_secret``: the unguessable token in the callback URL TTLock posts records to."""
 
-    def __init__(self, client: TtlockClient, *, account_id: str = "", clock: Clock) -> None:
+    def __init__(self, client: TtlockClient, *, account_id: str = "") -> None:
         self._client = client
         self._account_id = account_id
-        self._clock = clock
         self._known: dict[tuple[str, str], ProviderCode] = {}
 
     def __repr__(self) -> str:
@@ -122,7 +121,7 @@ class TtlockProvider(LockProvider):
             base_url=account.options.get("base_url", DEFAULT_BASE_URL),
             tokens=_TOKENS.get(account.account_id),
         )
-        return cls(client, account_id=account.account_id, clock=clock)
+        return cls(client, account_id=account.account_id)
 
     async def aclose(self) -> None:
         """Keep the account's tokens for the next provider of this account."""
@@ -167,7 +166,7 @@ class TtlockProvider(LockProvider):
         if window is None:
             raise NotSupported("a TTLock period code cannot lose its window; recreate it")
         await self._client.change_passcode(
-            _lock_id(device_id), int(code_id), window.starts_at, window.ends_at
+            _lock_id(device_id), _passcode_id(code_id), window.starts_at, window.ends_at
         )
         moved = replace(known, starts_at=window.starts_at, ends_at=window.ends_at)
         self._known[(device_id, code_id)] = moved
@@ -175,7 +174,7 @@ class TtlockProvider(LockProvider):
 
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove the code through the gateway."""
-        await self._client.delete_passcode(_lock_id(device_id), int(code_id))
+        await self._client.delete_passcode(_lock_id(device_id), _passcode_id(code_id))
         self._known.pop((device_id, code_id), None)
 
     async def health(self, device_id: str) -> LockHealth:
@@ -262,6 +261,13 @@ def _lock_id(device_id: str) -> int:
         return int(device_id)
     except ValueError as err:
         raise UnknownDevice("a TTLock lock id is a number") from err
+
+
+def _passcode_id(code_id: str) -> int:
+    try:
+        return int(code_id)
+    except ValueError as err:
+        raise CodeNotFound("a TTLock passcode id is a number") from err
 
 
 def _pair(window: TimeWindow | None) -> tuple[datetime, datetime] | None:
