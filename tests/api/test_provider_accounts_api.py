@@ -152,3 +152,19 @@ def test_a_booking_code_reaches_the_seam_lock_scheduled_and_is_accepted_then_set
     asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
     codes = client.get("/api/v1/locks/dev_front/codes", headers=keys.viewer).json()["codes"]
     assert [c["status"] for c in codes] == ["set"]
+
+
+def test_a_sync_refreshes_health_at_most_hourly(client, keys, seam_peer, runtime, clock):
+    seed(seam_peer)
+    connect(client, keys, seam_peer)
+    client.post(f"{ACCOUNTS}/Workspace/import", headers=keys.owner)
+    seam_peer.control("/update_device", {"device_id": "dev_front", "properties": {"online": False}})
+    reconciler = Reconciler.from_runtime(runtime)
+    clock.advance(minutes=30)
+    asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+    front = client.get("/api/v1/locks/dev_front", headers=keys.viewer).json()
+    assert front["health"]["online"] is True  # checked at import, half an hour ago
+    clock.advance(minutes=31)
+    asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+    front = client.get("/api/v1/locks/dev_front", headers=keys.viewer).json()
+    assert (front["health"]["online"], front["health"]["battery_percent"]) == (False, 55)

@@ -17,8 +17,8 @@ def doorcode(sqlite_url, tmp_path, monkeypatch):
     monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
     runner = CliRunner()
 
-    def run(*args, expect=0):
-        result = runner.invoke(app, list(args))
+    def run(*args, expect=0, input=None):
+        result = runner.invoke(app, list(args), input=input)
         assert result.exit_code == expect, result.output
         return result
 

@@ -172,3 +172,20 @@ class Refusing(CountingProvider):
             self.refusals += 1
             raise ProviderAuthFailed("the API key was revoked")
         return await self.counting.list_codes(device_id)
+
+
+def test_a_lock_whose_device_its_back_end_forgot_raises_an_alert_cleared_on_its_return(
+    runtime, clock
+):
+    owner = make_owner(runtime)
+    make_property(runtime, owner, "Flat 1")
+    install_virtual_locks(runtime)
+    cloud = runtime.providers.virtual_cloud
+    reconciler = Reconciler.from_runtime(runtime)
+    cloud.remove("acme-flat-1-door")
+    asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+    [alert] = list_open_alerts(runtime.uow(), owner.organisation_id)
+    assert (alert.kind, alert.subject_type) == ("LockDeviceGone", "lock")
+    install_virtual_locks(runtime)
+    asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+    assert list_open_alerts(runtime.uow(), owner.organisation_id) == []

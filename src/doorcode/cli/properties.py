@@ -166,12 +166,25 @@ def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             lock.provider,
             ", ".join(p.name for p in lock.properties),
             _sync_column(lock, summaries.get(lock.id, Counter())),
+            health_text(lock),
             lock.synced_at,
         )
         for lock in found
     ]
-    columns = ["name", "id", "provider", "properties", "codes", "last sync"]
+    columns = ["name", "id", "provider", "properties", "codes", "health", "last sync"]
     print_table("Locks", columns, rows)
+
+
+def health_text(lock: Lock) -> str:
+    """'online, battery 80%' as the back-end last reported; '–' when it says nothing."""
+    parts = []
+    if lock.health_online is not None:
+        parts.append("online" if lock.health_online else "offline")
+    if lock.health_battery is not None:
+        parts.append(f"battery {lock.health_battery}%")
+    if lock.health_contact_at is not None:
+        parts.append(f"seen {lock.health_contact_at:%Y-%m-%d %H:%M} UTC")
+    return ", ".join(parts) or "–"
 
 
 def _sync_column(lock: Lock, statuses: Counter[str]) -> str:

@@ -254,6 +254,11 @@ class VirtualCloud:
                 existing.name, existing.capabilities = name, capabilities
                 existing.refuses_duplicates = refuses_duplicates
 
+    def remove(self, device_id: str) -> None:
+        """The owner unpairs the device from the cloud: it is unknown from now on."""
+        with self._session(save=True):
+            self._locks.pop(device_id, None)
+
     def has_device(self, device_id: str) -> bool:
         """Whether a device by that id is installed."""
         with self._session():

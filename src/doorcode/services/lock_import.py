@@ -85,6 +85,11 @@ def _account(uow: UnitOfWork, caller: Caller, reference: str) -> ProviderAccount
         row = uow.provider_accounts.find(caller.organisation_id, reference)
         if row is None:
             raise NotFound("provider account", reference)
+        if row.kind == "virtual":
+            raise InvalidRequest(
+                "virtual devices come from the locks you add (`doorcode lock add`); "
+                "there is nothing to import"
+            )
         if row.refused_at is not None:
             raise InvalidRequest(
                 f"{row.kind} refused the credentials of {row.label!r}; reconnect it first"

@@ -111,6 +111,7 @@ class LockRecord:
     state: LockSyncState
     codes: tuple[LockCodeRecord, ...]
     account_id: str | None = None
+    health_checked_at: datetime | None = None
 
     @property
     def account_key(self) -> str:
@@ -164,6 +165,7 @@ class LockSyncRepository:
                 Lock.name,
                 Lock.provider,
                 Lock.account_id,
+                Lock.health_checked_at,
                 Lock.external_id,
                 Lock.capabilities,
                 Lock.sync_requests,
@@ -199,6 +201,26 @@ class LockSyncRepository:
                 ),
                 list(codes),
             )
+
+    def save_health(
+        self,
+        lock_id: str,
+        online: bool | None,
+        battery: int | None,
+        contact: datetime | None,
+        at: datetime,
+    ) -> None:
+        """Keep the health a back-end just reported for the lock."""
+        self._session.execute(
+            update(Lock)
+            .where(Lock.id == lock_id)
+            .values(
+                health_online=online,
+                health_battery=battery,
+                health_contact_at=contact,
+                health_checked_at=at,
+            )
+        )
 
     def grant_states(self, grant_ids: Collection[str]) -> dict[str, list[GrantLockState]]:
         """Every lock code of these grants, on any lock, by grant id."""
@@ -470,6 +492,7 @@ def _lock_record(row: Any, codes: list[Any], leads: LeadTimes | None) -> LockRec
         ),
         codes=tuple(_code_record(code, fallback) for code in codes),
         account_id=row.account_id,
+        health_checked_at=row.health_checked_at,
     )
 
 

@@ -27,7 +27,9 @@ from doorcode.locks.errors import (
     ProviderAuthFailed,
     ProviderError,
     RateLimited,
+    UnknownDevice,
 )
+from doorcode.locks.health import LockHealth
 from doorcode.locks.registry import ProviderSession
 from doorcode.locks.tags import tag_for
 from doorcode.store.lock_sync import (
@@ -47,6 +49,8 @@ __all__ = ["LockPass", "PassContext"]
 
 _PIN_RECHECK = timedelta(minutes=1)
 """How soon to look again when a PIN waits for its twin to leave the lock."""
+HEALTH_EVERY = timedelta(hours=1)
+"""How often a pass also asks the back-end how the lock is (online, battery)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,18 @@ class LockPass:
             listed = await provider.list_codes(self.lock.external_id)
         except ProviderError as err:
             return self._unreachable(err)
-        return await self._reconcile(provider, listed)
+        result = await self._reconcile(provider, listed)
+        return replace(result, health=await self._health(provider), gone=False)
+
+    async def _health(self, provider: LockProvider) -> LockHealth | None:
+        """The lock's health, at most every ``HEALTH_EVERY``; a failure to say is no failure."""
+        checked = self.lock.health_checked_at
+        if checked is not None and self.now - checked < HEALTH_EVERY:
+            return None
+        try:
+            return await provider.health(self.lock.external_id)
+        except ProviderError:
+            return None
 
     async def _reconcile(self, provider: LockProvider, listed: list[ProviderCode]) -> LockResult:
         ours, theirs = split_by_owner(listed)
@@ -422,7 +437,8 @@ class LockPass:
             self.context.limiter.pause(self.lock.account_key, self.halted_until)
         state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
         self.outcome.next_sync_at = state.next_sync_at
-        return self._finish({}, state)
+        gone = True if isinstance(error, UnknownDevice) else None
+        return replace(self._finish({}, state), gone=gone)
 
     def _stopped(self, why: str, *, refused_now: bool = False) -> LockResult:
         """The account's credentials were refused: no call until an operator reconnects it.

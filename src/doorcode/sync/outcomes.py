@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from doorcode.locks.health import LockHealth
 from doorcode.store.lock_sync import LockCodeState, LockRecord, LockSyncState
 
 __all__ = ["EventDraft", "LockOutcome", "LockResult"]
@@ -69,3 +70,7 @@ class LockResult:
     events: list[EventDraft]
     refused: str | None = None
     """Why the back-end refused the lock's account credentials, when it did in this pass."""
+    health: LockHealth | None = None
+    """The lock's health, when the pass asked the back-end for it."""
+    gone: bool | None = None
+    """True: the back-end no longer knows the device; False: it answered for it; None: unknown."""

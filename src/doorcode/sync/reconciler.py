@@ -25,6 +25,8 @@ from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.locks.base import ProviderAccount
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.runtime import Runtime
+from doorcode.services.alerts import clear_alert, raise_alert
+from doorcode.services.lock_import import DEVICE_GONE
 from doorcode.services.provider_accounts import refuse_account, settings_of
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.lock_sync import LockRecord, code_row
@@ -155,9 +157,19 @@ class Reconciler:
                 for grant_id, state in result.codes.items()
             ]
             uow.lock_sync.save({result.lock.id: result.state for result in results}, rows)
+            self._note_gone_devices(uow, results)
             for result in results:
                 if result.refused is not None and result.lock.account_id is not None:
                     refuse_account(uow, result.lock.account_id, result.refused)
+                if result.health is not None:
+                    health = result.health
+                    uow.lock_sync.save_health(
+                        result.lock.id,
+                        health.online,
+                        health.battery_percent,
+                        health.last_contact_at,
+                        now,
+                    )
             uow.flush()
             events = [event for result in results for event in result.events]
             events += review_grants(
@@ -166,6 +178,25 @@ class Reconciler:
             for event in events:
                 self._write(uow, event, now)
             uow.commit()
+
+    @staticmethod
+    def _note_gone_devices(uow: UnitOfWork, results: Sequence[LockResult]) -> None:
+        """A device its back-end no longer knows is an alert; one that answers again clears it."""
+        gone = [r.lock for r in results if r.gone]
+        answering = [r.lock for r in results if r.gone is False]
+        for lock in gone:
+            raise_alert(
+                uow,
+                lock.organisation_id,
+                DEVICE_GONE,
+                ("lock", lock.id),
+                f"{lock.provider} does not know the device of {lock.name!r} any more; "
+                "remove the lock or import the account again",
+            )
+        opened = uow.alerts.open_for(DEVICE_GONE, [lock.id for lock in answering])
+        for lock in answering:
+            if lock.id in opened:
+                clear_alert(uow, lock.organisation_id, DEVICE_GONE, ("lock", lock.id))
 
     def _grants_to_review(
         self, results: Sequence[LockResult], now: datetime

@@ -18,7 +18,13 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from doorcode.domain.errors import CodeClash, CodeSpaceExhausted, DomainError
-from doorcode.services.errors import AlreadyExists, NotFound, PermissionDenied, ServiceError
+from doorcode.services.errors import (
+    AlreadyExists,
+    BackEndFailed,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
 from doorcode.web.csrf import CsrfRefused
 from doorcode.web.sessions import SignInRequired
 from doorcode.web.templating import render
@@ -33,6 +39,7 @@ STATUS_OF: list[tuple[type[Exception], int, str]] = [
     (AlreadyExists, 409, "Already exists"),
     (CodeClash, 409, "Code in use"),
     (CodeSpaceExhausted, 409, "No free code"),
+    (BackEndFailed, 502, "The lock back-end failed"),
     (ServiceError, 422, "Cannot do that"),
     (DomainError, 422, "Cannot do that"),
 ]
