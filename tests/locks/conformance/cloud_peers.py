@@ -157,7 +157,7 @@ def ttlock_over(handler: Handler) -> LockProvider:
     http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     credentials = TtlockCredentials("id", "secret", "user", "0" * 32)
     client = TtlockClient(http, credentials, clock=lambda: _NOW, base_url="https://ttlock.test")
-    return NumberedIds(TtlockProvider(client))
+    return NumberedIds(TtlockProvider(client, clock=lambda: _NOW))
 
 
 def nuki_over(handler: Handler) -> LockProvider:

@@ -202,3 +202,16 @@ def test_a_queued_code_the_lock_refuses_shows_failed_and_the_callback_says_no_ac
     assert PIN not in failed.error
     [delivery] = receiver.deliveries
     assert parse_ttlock_webhook({}, delivery.body, TOKEN, presented_token=TOKEN) == []
+
+
+def test_one_lock_list_a_minute_answers_for_every_locks_health(cloud, provider, clock):
+    doors = [str(cloud.add_lock(f"Door {n}", battery=50 + n)) for n in range(3)]
+
+    async def every_health(p):
+        batteries = [(await p.health(door)).battery_percent for door in doors]
+        clock.advance(minutes=2)
+        await p.health(doors[0])
+        return batteries
+
+    assert provider(every_health) == [50, 51, 52]
+    assert cloud.calls["/v3/lock/list"] == 2

@@ -45,7 +45,7 @@ __all__ = ["KEYPAD_CAPACITY", "STATE_FRESH_FOR", "NukiProvider"]
 KEYPAD_CAPACITY = 100
 """Codes a Nuki Keypad holds (the first model; the second is said to hold 200)."""
 STATE_FRESH_FOR = timedelta(minutes=1)
-"""How long one listing of the account's smartlocks answers "is it online" for a pass."""
+"""How long one listing of the account's smartlocks answers for their state and health."""
 _NUKI_RULES = CodeConstraints(no_zeros=True, forbidden_prefixes=frozenset({"12"}))
 
 
@@ -69,8 +69,8 @@ class NukiProvider(LockProvider):
         self._client = client
         self._clock = clock
         self._known: dict[tuple[str, str], ProviderCode] = {}
-        self._online: dict[int, bool] = {}
-        self._online_at: datetime | None = None
+        self._smartlocks: dict[int, NukiSmartlock] = {}
+        self._listed_at: datetime | None = None
 
     def __repr__(self) -> str:
         return "NukiProvider()"
@@ -92,7 +92,7 @@ class NukiProvider(LockProvider):
     async def list_codes(self, device_id: str) -> list[ProviderCode]:
         """Every keypad code; ``SET`` only while the smartlock is online to have taken it."""
         smartlock_id = _smartlock_id(device_id)
-        online = await self._is_online(smartlock_id)
+        online = (await self._smartlock(smartlock_id)).online
         codes = [_code(c, online) for c in await self._client.list_keypad_codes(smartlock_id)]
         self._known.update({(device_id, code.code_id): code for code in codes})
         return codes
@@ -134,7 +134,7 @@ class NukiProvider(LockProvider):
 
     async def health(self, device_id: str) -> LockHealth:
         """Online (Nuki's server state), battery charge, and Nuki's last update."""
-        return _health(await self._client.smartlock(_smartlock_id(device_id)))
+        return _health(await self._smartlock(_smartlock_id(device_id)))
 
     async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
         """Log entries after ``cursor`` (the instant and id of the last one seen)."""
@@ -147,16 +147,17 @@ class NukiProvider(LockProvider):
         next_cursor = _to_cursor(fresh[-1].at, fresh[-1].log_id) if fresh else cursor
         return AccessEventPage(events, next_cursor)
 
-    async def _is_online(self, smartlock_id: int) -> bool:
-        """Online state from one account-wide listing a minute, not one request per lock."""
+    async def _smartlock(self, smartlock_id: int) -> NukiSmartlock:
+        """A smartlock's state from one account-wide listing a minute, not a request per lock."""
         now = self._clock()
-        if self._online_at is None or now - self._online_at >= STATE_FRESH_FOR:
+        if self._listed_at is None or now - self._listed_at >= STATE_FRESH_FOR:
             locks = await self._client.list_smartlocks()
-            self._online = {lock.smartlock_id: lock.online for lock in locks}
-            self._online_at = now
-        if smartlock_id not in self._online:
+            self._smartlocks = {lock.smartlock_id: lock for lock in locks}
+            self._listed_at = now
+        found = self._smartlocks.get(smartlock_id)
+        if found is None:
             raise UnknownDevice("Nuki has no such smartlock in this account")
-        return self._online[smartlock_id]
+        return found
 
     async def _known_code(self, device_id: str, code_id: str) -> ProviderCode:
         known = self._known.get((device_id, code_id))

@@ -62,6 +62,8 @@ OFFLINE_CODE_RULES = (
     "Use it once within 24 hours of its start, or the lock stops accepting it.",
 )
 """What the operator and the guest are told about a TTLock offline code."""
+LIST_FRESH_FOR = timedelta(minutes=1)
+"""How long one ``lock/list`` answers for the health of every lock of the account."""
 LATE_UPLOAD = timedelta(days=1)
 """How late a record may reach the cloud (a gateway-less lock's records wait for an app)."""
 _CODE_LENGTHS = frozenset(range(4, 10))
@@ -92,9 +94,12 @@ class TtlockProvider(LockProvider):
     optional_credential_names: ClassVar[tuple[str, ...]] = ("webhook_secret",)
     """``webhook_secret``: the unguessable token in the callback URL TTLock posts records to."""
 
-    def __init__(self, client: TtlockClient, *, account_id: str = "") -> None:
+    def __init__(self, client: TtlockClient, *, clock: Clock, account_id: str = "") -> None:
         self._client = client
+        self._clock = clock
         self._account_id = account_id
+        self._locks: dict[str, TtlockLock] = {}
+        self._listed_at: datetime | None = None
         self._known: dict[tuple[str, str], ProviderCode] = {}
 
     def __repr__(self) -> str:
@@ -121,7 +126,7 @@ class TtlockProvider(LockProvider):
             base_url=account.options.get("base_url", DEFAULT_BASE_URL),
             tokens=_TOKENS.get(account.account_id),
         )
-        return cls(client, account_id=account.account_id)
+        return cls(client, clock=clock, account_id=account.account_id)
 
     async def aclose(self) -> None:
         """Keep the account's tokens for the next provider of this account."""
@@ -178,11 +183,18 @@ class TtlockProvider(LockProvider):
         self._known.pop((device_id, code_id), None)
 
     async def health(self, device_id: str) -> LockHealth:
-        """Battery from ``lock/list``; online means a gateway reaches the lock."""
-        for lock in await self._client.list_locks():
-            if str(lock.lock_id) == device_id:
-                return _health(lock)
-        raise UnknownDevice("TTLock has no such lock in this account")
+        """Battery from ``lock/list``; online means a gateway reaches the lock.
+
+        One listing a minute answers for every lock of the account, not a request per lock.
+        """
+        now = self._clock()
+        if self._listed_at is None or now - self._listed_at >= LIST_FRESH_FOR:
+            self._locks = {str(lock.lock_id): lock for lock in await self._client.list_locks()}
+            self._listed_at = now
+        found = self._locks.get(device_id)
+        if found is None:
+            raise UnknownDevice("TTLock has no such lock in this account")
+        return _health(found)
 
     async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
         """Records that reached the cloud after ``cursor`` (the last upload instant seen)."""
