@@ -55,6 +55,8 @@ class FakeSmartlock:
     name: str
     online: bool = True
     battery: int = 90
+    keypad: int | None = 1
+    """Which Nuki Keypad is paired (1 or 2), or None."""
     last_seen: datetime | None = None
     auths: dict[str, Auth] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
@@ -213,7 +215,7 @@ class NukiCloud:
             "name": lock.name,
             "serverState": 0 if lock.online else 4,
             "adminPinState": 0,
-            "config": {"keypadPaired": True},
+            "config": {"keypadPaired": lock.keypad == 1, "keypad2Paired": lock.keypad == 2},
             "state": {
                 "mode": 2,
                 "state": 1,

@@ -180,3 +180,13 @@ def test_one_listing_of_the_account_tells_a_pass_which_smartlocks_are_online(
 
     provider(list_every_door)
     assert cloud.calls["GET /smartlock"] == 2
+
+
+def test_only_smartlocks_with_a_keypad_of_either_model_are_offered(cloud, provider):
+    cloud.add_smartlock("Front door", keypad=1)
+    cloud.add_smartlock("Back door", keypad=2)
+    cloud.add_smartlock("Shed", keypad=None)
+    assert sorted(d.name for d in provider(lambda p: p.list_devices())) == [
+        "Back door",
+        "Front door",
+    ]

@@ -132,11 +132,6 @@ class NukiClient:
         return [_smartlock(row) for row in rows]
 
     @read_as(_VENDOR)
-    async def smartlock(self, smartlock_id: int) -> NukiSmartlock:
-        """One smartlock, with its state."""
-        return _smartlock(await self._json("GET", f"/smartlock/{smartlock_id}"))
-
-    @read_as(_VENDOR)
     async def list_keypad_codes(self, smartlock_id: int) -> list[NukiKeypadCode]:
         """Every keypad code on the smartlock."""
         rows = await self._json("GET", f"/smartlock/{smartlock_id}/auth", {"types": KEYPAD_CODE})
@@ -283,9 +278,16 @@ def _smartlock(row: Mapping[str, Any]) -> NukiSmartlock:
         int(row.get("serverState", 0)) != _SERVER_OFFLINE,
         int(charge) if charge is not None else None,
         bool(state.get("batteryCritical", False)),
-        bool((row.get("config") or {}).get("keypadPaired", True)),
+        _has_keypad(row.get("config") or {}),
         _parse_instant(row.get("updateDate")),
     )
+
+
+def _has_keypad(config: Mapping[str, Any]) -> bool:
+    """A paired Keypad (first model) or Keypad 2; a smartlock that does not say is given one."""
+    if "keypadPaired" not in config and "keypad2Paired" not in config:
+        return True
+    return bool(config.get("keypadPaired")) or bool(config.get("keypad2Paired"))
 
 
 def _keypad_code(row: Mapping[str, Any]) -> NukiKeypadCode:
