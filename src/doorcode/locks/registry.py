@@ -24,14 +24,18 @@ import httpx
 from doorcode.domain.clock import Clock
 from doorcode.locks.base import LockProvider, ProviderAccount
 from doorcode.locks.errors import ProviderNotConfigured
+from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.seam import SeamProvider
+from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 
 __all__ = ["BACKENDS", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
 
 BACKENDS: dict[str, type[LockProvider]] = {
     VirtualLockProvider.kind: VirtualLockProvider,
+    NukiProvider.kind: NukiProvider,
     SeamProvider.kind: SeamProvider,
+    TtlockProvider.kind: TtlockProvider,
 }
 """The back-ends this build can reach, by kind; each is built with its ``from_account``."""
 

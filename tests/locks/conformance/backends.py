@@ -29,6 +29,12 @@ from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.provider_accounts import account_request, connect_account
 from doorcode.store.models import Lock
 from doorcode.sync.provisioning import install_virtual_locks
+from tests.locks.conformance.cloud_peers import (
+    NUKI_FAULTS,
+    TTLOCK_FAULTS,
+    nuki_over,
+    ttlock_over,
+)
 from tests.sync.helpers import cloud_of
 
 _NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -130,6 +136,8 @@ class SeamPeerAdapter:
 BACKENDS: list[Backend] = [
     Backend("virtual", lambda request: VirtualPeer()),
     Backend("seam", lambda request: SeamPeerAdapter(request.getfixturevalue("seam_peer"))),
+    Backend("ttlock", lambda request: request.getfixturevalue("ttlock_peer")),
+    Backend("nuki", lambda request: request.getfixturevalue("nuki_peer")),
 ]
 """Append a back-end here to run the whole suite against it."""
 
@@ -207,5 +215,9 @@ VENDOR_FAULTS: list[VendorFaults] = [
             "418 other": _seam_error(418, "teapot"),
         },
     ),
+]
+VENDOR_FAULTS += [
+    VendorFaults("ttlock", ttlock_over, TTLOCK_FAULTS),
+    VendorFaults("nuki", nuki_over, NUKI_FAULTS),
 ]
 """Append a back-end's documented faults here; each must leave as a ``ProviderError``."""

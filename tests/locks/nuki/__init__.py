@@ -1,0 +1,1 @@
+"""Nuki Web API: client, adapter, fake peer."""

@@ -1,0 +1,1 @@
+"""TTLock Open API: client, adapter, fake peer."""
