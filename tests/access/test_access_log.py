@@ -122,6 +122,12 @@ def test_bad_filters_get_a_reason_and_other_organisations_see_nothing(stay, cloc
             headers={"Authorization": f"Bearer {theirs}"},
         )
         missing = client.get("/api/v1/reservations/res_nope/events", headers=headers)
+        extreme = client.get(
+            f"/api/v1/locks/{stay.door.id}/events?since=0001-01-01T00:00:00%2B01:00",
+            headers=headers,
+        )
+        number = client.get(f"/api/v1/locks/{stay.door.id}/events?until=0.5", headers=headers)
+    assert (extreme.status_code, number.status_code) == (422, 422)
     assert bad.status_code == 422
     assert "outcome" in bad.text
     assert naive.status_code == 422

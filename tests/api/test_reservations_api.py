@@ -269,6 +269,34 @@ def test_back_to_back_stays_do_not_overlap(client, keys, flat):
         "check_in": "2026-12-07",
         "check_out": "2026-12-09",
     }
-    client.post("/api/v1/reservations", json=next_one, headers=keys.owner)
+    assert client.post("/api/v1/reservations", json=next_one, headers=keys.owner).status_code == 201
     alerts = client.get("/api/v1/alerts", headers=keys.owner).json()
     assert [alert for alert in alerts if alert["kind"] == "StaysOverlap"] == []
+
+
+def test_new_check_in_and_out_hours_that_make_stays_overlap_raise_the_alert(client, keys, flat):
+    first = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner).json()
+    next_one = {
+        **BOOKING,
+        "external_id": "HX-2",
+        "check_in": "2026-12-07",
+        "check_out": "2026-12-09",
+    }
+    client.post("/api/v1/reservations", json=next_one, headers=keys.owner)
+    late = {"check_out_time": "16:00", "check_in_time": "10:00"}
+    assert client.patch(
+        f"/api/v1/properties/{flat['id']}", json=late, headers=keys.owner
+    ).is_success
+    alerts = client.get("/api/v1/alerts", headers=keys.owner).json()
+    assert first["id"] in {a["subject_id"] for a in alerts if a["kind"] == "StaysOverlap"}
+
+
+def test_a_stay_longer_than_the_limit_can_still_be_cancelled(client, keys, flat, runtime):
+    booked = client.post("/api/v1/reservations", json=BOOKING, headers=keys.owner).json()
+    runtime.settings.max_stay_nights = 2  # lowered after the booking was taken
+    cancelled = client.post(
+        "/api/v1/reservations", json={**BOOKING, "status": "cancelled"}, headers=keys.owner
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["id"] == booked["id"]
+    assert cancelled.json()["status"] == "cancelled"

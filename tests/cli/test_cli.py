@@ -229,3 +229,75 @@ def test_offline_codes_from_the_cli(doorcode, flat):
     exported = doorcode("offline", "group", "export", "cabin").output
     assert "key (AES-256)" in exported
     assert "exported already" in doorcode("offline", "group", "export", "cabin", expect=1).output
+
+
+def test_a_check_in_time_with_an_offset_is_refused_not_shifted(doorcode, flat):
+    """As the API refuses it: the property's zone decides the instant."""
+    refused = doorcode(
+        "reservation",
+        "add",
+        "--property",
+        "f1",
+        "--check-in",
+        str(DAY_1),
+        "--check-out",
+        str(DAY_4),
+        "--check-in-time",
+        "10:00+05:00",
+        expect=2,
+    )
+    assert "without an offset" in refused.output
+    assert json.loads(doorcode("reservation", "list", "--json").output) == []
+
+
+def test_a_bad_contact_is_refused_and_nothing_is_stored(doorcode, flat):
+    refused = doorcode(
+        "reservation",
+        "add",
+        "--property",
+        "f1",
+        "--check-in",
+        str(DAY_1),
+        "--check-out",
+        str(DAY_4),
+        "--email",
+        "not-an-address",
+        expect=2,
+    )
+    assert "--email" in refused.output
+    assert json.loads(doorcode("reservation", "list", "--json").output) == []
+
+
+def test_a_booking_re_sent_from_the_cli_updates_the_one_a_source_recorded(doorcode, flat):
+    """Without --source, the reservation already known by the external id is the one meant."""
+    doorcode(
+        "reservation",
+        "add",
+        "--property",
+        "f1",
+        "--check-in",
+        str(DAY_1),
+        "--check-out",
+        str(DAY_4),
+        "--source",
+        "pms",
+        "--external-id",
+        "HX-1",
+        "--guest",
+        "Ada",
+    )
+    doorcode(
+        "reservation",
+        "add",
+        "--property",
+        "f1",
+        "--check-in",
+        str(DAY_1),
+        "--check-out",
+        str(DAY_4 + timedelta(days=1)),
+        "--external-id",
+        "HX-1",
+    )
+    [only] = json.loads(doorcode("reservation", "list", "--json").output)
+    assert (only["source"], only["check_out"]) == ("pms", str(DAY_4 + timedelta(days=1)))
+    assert only["guest"]["name"] == "Ada"

@@ -108,3 +108,13 @@ def test_demo_never_plants_its_world_in_an_installation_remembered_from_elsewher
     assert "acme" in listed
     assert "demo" not in listed
     assert (bare_env / "var" / "doorcode.sqlite3").exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_no_process_makes_up_a_secret_key_for_a_postgresql_database(bare_env, monkeypatch, command):
+    """A second machine without DOORCODE_SECRET_KEY would encrypt codes nobody else can read."""
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/nowhere")
+    result = invoke(command)
+    assert result.exit_code == 1, result.output
+    assert "secret key" in result.output
+    assert list(bare_env.iterdir()) == []

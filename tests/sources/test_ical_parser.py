@@ -177,3 +177,13 @@ def test_a_pms_reservation_number_is_read_from_the_description_or_summary(
     ).encode()
     [parsed] = parse_calendar(event).events
     assert parsed.booking_reference == reference
+
+
+def test_a_nul_in_a_uid_or_a_name_is_dropped_not_carried_to_the_database():
+    """PostgreSQL refuses NUL in text: one such event would stop its whole feed."""
+    parsed = parse_calendar(
+        calendar(*event("UID:a\x00b", "DTSTART;VALUE=DATE:20261204", "SUMMARY:Ada\x00 L"))
+    )
+    [only] = parsed.events
+    assert "\x00" not in only.uid
+    assert "\x00" not in (only.guest_name or "")

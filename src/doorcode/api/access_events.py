@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.paging import PageLimit
+from doorcode.api.schemas import Instant
 from doorcode.locks.access_events import AccessMethod, AccessOutcome, RefusalReason
 from doorcode.services.access_events import lock_access_events, reservation_access_events
 from doorcode.services.lock_health import health_history
@@ -20,8 +21,8 @@ __all__ = ["AccessEventBody", "access_event_body", "router"]
 
 router = APIRouter(tags=["access events"])
 
-Since = Annotated[AwareDatetime | None, Query(description="From this instant (with offset).")]
-Until = Annotated[AwareDatetime | None, Query(description="Before this instant (with offset).")]
+Since = Annotated[Instant | None, Query(description="From this instant (with offset).")]
+Until = Annotated[Instant | None, Query(description="Before this instant (with offset).")]
 
 
 class AccessEventBody(BaseModel):

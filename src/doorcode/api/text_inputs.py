@@ -75,9 +75,12 @@ def _nul_in_address(scope: Scope) -> str | None:
 
 
 def _is_json(scope: Scope) -> bool:
-    headers = dict(scope.get("headers", []))
-    content_type: bytes = headers.get(b"content-type", b"")
-    return b"json" in content_type.lower()
+    """Whether any Content-Type header names JSON: with two of them, the framework reads one
+    and this check must not read the other."""
+    return any(
+        name.lower() == b"content-type" and b"json" in value.lower()
+        for name, value in scope.get("headers", [])
+    )
 
 
 async def _whole_body(receive: Receive) -> bytes:

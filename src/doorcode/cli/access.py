@@ -6,6 +6,7 @@ import typer
 
 from doorcode.cli.context import JsonOption, parse_instant, print_json, print_table, state_of
 from doorcode.domain.windows import zone_named
+from doorcode.locks.access_events import AccessOutcome
 from doorcode.services.access_events import lock_access_events
 from doorcode.store.access_repository import AccessEventFilter
 
@@ -15,16 +16,16 @@ __all__ = ["lock_log"]
 def lock_log(
     ctx: typer.Context,
     lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
-    outcome: str | None = typer.Option(None, help="Only 'opened' or only 'refused'."),
+    outcome: AccessOutcome | None = typer.Option(None, help="Only opened or only refused."),
     since: str | None = typer.Option(None, help="From, ISO 8601 with offset."),
     until: str | None = typer.Option(None, help="Before, ISO 8601 with offset."),
-    limit: int = typer.Option(50, help="How many at most (1 to 1000)."),
+    limit: int = typer.Option(50, min=1, max=1000, help="How many at most."),
     as_json: bool = JsonOption,
 ) -> None:
     """The lock's access events, newest first, in its property's time (never a code)."""
     state = state_of(ctx)
     which = AccessEventFilter(
-        outcome=outcome,
+        outcome=outcome.value if outcome is not None else None,
         since=parse_instant(since, "--since") if since else None,
         until=parse_instant(until, "--until") if until else None,
         limit=limit,

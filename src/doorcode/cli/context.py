@@ -161,11 +161,18 @@ def parse_date(value: str, name: str) -> date:
 
 
 def parse_time(value: str, name: str) -> time:
-    """An HH:MM time, or a usage error naming the option."""
+    """An HH:MM time on the property's wall clock, or a usage error naming the option.
+
+    A time with an offset ("10:00+05:00") is refused as the API refuses it: the property's
+    zone decides the instant, and dropping the offset would move a code by hours.
+    """
     try:
-        return time.fromisoformat(value)
+        parsed = time.fromisoformat(value)
     except ValueError as err:
         raise typer.BadParameter(f"{value!r} is not a time like 15:00", param_hint=name) from err
+    if parsed.tzinfo is not None:
+        raise typer.BadParameter(f"{value!r}: give HH:MM, without an offset", param_hint=name)
+    return parsed
 
 
 def parse_instant(value: str, name: str) -> datetime:

@@ -90,6 +90,8 @@ def locate(settings: Settings, *, create: bool) -> Settings:
     if "data_dir" not in settings.model_fields_set:
         settings.data_dir = remembered.data_dir or DEFAULT_DATA_DIR
     settings.data_dir = settings.data_dir.absolute()
+    if create and _sqlite_file(settings.resolved_database_url()) is None:
+        _refuse_a_new_key_for_a_shared_database(settings)
     if create:
         if remembered.data_dir is None:
             write_config(InstallationConfig(settings.data_dir, remembered.organisation))
@@ -102,6 +104,18 @@ def locate(settings: Settings, *, create: bool) -> Settings:
             f"init`, `serve` and `demo` remember theirs in {config_file()}"
         )
     return settings
+
+
+def _refuse_a_new_key_for_a_shared_database(settings: Settings) -> None:
+    """A server database is shared by machines: a key made up on one of them would encrypt
+    codes the others cannot read. Its key is given (DOORCODE_SECRET_KEY) or already there."""
+    from doorcode.config import KEY_FILE_NAME
+
+    if settings.secret_key is None and not (settings.data_dir / KEY_FILE_NAME).exists():
+        raise NoInstallation(
+            "a PostgreSQL database needs its secret key: set DOORCODE_SECRET_KEY to the key "
+            "every process of this installation uses (none is made up on this machine)"
+        )
 
 
 def missing_part(settings: Settings) -> str | None:

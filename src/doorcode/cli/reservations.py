@@ -35,7 +35,9 @@ def reservation_add(
     phone: str | None = typer.Option(None, help="Guest phone, with country code."),
     locale: str | None = typer.Option(None, help="Guest language for messages, e.g. pt-BR."),
     status: ReservationStatus = typer.Option(ReservationStatus.CONFIRMED),
-    source: str = typer.Option("cli", help="Where the booking comes from."),
+    source: str | None = typer.Option(
+        None, help="Where the booking comes from (default: the one that knows the id, else cli)."
+    ),
     external_id: str | None = typer.Option(None, help="The source's id (default: a new one)."),
     booking_reference: str | None = typer.Option(
         None, help="The channel's own number, e.g. Airbnb's HM... code."
@@ -49,18 +51,42 @@ def reservation_add(
         None if check_in_time is None else parse_time(check_in_time, "--check-in-time"),
         None if check_out_time is None else parse_time(check_out_time, "--check-out-time"),
     )
+    contact = _checked_guest(guest, email, phone, locale)
+    caller = state.caller()
+    if source is None and external_id:  # the booking an API or PMS already recorded, if any
+        source = reservations.source_for(state.runtime().uow(), caller, external_id, "cli")
     details = reservations.ReservationDetails(
-        source=source,
+        source=source or "cli",
         external_id=external_id or f"cli-{secrets.token_hex(4)}",
         property_ref=property_ref,
         status=status,
         stay=stay,
-        guest=reservations.Guest(name=guest, email=email, phone=phone, locale=locale),
+        guest=contact,
         booking_reference=booking_reference,
     )
-    outcome = reservations.record_reservation(state.runtime().uow(), state.caller(), details)
+    outcome = reservations.record_reservation(state.runtime().uow(), caller, details)
     grant = f", grant {outcome.grant.id}" if outcome.grant else ""
     typer.echo(f"{outcome.change.value}: reservation {outcome.reservation.id}{grant}")
+
+
+def _checked_guest(
+    name: str, email: str | None, phone: str | None, locale: str | None
+) -> reservations.Guest:
+    """The contact, checked by the rules every other entry point applies."""
+    from pydantic import ValidationError
+
+    from doorcode.sources.webhook_payload import GuestV1
+
+    try:
+        checked = GuestV1(name=name, email=email, phone=phone, locale=locale)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "guest"
+        option = "--guest" if field == "name" else f"--{field}"
+        raise typer.BadParameter(f"{first['msg']}", param_hint=option) from err
+    return reservations.Guest(
+        name=checked.name, email=checked.email, phone=checked.phone, locale=checked.locale
+    )
 
 
 @reservation_app.command("list")

@@ -99,7 +99,7 @@ def worker(
     name: str | None = typer.Option(None, help="Worker name in logs and job records."),
 ) -> None:
     """Run lock sync, feeds, PMS pushes and guest messages as jobs on PostgreSQL (any number)."""
-    runtime = state_of(ctx).runtime(create=True)
+    runtime = state_of(ctx).runtime()
     if not is_postgres(runtime.settings.resolved_database_url()):
         raise InvalidRequest(NEEDS_POSTGRES)
     configure_logging(runtime.settings.log_level)

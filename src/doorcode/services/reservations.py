@@ -141,11 +141,11 @@ API_SOURCE = "api"
 """The source of reservations recorded through the API without naming one."""
 
 
-def source_for(uow: UnitOfWork, caller: Caller, external_id: str) -> str:
+def source_for(uow: UnitOfWork, caller: Caller, external_id: str, default: str = API_SOURCE) -> str:
     """The source a request that names none means: the one that already knows this booking.
 
     A re-sent booking without ``source`` updates the reservation known by its external id,
-    rather than splitting one booking into two; a new one is the API's own. When several
+    rather than splitting one booking into two; a new one is ``default``'s. When several
     sources know the id, the caller must say which.
     """
     with uow:
@@ -156,11 +156,15 @@ def source_for(uow: UnitOfWork, caller: Caller, external_id: str) -> str:
             f"reservations from several sources ({', '.join(sources)}) are known as "
             f"{external_id!r}: name the source"
         )
-    return sources[0] if sources else API_SOURCE
+    return sources[0] if sources else default
 
 
 def apply_reservation(
-    uow: UnitOfWork, caller: Caller, details: ReservationDetails
+    uow: UnitOfWork,
+    caller: Caller,
+    details: ReservationDetails,
+    *,
+    keep_omitted_contact: bool = True,
 ) -> ReservationOutcome:
     """``record_reservation`` inside the caller's open transaction, which it does not commit.
 
@@ -172,11 +176,13 @@ def apply_reservation(
     if prop is None:
         raise NotFound("property", details.property_ref)
     uow.properties.hold(prop.id)
-    details.stay.check_length(uow.max_stay_nights)
+    if details.status is not ReservationStatus.CANCELLED:  # a cancellation always goes through
+        details.stay.check_length(uow.max_stay_nights)
     window = _window(prop, details.stay)
     org = caller.organisation_id
     reservation = uow.reservations.by_source(org, details.source, details.external_id)
-    details = replace(details, guest=_kept_contact(details.guest, reservation))
+    if keep_omitted_contact:
+        details = replace(details, guest=_kept_contact(details.guest, reservation))
     if reservation is not None and not details.booking_reference:
         # A source that does not know the channel's reference never erases it.
         details = replace(details, booking_reference=reservation.booking_reference)
@@ -268,7 +274,8 @@ def change_reservation(
             stay=edit.stay,
             guest=edit.guest,
         )
-        outcome = apply_reservation(uow, caller, details)
+        # The operator edits the whole contact: a field emptied on the form is cleared.
+        outcome = apply_reservation(uow, caller, details, keep_omitted_contact=False)
         if outcome.change is not Change.UNCHANGED:
             uow.commit()
         return outcome
@@ -318,9 +325,11 @@ def follow_property(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
     Part of the caller's transaction: the property services call it before committing.
     """
     for reservation in uow.reservations.of_property_ending_after(prop.id, uow.now):
+        before = _snapshot(reservation)
         window = _window(prop, stay_of(reservation))
         reservation.starts_at, reservation.ends_at = window.starts_at, window.ends_at
         _follow(uow, caller, reservation, prop, window)
+        review_overlaps(uow, reservation, before)  # new check-in or -out hours can make some
     for grant in uow.grants.of_property(prop.id):
         if grant.kind != GrantKind.GUEST and grant.revoked_at is None and grant.ends_at > uow.now:
             move_grant(

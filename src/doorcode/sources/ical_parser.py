@@ -304,4 +304,6 @@ def _booking_reference(summary: str, description: str) -> str | None:
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    return str(value).strip()[:limit] if value is not None else ""
+    """The value as text, without NUL (PostgreSQL refuses it in text: the whole feed would
+    fail to record), trimmed and cut to ``limit``."""
+    return str(value).replace("\x00", "").strip()[:limit] if value is not None else ""
