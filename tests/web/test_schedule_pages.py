@@ -65,6 +65,8 @@ def test_changing_a_schedule_takes_a_day_off_and_revoking_it_ends_every_window(s
         ({"starts": "10am"}, "starts: is not a time like 10:00"),
         ({"except_days": "next tuesday"}, "except days: 'next tuesday' is not a date"),
         ({"holder": ""}, "holder: is required"),
+        ({"weekdays": ["²"]}, "weekdays: is not a day of the week"),
+        ({"last_day": "9999-12-31"}, "last day: is out of range"),
     ],
 )
 def test_a_bad_schedule_comes_back_with_the_reason_and_changes_nothing(

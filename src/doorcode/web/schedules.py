@@ -12,7 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from doorcode.domain.errors import DomainError
+from doorcode.domain.errors import DomainError, InstantOutOfRange
+from doorcode.domain.windows import check_day
 from doorcode.services import schedules
 from doorcode.services.errors import ServiceError
 from doorcode.services.properties import list_properties
@@ -140,7 +141,7 @@ def _details(form: Form) -> schedules.ScheduleDetails:
 
 
 def _weekday(value: str) -> int:
-    if not value.isdigit() or not 0 <= int(value) <= 6:
+    if value not in {"0", "1", "2", "3", "4", "5", "6"}:  # "²".isdigit() is true
         raise FormProblem("weekdays", "is not a day of the week")
     return int(value)
 
@@ -154,9 +155,13 @@ def _time(form: Form, name: str) -> time:
 
 def _date(form: Form, name: str, text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as err:
         raise FormProblem(name, f"{text[:20]!r} is not a date like 2026-12-24") from err
+    try:
+        return check_day(name, day)
+    except InstantOutOfRange as err:
+        raise FormProblem(name, "is out of range") from err
 
 
 def _echo(form: Form) -> dict[str, Any]:
