@@ -122,3 +122,11 @@ def test_locks_that_never_report_send_no_no_show_notice(stay, clock):
     clock.now = at_local(clock().date(), 23, 30)
     stay.poll()
     assert notices(stay.runtime, "no_show") == []
+
+
+def test_a_stay_days_old_gets_no_no_show_notice_when_its_locks_begin_to_report(stay, clock):
+    """Rolled out mid-stay: the guest who has been in for two days is no news to the host."""
+    clock.now = at_local(clock().date() + timedelta(days=1), 23, 30)
+    stay.cloud.enter(stay.street.external_id, "000001")  # the locks report from now on
+    stay.poll()
+    assert notices(stay.runtime, "no_show") == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from doorcode.domain.host_notices import HostNoticeKind
 from doorcode.domain.lock_health import no_show_deadline
@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 ARRIVED = HostNoticeKind.GUEST_ARRIVED.event_kind
 NOT_ARRIVED = HostNoticeKind.NO_SHOW.event_kind
+ARRIVAL_NIGHT = timedelta(hours=36)
+"""How long after check-in a stay is still looked at for a no-show (the arrival night)."""
+NOTICE_WITHIN = timedelta(hours=12)
+"""A no-show notice not sent this long after its hour is not sent at all."""
 
 
 def arrival_of(uow: UnitOfWork, reservation: Reservation) -> Event | None:
@@ -91,7 +95,7 @@ def notice_no_shows(uow: UnitOfWork, channels: Collection[ChannelName]) -> int:
     """
     told = 0
     with uow:
-        for reservation in uow.access.stays_under_way(uow.now):
+        for reservation in uow.access.stays_under_way(uow.now, uow.now - ARRIVAL_NIGHT):
             if _is_due(uow, reservation):
                 _notice_no_show(uow, reservation, channels)
                 told += 1
@@ -102,10 +106,12 @@ def notice_no_shows(uow: UnitOfWork, channels: Collection[ChannelName]) -> int:
 def _is_due(uow: UnitOfWork, reservation: Reservation) -> bool:
     prop = reservation.property
     deadline = no_show_deadline(reservation.check_in, prop.no_show_time, zone_named(prop.time_zone))
+    due = max(deadline, reservation.starts_at)
+    if not (prop.arrival_notices and due <= uow.now < due + NOTICE_WITHIN):
+        return False  # a stay days old (a property whose locks began reporting) is no news
+    hold_row(uow.session, Reservation.id, reservation.id)  # two processes notice once
     return (
-        prop.arrival_notices
-        and uow.now >= max(deadline, reservation.starts_at)
-        and arrival_of(uow, reservation) is None
+        arrival_of(uow, reservation) is None
         and _latest(uow, reservation, NOT_ARRIVED) is None
         and uow.access.property_reports_access(prop.id)
     )

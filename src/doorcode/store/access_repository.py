@@ -229,11 +229,13 @@ class AccessRepository:
         )
         return self._session.scalar(query.order_by(Reservation.starts_at).limit(1))
 
-    def stays_under_way(self, now: datetime) -> list[Reservation]:
-        """Every organisation's confirmed stays under way at ``now`` (for the no-show check)."""
+    def stays_under_way(self, now: datetime, began_after: datetime) -> list[Reservation]:
+        """Every organisation's confirmed stays under way at ``now`` that began after
+        ``began_after`` (for the no-show check, which is about the arrival day only)."""
         query = select(Reservation).where(
             Reservation.status == "confirmed",
             Reservation.starts_at <= now,
+            Reservation.starts_at > began_after,
             Reservation.ends_at > now,
         )
         return list(self._session.scalars(query.order_by(Reservation.starts_at)))
