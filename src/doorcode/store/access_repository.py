@@ -134,12 +134,24 @@ class AccessRepository:
         return self._session.get(AccessCursor, lock_id)
 
     def save_cursor(self, lock_id: str, cursor: str | None, at: datetime) -> None:
-        """Remember the back-end's cursor after a poll."""
-        stored = self._session.get(AccessCursor, lock_id)
-        if stored is None:
-            self._session.add(AccessCursor(lock_id=lock_id, cursor=cursor, polled_at=at))
-        else:
-            stored.cursor, stored.polled_at = cursor, at
+        """Remember the back-end's cursor after a poll.
+
+        One statement that inserts or updates: a keypad read and the background pass may both
+        save a lock's first cursor at once, and neither may fail for it.
+        """
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(AccessCursor).values(
+            lock_id=lock_id, cursor=cursor, polled_at=at
+        )
+        self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["lock_id"],
+                set_={
+                    "cursor": statement.excluded.cursor,
+                    "polled_at": statement.excluded.polled_at,
+                },
+            )
+        )
 
     def add_sample(self, sample: LockHealthSample) -> None:
         """Stage a health sample."""
