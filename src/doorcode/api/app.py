@@ -16,6 +16,7 @@ from doorcode.api import (
     events,
     feeds,
     grants,
+    lock_webhooks,
     locks,
     messages,
     offline,
@@ -64,6 +65,7 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     # Routes match in the order they were added, and a path is tried against every route of
     # an included router before the next: the webhook route, the busiest by far, goes first.
     webhooks.install(app)
+    app.include_router(lock_webhooks.router)
     api = APIRouter(
         prefix=API_PREFIX,
         responses=ERROR_RESPONSES,
