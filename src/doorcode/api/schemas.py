@@ -26,6 +26,7 @@ from doorcode.domain.reservations import (
     LOCALE_PATTERN,
     PHONE_PATTERN,
     ReservationStatus,
+    check_out_not_before,
     wall_clock_time,
 )
 from doorcode.domain.windows import zone_named
@@ -421,10 +422,7 @@ class ReservationInputBody(Strict):
     @classmethod
     def _check_out_after_check_in(cls, check_out: date, info: ValidationInfo) -> date:
         """Reported on check_out, the field to correct, not on the body as a whole."""
-        check_in = info.data.get("check_in")
-        if check_in is not None and check_out < check_in:
-            raise ValueError(f"check-out {check_out} is before check-in {check_in}")
-        return check_out
+        return check_out_not_before(info.data.get("check_in"), check_out)
 
 
 class ReservationBody(BaseModel):

@@ -17,8 +17,19 @@ __all__ = [
     "PHONE_PATTERN",
     "ReservationStatus",
     "Stay",
+    "check_out_not_before",
     "wall_clock_time",
 ]
+
+
+def check_out_not_before(check_in: date | None, check_out: date) -> date:
+    """``check_out``, or ``ValueError`` naming both dates when it comes before check-in.
+
+    For the request models' validators, which report it on ``check_out``: the field to fix.
+    """
+    if check_in is not None and check_out < check_in:
+        raise ValueError(f"check-out {check_out} is before check-in {check_in}")
+    return check_out
 
 
 def wall_clock_time(value: time) -> time:

@@ -45,6 +45,7 @@ from doorcode.domain.reservations import (
     PHONE_PATTERN,
     ReservationStatus,
     Stay,
+    check_out_not_before,
     wall_clock_time,
 )
 from doorcode.services.reservations import Guest, ReservationDetails
@@ -95,10 +96,7 @@ class ReservationPayloadV1(_Strict):
     @classmethod
     def _check_out_after_check_in(cls, check_out: date, info: ValidationInfo) -> date:
         """Reported on check_out, the field to correct, not on the payload as a whole."""
-        check_in = info.data.get("check_in")
-        if check_in is not None and check_out < check_in:
-            raise ValueError(f"check-out {check_out} is before check-in {check_in}")
-        return check_out
+        return check_out_not_before(info.data.get("check_in"), check_out)
 
     def ordering(self) -> int | None:
         """The source's version of this update: the sequence, else updated-at in µs."""
