@@ -125,13 +125,16 @@ def test_a_feed_on_a_private_address_is_refused_unless_allowed(doorcode):
         soon = datetime.now(UTC).date() + timedelta(days=30)
         server.set(path, airbnb(("a", soon, soon + timedelta(days=2))))
         doorcode("feed", "add", "f1", server.url(path), "--name", "Airbnb")
-        synced = doorcode("feed", "sync").output
+        synced = doorcode("feed", "sync", expect=1).output
         assert server.requests_to(path) == []
     assert "could not fetch the calendar" in synced
     assert json.loads(doorcode("reservation", "list", "--json").output) == []
 
 
-def test_feed_sync_exits_with_1_when_a_feed_failed_and_0_for_an_empty_calendar(doorcode):
+def test_feed_sync_exits_with_1_when_a_feed_failed_and_0_for_an_empty_calendar(
+    doorcode, monkeypatch
+):
+    monkeypatch.setenv("DOORCODE_FEED_ALLOW_PRIVATE", "1")  # the calendar is on 127.0.0.1
     with LocalServer() as server:
         server.set("/down.ics", b"Internal Server Error", status=500)
         doorcode("feed", "add", "f1", server.url("/down.ics"), "--name", "Airbnb")

@@ -6,7 +6,7 @@ window read "setting", 0 attempts, no error. ``recover_stalled`` puts such jobs 
 """
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -26,7 +26,12 @@ from tests.builders import book, make_owner, make_property
 from tests.sync.helpers import grants_on, statuses, work_once
 
 pytestmark = pytest.mark.postgres
-TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def clock(database_clock):
+    """Procrastinate schedules by PostgreSQL's clock: the test's clock starts from it."""
+    return database_clock
 
 
 def jobs_of_lock(url, lock_id):
@@ -49,11 +54,12 @@ def kill_the_worker(url, worker_id):
 
 
 def test_a_pass_held_by_a_killed_worker_is_run_again_and_the_lock_converges(
-    pg_runtime, postgres_url
+    pg_runtime, postgres_url, clock
 ):
     owner = make_owner(pg_runtime)
     flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
-    grant = book(pg_runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2)).grant
+    today = clock.now.date()
+    grant = book(pg_runtime, owner, flat, "B1", today, today + timedelta(days=2)).grant
     install_virtual_locks(pg_runtime)
     lock = flat.locks[0]
     app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))

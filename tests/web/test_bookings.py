@@ -194,7 +194,6 @@ def calendar_booking(runtime, world, name="Airbnb guest", check_out=date(2026, 1
         status=ReservationStatus.CONFIRMED,
         stay=Stay(date(2026, 11, 27), check_out),
         guest=Guest(name=name),
-        keeps_contact=True,
     )
     return record_reservation(runtime.uow(), world.owner, details).reservation
 

@@ -292,7 +292,8 @@ def test_a_guest_token_shows_that_stay_and_nothing_of_another(client, world, run
     assert "Flat 1" not in other.text
 
 
-def test_a_guest_acting_on_their_link_touches_only_their_stay(client, world, runtime):
+def test_a_guest_acting_on_their_link_touches_only_their_stay(client, world, runtime, clock):
+    clock.advance(hours=8)  # 17:00: their stay has begun, so arrival can be reported
     client.post(f"/guide/{world.their_token}/arrived")
     with runtime.uow() as uow:
         arrived = list(uow.session.scalars(select(Event).where(Event.kind == "GuestArrived")))

@@ -139,6 +139,8 @@ NOT_NULL_SETTINGS = (
     "unscheduled_lead_minutes",
     "code_reveal_hours",
     "backup_codes",
+    "arrival_notices",
+    "no_show_time",
 )
 """The property settings that always have a value: PATCH refuses ``null`` for them."""
 
@@ -211,13 +213,6 @@ class PropertyChangesBody(Strict):
     backup_codes: bool | None = None
     arrival_notices: bool | None = None
     no_show_time: LocalTime | None = None
-
-    @field_validator("arrival_notices", "no_show_time")
-    @classmethod
-    def _kept_unless_given(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("leave it out to keep it; it cannot be null")
-        return value
 
     @field_validator(*NOT_NULL_SETTINGS, mode="before")
     @classmethod
