@@ -35,7 +35,7 @@ CAPTURES = {
     "RESERVATION_ID": re.compile(r"reservation (res_\w+)"),
     "GRANT_ID": re.compile(r"\b(grt_\w+)"),
     "CODE": re.compile(r"^code:\s+(\d+)", re.MULTILINE),
-    "SEQUENCE": re.compile(r"\(# is Enter\): ([0-9#]+)"),
+    "SEQUENCE": re.compile(r"\(# is Enter\): (\*?[0-9#]+)"),
     "BLOCK_ID": re.compile(r"^block: (blk_\w+)", re.MULTILINE),
 }
 
