@@ -1,12 +1,26 @@
 """``doorcode schedule``: the cleaner's recurring code from the command line."""
 
 import json
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from doorcode.cli.main import app
 from tests.conftest import TEST_KEY
+
+
+def around_the_next_spring_change():
+    """Tuesdays either side of the next last Sunday of March (CET to CEST in Madrid), ahead of
+    the process's clock, which the CLI runs on: a pinned year would one day be in the past."""
+    soon = datetime.now(UTC).date() + timedelta(days=7)
+    year = soon.year if soon < date(soon.year, 3, 20) else soon.year + 1
+    change = date(year, 3, 31) - timedelta(days=(date(year, 3, 31).weekday() + 1) % 7)
+    first = change - timedelta(days=5)  # the Tuesday before it
+    return first, first + timedelta(days=7), first + timedelta(days=14)
+
+
+FIRST, SKIPPED, LAST = around_the_next_spring_change()
 
 
 @pytest.fixture
@@ -33,13 +47,13 @@ def test_the_cleaner_every_tuesday_at_two_flats_is_one_schedule(doorcode):
     made = doorcode(
         "schedule", "add", "Marta (cleaner)", "--property", "Flat 1A", "--property", "Flat 2B",
         "--on", "tue", "--from", "10:00", "--to", "14:00",
-        "--first", "2027-03-23", "--last", "2027-04-06", "--except", "2027-03-30",
+        "--first", str(FIRST), "--last", str(LAST), "--except", str(SKIPPED),
     )  # fmt: skip
     assert "every Tue, 10:00-14:00), 4 windows at Flat 1A, Flat 2B" in made.output
     [schedule] = json.loads(doorcode("schedule", "list", "--json").output)
     shown = doorcode("schedule", "show", schedule["id"]).output
-    assert "Tue 23 Mar 2027 10:00 CET" in shown
-    assert "Tue 06 Apr 2027 10:00 CEST" in shown
+    assert f"{FIRST:%a %d %b %Y} 10:00 CET" in shown
+    assert f"{LAST:%a %d %b %Y} 10:00 CEST" in shown
     revoked = doorcode("schedule", "revoke", schedule["id"], "--reason", "left")
     assert "4 windows taken off the locks" in revoked.output
 
@@ -49,7 +63,7 @@ def test_the_cleaner_every_tuesday_at_two_flats_is_one_schedule(doorcode):
     [
         (["--on", "someday"], "'someday' is not a weekday like tue", 2),
         (["--from", "ten"], "'ten' is not a time like 15:00", 2),
-        (["--last", "2027-03-01"], "the last day is before the first day", 1),
+        (["--last", str(FIRST - timedelta(days=22))], "the last day is before the first day", 1),
         (["--property", "Nowhere"], "Nowhere", 1),
     ],
 )
@@ -58,7 +72,7 @@ def test_a_bad_schedule_exits_non_zero_with_the_reason_and_makes_nothing(
 ):
     base = {
         "--property": "Flat 1A", "--on": "tue", "--from": "10:00", "--to": "14:00",
-        "--first": "2027-03-23", "--last": "2027-04-06",
+        "--first": str(FIRST), "--last": str(LAST),
     }  # fmt: skip
     for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
