@@ -205,3 +205,16 @@ def test_a_nul_character_anywhere_is_422_on_either_database(
         {"field": field, "message": "text may not contain the NUL character"}
     ]
     assert database_dump(any_runtime) == before
+
+
+def test_a_second_content_type_header_does_not_let_a_nul_through(any_client, any_runtime):
+    """The framework reads the first Content-Type; the guard must not read only the last."""
+    before = database_dump(any_runtime)
+    body = b'{"name": "Fl\\u0000at", "time_zone": "UTC"}'
+    answer = any_client.post(
+        "/api/v1/properties",
+        content=body,
+        headers=[("content-type", "application/json"), ("content-type", "text/plain")],
+    )
+    assert answer.status_code == 422, answer.text
+    assert database_dump(any_runtime) == before

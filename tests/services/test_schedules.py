@@ -1,12 +1,14 @@
 """Recurring staff codes: one schedule whose windows stay on each property's clock across
 daylight-saving changes, and which is changed and revoked as one."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from doorcode.services.errors import InvalidRequest, NotFound
+from doorcode.services.grants import revoke_grant
 from doorcode.services.schedules import (
     Frequency,
     ScheduleDetails,
@@ -208,3 +210,23 @@ def test_a_schedule_for_an_unknown_property_changes_nothing(runtime, owner, flat
             sundays(date(2027, 3, 21), date(2027, 4, 4), property_refs=(flats[0].id, "nowhere")),
         )
     assert database_dump(runtime) == before
+
+
+def test_a_window_an_operator_revoked_stays_revoked_when_the_schedule_changes(
+    runtime, owner, flats
+):
+    """A leaked code or a cancelled visit: the next edit of the schedule must not reopen it."""
+    madrid, _lisbon = flats
+    details = sundays(date(2027, 3, 21), date(2027, 4, 4), property_refs=(madrid.id,))
+    schedule = create_schedule(runtime.uow(), owner, details)
+    with runtime.uow() as uow:
+        second = sorted(uow.schedules.grants_of(schedule.id), key=lambda g: g.starts_at)[1]
+        second_id = second.id
+    revoke_grant(runtime.uow(), owner, second_id, "the cleaner is ill that day")
+    change_schedule(runtime.uow(), owner, schedule.id, replace(details, holder="Marta"))
+    live = [(start, alive) for _p, start, _e, alive in grants_of(runtime, owner, schedule.id)]
+    assert live == [
+        (utc(2027, 3, 21, 9), True),
+        (utc(2027, 3, 28, 8), False),
+        (utc(2027, 4, 4, 8), True),
+    ]

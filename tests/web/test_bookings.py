@@ -271,3 +271,15 @@ def test_search_finds_properties_and_past_stays_but_never_another_organisations(
     theirs = words(signed_in.get("/search", params={"q": "eve"}).text)
     assert "Eve Other" not in theirs
     assert "Reservations 0" in theirs
+
+
+def test_an_operator_can_clear_a_wrong_phone_number(signed_in, world, runtime):
+    """Unlike a source that leaves a field out, the edit form says the whole contact."""
+    token = csrf_of(signed_in, f"/reservations/{world.stay.id}/edit")
+    signed_in.post(f"/reservations/{world.stay.id}/edit", data=booking_form(token, ""))
+    token = csrf_of(signed_in, f"/reservations/{world.stay.id}/edit")
+    cleared = booking_form(token, "", guest_phone="")
+    signed_in.post(f"/reservations/{world.stay.id}/edit", data=cleared)
+    with runtime.uow() as uow:
+        stay = uow.session.get(Reservation, world.stay.id)
+        assert (stay.guest_email, stay.guest_phone) == ("rui@example.pt", None)
