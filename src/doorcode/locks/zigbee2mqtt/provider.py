@@ -52,6 +52,7 @@ def link_settings(account: ProviderAccount) -> LinkSettings:
         port = int(options.get("port", "1883"))
         overrides = parse_overrides(options.get("slots", ""), options.get("write_only", ""))
         answer_timeout = float(options.get("answer_timeout", "10"))
+        connect_timeout = float(options.get("connect_timeout", "5"))
     except ValueError as err:
         raise ProviderNotConfigured(f"zigbee2mqtt account {account.label!r}: {err}") from err
     return LinkSettings(
@@ -62,6 +63,7 @@ def link_settings(account: ProviderAccount) -> LinkSettings:
         password=account.credentials.get("password") or None,
         overrides=overrides,
         answer_timeout=answer_timeout,
+        connect_timeout=connect_timeout,
     )
 
 
@@ -86,6 +88,7 @@ class Zigbee2MqttProvider(LockProvider):
         "slots",
         "write_only",
         "answer_timeout",
+        "connect_timeout",
     )
 
     def __init__(self, link: Zigbee2MqttLink, *, owns_link: bool = False) -> None:
@@ -149,7 +152,7 @@ class Zigbee2MqttProvider(LockProvider):
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
         """Write the slot the reconciler chose, then read it back (or await the lock's event)."""
-        slot: int | None = getattr(code, "slot", None)
+        slot = code.slot
         if slot is None:
             raise NotSupported("zigbee2mqtt keeps codes in numbered slots; none was chosen")
         state = await self.link.call(self.link.write(device_id, slot, code.code))
