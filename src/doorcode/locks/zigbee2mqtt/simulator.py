@@ -90,6 +90,9 @@ class SimulatedLock:
     battery: int = 87
     answer_delay: float = 0.0
     """Seconds before a slot read is answered (a sleepy battery lock)."""
+    sleeps_after_set: bool = False
+    """Takes a code, then answers no read until ``asleep`` is cleared (a write left unconfirmed)."""
+    asleep: bool = False
     users: dict[int, str] = field(default_factory=dict, repr=False)
     """Zigbee user id -> PIN of every occupied slot."""
     cached: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -253,6 +256,7 @@ class Zigbee2MqttSimulator:
         status = self._refusal(lock, user, pin)
         if status is None:
             await self._program(lock, user, pin)
+            lock.asleep = lock.sleeps_after_set
         elif status:
             await self._log_failure(lock, f"Status '{status}'")
 
@@ -281,7 +285,7 @@ class Zigbee2MqttSimulator:
         await self._publish_action(lock, {"action": action, "action_user": user})
 
     async def _on_get(self, lock: SimulatedLock, user: int) -> None:
-        if not lock.online or lock.behaviour is LockBehaviour.WRITE_ONLY:
+        if not lock.online or lock.asleep or lock.behaviour is LockBehaviour.WRITE_ONLY:
             return
         if lock.answer_delay:
             await asyncio.sleep(lock.answer_delay)
