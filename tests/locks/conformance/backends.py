@@ -35,6 +35,7 @@ from tests.locks.conformance.cloud_peers import (
     nuki_over,
     ttlock_over,
 )
+from tests.locks.zigbee2mqtt.peer import zigbee2mqtt_peer
 from tests.sync.helpers import cloud_of
 
 _NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -138,6 +139,7 @@ BACKENDS: list[Backend] = [
     Backend("seam", lambda request: SeamPeerAdapter(request.getfixturevalue("seam_peer"))),
     Backend("ttlock", lambda request: request.getfixturevalue("ttlock_peer")),
     Backend("nuki", lambda request: request.getfixturevalue("nuki_peer")),
+    Backend("zigbee2mqtt", zigbee2mqtt_peer),
 ]
 """Append a back-end here to run the whole suite against it."""
 

@@ -14,6 +14,7 @@ from doorcode.locks.errors import (
     LockOffline,
     NoSpaceLeft,
     NotSupported,
+    ProviderError,
     ProviderUnavailable,
     UnknownDevice,
 )
@@ -289,3 +290,65 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+OPERATIONS = {
+    "list_devices": lambda provider, device: provider.list_devices(),
+    "list_codes": lambda provider, device: provider.list_codes(device),
+    "create_code": lambda provider, device: provider.create_code(device, code("482913", 5)),
+    "update_code": lambda provider, device: provider.update_code(device, "5", None),
+    "delete_code": lambda provider, device: provider.delete_code(device, "5"),
+    "health": lambda provider, device: provider.health(device),
+    "access_events": lambda provider, device: provider.access_events(device, None),
+}
+
+
+def _no_broker(bridge, zigbee):
+    return zigbee(port=str(_closed_port()), connect_timeout="0.3"), "0x01"
+
+
+def _no_bridge(bridge, zigbee):
+    return zigbee(base_topic=f"{bridge.base_topic}-x", connect_timeout="0.3"), "0x01"
+
+
+def _lock_offline(bridge, zigbee):
+    bridge.add_lock("Front door", online=False, **SCHLAGE)
+    provider = zigbee()
+    return provider, device_of(provider, "Front door")
+
+
+def _unknown_device(bridge, zigbee):
+    bridge.add_lock("Front door", **SCHLAGE)
+    return zigbee(), "0xdeadbeef"
+
+
+def _bridge_offline(bridge, zigbee):
+    bridge.add_lock("Front door", **SCHLAGE)
+    provider = zigbee()
+    device = device_of(provider, "Front door")
+    bridge._do(bridge._publish("bridge/state", {"state": "offline"}, retain=True))
+    wait_for(lambda: provider.link._bridge_online is False, "bridge/state offline")
+    return provider, device
+
+
+FAULTS = {
+    "no broker": _no_broker,
+    "no bridge": _no_bridge,
+    "lock offline": _lock_offline,
+    "unknown device": _unknown_device,
+    "bridge offline": _bridge_offline,
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_every_fault_leaves_as_a_provider_error_without_the_pin(bridge, zigbee, fault, operation):
+    """Anything but a ``ProviderError`` escaping would stop a whole sweep, not one lock."""
+    provider, device = FAULTS[fault](bridge, zigbee)
+    try:
+        run(OPERATIONS[operation](provider, device))
+    except ProviderError as err:
+        message = str(err)
+    else:
+        message = ""
+    assert "482913" not in message

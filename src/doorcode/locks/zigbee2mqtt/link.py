@@ -219,6 +219,11 @@ class Zigbee2MqttLink:
         """The occupied slots; reads the whole table once per process, then nothing."""
         lock = await self._lock(ieee)
         if lock.inventory_next is not None:
+            if lock.online is False:
+                raise LockOffline(
+                    f"zigbee2mqtt marks lock {lock.entry.friendly_name!r} offline: "
+                    "its slots cannot be read yet"
+                )
             await self._inventory(lock)
         return [
             SlotView(
@@ -534,6 +539,7 @@ class Zigbee2MqttLink:
     def _on_slot(self, lock: _Lock, report: SlotReport) -> None:
         slot = _Slot(report.occupied, report.pin)
         lock.slots[report.user] = slot
+        lock.unreadable = False  # it answered after all
         for waiter in lock.waiters.pop(report.user, []):
             if not waiter.done():
                 waiter.set_result(slot)
