@@ -341,14 +341,16 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-@pytest.mark.parametrize("operation", sorted(OPERATIONS))
-def test_every_fault_leaves_as_a_provider_error_without_the_pin(bridge, zigbee, fault, operation):
+def test_every_fault_leaves_every_operation_as_a_provider_error_without_the_pin(
+    bridge, zigbee, fault
+):
     """Anything but a ``ProviderError`` escaping would stop a whole sweep, not one lock."""
     provider, device = FAULTS[fault](bridge, zigbee)
-    try:
-        run(OPERATIONS[operation](provider, device))
-    except ProviderError as err:
-        message = str(err)
-    else:
-        message = ""
-    assert "482913" not in message
+    for operation in OPERATIONS.values():
+        try:
+            run(operation(provider, device))
+        except ProviderError as err:
+            message = str(err)
+        else:
+            message = ""
+        assert "482913" not in message

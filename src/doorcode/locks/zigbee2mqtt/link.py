@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import socket
@@ -434,6 +435,11 @@ class Zigbee2MqttLink:
             pass
         finally:
             self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            # A client dropped by the cancellation closes its socket through this loop when
+            # it is collected: let go of the task (its traceback holds the client) and collect
+            # while the loop is still open.
+            self._task = None
+            gc.collect()
             self._loop.close()
 
     def _cancel(self) -> None:

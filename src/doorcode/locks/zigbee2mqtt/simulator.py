@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import gc
 import json
 import threading
 import uuid
@@ -376,6 +377,8 @@ class Zigbee2MqttSimulator:
         self._task = self._loop.create_task(self._serve())
         with contextlib.suppress(asyncio.CancelledError):
             self._loop.run_until_complete(self._task)
+        self._task = None  # its traceback holds the client, which closes through this loop
+        gc.collect()
         self._loop.close()
 
     def _cancel(self) -> None:
