@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -164,12 +164,32 @@ class AccessRepository:
         return self._session.scalar(query.order_by(*order).limit(1))
 
     def latest_samples(self, organisation_id: str | None) -> dict[str, LockHealthSample]:
-        """Each lock's last reported health, by lock id: one organisation's, or (None) all."""
-        grouped = select(LockHealthSample.lock_id, func.max(LockHealthSample.id).label("id"))
+        """Each lock's last reported health, by lock id: one organisation's, or (None) all.
+
+        Driven from the locks, one index lookup each (``lock_id, observed_at``): a year of
+        hourly samples is millions of rows, and grouping them all on every poll would not do.
+        """
+        newest = (
+            select(func.max(LockHealthSample.observed_at))
+            .where(LockHealthSample.lock_id == Lock.id)
+            .correlate(Lock)
+            .scalar_subquery()
+        )
+        locks = select(Lock.id.label("lock_id"), newest.label("observed_at"))
         if organisation_id is not None:
-            grouped = grouped.where(LockHealthSample.organisation_id == organisation_id)
-        newest = grouped.group_by(LockHealthSample.lock_id).subquery()
-        query = select(LockHealthSample).join(newest, LockHealthSample.id == newest.c.id)
+            locks = locks.where(Lock.organisation_id == organisation_id)
+        latest = locks.subquery()
+        query = (
+            select(LockHealthSample)
+            .join(
+                latest,
+                and_(
+                    LockHealthSample.lock_id == latest.c.lock_id,
+                    LockHealthSample.observed_at == latest.c.observed_at,
+                ),
+            )
+            .order_by(LockHealthSample.id)
+        )
         return {sample.lock_id: sample for sample in self._session.scalars(query)}
 
     def samples_since(self, lock_id: str, since: datetime) -> list[LockHealthSample]:
