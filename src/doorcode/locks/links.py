@@ -53,6 +53,11 @@ class AccountLinks:
         with self._lock:
             return self._links.get(key)
 
+    def items(self) -> list[tuple[str, AccountLink]]:
+        """Every link built so far, by key."""
+        with self._lock:
+            return list(self._links.items())
+
     def close(self) -> None:
         """End every link."""
         with self._lock:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from doorcode.locks.zigbee2mqtt import radio_operations
 from doorcode.services.access_events import grant_access_events
 from doorcode.services.grants import reveal_code
 from doorcode.services.lock_import import import_locks
@@ -160,3 +161,32 @@ def test_an_owners_code_in_the_owners_slots_is_left_and_a_stray_in_ours_is_clear
     assert held[1] == "111111"
     assert 10 not in held
     assert isinstance(lock, Lock)
+
+
+def test_two_weeks_of_stays_cost_two_writes_and_two_reads_each_and_nothing_between(
+    runtime, bridge, door, clock
+):
+    """The radio budget of issue 13: one inventory, then per stay a write and a read at
+    check-in and at check-out, and nothing from the passes in between."""
+    owner, lock, flat = door
+    stays = 4
+    for n in range(stays):  # back to back: a same-day turnover every third day
+        book(
+            runtime,
+            owner,
+            flat,
+            f"B{n}",
+            TODAY + timedelta(days=3 * n),
+            TODAY + timedelta(days=3 * n + 3),
+        )
+    for _ in range(4 * 3 * stays + 4):  # every 6 hours, past the last check-out
+        reconcile(runtime)
+        clock.advance(hours=6)
+    reconcile(runtime)
+    assert on_lock(bridge) == {}
+    with runtime.uow() as uow:
+        account_id = uow.locks.get(owner.organisation_id, lock.id).account_id
+    ops = radio_operations(runtime.providers.links, account_id)
+    assert (ops.sets, ops.gets) == (2 * stays, 30 + 2 * stays)
+    assert bridge.received[("Flat door", "set")] == ops.sets
+    assert bridge.received[("Flat door", "get")] == ops.gets

@@ -2,7 +2,7 @@
 
 An account is an MQTT broker that a zigbee2mqtt bridge publishes to::
 
-    doorcode provider connect zigbee2mqtt "Home zigbee" \\
+    doorcode provider connect zigbee2mqtt --label "Home zigbee" \\
         --option host=192.168.1.10 --option port=1883 --option base_topic=zigbee2mqtt \\
         --option "slots=Front door=30"            # only for a model the table lacks
 
