@@ -101,6 +101,8 @@ class LinkSettings:
     answer_timeout: float = 10.0
     """How long a single-slot read may take before the write counts as accepted, not set."""
     connect_timeout: float = 5.0
+    recheck_after: float = 600.0
+    """Seconds after which a write still unconfirmed on a readable lock is read once more."""
 
     @property
     def key(self) -> str:
@@ -137,6 +139,8 @@ class _Slot:
     pin: str | None = field(default=None, repr=False)
     pending: bool = False
     """Written, not yet confirmed by a read or by the lock's programming event."""
+    asked_at: float = 0.0
+    """When (the link loop's clock) the lock was last asked about this slot."""
 
 
 @dataclass
@@ -226,6 +230,7 @@ class Zigbee2MqttLink:
                     "its slots cannot be read yet"
                 )
             await self._inventory(lock)
+        await self._recheck(lock)
         return [
             SlotView(
                 slot_of_user(user),
@@ -255,7 +260,7 @@ class Zigbee2MqttLink:
         if failure is not None:
             raise failure
         if read is None:
-            lock.slots[user] = _Slot(occupied=True, pending=True)
+            lock.slots[user] = _Slot(occupied=True, pending=True, asked_at=self._loop.time())
             return CodeState.ACCEPTED
         if read.occupied and read.pin in (pin, None):
             return CodeState.SET
@@ -291,6 +296,19 @@ class Zigbee2MqttLink:
         return AccessEventPage(events, f"{self.epoch}:{self._seq}")
 
     # -- reading and writing slots ----------------------------------------------------------
+
+    async def _recheck(self, lock: _Lock) -> None:
+        """Read once more a write whose read-back never came: a check that is due, not a poll.
+
+        Only on a lock that answers reads, at most once per ``recheck_after`` for each slot.
+        """
+        if not lock.readable or lock.online is False:
+            return
+        due = self._loop.time() - self.settings.recheck_after
+        for user, slot in list(lock.slots.items()):
+            if slot.pending and slot.asked_at <= due:
+                slot.asked_at = self._loop.time()
+                await self._read_slot(lock, user, expect=lambda s: True)
 
     async def _inventory(self, lock: _Lock) -> None:
         """Read every slot once, one ``/get`` each (zigbee has no "read all")."""

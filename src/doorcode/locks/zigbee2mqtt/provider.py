@@ -53,6 +53,7 @@ def link_settings(account: ProviderAccount) -> LinkSettings:
         overrides = parse_overrides(options.get("slots", ""), options.get("write_only", ""))
         answer_timeout = float(options.get("answer_timeout", "10"))
         connect_timeout = float(options.get("connect_timeout", "5"))
+        recheck_after = float(options.get("recheck_after", "600"))
     except ValueError as err:
         raise ProviderNotConfigured(f"zigbee2mqtt account {account.label!r}: {err}") from err
     return LinkSettings(
@@ -64,6 +65,7 @@ def link_settings(account: ProviderAccount) -> LinkSettings:
         overrides=overrides,
         answer_timeout=answer_timeout,
         connect_timeout=connect_timeout,
+        recheck_after=recheck_after,
     )
 
 
@@ -89,6 +91,7 @@ class Zigbee2MqttProvider(LockProvider):
         "write_only",
         "answer_timeout",
         "connect_timeout",
+        "recheck_after",
     )
 
     def __init__(self, link: Zigbee2MqttLink, *, owns_link: bool = False) -> None:
