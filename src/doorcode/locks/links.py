@@ -8,7 +8,7 @@ and what it has heard, for the life of the process. The registry owns the links,
 session (a pass, an import, ``keypad enter``) reaches the same one; ``close`` at the end of
 the process (``Runtime.close``) ends them::
 
-    link = links.get(account.account_id, lambda: Zigbee2MqttLink.start(...))
+    link = links.get(key, lambda: Zigbee2MqttLink.start(...), Zigbee2MqttLink)
 """
 
 from __future__ import annotations
@@ -37,11 +37,21 @@ class AccountLinks:
         self._links: dict[str, AccountLink] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str, build: Callable[[], LinkT], kind: type[LinkT]) -> LinkT:
-        """The link for ``key``, built by ``build`` the first time it is asked for."""
+    def get(
+        self,
+        key: str,
+        build: Callable[[], LinkT],
+        kind: type[LinkT],
+        fits: Callable[[LinkT], bool] = lambda link: True,
+    ) -> LinkT:
+        """The link for ``key``, built by ``build`` the first time it is asked for.
+
+        A link that no longer ``fits`` (the account was reconnected with other settings) is
+        ended and built again.
+        """
         with self._lock:
             link = self._links.get(key)
-            if not isinstance(link, kind):
+            if not isinstance(link, kind) or not fits(link):
                 if link is not None:
                     link.close()
                 link = build()
@@ -52,11 +62,6 @@ class AccountLinks:
         """The link for ``key`` if one was built (scripts read its counters)."""
         with self._lock:
             return self._links.get(key)
-
-    def items(self) -> list[tuple[str, AccountLink]]:
-        """Every link built so far, by key."""
-        with self._lock:
-            return list(self._links.items())
 
     def close(self) -> None:
         """End every link."""

@@ -57,6 +57,15 @@ def test_the_slots_option_overrides_the_table_by_name_and_covers_unknown_models(
     assert devices["Shed"].capabilities.max_codes == 10  # unknown: a small range until told
 
 
+def test_an_account_reconnected_with_other_options_gets_a_link_that_follows_them(bridge, zigbee):
+    bridge.add_lock("Front door", model="YRD256HA20BP")
+    before = zigbee(slots="Front door=40")
+    assert run(before.list_devices())[0].capabilities.max_codes == 40
+    after = zigbee(slots="Front door=20")
+    assert run(after.list_devices())[0].capabilities.max_codes == 20
+    assert after.link is not before.link
+
+
 def test_a_code_goes_to_the_zigbee_user_one_below_the_slot_and_is_read_back(bridge, zigbee):
     bridge.add_lock("Front door", **SCHLAGE)
     provider = zigbee()

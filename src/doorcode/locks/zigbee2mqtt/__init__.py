@@ -22,11 +22,5 @@ __all__ = [
 
 def radio_operations(links: AccountLinks, account_id: str) -> RadioOperations:
     """What the account's links in this process published to its locks (zero if none ran)."""
-    total = RadioOperations()
-    prefix = f"{Zigbee2MqttProvider.kind}:{account_id}:"
-    for key, link in links.items():
-        if key.startswith(prefix) and isinstance(link, Zigbee2MqttLink):
-            total.sets += link.operations.sets
-            total.gets += link.operations.gets
-            total.by_device.update(link.operations.by_device)
-    return total
+    link = links.find(f"{Zigbee2MqttProvider.kind}:{account_id}")
+    return link.operations if isinstance(link, Zigbee2MqttLink) else RadioOperations()

@@ -116,8 +116,12 @@ class Zigbee2MqttProvider(LockProvider):
     ) -> LockProvider:
         """The provider over the account's process-wide link, started the first time."""
         settings = link_settings(account)
-        key = f"{cls.kind}:{account.account_id}:{settings.key}"
-        link = links.get(key, lambda: Zigbee2MqttLink.start(settings, clock), Zigbee2MqttLink)
+        link = links.get(
+            f"{cls.kind}:{account.account_id}",
+            lambda: Zigbee2MqttLink.start(settings, clock),
+            Zigbee2MqttLink,
+            fits=lambda running: running.settings == settings,
+        )
         return cls(link)
 
     @property
