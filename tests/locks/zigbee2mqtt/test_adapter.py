@@ -156,6 +156,19 @@ def test_a_lock_that_answers_no_read_is_not_asked_again(bridge, zigbee):
     assert bridge.received[("Gate", "get")] == 3
 
 
+def test_a_lock_that_stops_answering_halfway_resumes_its_inventory_at_the_next_pass(bridge, zigbee):
+    lock = bridge.add_lock("Front door", reads_before_sleep=10, **SCHLAGE)
+    bridge.put("Front door", 20, "111111")
+    provider = zigbee(answer_timeout="0.3")
+    device = device_of(provider, "Front door")
+    with pytest.raises(LockOffline):
+        run(provider.list_codes(device))
+    assert bridge.received[("Front door", "get")] == 13  # ten answered, three silent
+    lock.asleep, lock.reads_before_sleep = False, None
+    assert [(c.code_id, c.code) for c in run(provider.list_codes(device))] == [("21", "111111")]
+    assert bridge.received[("Front door", "get")] == 13 + 20  # resumed at slot 11, not restarted
+
+
 @pytest.mark.parametrize("duplicates", [Duplicates.REFUSE, Duplicates.REFUSE_SILENTLY])
 def test_a_pin_held_in_another_slot_is_a_duplicate(bridge, zigbee, duplicates):
     bridge.add_lock("Front door", duplicates=duplicates, **SCHLAGE)

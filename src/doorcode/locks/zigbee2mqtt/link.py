@@ -155,6 +155,8 @@ class _Lock:
     inventory_next: int | None = 0
     """The next user id the first inventory reads; None once it is complete."""
     unreadable: bool = False
+    answered: bool = False
+    """The lock has answered a slot read in this process."""
     events: deque[tuple[int, AccessEvent]] = field(
         default_factory=lambda: deque(maxlen=_EVENTS_KEPT)
     )
@@ -311,7 +313,12 @@ class Zigbee2MqttLink:
                 await self._read_slot(lock, user, expect=lambda s: True)
 
     async def _inventory(self, lock: _Lock) -> None:
-        """Read every slot once, one ``/get`` each (zigbee has no "read all")."""
+        """Read every slot once, one ``/get`` each (zigbee has no "read all").
+
+        A lock that answers none of its first reads cannot be read: it is not asked again. One
+        that stops answering halfway stops the inventory (``LockOffline``); the next pass
+        resumes it where it stopped instead of waiting out every remaining slot now.
+        """
         if not lock.readable:
             lock.inventory_next = None
             return
@@ -319,16 +326,20 @@ class Zigbee2MqttLink:
         while lock.inventory_next is not None and lock.inventory_next < lock.model.slots:
             user = lock.inventory_next
             read = await self._read_slot(lock, user, expect=lambda s: True)
-            if read is None and not lock.slots:
-                silent += 1
-                if silent >= _SILENT_READS_BEFORE_UNREADABLE:
-                    logger.warning(
-                        "zigbee lock %s answers no slot reads: writes are confirmed by its events",
-                        lock.entry.friendly_name,
-                    )
-                    lock.unreadable = True
-                    break
+            silent = silent + 1 if read is None else 0
+            if silent >= _SILENT_READS_BEFORE_UNREADABLE:
+                lock.inventory_next = user - silent + 1  # the first slot it did not answer
+                self._stop_inventory(lock)
+                return
             lock.inventory_next = user + 1
+        lock.inventory_next = None
+
+    def _stop_inventory(self, lock: _Lock) -> None:
+        name = lock.entry.friendly_name
+        if lock.answered:
+            raise LockOffline(f"lock {name!r} stopped answering slot reads; resumed next pass")
+        logger.warning("zigbee lock %s answers no slot reads: writes confirmed by its events", name)
+        lock.unreadable = True
         lock.inventory_next = None
 
     async def _read_slot(self, lock: _Lock, user: int, expect: Any) -> _Slot | None:
@@ -563,7 +574,7 @@ class Zigbee2MqttLink:
     def _on_slot(self, lock: _Lock, report: SlotReport) -> None:
         slot = _Slot(report.occupied, report.pin)
         lock.slots[report.user] = slot
-        lock.unreadable = False  # it answered after all
+        lock.unreadable, lock.answered = False, True  # it answers reads after all
         for waiter in lock.waiters.pop(report.user, []):
             if not waiter.done():
                 waiter.set_result(slot)

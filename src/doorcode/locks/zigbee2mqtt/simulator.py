@@ -94,6 +94,8 @@ class SimulatedLock:
     sleeps_after_set: bool = False
     """Takes a code, then answers no read until ``asleep`` is cleared (a write left unconfirmed)."""
     asleep: bool = False
+    reads_before_sleep: int | None = None
+    """Answers this many more reads, then sleeps (``asleep``) until woken."""
     users: dict[int, str] = field(default_factory=dict, repr=False)
     """Zigbee user id -> PIN of every occupied slot."""
     cached: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -286,6 +288,9 @@ class Zigbee2MqttSimulator:
         await self._publish_action(lock, {"action": action, "action_user": user})
 
     async def _on_get(self, lock: SimulatedLock, user: int) -> None:
+        if lock.reads_before_sleep is not None:
+            lock.asleep = lock.asleep or lock.reads_before_sleep <= 0
+            lock.reads_before_sleep -= 1
         if not lock.online or lock.asleep or lock.behaviour is LockBehaviour.WRITE_ONLY:
             return
         if lock.answer_delay:
