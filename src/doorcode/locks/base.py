@@ -70,7 +70,20 @@ How to write a back-end (read this once; it is the whole contract)
    ``keyboardPwd/get``, Seam's offline access codes) and returns it with the window the vendor
    will honour (often whole hours) and its rules, for the operator and the guest's message.
 
-8. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
+8. **Slot-addressed locks** (``addressing=BY_SLOT``: Z-Wave JS, zigbee2mqtt) hold numbered
+   user-code slots without names. ``Device.capabilities.max_codes`` is the slot count (slots
+   1..max_codes). ``list_codes`` returns one ``ProviderCode`` per occupied slot with
+   ``code_id=str(slot)``, ``name=""`` and the PIN (None when the lock masks it); it runs on every
+   pass, so it answers from what the back-end already knows and costs no radio traffic.
+   ``create_code`` writes ``NewCode.slot`` and confirms by reading that one slot from the device
+   (``ACCEPTED`` where only a later event can confirm); ``delete_code(device, str(slot))`` clears
+   it and is idempotent. Such back-ends neither schedule nor update in place: doorcode writes
+   at the window's start and clears at its end. The reconciler, not the adapter, chooses the
+   slot inside the range the lock's owner left to doorcode, records it before writing (so a
+   crash between the write and the record loses nothing), and clears any other code found in
+   that range; slots outside it are never written.
+
+9. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
    the conformance suite runs the reconciler's guarantees (convergence, crash safety, no
    duplicate, revoke, every vendor exception mapped) against it.
 
@@ -216,11 +229,17 @@ class ProviderCode:
 
 @dataclass(frozen=True, slots=True)
 class NewCode:
-    """A code to create: ``window`` only on locks that schedule codes themselves."""
+    """A code to create: ``window`` only on locks that schedule codes themselves.
+
+    ``slot`` is set by the reconciler for a ``BY_SLOT`` back-end, always, and only there: the
+    numbered user-code slot to write, chosen once per grant and lock and kept for the grant's
+    life (see ``domain/slots.py``).
+    """
 
     name: str
     code: str = field(repr=False)
     window: TimeWindow | None = None
+    slot: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
