@@ -57,6 +57,9 @@ class ZwavePeer:
         counts: dict[str, dict[str, int]] = self.control("/frames")
         return counts.get(str(node), {})
 
+    def reset_frames(self) -> None:
+        self.control("/reset_frames")
+
     def keypad(self, node: int, slot: int, *, unlock: bool = True) -> None:
         self.control("/keypad", {"node": node, "slot": slot, "unlock": unlock})
 

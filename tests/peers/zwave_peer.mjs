@@ -19,6 +19,7 @@
 //   /held      {}: whether a held set arrived; /release {}: let it answer
 //   /slots     {node}: what the lock really holds, {slot: {status, code}}
 //   /frames    {}: commands each node received from the controller since /reset, by name
+//   /reset_frames {}: count from zero again
 import http from "node:http";
 import fs from "node:fs";
 import os from "node:os";
@@ -66,6 +67,14 @@ function occupied(node, slot) {
 
 // Behaviours the default lock model lacks; defined after the defaults, so they come first.
 const lockBehaviours = [
+  {
+    // Count what the controller asks of the lock: the radio budget's ground truth.
+    handleCC(controller, self, cc) {
+      const counts = frames.get(self.id);
+      counts[cc.constructor.name] = (counts[cc.constructor.name] ?? 0) + 1;
+      return undefined;
+    },
+  },
   {
     // A dead node hears nothing: no ACK, no answer (the driver then marks it dead).
     handleCC(controller, self) {
@@ -118,14 +127,6 @@ const lockBehaviours = [
       });
       held = null;
       return { action: "ok" };
-    },
-  },
-  {
-    // Count what the controller asks of the lock: the radio budget's ground truth.
-    handleCC(controller, self, cc) {
-      const counts = frames.get(self.id);
-      counts[cc.constructor.name] = (counts[cc.constructor.name] ?? 0) + 1;
-      return undefined;
     },
   },
 ];
@@ -286,6 +287,7 @@ const routes = {
     return slots;
   },
   "/frames": () => Object.fromEntries(frames),
+  "/reset_frames": () => (lockIds.forEach((id) => frames.set(id, {})), {}),
 };
 
 const control = http.createServer((request, response) => {

@@ -28,6 +28,7 @@ from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.seam import SeamProvider
 from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.locks.zwave_js import ZwaveJsProvider
 
 __all__ = ["BACKENDS", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
 
@@ -36,6 +37,7 @@ BACKENDS: dict[str, type[LockProvider]] = {
     NukiProvider.kind: NukiProvider,
     SeamProvider.kind: SeamProvider,
     TtlockProvider.kind: TtlockProvider,
+    ZwaveJsProvider.kind: ZwaveJsProvider,
 }
 """The back-ends this build can reach, by kind; each is built with its ``from_account``."""
 

@@ -1,0 +1,178 @@
+"""One listening connection to a Z-Wave JS server, kept for as long as its event loop runs.
+
+Z-Wave JS pushes what happens on the network (a keypad opening, a node going dead, a value
+the driver learnt) only to a client that is listening at that moment: there is no log to ask
+afterwards. So the websocket is not opened and closed with each ``ProviderSession`` (one per
+pass) but kept by a ``ZwaveJsLink`` per (event loop, server URL): the passes of ``doorcode
+serve`` share one connection and one buffer of access events. The link's listening task owns
+the connection; when its loop ends (``asyncio.run`` cancels leftover tasks), it closes it.
+
+The link also keeps what doorcode itself read from a device (``remember``): the server's value
+cache lags about a second behind a set, so a slot confirmed by a device read answers from that
+read until the cache reports the slot again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from zwave_js_server.client import Client
+from zwave_js_server.exceptions import BaseZwaveJSServerError
+
+from doorcode.domain.clock import Clock
+from doorcode.locks.errors import ProviderUnavailable
+
+__all__ = ["CONNECT_WITHIN", "HeardEvent", "SlotReading", "ZwaveJsLink", "link_for"]
+
+logger = logging.getLogger(__name__)
+
+CONNECT_WITHIN = timedelta(seconds=20)
+"""Connecting and receiving the server's state dump; longer means the server is not there."""
+EVENTS_KEPT = 1000
+"""Access events kept per node for the access pass to collect (it asks every minute or so)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlotReading:
+    """One user-code slot as the device reported it: its status and its code (maybe masked)."""
+
+    status: int
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeardEvent:
+    """A notification or lock-state change the server pushed, stamped when it was heard."""
+
+    node_id: int
+    heard_at: datetime
+    kind: str
+    """``notification`` (Notification CC) or ``door_lock`` (Door Lock CC current mode)."""
+    args: dict[str, Any]
+
+
+class ZwaveJsLink:
+    """The listening client of one server, its pushed events, and the slots read through it."""
+
+    def __init__(self, url: str, clock: Clock) -> None:
+        self.url = url
+        self.loop = asyncio.get_running_loop()
+        self._clock = clock
+        self._client: Client | None = None
+        self._listening: asyncio.Task[None] | None = None
+        self._connecting = asyncio.Lock()
+        self._read: dict[tuple[int, int], SlotReading] = {}
+        self._heard: dict[int, deque[HeardEvent]] = {}
+        self._last_heard: datetime | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    @property
+    def is_alive(self) -> bool:
+        """Whether the connection still listens (a dropped one is replaced by the next call)."""
+        return self._listening is None or not self._listening.done()
+
+    async def client(self) -> Client:
+        """The connected client with the server's state, connecting on first use."""
+        async with self._connecting:
+            if self._client is None or not self.is_alive:
+                self._client = await self._connect()
+            return self._client
+
+    def remember(self, node_id: int, slot: int, reading: SlotReading) -> None:
+        """What a device read of ``slot`` showed; answers before the lagging cache."""
+        self._read[(node_id, slot)] = reading
+
+    def recalled(self, node_id: int, slot: int) -> SlotReading | None:
+        """The last device read of ``slot`` the cache has not reported since."""
+        return self._read.get((node_id, slot))
+
+    def heard(self, node_id: int) -> list[HeardEvent]:
+        """Events pushed for ``node_id`` while this link listened, oldest first."""
+        return list(self._heard.get(node_id, ()))
+
+    async def _connect(self) -> Client:
+        session = aiohttp.ClientSession()
+        client = Client(self.url, session)
+        ready = asyncio.Event()
+        try:
+            async with asyncio.timeout(CONNECT_WITHIN.total_seconds()):
+                await client.connect()
+                self._listening = asyncio.create_task(self._listen(client, session, ready))
+                waiting = asyncio.ensure_future(ready.wait())
+                await asyncio.wait({waiting, self._listening}, return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+        except (TimeoutError, aiohttp.ClientError, BaseZwaveJSServerError, OSError) as err:
+            await session.close()
+            raise ProviderUnavailable("the Z-Wave JS server cannot be reached") from err
+        if not ready.is_set():
+            raise ProviderUnavailable("the Z-Wave JS server closed the connection at start")
+        self._subscribe(client)
+        return client
+
+    async def _listen(
+        self, client: Client, session: aiohttp.ClientSession, ready: asyncio.Event
+    ) -> None:
+        """Receive until the server goes or the loop ends; then close what was opened."""
+        try:
+            await client.listen(ready)
+        except (BaseZwaveJSServerError, aiohttp.ClientError, OSError) as err:
+            logger.warning("the Z-Wave JS connection to %s ended: %s", self.url, type(err).__name__)
+        finally:
+            for unsubscribe in self._unsubscribe:
+                unsubscribe()
+            self._unsubscribe.clear()
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            await session.close()
+            _LINKS.pop((id(asyncio.get_running_loop()), self.url), None)
+
+    def _subscribe(self, client: Client) -> None:
+        assert client.driver is not None
+        for node in client.driver.controller.nodes.values():
+            self._unsubscribe += [
+                node.on("notification", self._on_notification),
+                node.on("value updated", self._on_value),
+                node.on("value removed", self._on_value),
+            ]
+
+    def _on_notification(self, event: dict[str, Any]) -> None:
+        """The server's ``notification`` event (its ``args`` carry type, event, parameters)."""
+        self._hear(event["nodeId"], "notification", event.get("args", {}))
+
+    def _on_value(self, event: dict[str, Any]) -> None:
+        """The cache reported a slot again (drop our read of it), or the lock's mode changed."""
+        args = event.get("args", {})
+        if args.get("commandClass") == 99 and isinstance(args.get("propertyKey"), int):
+            self._read.pop((event["nodeId"], args["propertyKey"]), None)
+        elif args.get("commandClass") == 98 and args.get("property") == "currentMode":
+            self._hear(event["nodeId"], "door_lock", args)
+
+    def _hear(self, node_id: int, kind: str, args: dict[str, Any]) -> None:
+        """Stamp with doorcode's clock, strictly later than the last: the cursor orders them."""
+        now = self._clock()
+        if self._last_heard is not None and now <= self._last_heard:
+            now = self._last_heard + timedelta(microseconds=1)
+        self._last_heard = now
+        kept = self._heard.setdefault(node_id, deque(maxlen=EVENTS_KEPT))
+        kept.append(HeardEvent(node_id, now, kind, dict(args)))
+
+
+_LINKS: dict[tuple[int, str], ZwaveJsLink] = {}
+
+
+def link_for(url: str, clock: Clock) -> ZwaveJsLink:
+    """The link to ``url`` of the running event loop, made on first use."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), url)
+    link = _LINKS.get(key)
+    if link is None or link.loop is not loop or not link.is_alive:
+        link = _LINKS[key] = ZwaveJsLink(url, clock)
+    return link
