@@ -37,6 +37,9 @@ from tests.locks.conformance.cloud_peers import (
     nuki_over,
     ttlock_over,
 )
+from tests.locks.zwave_js.recorded import CONNECT_FAULTS as ZWAVE_CONNECT_FAULTS
+from tests.locks.zwave_js.recorded import answering
+from tests.locks.zwave_js.recorded import provider_over as zwave_over
 from tests.sync.helpers import cloud_of
 
 _NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -281,5 +284,10 @@ VENDOR_FAULTS: list[VendorFaults] = [
 VENDOR_FAULTS += [
     VendorFaults("ttlock", ttlock_over, TTLOCK_FAULTS),
     VendorFaults("nuki", nuki_over, NUKI_FAULTS),
+    VendorFaults(
+        "zwave_js",
+        lambda fault: zwave_over(answering(None), lambda: _NOW, on_connect=fault),
+        ZWAVE_CONNECT_FAULTS,  # each command's faults: tests/locks/zwave_js/test_faults.py
+    ),
 ]
 """Append a back-end's documented faults here; each must leave as a ``ProviderError``."""

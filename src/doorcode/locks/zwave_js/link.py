@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 CONNECT_WITHIN = timedelta(seconds=20)
 """Connecting and receiving the server's state dump; longer means the server is not there."""
+ClientFactory = Callable[[str, aiohttp.ClientSession], Client]
+"""Builds the client (tests give one over a recorded state dump)."""
 EVENTS_KEPT = 1000
 """Access events kept per node for the access pass to collect (it asks every minute or so)."""
 
@@ -62,8 +64,11 @@ class HeardEvent:
 class ZwaveJsLink:
     """The listening client of one server, its pushed events, and the slots read through it."""
 
-    def __init__(self, url: str, clock: Clock) -> None:
+    def __init__(
+        self, url: str, clock: Clock, *, client_factory: ClientFactory = Client
+    ) -> None:
         self.url = url
+        self._client_factory = client_factory
         self.loop = asyncio.get_running_loop()
         self._clock = clock
         self._client: Client | None = None
@@ -100,7 +105,7 @@ class ZwaveJsLink:
 
     async def _connect(self) -> Client:
         session = aiohttp.ClientSession()
-        client = Client(self.url, session)
+        client = self._client_factory(self.url, session)
         ready = asyncio.Event()
         try:
             async with asyncio.timeout(CONNECT_WITHIN.total_seconds()):
