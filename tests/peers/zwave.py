@@ -14,11 +14,12 @@ import json
 import selectors
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -77,32 +78,35 @@ def start_zwave_peer(slot_counts: tuple[int, ...] = (30, 30, 30)) -> Iterator[Zw
     if node is None or not (PEERS / "node_modules" / "@zwave-js" / "server").exists():
         pytest.skip("zwave-js is not installed: run `make peers` (npm ci in tests/peers)")
     started = time.monotonic()
-    process = subprocess.Popen(
-        [node, str(PEERS / "zwave_peer.mjs"), ",".join(map(str, slot_counts))],
-        cwd=PEERS,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        yield _wait_ready(process, started)
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        process = subprocess.Popen(
+            [node, str(PEERS / "zwave_peer.mjs"), ",".join(map(str, slot_counts))],
+            cwd=PEERS,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+            yield _wait_ready(process, started, errors)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
 
 
-def _wait_ready(process: subprocess.Popen[str], started: float) -> ZwavePeer:
+def _wait_ready(process: subprocess.Popen[str], started: float, errors: IO[str]) -> ZwavePeer:
     assert process.stdout is not None
     deadline = started + READY_WITHIN
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the Z-Wave peer exited with {process.returncode} before ready")
+            errors.seek(0)
+            said = errors.read()[-2000:]
+            raise RuntimeError(f"the Z-Wave peer exited with {process.returncode}:\n{said}")
         if selector.select(timeout=0.2):
             line = process.stdout.readline()
             if line.startswith("{"):

@@ -15,7 +15,7 @@
 //   /put       {node, slot, code}: a code set through the driver (as a crashed pass leaves it)
 //   /keypad    {node, slot, unlock}: someone types the code of `slot` at the keypad
 //   /dead      {node, dead}: the node stops answering (then the driver marks it dead)
-//   /hold      {node}: the next User Code Set is applied, then its answer waits for /release
+//   /hold      {node}: the next User Code Get is answered only after /release
 //   /held      {}: whether a held set arrived; /release {}: let it answer
 //   /slots     {node}: what the lock really holds, {slot: {status, code}}
 //   /frames    {}: commands each node received from the controller since /reset, by name
@@ -28,6 +28,7 @@ import { ZwavejsServer } from "@zwave-js/server";
 import {
   BatteryCCGet,
   BatteryCCReport,
+  NotificationCCGet,
   NotificationCCReport,
   UserCodeCCGet,
   UserCodeCCSet,
@@ -89,6 +90,19 @@ const lockBehaviours = [
     },
   },
   {
+    // The driver asks a lock for its Access Control state at the interview: it is idle.
+    handleCC(controller, self, cc) {
+      if (!(cc instanceof NotificationCCGet)) return undefined;
+      const idle = new NotificationCCReport({
+        nodeId: controller.ownNodeId,
+        notificationType: cc.notificationType ?? 0x06,
+        notificationEvent: 0x00,
+        notificationStatus: 0xff,
+      });
+      return { action: "sendCC", cc: idle };
+    },
+  },
+  {
     // Locks refuse a PIN another slot holds (with Supervision the refusal is visible).
     handleCC(controller, self, cc) {
       if (!(cc instanceof UserCodeCCSet) || !quirks.get(self.id).refuseDuplicates) return undefined;
@@ -115,18 +129,17 @@ const lockBehaviours = [
     },
   },
   {
-    // /hold: apply the next set, then keep its answer back until /release (a write in flight).
+    // /hold: the next User Code Get is answered only after /release (or 20 s): a write has
+    // reached the lock and its confirming read is in flight, where a crash would cut.
     async handleCC(controller, self, cc) {
-      if (!(cc instanceof UserCodeCCSet) || !quirks.get(self.id).hold) return undefined;
+      if (!(cc instanceof UserCodeCCGet) || !quirks.get(self.id).hold) return undefined;
       quirks.get(self.id).hold = false;
-      self.state.set(userStatusKey(cc.userId), cc.userIdStatus);
-      self.state.set(userCodeKey(cc.userId), cc.userCode);
       await new Promise((resolve) => {
         held = { resolve, arrived: true };
         setTimeout(resolve, 20_000);
       });
       held = null;
-      return { action: "ok" };
+      return undefined;
     },
   },
 ];
@@ -162,6 +175,8 @@ const { driver, mockPort, serial, continueStartup } = await createAndStartDriver
   logConfig: { enabled: false },
   storage: { cacheDir, lockDir: path.join(cacheDir, "locks") },
   testingHooks: { skipFirmwareIdentification: true },
+  // A held read (/hold) must outlast the time a test takes to kill the process waiting on it.
+  timeouts: { report: 10_000 },
   features: { softReset: false },
 });
 const mockController = await MockController.create({ homeId: 0x7e570001, ownNodeId: 1, mockPort, serial });
