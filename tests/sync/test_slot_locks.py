@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.locks.access_events import AccessEvent, AccessMethod, AccessOutcome
 from doorcode.locks.registry import ProviderRegistry
+from doorcode.services.access_events import AccessPolicy, record_events_of_lock
 from doorcode.services.grants import reveal_code
 from doorcode.services.reservations import cancel_reservation
-from doorcode.store.models import Event, Lock, LockCode
+from doorcode.store.models import AccessEventRow, Event, Lock, LockCode
 from tests.builders import book, make_lock, make_owner, make_property
 from tests.sync.helpers import reconcile, statuses
 from tests.sync.slot_lock import SlotLockProvider
@@ -189,3 +191,31 @@ def test_a_lock_that_does_not_say_its_slot_count_is_not_written(runtime, owner, 
     with runtime.uow() as uow:
         error = uow.session.get(Lock, lock.id).sync_error
     assert "doorcode lock slots" in error
+
+
+def test_a_keypad_opening_by_slot_belongs_to_whoever_held_the_slot_then(
+    runtime, owner, slots, lock, flat, clock
+):
+    first, _ = stay(runtime, owner, flat, "B1", TODAY, 1)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    opened_at = clock()  # the first guest types their code at 14:00
+    clock.advance(days=1)  # they have left: their code is cleared
+    reconcile(runtime)
+    second, _ = stay(runtime, owner, flat, "B2", TODAY + timedelta(days=1), 2)
+    reconcile(runtime)
+    assert slot_of(runtime, second.id, lock) == slot_of(runtime, first.id, lock) == 4
+    late = AccessEvent(
+        "evt-1", lock.external_id, opened_at, AccessOutcome.OPENED, AccessMethod.KEYPAD, "4"
+    )
+    now = AccessEvent(
+        "evt-2", lock.external_id, clock(), AccessOutcome.OPENED, AccessMethod.KEYPAD, "4"
+    )
+    with runtime.uow() as uow:
+        stored = uow.session.get(Lock, lock.id)
+        record_events_of_lock(uow, stored, [late, now], AccessPolicy())
+        uow.commit()
+    with runtime.uow() as uow:
+        query = select(AccessEventRow.event_id, AccessEventRow.grant_id)
+        grants = {row.event_id: row.grant_id for row in uow.session.execute(query).all()}
+    assert grants == {"evt-1": first.id, "evt-2": second.id}

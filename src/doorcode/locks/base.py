@@ -111,6 +111,8 @@ from doorcode.locks.health import UNKNOWN_HEALTH, LockHealth
 if TYPE_CHECKING:
     import httpx
 
+    from doorcode.locks.links import AccountLinks
+
 __all__ = [
     "Abilities",
     "Addressing",
@@ -296,6 +298,22 @@ class LockProvider(abc.ABC):
     ) -> LockProvider:
         """The provider for ``account``, over the lent ``http`` client."""
         raise ProviderNotConfigured(f"{cls.kind or cls.__name__} is not built from an account")
+
+    @classmethod
+    def build(
+        cls,
+        account: ProviderAccount,
+        *,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        links: AccountLinks,
+    ) -> LockProvider:
+        """What the registry calls: ``from_account``, unless the back-end keeps a link.
+
+        A back-end that must stay connected between sessions (zigbee2mqtt, Z-Wave JS) takes
+        its account's long-lived link from ``links`` here; see ``locks/links.py``.
+        """
+        return cls.from_account(account, http=http, clock=clock)
 
     async def aclose(self) -> None:
         """Release what the adapter opened itself; the lent ``http`` client stays open."""

@@ -24,10 +24,12 @@ import httpx
 from doorcode.domain.clock import Clock
 from doorcode.locks.base import LockProvider, ProviderAccount
 from doorcode.locks.errors import ProviderNotConfigured
+from doorcode.locks.links import AccountLinks
 from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.seam import SeamProvider
 from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.locks.zigbee2mqtt import Zigbee2MqttProvider
 from doorcode.locks.zwave_js import ZwaveJsProvider
 
 __all__ = ["BACKENDS", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
@@ -38,6 +40,7 @@ BACKENDS: dict[str, type[LockProvider]] = {
     SeamProvider.kind: SeamProvider,
     TtlockProvider.kind: TtlockProvider,
     ZwaveJsProvider.kind: ZwaveJsProvider,
+    Zigbee2MqttProvider.kind: Zigbee2MqttProvider,
 }
 """The back-ends this build can reach, by kind; each is built with its ``from_account``."""
 
@@ -58,6 +61,8 @@ class ProviderRegistry:
         self._shared = {provider.kind: provider for provider in providers}
         self._backends = dict(BACKENDS if backends is None else backends)
         self._transport = transport
+        self.links = AccountLinks()
+        """Connections kept for the life of the process (zigbee2mqtt's MQTT link)."""
 
     def __repr__(self) -> str:
         return f"ProviderRegistry({sorted(self.kinds)})"
@@ -92,7 +97,13 @@ class ProviderRegistry:
 
     def session(self, clock: Clock) -> ProviderSession:
         """Providers for one piece of work (a batch of passes, an import), closed at its end."""
-        return ProviderSession(self._shared, self._backends, self._transport, clock)
+        return ProviderSession(
+            self._shared, self._backends, self._transport, clock, links=self.links
+        )
+
+    def close(self) -> None:
+        """End the long-lived links; the process is done with its lock back-ends."""
+        self.links.close()
 
     @property
     def virtual_cloud(self) -> VirtualCloud | None:
@@ -110,8 +121,11 @@ class ProviderSession:
         backends: Mapping[str, type[LockProvider]],
         transport: httpx.AsyncBaseTransport | None,
         clock: Clock,
+        *,
+        links: AccountLinks | None = None,
     ) -> None:
         self._shared = shared
+        self._links = links if links is not None else AccountLinks()
         self._backends = backends
         self._transport = transport
         self._clock = clock
@@ -143,7 +157,9 @@ class ProviderSession:
             backend = self._backends.get(account.kind)
             if backend is None:
                 raise ProviderNotConfigured(f"this deployment has no {account.kind!r} back-end")
-            built = backend.from_account(account, http=self._client(), clock=self._clock)
+            built = backend.build(
+                account, http=self._client(), clock=self._clock, links=self._links
+            )
             self._built[account.account_id] = built
         return built
 

@@ -292,6 +292,23 @@ class LockSyncRepository:
             .values(slot=slot)
         )
 
+    def held_slots(self, lock_id: str, now: datetime) -> dict[int, str]:
+        """Slot -> grant id of every slot on the lock a grant still holds (live, or not cleared)."""
+        query = (
+            select(LockCode.slot, LockCode.grant_id)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .where(
+                LockCode.lock_id == lock_id,
+                LockCode.slot.is_not(None),
+                or_(
+                    and_(Grant.revoked_at.is_(None), Grant.ends_at > now),
+                    LockCode.actual != ABSENT,
+                ),
+            )
+        )
+        rows = self._session.execute(query)
+        return {slot: grant_id for slot, grant_id in rows if slot is not None}
+
     def mark_codes_set(self, grant_id: str, version: int) -> None:
         """Remember that ``GrantCodesSet`` was announced for this version of the grant."""
         self._session.execute(

@@ -37,6 +37,7 @@ from tests.locks.conformance.cloud_peers import (
     nuki_over,
     ttlock_over,
 )
+from tests.locks.zigbee2mqtt.peer import zigbee2mqtt_peer
 from tests.locks.zwave_js.recorded import CONNECT_FAULTS as ZWAVE_CONNECT_FAULTS
 from tests.locks.zwave_js.recorded import answering
 from tests.locks.zwave_js.recorded import provider_over as zwave_over
@@ -203,6 +204,7 @@ BACKENDS: list[Backend] = [
     Backend("ttlock", lambda request: request.getfixturevalue("ttlock_peer")),
     Backend("nuki", lambda request: request.getfixturevalue("nuki_peer")),
     Backend("zwave_js", lambda request: ZwavePeerAdapter(request.getfixturevalue("zwave_peer"))),
+    Backend("zigbee2mqtt", zigbee2mqtt_peer),
 ]
 """Append a back-end here to run the whole suite against it."""
 

@@ -64,9 +64,7 @@ class HeardEvent:
 class ZwaveJsLink:
     """The listening client of one server, its pushed events, and the slots read through it."""
 
-    def __init__(
-        self, url: str, clock: Clock, *, client_factory: ClientFactory = Client
-    ) -> None:
+    def __init__(self, url: str, clock: Clock, *, client_factory: ClientFactory = Client) -> None:
         self.url = url
         self._client_factory = client_factory
         self.loop = asyncio.get_running_loop()
