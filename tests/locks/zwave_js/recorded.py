@@ -80,22 +80,13 @@ def provider_over(
     fault: Fault, clock: Clock, *, on_connect: Fault | None = None
 ) -> ZwaveJsProvider:
     """A provider whose server is the recording, its commands answered by ``fault``."""
-    made: list[ZwaveJsLink] = []
 
-    def link() -> ZwaveJsLink:
-        if not made:
-            made.append(
-                ZwaveJsLink(
-                    URL,
-                    clock,
-                    client_factory=lambda url, session: RecordedServer(
-                        session, on_connect=on_connect or _fine, fault=fault
-                    ),
-                )
-            )
-        return made[0]
+    def recorded(url: str, session: aiohttp.ClientSession) -> Client:
+        return RecordedServer(session, on_connect=on_connect or _fine, fault=fault)
 
-    return ZwaveJsProvider(URL, clock=clock, link=link)
+    return ZwaveJsProvider(
+        URL, clock=clock, link=ZwaveJsLink.start(URL, clock, client_factory=recorded)
+    )
 
 
 def _fine(message: dict[str, Any]) -> None:

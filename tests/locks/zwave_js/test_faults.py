@@ -41,6 +41,8 @@ def outcome(provider, operation):
         asyncio.run(OPERATIONS[operation](provider))
     except ProviderError as err:
         return err
+    finally:
+        provider.link.close()
     return None
 
 
@@ -60,9 +62,12 @@ def test_a_server_that_cannot_be_reached_is_unavailable(clock, fault, operation)
 
 def test_listing_a_recorded_lock_needs_no_command(clock):
     provider = provider_over(raising(AssertionError("no command expected")), clock)
-    devices = asyncio.run(provider.list_devices())
-    assert [(d.external_id, d.capabilities.max_codes) for d in devices] == [(DEVICE, 4)]
-    assert asyncio.run(provider.list_codes(DEVICE)) == []
+    try:
+        devices = asyncio.run(provider.list_devices())
+        assert [(d.external_id, d.capabilities.max_codes) for d in devices] == [(DEVICE, 4)]
+        assert asyncio.run(provider.list_codes(DEVICE)) == []
+    finally:
+        provider.link.close()
 
 
 @pytest.mark.parametrize(

@@ -36,9 +36,12 @@ def run(peer, clock: FakeClock, work: Callable[[ZwaveJsProvider, str], Awaitable
 
     async def main() -> T:
         provider = ZwaveJsProvider(peer.url, clock=clock)
-        devices = await provider.list_devices()
-        device_id = next(d.external_id for d in devices if d.external_id.endswith(f".{NODE}"))
-        return await work(provider, device_id)
+        try:
+            devices = await provider.list_devices()
+            device_id = next(d.external_id for d in devices if d.external_id.endswith(f".{NODE}"))
+            return await work(provider, device_id)
+        finally:
+            await provider.aclose()
 
     return asyncio.run(main())
 
@@ -224,7 +227,10 @@ def test_a_server_that_is_not_there_is_unavailable(clock):
 
     async def work():
         provider = ZwaveJsProvider(f"ws://127.0.0.1:{port}", clock=clock)
-        await provider.list_devices()
+        try:
+            await provider.list_devices()
+        finally:
+            await provider.aclose()
 
     with pytest.raises(ProviderUnavailable):
         asyncio.run(work())

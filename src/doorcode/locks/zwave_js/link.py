@@ -1,11 +1,13 @@
-"""One listening connection to a Z-Wave JS server, kept for as long as its event loop runs.
+"""One listening connection to a Z-Wave JS server, kept for the life of the process.
 
 Z-Wave JS pushes what happens on the network (a keypad opening, a node going dead, a value
 the driver learnt) only to a client that is listening at that moment: there is no log to ask
 afterwards. So the websocket is not opened and closed with each ``ProviderSession`` (one per
-pass) but kept by a ``ZwaveJsLink`` per (event loop, server URL): the passes of ``doorcode
-serve`` share one connection and one buffer of access events. The link's listening task owns
-the connection; when its loop ends (``asyncio.run`` cancels leftover tasks), it closes it.
+pass) but kept by a ``ZwaveJsLink`` per account in the registry's ``AccountLinks``
+(``locks/links.py``): every pass, import and access poll of the process shares one
+connection and one buffer of heard events, and ``Runtime.close`` ends it. The link runs its
+own event loop in a daemon thread, so callers in any loop (each ``asyncio.run`` of the CLI)
+reach it through ``call``; it reconnects on the next call after the server went away.
 
 The link also keeps what doorcode itself read from a device (``remember``): the server's value
 cache lags about a second behind a set, so a slot confirmed by a device read answers from that
@@ -17,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from zwave_js_server.client import Client
@@ -30,12 +33,13 @@ from zwave_js_server.exceptions import BaseZwaveJSServerError
 from doorcode.domain.clock import Clock
 from doorcode.locks.errors import ProviderUnavailable
 
-__all__ = ["CONNECT_WITHIN", "HeardEvent", "SlotReading", "ZwaveJsLink", "link_for"]
+__all__ = ["CONNECT_WITHIN", "HeardEvent", "SlotReading", "ZwaveJsLink"]
 
 logger = logging.getLogger(__name__)
 
 CONNECT_WITHIN = timedelta(seconds=20)
 """Connecting and receiving the server's state dump; longer means the server is not there."""
+T = TypeVar("T")
 ClientFactory = Callable[[str, aiohttp.ClientSession], Client]
 """Builds the client (tests give one over a recorded state dump)."""
 EVENTS_KEPT = 1000
@@ -67,15 +71,44 @@ class ZwaveJsLink:
     def __init__(self, url: str, clock: Clock, *, client_factory: ClientFactory = Client) -> None:
         self.url = url
         self._client_factory = client_factory
-        self.loop = asyncio.get_running_loop()
         self._clock = clock
         self._client: Client | None = None
         self._listening: asyncio.Task[None] | None = None
-        self._connecting = asyncio.Lock()
+        self._connecting: asyncio.Lock | None = None
         self._read: dict[tuple[int, int], SlotReading] = {}
         self._heard: dict[int, deque[HeardEvent]] = {}
         self._last_heard: datetime | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name=f"zwave-js {url}", daemon=True
+        )
+
+    @classmethod
+    def start(
+        cls, url: str, clock: Clock, *, client_factory: ClientFactory = Client
+    ) -> ZwaveJsLink:
+        """A link whose loop runs in its own thread; it connects on the first call."""
+        link = cls(url, clock, client_factory=client_factory)
+        link._thread.start()
+        return link
+
+    def close(self) -> None:
+        """Disconnect and end the thread (bounded: a stuck server does not hold us)."""
+        if self._loop.is_closed() or not self._loop.is_running():
+            return
+        with contextlib.suppress(RuntimeError, TimeoutError):
+            asyncio.run_coroutine_threadsafe(self._disconnect(), self._loop).result(timeout=5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    async def call(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` on the link's loop and wait for it from the caller's loop."""
+        if not self._loop.is_running():
+            work.close()
+            raise ProviderUnavailable("the Z-Wave JS link is closed")
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
+        return await asyncio.wrap_future(future)
 
     @property
     def is_alive(self) -> bool:
@@ -83,7 +116,9 @@ class ZwaveJsLink:
         return self._listening is None or not self._listening.done()
 
     async def client(self) -> Client:
-        """The connected client with the server's state, connecting on first use."""
+        """The connected client with the server's state, connecting on first use (link loop)."""
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
         async with self._connecting:
             if self._client is None or not self.is_alive:
                 self._client = await self._connect()
@@ -120,6 +155,12 @@ class ZwaveJsLink:
         self._subscribe(client)
         return client
 
+    async def _disconnect(self) -> None:
+        if self._listening is not None:
+            self._listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listening
+
     async def _listen(
         self, client: Client, session: aiohttp.ClientSession, ready: asyncio.Event
     ) -> None:
@@ -135,7 +176,6 @@ class ZwaveJsLink:
             with contextlib.suppress(Exception):
                 await client.disconnect()
             await session.close()
-            _LINKS.pop((id(asyncio.get_running_loop()), self.url), None)
 
     def _subscribe(self, client: Client) -> None:
         assert client.driver is not None
@@ -166,16 +206,3 @@ class ZwaveJsLink:
         self._last_heard = now
         kept = self._heard.setdefault(node_id, deque(maxlen=EVENTS_KEPT))
         kept.append(HeardEvent(node_id, now, kind, dict(args)))
-
-
-_LINKS: dict[tuple[int, str], ZwaveJsLink] = {}
-
-
-def link_for(url: str, clock: Clock) -> ZwaveJsLink:
-    """The link to ``url`` of the running event loop, made on first use."""
-    loop = asyncio.get_running_loop()
-    key = (id(loop), url)
-    link = _LINKS.get(key)
-    if link is None or link.loop is not loop or not link.is_alive:
-        link = _LINKS[key] = ZwaveJsLink(url, clock)
-    return link

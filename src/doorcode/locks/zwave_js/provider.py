@@ -15,9 +15,9 @@ The account's option ``url`` is the server's websocket, e.g. ``ws://homeassistan
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import httpx
 from zwave_js_server.client import Client
@@ -57,8 +57,11 @@ from doorcode.locks.errors import (
 )
 from doorcode.locks.health import LockHealth
 from doorcode.locks.zwave_js.events import access_events_of
-from doorcode.locks.zwave_js.link import SlotReading, ZwaveJsLink, link_for
+from doorcode.locks.zwave_js.link import SlotReading, ZwaveJsLink
 from doorcode.locks.zwave_js.radio import RADIO, RadioKind
+
+if TYPE_CHECKING:
+    from doorcode.locks.links import AccountLinks
 
 __all__ = ["COMMAND_WITHIN", "ZwaveJsProvider"]
 
@@ -92,12 +95,10 @@ class ZwaveJsProvider(LockProvider):
     )
     option_names: ClassVar[tuple[str, ...]] = ("url",)
 
-    def __init__(
-        self, url: str, *, clock: Clock, link: Callable[[], ZwaveJsLink] | None = None
-    ) -> None:
+    def __init__(self, url: str, *, clock: Clock, link: ZwaveJsLink | None = None) -> None:
         self._url = url
-        self._clock = clock
-        self._link = link or (lambda: link_for(url, clock))
+        self._owns_link = link is None
+        self.link = link or ZwaveJsLink.start(url, clock)
 
     def __repr__(self) -> str:
         return f"ZwaveJsProvider({self._url!r})"
@@ -106,23 +107,71 @@ class ZwaveJsProvider(LockProvider):
     def from_account(
         cls, account: ProviderAccount, *, http: httpx.AsyncClient, clock: Clock
     ) -> ZwaveJsProvider:
-        """The provider for a stored Z-Wave JS account (option ``url``); ``http`` is unused."""
-        url = account.options.get("url", "")
-        if not url.startswith(("ws://", "wss://")):
-            raise ProviderNotConfigured(
-                f"the zwave_js account {account.label!r} needs a url like ws://host:3000"
-            )
-        return cls(url, clock=clock)
+        """A provider with a link of its own, closed with it (``build`` shares the account's)."""
+        return cls(_url_of(account), clock=clock)
+
+    @classmethod
+    def build(
+        cls,
+        account: ProviderAccount,
+        *,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        links: AccountLinks,
+    ) -> LockProvider:
+        """The provider over the account's process-wide link, started the first time."""
+        url = _url_of(account)
+        key = f"{cls.kind}:{account.account_id}:{url}"
+        return cls(
+            url,
+            clock=clock,
+            link=links.get(key, lambda: ZwaveJsLink.start(url, clock), ZwaveJsLink),
+        )
+
+    async def aclose(self) -> None:
+        """End the link only if this provider started it for itself."""
+        if self._owns_link:
+            await asyncio.to_thread(self.link.close)
 
     async def list_devices(self) -> list[Device]:
         """Every node with the User Code CC, with its slot count; asks the lock nothing."""
+        return await self.link.call(self._list_devices())
+
+    async def list_codes(self, device_id: str) -> list[ProviderCode]:
+        """One code per occupied slot, from the cache; slots never read are read once."""
+        return await self.link.call(self._list_codes(device_id))
+
+    async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
+        """Write ``code.slot``, then read it back from the device: ``SET`` when it holds it."""
+        return await self.link.call(self._create_code(device_id, code))
+
+    async def update_code(
+        self, device_id: str, code_id: str, window: TimeWindow | None
+    ) -> ProviderCode:
+        """Never called: a Z-Wave slot holds no schedule (doorcode writes and clears on time)."""
+        raise NotSupported("a Z-Wave user-code slot has no schedule to move")
+
+    async def delete_code(self, device_id: str, code_id: str) -> None:
+        """Clear the slot and read it back; an empty slot is cleared again without complaint."""
+        await self.link.call(self._delete_code(device_id, code_id))
+
+    async def health(self, device_id: str) -> LockHealth:
+        """Online unless the driver marked the node dead; battery from the cache."""
+        return await self.link.call(self._health(device_id))
+
+    async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
+        """Openings the server pushed since ``cursor`` (while doorcode was listening)."""
+        return await self.link.call(self._access_events(device_id, cursor))
+
+    # -- the same, on the link's loop -------------------------------------------------
+
+    async def _list_devices(self) -> list[Device]:
         client = await self._client()
         assert client.driver is not None
         nodes = client.driver.controller.nodes.values()
         return [self._device(client, node) for node in nodes if _has_user_codes(node)]
 
-    async def list_codes(self, device_id: str) -> list[ProviderCode]:
-        """One code per occupied slot, from the cache; slots never read are read once."""
+    async def _list_codes(self, device_id: str) -> list[ProviderCode]:
         client = await self._client()
         node = self._node(client, device_id)
         codes = []
@@ -132,8 +181,7 @@ class ZwaveJsProvider(LockProvider):
                 codes.append(ProviderCode(str(slot), "", _pin(reading), state=CodeState.SET))
         return codes
 
-    async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
-        """Write ``code.slot``, then read it back from the device: ``SET`` when it holds it."""
+    async def _create_code(self, device_id: str, code: NewCode) -> ProviderCode:
         client = await self._client()
         node = self._node(client, device_id)
         slot = _slot_to_write(node, code)
@@ -146,14 +194,7 @@ class ZwaveJsProvider(LockProvider):
             raise self._refusal(node, slot, code.code)
         return ProviderCode(str(slot), "", _pin(reading), state=CodeState.SET)
 
-    async def update_code(
-        self, device_id: str, code_id: str, window: TimeWindow | None
-    ) -> ProviderCode:
-        """Never called: a Z-Wave slot holds no schedule (doorcode writes and clears on time)."""
-        raise NotSupported("a Z-Wave user-code slot has no schedule to move")
-
-    async def delete_code(self, device_id: str, code_id: str) -> None:
-        """Clear the slot and read it back; an empty slot is cleared again without complaint."""
+    async def _delete_code(self, device_id: str, code_id: str) -> None:
         client = await self._client()
         node = self._node(client, device_id)
         if not code_id.isdigit() or not 1 <= int(code_id) <= _slot_count(node):
@@ -163,26 +204,24 @@ class ZwaveJsProvider(LockProvider):
         if _is_occupied(await self._read(node, slot)):
             raise ProviderUnavailable(f"the lock still holds a code in slot {slot}")
 
-    async def health(self, device_id: str) -> LockHealth:
-        """Online unless the driver marked the node dead; battery from the cache."""
+    async def _health(self, device_id: str) -> LockHealth:
         node = self._node(await self._client(), device_id)
         online = None if node.status is NodeStatus.UNKNOWN else node.status is not NodeStatus.DEAD
         battery = _cached(node, CommandClass.BATTERY, "level")
         percent = battery if isinstance(battery, int) else None
         return LockHealth(online, percent, node.last_seen)
 
-    async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
-        """Openings the server pushed since ``cursor`` (only while doorcode was listening)."""
+    async def _access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
         client = await self._client()
         node = self._node(client, device_id)
         after = datetime.fromisoformat(cursor) if cursor else None
-        heard = [e for e in self._link().heard(node.node_id) if after is None or e.heard_at > after]
+        heard = [e for e in self.link.heard(node.node_id) if after is None or e.heard_at > after]
         events = access_events_of(device_id, heard)
         next_cursor = heard[-1].heard_at.isoformat() if heard else cursor
         return AccessEventPage(events, next_cursor)
 
     async def _client(self) -> Client:
-        return await self._link().client()
+        return await self.link.client()
 
     def _device(self, client: Client, node: Node) -> Device:
         capabilities = LockCapabilities(
@@ -204,7 +243,7 @@ class ZwaveJsProvider(LockProvider):
 
     def _known(self, node: Node, slot: int) -> SlotReading | None:
         """The slot as last read from the device, else as the server's cache has it."""
-        recalled = self._link().recalled(node.node_id, slot)
+        recalled = self.link.recalled(node.node_id, slot)
         if recalled is not None:
             return recalled
         status = _cached(node, CommandClass.USER_CODE, "userIdStatus", slot)
@@ -220,7 +259,7 @@ class ZwaveJsProvider(LockProvider):
             raise ProviderUnavailable(f"the lock gave no readable answer for slot {slot}")
         code = answer.get("userCode")
         reading = SlotReading(answer["userIdStatus"], code if isinstance(code, str) else "")
-        self._link().remember(node.node_id, slot, reading)
+        self.link.remember(node.node_id, slot, reading)
         return reading
 
     def _refusal(self, node: Node, slot: int, pin: str) -> ProviderError:
@@ -266,6 +305,15 @@ async def _translated(call: Awaitable[T]) -> T:
         raise ProviderUnavailable(f"the Z-Wave JS server refused: {err.error_code}") from err
     except BaseZwaveJSServerError as err:
         raise ProviderUnavailable("the Z-Wave JS connection failed") from err
+
+
+def _url_of(account: ProviderAccount) -> str:
+    url = account.options.get("url", "")
+    if not url.startswith(("ws://", "wss://")):
+        raise ProviderNotConfigured(
+            f"the zwave_js account {account.label!r} needs a url like ws://host:3000"
+        )
+    return url
 
 
 def _device_id(client: Client, node: Node) -> str:
