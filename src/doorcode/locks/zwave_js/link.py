@@ -152,6 +152,7 @@ class ZwaveJsLink:
             raise ProviderUnavailable("the Z-Wave JS server cannot be reached") from err
         if not ready.is_set():
             raise ProviderUnavailable("the Z-Wave JS server closed the connection at start")
+        self._read.clear()  # what was read before may have changed while nobody listened
         self._subscribe(client)
         return client
 

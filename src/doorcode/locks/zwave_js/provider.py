@@ -214,7 +214,7 @@ class ZwaveJsProvider(LockProvider):
     async def _access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
         client = await self._client()
         node = self._node(client, device_id)
-        after = datetime.fromisoformat(cursor) if cursor else None
+        after = _instant(cursor)
         heard = [e for e in self.link.heard(node.node_id) if after is None or e.heard_at > after]
         events = access_events_of(device_id, heard)
         next_cursor = heard[-1].heard_at.isoformat() if heard else cursor
@@ -305,6 +305,14 @@ async def _translated(call: Awaitable[T]) -> T:
         raise ProviderUnavailable(f"the Z-Wave JS server refused: {err.error_code}") from err
     except BaseZwaveJSServerError as err:
         raise ProviderUnavailable("the Z-Wave JS connection failed") from err
+
+
+def _instant(cursor: str | None) -> datetime | None:
+    """The instant a cursor names; one this back-end did not write starts from the beginning."""
+    try:
+        return datetime.fromisoformat(cursor) if cursor else None
+    except ValueError:
+        return None
 
 
 def _url_of(account: ProviderAccount) -> str:
