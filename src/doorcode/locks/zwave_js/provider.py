@@ -7,7 +7,8 @@ which lags about a second behind a set. Slots the cache has never seen are read 
 first inventory; the server keeps the answers, so it is not repeated after a restart). Health
 comes from the node's status and the cached Battery CC level, access events from Notification
 CC (Access Control) reports and Door Lock CC mode changes the server pushes while doorcode
-listens. Every command goes through ``_send`` and is counted in ``radio.RADIO``.
+listens (the account's ``ZwaveJsLink``, kept for the process). Every command is counted in
+``radio.RADIO`` just before it is sent (``_send``; ``_wake`` for the ping of a dead node).
 
 The account's option ``url`` is the server's websocket, e.g. ``ws://homeassistant.local:3000``.
 """
