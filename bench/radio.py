@@ -43,9 +43,7 @@ from tests.peers.zwave import start_zwave_peer
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.domain.reservations import ReservationStatus, Stay
-from doorcode.locks.base import ProviderAccount
-from doorcode.locks.zigbee2mqtt.link import Zigbee2MqttLink
-from doorcode.locks.zigbee2mqtt.provider import link_settings
+from doorcode.locks.zigbee2mqtt import radio_operations
 from doorcode.locks.zigbee2mqtt.simulator import Zigbee2MqttSimulator, broker_answers
 from doorcode.locks.zwave_js import RADIO, RadioKind
 from doorcode.services.caller import Caller, Role
@@ -144,9 +142,7 @@ def zigbee(slots: int) -> Backend:
         if owner is not None:
             with runtime.uow() as uow:
                 account = uow.provider_accounts.find(owner.organisation_id, "Home")
-            settings = link_settings(_account(account.id, options))
-            link = runtime.providers.links.find(f"zigbee2mqtt:{account.id}:{settings.key}")
-            ops = link.operations if isinstance(link, Zigbee2MqttLink) else None
+            ops = radio_operations(runtime.providers.links, account.id)
         at_lock = {f"{k}s": n for (_, k), n in bridge.received.items()}
         return Radio(ops.sets if ops else 0, ops.gets if ops else 0, at_lock)
 
@@ -154,10 +150,6 @@ def zigbee(slots: int) -> Backend:
 
 
 BACKENDS: dict[str, Callable[[int], Backend]] = {"zwave_js": zwave, "zigbee2mqtt": zigbee}
-
-
-def _account(account_id: str, options: dict[str, str]) -> ProviderAccount:
-    return ProviderAccount(account_id, "", "zigbee2mqtt", "Home", {}, options)
 
 
 @dataclass
