@@ -7,8 +7,6 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from doorcode.cli.context import CliState
-from doorcode.services.locks import list_locks
-from doorcode.services.properties import list_properties
 
 __all__ = ["Names", "local_time", "names_of"]
 
@@ -36,6 +34,9 @@ class Names:
 
 def names_of(state: CliState) -> Names:
     """Read the names once per command."""
+    from doorcode.services.locks import list_locks
+    from doorcode.services.properties import list_properties
+
     runtime, caller = state.runtime(), state.caller()
     places = list_properties(runtime.uow(), caller)
     locks = list_locks(runtime.uow(), caller)

@@ -16,31 +16,57 @@ cloud, one simulated cloud per deployment, stays shared by the reconciler and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import importlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-
-import httpx
+from typing import TYPE_CHECKING
 
 from doorcode.domain.clock import Clock
 from doorcode.locks.base import LockProvider, ProviderAccount
 from doorcode.locks.errors import ProviderNotConfigured
-from doorcode.locks.nuki import NukiProvider
-from doorcode.locks.seam import SeamProvider
-from doorcode.locks.ttlock import TtlockProvider
-from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 
-__all__ = ["BACKENDS", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
+if TYPE_CHECKING:  # httpx and the vendor modules load when a provider is built, not before
+    import httpx
 
-BACKENDS: dict[str, type[LockProvider]] = {
-    VirtualLockProvider.kind: VirtualLockProvider,
-    NukiProvider.kind: NukiProvider,
-    SeamProvider.kind: SeamProvider,
-    TtlockProvider.kind: TtlockProvider,
-}
+    from doorcode.locks.virtual import VirtualCloud
+
+__all__ = ["BACKENDS", "HTTP_TIMEOUT_SECONDS", "Backends", "ProviderRegistry", "ProviderSession"]
+
+
+class Backends(Mapping[str, type[LockProvider]]):
+    """Back-end classes by kind, each imported the first time it is asked for.
+
+    A CLI listing reads the kinds without paying for httpx and four vendor clients
+    (bench/cli_startup.py); a pass that builds a provider imports its module then.
+    """
+
+    def __init__(self, modules: Mapping[str, str]) -> None:
+        self._modules = dict(modules)  # kind -> "module:Class"
+
+    def __getitem__(self, kind: str) -> type[LockProvider]:
+        module, _, name = self._modules[kind].partition(":")
+        backend: type[LockProvider] = getattr(importlib.import_module(module), name)
+        return backend
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+BACKENDS = Backends(
+    {
+        "virtual": "doorcode.locks.virtual:VirtualLockProvider",
+        "nuki": "doorcode.locks.nuki:NukiProvider",
+        "seam": "doorcode.locks.seam:SeamProvider",
+        "ttlock": "doorcode.locks.ttlock:TtlockProvider",
+    }
+)
 """The back-ends this build can reach, by kind; each is built with its ``from_account``."""
 
-HTTP_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-"""Lock clouds answer within seconds; a pass must not hang on one."""
+HTTP_TIMEOUT_SECONDS = (20.0, 5.0)
+"""Lock clouds answer within seconds (connecting within 5); a pass must not hang on one."""
 
 
 class ProviderRegistry:
@@ -48,17 +74,28 @@ class ProviderRegistry:
 
     def __init__(
         self,
-        providers: Iterable[LockProvider] = (),
+        providers: Iterable[LockProvider] | Callable[[], Iterable[LockProvider]] = (),
         *,
         backends: Mapping[str, type[LockProvider]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._shared = {provider.kind: provider for provider in providers}
-        self._backends = dict(BACKENDS if backends is None else backends)
+        """``providers`` may be a function that builds them: called at first use, so that a
+        command that never reaches a lock does not load the virtual cloud's file."""
+        self._make_shared = providers if callable(providers) else (lambda: providers)
+        self._built_shared: dict[str, LockProvider] | None = None
+        self._backends: Mapping[str, type[LockProvider]] = (
+            BACKENDS if backends is None else dict(backends)
+        )
         self._transport = transport
 
     def __repr__(self) -> str:
         return f"ProviderRegistry({sorted(self.kinds)})"
+
+    @property
+    def _shared(self) -> dict[str, LockProvider]:
+        if self._built_shared is None:
+            self._built_shared = {provider.kind: provider for provider in self._make_shared()}
+        return self._built_shared
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._shared or kind in self._backends
@@ -95,6 +132,8 @@ class ProviderRegistry:
     @property
     def virtual_cloud(self) -> VirtualCloud | None:
         """The simulated cloud behind the ``virtual`` provider, when there is one."""
+        from doorcode.locks.virtual import VirtualLockProvider
+
         provider = self._shared.get(VirtualLockProvider.kind)
         return provider.cloud if isinstance(provider, VirtualLockProvider) else None
 
@@ -156,5 +195,9 @@ class ProviderSession:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(transport=self._transport, timeout=HTTP_TIMEOUT)
+            import httpx
+
+            total, connect = HTTP_TIMEOUT_SECONDS
+            timeout = httpx.Timeout(total, connect=connect)
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=timeout)
         return self._http

@@ -18,7 +18,6 @@ from doorcode.domain.windows import zone_named
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
-from doorcode.services.reservations import follow_property
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Lock, Property
 from doorcode.store.unit_of_work import UnitOfWork
@@ -107,7 +106,7 @@ def change_property(
         _apply(prop, details, uow)
         after = _snapshot(prop)
         record_event(uow, caller, (SUBJECT, prop.id), "PropertyChanged", before=before, after=after)
-        follow_property(uow, caller, prop)
+        _follow(uow, caller, prop)
         uow.commit()
         return prop
 
@@ -126,7 +125,7 @@ def link_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str)
         record_event(
             uow, caller, (SUBJECT, prop.id), "LockLinked", lock.name, after={"lock_id": lock.id}
         )
-        follow_property(uow, caller, prop)
+        _follow(uow, caller, prop)
         uow.commit()
         return prop
 
@@ -144,7 +143,7 @@ def unlink_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: st
         record_event(
             uow, caller, (SUBJECT, prop.id), "LockUnlinked", lock.name, before={"lock_id": lock.id}
         )
-        follow_property(uow, caller, prop)
+        _follow(uow, caller, prop)
         uow.commit()
         return prop
 
@@ -179,6 +178,13 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
         raise InvalidRequest(f"a turnover code lasts 1 to {MAX_TURNOVER_HOURS} hours at most")
     wanted = CodePolicy(details.code_length, details.code_alphabet)
     policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
+
+
+def _follow(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
+    """Re-derive the property's grants (imported here: listing properties needs none of it)."""
+    from doorcode.services.reservations import follow_property
+
+    follow_property(uow, caller, prop)
 
 
 def _refuse_duplicate_external_id(uow: UnitOfWork, caller: Caller, external_id: str | None) -> None:
