@@ -60,6 +60,10 @@ def property_add(
         True, help="Tell the host at a guest's first opening, or when none by --no-show-at."
     ),
     no_show_at: str = typer.Option("23:00", help="Local time of the no-show notice."),
+    turnover_holder: str = typer.Option(
+        "", help="Who gets a code from each check-out to the next check-in (a cleaner)."
+    ),
+    turnover_max_hours: int = typer.Option(24, help="The longest a turnover code lasts."),
 ) -> None:
     """Add a property."""
     state = state_of(ctx)
@@ -77,6 +81,8 @@ def property_add(
         backup_codes=backup_codes,
         arrival_notices=arrival_notices,
         no_show_time=parse_time(no_show_at, "--no-show-at"),
+        turnover_holder=turnover_holder.strip(),
+        turnover_max_hours=turnover_max_hours,
     )
     prop = properties.add_property(state.runtime().uow(), state.caller(), details)
     typer.echo(f"added property {prop.name} ({prop.id})")
@@ -100,10 +106,69 @@ def property_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             f"{p.check_in_time:%H:%M}–{p.check_out_time:%H:%M}",
             f"{p.code_length} {p.code_alphabet}",
             ", ".join(lock.name for lock in p.locks),
+            turnover_text(p.turnover_holder, p.turnover_max_hours),
         )
         for p in found
     ]
-    print_table("Properties", ["name", "id", "zone", "in–out", "codes", "locks"], rows)
+    columns = ["name", "id", "zone", "in–out", "codes", "locks", "turnover"]
+    print_table("Properties", columns, rows)
+
+
+def turnover_text(holder: str, max_hours: int) -> str:
+    """'Marta, up to 24 h' or '–' when the property gives no turnover codes."""
+    return f"{holder}, up to {max_hours} h" if holder else "–"
+
+
+@property_app.command("set")
+def property_set(
+    ctx: typer.Context,
+    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
+    name: str | None = typer.Option(None, help="A new name."),
+    zone: str | None = typer.Option(None, "--zone", help="IANA time zone; stays follow it."),
+    check_in: str | None = typer.Option(None, help="Default check-in time (local)."),
+    check_out: str | None = typer.Option(None, help="Default check-out time (local)."),
+    address: str | None = typer.Option(None, help="Street address, shown in guest messages."),
+    turnover_holder: str | None = typer.Option(
+        None, help="Who gets a code from each check-out to the next check-in (a cleaner)."
+    ),
+    turnover_max_hours: int | None = typer.Option(
+        None, help="The longest a turnover code lasts, 1 to 336 hours."
+    ),
+    no_turnover: bool = typer.Option(
+        False, "--no-turnover", help="Stop giving turnover codes (current ones are revoked)."
+    ),
+) -> None:
+    """Change a property's settings; current codes follow a new zone, times or turnover."""
+    changes: dict[str, object] = {}
+    if name is not None:
+        if not name.strip():
+            raise typer.BadParameter("a property needs a name", param_hint="--name")
+        changes["name"] = name.strip()
+    if zone is not None:
+        changes["time_zone"] = zone
+    if check_in is not None:
+        changes["check_in_time"] = parse_time(check_in, "--check-in")
+    if check_out is not None:
+        changes["check_out_time"] = parse_time(check_out, "--check-out")
+    if address is not None:
+        changes["address"] = address
+    if no_turnover and turnover_holder is not None:
+        raise typer.BadParameter("give --turnover-holder or --no-turnover, not both")
+    if turnover_holder is not None:
+        changes["turnover_holder"] = turnover_holder.strip()
+    if no_turnover:
+        changes["turnover_holder"] = ""
+    if turnover_max_hours is not None:
+        changes["turnover_max_hours"] = turnover_max_hours
+    if not changes:
+        raise typer.BadParameter("nothing to change: give at least one option")
+    state = state_of(ctx)
+    prop = properties.change_property(state.runtime().uow(), state.caller(), property_ref, changes)
+    typer.echo(
+        f"changed property {prop.name} ({prop.id}): {prop.time_zone}, "
+        f"{prop.check_in_time:%H:%M}–{prop.check_out_time:%H:%M}, turnover "
+        f"{turnover_text(prop.turnover_holder, prop.turnover_max_hours)}"
+    )
 
 
 @property_app.command("link")

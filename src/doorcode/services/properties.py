@@ -163,11 +163,13 @@ def list_properties(uow: UnitOfWork, caller: Caller) -> list[Property]:
 
 
 MAX_TURNOVER_HOURS = 14 * 24
+MAX_HOLDER_LENGTH = 200
 
 
 def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
     """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, reveal
-    hours outside 0–14 days, and policies a linked lock cannot take."""
+    hours outside 0–14 days, turnover caps outside 1 hour–14 days, a holder name over 200
+    characters, and policies a linked lock cannot take."""
     zone_named(details.time_zone)
     details.lead_times  # noqa: B018 (building LeadTimes raises InvalidLeadTime when out of range)
     if not 0 <= details.code_reveal_hours <= MAX_REVEAL_HOURS:
@@ -176,6 +178,12 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
         )
     if not 1 <= details.turnover_max_hours <= MAX_TURNOVER_HOURS:
         raise InvalidRequest(f"a turnover code lasts 1 to {MAX_TURNOVER_HOURS} hours at most")
+    if len(details.turnover_holder) > MAX_HOLDER_LENGTH:
+        raise InvalidRequest(
+            f"the turnover code's holder is {MAX_HOLDER_LENGTH} characters at most"
+        )
+    if details.turnover_holder != details.turnover_holder.strip():
+        raise InvalidRequest("the turnover code's holder cannot start or end with spaces")
     wanted = CodePolicy(details.code_length, details.code_alphabet)
     policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
 
