@@ -254,7 +254,7 @@ def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             lock.provider,
             ", ".join(p.name for p in lock.properties),
             _sync_column(lock, summaries.get(lock.id, Counter())),
-            health_text(lock),
+            health_text(lock, _zone_of(lock)),
             local_time(lock.synced_at, _zone_of(lock)) if lock.synced_at else None,
         )
         for lock in found
@@ -268,15 +268,16 @@ def _zone_of(lock: Lock) -> tzinfo:
     return ZoneInfo(lock.properties[0].time_zone) if lock.properties else UTC
 
 
-def health_text(lock: Lock) -> str:
-    """'online, battery 80%' as the back-end last reported; '–' when it says nothing."""
+def health_text(lock: Lock, zone: tzinfo = UTC) -> str:
+    """'online, battery 80%, seen …' as the back-end last reported, on the lock's property's
+    clock; '–' when it says nothing."""
     parts = []
     if lock.health_online is not None:
         parts.append("online" if lock.health_online else "offline")
     if lock.health_battery is not None:
         parts.append(f"battery {lock.health_battery}%")
     if lock.health_contact_at is not None:
-        parts.append(f"seen {lock.health_contact_at:%Y-%m-%d %H:%M} UTC")
+        parts.append(f"seen {local_time(lock.health_contact_at, zone)}")
     return ", ".join(parts) or "–"
 
 
@@ -298,9 +299,11 @@ def lock_sync(
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     if lock_ref is not None:
-        lock_ids = [locks.find_lock(runtime.uow(), caller, lock_ref).id]
+        chosen = [locks.find_lock(runtime.uow(), caller, lock_ref)]
     else:
-        lock_ids = [lock.id for lock in locks.list_locks(runtime.uow(), caller)]
+        chosen = locks.list_locks(runtime.uow(), caller)
+    lock_ids = [lock.id for lock in chosen]
+    zones = {lock.id: _zone_of(lock) for lock in chosen}
     from rich.progress import Progress
 
     from doorcode.sync.provisioning import install_virtual_locks
@@ -315,7 +318,10 @@ def lock_sync(
                 lock_ids, force=True, progress=lambda done: progress.advance(task, done)
             )
         )
-    rows = [(o.lock_name, o.summary, o.next_sync_at) for o in outcomes]
+    rows = [
+        (o.lock_name, o.summary, local_time(o.next_sync_at, zones.get(o.lock_id, UTC)))
+        for o in outcomes
+    ]
     print_table("Lock sync", ["lock", "outcome", "next visit"], rows)
     failing = [o for o in outcomes if o.error or o.failed]
     if failing:
