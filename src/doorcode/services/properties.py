@@ -86,7 +86,8 @@ def add_property(uow: UnitOfWork, caller: Caller, details: PropertyDetails) -> P
 def change_property(
     uow: UnitOfWork, caller: Caller, reference: str, changes: dict[str, Any]
 ) -> Property:
-    """Change some settings; current grants follow new zones and default times at once.
+    """Change some settings; current grants follow new zones and default times at once
+    (a staff schedule's windows too: 10:00 stays 10:00 on the new clock).
 
     A new code length or alphabet applies to codes chosen from now on; codes guests already
     hold stay as they are. New lead times change when codes go onto the locks, so the locks
@@ -107,6 +108,10 @@ def change_property(
         after = _snapshot(prop)
         record_event(uow, caller, (SUBJECT, prop.id), "PropertyChanged", before=before, after=after)
         _follow(uow, caller, prop)
+        if details.time_zone != current.time_zone:
+            from doorcode.services.schedules import follow_zone_change
+
+            follow_zone_change(uow, caller, prop, current.time_zone)
         uow.commit()
         return prop
 
