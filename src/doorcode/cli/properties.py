@@ -122,7 +122,9 @@ def turnover_text(holder: str, max_hours: int) -> str:
 @property_app.command("set")
 def property_set(
     ctx: typer.Context,
-    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
+    property_ref: str = typer.Argument(
+        ..., metavar="PROPERTY", help="The property: id, external id or name."
+    ),
     name: str | None = typer.Option(None, help="A new name."),
     zone: str | None = typer.Option(None, "--zone", help="IANA time zone; stays follow it."),
     check_in: str | None = typer.Option(None, help="Default check-in time (local)."),
