@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-# The JSON renderers, lock sync and Rich's progress bars are imported where a command uses
+# The JSON renderers, lock sync, asyncio and Rich's progress bars are imported where a command uses
 # them, so that a listing does not pay for them at start-up (bench/cli_startup.py).
-import asyncio
 from collections import Counter
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING
@@ -306,6 +305,8 @@ def lock_sync(
         chosen = locks.list_locks(runtime.uow(), caller)
     lock_ids = [lock.id for lock in chosen]
     zones = {lock.id: _zone_of(lock) for lock in chosen}
+    import asyncio
+
     from rich.progress import Progress
 
     from doorcode.sync.provisioning import install_virtual_locks

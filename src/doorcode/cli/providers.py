@@ -6,8 +6,6 @@ Credentials are asked for at a hidden prompt unless given with ``--credential NA
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
@@ -82,6 +80,8 @@ def lock_import(
     as_json: bool = JsonOption,
 ) -> None:
     """Pull the account's devices as locks, with the capabilities the vendor reports."""
+    import asyncio
+
     from doorcode.services.lock_import import import_locks  # the vendor clients load here
 
     state = state_of(ctx)
