@@ -68,3 +68,19 @@ def test_offline_windows_read_the_key_groups_clock(doorcode, tokyo):
     assert f"{DAY_1} 15:00 JST" in issued
     assert "UTC" not in issued
     assert "JST" in doorcode("offline", "group", "list")
+
+
+def test_keys_and_users_read_the_organisations_one_clock(doorcode, monkeypatch):
+    """What belongs to no property reads the properties' common zone, as the audit page does;
+    with properties in several zones it stays in UTC, and says so."""
+    doorcode("org", "add", "acme")
+    doorcode("property", "add", "Shibuya loft", "--zone", "Asia/Tokyo")
+    doorcode("apikey", "create", "pms", "--role", "manager")
+    monkeypatch.setenv("DOORCODE_USER_PASSWORD", "a long and unusual passphrase")
+    doorcode("user", "create", "aiko", "--role", "owner")
+    for listing in (("apikey", "list"), ("user", "list")):
+        shown = doorcode(*listing)
+        assert "JST" in shown
+        assert "UTC" not in shown
+    doorcode("property", "add", "Porto flat", "--zone", "Europe/Lisbon")
+    assert "UTC" in doorcode("apikey", "list")
