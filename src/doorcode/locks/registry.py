@@ -17,6 +17,7 @@ cloud, one simulated cloud per deployment, stays shared by the reconciler and
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -83,6 +84,7 @@ class ProviderRegistry:
         command that never reaches a lock does not load the virtual cloud's file."""
         self._make_shared = providers if callable(providers) else (lambda: providers)
         self._built_shared: dict[str, LockProvider] | None = None
+        self._building = threading.Lock()  # one virtual cloud per process, even if raced
         self._backends: Mapping[str, type[LockProvider]] = (
             BACKENDS if backends is None else dict(backends)
         )
@@ -93,9 +95,11 @@ class ProviderRegistry:
 
     @property
     def _shared(self) -> dict[str, LockProvider]:
-        if self._built_shared is None:
-            self._built_shared = {provider.kind: provider for provider in self._make_shared()}
-        return self._built_shared
+        with self._building:
+            if self._built_shared is None:
+                built = {provider.kind: provider for provider in self._make_shared()}
+                self._built_shared = built
+            return self._built_shared
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._shared or kind in self._backends
