@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy import delete, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.store.models import (
@@ -82,7 +82,7 @@ class AccessRepository:
             "via": event.via,
             "received_at": received_at,
         }
-        dialect = self._upsert_dialect()
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
         statement = (
             dialect.insert(AccessEventRow)
             .values(values)
@@ -133,24 +133,13 @@ class AccessRepository:
         """Where polling the lock stands."""
         return self._session.get(AccessCursor, lock_id)
 
-    def _upsert_dialect(self) -> ModuleType:
-        """The dialect module whose ``insert`` has ON CONFLICT; imported on use, so that a
-        process on SQLite never loads the PostgreSQL dialect (a CLI listing paid for it)."""
-        if self._session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects import postgresql
-
-            return postgresql
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite
-
     def save_cursor(self, lock_id: str, cursor: str | None, at: datetime) -> None:
         """Remember the back-end's cursor after a poll.
 
         One statement that inserts or updates: a keypad read and the background pass may both
         save a lock's first cursor at once, and neither may fail for it.
         """
-        dialect = self._upsert_dialect()
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
         statement = dialect.insert(AccessCursor).values(
             lock_id=lock_id, cursor=cursor, polled_at=at
         )
