@@ -214,8 +214,8 @@ class PropertyChangesBody(Strict):
     """Settings to change; absent fields stay as they are.
 
     ``null`` means "no value", which only ``external_id`` (the property is then no longer found
-    by a PMS's listing id) and ``address`` can have. Every other field refuses it, naming the
-    field: leave a field out to keep it.
+    by a PMS's listing id), ``address`` and ``turnover_holder`` (no turnover codes) can have.
+    Every other field refuses it, naming the field: leave a field out to keep it.
     """
 
     model_config = ConfigDict(json_schema_extra=lambda schema: _not_nullable(schema))
