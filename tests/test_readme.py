@@ -1,7 +1,8 @@
 """The README's commands run as written, in order, from `make demo`'s world.
 
-The shell blocks of "Two commands" (the second terminal), "Using it" and "Offline codes" are
-read from README.md itself. Placeholders (RESERVATION_ID, GRANT_ID, CODE, SEQUENCE, BLOCK_ID)
+The shell blocks of "Two commands" (the second terminal), "Using it", "Offline codes" and
+"Staff codes" are read from README.md itself. Placeholders (RESERVATION_ID, GRANT_ID, CODE,
+SEQUENCE, BLOCK_ID, SCHEDULE_ID)
 take what the earlier commands printed, as a reader would copy them. The README's dates are
 shifted onto the test's clock, keeping their spacing; a command whose comment says "exit 1"
 must exit with 1, every other with 0.
@@ -27,9 +28,14 @@ from doorcode.demo_world import ensure_demo_world
 from tests.conftest import TEST_KEY
 
 README = Path(__file__).parents[1] / "README.md"
-SECTIONS = ("## Two commands", "## Using it", "## Offline codes")
+SECTIONS = (
+    "## Two commands",
+    "## Using it",
+    "## Offline codes",
+    "## Staff codes: schedules and turnovers",
+)
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-PLACEHOLDER = re.compile(r"\b(RESERVATION_ID|GRANT_ID|CODE|SEQUENCE|BLOCK_ID)\b")
+PLACEHOLDER = re.compile(r"\b(RESERVATION_ID|GRANT_ID|CODE|SEQUENCE|BLOCK_ID|SCHEDULE_ID)\b")
 # What a reader copies from a command's output into the later ones.
 CAPTURES = {
     "RESERVATION_ID": re.compile(r"reservation (res_\w+)"),
@@ -37,6 +43,7 @@ CAPTURES = {
     "CODE": re.compile(r"^code:\s+(\d+)", re.MULTILINE),
     "SEQUENCE": re.compile(r"\(# is Enter\): (\*?[0-9#]+)"),
     "BLOCK_ID": re.compile(r"^block: (blk_\w+)", re.MULTILINE),
+    "SCHEDULE_ID": re.compile(r"schedule (sch_\w+)"),
 }
 
 

@@ -12,8 +12,8 @@ from random import Random
 
 from doorcode.config import Settings, secret_keys
 from doorcode.domain.clock import Clock
+from doorcode.locks.base import LockProvider
 from doorcode.locks.registry import ProviderRegistry
-from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 from doorcode.runtime import Runtime
 from doorcode.store import schema_head
 from doorcode.store.code_cipher import CodeCipher
@@ -62,6 +62,15 @@ def bootstrap(
 
 
 def default_providers(settings: Settings, clock: Clock) -> ProviderRegistry:
-    """The back-ends this build ships: the virtual cloud, persisted in the data directory."""
-    cloud = VirtualCloud(clock, path=settings.data_dir / VIRTUAL_LOCKS_FILE)
-    return ProviderRegistry([VirtualLockProvider(cloud)])
+    """The back-ends this build ships: the virtual cloud, persisted in the data directory.
+
+    The cloud is built when a command first reaches a lock; a listing never loads it.
+    """
+
+    def shared() -> list[LockProvider]:
+        from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+
+        cloud = VirtualCloud(clock, path=settings.data_dir / VIRTUAL_LOCKS_FILE)
+        return [VirtualLockProvider(cloud)]
+
+    return ProviderRegistry(shared)

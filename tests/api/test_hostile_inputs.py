@@ -48,7 +48,7 @@ def test_the_schema_says_which_settings_take_null(client):
         for name, schema in fields["properties"].items()
         if {"type": "null"} in schema.get("anyOf", [])
     }
-    assert nullable == {"external_id", "address"}
+    assert nullable == {"external_id", "address", "turnover_holder"}
 
 
 def test_a_null_external_id_unlinks_the_property_from_its_pms_listing(client, keys, flat):

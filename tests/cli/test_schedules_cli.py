@@ -86,3 +86,35 @@ def test_a_bad_schedule_exits_non_zero_with_the_reason_and_makes_nothing(
     )
     assert message in " ".join(failed.output.split())
     assert json.loads(doorcode("schedule", "list", "--json").output) == []
+
+
+def test_a_night_window_in_the_skipped_hour_is_made_and_named_not_refused(doorcode):
+    """Madrid skips 02:00-03:00 on the last Sunday of March: a 02:15-02:45 Sunday window
+    cannot exist that day. The schedule is made; that one window moves and the CLI says so."""
+    sunday = SKIPPED - timedelta(days=2)  # the change itself
+    made = doorcode(
+        "schedule", "add", "Night guard", "--property", "Flat 1A", "--on", "sun",
+        "--from", "02:15", "--to", "02:45",
+        "--first", str(sunday - timedelta(days=7)), "--last", str(sunday + timedelta(days=7)),
+    )  # fmt: skip
+    assert "3 windows at Flat 1A" in made.output
+    assert f"Flat 1A, {sunday}: 02:15 does not exist on the clock" in made.output
+    [schedule] = json.loads(doorcode("schedule", "list", "--json").output)
+    assert schedule["clock_notes"] == [
+        f"Flat 1A, {sunday}: 02:15 does not exist on the clock (it springs forward); "
+        "that day's window starts when the clocks jump and keeps its usual length"
+    ]
+    shown = doorcode("schedule", "show", schedule["id"]).output
+    assert f"{sunday:%a %d %b %Y} 03:00 CEST" in shown
+
+
+def test_a_property_moved_to_another_zone_keeps_its_cleaner_at_ten_local(doorcode):
+    doorcode(
+        "schedule", "add", "Marta (cleaner)", "--property", "Flat 1A", "--on", "tue",
+        "--from", "10:00", "--to", "14:00", "--first", str(FIRST), "--last", str(LAST),
+    )  # fmt: skip
+    doorcode("property", "set", "Flat 1A", "--zone", "Atlantic/Canary")
+    [schedule] = json.loads(doorcode("schedule", "list", "--json").output)
+    shown = doorcode("schedule", "show", schedule["id"]).output
+    assert f"{FIRST:%a %d %b %Y} 10:00 WET" in shown
+    assert f"{LAST:%a %d %b %Y} 10:00 WEST" in shown

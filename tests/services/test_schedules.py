@@ -9,10 +9,12 @@ import pytest
 
 from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.grants import revoke_grant
+from doorcode.services.properties import change_property
 from doorcode.services.schedules import (
     Frequency,
     ScheduleDetails,
     change_schedule,
+    clock_notes,
     create_schedule,
     get_schedule,
     revoke_schedule,
@@ -230,3 +232,59 @@ def test_a_window_an_operator_revoked_stays_revoked_when_the_schedule_changes(
         (utc(2027, 3, 28, 8), False),
         (utc(2027, 4, 4, 8), True),
     ]
+
+
+def test_a_window_wholly_in_the_skipped_hour_moves_alone_and_is_named(runtime, owner, flats):
+    """Lisbon skips 01:00-02:00 on 28 March 2027: a 01:15-01:45 window cannot exist that day.
+    It starts when the clocks jump and keeps its half hour; the other Sundays are untouched
+    and the schedule says which day moved (it used to refuse the whole schedule)."""
+    _madrid, lisbon = flats
+    night = sundays(
+        date(2027, 3, 21), date(2027, 4, 4), time(1, 15), time(1, 45), property_refs=(lisbon.id,)
+    )
+    schedule = create_schedule(runtime.uow(), owner, night)
+    assert [(start, end) for _p, start, end, _a in grants_of(runtime, owner, schedule.id)] == [
+        (utc(2027, 3, 21, 1, 15), utc(2027, 3, 21, 1, 45)),  # WET, UTC+0
+        (utc(2027, 3, 28, 1), utc(2027, 3, 28, 1, 30)),  # from the jump, 30 minutes
+        (utc(2027, 4, 4, 0, 15), utc(2027, 4, 4, 0, 45)),  # WEST, UTC+1
+    ]
+    notes = get_schedule(runtime.uow(), owner, schedule.id).notes
+    assert notes == (
+        "Flat 2B, 2027-03-28: 01:15 does not exist on the clock (it springs forward); "
+        "that day's window starts when the clocks jump and keeps its usual length",
+    )
+
+
+def test_a_window_ending_in_the_skipped_hour_ends_at_the_jump_and_says_so():
+    details = sundays(date(2027, 3, 28), date(2027, 3, 28), time(0, 30), time(1, 30))
+    [window] = windows_of(details, ZoneInfo("Europe/Lisbon"))
+    assert (window.starts_at, window.ends_at) == (utc(2027, 3, 28, 0, 30), utc(2027, 3, 28, 1))
+    [note] = clock_notes(details, ZoneInfo("Europe/Lisbon"))
+    assert "01:30 does not exist" in note
+    assert "ends when the clocks jump" in note
+
+
+def test_a_new_time_zone_moves_the_schedule_windows_and_keeps_their_code(
+    runtime, owner, flats, clock
+):
+    """10:00 stays 10:00 on site when the property's zone is corrected; nothing else moves."""
+    madrid, lisbon = flats
+    details = sundays(date(2027, 3, 21), date(2027, 4, 4), property_refs=(madrid.id, lisbon.id))
+    schedule = create_schedule(runtime.uow(), owner, details)
+    before = codes_of(runtime, schedule.id)
+    change_property(runtime.uow(), owner, madrid.id, {"time_zone": "Asia/Tokyo"})
+    live = [
+        (prop, start, end)
+        for prop, start, end, alive in grants_of(runtime, owner, schedule.id)
+        if alive
+    ]
+    assert [(start, end) for prop, start, end in live if prop == madrid.id] == [
+        (utc(2027, 3, 21, 1), utc(2027, 3, 21, 5)),  # 10:00-14:00 JST
+        (utc(2027, 3, 28, 1), utc(2027, 3, 28, 5)),
+        (utc(2027, 4, 4, 1), utc(2027, 4, 4, 5)),
+    ]
+    assert next((start, end) for prop, start, end in live if prop == lisbon.id) == (
+        utc(2027, 3, 21, 10),
+        utc(2027, 3, 21, 14),
+    )
+    assert codes_of(runtime, schedule.id) == before  # the cleaner's codes did not change

@@ -56,6 +56,8 @@ def property_body(prop: Property) -> PropertyBody:
         backup_codes=prop.backup_codes,
         arrival_notices=prop.arrival_notices,
         no_show_time=prop.no_show_time,
+        turnover_holder=prop.turnover_holder,
+        turnover_max_hours=prop.turnover_max_hours,
     )
 
 

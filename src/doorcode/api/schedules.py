@@ -49,6 +49,10 @@ class ScheduleBody(BaseModel):
     except_days: list[date]
     revoked: bool
     grant_ids: list[str] = Field(description="The windows not revoked, soonest first.")
+    clock_notes: list[str] = Field(
+        default_factory=list,
+        description="Days whose window a spring-forward change moves, in words.",
+    )
 
 
 class RevokedBody(BaseModel):
@@ -126,4 +130,5 @@ def schedule_body(view: schedules.ScheduleView) -> ScheduleBody:
         except_days=sorted(details.except_days),
         revoked=view.schedule.revoked_at is not None,
         grant_ids=[grant.id for grant in view.live_grants],
+        clock_notes=list(view.notes),
     )

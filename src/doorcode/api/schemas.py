@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -126,6 +127,25 @@ RevealHours = Annotated[
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=200)]
 Address = Annotated[str, Field(max_length=500, description="Street address, for guest messages.")]
+TurnoverHolder = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    Field(
+        max_length=200,
+        description="Who gets a code from each check-out to the next check-in (a cleaner); "
+        "empty: no turnover codes.",
+        examples=["Marta (cleaner)"],
+    ),
+]
+TurnoverMaxHours = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=14 * 24,
+        description="The longest a turnover code lasts, in hours (also its length after a stay "
+        "with none following).",
+    ),
+]
 
 
 NOT_NULL_SETTINGS = (
@@ -141,6 +161,7 @@ NOT_NULL_SETTINGS = (
     "backup_codes",
     "arrival_notices",
     "no_show_time",
+    "turnover_max_hours",
 )
 """The property settings that always have a value: PATCH refuses ``null`` for them."""
 
@@ -183,6 +204,8 @@ class PropertyInputBody(Strict):
     no_show_time: LocalTime = Field(
         default=time(23, 0), description="Local time on the arrival day of the no-show notice."
     )
+    turnover_holder: TurnoverHolder = ""
+    turnover_max_hours: TurnoverMaxHours = 24
 
     _zone = field_validator("time_zone")(_known_zone)
 
@@ -191,8 +214,8 @@ class PropertyChangesBody(Strict):
     """Settings to change; absent fields stay as they are.
 
     ``null`` means "no value", which only ``external_id`` (the property is then no longer found
-    by a PMS's listing id) and ``address`` can have. Every other field refuses it, naming the
-    field: leave a field out to keep it.
+    by a PMS's listing id), ``address`` and ``turnover_holder`` (no turnover codes) can have.
+    Every other field refuses it, naming the field: leave a field out to keep it.
     """
 
     model_config = ConfigDict(json_schema_extra=lambda schema: _not_nullable(schema))
@@ -213,6 +236,10 @@ class PropertyChangesBody(Strict):
     backup_codes: bool | None = None
     arrival_notices: bool | None = None
     no_show_time: LocalTime | None = None
+    turnover_holder: TurnoverHolder | None = Field(
+        default=None, description="null or empty: no turnover codes (current ones are revoked)."
+    )
+    turnover_max_hours: TurnoverMaxHours | None = None
 
     @field_validator(*NOT_NULL_SETTINGS, mode="before")
     @classmethod
@@ -226,10 +253,10 @@ class PropertyChangesBody(Strict):
     def _zone(cls, name: str | None) -> str | None:
         return None if name is None else _known_zone(name)
 
-    @field_validator("address")
+    @field_validator("address", "turnover_holder")
     @classmethod
-    def _no_address_is_empty(cls, address: str | None) -> str:
-        return address or ""
+    def _none_is_empty(cls, text: str | None) -> str:
+        return text or ""
 
 
 def _not_nullable(schema: dict[str, Any]) -> None:
@@ -261,6 +288,8 @@ class PropertyBody(BaseModel):
     backup_codes: bool = False
     arrival_notices: bool = True
     no_show_time: LocalTime = time(23, 0)
+    turnover_holder: str = ""
+    turnover_max_hours: int = 24
 
 
 class ConstraintsBody(Strict):

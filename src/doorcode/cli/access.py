@@ -7,8 +7,6 @@ import typer
 from doorcode.cli.context import JsonOption, parse_instant, print_json, print_table, state_of
 from doorcode.domain.windows import zone_named
 from doorcode.locks.access_events import AccessOutcome
-from doorcode.services.access_events import lock_access_events
-from doorcode.store.access_repository import AccessEventFilter
 
 __all__ = ["lock_log"]
 
@@ -23,6 +21,9 @@ def lock_log(
     as_json: bool = JsonOption,
 ) -> None:
     """The lock's access events, newest first, in its property's time (never a code)."""
+    from doorcode.services.access_events import lock_access_events
+    from doorcode.store.access_repository import AccessEventFilter
+
     state = state_of(ctx)
     which = AccessEventFilter(
         outcome=outcome.value if outcome is not None else None,

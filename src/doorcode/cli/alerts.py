@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from doorcode.api.rendering import alert_body
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
-from doorcode.services.alerts import list_alerts
+from doorcode.cli.names import local_time
+from doorcode.services.dashboard import alert_lines, display_zone
+from doorcode.services.properties import list_properties
 from doorcode.store.repositories import AlertFilter
 
 
@@ -16,12 +17,25 @@ def alerts(
     limit: int = typer.Option(100, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
-    """Open alerts, newest first."""
+    """Open alerts, newest first, each on its property's clock and named."""
     state = state_of(ctx)
+    runtime, caller = state.runtime(), state.caller()
     which = AlertFilter(include_cleared=include_cleared, limit=limit)
-    found = list_alerts(state.runtime().uow(), state.caller(), which)
+    found = alert_lines(runtime.uow(), caller, which)
     if as_json:
-        print_json([alert_body(alert) for alert in found])
+        from doorcode.api.rendering import alert_body  # FastAPI loads only for --json
+
+        print_json([alert_body(line.alert) for line in found])
         return
-    rows = [(a.raised_at, a.kind, a.subject_id, a.message, a.cleared_at) for a in found]
-    print_table("Alerts", ["raised", "kind", "subject", "message", "cleared"], rows)
+    fallback = display_zone(list_properties(runtime.uow(), caller))
+    rows = [
+        (
+            local_time(line.alert.raised_at, line.subject.zone or fallback),
+            line.alert.kind,
+            line.subject.label,
+            line.alert.message,
+            local_time(line.alert.cleared_at, line.subject.zone or fallback),
+        )
+        for line in found
+    ]
+    print_table("Alerts", ["raised", "kind", "about", "message", "cleared"], rows)

@@ -7,6 +7,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from doorcode.api.source_bodies import feed_body
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of, terminal
+from doorcode.cli.names import local_time
+from doorcode.domain.windows import zone_named
 from doorcode.services.errors import InvalidRequest
 from doorcode.sources import ical_feeds
 from doorcode.sources.feed_poller import feed_policy
@@ -52,8 +54,8 @@ def feed_list(
             f.name,
             f.url_hint,
             f.last_outcome,
-            f.last_success_at,
-            f.next_poll_at,
+            local_time(f.last_success_at, zone_named(f.property.time_zone)),
+            local_time(f.next_poll_at, zone_named(f.property.time_zone)),
         )
         for f in found
     ]

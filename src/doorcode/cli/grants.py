@@ -195,14 +195,27 @@ def events(
     limit: int = typer.Option(50, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
-    """The audit log, newest first."""
+    """The audit log, newest first, each on its property's clock, named."""
+    from doorcode.services.dashboard import event_lines
+
     state = state_of(ctx)
     which = EventFilter(subject_id=subject, kind=kind, limit=limit)
-    found = list_events(state.runtime().uow(), state.caller(), which)
     if as_json:
         from doorcode.api.rendering import event_body
 
+        found = list_events(state.runtime().uow(), state.caller(), which)
         print_json([event_body(event) for event in found])
         return
-    rows = [(e.occurred_at, e.kind, e.subject_id, e.actor, e.reason) for e in found]
-    print_table("Events", ["at", "kind", "subject", "actor", "reason"], rows)
+    lines = event_lines(state.runtime().uow(), state.caller(), which)
+    rows = [
+        (
+            local_time(line.event.occurred_at, line.zone),
+            line.event.kind,
+            line.subject.label,
+            line.event.subject_id,
+            line.event.actor,
+            line.event.reason,
+        )
+        for line in lines
+    ]
+    print_table("Events", ["at", "kind", "about", "id", "actor", "reason"], rows)

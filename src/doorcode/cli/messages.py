@@ -10,6 +10,7 @@ import typer
 
 from doorcode.api.messages import chosen_body, log_body, rules_body, saved_body
 from doorcode.cli.context import JsonOption, parse_time, print_json, print_table, state_of
+from doorcode.cli.names import local_time
 from doorcode.domain.messages import ChannelName, DeliveryStatus, MessagePurpose, MessageStatus
 from doorcode.notify.channels import channels_from_settings
 from doorcode.notify.errors import InvalidTemplate
@@ -17,7 +18,9 @@ from doorcode.notify.loop import run_messages_once
 from doorcode.notify.templates import TemplateParts
 from doorcode.notify.variables import DESCRIPTIONS
 from doorcode.services import message_rules, message_templates, messages
+from doorcode.services.dashboard import display_zone
 from doorcode.services.message_templates import TemplateKey
+from doorcode.services.properties import list_properties
 from doorcode.store.message_repository import MessageFilter
 
 __all__ = ["messages_app", "rules_app", "template_app"]
@@ -180,6 +183,7 @@ def messages_list(
     if reservation:
         for alert in messages.warnings_about(runtime.uow(), caller, reservation):
             typer.echo(f"Warning: {alert.message}", err=True)
+    zone = display_zone(list_properties(runtime.uow(), caller))
     rows = [
         (
             b.id,
@@ -188,7 +192,7 @@ def messages_list(
             b.channel.value if b.channel else None,
             b.recipient,
             b.status,
-            b.sent_at or b.due_at,
+            local_time(b.sent_at or b.due_at, zone),
             b.attempts,
             b.reason,
         )

@@ -7,10 +7,8 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from doorcode.cli.context import CliState
-from doorcode.services.locks import list_locks
-from doorcode.services.properties import list_properties
 
-__all__ = ["Names", "local_time", "names_of"]
+__all__ = ["Names", "local_time", "names_of", "organisation_zone"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +34,9 @@ class Names:
 
 def names_of(state: CliState) -> Names:
     """Read the names once per command."""
+    from doorcode.services.locks import list_locks
+    from doorcode.services.properties import list_properties
+
     runtime, caller = state.runtime(), state.caller()
     places = list_properties(runtime.uow(), caller)
     locks = list_locks(runtime.uow(), caller)
@@ -44,6 +45,15 @@ def names_of(state: CliState) -> Names:
         {place.id: ZoneInfo(place.time_zone) for place in places},
         {lock.id: lock.name for lock in locks},
     )
+
+
+def organisation_zone(state: CliState) -> tzinfo:
+    """The clock for what belongs to no one property (keys, users, deliveries): the
+    properties' common zone, as the dashboard's audit log uses, else UTC."""
+    from doorcode.services.dashboard import display_zone
+    from doorcode.services.properties import list_properties
+
+    return display_zone(list_properties(state.runtime().uow(), state.caller()))
 
 
 def local_time(instant: datetime | None, zone: tzinfo) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import tzinfo
 
 import typer
 
 from doorcode.cli.context import parse_instant, print_table, state_of
+from doorcode.cli.names import local_time
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
 from doorcode.services import offline_codes
@@ -50,7 +51,7 @@ def group_list(ctx: typer.Context) -> None:
             g.name,
             g.id,
             g.digits,
-            g.epoch,
+            local_time(g.epoch, offline_codes.zone_of_key_group(g)),
             g.key_version,
             "yes" if g.key_exported_at else "no",
             ", ".join(lock.name for lock in g.locks),
@@ -112,9 +113,10 @@ def offline_issue(
     issued = offline_codes.issue_offline_grant(
         state.runtime().uow(), state.caller(), group, requested, holder, kind
     )
+    zone = offline_codes.key_group_zone(state.runtime().uow(), state.caller(), group)
     typer.echo(f"code:      {issued.code}")
-    typer.echo(f"opens:     {_window(issued.issued)}")
-    typer.echo(f"asked for: {_window(issued.requested)}")
+    typer.echo(f"opens:     {_window(issued.issued, zone)}")
+    typer.echo(f"asked for: {_window(issued.requested, zone)}")
     typer.echo(f"grant:     {issued.grant.id}")
 
 
@@ -133,10 +135,12 @@ def offline_check(
     if found.window is None:
         typer.echo("not a code of this key group (mistyped, or another group's)")
         raise typer.Exit(code=1)
-    typer.echo(f"window:  {_window(found.window)}")
+    zone = offline_codes.key_group_zone(runtime.uow(), state.caller(), group)
+    typer.echo(f"window:  {_window(found.window, zone)}")
     typer.echo(f"blocked: {'yes' if found.blocked else 'no'}")
     typer.echo(f"grant:   {found.grant_id or '–'}")
-    typer.echo(f"at {moment.isoformat()}: {'opens' if found.opens_at else 'does not open'}")
+    opens = "opens" if found.opens_at else "does not open"
+    typer.echo(f"at {local_time(moment, zone)}: {opens}")
 
 
 @offline_app.command("block")
@@ -157,7 +161,8 @@ def offline_blocks(ctx: typer.Context, group: str = GroupOption) -> None:
     """Blocks still to be typed at the locks, with their sequences (# is Enter)."""
     state = state_of(ctx)
     pending = offline_codes.pending_blocks(state.runtime().uow(), state.caller(), group)
-    rows = [(b.id, b.blocked_at, b.grant_id, seq.keys) for b, seq in pending]
+    zone = offline_codes.key_group_zone(state.runtime().uow(), state.caller(), group)
+    rows = [(b.id, local_time(b.blocked_at, zone), b.grant_id, seq.keys) for b, seq in pending]
     print_table("Blocks", ["id", "blocked", "grant", "type at the keypad"], rows)
 
 
@@ -169,9 +174,6 @@ def offline_block_done(ctx: typer.Context, block_id: str, group: str = GroupOpti
     typer.echo(f"block {block_id} marked as typed at the locks")
 
 
-def _window(window: TimeWindow) -> str:
-    return f"{_instant(window.starts_at)} → {_instant(window.ends_at)}"
-
-
-def _instant(instant: datetime) -> str:
-    return instant.strftime("%Y-%m-%d %H:%M UTC")
+def _window(window: TimeWindow, zone: tzinfo) -> str:
+    """Both ends on the group's property's clock, with its zone."""
+    return f"{local_time(window.starts_at, zone)} → {local_time(window.ends_at, zone)}"

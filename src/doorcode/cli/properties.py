@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-# The JSON renderers, lock sync and Rich's progress bars are imported where a command uses
+# The JSON renderers, lock sync, asyncio and Rich's progress bars are imported where a command uses
 # them, so that a listing does not pay for them at start-up (bench/cli_startup.py).
-import asyncio
 from collections import Counter
 from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING
@@ -60,6 +59,10 @@ def property_add(
         True, help="Tell the host at a guest's first opening, or when none by --no-show-at."
     ),
     no_show_at: str = typer.Option("23:00", help="Local time of the no-show notice."),
+    turnover_holder: str = typer.Option(
+        "", help="Who gets a code from each check-out to the next check-in (a cleaner)."
+    ),
+    turnover_max_hours: int = typer.Option(24, help="The longest a turnover code lasts."),
 ) -> None:
     """Add a property."""
     state = state_of(ctx)
@@ -77,6 +80,8 @@ def property_add(
         backup_codes=backup_codes,
         arrival_notices=arrival_notices,
         no_show_time=parse_time(no_show_at, "--no-show-at"),
+        turnover_holder=turnover_holder.strip(),
+        turnover_max_hours=turnover_max_hours,
     )
     prop = properties.add_property(state.runtime().uow(), state.caller(), details)
     typer.echo(f"added property {prop.name} ({prop.id})")
@@ -100,10 +105,71 @@ def property_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             f"{p.check_in_time:%H:%M}–{p.check_out_time:%H:%M}",
             f"{p.code_length} {p.code_alphabet}",
             ", ".join(lock.name for lock in p.locks),
+            turnover_text(p.turnover_holder, p.turnover_max_hours),
         )
         for p in found
     ]
-    print_table("Properties", ["name", "id", "zone", "in–out", "codes", "locks"], rows)
+    columns = ["name", "id", "zone", "in–out", "codes", "locks", "turnover"]
+    print_table("Properties", columns, rows)
+
+
+def turnover_text(holder: str, max_hours: int) -> str:
+    """'Marta, up to 24 h' or '–' when the property gives no turnover codes."""
+    return f"{holder}, up to {max_hours} h" if holder else "–"
+
+
+@property_app.command("set")
+def property_set(
+    ctx: typer.Context,
+    property_ref: str = typer.Argument(
+        ..., metavar="PROPERTY", help="The property: id, external id or name."
+    ),
+    name: str | None = typer.Option(None, help="A new name."),
+    zone: str | None = typer.Option(None, "--zone", help="IANA time zone; stays follow it."),
+    check_in: str | None = typer.Option(None, help="Default check-in time (local)."),
+    check_out: str | None = typer.Option(None, help="Default check-out time (local)."),
+    address: str | None = typer.Option(None, help="Street address, shown in guest messages."),
+    turnover_holder: str | None = typer.Option(
+        None, help="Who gets a code from each check-out to the next check-in (a cleaner)."
+    ),
+    turnover_max_hours: int | None = typer.Option(
+        None, help="The longest a turnover code lasts, 1 to 336 hours."
+    ),
+    no_turnover: bool = typer.Option(
+        False, "--no-turnover", help="Stop giving turnover codes (current ones are revoked)."
+    ),
+) -> None:
+    """Change a property's settings; current codes follow a new zone, times or turnover."""
+    changes: dict[str, object] = {}
+    if name is not None:
+        if not name.strip():
+            raise typer.BadParameter("a property needs a name", param_hint="--name")
+        changes["name"] = name.strip()
+    if zone is not None:
+        changes["time_zone"] = zone
+    if check_in is not None:
+        changes["check_in_time"] = parse_time(check_in, "--check-in")
+    if check_out is not None:
+        changes["check_out_time"] = parse_time(check_out, "--check-out")
+    if address is not None:
+        changes["address"] = address
+    if no_turnover and turnover_holder is not None:
+        raise typer.BadParameter("give --turnover-holder or --no-turnover, not both")
+    if turnover_holder is not None:
+        changes["turnover_holder"] = turnover_holder.strip()
+    if no_turnover:
+        changes["turnover_holder"] = ""
+    if turnover_max_hours is not None:
+        changes["turnover_max_hours"] = turnover_max_hours
+    if not changes:
+        raise typer.BadParameter("nothing to change: give at least one option")
+    state = state_of(ctx)
+    prop = properties.change_property(state.runtime().uow(), state.caller(), property_ref, changes)
+    typer.echo(
+        f"changed property {prop.name} ({prop.id}): {prop.time_zone}, "
+        f"{prop.check_in_time:%H:%M}–{prop.check_out_time:%H:%M}, turnover "
+        f"{turnover_text(prop.turnover_holder, prop.turnover_max_hours)}"
+    )
 
 
 @property_app.command("link")
@@ -189,7 +255,7 @@ def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             lock.provider,
             ", ".join(p.name for p in lock.properties),
             _sync_column(lock, summaries.get(lock.id, Counter())),
-            health_text(lock),
+            health_text(lock, _zone_of(lock)),
             local_time(lock.synced_at, _zone_of(lock)) if lock.synced_at else None,
         )
         for lock in found
@@ -203,15 +269,16 @@ def _zone_of(lock: Lock) -> tzinfo:
     return ZoneInfo(lock.properties[0].time_zone) if lock.properties else UTC
 
 
-def health_text(lock: Lock) -> str:
-    """'online, battery 80%' as the back-end last reported; '–' when it says nothing."""
+def health_text(lock: Lock, zone: tzinfo = UTC) -> str:
+    """'online, battery 80%, seen …' as the back-end last reported, on the lock's property's
+    clock; '–' when it says nothing."""
     parts = []
     if lock.health_online is not None:
         parts.append("online" if lock.health_online else "offline")
     if lock.health_battery is not None:
         parts.append(f"battery {lock.health_battery}%")
     if lock.health_contact_at is not None:
-        parts.append(f"seen {lock.health_contact_at:%Y-%m-%d %H:%M} UTC")
+        parts.append(f"seen {local_time(lock.health_contact_at, zone)}")
     return ", ".join(parts) or "–"
 
 
@@ -233,9 +300,13 @@ def lock_sync(
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     if lock_ref is not None:
-        lock_ids = [locks.find_lock(runtime.uow(), caller, lock_ref).id]
+        chosen = [locks.find_lock(runtime.uow(), caller, lock_ref)]
     else:
-        lock_ids = [lock.id for lock in locks.list_locks(runtime.uow(), caller)]
+        chosen = locks.list_locks(runtime.uow(), caller)
+    lock_ids = [lock.id for lock in chosen]
+    zones = {lock.id: _zone_of(lock) for lock in chosen}
+    import asyncio
+
     from rich.progress import Progress
 
     from doorcode.sync.provisioning import install_virtual_locks
@@ -250,7 +321,10 @@ def lock_sync(
                 lock_ids, force=True, progress=lambda done: progress.advance(task, done)
             )
         )
-    rows = [(o.lock_name, o.summary, o.next_sync_at) for o in outcomes]
+    rows = [
+        (o.lock_name, o.summary, local_time(o.next_sync_at, zones.get(o.lock_id, UTC)))
+        for o in outcomes
+    ]
     print_table("Lock sync", ["lock", "outcome", "next visit"], rows)
     failing = [o for o in outcomes if o.error or o.failed]
     if failing:

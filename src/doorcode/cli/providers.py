@@ -6,14 +6,11 @@ Credentials are asked for at a hidden prompt unless given with ``--credential NA
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
 from doorcode.services import provider_accounts
 from doorcode.services.errors import InvalidRequest
-from doorcode.services.lock_import import import_locks
 
 __all__ = ["lock_import", "provider_app"]
 
@@ -83,6 +80,10 @@ def lock_import(
     as_json: bool = JsonOption,
 ) -> None:
     """Pull the account's devices as locks, with the capabilities the vendor reports."""
+    import asyncio
+
+    from doorcode.services.lock_import import import_locks  # the vendor clients load here
+
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     report = asyncio.run(

@@ -186,4 +186,5 @@ def reservation_backup_code(ctx: typer.Context, reservation_id: str) -> None:
     if released is None:
         typer.echo("Error: this property keeps no backup code (property setting backup_codes)")
         raise typer.Exit(code=1)
-    typer.echo(f"released backup grant {released.id} until {released.ends_at:%Y-%m-%d %H:%M} UTC")
+    zone = names_of(state).zone(released.property_id)
+    typer.echo(f"released backup grant {released.id} until {local_time(released.ends_at, zone)}")

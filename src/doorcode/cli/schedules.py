@@ -49,6 +49,7 @@ def schedule_add(
         f"created: schedule {made.id} ({details.summary}), "
         f"{len(view.live_grants)} windows at {', '.join(view.property_names)}"
     )
+    _say_clock_notes(view)
 
 
 @schedule_app.command("list")
@@ -88,6 +89,13 @@ def schedule_show(ctx: typer.Context, schedule_id: str) -> None:
         state_word = "revoked" if grant.revoked_at else "live"
         rows.append((grant.id, name, f"{starts:%a %d %b %Y %H:%M %Z}", f"{ends:%H:%M}", state_word))
     print_table("Windows", ["grant", "property", "from", "until", "state"], rows)
+    _say_clock_notes(view)
+
+
+def _say_clock_notes(view: schedules.ScheduleView) -> None:
+    """Name each day a spring-forward change moves: the operator should know, not guess."""
+    for note in view.notes:
+        typer.echo(f"Note: {note}", err=True)
 
 
 @schedule_app.command("change")
@@ -110,6 +118,7 @@ def schedule_change(
     details = _details(who, properties, on, starts, ends, first, last, days_off)
     schedules.change_schedule(state.runtime().uow(), state.caller(), schedule_id, details)
     typer.echo(f"changed: schedule {schedule_id} ({details.summary})")
+    _say_clock_notes(schedules.get_schedule(state.runtime().uow(), state.caller(), schedule_id))
 
 
 @schedule_app.command("revoke")

@@ -9,6 +9,7 @@ import typer
 
 from doorcode.cli.context import print_table, state_of
 from doorcode.cli.installation import InstallationConfig, read_config, write_config
+from doorcode.cli.names import local_time, organisation_zone
 from doorcode.config import Settings
 from doorcode.services.api_keys import create_api_key, list_api_keys
 from doorcode.services.caller import Role
@@ -127,5 +128,15 @@ def apikey_list(ctx: typer.Context) -> None:
     """List API keys (prefixes only)."""
     state = state_of(ctx)
     keys = list_api_keys(state.runtime().uow(), state.caller())
-    rows = [(k.name, k.role, f"dck_{k.prefix}_…", k.created_at, k.last_used_at) for k in keys]
+    zone = organisation_zone(state)
+    rows = [
+        (
+            k.name,
+            k.role,
+            f"dck_{k.prefix}_…",
+            local_time(k.created_at, zone),
+            local_time(k.last_used_at, zone),
+        )
+        for k in keys
+    ]
     print_table("API keys", ["name", "role", "key", "created", "last used"], rows)

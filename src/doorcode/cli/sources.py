@@ -12,6 +12,7 @@ from doorcode.api.source_bodies import (
     webhook_path,
 )
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
+from doorcode.cli.names import local_time, organisation_zone
 from doorcode.sources import deliveries, pms_push, webhook_sources
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings
 from doorcode.store.source_repositories import DeliveryFilter, PushFilter
@@ -76,8 +77,17 @@ def delivery_list(
     if as_json:
         print_json([delivery_body(delivery) for delivery in found])
         return
+    zone = organisation_zone(state)
     rows = [
-        (d.id, d.received_at, d.source_id, d.outcome, d.reason, d.external_id, d.reservation_id)
+        (
+            d.id,
+            local_time(d.received_at, zone),
+            d.source_id,
+            d.outcome,
+            d.reason,
+            d.external_id,
+            d.reservation_id,
+        )
         for d in found
     ]
     columns = ["id", "received", "source", "outcome", "reason", "external id", "reservation"]
@@ -119,8 +129,17 @@ def push_list(
     if as_json:
         print_json([push_body(push) for push in found])
         return
+    zone = organisation_zone(state)
     rows = [
-        (p.id, p.created_at, p.event_kind, p.grant_id, p.status, p.attempts, p.last_error)
+        (
+            p.id,
+            local_time(p.created_at, zone),
+            p.event_kind,
+            p.grant_id,
+            p.status,
+            p.attempts,
+            p.last_error,
+        )
         for p in found
     ]
     print_table("Pushes", ["id", "queued", "event", "grant", "status", "tries", "error"], rows)

@@ -7,6 +7,7 @@ import os
 import typer
 
 from doorcode.cli.context import print_table, state_of
+from doorcode.cli.names import local_time, organisation_zone
 from doorcode.services.caller import Role
 from doorcode.services.users import create_user, list_users, set_user_disabled
 
@@ -37,8 +38,15 @@ def user_list(ctx: typer.Context) -> None:
     """List users: role, last sign-in, disabled."""
     state = state_of(ctx)
     users = list_users(state.runtime().uow(), state.caller())
+    zone = organisation_zone(state)
     rows = [
-        (u.username, u.role, u.created_at, u.last_sign_in_at, "yes" if u.disabled else "")
+        (
+            u.username,
+            u.role,
+            local_time(u.created_at, zone),
+            local_time(u.last_sign_in_at, zone),
+            "yes" if u.disabled else "",
+        )
         for u in users
     ]
     print_table("Users", ["username", "role", "created", "last sign-in", "disabled"], rows)

@@ -32,6 +32,7 @@ __all__ = [
     "TimeWindow",
     "check_day",
     "check_instant",
+    "is_skipped",
     "local_instant",
     "stay_window",
     "to_local",
@@ -131,6 +132,12 @@ def local_instant(day: date, at: time, zone: ZoneInfo, edge: Edge) -> datetime:
     if _reads_as(earlier, zone) == wall:
         return earlier if edge is Edge.START else later
     return _first_instant_after_gap(earlier, later, zone)
+
+
+def is_skipped(day: date, at: time, zone: ZoneInfo) -> bool:
+    """Whether local ``day`` at ``at`` never shows on ``zone``'s clocks (a spring-forward gap)."""
+    wall = datetime.combine(day, at.replace(tzinfo=None, fold=0))
+    return _reads_as(wall.replace(tzinfo=zone, fold=0).astimezone(UTC), zone) != wall
 
 
 def stay_window(

@@ -17,37 +17,63 @@ cloud, one simulated cloud per deployment, stays shared by the reconciler and
 from __future__ import annotations
 
 import functools
-import ssl
-from collections.abc import Iterable, Iterator, Mapping
+import importlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-
-import httpx
+from typing import TYPE_CHECKING
 
 from doorcode.domain.clock import Clock
 from doorcode.locks.base import LockProvider, ProviderAccount
 from doorcode.locks.errors import ProviderNotConfigured
 from doorcode.locks.links import AccountLinks
-from doorcode.locks.nuki import NukiProvider
-from doorcode.locks.seam import SeamProvider
-from doorcode.locks.ttlock import TtlockProvider
-from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
-from doorcode.locks.zigbee2mqtt import Zigbee2MqttProvider
-from doorcode.locks.zwave_js import ZwaveJsProvider
 
-__all__ = ["BACKENDS", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
+if TYPE_CHECKING:  # httpx and the vendor modules load when a provider is built, not before
+    import ssl
 
-BACKENDS: dict[str, type[LockProvider]] = {
-    VirtualLockProvider.kind: VirtualLockProvider,
-    NukiProvider.kind: NukiProvider,
-    SeamProvider.kind: SeamProvider,
-    TtlockProvider.kind: TtlockProvider,
-    ZwaveJsProvider.kind: ZwaveJsProvider,
-    Zigbee2MqttProvider.kind: Zigbee2MqttProvider,
-}
+    import httpx
+
+    from doorcode.locks.virtual import VirtualCloud
+
+__all__ = ["BACKENDS", "HTTP_TIMEOUT_SECONDS", "Backends", "ProviderRegistry", "ProviderSession"]
+
+
+class Backends(Mapping[str, type[LockProvider]]):
+    """Back-end classes by kind, each imported the first time it is asked for.
+
+    A CLI listing reads the kinds without paying for httpx and four vendor clients
+    (bench/cli_startup.py); a pass that builds a provider imports its module then.
+    """
+
+    def __init__(self, modules: Mapping[str, str]) -> None:
+        self._modules = dict(modules)  # kind -> "module:Class"
+
+    def __getitem__(self, kind: str) -> type[LockProvider]:
+        module, _, name = self._modules[kind].partition(":")
+        backend: type[LockProvider] = getattr(importlib.import_module(module), name)
+        return backend
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+BACKENDS = Backends(
+    {
+        "virtual": "doorcode.locks.virtual:VirtualLockProvider",
+        "nuki": "doorcode.locks.nuki:NukiProvider",
+        "seam": "doorcode.locks.seam:SeamProvider",
+        "ttlock": "doorcode.locks.ttlock:TtlockProvider",
+        "zwave_js": "doorcode.locks.zwave_js:ZwaveJsProvider",
+        "zigbee2mqtt": "doorcode.locks.zigbee2mqtt:Zigbee2MqttProvider",
+    }
+)
 """The back-ends this build can reach, by kind; each is built with its ``from_account``."""
 
-HTTP_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-"""Lock clouds answer within seconds; a pass must not hang on one."""
+HTTP_TIMEOUT_SECONDS = (20.0, 5.0)
+"""Lock clouds answer within seconds (connecting within 5); a pass must not hang on one."""
 
 
 class ProviderRegistry:
@@ -55,19 +81,33 @@ class ProviderRegistry:
 
     def __init__(
         self,
-        providers: Iterable[LockProvider] = (),
+        providers: Iterable[LockProvider] | Callable[[], Iterable[LockProvider]] = (),
         *,
         backends: Mapping[str, type[LockProvider]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._shared = {provider.kind: provider for provider in providers}
-        self._backends = dict(BACKENDS if backends is None else backends)
+        """``providers`` may be a function that builds them: called at first use, so that a
+        command that never reaches a lock does not load the virtual cloud's file."""
+        self._make_shared = providers if callable(providers) else (lambda: providers)
+        self._built_shared: dict[str, LockProvider] | None = None
+        self._building = threading.Lock()  # one virtual cloud per process, even if raced
+        self._backends: Mapping[str, type[LockProvider]] = (
+            BACKENDS if backends is None else dict(backends)
+        )
         self._transport = transport
         self.links = AccountLinks()
         """Connections kept for the life of the process (zigbee2mqtt's MQTT link)."""
 
     def __repr__(self) -> str:
         return f"ProviderRegistry({sorted(self.kinds)})"
+
+    @property
+    def _shared(self) -> dict[str, LockProvider]:
+        with self._building:
+            if self._built_shared is None:
+                built = {provider.kind: provider for provider in self._make_shared()}
+                self._built_shared = built
+            return self._built_shared
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._shared or kind in self._backends
@@ -110,6 +150,8 @@ class ProviderRegistry:
     @property
     def virtual_cloud(self) -> VirtualCloud | None:
         """The simulated cloud behind the ``virtual`` provider, when there is one."""
+        from doorcode.locks.virtual import VirtualLockProvider
+
         provider = self._shared.get(VirtualLockProvider.kind)
         return provider.cloud if isinstance(provider, VirtualLockProvider) else None
 
@@ -176,8 +218,12 @@ class ProviderSession:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
+            import httpx
+
+            total, connect = HTTP_TIMEOUT_SECONDS
+            timeout = httpx.Timeout(total, connect=connect)
             self._http = httpx.AsyncClient(
-                transport=self._transport, timeout=HTTP_TIMEOUT, verify=_tls()
+                transport=self._transport, timeout=timeout, verify=_tls()
             )
         return self._http
 
@@ -186,4 +232,6 @@ class ProviderSession:
 def _tls() -> ssl.SSLContext:
     """One TLS context for every session's client: loading the CA bundle costs about 0.1 s of
     CPU, and a session is opened for every pass."""
+    import httpx
+
     return httpx.create_ssl_context()

@@ -40,7 +40,7 @@ from doorcode.store.models import (
     Property,
     Reservation,
 )
-from doorcode.store.repositories import EventFilter, GrantFilter, ReservationFilter
+from doorcode.store.repositories import AlertFilter, EventFilter, GrantFilter, ReservationFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "ReservationRow",
     "SearchResults",
     "TimelineGrant",
+    "alert_lines",
     "count_events",
     "count_reservations",
     "days_span",
@@ -304,6 +305,13 @@ def count_events(uow: UnitOfWork, caller: Caller, which: EventFilter) -> int:
     """How many audit events match, so the audit log's pager can say how many pages."""
     with uow:
         return uow.events.count(caller.organisation_id, which)
+
+
+def alert_lines(uow: UnitOfWork, caller: Caller, which: AlertFilter) -> list[AlertLine]:
+    """Alerts, newest first, each with what it is about in words and on which clock."""
+    with uow:
+        alerts = uow.alerts.search(caller.organisation_id, which)
+        return _alert_lines(uow, caller.organisation_id, alerts)
 
 
 def _alert_lines(uow: UnitOfWork, org: str, alerts: list[Alert]) -> list[AlertLine]:

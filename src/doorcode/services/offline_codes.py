@@ -48,11 +48,13 @@ __all__ = [
     "create_key_group",
     "export_key_group",
     "issue_offline_grant",
+    "key_group_zone",
     "list_key_groups",
     "mark_block_entered",
     "pending_blocks",
     "provision_virtual_locks",
     "rotate_key_group",
+    "zone_of_key_group",
 ]
 
 PROGRAMMING_CODE_DIGITS = 8
@@ -134,9 +136,13 @@ def create_key_group(
 
 
 def list_key_groups(uow: UnitOfWork, caller: Caller) -> list[OfflineKeyGroup]:
-    """The organisation's key groups, with their locks."""
+    """The organisation's key groups, with their locks and the properties those serve."""
     with uow:
-        return uow.offline.all(caller.organisation_id)
+        groups = uow.offline.all(caller.organisation_id)
+        for group in groups:
+            for lock in group.locks:
+                _ = lock.properties  # read on the group's clock after the session closes
+        return groups
 
 
 def export_key_group(uow: UnitOfWork, caller: Caller, reference: str) -> KeyExport:
@@ -343,19 +349,25 @@ def pending_blocks(
 def _check_after_epoch(group: OfflineKeyGroup, requested: TimeWindow) -> None:
     """Name the epoch: an operator cannot guess it (noon the day before the group was made)."""
     if requested.starts_at < group.epoch:
-        epoch = group.epoch.astimezone(_zone_of(group))
+        epoch = group.epoch.astimezone(zone_of_key_group(group))
         raise OfflineWindowUnsupported(
             f"offline codes of key group {group.name!r} cannot start before the group's epoch, "
             f"{epoch:%Y-%m-%d %H:%M %Z} ({group.epoch:%Y-%m-%d %H:%M} UTC): ask for a later start"
         )
 
 
-def _zone_of(group: OfflineKeyGroup) -> ZoneInfo | timezone:
+def zone_of_key_group(group: OfflineKeyGroup) -> ZoneInfo | timezone:
     """The clock of the group's first lock's property (UTC when it has none)."""
     for lock in group.locks:
         for place in lock.properties:
             return ZoneInfo(place.time_zone)
     return UTC
+
+
+def key_group_zone(uow: UnitOfWork, caller: Caller, reference: str) -> ZoneInfo | timezone:
+    """The clock the group's codes are read on: its first lock's property's (else UTC)."""
+    with uow:
+        return zone_of_key_group(_find(uow, caller, reference))
 
 
 def _grant_holding(uow: UnitOfWork, group: OfflineKeyGroup, code: str) -> Grant | None:

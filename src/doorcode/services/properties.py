@@ -18,7 +18,6 @@ from doorcode.domain.windows import zone_named
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
-from doorcode.services.reservations import follow_property
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Lock, Property
 from doorcode.store.unit_of_work import UnitOfWork
@@ -87,7 +86,8 @@ def add_property(uow: UnitOfWork, caller: Caller, details: PropertyDetails) -> P
 def change_property(
     uow: UnitOfWork, caller: Caller, reference: str, changes: dict[str, Any]
 ) -> Property:
-    """Change some settings; current grants follow new zones and default times at once.
+    """Change some settings; current grants follow new zones and default times at once
+    (a staff schedule's windows too: 10:00 stays 10:00 on the new clock).
 
     A new code length or alphabet applies to codes chosen from now on; codes guests already
     hold stay as they are. New lead times change when codes go onto the locks, so the locks
@@ -107,7 +107,11 @@ def change_property(
         _apply(prop, details, uow)
         after = _snapshot(prop)
         record_event(uow, caller, (SUBJECT, prop.id), "PropertyChanged", before=before, after=after)
-        follow_property(uow, caller, prop)
+        _follow(uow, caller, prop)
+        if details.time_zone != current.time_zone:
+            from doorcode.services.schedules import follow_zone_change
+
+            follow_zone_change(uow, caller, prop, current.time_zone)
         uow.commit()
         return prop
 
@@ -126,7 +130,7 @@ def link_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str)
         record_event(
             uow, caller, (SUBJECT, prop.id), "LockLinked", lock.name, after={"lock_id": lock.id}
         )
-        follow_property(uow, caller, prop)
+        _follow(uow, caller, prop)
         uow.commit()
         return prop
 
@@ -144,7 +148,7 @@ def unlink_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: st
         record_event(
             uow, caller, (SUBJECT, prop.id), "LockUnlinked", lock.name, before={"lock_id": lock.id}
         )
-        follow_property(uow, caller, prop)
+        _follow(uow, caller, prop)
         uow.commit()
         return prop
 
@@ -164,11 +168,13 @@ def list_properties(uow: UnitOfWork, caller: Caller) -> list[Property]:
 
 
 MAX_TURNOVER_HOURS = 14 * 24
+MAX_HOLDER_LENGTH = 200
 
 
 def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
     """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, reveal
-    hours outside 0–14 days, and policies a linked lock cannot take."""
+    hours outside 0–14 days, turnover caps outside 1 hour–14 days, a holder name over 200
+    characters, and policies a linked lock cannot take."""
     zone_named(details.time_zone)
     details.lead_times  # noqa: B018 (building LeadTimes raises InvalidLeadTime when out of range)
     if not 0 <= details.code_reveal_hours <= MAX_REVEAL_HOURS:
@@ -177,8 +183,21 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
         )
     if not 1 <= details.turnover_max_hours <= MAX_TURNOVER_HOURS:
         raise InvalidRequest(f"a turnover code lasts 1 to {MAX_TURNOVER_HOURS} hours at most")
+    if len(details.turnover_holder) > MAX_HOLDER_LENGTH:
+        raise InvalidRequest(
+            f"the turnover code's holder is {MAX_HOLDER_LENGTH} characters at most"
+        )
+    if details.turnover_holder != details.turnover_holder.strip():
+        raise InvalidRequest("the turnover code's holder cannot start or end with spaces")
     wanted = CodePolicy(details.code_length, details.code_alphabet)
     policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
+
+
+def _follow(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
+    """Re-derive the property's grants (imported here: listing properties needs none of it)."""
+    from doorcode.services.reservations import follow_property
+
+    follow_property(uow, caller, prop)
 
 
 def _refuse_duplicate_external_id(uow: UnitOfWork, caller: Caller, external_id: str | None) -> None:

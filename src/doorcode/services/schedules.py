@@ -24,11 +24,11 @@ from dateutil.rrule import DAILY, WEEKLY, rrule, weekday
 
 from doorcode.domain.errors import CodeClash
 from doorcode.domain.grants import GrantKind
-from doorcode.domain.windows import Edge, TimeWindow, local_instant, zone_named
+from doorcode.domain.windows import Edge, TimeWindow, is_skipped, local_instant, zone_named
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
-from doorcode.services.grants import GrantTarget, open_grant, revoke
+from doorcode.services.grants import GrantTarget, move_grant, open_grant, revoke
 from doorcode.store.models import Grant, Property, StaffSchedule
 from doorcode.store.unit_of_work import UnitOfWork
 
@@ -39,9 +39,12 @@ __all__ = [
     "ScheduleDetails",
     "ScheduleView",
     "change_schedule",
+    "clock_notes",
     "create_schedule",
+    "dated_windows",
     "days_of",
     "details_of",
+    "follow_zone_change",
     "get_schedule",
     "list_schedules",
     "revoke_schedule",
@@ -109,6 +112,8 @@ class ScheduleView:
     details: ScheduleDetails
     property_names: tuple[str, ...]
     grants: tuple[Grant, ...]
+    notes: tuple[str, ...] = ()
+    """Windows a daylight-saving change moves (``Flat 1A, 2027-03-28: ...``), in words."""
 
     @property
     def live_grants(self) -> tuple[Grant, ...]:
@@ -143,21 +148,56 @@ def days_of(details: ScheduleDetails) -> list[date]:
 
 
 def windows_of(details: ScheduleDetails, zone: ZoneInfo) -> list[TimeWindow]:
-    """Each day's window on ``zone``'s wall clock, as UTC instants (correct across DST).
+    """Each day's window on ``zone``'s wall clock, as UTC instants (correct across DST)."""
+    return [window for _day, window in dated_windows(details, zone)]
 
-    A local time skipped by a spring-forward change starts at the first instant after the
-    gap; an end at or before the start means the next morning (a night shift).
+
+def dated_windows(details: ScheduleDetails, zone: ZoneInfo) -> list[tuple[date, TimeWindow]]:
+    """Each local day of the schedule with its window on ``zone``'s wall clock.
+
+    A local time skipped by a spring-forward change becomes the instant the clocks jump; a
+    window wholly inside the skipped hour starts then and keeps its usual length (only that
+    day's window moves; ``clock_notes`` says so). An end at or before the start means the
+    next morning (a night shift).
     """
-    windows = []
+    found = []
     for day in days_of(details):
-        end_day = day + timedelta(days=1) if details.ends <= details.starts else day
-        windows.append(
-            TimeWindow(
-                local_instant(day, details.starts, zone, Edge.START),
-                local_instant(end_day, details.ends, zone, Edge.END),
+        end_day = _end_day(details, day)
+        starts = local_instant(day, details.starts, zone, Edge.START)
+        ends = local_instant(end_day, details.ends, zone, Edge.END)
+        if ends <= starts:
+            wall_length = datetime.combine(end_day, details.ends) - datetime.combine(
+                day, details.starts
             )
+            ends = starts + wall_length
+        found.append((day, TimeWindow(starts, ends)))
+    return found
+
+
+def clock_notes(details: ScheduleDetails, zone: ZoneInfo) -> list[str]:
+    """The days whose window a spring-forward change moves, in words, for the operator."""
+    notes = []
+    for day in days_of(details):
+        start_skipped = is_skipped(day, details.starts, zone)
+        end_skipped = is_skipped(_end_day(details, day), details.ends, zone)
+        if start_skipped and end_skipped:
+            moved = "starts when the clocks jump and keeps its usual length"
+        elif start_skipped:
+            moved = "starts when the clocks jump"
+        elif end_skipped:
+            moved = "ends when the clocks jump"
+        else:
+            continue
+        skipped = details.starts if start_skipped else details.ends
+        notes.append(
+            f"{day.isoformat()}: {skipped:%H:%M} does not exist on the clock "
+            f"(it springs forward); that day's window {moved}"
         )
-    return windows
+    return notes
+
+
+def _end_day(details: ScheduleDetails, day: date) -> date:
+    return day + timedelta(days=1) if details.ends <= details.starts else day
 
 
 def create_schedule(uow: UnitOfWork, caller: Caller, details: ScheduleDetails) -> StaffSchedule:
@@ -256,7 +296,37 @@ def _view(uow: UnitOfWork, schedule: StaffSchedule) -> ScheduleView:
     grants = tuple(uow.schedules.grants_of(schedule.id))
     for grant in grants:  # loaded now: pages read them after the transaction
         _ = [code.lock.name for code in grant.lock_codes]
-    return ScheduleView(schedule, details_of(schedule), names, grants)
+    details = details_of(schedule)
+    notes = tuple(
+        f"{prop.name}, {note}"
+        for prop in schedule.properties
+        for note in clock_notes(details, zone_named(prop.time_zone))
+    )
+    return ScheduleView(schedule, details, names, grants, notes)
+
+
+def follow_zone_change(uow: UnitOfWork, caller: Caller, prop: Property, previous_zone: str) -> None:
+    """Re-read the property's schedule windows on its new clock, inside the caller's
+    transaction: 10:00 stays 10:00 on site. Each window keeps its grant and code; a window
+    the new clock puts in the past is revoked."""
+    old, new = zone_named(previous_zone), zone_named(prop.time_zone)
+    target = GrantTarget.of_property(prop)
+    for schedule in uow.schedules.all(caller.organisation_id):
+        if schedule.revoked_at is not None or prop not in schedule.properties:
+            continue
+        details = details_of(schedule)
+        day_of = {window.starts_at: day for day, window in dated_windows(details, old)}
+        moved_to = dict(dated_windows(details, new))
+        for grant in uow.schedules.grants_of(schedule.id):
+            if grant.property_id != prop.id or grant.revoked_at is not None:
+                continue
+            if grant.ends_at <= uow.now:
+                continue
+            window = moved_to.get(day_of.get(grant.starts_at, date.min))
+            if window is None or window.ends_at <= uow.now:
+                revoke(uow, caller, grant, SCHEDULE_CHANGED)
+            else:
+                move_grant(uow, caller, grant, window, target)
 
 
 def _follow(

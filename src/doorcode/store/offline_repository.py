@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from doorcode.domain.offline import KeyGroup
 from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.models import Grant, Lock, LockCode, OfflineBlock, OfflineKeyGroup
 from doorcode.store.row_holds import hold_row
+
+if TYPE_CHECKING:  # the offline-code domain (and its AES) loads when a key group is read
+    from doorcode.domain.offline import KeyGroup
 
 __all__ = ["OfflineRepository"]
 
@@ -46,6 +49,8 @@ class OfflineRepository:
 
     def key_group_of(self, group: OfflineKeyGroup) -> KeyGroup:
         """The domain key group, key decrypted: for issuing and reading codes."""
+        from doorcode.domain.offline import KeyGroup
+
         key = bytes.fromhex(self._cipher.decrypt(group.key_token))
         return KeyGroup(key, UUID(group.group_uuid), group.epoch, group.digits)
 
