@@ -137,6 +137,8 @@ def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> No
     settings = runtime.settings
     if settings.runner is not Runner.WORKER:
         raise InvalidRequest(MANY_PROCESSES_NEED_WORKERS)
+    if not is_postgres(settings.resolved_database_url()):
+        raise InvalidRequest("DOORCODE_RUNNER=worker needs PostgreSQL: " + NEEDS_POSTGRES)
     configure_logging(settings.log_level)
     install_virtual_locks(runtime)
     runtime.close()
