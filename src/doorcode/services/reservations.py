@@ -184,13 +184,13 @@ def apply_reservation(
     if prop is None:
         raise NotFound("property", details.property_ref)
     uow.properties.hold(prop.id)
-    if details.status is not ReservationStatus.CANCELLED:  # a cancellation always goes through
-        details.stay.check_length(uow.max_stay_nights)
-    window = _window(prop, details.stay)
     org = caller.organisation_id
     reservation = uow.reservations.by_source(org, details.source, details.external_id)
     if reservation is not None and _is_older(version, reservation.source_version):
-        raise StaleUpdate
+        raise StaleUpdate  # before any check of its content: an old update changes nothing
+    if details.status is not ReservationStatus.CANCELLED:  # a cancellation always goes through
+        details.stay.check_length(uow.max_stay_nights)
+    window = _window(prop, details.stay)
     if keep_omitted_contact:
         details = replace(details, guest=_kept_contact(details.guest, reservation))
     if reservation is not None and not details.booking_reference:
