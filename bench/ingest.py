@@ -1,48 +1,72 @@
-"""Reservation ingestion: signed webhooks through the real app, and a 10,000-event calendar.
+"""Reservation ingestion: signed webhooks against the HTTP stack's ceiling, and a calendar.
 
-Prints
-  * requests per second and p50 / p99 latency for signed generic webhooks POSTed to the real
-    ASGI app served by uvicorn on loopback (one worker, SQLite), at concurrency 1, 16 and
-    64. Each request is a new booking (a reservation, a guest grant with a fresh code, audit
-    events and the delivery record, in one transaction), spread over 100 properties as a
-    PMS's traffic would be; then the same bookings again (duplicates: "unchanged");
+Prints, in one run on this machine (each ratio is measured within the run; the load average
+is printed beside it because the machine is shared):
+
+  * the ceiling: a bare ASGI app under the same uvicorn settings that reads a signed JSON
+    body, checks its signature, parses it and answers 200: what the HTTP stack and this
+    client can do here, with no database;
+  * doorcode's new-booking webhook on the embedded default (SQLite, one process) at
+    concurrency 1, 16 and 64, then the same bookings again (duplicates: ``unchanged``);
+    each new booking is a reservation, a guest grant with a fresh code, audit events and
+    the delivery record, in one transaction, spread over 100 properties;
+  * the same new bookings at concurrency 16 on a database already holding 100,000 bookings
+    (years of history and the coming weeks, written in bulk), against the empty database's
+    figure: a per-booking cost that grows with stored data shows here;
+  * PostgreSQL with ``doorcode serve --workers N`` (N = cores, ``DOORCODE_RUNNER=worker``),
+    new bookings at 16 and 64 and duplicates;
   * the time to parse a 10,000-event Airbnb-style calendar with icalendar, to compare it
     with the feed's memory of 10,000 bookings, and to run a whole first sync of it against
     a local server (200 of its stays are ahead, the rest history).
 
-The server runs in its own process so client and server do not share one interpreter.
-Every answer is checked (new bookings ``accepted``, repeats ``unchanged``) and, once the server
-has stopped, so is the database: one reservation and one grant per booking, one delivery per
+Servers run in processes of their own so client and servers do not share one interpreter.
+Every answer is checked (new bookings ``accepted``, repeats ``unchanged``) and, once a server
+has stopped, so is its database: one reservation and one grant per booking, one delivery per
 request; nothing may be lost under load. ``--only webhooks`` or ``--only feed`` runs one half,
-for quick iterations; ``--quick`` runs both at tiny sizes in seconds, as ``make test`` does.
+``--quick`` runs everything at tiny sizes in seconds, as ``make test`` does (PostgreSQL is
+skipped there when it is not reachable).
 
-The client drops a connection it has left idle for ``CLIENT_KEEP_ALIVE`` seconds, well before
-the server's ``SERVER_KEEP_ALIVE``. With both at 5 s (httpx's and uvicorn's defaults) a
-request sent on a connection idle for about 5 s met the server closing it on its timer: the
-request was never answered and the run died of ``httpx.ReadError``.
+Keep-alive: ``doorcode serve`` keeps idle connections ``DOORCODE_KEEP_ALIVE_SECONDS`` (65 s),
+longer than this client's 5 s (httpx's default). When both were 5 s (uvicorn's default and
+httpx's), a request sent on a connection idle for about 5 s met the server closing it on its
+own timer: the request was never answered and the run died of ``httpx.ReadError``. The
+client closing first is what makes the race impossible, so the client here keeps httpx's
+default rather than a shorter one.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
+import logging
 import multiprocessing
+import os
+import random
+import secrets
+import shutil
+import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 import uvicorn
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, insert, select
 
 from doorcode.api.app import create_app
 from doorcode.bootstrap import bootstrap
@@ -54,66 +78,153 @@ from doorcode.services.organisations import create_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.sources.ical_feeds import FeedPolicy, FeedSettings, add_feed, sync_feed
 from doorcode.sources.ical_parser import parse_calendar
-from doorcode.sources.webhook_signature import signed_headers
+from doorcode.sources.webhook_signature import signed_headers, verify_doorcode
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
-from doorcode.store.models import Grant, Reservation, WebhookDelivery
+from doorcode.store.code_cipher import CodeCipher
+from doorcode.store.ids import new_id
+from doorcode.store.models import Event, Grant, LockCode, Reservation, WebhookDelivery
 
-SERVER_KEEP_ALIVE = 5  # seconds; uvicorn's default, what `doorcode serve` runs with
-CLIENT_KEEP_ALIVE = 1.0  # seconds; must stay well under SERVER_KEEP_ALIVE
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DOORCODE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+CORES = os.cpu_count() or 1
+DOORCODE = Path(sys.executable).with_name("doorcode")
 
 
 @dataclass(frozen=True)
 class Scale:
-    """How much traffic to send and how big a calendar to read."""
+    """How much traffic to send, how much to store first, and how big a calendar to read."""
 
     properties: int
-    levels: tuple[tuple[int, int], ...]  # (concurrency, new bookings)
+    ceiling: int  # requests to the bare ASGI app at concurrency 16
+    levels: tuple[tuple[int, int], ...]  # (concurrency, new bookings) on the empty database
     duplicates: tuple[int, int]  # (concurrency, repeats of the first bookings)
+    stored: int  # bookings written in bulk before the "stored" run
+    postgres: tuple[tuple[int, int], ...]  # (concurrency, new bookings) on PostgreSQL
     calendar: tuple[int, int]  # (events, of which from today on)
 
 
-FULL = Scale(100, ((1, 500), (16, 2000), (64, 3000)), (64, 2000), (10_000, 200))
-QUICK = Scale(4, ((1, 6), (8, 24)), (8, 24), (40, 10))
+FULL = Scale(
+    100,
+    4000,
+    ((1, 500), (16, 2000), (64, 3000)),
+    (64, 3000),
+    100_000,
+    ((16, 2000), (64, 3000)),
+    (10_000, 200),
+)
+QUICK = Scale(4, 32, ((1, 4), (16, 16), (64, 16)), (16, 16), 400, ((16, 16),), (40, 10))
+STORED_LEVEL = 16
+"""The concurrency at which the empty and the stored database are compared."""
 
 
-def settings_for(folder: Path, key: str) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{folder / 'bench.sqlite3'}", secret_key=key, data_dir=folder
-    )
+def load_average() -> str:
+    return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def prepare(folder: Path, key: str, properties: int) -> tuple[str, str]:
+def sqlite_settings(folder: Path, key: str) -> Settings:
+    database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    return Settings(database_url=database_url, secret_key=key, data_dir=folder, log_level="WARNING")
+
+
+@dataclass(frozen=True)
+class World:
+    """What the bench set up: the source to post to, its secret, the properties' ids."""
+
+    source_id: str
+    secret: str
+    organisation_id: str
+    properties: list[tuple[str, str]]  # (property id, its lock's id)
+
+
+def prepare(settings: Settings, properties: int) -> World:
     """An organisation with ``properties`` properties, each with a lock, and a generic source."""
-    runtime = bootstrap(settings_for(folder, key))
+    runtime = bootstrap(settings)
     organisation = create_organisation(runtime.uow(), "bench", "Bench")
     owner = Caller(organisation.id, "bench", Role.OWNER)
+    made = []
     for number in range(properties):
         details = PropertyDetails(f"Unit {number}", "Europe/London", external_id=f"unit-{number}")
         prop = add_property(runtime.uow(), owner, details)
         lock = add_lock(runtime.uow(), owner, LockDetails(f"Unit {number} door"))
         link_lock(runtime.uow(), owner, prop.id, lock.id)
+        made.append((prop.id, lock.id))
     issued = add_source(runtime.uow(), owner, SourceSettings("pms", SourceKind.GENERIC))
     runtime.close()
-    return issued.source.id, issued.secret
+    return World(issued.source.id, issued.secret, organisation.id, made)
 
 
-def serve(folder: str, key: str, port: int) -> None:
-    runtime = bootstrap(settings_for(Path(folder), key), migrate=False)
-    app = create_app(runtime)
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_keep_alive=SERVER_KEEP_ALIVE,
-    )
+def serve_app(settings: Settings, port: int) -> None:
+    """doorcode's application alone (no background loops), as ``serve`` configures uvicorn."""
+    from doorcode.cli.serving import server_config
+
+    runtime = bootstrap(settings, migrate=False)
+    uvicorn.Server(server_config(create_app(runtime), settings, "127.0.0.1", port)).run()
+
+
+class SignedEcho:
+    """The least an ASGI app can do with a signed webhook: read, verify, parse, answer 200."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body, more = body + message.get("body", b""), message.get("more_body", False)
+        if scope["path"] == "/healthz":
+            answer = b"{}"
+        else:
+            headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
+            verify_doorcode(self.secret, headers, body, datetime.now(UTC))
+            document = json.loads(body)
+            answer = json.dumps({"outcome": "accepted", "id": document["external_id"]}).encode()
+        start = {"type": "http.response.start", "status": 200}
+        start["headers"] = [(b"content-type", b"application/json")]
+        await send(start)
+        await send({"type": "http.response.body", "body": answer})
+
+
+def serve_echo(settings: Settings, secret: str, port: int) -> None:
+    """The ceiling's server: the bare app under the same uvicorn settings as doorcode's."""
+    from doorcode.cli.serving import server_config
+
+    echo: Any = SignedEcho(secret)
+    uvicorn.Server(server_config(echo, settings, "127.0.0.1", port)).run()
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def spawned(target: Callable[..., None], *args: Any) -> Iterator[str]:
+    """A server in a process of its own; its base URL while it runs.
+
+    Forked, not spawned: the child starts with everything this process imported, in a
+    second or so, where a fresh interpreter took many on a loaded machine. The parent holds
+    no threads nor open connections when it forks (each load runs and closes its own).
+    """
+    port = free_port()
+    server = multiprocessing.get_context("fork").Process(
+        target=target, args=(*args, port), daemon=True
+    )
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base, server.is_alive, seconds=120)
+        yield base
+    finally:
+        server.terminate()
+        server.join()
 
 
 @dataclass(frozen=True)
@@ -147,23 +258,45 @@ class Bookings:
         }
         return json.dumps(body).encode()
 
+    def bodies(self, first: int, count: int) -> list[bytes]:
+        return [self.body(number) for number in range(first, first + count)]
 
-async def load(
+
+@dataclass(frozen=True)
+class Measured:
+    """One load: how many requests, how long, and each one's latency."""
+
+    latencies: list[float]
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    def p99(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[max(0, int(len(ordered) * 0.99) - 1)]
+
+
+def post_all(
+    url: str, secret: str, bodies: list[bytes], concurrency: int, outcome: str
+) -> Measured:
+    """POST every body, ``concurrency`` at a time, each answered 200 with ``outcome``."""
+    started = time.perf_counter()
+    latencies = asyncio.run(_load(url, secret, bodies, concurrency, outcome))
+    return Measured(latencies, time.perf_counter() - started)
+
+
+async def _load(
     url: str, secret: str, bodies: list[bytes], concurrency: int, outcome: str
 ) -> list[float]:
-    """POST every body, ``concurrency`` at a time, each answered 200 with ``outcome``; the
-    latencies."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
-    limits = httpx.Limits(
-        max_connections=concurrency,
-        max_keepalive_connections=concurrency,
-        keepalive_expiry=CLIENT_KEEP_ALIVE,
-    )
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
 
         async def worker() -> None:
             while not queue.empty():
@@ -182,59 +315,276 @@ async def load(
     return latencies
 
 
-def report(label: str, latencies: list[float], elapsed: float) -> None:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
-    rate = len(ordered) / elapsed
-    print(f"  {label:<34} {rate:7.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+def report(label: str, measured: Measured, versus: Measured | None = None) -> None:
+    p50 = statistics.median(measured.latencies) * 1000
+    line = (
+        f"  {label:<38} {measured.rate:7.0f} req/s   p50 {p50:6.1f} ms   "
+        f"p99 {measured.p99() * 1000:6.1f} ms"
+    )
+    if versus is not None:
+        line += f"   {measured.rate / versus.rate:5.0%} of {versus.rate:.0f}"
+    print(line, flush=True)
 
 
 def webhooks(scale: Scale) -> None:
+    where = f"{CORES} cores, {scale.properties} properties"
+    print(f"signed webhooks on loopback, {where}; {load_average()}")
     key = Fernet.generate_key().decode()
-    with tempfile.TemporaryDirectory() as folder:
-        source_id, secret = prepare(Path(folder), key, scale.properties)
-        port = free_port()
-        server = multiprocessing.get_context("spawn").Process(
-            target=serve, args=(folder, key, port), daemon=True
-        )
-        server.start()
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(base)
-            requests = send(f"{base}/webhooks/reservations/{source_id}", secret, scale)
-        finally:
-            server.terminate()
-            server.join()
-        bookings = sum(count for _, count in scale.levels)
-        check_stored(settings_for(Path(folder), key), bookings, requests)
-
-
-def send(url: str, secret: str, scale: Scale) -> int:
-    """Every level of new bookings, then the duplicates; how many requests were sent."""
-    print(
-        f"signed webhooks, uvicorn + SQLite, one worker on loopback, {scale.properties} properties:"
-    )
-    bookings, first = Bookings.from_today(scale.properties), 0
-    for concurrency, count in scale.levels:
-        bodies = [bookings.body(number) for number in range(first, first + count)]
-        first += count
+    bookings = Bookings.from_today(scale.properties)
+    with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as full:
+        settings = sqlite_settings(Path(empty), key)
+        world = prepare(settings, scale.properties)
+        stored = sqlite_settings(Path(full), key)
+        shutil.copy(Path(empty) / "bench.sqlite3", Path(full) / "bench.sqlite3")
+        with spawned(serve_echo, settings, world.secret) as base:
+            ceiling = post_all(
+                f"{base}/hook", world.secret, bookings.bodies(0, scale.ceiling), 16, "accepted"
+            )
+        report("ceiling: bare ASGI app, concurrency 16", ceiling)
+        empty_rate = sqlite_run(settings, world, bookings, scale, ceiling)
         started = time.perf_counter()
-        latencies = asyncio.run(load(url, secret, bodies, concurrency, "accepted"))
-        elapsed = time.perf_counter() - started
-        report(f"new bookings, concurrency {concurrency}", latencies, elapsed)
+        store_history(stored, world, scale.stored)
+        print(
+            f"  ({scale.stored:,} bookings written in bulk in "
+            f"{time.perf_counter() - started:.0f} s; {load_average()})"
+        )
+        stored_run(stored, world, bookings, scale, empty_rate)
+    postgres_run(key, bookings, scale)
+
+
+def sqlite_run(
+    settings: Settings, world: World, bookings: Bookings, scale: Scale, ceiling: Measured
+) -> Measured:
+    """New bookings at every level, then duplicates, on an empty SQLite database; the
+    figure at ``STORED_LEVEL``."""
+    print("doorcode on SQLite (the embedded default), one process:")
+    url = f"/webhooks/reservations/{world.source_id}"
+    first, at_level, requests = 0, None, 0
+    with spawned(serve_app, settings) as base:
+        for concurrency, count in scale.levels:
+            measured = post_all(
+                base + url, world.secret, bookings.bodies(first, count), concurrency, "accepted"
+            )
+            first, requests = first + count, requests + count
+            versus = ceiling if concurrency == STORED_LEVEL else None
+            report(f"new bookings, concurrency {concurrency}", measured, versus)
+            if concurrency == STORED_LEVEL:
+                at_level, new_rate = measured, measured
+            new_rate = measured
+        concurrency, count = scale.duplicates
+        repeats = bookings.bodies(0, min(count, first))
+        measured = post_all(base + url, world.secret, repeats, concurrency, "unchanged")
+        requests += len(repeats)
+        report(f"duplicates, concurrency {concurrency}", measured, new_rate)
+    check_stored(settings.database_url, first, requests)
+    assert at_level is not None, f"no level at concurrency {STORED_LEVEL}"
+    return at_level
+
+
+def stored_run(
+    settings: Settings, world: World, bookings: Bookings, scale: Scale, empty: Measured
+) -> None:
+    """The empty database's level again, on one that holds ``scale.stored`` bookings."""
+    count = dict(scale.levels)[STORED_LEVEL]
+    url = f"/webhooks/reservations/{world.source_id}"
+    with spawned(serve_app, settings) as base:
+        measured = post_all(
+            base + url, world.secret, bookings.bodies(0, count), STORED_LEVEL, "accepted"
+        )
+    label = f"{scale.stored:,} stored, concurrency {STORED_LEVEL}"
+    report(label, measured, empty)
+    check_stored(settings.database_url, scale.stored + count, count)
+
+
+def store_history(settings: Settings, world: World, count: int) -> None:
+    """``count`` bookings written straight into the tables, as the services would have left
+    them: most are years of history (stays every three days, back from the day before
+    yesterday), one in a hundred is in the coming weeks, before the run's own bookings.
+    Each has its reservation, guest grant, lock code and two audit events."""
+    cipher = CodeCipher([settings.secret_key.get_secret_value()])  # type: ignore[union-attr]
+    rng = random.Random(16)
+    now = datetime.now(UTC)
+    today = now.date()
+    rows: dict[Any, list[dict[str, Any]]] = {
+        table: [] for table in (Reservation, Grant, LockCode, Event)
+    }
+    units = len(world.properties)
+    upcoming = max(1, count // units // 100)
+    engine = create_engine(settings.database_url)
+    for number in range(count):
+        unit, turn = number % units, number // units
+        if turn < upcoming:  # the coming weeks: tomorrow on, three days apart
+            check_in = today + timedelta(days=1 + 3 * turn)
+        else:  # history: ended by the day before yesterday, three days apart
+            check_in = today - timedelta(days=2 + 3 * (turn - upcoming + 1))
+        _history_rows(rows, world, unit, f"H-{number}", check_in, cipher, rng, now)
+        if len(rows[Reservation]) >= 5_000:
+            _flush_rows(engine, rows)
+    _flush_rows(engine, rows)
+    engine.dispose()
+
+
+def _history_rows(rows, world, unit, external_id, check_in, cipher, rng, now) -> None:
+    property_id, lock_id = world.properties[unit]
+    starts = datetime.combine(check_in, datetime.min.time(), UTC) + timedelta(hours=15)
+    ends = starts + timedelta(days=2, hours=-4)
+    reservation_id, grant_id = new_id("res"), new_id("grt")
+    token = secrets.token_urlsafe(24)
+    rows[Reservation].append(
+        {
+            "id": reservation_id,
+            "organisation_id": world.organisation_id,
+            "source": "pms",
+            "external_id": external_id,
+            "property_id": property_id,
+            "status": "confirmed",
+            "check_in": check_in,
+            "check_out": check_in + timedelta(days=2),
+            "starts_at": starts,
+            "ends_at": ends,
+            "guest_name": f"Guest {external_id}",
+            "guest_email": f"{external_id.lower()}@example.org",
+            "fingerprint": hashlib.sha256(external_id.encode()).hexdigest(),
+            "created_at": now,
+            "updated_at": now,
+            "guide_token_digest": hashlib.sha256(token.encode()).hexdigest(),
+            "guide_token_encrypted": cipher.encrypt(token),
+        }
+    )
+    rows[Grant].append(
+        {
+            "id": grant_id,
+            "organisation_id": world.organisation_id,
+            "kind": "guest",
+            "reservation_id": reservation_id,
+            "property_id": property_id,
+            "holder": f"Guest {external_id}",
+            "code_token": cipher.encrypt(f"{rng.randrange(10**6):06d}"),
+            "starts_at": starts,
+            "ends_at": ends,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    rows[LockCode].append({"grant_id": grant_id, "lock_id": lock_id})
+    for kind, subject in (
+        ("ReservationRecorded", ("reservation", reservation_id)),
+        ("GrantCreated", ("grant", grant_id)),
+    ):
+        rows[Event].append(
+            {
+                "organisation_id": world.organisation_id,
+                "occurred_at": now,
+                "actor": "source:pms",
+                "kind": kind,
+                "subject_type": subject[0],
+                "subject_id": subject[1],
+                "reason": "",
+                "details": {},
+            }
+        )
+
+
+def _flush_rows(engine: Any, rows: dict[Any, list[dict[str, Any]]]) -> None:
+    with engine.begin() as connection:
+        for table, values in rows.items():
+            if values:
+                connection.execute(insert(table), values)
+            values.clear()
+
+
+def postgres_run(key: str, bookings: Bookings, scale: Scale) -> None:
+    """``doorcode serve --workers <cores>`` on a fresh PostgreSQL database."""
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        print(f"PostgreSQL: skipped, not reachable at {POSTGRES_ADMIN_URL}")
+        return
+    name = f"doorcode_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            settings = Settings(
+                database_url=url, secret_key=key, data_dir=Path(folder), log_level="WARNING"
+            )
+            world = prepare(settings, scale.properties)
+            install_job_queue(url)
+            with doorcode_serve(settings, CORES) as base:
+                postgres_loads(base, url, world, bookings, scale)
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def postgres_loads(base: str, url: str, world: World, bookings: Bookings, scale: Scale) -> None:
+    print(f"doorcode on PostgreSQL, `doorcode serve --workers {CORES}`; {load_average()}:")
+    endpoint = f"{base}/webhooks/reservations/{world.source_id}"
+    first, requests, new_rate = 0, 0, None
+    for concurrency, count in scale.postgres:
+        measured = post_all(
+            endpoint, world.secret, bookings.bodies(first, count), concurrency, "accepted"
+        )
+        first, requests, new_rate = first + count, requests + count, measured
+        report(f"new bookings, concurrency {concurrency}", measured)
     concurrency, count = scale.duplicates
-    repeats = [bookings.body(number) for number in range(count)]
-    started = time.perf_counter()
-    latencies = asyncio.run(load(url, secret, repeats, concurrency, "unchanged"))
-    report(f"duplicates, concurrency {concurrency}", latencies, time.perf_counter() - started)
-    return first + count
+    repeats = bookings.bodies(0, min(count, first))
+    measured = post_all(endpoint, world.secret, repeats, concurrency, "unchanged")
+    report(f"duplicates, concurrency {concurrency}", measured, new_rate)
+    check_stored(url, first, requests + len(repeats))
 
 
-def check_stored(settings: Settings, bookings: int, requests: int) -> None:
+def install_job_queue(url: str) -> None:
+    """Procrastinate's tables, as the first ``doorcode worker`` would install them: ``serve``
+    with ``DOORCODE_RUNNER=worker`` enqueues a lock pass after each commit."""
+    from procrastinate import App, PsycopgConnector
+
+    from doorcode.store.database import libpq_url
+    from doorcode.sync.jobs import ensure_schema
+
+    logging.getLogger("procrastinate").setLevel(logging.ERROR)  # "App in the main module"
+
+    async def install() -> None:
+        app = App(connector=PsycopgConnector(conninfo=libpq_url(url)))
+        async with app.open_async():
+            await ensure_schema(app)
+
+    asyncio.run(install())
+
+
+@contextmanager
+def doorcode_serve(settings: Settings, workers: int) -> Iterator[str]:
+    """``doorcode serve --workers`` as an operator starts it; its base URL while it runs."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DOORCODE_DATABASE_URL": settings.database_url,
+        "DOORCODE_SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
+        "DOORCODE_DATA_DIR": str(settings.data_dir),
+        "DOORCODE_RUNNER": "worker",
+        "DOORCODE_LOG_LEVEL": "WARNING",
+        "XDG_CONFIG_HOME": str(settings.data_dir / "config"),
+    }
+    command = [str(DOORCODE), "serve", "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen(command, env=environment, start_new_session=True)  # noqa: S603
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base, lambda: server.poll() is None, seconds=120)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def check_stored(database_url: str, bookings: int, requests: int) -> None:
     """Stop unless each booking left one reservation and one grant, and each request its
     delivery record: nothing lost, nothing doubled."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as connection:
         counts = {
             model.__tablename__: connection.scalar(select(func.count()).select_from(model))
@@ -244,15 +594,16 @@ def check_stored(settings: Settings, bookings: int, requests: int) -> None:
     print(
         f"  check: {counts['reservations']:,} reservations and {counts['grants']:,} grants for "
         f"{bookings:,} bookings, {counts['webhook_deliveries']:,} deliveries for {requests:,} "
-        "requests"
+        "requests",
+        flush=True,
     )
     assert counts["reservations"] == counts["grants"] == bookings, "a booking was lost or doubled"
     assert counts["webhook_deliveries"] == requests, "a delivery was lost or doubled"
 
 
-def wait_for(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+def wait_for(base: str, alive: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and alive():
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return
@@ -310,7 +661,7 @@ def first_sync(body: bytes) -> tuple[float, int]:
     from tests.sources.http_server import LocalServer
 
     with tempfile.TemporaryDirectory() as folder, LocalServer() as server:
-        runtime = bootstrap(settings_for(Path(folder), Fernet.generate_key().decode()))
+        runtime = bootstrap(sqlite_settings(Path(folder), Fernet.generate_key().decode()))
         organisation = create_organisation(runtime.uow(), "bench", "Bench")
         owner = Caller(organisation.id, "bench", Role.OWNER)
         prop = add_property(runtime.uow(), owner, PropertyDetails("Flat", "Europe/London"))

@@ -26,8 +26,12 @@ NUMBER = r"[\d,.]+"
 FIGURES: dict[str, list[str]] = {
     "codes.py": [rf"overlapping grants:\s+{NUMBER} grants/s", rf"back-to-back .*{NUMBER} grants/s"],
     "ingest.py": [
+        rf"ceiling: bare ASGI app, concurrency 16\s+{NUMBER} req/s",
         rf"new bookings, concurrency 1\s+{NUMBER} req/s\s+p50\s+{NUMBER} ms\s+p99",
+        rf"new bookings, concurrency 16\s+{NUMBER} req/s.*\d+% of {NUMBER}",
         rf"duplicates, concurrency \d+\s+{NUMBER} req/s",
+        rf"{NUMBER} stored, concurrency 16\s+{NUMBER} req/s.*\d+% of {NUMBER}",
+        r"doorcode on PostgreSQL, `doorcode serve --workers \d+`|PostgreSQL: skipped",
         r"check: (\d+) reservations and \1 grants for \1 bookings",
         rf"first sync through SQLite \(\d+ current\)\s+{NUMBER} ms",
     ],

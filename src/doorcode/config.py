@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    keep_alive_seconds: int = Field(default=65, ge=1, le=3600)
+    """How long ``serve`` keeps an idle HTTP connection open. Longer than the idle timeout of
+    the client or proxy in front (60 s at AWS's load balancers, nginx's upstream keep-alive
+    below that), so the client always closes first: a server that closes a connection just as
+    a request travels down it leaves that request unanswered. Uvicorn's own default is 5 s."""
     trusted_proxies: str = ""
     """Comma-separated addresses (or networks) of the reverse proxies whose
     ``X-Forwarded-For`` is believed. Empty, the default: none is, and the client address is

@@ -93,6 +93,33 @@ def test_concurrent_deliveries_of_one_new_booking_end_at_the_newest_version(
     assert set(outcomes) <= {"accepted", "stale"}
 
 
+def test_a_delivery_of_another_booking_goes_ahead_while_one_is_being_applied(
+    any_runtime, owner, source, clock
+):
+    """Deliveries queue per booking, not per source: a slow one holds up only its twins."""
+    if any_runtime.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: there every delivery queues")
+    other = request(
+        source,
+        booking(external_id="HX-2", check_in="2026-12-10", check_out="2026-12-12"),
+        clock.now,
+    )
+    results = []
+    with any_runtime.uow() as slow:
+        slow.deliveries.queue_behind_booking(source.source.id, "HX-1")  # HX-1 is in progress
+        worker = threading.Thread(
+            target=lambda: results.append(
+                receive_delivery(any_runtime.uow(), source.source.id, other)
+            )
+        )
+        worker.start()
+        worker.join(timeout=30)
+        assert not worker.is_alive(), "HX-2's delivery waited for HX-1's transaction"
+    assert [result.delivery.outcome for result in results] == ["accepted"]
+    (reservation,) = rows(any_runtime, Reservation)
+    assert reservation.external_id == "HX-2"
+
+
 def test_a_feed_booking_is_cancelled_after_two_misses(any_runtime, owner, clock):
     policy = FeedPolicy()
     start = date(2026, 12, 4)

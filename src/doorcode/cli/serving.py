@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from functools import partial
+from typing import Any
 
 import typer
 import uvicorn
@@ -24,8 +25,12 @@ from doorcode.store.database import is_postgres
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.worker import run_worker
 
-__all__ = ["demo", "serve", "server_config", "worker"]
+__all__ = ["api_process", "demo", "serve", "server_config", "worker"]
 
+MANY_PROCESSES_NEED_WORKERS = (
+    "doorcode serve --workers above 1 needs DOORCODE_RUNNER=worker (PostgreSQL): each API "
+    "process would otherwise run its own lock sync, feed polling and messages"
+)
 NEEDS_POSTGRES = (
     "doorcode worker needs PostgreSQL (DOORCODE_DATABASE_URL=postgresql://...); "
     "on SQLite, doorcode serve reconciles the locks itself"
@@ -38,11 +43,17 @@ def serve(
     ctx: typer.Context,
     host: str | None = typer.Option(None, help="Listen address (DOORCODE_HOST)."),
     port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="API processes sharing the port (above 1: DOORCODE_RUNNER=worker)."
+    ),
 ) -> None:
     """Run the API (after bringing the database up to date)."""
     runtime = state_of(ctx).runtime(create=True)
     settings = runtime.settings
-    _serve(runtime, host or settings.host, port or settings.port)
+    if workers == 1:
+        _serve(runtime, host or settings.host, port or settings.port)
+    else:
+        _serve_processes(runtime, host or settings.host, port or settings.port, workers)
 
 
 def demo(
@@ -123,19 +134,53 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     uvicorn.Server(server_config(app, settings, host, port)).run()
 
 
+def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> None:
+    """Serve from ``workers`` processes on one port; each builds its own runtime.
+
+    Only the job queue can share the background work among processes, so this needs
+    ``DOORCODE_RUNNER=worker``. The database was migrated here, once, before they start.
+    """
+    settings = runtime.settings
+    if settings.runner is not Runner.WORKER:
+        raise InvalidRequest(MANY_PROCESSES_NEED_WORKERS)
+    if not is_postgres(settings.resolved_database_url()):
+        raise InvalidRequest("DOORCODE_RUNNER=worker needs PostgreSQL: " + NEEDS_POSTGRES)
+    configure_logging(settings.log_level)
+    install_virtual_locks(runtime)
+    runtime.close()
+    application = f"{__name__}:{api_process.__name__}"
+    uvicorn.run(application, factory=True, workers=workers, **_server_options(settings, host, port))
+
+
+def api_process() -> ASGIApp:
+    """The application of one ``serve --workers`` process, wired from the same settings."""
+    from doorcode.bootstrap import bootstrap
+    from doorcode.cli.installation import locate
+
+    runtime = bootstrap(locate(Settings(), create=False), migrate=False)
+    configure_logging(runtime.settings.log_level)
+    return create_app(runtime, background_jobs(runtime))
+
+
 def server_config(app: ASGIApp, settings: Settings, host: str, port: int) -> uvicorn.Config:
-    """Uvicorn's settings: redacted logs, and ``X-Forwarded-For`` only from trusted proxies.
+    """Uvicorn's settings for one process serving ``app``."""
+    return uvicorn.Config(app, **_server_options(settings, host, port))
+
+
+def _server_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    """Redacted logs, ``X-Forwarded-For`` only from trusted proxies, a long keep-alive.
 
     Uvicorn believes the header from 127.0.0.1 unless told otherwise, so anything on the
     machine (or a proxy that passes the header through) could pick its own client address.
+    Idle connections stay open ``DOORCODE_KEEP_ALIVE_SECONDS``, longer than the clients'.
     """
     proxies = [each.strip() for each in settings.trusted_proxies.split(",") if each.strip()]
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        log_config=uvicorn_log_config(),
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies or None,
-    )
+    return {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "log_config": uvicorn_log_config(),
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+    }

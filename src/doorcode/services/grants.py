@@ -37,6 +37,7 @@ from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.offline_blocks import block_revoked_grant
 from doorcode.services.offline_lock_codes import assign_offline_codes, retire_offline_codes
 from doorcode.store.capability_codec import capabilities_from_json
+from doorcode.store.ids import new_id
 from doorcode.store.models import Grant, Lock, Property
 from doorcode.store.repositories import GrantFilter
 from doorcode.store.unit_of_work import UnitOfWork
@@ -143,6 +144,7 @@ def open_grant(
     else:
         _check_chosen_code(uow, target, window, code)
     grant = Grant(
+        id=new_id("grt"),  # known now: the event below needs no flush to name it
         organisation_id=caller.organisation_id,
         kind=kind.value,
         reservation_id=reservation_id,
@@ -157,7 +159,6 @@ def open_grant(
     uow.grants.set_code(grant, code)
     uow.grants.set_locks(grant, target.lock_ids)
     uow.grants.add(grant)
-    uow.flush()
     record_event(uow, caller, (SUBJECT, grant.id), "GrantCreated", "", after=_snapshot(grant))
     assign_offline_codes(uow, caller, grant)
     return grant

@@ -49,6 +49,7 @@ __all__ = [
     "ReservationEdit",
     "ReservationOutcome",
     "ReservationView",
+    "StaleUpdate",
     "apply_cancellation",
     "apply_reservation",
     "cancel_reservation",
@@ -99,6 +100,10 @@ class ReservationEdit:
     status: ReservationStatus
     stay: Stay
     guest: Guest
+
+
+class StaleUpdate(Exception):
+    """The source already applied a newer update of this booking: this one changes nothing."""
 
 
 class ReservationView(NamedTuple):
@@ -165,22 +170,27 @@ def apply_reservation(
     details: ReservationDetails,
     *,
     keep_omitted_contact: bool = True,
+    version: int | None = None,
 ) -> ReservationOutcome:
     """``record_reservation`` inside the caller's open transaction, which it does not commit.
 
     For sources that must write their own bookkeeping (a delivery record, a source version)
     in the same transaction as the reservation, so neither can exist without the other.
+    ``version`` is the source's ordering of its updates: one older than the version stored
+    on the reservation raises ``StaleUpdate`` before anything changes; otherwise it is kept.
     """
     caller.require_writer()
     prop = uow.properties.find(caller.organisation_id, details.property_ref)
     if prop is None:
         raise NotFound("property", details.property_ref)
     uow.properties.hold(prop.id)
+    org = caller.organisation_id
+    reservation = uow.reservations.by_source(org, details.source, details.external_id)
+    if reservation is not None and _is_older(version, reservation.source_version):
+        raise StaleUpdate  # before any check of its content: an old update changes nothing
     if details.status is not ReservationStatus.CANCELLED:  # a cancellation always goes through
         details.stay.check_length(uow.max_stay_nights)
     window = _window(prop, details.stay)
-    org = caller.organisation_id
-    reservation = uow.reservations.by_source(org, details.source, details.external_id)
     if keep_omitted_contact:
         details = replace(details, guest=_kept_contact(details.guest, reservation))
     if reservation is not None and not details.booking_reference:
@@ -190,13 +200,16 @@ def apply_reservation(
         prop.id, details.status, details.stay, details.guest, details.booking_reference
     )
     if reservation is not None and reservation.fingerprint == fingerprint:
+        if version is not None:
+            reservation.source_version = version
         grant = uow.grants.guest_grant_of(reservation.id)
         return ReservationOutcome(reservation, Change.UNCHANGED, grant)
     change = Change.CREATED if reservation is None else Change.UPDATED
     before = _snapshot(reservation) if reservation is not None else None
     reservation = reservation or _new_reservation(uow, caller, details)
     _apply(reservation, prop, details, window, fingerprint, uow)
-    uow.flush()
+    if version is not None:
+        reservation.source_version = version
     kind = "ReservationRecorded" if before is None else "ReservationChanged"
     record_event(
         uow,
@@ -214,6 +227,10 @@ def apply_reservation(
         if moved_from is not None:
             follow_turnovers(uow, caller, moved_from)
     return ReservationOutcome(reservation, change, grant)
+
+
+def _is_older(version: int | None, applied: int | None) -> bool:
+    return version is not None and applied is not None and version < applied
 
 
 def _kept_contact(incoming: Guest, stored: Reservation | None) -> Guest:
@@ -435,7 +452,10 @@ def _follow_guest_grant(
 
 
 def _new_reservation(uow: UnitOfWork, caller: Caller, details: ReservationDetails) -> Reservation:
+    # The id is made here rather than at the INSERT, so the events and the grant can name
+    # the reservation without a flush of their own.
     reservation = Reservation(
+        id=new_id("res"),
         organisation_id=caller.organisation_id,
         source=details.source,
         external_id=details.external_id,

@@ -12,11 +12,12 @@ and replay it. In order:
 2. **Read** the body: the source's adapter turns a PMS document into the generic shape,
    which is then checked strictly (``webhook_payload``). Events about something other than
    a reservation are stored as ``ignored``.
-3. **Apply**, in one transaction that starts by queuing behind the source's other
-   deliveries (so the checks below never race a twin delivery): refuse a replay (same
-   delivery id and timestamp), ignore an update older than the one already applied
-   (``stale``), then ``apply_reservation`` and remember the update's version on the
-   reservation. The delivery record commits with the reservation, or not at all.
+3. **Apply**, in one transaction that starts by queuing behind the other deliveries of the
+   same booking (so the checks below never race a twin delivery, while other bookings go
+   ahead): refuse a replay (same delivery id and timestamp), then ``apply_reservation``,
+   which ignores an update older than the one already applied (``stale``) and remembers
+   the update's version on the reservation. The delivery record commits with the
+   reservation, or not at all.
 
 A refused delivery is stored in a transaction of its own after the work is rolled back, so
 bad input leaves nothing behind but its record. Outcomes: ``accepted`` (something changed),
@@ -39,7 +40,12 @@ from doorcode.domain.errors import CodeSpaceExhausted, InvalidWindow
 from doorcode.domain.text import first_nul
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, NotFound
-from doorcode.services.reservations import Change, ReservationOutcome, apply_reservation
+from doorcode.services.reservations import (
+    Change,
+    ReservationOutcome,
+    StaleUpdate,
+    apply_reservation,
+)
 from doorcode.sources.adapter import GenericAdapter, PmsAdapter
 from doorcode.sources.errors import (
     BodyTooLarge,
@@ -345,21 +351,19 @@ def _apply(
     """Record the reservation and its delivery together, one source's deliveries at a time."""
     version = payload.ordering()
     with uow:
-        delivery = _open(uow, source, received, Outcome.ACCEPTED)
+        uow.deliveries.queue_behind_booking(source.id, payload.external_id)
+        delivery = _start(uow, source, received, Outcome.ACCEPTED)
         if received.proof is not None and delivery.replay_key != received.proof.replay_key:
             raise ReplayedDelivery
         delivery.external_id = payload.external_id
         delivery.source_version = version
-        org = source.organisation_id
-        applied = uow.deliveries.applied_version(org, source.name, payload.external_id)
-        if version is not None and applied is not None and version < applied:
+        try:
+            outcome = _record(uow, source, payload, replayed_by, version)
+        except StaleUpdate:
             delivery.outcome = Outcome.STALE.value
             delivery.message = "an update newer than this one was applied already"
             _commit(uow, delivery)
             return DeliveryResult(delivery)
-        outcome = _record(uow, source, payload, replayed_by)
-        if version is not None:
-            outcome.reservation.source_version = version
         delivery.reservation_id = outcome.reservation.id
         if outcome.change is Change.UNCHANGED:
             delivery.outcome = Outcome.UNCHANGED.value
@@ -370,13 +374,20 @@ def _apply(
 def _open(
     uow: UnitOfWork, source: _Source, received: _Received, outcome: Outcome
 ) -> WebhookDelivery:
-    """Queue behind the source's other deliveries, then start this one's record.
+    """Queue behind the source's other deliveries, then start this one's record."""
+    uow.sources.queue_behind(source.id)
+    return _start(uow, source, received, outcome)
+
+
+def _start(
+    uow: UnitOfWork, source: _Source, received: _Received, outcome: Outcome
+) -> WebhookDelivery:
+    """This delivery's record, its replay key set if the key is new.
 
     The replay key is only set once it is known to be new, so a replay is reported as one
     rather than as a broken unique constraint. The record is written by ``_commit``, once
     complete: one INSERT, rather than an INSERT and an UPDATE for every field learnt later.
     """
-    uow.sources.queue_behind(source.id)
     delivery = received.record(source, uow.now, outcome)
     replay_key = received.proof.replay_key if received.proof else None
     if replay_key and not uow.deliveries.was_replayed(source.id, replay_key):
@@ -392,11 +403,15 @@ def _commit(uow: UnitOfWork, delivery: WebhookDelivery) -> None:
 
 
 def _record(
-    uow: UnitOfWork, source: _Source, payload: ReservationPayloadV1, replayed_by: str | None
+    uow: UnitOfWork,
+    source: _Source,
+    payload: ReservationPayloadV1,
+    replayed_by: str | None,
+    version: int | None,
 ) -> ReservationOutcome:
     caller = source.caller(replayed_by)
     try:
-        return apply_reservation(uow, caller, payload.details(source.name))
+        return apply_reservation(uow, caller, payload.details(source.name), version=version)
     except NotFound as err:
         field = ADAPTERS[source.kind].field_names.get("property", "property")
         raise PayloadRejected(

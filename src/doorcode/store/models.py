@@ -264,13 +264,17 @@ class Reservation(Base):
     """A booking from a source, identified by (source, external id) within an organisation."""
 
     __tablename__ = "reservations"
-    __table_args__ = (UniqueConstraint("organisation_id", "source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "source", "external_id"),
+        # The property's stays not over yet (overlaps, turnovers): never its whole history.
+        Index("ix_reservations_property_ending", "property_id", "ends_at"),
+    )
 
     id: Mapped[str] = _id("res")
     organisation_id: Mapped[str] = _organisation()
     source: Mapped[str] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(200))
-    property_id: Mapped[str] = mapped_column(ForeignKey("properties.id"), index=True)
+    property_id: Mapped[str] = mapped_column(ForeignKey("properties.id"))
     status: Mapped[str] = mapped_column(String(16))
     check_in: Mapped[date] = mapped_column(Date())
     check_out: Mapped[date] = mapped_column(Date())
@@ -317,7 +321,8 @@ class Grant(Base):
             sqlite_where=text("kind = 'guest'"),
             postgresql_where=text("kind = 'guest'"),
         ),
-        Index("ix_grants_window", "starts_at", "ends_at"),
+        # Grants not over by an instant (codes in use, live grants): history is skipped.
+        Index("ix_grants_ending", "ends_at", "starts_at"),
     )
 
     id: Mapped[str] = _id("grt")

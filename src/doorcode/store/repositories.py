@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
@@ -204,10 +205,12 @@ class LockRepository:
         """
         if lock_ids:
             ordered = sorted(lock_ids)
-            if _has_row_locks(self._session):
+            if len(ordered) > 1 and _has_row_locks(self._session):
                 # Row locks taken in id order first, so two writers whose lock sets overlap
-                # queue instead of deadlocking. SQLite has one writer and no row locks: there
-                # the SELECT (its FOR UPDATE dropped) would lock nothing, so it is not sent.
+                # queue instead of deadlocking; the UPDATE alone would take them in whatever
+                # order it meets the rows. One row has no order to get wrong. SQLite has one
+                # writer and no row locks: there the SELECT (its FOR UPDATE dropped) would
+                # lock nothing, so it is not sent.
                 held = select(Lock.id).where(Lock.id.in_(ordered)).order_by(Lock.id)
                 self._session.execute(held.with_for_update())
             statement = update(Lock).where(Lock.id.in_(ordered))
@@ -370,8 +373,9 @@ class GrantRepository:
     def guest_grant_of(self, reservation_id: str) -> Grant | None:
         """The one guest grant a reservation has, if it was ever confirmed."""
         query = select(Grant).where(Grant.reservation_id == reservation_id, Grant.kind == "guest")
-        query = query.options(selectinload(Grant.lock_codes))
-        return self._session.scalar(query)
+        # One statement with its lock codes joined: every duplicate delivery asks for it.
+        query = query.options(joinedload(Grant.lock_codes))
+        return self._session.scalars(query).unique().one_or_none()
 
     def guest_grants_of(self, reservation_ids: Collection[str]) -> dict[str, Grant]:
         """The guest grants of several reservations, by reservation id."""
@@ -478,8 +482,17 @@ class GrantRepository:
         kept = [code for code in grant.lock_codes if code.lock_id in wanted]
         present = {code.lock_id for code in kept}
         grant.lock_codes = kept + [
-            LockCode(lock_id=lock_id) for lock_id in sorted(wanted - present)
+            self._new_lock_code(lock_id) for lock_id in sorted(wanted - present)
         ]
+
+    def _new_lock_code(self, lock_id: str) -> LockCode:
+        """A lock code for ``lock_id``, with its lock already attached when this session has
+        loaded it (the property's locks usually are): reading ``lock`` then costs no query,
+        before or after the row is written."""
+        lock = self._session.identity_map.get(identity_key(Lock, lock_id))
+        return (
+            LockCode(lock_id=lock_id, lock=lock) if lock is not None else LockCode(lock_id=lock_id)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 __all__ = ["hold_row"]
 
+_SQLITE_WRITER = "doorcode.sqlite_writer"
+"""``session.info`` key: the transaction that holds SQLite's write lock through a hold."""
+
 
 def hold_row(session: Session, key: InstrumentedAttribute[str], row_id: str) -> None:
     """Make every other transaction that holds this row wait until this one ends.
@@ -15,6 +18,16 @@ def hold_row(session: Session, key: InstrumentedAttribute[str], row_id: str) -> 
     SQLite (which has no row locks and ignores ``FOR UPDATE``), and the reads after it see
     whatever the other transaction committed. For read-then-write decisions that no unique
     constraint guards: a booking's first delivery, a code that must differ from the others.
+
+    On SQLite the first hold of a transaction takes the whole database, so a second one
+    would wait for nothing: it is not sent (a webhook delivery holds its source, then its
+    property).
     """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    transaction = session.get_transaction()  # None until the session's first statement
+    if sqlite and transaction is not None and session.info.get(_SQLITE_WRITER) is transaction:
+        return
     statement = update(key.class_).where(key == row_id).values({key.key: key})
     session.execute(statement.execution_options(synchronize_session=False))
+    if sqlite:
+        session.info[_SQLITE_WRITER] = session.get_transaction()

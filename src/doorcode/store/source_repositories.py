@@ -8,6 +8,7 @@ serve every organisation of the deployment.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,6 @@ from doorcode.store.models import (
     FeedEntry,
     OutboxCursor,
     PushDelivery,
-    Reservation,
     Source,
     WebhookDelivery,
 )
@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 DEFAULT_PAGE = 100
+BOOKING_LOCKS = 0x62_6B_6E_67  # "bkng": the advisory-lock class of deliveries' booking holds
 
 
 class SourceRepository:
@@ -137,14 +138,21 @@ class DeliveryRepository:
         query = query.order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id)
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
 
-    def applied_version(self, organisation_id: str, source: str, external_id: str) -> int | None:
-        """The newest source version applied to the reservation, if any was."""
-        query = select(Reservation.source_version).where(
-            Reservation.organisation_id == organisation_id,
-            Reservation.source == source,
-            Reservation.external_id == external_id,
-        )
-        return self._session.scalar(query)
+    def queue_behind_booking(self, source_id: str, external_id: str) -> None:
+        """Wait for the other deliveries of this booking until this transaction ends, so a
+        replay check, an ordering check or a new reservation never races a twin delivery.
+
+        Deliveries of other bookings go ahead: on PostgreSQL the hold is a transaction-level
+        advisory lock on (source, booking), taken whether or not the reservation exists yet.
+        SQLite has one writer at a time anyway; there the source's row is held, which takes
+        the database's write lock before the checks read anything.
+        """
+        if self._session.get_bind().dialect.name != "postgresql":
+            hold_row(self._session, Source.id, source_id)
+            return
+        digest = hashlib.blake2b(f"{source_id}\n{external_id}".encode(), digest_size=4).digest()
+        booking = int.from_bytes(digest, "big", signed=True)
+        self._session.execute(select(func.pg_advisory_xact_lock(BOOKING_LOCKS, booking)))
 
 
 class FeedRepository:
