@@ -1,7 +1,7 @@
 """indexes that keep a booking's cost independent of the bookings stored before it
 
-Revision ID: 0017
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 09:20:00.000000
 
 Every new booking asks two questions of the stored data: which codes are in use on its locks
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0017"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
