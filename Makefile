@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 PEERS := tests/peers
 PEERS_STAMP := $(PEERS)/node_modules/.installed
 
-.PHONY: demo test lint bench chromium peers clean
+# pytest-xdist workers for `make test`: one per core. `make test PYTEST_WORKERS=0` runs serially.
+PYTEST_WORKERS ?= auto
+
+.PHONY: demo test lint style types bench chromium peers clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,13 +21,22 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/doorcode demo
 
-lint: $(STAMP)
+lint: style types
+
+style: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+types: $(STAMP)
 	$(BIN)/mypy --strict src
 
-test: lint chromium peers
-	$(BIN)/pytest
+# The checks and the installs before the suite run side by side (mypy needs a core for a
+# while, npm ci mostly waits on the disk and the network); each one's output is printed whole
+# when it ends. The suite then runs on every core: modules that share an expensive fixture stay
+# on one worker (xdist_group marks, --dist loadgroup), every other test goes where a core is free.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j4 --output-sync=target style types chromium peers
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # The lock back-ends' own fakes (Seam's, from npm), pinned by package-lock.json; reinstalled
 # when the lockfile changes or node_modules is missing.

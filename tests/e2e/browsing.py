@@ -82,11 +82,12 @@ def live(sqlite_template, tmp_path_factory, clock) -> Iterator[tuple[str, Runtim
     create_user(runtime.uow(), owner, "olivia", PASSWORD, Role.OWNER)
     change_property(runtime.uow(), owner, "augusta-1a", {"backup_codes": True})  # Inês's flat
     catch_up(runtime)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+    # The server gets a socket already bound to a free port: a port probed and let go could be
+    # taken by another test process before uvicorn binds it.
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -96,6 +97,7 @@ def live(sqlite_template, tmp_path_factory, clock) -> Iterator[tuple[str, Runtim
     yield f"http://127.0.0.1:{port}", runtime
     server.should_exit = True
     thread.join(timeout=10)
+    listening.close()
     runtime.close()
 
 
@@ -108,12 +110,6 @@ def page(browser, live) -> Iterator[Page]:
     context.close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def catch_up(runtime) -> None:
     """One reconciler pass, in its own thread (Playwright owns this thread's event loop)."""
     worker = threading.Thread(target=reconcile, args=(runtime,))
@@ -124,7 +120,11 @@ def catch_up(runtime) -> None:
 def shoot(page: Page, name: str, *, phone: bool = False) -> None:
     if phone:
         page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    # Written whole, then renamed: tests on other pytest-xdist workers may shoot the same page
+    # (the sign-in page) at the same moment, and a reader must never find half of each.
+    partial = SHOTS / f".{name}.{os.getpid()}.png"
+    partial.write_bytes(page.screenshot(full_page=True))
+    partial.replace(SHOTS / f"{name}.png")
     if phone:
         page.set_viewport_size(DESKTOP)
 

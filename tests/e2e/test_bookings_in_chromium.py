@@ -13,7 +13,9 @@ from playwright.sync_api import Page, expect
 from doorcode.notify.outbox import process_outbox
 from tests.e2e.browsing import PHONE, guide_token, shoot, sign_in
 
-pytestmark = pytest.mark.browser
+# One live server and one browser per module, and its tests share the world they change:
+# under pytest-xdist the whole module runs on one worker, in order.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("bookings_in_chromium")]
 
 LISTS = ["/", "/reservations", "/codes", "/properties", "/locks", "/audit", "/search?q=flat"]
 

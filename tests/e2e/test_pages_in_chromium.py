@@ -18,7 +18,9 @@ from doorcode.store.models import Grant
 from doorcode.sync.access_poller import poll_access
 from tests.e2e.browsing import PHONE, START, catch_up, guide_token, shoot, sign_in
 
-pytestmark = pytest.mark.browser
+# One live server and one browser per module, and its tests share the world they change:
+# under pytest-xdist the whole module runs on one worker, in order.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("pages_in_chromium")]
 
 
 def code_of(runtime, grant_id: str) -> str:

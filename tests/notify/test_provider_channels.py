@@ -17,7 +17,7 @@ from tests.notify.servers import (
     WHATSAPP_PHONE_ID,
     WHATSAPP_VERSION,
     Answer,
-    free_port,
+    refusing_port,
     twilio_error,
     whatsapp_error,
 )
@@ -176,8 +176,8 @@ def test_whatsapp_errors_are_decided_by_their_code(cloud, answer, failure):
 
 
 def test_a_provider_nobody_answers_at_is_worth_a_retry():
-    with pytest.raises(TransientFailure, match="cannot reach Twilio"):
-        twilio(f"http://127.0.0.1:{free_port()}").send(outgoing(SMS))
+    with refusing_port() as port, pytest.raises(TransientFailure, match="cannot reach Twilio"):
+        twilio(f"http://127.0.0.1:{port}").send(outgoing(SMS))
 
 
 def test_an_answer_lost_after_the_request_left_is_an_unknown_outcome(cloud):

@@ -9,7 +9,7 @@ from doorcode.notify.channel import OutgoingMessage
 from doorcode.notify.errors import PermanentFailure, TransientFailure
 from doorcode.notify.smtp import SmtpChannel, SmtpSettings
 from doorcode.notify.templates import RenderedMessage
-from tests.notify.servers import SMTP_PASSWORD, SMTP_USER, free_port, start_smtp
+from tests.notify.servers import SMTP_PASSWORD, SMTP_USER, refusing_port, start_smtp
 
 SENDER = "Demo Rentals <stays@demo-rentals.example>"
 
@@ -126,6 +126,7 @@ def test_the_server_reply_code_decides_between_retry_and_failure(
 
 
 def test_no_server_listening_is_worth_a_retry():
-    channel = SmtpChannel(SmtpSettings("127.0.0.1", SENDER, free_port(), "none", timeout=2))
-    with pytest.raises(TransientFailure, match="cannot reach the SMTP server"):
-        channel.send(outgoing())
+    with refusing_port() as port:
+        channel = SmtpChannel(SmtpSettings("127.0.0.1", SENDER, port, "none", timeout=2))
+        with pytest.raises(TransientFailure, match="cannot reach the SMTP server"):
+            channel.send(outgoing())

@@ -255,10 +255,16 @@ def drive(runtime, reconciler, clock, until, *, on_step=lambda: None, events=())
     return steps
 
 
+# One seeded week. A second seed (7) used to run too: measured with coverage (branch), it
+# reached no line and no branch of src/doorcode that this seed misses (this one reaches 9
+# branches that seed 7 does not), and it asserted the same invariants, at 20 s a run. Fresh
+# fault sequences come from the fault-and-kill soak, which draws a new seed every run.
+SEED = 20261123
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [20261123, 7])
-def test_every_lock_converges_to_exactly_its_codes_once_the_faults_stop(runtime, clock, seed):
-    world = World(runtime, clock, seed)
+def test_every_lock_converges_to_exactly_its_codes_once_the_faults_stop(runtime, clock):
+    world = World(runtime, clock, SEED)
     cloud = cloud_of(runtime)
     reconciler = Reconciler.from_runtime(runtime)
     mutations = [(START + timedelta(hours=hours), world.mutate) for hours in range(2, 96, 5)]
