@@ -402,7 +402,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few bookings, in seconds")
     parser.add_argument("--backend", choices=["virtual", "cloud", "both"], default="both")
+    parser.add_argument("--latency", type=float, default=CLOUD_LATENCY, help="cloud's, seconds")
     arguments = parser.parse_args()
+    CLOUD_LATENCY = arguments.latency
     chosen = QUICK if arguments.quick else FULL
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     for name in ("virtual", "cloud") if arguments.backend == "both" else (arguments.backend,):

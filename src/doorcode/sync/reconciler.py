@@ -111,6 +111,11 @@ class Reconciler:
                 progress(len(batch))
         return outcomes
 
+    @property
+    def batch_size(self) -> int:
+        """How many locks one database read loads and one transaction records."""
+        return self._batch_size
+
     def now(self) -> datetime:
         """The instant by the reconciler's clock: what its passes call now."""
         return self._clock()
