@@ -156,7 +156,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=5)
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
+def wait_for(url: str, process: subprocess.Popen[bytes], within: float = 180) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -116,6 +116,11 @@ class Reconciler:
         """How many locks one database read loads and one transaction records."""
         return self._batch_size
 
+    @property
+    def concurrency(self) -> int:
+        """How many passes of one batch run at once."""
+        return self._concurrency
+
     def now(self) -> datetime:
         """The instant by the reconciler's clock: what its passes call now."""
         return self._clock()

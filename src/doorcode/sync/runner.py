@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from doorcode.domain.clock import Clock
 from doorcode.sync.reconciler import Reconciler
 
-__all__ = ["MAX_ROUNDS", "SyncRunner"]
+__all__ = ["MAX_ROUNDS", "SWEEP_BATCH_PER_PASS", "SyncRunner"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ _AFTER_A_CRASH = 5.0
 """Seconds to wait after a failed pass before trying its locks again."""
 MAX_ROUNDS = 8
 """Rounds of nudged or due locks passed at once (each runs its locks concurrently too)."""
+SWEEP_BATCH_PER_PASS = 4
+"""A sweep batch holds this many locks per pass the reconciler runs at once."""
 
 
 class SyncRunner:
@@ -142,8 +144,13 @@ class SyncRunner:
         return task
 
     async def _sweep(self, lock_ids: list[str]) -> None:
-        """Every lock, one batch at a time; a lock being passed by a round is left to it."""
-        size = self._reconciler.batch_size
+        """Every lock, a few at a time; a lock being passed by a round is left to it.
+
+        A lock stays taken until its whole batch is recorded, so a booking on a lock the sweep
+        holds waits for that batch: batches of a few times the reconciler's concurrency keep
+        that wait to a few passes' time (at 200 ms a call, under a second) instead of 500's.
+        """
+        size = min(self._reconciler.batch_size, SWEEP_BATCH_PER_PASS * self._reconciler.concurrency)
         for start in range(0, len(lock_ids), size):
             batch = [i for i in lock_ids[start : start + size] if i not in self._in_flight]
             await self._pass(self._take(batch))
