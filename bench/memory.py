@@ -20,6 +20,8 @@ import asyncio
 import gc
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -30,7 +32,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import func, or_, select
 
-from booking_to_door import start_cloud, stop
+from booking_to_door import free_port, start_cloud, stop, wait_for
 from doorcode.store.models import Lock
 from doorcode.sync.reconciler import Reconciler
 from reconcile import Account, Clock, build, check_stored
@@ -63,7 +65,9 @@ def swept_since(runtime, since: datetime | None) -> int:
     """Locks not passed since ``since`` (never passed at all, with None)."""
     query = select(func.count()).select_from(Lock)
     query = query.where(
-        Lock.synced_at.is_(None) if since is None else or_(Lock.synced_at.is_(None), Lock.synced_at < since)
+        Lock.synced_at.is_(None)
+        if since is None
+        else or_(Lock.synced_at.is_(None), Lock.synced_at < since)
     )
     with runtime.engine.connect() as connection:
         return int(connection.scalar(query) or 0)
@@ -82,9 +86,6 @@ def wait_for_sweep(runtime, server, since: datetime | None, within: float) -> fl
 
 
 def serve_rss(runtime, folder: Path, key: str, within: float) -> None:
-    from booking_to_door import free_port, wait_for
-    import subprocess, sys  # noqa: E401
-
     env = os.environ | {
         "DOORCODE_DATA_DIR": str(folder),
         "DOORCODE_DATABASE_URL": runtime.settings.resolved_database_url(),
@@ -110,7 +111,8 @@ def serve_rss(runtime, folder: Path, key: str, within: float) -> None:
         after_warm = memory_of(server.pid)
         print(
             f"serve, warm sweep:  {warm:6.1f} s   peak RSS {after_warm['VmHWM']:5.0f} MiB   "
-            f"RSS {after_warm['VmRSS']:5.0f} MiB  (its wait for the {SWEEP_INTERVAL} s tick included)"
+            f"RSS {after_warm['VmRSS']:5.0f} MiB  "
+            f"(its wait for the {SWEEP_INTERVAL} s tick included)"
         )
     finally:
         stop(server)
@@ -127,7 +129,9 @@ def heap_by_size(runtime, sizes: tuple[int, ...]) -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         peaks.append(peak / 2**20)
-    listed = "   ".join(f"{size:,} locks {peak:5.1f} MiB" for size, peak in zip(sizes, peaks, strict=True))
+    listed = "   ".join(
+        f"{size:,} locks {peak:5.1f} MiB" for size, peak in zip(sizes, peaks, strict=True)
+    )
     print(f"warm sweep heap (tracemalloc peak): {listed}")
     print(f"  largest / smallest: {peaks[-1] / peaks[0]:.2f} (independent of the locks: ~1)")
 
@@ -142,11 +146,17 @@ def main(scale: Scale) -> None:
             import httpx
 
             devices = {"prefix": "door-", "first": 0, "count": world.locks, "name": "Door"}
-            httpx.post(f"{cloud['url']}/_bench/devices", json=devices, timeout=60).raise_for_status()
+            httpx.post(
+                f"{cloud['url']}/_bench/devices", json=devices, timeout=60
+            ).raise_for_status()
             key = Fernet.generate_key().decode()
-            account = Account("seam", json.dumps({"api_key": cloud["api_key"]}), {"base_url": cloud["url"]})
+            account = Account(
+                "seam", json.dumps({"api_key": cloud["api_key"]}), {"base_url": cloud["url"]}
+            )
             url = f"sqlite:///{folder / 'doorcode.sqlite3'}"
-            runtime, _ = build(folder, Clock(datetime.now(UTC)), world, database_url=url, account=account, key=key)
+            runtime, _ = build(
+                folder, Clock(datetime.now(UTC)), world, database_url=url, account=account, key=key
+            )
             stays = world.locks * world.stays_per_lock
             print(f"world: {world.locks:,} locks, {stays:,} stays (SQLite)")
             check_stored(runtime, stays)

@@ -59,10 +59,12 @@ class Scale:
 
 
 FULL = Scale(World(locks=10_000, stays_per_lock=20), (1, 2, 4), window=30, warm_up=5)
-QUICK = Scale(World(locks=300, stays_per_lock=1), (1, 2), window=2, warm_up=1)
+QUICK = Scale(World(locks=150, stays_per_lock=1), (1, 2), window=2, warm_up=1)
 
 
-def start_workers(count: int, env: dict[str, str], concurrency: int) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    count: int, env: dict[str, str], concurrency: int
+) -> list[subprocess.Popen[bytes]]:
     doorcode = str(Path(sys.executable).parent / "doorcode")
     return [
         subprocess.Popen(  # noqa: S603
@@ -129,17 +131,23 @@ def run(scale: Scale, concurrency: int, cloud: dict[str, str], folder: Path, url
     devices = {"prefix": "door-", "first": 0, "count": world.locks, "name": "Door"}
     httpx.post(f"{cloud['url']}/_bench/devices", json=devices, timeout=60).raise_for_status()
     key = Fernet.generate_key().decode()
-    account = Account(
-        "seam", json.dumps({"api_key": cloud["api_key"]}), {"base_url": cloud["url"]}
-    )
+    account = Account("seam", json.dumps({"api_key": cloud["api_key"]}), {"base_url": cloud["url"]})
     started = time.perf_counter()
-    runtime, _ = build(folder, Clock(datetime.now(UTC)), world, database_url=url, account=account, key=key)
+    runtime, _ = build(
+        folder, Clock(datetime.now(UTC)), world, database_url=url, account=account, key=key
+    )
     stays = world.locks * world.stays_per_lock
-    print(f"world: {world.locks:,} locks, {stays:,} stays on PostgreSQL, written in {time.perf_counter() - started:.0f} s")
+    print(
+        f"world: {world.locks:,} locks, {stays:,} stays on PostgreSQL, "
+        f"written in {time.perf_counter() - started:.0f} s"
+    )
     check_stored(runtime, stays)
     sync = Reconciler.from_runtime(runtime)
     cold, outcomes = sweep(sync)
-    print(f"first sweep in this process (cloud at 0 ms): {cold:.1f} s, {sum(o.created for o in outcomes):,} codes created")
+    print(
+        f"first sweep in this process (cloud at 0 ms): {cold:.1f} s, "
+        f"{sum(o.created for o in outcomes):,} codes created"
+    )
     set_cloud(cloud, latency=LATENCY, reset_counters=True)
     env = os.environ | {
         "DOORCODE_DATABASE_URL": url,
@@ -150,7 +158,8 @@ def run(scale: Scale, concurrency: int, cloud: dict[str, str], folder: Path, url
     }
     lock_ids = sync.every_lock()
     print(
-        f"doorcode worker processes, --concurrency {concurrency}, cloud {LATENCY * 1000:.0f} ms a call, "
+        f"doorcode worker processes, --concurrency {concurrency}, "
+        f"cloud {LATENCY * 1000:.0f} ms a call, "
         f"{scale.window:.0f} s each:"
     )
     rates: dict[int, float] = {}
@@ -169,7 +178,8 @@ def run(scale: Scale, concurrency: int, cloud: dict[str, str], folder: Path, url
         print(
             f"  {count} worker(s): {rates[count]:7.1f} lock passes/s   {ratio:4.2f}x one   "
             f"two passes on one lock at once: {seen['overlaps']}   "
-            f"(most calls in flight {seen['most_in_flight']}, load average {os.getloadavg()[0]:.1f})"
+            f"(most calls in flight {seen['most_in_flight']}, "
+            f"load average {os.getloadavg()[0]:.1f})"
         )
     print(f"check: {overlaps} times two passes on one lock at once (must be 0)")
     assert overlaps == 0, "two passes ran on one lock at once"

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 
 import psycopg
 
-SERVER = os.environ.get("DOORCODE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SERVER = os.environ.get(
+    "DOORCODE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def reachable() -> bool:

@@ -1,4 +1,4 @@
-"""The message loop of ``doorcode serve``: a booking's message is planned at once, not at the poll."""
+"""The message loop of ``doorcode serve``: a booking's message is planned at once."""
 
 import asyncio
 import time

@@ -1,8 +1,9 @@
 """Which ``LockProvider`` serves a lock: the one built for its provider account.
 
 A provider is built per stored account (``ProviderAccount``) by the factory registered for
-the account's kind, inside a ``ProviderSession`` that lends them one ``httpx.AsyncClient`` and
-closes everything at the end::
+the account's kind, inside a ``ProviderSession`` that lends them the event loop's
+``httpx.AsyncClient`` (kept by the registry, so its connections outlive one session) and
+closes the providers at the end::
 
     async with registry.session(clock) as providers:
         provider = providers.for_account(account)      # built once per account
@@ -16,9 +17,11 @@ cloud, one simulated cloud per deployment, stays shared by the reconciler and
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ssl
-from collections.abc import Iterable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 
 import httpx
@@ -58,6 +61,8 @@ class ProviderRegistry:
         self._shared = {provider.kind: provider for provider in providers}
         self._backends = dict(BACKENDS if backends is None else backends)
         self._transport = transport
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._clients = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"ProviderRegistry({sorted(self.kinds)})"
@@ -92,7 +97,23 @@ class ProviderRegistry:
 
     def session(self, clock: Clock) -> ProviderSession:
         """Providers for one piece of work (a batch of passes, an import), closed at its end."""
-        return ProviderSession(self._shared, self._backends, self._transport, clock)
+        return ProviderSession(self._shared, self._backends, self._http_client, clock)
+
+    def _http_client(self) -> httpx.AsyncClient:
+        """The running event loop's HTTP client, kept across sessions.
+
+        A worker makes a session per lock pass: a client each would open a new connection
+        (and TLS handshake) to the cloud for every pass. A client serves only the loop it was
+        made on, so each loop gets its own; it lives as long as the loop.
+        """
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(
+                transport=self._transport, timeout=HTTP_TIMEOUT, verify=_tls_context()
+            )
+            self._clients[loop] = client
+        return client
 
     @property
     def virtual_cloud(self) -> VirtualCloud | None:
@@ -108,15 +129,14 @@ class ProviderSession:
         self,
         shared: Mapping[str, LockProvider],
         backends: Mapping[str, type[LockProvider]],
-        transport: httpx.AsyncBaseTransport | None,
+        http: Callable[[], httpx.AsyncClient],
         clock: Clock,
     ) -> None:
         self._shared = shared
         self._backends = backends
-        self._transport = transport
+        self._http = http
         self._clock = clock
         self._built: dict[str, LockProvider] = {}
-        self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> ProviderSession:
         return self
@@ -143,25 +163,15 @@ class ProviderSession:
             backend = self._backends.get(account.kind)
             if backend is None:
                 raise ProviderNotConfigured(f"this deployment has no {account.kind!r} back-end")
-            built = backend.from_account(account, http=self._client(), clock=self._clock)
+            built = backend.from_account(account, http=self._http(), clock=self._clock)
             self._built[account.account_id] = built
         return built
 
     async def aclose(self) -> None:
-        """Close every provider built here, then the HTTP client they shared."""
+        """Close every provider built here; the registry keeps the HTTP client they shared."""
         built, self._built = list(self._built.values()), {}
         for provider in built:
             await provider.aclose()
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                transport=self._transport, timeout=HTTP_TIMEOUT, verify=_tls_context()
-            )
-        return self._http
 
 
 @functools.cache
