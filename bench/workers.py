@@ -39,7 +39,7 @@ from cryptography.fernet import Fernet
 
 from booking_to_door import start_cloud
 from doorcode.store.database import libpq_url
-from doorcode.sync.jobs import RECONCILE, build_job_app, defer_reconcile, ensure_schema
+from doorcode.sync.jobs import RECONCILE, build_job_app, defer_sweep, ensure_schema
 from doorcode.sync.reconciler import Reconciler
 from reconcile import Account, Clock, build, check_stored, sweep
 from reconcile import Scale as World
@@ -187,17 +187,13 @@ def run(scale: Scale, concurrency: int, cloud: dict[str, str], folder: Path, url
 
 
 async def enqueue(url: str, sync: Reconciler, lock_ids: list[str]) -> None:
-    """A pass for every lock (one waiting job per lock at most: the queueing lock)."""
+    """A pass for every lock, as a sweep enqueues them (one waiting job per lock at most)."""
     app = build_job_app(url, sync)
     async with app.open_async():
         await ensure_schema(app)
         if waiting_jobs(url) >= len(lock_ids) // 2:
             return
-        chunk = 100
-        for first in range(0, len(lock_ids), chunk):
-            await asyncio.gather(
-                *(defer_reconcile(app, [lock_id]) for lock_id in lock_ids[first : first + chunk])
-            )
+        await defer_sweep(app, lock_ids)  # as the periodic sweep does
 
 
 def measure(cloud: dict[str, str], scale: Scale, workers: list[subprocess.Popen[bytes]]) -> float:
