@@ -38,6 +38,7 @@ from doorcode.sync.reconciler import Reconciler
 from reconcile import Account, Clock, build, check_stored
 from reconcile import Scale as World
 
+PROGRESS = 60  # seconds between two progress lines while a sweep runs
 SWEEP_INTERVAL = 10  # seconds; the shortest serve allows, so the warm sweep comes soon
 
 
@@ -74,13 +75,23 @@ def swept_since(runtime, since: datetime | None) -> int:
 
 
 def wait_for_sweep(runtime, server, since: datetime | None, within: float) -> float:
-    """Seconds until every lock was passed since ``since``; stops the run past ``within``."""
-    started = time.monotonic()
-    while swept_since(runtime, since):
+    """Seconds until every lock was passed since ``since``; stops the run past ``within``.
+
+    Every ``PROGRESS`` seconds it prints how far the sweep got and serve's memory so far.
+    """
+    started = last = time.monotonic()
+    while left := swept_since(runtime, since):
         if server.poll() is not None:
             raise SystemExit(f"doorcode serve exited with {server.returncode}")
         if time.monotonic() - started > within:
             raise SystemExit(f"serve did not sweep every lock within {within:.0f} s")
+        if time.monotonic() - last > PROGRESS:
+            last = time.monotonic()
+            seen = memory_of(server.pid)
+            print(
+                f"  after {last - started:4.0f} s: {left:,} locks to go, "
+                f"peak RSS {seen['VmHWM']:.0f} MiB, RSS {seen['VmRSS']:.0f} MiB"
+            )
         time.sleep(0.5)
     return time.monotonic() - started
 
@@ -160,7 +171,7 @@ def main(scale: Scale) -> None:
             stays = world.locks * world.stays_per_lock
             print(f"world: {world.locks:,} locks, {stays:,} stays (SQLite)")
             check_stored(runtime, stays)
-            serve_rss(runtime, folder, key, within=600 if world.locks > 1000 else 60)
+            serve_rss(runtime, folder, key, within=2400 if world.locks > 1000 else 60)
             heap_by_size(runtime, scale.heap_sizes)
             runtime.close()
     finally:
