@@ -66,12 +66,18 @@ def message_loop(runtime: Runtime) -> Callable[[], Coroutine[Any, Any, None]]:
     return MessageLoop(runtime).run
 
 
+WOKEN_GAP = 0.25
+"""Seconds at least between the starts of two passes: nudges in between share the next one."""
+
+
 class MessageLoop:
     """Message passes every ``DOORCODE_MESSAGE_POLL_SECONDS``, and at once after a grant change.
 
     A commit that changed some lock's desired codes (a booking, a move, a cancellation) calls
     ``nudge`` from whatever thread committed it, so the guest's message is planned within a
-    pass's time rather than a poll's. Nudges during a pass make one more pass, not one each.
+    pass's time rather than a poll's. Nudges during a pass make one more pass, not one each,
+    and passes start at most every ``WOKEN_GAP``: under a burst the loop plans in batches
+    instead of competing with the bookings for the database.
     The timer stays: changes another process commits reach this loop only through it.
     """
 
@@ -88,17 +94,20 @@ class MessageLoop:
 
     async def run(self) -> None:
         """Pass, then wait for the poll interval or a nudge, until cancelled."""
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         channels = channels_from_settings(self._runtime.settings)
         try:
             while True:
                 self._wake.clear()
+                started = loop.time()
                 await _one_pass(self._runtime, channels)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._wake.wait(), self._runtime.settings.message_poll_seconds
                     )
+                # Bookings arriving at 10 a second make one pass per gap, not ten.
+                await asyncio.sleep(max(0.0, started + WOKEN_GAP - loop.time()))
         finally:
             channels.close()
 
