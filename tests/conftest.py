@@ -210,3 +210,18 @@ def seam_peer(seam_peer_session):
     """The fake, emptied of devices and codes before the test."""
     seam_peer_session.reset()
     return seam_peer_session
+
+
+@pytest.fixture(scope="session")
+def zwave_peer_session():
+    """The real zwave-js driver with three simulated 30-slot locks (``tests/peers/zwave.py``)."""
+    from tests.peers.zwave import start_zwave_peer
+
+    yield from start_zwave_peer()
+
+
+@pytest.fixture
+def zwave_peer(zwave_peer_session):
+    """The Z-Wave peer with every lock empty, alive and without quirks before the test."""
+    zwave_peer_session.reset()
+    return zwave_peer_session

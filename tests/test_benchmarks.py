@@ -61,6 +61,7 @@ FIGURES: dict[str, list[str]] = {
 COVERED_ELSEWHERE = {
     "cli_startup.py": ROOT / "tests" / "test_bench_cli_startup.py",
     "device_ops.py": ROOT / "tests" / "locks" / "test_device_ops_bench.py",
+    "radio.py": ROOT / "tests" / "locks" / "test_radio_bench.py",
 }
 
 

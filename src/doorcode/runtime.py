@@ -49,5 +49,6 @@ class Runtime:
         )
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release database connections and the lock back-ends' long-lived links."""
+        self.providers.close()
         self.engine.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from doorcode.api.auth import CallerDep, RuntimeDep
 from doorcode.api.rendering import lock_body, lock_codes_body
@@ -16,9 +16,11 @@ from doorcode.api.schemas import (
 )
 from doorcode.domain.code_policy import CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.slots import parse_slot_range
 from doorcode.services import locks
 from doorcode.services.keypad import enter_on_keypad
 from doorcode.services.lock_removal import remove_lock
+from doorcode.services.lock_slots import LockSlots, lock_slots, set_lock_slots
 from doorcode.services.lock_sync import lock_codes
 from doorcode.sync.provisioning import install_virtual_locks
 
@@ -82,6 +84,48 @@ def delete_lock(
         codes_deleted=removal.codes_deleted,
         grants_changed=list(removal.grants_changed),
         forgotten_unreachable=removal.forgotten_unreachable,
+    )
+
+
+class SlotsBody(BaseModel):
+    """The slots doorcode may write on a Z-Wave or Zigbee lock; null: the default range."""
+
+    slots: str | None = Field(
+        description="first-last, like 4-30; null gives back the default (all but slots 1-3)",
+        max_length=20,
+    )
+
+
+class LockSlotsBody(BaseModel):
+    """Where a slot-addressed lock's slots stand."""
+
+    lock_id: str
+    slots: str | None = Field(description="The range doorcode writes; null: the size is unknown.")
+    chosen: bool = Field(description="Whether an operator set the range (else the default).")
+    held: dict[int, str] = Field(description="Slot -> id of the grant whose code it holds.")
+
+
+@router.get("/{reference}/slots")
+def get_lock_slots(reference: str, runtime: RuntimeDep, caller: CallerDep) -> LockSlotsBody:
+    """The slots doorcode writes on the lock and which grant holds each."""
+    return _slots_body(lock_slots(runtime.uow(), caller, reference))
+
+
+@router.put("/{reference}/slots")
+def put_lock_slots(
+    reference: str, body: SlotsBody, runtime: RuntimeDep, caller: CallerDep
+) -> LockSlotsBody:
+    """Set the slots doorcode may write; refused (422) when a guest's code sits outside them."""
+    wanted = parse_slot_range(body.slots) if body.slots is not None else None
+    return _slots_body(set_lock_slots(runtime.uow(), caller, reference, wanted))
+
+
+def _slots_body(view: LockSlots) -> LockSlotsBody:
+    return LockSlotsBody(
+        lock_id=view.lock.id,
+        slots=str(view.owned) if view.owned else None,
+        chosen=view.chosen,
+        held=view.held,
     )
 
 

@@ -280,6 +280,38 @@ def lock_remove(
         typer.echo("its codes could not be removed from the device: clear it by hand", err=True)
 
 
+@lock_app.command("slots")
+def lock_slots_command(
+    ctx: typer.Context,
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+    slots: str | None = typer.Argument(
+        None, help="The slots doorcode may write, first-last (like 4-30); omit to show them."
+    ),
+    default: bool = typer.Option(
+        False, "--default", help="Back to the default: every slot but the first three."
+    ),
+) -> None:
+    """Show or set the code slots doorcode may write on a Z-Wave or Zigbee lock."""
+    from doorcode.domain.slots import parse_slot_range
+    from doorcode.services.lock_slots import lock_slots, set_lock_slots
+
+    state = state_of(ctx)
+    if slots is not None and default:
+        raise InvalidRequest("give a range or --default, not both")
+    if slots is None and not default:
+        view = lock_slots(state.runtime().uow(), state.caller(), lock_ref)
+    else:
+        wanted = parse_slot_range(slots) if slots is not None else None
+        view = set_lock_slots(state.runtime().uow(), state.caller(), lock_ref, wanted)
+    if view.owned is None:
+        typer.echo(f"{view.lock.name}: its slot count is unknown; doorcode writes none")
+    else:
+        whose = "set by you" if view.chosen else "the default"
+        typer.echo(f"{view.lock.name}: doorcode writes slots {view.owned} ({whose})")
+    for slot, grant_id in sorted(view.held.items()):
+        typer.echo(f"  slot {slot}: {grant_id}")
+
+
 @lock_app.command("codes")
 def lock_codes_command(
     ctx: typer.Context,

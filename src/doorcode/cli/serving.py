@@ -16,6 +16,7 @@ from doorcode.cli.context import state_of
 from doorcode.cli.installation import DEFAULT_DATA_DIR
 from doorcode.config import Runner, Settings
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
+from doorcode.demo_zigbee import start_demo_zigbee
 from doorcode.logs import configure_logging, uvicorn_log_config
 from doorcode.runtime import Runtime
 from doorcode.services.errors import InvalidRequest
@@ -90,7 +91,12 @@ def demo(
         "guest messages print here once each code is on its locks; "
         "`doorcode messages list` shows the log"
     )
-    _serve(runtime, host or settings.host, port or settings.port)
+    zigbee = start_demo_zigbee(runtime, world.organisation_slug)
+    typer.echo(zigbee.message)
+    try:
+        _serve(runtime, host or settings.host, port or settings.port)
+    finally:
+        zigbee.stop()
 
 
 def worker(

@@ -70,7 +70,20 @@ How to write a back-end (read this once; it is the whole contract)
    ``keyboardPwd/get``, Seam's offline access codes) and returns it with the window the vendor
    will honour (often whole hours) and its rules, for the operator and the guest's message.
 
-8. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
+8. **Slot-addressed locks** (``addressing=BY_SLOT``: Z-Wave JS, zigbee2mqtt) hold numbered
+   user-code slots without names. ``Device.capabilities.max_codes`` is the slot count (slots
+   1..max_codes). ``list_codes`` returns one ``ProviderCode`` per occupied slot with
+   ``code_id=str(slot)``, ``name=""`` and the PIN (None when the lock masks it); it runs on every
+   pass, so it answers from what the back-end already knows and costs no radio traffic.
+   ``create_code`` writes ``NewCode.slot`` and confirms by reading that one slot from the device
+   (``ACCEPTED`` where only a later event can confirm); ``delete_code(device, str(slot))`` clears
+   it and is idempotent. Such back-ends neither schedule nor update in place: doorcode writes
+   at the window's start and clears at its end. The reconciler, not the adapter, chooses the
+   slot inside the range the lock's owner left to doorcode, records it before writing (so a
+   crash between the write and the record loses nothing), and clears any other code found in
+   that range; slots outside it are never written.
+
+9. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
    the conformance suite runs the reconciler's guarantees (convergence, crash safety, no
    duplicate, revoke, every vendor exception mapped) against it.
 
@@ -97,6 +110,8 @@ from doorcode.locks.health import UNKNOWN_HEALTH, LockHealth
 
 if TYPE_CHECKING:
     import httpx
+
+    from doorcode.locks.links import AccountLinks
 
 __all__ = [
     "Abilities",
@@ -216,11 +231,17 @@ class ProviderCode:
 
 @dataclass(frozen=True, slots=True)
 class NewCode:
-    """A code to create: ``window`` only on locks that schedule codes themselves."""
+    """A code to create: ``window`` only on locks that schedule codes themselves.
+
+    ``slot`` is set by the reconciler for a ``BY_SLOT`` back-end, always, and only there: the
+    numbered user-code slot to write, chosen once per grant and lock and kept for the grant's
+    life (see ``domain/slots.py``).
+    """
 
     name: str
     code: str = field(repr=False)
     window: TimeWindow | None = None
+    slot: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +298,22 @@ class LockProvider(abc.ABC):
     ) -> LockProvider:
         """The provider for ``account``, over the lent ``http`` client."""
         raise ProviderNotConfigured(f"{cls.kind or cls.__name__} is not built from an account")
+
+    @classmethod
+    def build(
+        cls,
+        account: ProviderAccount,
+        *,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        links: AccountLinks,
+    ) -> LockProvider:
+        """What the registry calls: ``from_account``, unless the back-end keeps a link.
+
+        A back-end that must stay connected between sessions (zigbee2mqtt, Z-Wave JS) takes
+        its account's long-lived link from ``links`` here; see ``locks/links.py``.
+        """
+        return cls.from_account(account, http=http, clock=clock)
 
     async def aclose(self) -> None:
         """Release what the adapter opened itself; the lent ``http`` client stays open."""

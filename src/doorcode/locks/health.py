@@ -17,6 +17,9 @@ class LockHealth:
     """0..100."""
     last_contact_at: datetime | None
     """Aware, UTC."""
+    note: str | None = None
+    """What the back-end's "online" is worth, when it is not what it seems (zigbee2mqtt
+    marks a battery lock offline only after 25 h of silence)."""
 
 
 UNKNOWN_HEALTH = LockHealth(None, None, None)

@@ -29,10 +29,13 @@ import httpx
 from doorcode.domain.clock import Clock
 from doorcode.locks.base import LockProvider, ProviderAccount
 from doorcode.locks.errors import ProviderNotConfigured
+from doorcode.locks.links import AccountLinks
 from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.seam import SeamProvider
 from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.locks.zigbee2mqtt import Zigbee2MqttProvider
+from doorcode.locks.zwave_js import ZwaveJsProvider
 
 __all__ = ["BACKENDS", "HTTP_TIMEOUT", "ProviderRegistry", "ProviderSession"]
 
@@ -41,6 +44,8 @@ BACKENDS: dict[str, type[LockProvider]] = {
     NukiProvider.kind: NukiProvider,
     SeamProvider.kind: SeamProvider,
     TtlockProvider.kind: TtlockProvider,
+    ZwaveJsProvider.kind: ZwaveJsProvider,
+    Zigbee2MqttProvider.kind: Zigbee2MqttProvider,
 }
 """The back-ends this build can reach, by kind; each is built with its ``from_account``."""
 
@@ -63,6 +68,8 @@ class ProviderRegistry:
         self._transport = transport
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
         self._clients = weakref.WeakKeyDictionary()
+        self.links = AccountLinks()
+        """Connections kept for the life of the process (zigbee2mqtt's MQTT link)."""
 
     def __repr__(self) -> str:
         return f"ProviderRegistry({sorted(self.kinds)})"
@@ -97,7 +104,13 @@ class ProviderRegistry:
 
     def session(self, clock: Clock) -> ProviderSession:
         """Providers for one piece of work (a batch of passes, an import), closed at its end."""
-        return ProviderSession(self._shared, self._backends, self._http_client, clock)
+        return ProviderSession(
+            self._shared, self._backends, self._http_client, clock, links=self.links
+        )
+
+    def close(self) -> None:
+        """End the long-lived links; the process is done with its lock back-ends."""
+        self.links.close()
 
     def _http_client(self) -> httpx.AsyncClient:
         """The running event loop's HTTP client, kept across sessions.
@@ -110,7 +123,7 @@ class ProviderRegistry:
         client = self._clients.get(loop)
         if client is None or client.is_closed:
             client = httpx.AsyncClient(
-                transport=self._transport, timeout=HTTP_TIMEOUT, verify=_tls_context()
+                transport=self._transport, timeout=HTTP_TIMEOUT, verify=_tls()
             )
             self._clients[loop] = client
         return client
@@ -131,8 +144,11 @@ class ProviderSession:
         backends: Mapping[str, type[LockProvider]],
         http: Callable[[], httpx.AsyncClient],
         clock: Clock,
+        *,
+        links: AccountLinks | None = None,
     ) -> None:
         self._shared = shared
+        self._links = links if links is not None else AccountLinks()
         self._backends = backends
         self._http = http
         self._clock = clock
@@ -163,7 +179,7 @@ class ProviderSession:
             backend = self._backends.get(account.kind)
             if backend is None:
                 raise ProviderNotConfigured(f"this deployment has no {account.kind!r} back-end")
-            built = backend.from_account(account, http=self._http(), clock=self._clock)
+            built = backend.build(account, http=self._http(), clock=self._clock, links=self._links)
             self._built[account.account_id] = built
         return built
 
@@ -175,10 +191,7 @@ class ProviderSession:
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """The TLS settings every session's client shares (httpx's defaults).
-
-    Building them loads the CA bundle: about 0.1 s of CPU on the event loop, paid by every
-    session (one per batch of passes, so one per nudged booking) when each client built its own.
-    """
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every session's client: loading the CA bundle costs about 0.1 s of
+    CPU, and a session (so, before, a client) was opened for every pass."""
     return httpx.create_ssl_context()

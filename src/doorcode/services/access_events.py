@@ -202,7 +202,7 @@ def _record(
     via: str,
     report: IngestReport,
 ) -> None:
-    grant = _grant_of(uow, lock, event.code_ref)
+    grant = _grant_of(uow, lock, event.code_ref, event.occurred_at)
     row = uow.access.add_new(
         NewAccessEvent(
             organisation_id=lock.organisation_id,
@@ -228,14 +228,18 @@ def _record(
         _on_refusal(uow, lock, event, policy)
 
 
-def _grant_of(uow: UnitOfWork, lock: Lock, code_ref: str | None) -> Grant | None:
-    """The grant whose code the reference names on this lock: by our tag, else by code id."""
+def _grant_of(uow: UnitOfWork, lock: Lock, code_ref: str | None, at: datetime) -> Grant | None:
+    """The grant whose code the reference names on this lock: by our tag, else by code id.
+
+    A slot number is reused by one grant after another, so an event naming a slot belongs to
+    the grant that held it at the event's instant, not to whoever holds it when it arrives.
+    """
     if code_ref is None:
         return None
     tagged = grant_id_from_tag(code_ref)
     if tagged is not None:
         return uow.access.grant_on_lock(tagged, lock.id)
-    return uow.access.grant_by_code_id(lock.id, code_ref)
+    return uow.access.grant_by_code_id(lock.id, code_ref, at)
 
 
 def _on_opening(

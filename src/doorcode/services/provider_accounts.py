@@ -262,3 +262,8 @@ def _check(request: AccountRequest) -> None:
     base_url = request.options.get("base_url")
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise InvalidRequest("base_url must be an http(s) URL")
+    url = request.options.get("url")
+    if "url" in request.allowed_options and not url:
+        raise InvalidRequest(f"a {request.kind} account needs --option url=ws://HOST:PORT")
+    if url is not None and not url.startswith(("ws://", "wss://")):
+        raise InvalidRequest("url must be a websocket URL, such as ws://homeassistant.local:3000")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -164,12 +164,32 @@ class AccessRepository:
         return self._session.scalar(query.order_by(*order).limit(1))
 
     def latest_samples(self, organisation_id: str | None) -> dict[str, LockHealthSample]:
-        """Each lock's last reported health, by lock id: one organisation's, or (None) all."""
-        grouped = select(LockHealthSample.lock_id, func.max(LockHealthSample.id).label("id"))
+        """Each lock's last reported health, by lock id: one organisation's, or (None) all.
+
+        Driven from the locks, one index lookup each (``lock_id, observed_at``): a year of
+        hourly samples is millions of rows, and grouping them all on every poll would not do.
+        """
+        newest = (
+            select(func.max(LockHealthSample.observed_at))
+            .where(LockHealthSample.lock_id == Lock.id)
+            .correlate(Lock)
+            .scalar_subquery()
+        )
+        locks = select(Lock.id.label("lock_id"), newest.label("observed_at"))
         if organisation_id is not None:
-            grouped = grouped.where(LockHealthSample.organisation_id == organisation_id)
-        newest = grouped.group_by(LockHealthSample.lock_id).subquery()
-        query = select(LockHealthSample).join(newest, LockHealthSample.id == newest.c.id)
+            locks = locks.where(Lock.organisation_id == organisation_id)
+        latest = locks.subquery()
+        query = (
+            select(LockHealthSample)
+            .join(
+                latest,
+                and_(
+                    LockHealthSample.lock_id == latest.c.lock_id,
+                    LockHealthSample.observed_at == latest.c.observed_at,
+                ),
+            )
+            .order_by(LockHealthSample.id)
+        )
         return {sample.lock_id: sample for sample in self._session.scalars(query)}
 
     def samples_since(self, lock_id: str, since: datetime) -> list[LockHealthSample]:
@@ -205,14 +225,24 @@ class AccessRepository:
         )
         return self._session.scalar(query)
 
-    def grant_by_code_id(self, lock_id: str, code_id: str) -> Grant | None:
-        """The grant whose code on the lock has the back-end's id ``code_id``."""
+    def grant_by_code_id(self, lock_id: str, code_id: str, at: datetime) -> Grant | None:
+        """The grant whose code on the lock had the back-end's id (or slot) ``code_id`` at ``at``.
+
+        Among grants that held it, the one whose window holds ``at``; else the one whose window
+        is nearest (a code typed during its lead time, or just after its end).
+        """
+        named = LockCode.provider_code_id == code_id
+        if code_id.isdigit():
+            named = or_(named, LockCode.slot == int(code_id))
         query = (
             select(Grant)
             .join(LockCode, LockCode.grant_id == Grant.id)
-            .where(LockCode.lock_id == lock_id, LockCode.provider_code_id == code_id)
+            .where(LockCode.lock_id == lock_id, named)
+            .order_by(Grant.starts_at.desc())
+            .limit(_SLOT_HOLDERS)
         )
-        return self._session.scalar(query.limit(1))
+        holders = list(self._session.scalars(query))
+        return min(holders, key=lambda grant: _distance(grant, at), default=None)
 
     def stays_at_lock(self, lock_id: str, at: datetime) -> list[Reservation]:
         """Confirmed stays under way at ``at`` at a property this lock serves."""
@@ -259,3 +289,16 @@ class AccessRepository:
             property_locks.c.property_id == property_id,
         )
         return bool(self._session.scalar(select(reported)))
+
+
+_SLOT_HOLDERS = 20
+"""How many past holders of one code id or slot to weigh; older ones are long gone."""
+
+
+def _distance(grant: Grant, at: datetime) -> timedelta:
+    """How far ``at`` lies outside the grant's window (zero inside it)."""
+    if at < grant.starts_at:
+        return grant.starts_at - at
+    if at >= grant.ends_at:
+        return at - grant.ends_at
+    return timedelta(0)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.lead_times import DEFAULT_LEAD_TIMES, LeadTimes
 from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.slots import SlotRange, owned_slots
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Base, Grant, Lock, LockCode, Property, property_locks
 
@@ -92,6 +93,8 @@ class LockCodeRecord:
     visited: bool
     spare: bool = False
     has_offline_code: bool = False
+    slot: int | None = None
+    """On a slot-addressed lock, the slot the grant took (recorded before its code is written)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,8 @@ class LockRecord:
     codes: tuple[LockCodeRecord, ...]
     account_id: str | None = None
     health_checked_at: datetime | None = None
+    slots: SlotRange | None = None
+    """The slots doorcode owns, on a slot-addressed lock (None: the lock did not say)."""
 
     @property
     def account_key(self) -> str:
@@ -186,6 +191,8 @@ class LockSyncRepository:
                 Lock.sync_attempts,
                 Lock.sync_retry_at,
                 Lock.unmanaged_codes,
+                Lock.slot_first,
+                Lock.slot_last,
             ).where(Lock.id.in_(ids))
         ).all()
         codes = self._codes_of(ids, now)
@@ -275,6 +282,32 @@ class LockSyncRepository:
             has_offline_code=bool(row.has_offline_code),
             offline_key_group_id=row.offline_key_group_id,
         )
+
+    def reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> None:
+        """Record the slot a grant takes on a lock, before its code is written there."""
+        lock_codes = Base.metadata.tables["lock_codes"]
+        self._session.execute(
+            update(lock_codes)
+            .where(lock_codes.c.lock_id == lock_id, lock_codes.c.grant_id == grant_id)
+            .values(slot=slot)
+        )
+
+    def held_slots(self, lock_id: str, now: datetime) -> dict[int, str]:
+        """Slot -> grant id of every slot on the lock a grant still holds (live, or not cleared)."""
+        query = (
+            select(LockCode.slot, LockCode.grant_id)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .where(
+                LockCode.lock_id == lock_id,
+                LockCode.slot.is_not(None),
+                or_(
+                    and_(Grant.revoked_at.is_(None), Grant.ends_at > now),
+                    LockCode.actual != ABSENT,
+                ),
+            )
+        )
+        rows = self._session.execute(query)
+        return {slot: grant_id for slot, grant_id in rows if slot is not None}
 
     def mark_codes_set(self, grant_id: str, version: int) -> None:
         """Remember that ``GrantCodesSet`` was announced for this version of the grant."""
@@ -391,6 +424,7 @@ _CODE_COLUMNS = (
     LockCode.wait_reason,
     LockCode.actual,
     LockCode.provider_code_id,
+    LockCode.slot,
     LockCode.confirmed_version,
     LockCode.attempted_version,
     LockCode.attempts,
@@ -490,13 +524,14 @@ def _lock_row(lock_id: str, state: LockSyncState) -> dict[str, Any]:
 
 def _lock_record(row: Any, codes: list[Any], leads: LeadTimes | None) -> LockRecord:
     fallback = leads or DEFAULT_LEAD_TIMES
+    capabilities = capabilities_from_json(row.capabilities)
     return LockRecord(
         id=row.id,
         organisation_id=row.organisation_id,
         name=row.name,
         provider=row.provider,
         external_id=row.external_id,
-        capabilities=capabilities_from_json(row.capabilities),
+        capabilities=capabilities,
         sync_requests=row.sync_requests,
         state=LockSyncState(
             synced_requests=row.synced_requests,
@@ -510,7 +545,15 @@ def _lock_record(row: Any, codes: list[Any], leads: LeadTimes | None) -> LockRec
         codes=tuple(_code_record(code, fallback) for code in codes),
         account_id=row.account_id,
         health_checked_at=row.health_checked_at,
+        slots=owned_slots(capabilities.max_codes, chosen_slots(row.slot_first, row.slot_last)),
     )
+
+
+def chosen_slots(first: int | None, last: int | None) -> SlotRange | None:
+    """The range an operator set on a lock, or None for the default."""
+    if first is None or last is None:
+        return None
+    return SlotRange(first, last)
 
 
 def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
@@ -532,6 +575,7 @@ def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
         visited=row.updated_at is not None,
         spare=is_spare(row.kind, row.reservation_id),
         has_offline_code=bool(row.has_offline_code),
+        slot=row.slot,
     )
 
 

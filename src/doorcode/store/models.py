@@ -242,6 +242,9 @@ class Lock(Base):
     offline_key_group_id: Mapped[str | None] = mapped_column(
         ForeignKey("offline_key_groups.id", ondelete="SET NULL"), index=True
     )
+    # The user-code slots doorcode owns on a slot-addressed lock (NULL: the default range).
+    slot_first: Mapped[int | None] = mapped_column(Integer)
+    slot_last: Mapped[int | None] = mapped_column(Integer)
     sync_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     synced_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     synced_at: Mapped[datetime | None]
@@ -369,6 +372,9 @@ class LockCode(Base):
     wait_reason: Mapped[str | None] = mapped_column(String(32))
     actual: Mapped[str] = mapped_column(String(16), default="absent", server_default="absent")
     provider_code_id: Mapped[str | None] = mapped_column(String(200))
+    # On a slot-addressed lock, the slot this grant took: recorded before the code is written
+    # and kept for the grant's life (``domain/slots.py``).
+    slot: Mapped[int | None] = mapped_column(Integer)
     confirmed_version: Mapped[int | None] = mapped_column(Integer)
     # The version the back-end accepted but has not confirmed on the device yet.
     accepted_version: Mapped[int | None] = mapped_column(Integer)

@@ -13,7 +13,7 @@ Nothing here touches the database: the pass starts from a ``LockRecord`` and end
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from random import Random
@@ -21,11 +21,14 @@ from typing import Any
 
 from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.domain.planner import DesiredCode, GrantOnLock, LockPlan, codes_clash, plan_lock
+from doorcode.domain.slots import choose_slot
 from doorcode.domain.windows import TimeWindow
-from doorcode.locks.base import LockProvider, NewCode, ProviderAccount, ProviderCode
+from doorcode.locks.base import Addressing, LockProvider, NewCode, ProviderAccount, ProviderCode
 from doorcode.locks.errors import (
     CodeNotFound,
     DuplicateCode,
+    NoSpaceLeft,
+    NotSupported,
     ProviderAuthFailed,
     ProviderError,
     ProviderNotConfigured,
@@ -47,6 +50,7 @@ from doorcode.sync.diff import Action, Create, Delete, Update, diff, split_by_ow
 from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.retry import PassCrashed, Scope, next_attempt_at, pause_after, policy_for
+from doorcode.sync.slot_codes import SlotListing, sort_by_slot
 
 __all__ = ["LockPass", "PassContext"]
 
@@ -56,6 +60,11 @@ _PIN_RECHECK = timedelta(minutes=1)
 """How soon to look again when a PIN waits for its twin to leave the lock."""
 HEALTH_EVERY = timedelta(hours=1)
 """How often a pass also asks the back-end how the lock is (online, battery)."""
+_STRAY_RECHECK = timedelta(minutes=5)
+"""How soon to try again to clear a stray code from doorcode's slots after a failure."""
+
+SlotReservation = Callable[[str, str, int], Awaitable[None]]
+"""Records (lock id, grant id, slot) in the database before the code is written there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +77,7 @@ class PassContext:
     rng: Random
     now: datetime
     force: bool
+    reserve_slot: SlotReservation
     accounts: Mapping[str, ProviderAccount] = field(default_factory=dict)
     refused: Mapping[str, str] = field(default_factory=dict)
     """Accounts whose credentials the back-end refused, with why: their locks stay stopped."""
@@ -93,6 +103,9 @@ class LockPass:
         self.creates_blocked_until: datetime | None = None
         self.lock_error: ProviderError | None = None
         self.refused: str | None = None
+        self.slots = {row.grant_id: row.slot for row in lock.codes if row.slot is not None}
+        self.slot_listing = SlotListing((), ())
+        self.strays_due_at: datetime | None = None
 
     async def run(self) -> LockResult:
         """Bring the lock to its desired codes as far as the back-end lets us."""
@@ -134,10 +147,22 @@ class LockPass:
         return replace(self._unreachable(PassCrashed.of(error)), crashed=True)
 
     async def _reconcile(self, provider: LockProvider, listed: list[ProviderCode]) -> LockResult:
+        capabilities = self.lock.capabilities
+        by_slot = provider.abilities.addressing is Addressing.BY_SLOT
+        if by_slot:
+            owned = self.lock.slots
+            if owned is None:
+                return self._unreachable(NotSupported(_UNKNOWN_SLOTS))
+            self.slot_listing = sort_by_slot(listed, owned, _holders(self.slots))
+            listed = list(self.slot_listing.codes)
+            # The owner's slots lie outside the range: only the range's size limits ours.
+            capabilities = replace(capabilities, max_codes=owned.size)
+            await self._clear_strays(provider)
         ours, theirs = split_by_owner(listed)
         self.on_lock = {grant_id: list(codes) for grant_id, codes in ours.items()}
         self.theirs = theirs
-        plan = plan_lock(self._grants(), self.lock.capabilities, self.now, occupied=len(theirs))
+        occupied = 0 if by_slot else len(theirs)
+        plan = plan_lock(self._grants(), capabilities, self.now, occupied=occupied)
         actions = diff(plan.desired, ours, provider.resolution)
         self._confirm_untouched(plan.desired, actions)
         for action in actions:
@@ -272,11 +297,45 @@ class LockPass:
             )
             self._event("LockCodeUpdated", action.desired.grant_id, reason, updated.code_id)
         else:
+            slot = None
+            if provider.abilities.addressing is Addressing.BY_SLOT:
+                slot = await self._slot_for(action.desired.grant_id)
             new = NewCode(
-                tag_for(action.desired.grant_id), action.desired.code, action.desired.window
+                tag_for(action.desired.grant_id), action.desired.code, action.desired.window, slot
             )
             created = await provider.create_code(device, new)
             self._created(action, created)
+
+    async def _slot_for(self, grant_id: str) -> int:
+        """The grant's slot: the one it took before, else a free one, recorded before writing."""
+        owned = self.lock.slots
+        assert owned is not None  # checked before any action of a slot-addressed lock
+        recorded = self.slots.get(grant_id)
+        if recorded is not None and recorded in owned:
+            return recorded
+        taken = {slot for holder, slot in self.slots.items() if holder != grant_id}
+        slot = choose_slot(owned, taken | self.slot_listing.occupied)
+        if slot is None:
+            raise NoSpaceLeft(f"every slot doorcode owns on this lock ({owned}) is taken")
+        await self.context.reserve_slot(self.lock.id, grant_id, slot)
+        self.slots[grant_id] = slot
+        return slot
+
+    async def _clear_strays(self, provider: LockProvider) -> None:
+        """Clear codes in doorcode's slots that no grant holds; the owner's slots stay untouched."""
+        left: list[ProviderCode] = []
+        for code in self.slot_listing.strays:
+            details = {"provider_code_id": code.code_id}
+            try:
+                await provider.delete_code(self.lock.external_id, code.code_id)
+            except ProviderError as err:
+                left.append(code)  # its slot stays taken until a later pass clears it
+                self.strays_due_at = self.now + _STRAY_RECHECK
+                self._lock_event("StrayCodeNotCleared", str(err), details)
+                continue
+            self.outcome.deleted += 1
+            self._lock_event("StrayCodeCleared", _STRAY_REASON, details)
+        self.slot_listing = SlotListing(self.slot_listing.codes, tuple(left))
 
     def _created(self, action: Create, created: ProviderCode) -> None:
         grant_id = action.desired.grant_id
@@ -365,7 +424,7 @@ class LockPass:
             for grant_id, row in self.rows.items()
         }
         retries = [state.next_attempt_at for state in codes.values() if state.next_attempt_at]
-        due = [plan.next_change_at, *retries, self.halted_until]
+        due = [plan.next_change_at, *retries, self.halted_until, self.strays_due_at]
         self.outcome.next_sync_at = min((d for d in due if d is not None), default=None)
         self.outcome.error = str(self.lock_error) if self.lock_error else None
         state = self._lock_state(self.outcome.next_sync_at, unmanaged)
@@ -613,6 +672,17 @@ class LockPass:
     def _replace_on_lock(self, grant_id: str, code: ProviderCode) -> None:
         others = [c for c in self.on_lock.get(grant_id, []) if c.code_id != code.code_id]
         self.on_lock[grant_id] = [code, *others]
+
+
+_UNKNOWN_SLOTS = (
+    "the lock does not say how many code slots it has: "
+    "set the slots doorcode may use with `doorcode lock slots`"
+)
+_STRAY_REASON = "a code in doorcode's slots that no grant holds"
+
+
+def _holders(slots: Mapping[str, int]) -> dict[int, str]:
+    return {slot: grant_id for grant_id, slot in slots.items()}
 
 
 def _failing(

@@ -152,6 +152,7 @@ class Reconciler:
                 self._rng,
                 now,
                 force,
+                self._reserve_slot,
                 accounts,
                 refused,
             )
@@ -167,6 +168,16 @@ class Reconciler:
             results = await asyncio.gather(*(visit(lock) for lock in locks))
         recorded = await asyncio.to_thread(self._record, results, context)
         return [result.outcome for result in recorded]
+
+    async def _reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> None:
+        """Commit a grant's slot before its code is written: a crash then loses nothing."""
+
+        def reserve() -> None:
+            with self._uow_factory() as uow:
+                uow.lock_sync.reserve_slot(lock_id, grant_id, slot)
+                uow.commit()
+
+        await asyncio.to_thread(reserve)
 
     def _load(
         self, lock_ids: Sequence[str], now: datetime

@@ -17,17 +17,19 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.windows import TimeWindow
 from doorcode.locks.base import LockProvider, NewCode
 from doorcode.locks.seam import SeamProvider
+from doorcode.locks.tags import grant_id_from_tag, tag_for
 from doorcode.runtime import Runtime
 from doorcode.services.caller import Caller
 from doorcode.services.lock_import import import_locks
 from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.provider_accounts import account_request, connect_account
-from doorcode.store.models import Lock
+from doorcode.store.models import Lock, LockCode
 from doorcode.sync.provisioning import install_virtual_locks
 from tests.locks.conformance.cloud_peers import (
     NUKI_FAULTS,
@@ -35,6 +37,10 @@ from tests.locks.conformance.cloud_peers import (
     nuki_over,
     ttlock_over,
 )
+from tests.locks.zigbee2mqtt.peer import zigbee2mqtt_peer
+from tests.locks.zwave_js.recorded import CONNECT_FAULTS as ZWAVE_CONNECT_FAULTS
+from tests.locks.zwave_js.recorded import answering
+from tests.locks.zwave_js.recorded import provider_over as zwave_over
 from tests.sync.helpers import cloud_of
 
 _NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -133,11 +139,72 @@ class SeamPeerAdapter:
         asyncio.run(create())
 
 
+class ZwavePeerAdapter:
+    """The real zwave-js driver with simulated locks, reached through a connected account.
+
+    Slots carry no names: a slot is a grant's when doorcode recorded it there, the owner's
+    codes sit below doorcode's range, and a code "left by a crash" is one whose slot doorcode
+    recorded before writing (as the reconciler does) and that reached the lock.
+    """
+
+    def __init__(self, peer: Any) -> None:
+        self.peer = peer
+        self.by_hand: dict[tuple[str, int], str] = {}
+
+    def add_locks(self, runtime: Runtime, owner: Caller, names: list[str]) -> list[Lock]:
+        request = account_request(
+            runtime.providers, "zwave_js", "Z-Wave", {}, {"url": self.peer.url}
+        )
+        connect_account(runtime.uow(), owner, request)
+        asyncio.run(import_locks(runtime.uow, runtime.providers, runtime.clock, owner, "Z-Wave"))
+        with runtime.uow() as uow:
+            locks = uow.session.scalars(
+                select(Lock).where(Lock.provider == "zwave_js").order_by(Lock.external_id)
+            ).all()
+        return list(locks[: len(names)])
+
+    def held(self, runtime: Runtime, lock: Lock) -> list[tuple[str, str | None]]:
+        with runtime.uow() as uow:
+            rows = uow.session.scalars(select(LockCode).where(LockCode.lock_id == lock.id))
+            holders = {row.slot: row.grant_id for row in rows if row.slot is not None}
+        held = []
+        for slot, pin in self.peer.slots(_node_of(lock)).items():
+            name = self.by_hand.get((lock.id, slot))
+            if name is None:
+                grant_id = holders.get(slot)
+                name = tag_for(grant_id) if grant_id else f"slot {slot}"
+            held.append((name, pin))
+        return held
+
+    def confirm_all(self, runtime: Runtime) -> None:
+        return None
+
+    def put_behind_our_back(
+        self, runtime: Runtime, lock: Lock, name: str, pin: str, window: TimeWindow
+    ) -> None:
+        grant_id = grant_id_from_tag(name)
+        if grant_id is None:  # the owner's code, in a slot the owner keeps
+            slot = 1
+            self.by_hand[(lock.id, slot)] = name
+        else:  # doorcode recorded the slot, wrote the code, and died before recording that
+            slot = lock.slot_first or 4
+            with runtime.uow() as uow:
+                uow.lock_sync.reserve_slot(lock.id, grant_id, slot)
+                uow.commit()
+        self.peer.put(_node_of(lock), slot, pin)
+
+
+def _node_of(lock: Lock) -> int:
+    return int(lock.external_id.rpartition(".")[2])
+
+
 BACKENDS: list[Backend] = [
     Backend("virtual", lambda request: VirtualPeer()),
     Backend("seam", lambda request: SeamPeerAdapter(request.getfixturevalue("seam_peer"))),
     Backend("ttlock", lambda request: request.getfixturevalue("ttlock_peer")),
     Backend("nuki", lambda request: request.getfixturevalue("nuki_peer")),
+    Backend("zwave_js", lambda request: ZwavePeerAdapter(request.getfixturevalue("zwave_peer"))),
+    Backend("zigbee2mqtt", zigbee2mqtt_peer),
 ]
 """Append a back-end here to run the whole suite against it."""
 
@@ -219,5 +286,10 @@ VENDOR_FAULTS: list[VendorFaults] = [
 VENDOR_FAULTS += [
     VendorFaults("ttlock", ttlock_over, TTLOCK_FAULTS),
     VendorFaults("nuki", nuki_over, NUKI_FAULTS),
+    VendorFaults(
+        "zwave_js",
+        lambda fault: zwave_over(answering(None), lambda: _NOW, on_connect=fault),
+        ZWAVE_CONNECT_FAULTS,  # each command's faults: tests/locks/zwave_js/test_faults.py
+    ),
 ]
 """Append a back-end's documented faults here; each must leave as a ``ProviderError``."""

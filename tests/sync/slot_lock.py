@@ -1,0 +1,100 @@
+"""An in-memory slot-addressed lock (numbered user-code slots, no names) for reconciler tests.
+
+It behaves as the Z-Wave and Zigbee locks the real back-ends drive do, as far as the slot
+discipline cares: slots 1..size, a PIN refused when another slot holds it, reads that mask PINs
+on some models, every write and single-slot read counted as radio traffic. The real stacks are
+tested in tests/locks/ against their own peers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.windows import TimeWindow
+from doorcode.locks.base import (
+    Abilities,
+    Addressing,
+    CodeState,
+    Device,
+    LockProvider,
+    NewCode,
+    ProviderCode,
+)
+from doorcode.locks.errors import DuplicateCode, NoSpaceLeft, NotSupported, UnknownDevice
+
+
+class Killed(Exception):
+    """The process died right after the device took a write, before anything was recorded."""
+
+
+@dataclass
+class SlotDevice:
+    size: int
+    masked: bool = False
+    slots: dict[int, str] = field(default_factory=dict)
+
+
+class SlotLockProvider(LockProvider):
+    """A BY_SLOT back-end over ``SlotDevice``s, registered under the kind ``virtual``."""
+
+    kind = "virtual"
+    abilities = Abilities(native_scheduling=False, addressing=Addressing.BY_SLOT)
+
+    def __init__(self) -> None:
+        self.devices: dict[str, SlotDevice] = {}
+        self.radio: Counter[str] = Counter()
+        self.kill_after_write = False
+
+    def add(self, device_id: str, size: int, *, masked: bool = False) -> SlotDevice:
+        device = SlotDevice(size, masked)
+        self.devices[device_id] = device
+        return device
+
+    def _device(self, device_id: str) -> SlotDevice:
+        device = self.devices.get(device_id)
+        if device is None:
+            raise UnknownDevice("no such device")
+        return device
+
+    async def list_devices(self) -> list[Device]:
+        return [
+            Device(name, name, LockCapabilities(max_codes=d.size, native_scheduling=False))
+            for name, d in self.devices.items()
+        ]
+
+    async def list_codes(self, device_id: str) -> list[ProviderCode]:
+        device = self._device(device_id)
+        return [self._code(device, slot) for slot in sorted(device.slots)]
+
+    async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
+        device = self._device(device_id)
+        slot = code.slot
+        assert slot is not None, "the reconciler always names the slot"
+        if not 1 <= slot <= device.size:
+            raise NoSpaceLeft("no such slot on this lock")
+        if any(pin == code.code and n != slot for n, pin in device.slots.items()):
+            raise DuplicateCode("the lock holds these digits in another slot")
+        self.radio["write"] += 1
+        device.slots[slot] = code.code
+        if self.kill_after_write:
+            raise Killed("killed after the write")
+        self.radio["read"] += 1
+        return self._code(device, slot)
+
+    async def update_code(
+        self, device_id: str, code_id: str, window: TimeWindow | None
+    ) -> ProviderCode:
+        raise NotSupported("slots carry no schedule")
+
+    async def delete_code(self, device_id: str, code_id: str) -> None:
+        device = self._device(device_id)
+        self.radio["write"] += 1
+        self.radio["read"] += 1
+        device.slots.pop(int(code_id), None)
+
+    @staticmethod
+    def _code(device: SlotDevice, slot: int) -> ProviderCode:
+        pin = None if device.masked else device.slots[slot]
+        return ProviderCode(str(slot), "", pin, state=CodeState.SET)

@@ -1,0 +1,221 @@
+"""Slot-addressed locks (Z-Wave, Zigbee): doorcode writes only its own slots, a grant keeps its
+slot for life, a crash between write and record loses nothing, and strays in our range go."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.locks.access_events import AccessEvent, AccessMethod, AccessOutcome
+from doorcode.locks.registry import ProviderRegistry
+from doorcode.services.access_events import AccessPolicy, record_events_of_lock
+from doorcode.services.grants import reveal_code
+from doorcode.services.reservations import cancel_reservation
+from doorcode.store.models import AccessEventRow, Event, Lock, LockCode
+from tests.builders import book, make_lock, make_owner, make_property
+from tests.sync.helpers import reconcile, statuses
+from tests.sync.slot_lock import SlotLockProvider
+
+TODAY = date(2026, 11, 23)  # the clock fixture says 09:00 UTC on this day
+SLOTS = 30
+
+
+@pytest.fixture
+def slots(runtime):
+    provider = SlotLockProvider()
+    runtime.providers = ProviderRegistry([provider])
+    return provider
+
+
+@pytest.fixture
+def owner(runtime):
+    return make_owner(runtime)
+
+
+def slot_lock(runtime, owner, slots, name="Front door", size=SLOTS, *, masked=False):
+    capabilities = LockCapabilities(max_codes=size, native_scheduling=False)
+    lock = make_lock(runtime, owner, name, capabilities)
+    slots.add(lock.external_id, size, masked=masked)
+    return lock
+
+
+@pytest.fixture
+def lock(runtime, owner, slots):
+    return slot_lock(runtime, owner, slots)
+
+
+@pytest.fixture
+def flat(runtime, owner, lock):
+    return make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
+
+
+def device(slots, lock):
+    return slots.devices[lock.external_id].slots
+
+
+def slot_of(runtime, grant_id, lock):
+    with runtime.uow() as uow:
+        return uow.session.get(LockCode, (grant_id, lock.id)).slot
+
+
+def stay(runtime, owner, flat, ref, start, nights):
+    outcome = book(runtime, owner, flat, ref, start, start + timedelta(days=nights))
+    return outcome.grant, reveal_code(runtime.uow(), owner, outcome.grant.id)
+
+
+def test_a_code_takes_the_first_slot_doorcode_owns_and_the_owners_slots_stay(
+    runtime, owner, slots, lock, flat, clock
+):
+    device(slots, lock)[1] = "424242"  # the family's code, in a slot the owner keeps
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert device(slots, lock) == {1: "424242", 4: code}
+    assert slot_of(runtime, grant.id, lock) == 4
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_guest_keeps_their_slot_while_others_come_and_go(
+    runtime, owner, slots, lock, flat, clock
+):
+    first, first_code = stay(runtime, owner, flat, "B1", TODAY, 3)
+    second, second_code = stay(runtime, owner, flat, "B2", TODAY, 6)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    kept, freed = slot_of(runtime, second.id, lock), slot_of(runtime, first.id, lock)
+    assert {kept, freed} == {4, 5}
+    assert device(slots, lock) == {freed: first_code, kept: second_code}
+    clock.advance(days=3)  # the first guest has left
+    reconcile(runtime)
+    assert device(slots, lock) == {kept: second_code}
+    _third, third_code = stay(runtime, owner, flat, "B3", TODAY + timedelta(days=3), 1)
+    reconcile(runtime)
+    # The newcomer takes the free slot; the guest staying on is never moved.
+    assert device(slots, lock) == {freed: third_code, kept: second_code}
+    assert slot_of(runtime, second.id, lock) == kept
+
+
+def test_moving_the_dates_keeps_the_code_in_its_slot_without_writing(
+    runtime, owner, slots, lock, flat, clock
+):
+    _grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    writes = slots.radio["write"]
+    book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=4))  # two more nights
+    reconcile(runtime)
+    assert device(slots, lock) == {4: code}
+    assert slots.radio["write"] == writes
+
+
+def test_check_out_and_cancellation_clear_their_slots(runtime, owner, slots, lock, flat, clock):
+    staying, code = stay(runtime, owner, flat, "B1", TODAY, 1)
+    cancelled = book(runtime, owner, flat, "B2", TODAY, TODAY + timedelta(days=3))
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert sorted(device(slots, lock)) == [4, 5]
+    cancel_reservation(runtime.uow(), owner, cancelled.reservation.id)
+    reconcile(runtime)
+    assert device(slots, lock) == {slot_of(runtime, staying.id, lock): code}
+    clock.advance(days=1)  # past check-out
+    reconcile(runtime)
+    assert device(slots, lock) == {}
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["readable", "masked"])
+def test_a_pass_killed_between_write_and_record_writes_nothing_twice(
+    runtime, owner, slots, clock, masked
+):
+    lock = slot_lock(runtime, owner, slots, "Back door", masked=masked)
+    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    slots.kill_after_write = True
+    reconcile(runtime)  # the device took the code; nothing but the slot choice was recorded
+    assert device(slots, lock) == {4: code}
+    assert slot_of(runtime, grant.id, lock) == 4
+    slots.kill_after_write = False
+    writes = slots.radio["write"]
+    reconcile(runtime, force=True)  # the restarted process, past the crash's backoff
+    assert device(slots, lock) == {4: code}
+    assert slots.radio["write"] == writes  # recognised by its slot, not written again
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_stray_in_doorcodes_slots_is_cleared_and_an_owners_code_never(
+    runtime, owner, slots, lock, flat, clock
+):
+    device(slots, lock)[2] = "111111"  # the owner's slot
+    device(slots, lock)[9] = "222222"  # inside doorcode's range, held by no grant
+    reconcile(runtime)
+    assert device(slots, lock) == {2: "111111"}
+    with runtime.uow() as uow:
+        kinds = list(uow.session.scalars(select(Event.kind).where(Event.subject_id == lock.id)))
+    assert "StrayCodeCleared" in kinds
+    assert "UnmanagedCodeFound" in kinds
+
+
+def test_a_pin_already_in_an_owners_slot_is_not_written_twice(
+    runtime, owner, slots, lock, flat, clock
+):
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    device(slots, lock)[1] = code  # the owner typed the same digits into a family slot
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert device(slots, lock) == {1: code}
+    assert set(statuses(runtime, grant.id).values()) == {"failed"}
+
+
+def test_more_stays_than_slots_wait_for_room_without_touching_the_owners(
+    runtime, owner, slots, clock
+):
+    lock = slot_lock(runtime, owner, slots, "Small door", size=8)  # doorcode owns 4-8
+    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
+    grants = [stay(runtime, owner, flat, f"B{n}", TODAY, 2)[0] for n in range(6)]
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert sorted(device(slots, lock)) == [4, 5, 6, 7, 8]
+    waiting = [g for g in grants if set(statuses(runtime, g.id).values()) != {"set"}]
+    assert len(waiting) == 1
+
+
+def test_a_lock_that_does_not_say_its_slot_count_is_not_written(runtime, owner, slots, clock):
+    lock = make_lock(runtime, owner, "Mystery door", LockCapabilities(native_scheduling=False))
+    slots.add(lock.external_id, SLOTS)
+    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
+    stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert device(slots, lock) == {}
+    with runtime.uow() as uow:
+        error = uow.session.get(Lock, lock.id).sync_error
+    assert "doorcode lock slots" in error
+
+
+def test_a_keypad_opening_by_slot_belongs_to_whoever_held_the_slot_then(
+    runtime, owner, slots, lock, flat, clock
+):
+    first, _ = stay(runtime, owner, flat, "B1", TODAY, 1)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    opened_at = clock()  # the first guest types their code at 14:00
+    clock.advance(days=1)  # they have left: their code is cleared
+    reconcile(runtime)
+    second, _ = stay(runtime, owner, flat, "B2", TODAY + timedelta(days=1), 2)
+    reconcile(runtime)
+    assert slot_of(runtime, second.id, lock) == slot_of(runtime, first.id, lock) == 4
+    late = AccessEvent(
+        "evt-1", lock.external_id, opened_at, AccessOutcome.OPENED, AccessMethod.KEYPAD, "4"
+    )
+    now = AccessEvent(
+        "evt-2", lock.external_id, clock(), AccessOutcome.OPENED, AccessMethod.KEYPAD, "4"
+    )
+    with runtime.uow() as uow:
+        stored = uow.session.get(Lock, lock.id)
+        record_events_of_lock(uow, stored, [late, now], AccessPolicy())
+        uow.commit()
+    with runtime.uow() as uow:
+        query = select(AccessEventRow.event_id, AccessEventRow.grant_id)
+        grants = {row.event_id: row.grant_id for row in uow.session.execute(query).all()}
+    assert grants == {"evt-1": first.id, "evt-2": second.id}
