@@ -29,7 +29,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
@@ -63,6 +63,7 @@ from doorcode.store.repositories import ReservationRepository
 from doorcode.sync import lock_pass, reconciler
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
+from support import postgres
 
 ACCOUNT = "pac_bench_virtual"
 YEAR_START = datetime(2026, 1, 1, 9, tzinfo=UTC)
@@ -99,31 +100,49 @@ class _NoSession:
         pass
 
 
-def build(folder: Path, clock: Clock, scale: Scale):
+@dataclass(frozen=True)
+class Account:
+    """The provider account every lock of the world is on."""
+
+    kind: str = "virtual"
+    credentials: str = "{}"
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def build(
+    folder: Path,
+    clock: Clock,
+    scale: Scale,
+    *,
+    database_url: str | None = None,
+    account: Account | None = None,
+    key: str | None = None,
+):
+    """The world, written in bulk; stays begin within two weeks of ``clock.now``."""
+    account = account or Account()
     settings = Settings(
-        database_url=f"sqlite:///{folder / 'bench.sqlite3'}",
-        secret_key=Fernet.generate_key().decode(),
+        database_url=database_url or f"sqlite:///{folder / 'bench.sqlite3'}",
+        secret_key=key or Fernet.generate_key().decode(),
         data_dir=folder,
     )
     cloud = VirtualCloud(clock, rng=random.Random(1))
-    runtime = bootstrap(
-        settings, clock=clock, providers=ProviderRegistry([VirtualLockProvider(cloud)])
-    )
+    virtual = account.kind == "virtual"
+    providers = ProviderRegistry([VirtualLockProvider(cloud)]) if virtual else None
+    runtime = bootstrap(settings, clock=clock, providers=providers)
     organisation = new_id("org")
+    start = clock.now
     rows: dict[Any, list[dict[str, Any]]] = {
-        Organisation: [
-            {"id": organisation, "slug": "bench", "name": "Bench", "created_at": YEAR_START}
-        ],
+        Organisation: [{"id": organisation, "slug": "bench", "name": "Bench", "created_at": start}],
         ProviderAccountRow: [
             {
                 "id": ACCOUNT,
                 "organisation_id": organisation,
-                "kind": "virtual",
-                "label": "Virtual locks",
-                "credentials_token": runtime.cipher.encrypt("{}"),
-                "options": {},
-                "created_at": YEAR_START,
-                "updated_at": YEAR_START,
+                "kind": account.kind,
+                "label": "Bench locks",
+                "credentials_token": runtime.cipher.encrypt(account.credentials),
+                "options": account.options,
+                "created_at": start,
+                "updated_at": start,
             }
         ],
         Property: [],
@@ -135,12 +154,13 @@ def build(folder: Path, clock: Clock, scale: Scale):
     }
     rng = random.Random(20261123)
     secrets = _Secrets(runtime.cipher.encrypt, ReservationRepository(_NoSession(), runtime.cipher))
+    flat = _Flat(rows, organisation, account.kind, start, rng, secrets)
     for number in range(scale.locks):
-        _one_flat(rows, organisation, number, scale.stays_per_lock, rng, secrets)
+        flat.add(number, scale.stays_per_lock)
     with runtime.engine.begin() as connection:
         for table, values in rows.items():
-            for start in range(0, len(values), 20_000):
-                connection.execute(insert(table), values[start : start + 20_000])
+            for first in range(0, len(values), 20_000):
+                connection.execute(insert(table), values[first : first + 20_000])
     install_virtual_locks(runtime)
     return runtime, Caller(organisation, "bench", Role.OWNER)
 
@@ -159,85 +179,98 @@ class _Secrets:
         return vars(row)
 
 
-def _one_flat(rows, organisation, number, stays, rng, secrets: _Secrets) -> None:
-    prop, lock = new_id("prp"), new_id("lck")
-    rows[Property].append(
-        {
-            "id": prop,
-            "organisation_id": organisation,
-            "name": f"Flat {number}",
-            "external_id": f"flat-{number}",
-            "time_zone": "UTC",
-            "check_in_time": time_of_day(15),
-            "check_out_time": time_of_day(11),
-            "code_length": 6,
-            "code_alphabet": "numeric",
-            "native_lead_minutes": 72 * 60,
-            "unscheduled_lead_minutes": 60,
-            "created_at": YEAR_START,
-            "updated_at": YEAR_START,
-        }
-    )
-    rows[Lock].append(
-        {
-            "id": lock,
-            "organisation_id": organisation,
-            "name": f"Door {number}",
-            "provider": "virtual",
-            "account_id": ACCOUNT,
-            "external_id": f"door-{number}",
-            "capabilities": capabilities_to_json(CAPABILITIES[number % 2]),
-            "created_at": YEAR_START,
-            "sync_requests": 1,
-        }
-    )
-    rows[property_locks_table].append({"property_id": prop, "lock_id": lock})
-    day = YEAR_START.date() + timedelta(days=rng.randrange(0, 14))
-    for stay in range(stays):
-        nights = rng.randint(1, 7)
-        _one_stay(rows, organisation, prop, lock, f"{number}-{stay}", day, nights, rng, secrets)
-        day += timedelta(days=nights + rng.randrange(0, 29))
+@dataclass
+class _Flat:
+    """Writes the rows of one flat (a property, its lock, its stays) into ``rows``."""
 
+    rows: dict[Any, list[dict[str, Any]]]
+    organisation: str
+    provider: str
+    start: datetime
+    rng: random.Random
+    secrets: _Secrets
 
-def _one_stay(rows, organisation, prop, lock, external_id, day: date, nights, rng, secrets):
-    reservation, grant = new_id("res"), new_id("grt")
-    starts = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=15)
-    ends = datetime.combine(day + timedelta(days=nights), datetime.min.time(), UTC) + timedelta(
-        hours=11
-    )
-    common = {"organisation_id": organisation, "created_at": YEAR_START, "updated_at": YEAR_START}
-    rows[Reservation].append(
-        {
-            "id": reservation,
-            "source": "bench",
-            "external_id": external_id,
-            "property_id": prop,
-            "status": "confirmed",
-            "check_in": day,
-            "check_out": day + timedelta(days=nights),
-            "starts_at": starts,
-            "ends_at": ends,
-            "guest_name": f"guest {external_id}",
-            "fingerprint": "-",
-            **secrets.guide_token_columns(),
-            **common,
+    def add(self, number: int, stays: int) -> None:
+        prop, lock = new_id("prp"), new_id("lck")
+        stamps = {"created_at": self.start, "updated_at": self.start}
+        self.rows[Property].append(
+            {
+                "id": prop,
+                "organisation_id": self.organisation,
+                "name": f"Flat {number}",
+                "external_id": f"flat-{number}",
+                "time_zone": "UTC",
+                "check_in_time": time_of_day(15),
+                "check_out_time": time_of_day(11),
+                "code_length": 6,
+                "code_alphabet": "numeric",
+                "native_lead_minutes": 72 * 60,
+                "unscheduled_lead_minutes": 60,
+                **stamps,
+            }
+        )
+        self.rows[Lock].append(
+            {
+                "id": lock,
+                "organisation_id": self.organisation,
+                "name": f"Door {number}",
+                "provider": self.provider,
+                "account_id": ACCOUNT,
+                "external_id": f"door-{number}",
+                "capabilities": capabilities_to_json(CAPABILITIES[number % 2]),
+                "created_at": self.start,
+                "sync_requests": 1,
+            }
+        )
+        self.rows[property_locks_table].append({"property_id": prop, "lock_id": lock})
+        day = self.start.date() + timedelta(days=self.rng.randrange(0, 14))
+        for stay in range(stays):
+            nights = self.rng.randint(1, 7)
+            self._stay(prop, lock, f"{number}-{stay}", day, nights)
+            day += timedelta(days=nights + self.rng.randrange(0, 29))
+
+    def _stay(self, prop: str, lock: str, external_id: str, day: date, nights: int) -> None:
+        reservation, grant = new_id("res"), new_id("grt")
+        midnight = datetime.combine(day, datetime.min.time(), UTC)
+        starts = midnight + timedelta(hours=15)
+        ends = midnight + timedelta(days=nights, hours=11)
+        common = {
+            "organisation_id": self.organisation,
+            "created_at": self.start,
+            "updated_at": self.start,
         }
-    )
-    rows[Grant].append(
-        {
-            "id": grant,
-            "kind": "guest",
-            "reservation_id": reservation,
-            "property_id": prop,
-            "holder": f"guest {external_id}",
-            "code_token": secrets.encrypt(f"{rng.randrange(10**6):06d}"),
-            "starts_at": starts,
-            "ends_at": ends,
-            "version": 1,
-            **common,
-        }
-    )
-    rows[LockCode].append({"grant_id": grant, "lock_id": lock})
+        self.rows[Reservation].append(
+            {
+                "id": reservation,
+                "source": "bench",
+                "external_id": external_id,
+                "property_id": prop,
+                "status": "confirmed",
+                "check_in": day,
+                "check_out": day + timedelta(days=nights),
+                "starts_at": starts,
+                "ends_at": ends,
+                "guest_name": f"guest {external_id}",
+                "fingerprint": "-",
+                **self.secrets.guide_token_columns(),
+                **common,
+            }
+        )
+        self.rows[Grant].append(
+            {
+                "id": grant,
+                "kind": "guest",
+                "reservation_id": reservation,
+                "property_id": prop,
+                "holder": f"guest {external_id}",
+                "code_token": self.secrets.encrypt(f"{self.rng.randrange(10**6):06d}"),
+                "starts_at": starts,
+                "ends_at": ends,
+                "version": 1,
+                **common,
+            }
+        )
+        self.rows[LockCode].append({"grant_id": grant, "lock_id": lock})
 
 
 class Phases:
@@ -320,6 +353,31 @@ def main(scale: Scale) -> None:
         print(f"sweep heap:  {peak / 2**20:6.1f} MiB peak (tracemalloc, one warm sweep)")
         _one_change(runtime, owner, sync, f"{scale.locks // 2}-0")
         check_stored(runtime, stays)
+        runtime.close()
+    on_postgres(scale, warm, phases)
+
+
+def on_postgres(scale: Scale, warm_on_sqlite: float, phases: Phases) -> None:
+    """The same world and sweeps on PostgreSQL; the warm sweep against SQLite's, same run."""
+    if not postgres.reachable():
+        print(f"postgres:    skipped ({postgres.SERVER.rpartition('@')[2]} does not answer)")
+        return
+    with tempfile.TemporaryDirectory() as folder, postgres.scratch_database() as url:
+        runtime, _ = build(Path(folder), Clock(YEAR_START), scale, database_url=url)
+        check_stored(runtime, scale.locks * scale.stays_per_lock)
+        sync = Reconciler.from_runtime(runtime)
+        phases.reset()
+        cold, outcomes = sweep(sync)
+        assert len(outcomes) == scale.locks, f"the cold sweep passed {len(outcomes)} locks"
+        print(f"cold sweep on PostgreSQL: {cold:6.2f} s")
+        print(_breakdown(phases))
+        phases.reset()
+        warm, outcomes = sweep(sync)
+        changes = sum(o.created + o.updated + o.deleted for o in outcomes)
+        assert changes == 0, f"a warm sweep on PostgreSQL changed {changes} codes"
+        ratio = warm / warm_on_sqlite
+        print(f"warm sweep on PostgreSQL: {warm:6.2f} s = {ratio:.2f} x SQLite's (goal <= 1.5)")
+        print(_breakdown(phases))
         runtime.close()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from doorcode.config import Runner
 from doorcode.notify.host_notices import host_notice_loop
-from doorcode.notify.loop import message_loop
+from doorcode.notify.loop import MessageLoop
 from doorcode.runtime import Runtime
 from doorcode.sources.feed_poller import run_feed_poller
 from doorcode.sources.push_sender import run_push_sender
@@ -43,12 +43,14 @@ def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
         timedelta(seconds=runtime.settings.sweep_interval),
         timedelta(seconds=runtime.settings.change_watch_interval),
     )
+    messages = MessageLoop(runtime)
     runtime.commit_hooks.append(runner.nudge)
+    runtime.commit_hooks.append(messages.nudge)
     return [
         runner.run,
         partial(run_feed_poller, runtime),
         partial(run_push_sender, runtime),
-        message_loop(runtime),  # guest messages: plan from events, send what is due
+        messages.run,  # guest messages: plan from events, send what is due, at once on a change
         host_notice_loop(runtime),  # what guests told the host from their guidebook
         partial(run_access_poller, runtime),  # access events, lock health, no-shows, purge
     ]

@@ -18,12 +18,14 @@ from doorcode.locks.registry import ProviderRegistry
 from doorcode.store.database import libpq_url
 from doorcode.sync.jobs import (
     CATCH_UP,
+    LOCK_INDEX,
     QUEUE,
     RECONCILE,
     SWEEP,
     WAKE,
     build_job_app,
     defer_reconcile,
+    defer_sweep,
     enqueue_after_commit,
     ensure_schema,
     sweep_cron,
@@ -256,3 +258,41 @@ def test_sweeps_come_at_even_gaps_no_longer_than_the_interval(seconds):
     gaps = {later - earlier for earlier, later in pairwise(times)}
     assert len(gaps) == 1
     assert gaps.pop() <= timedelta(seconds=seconds)
+
+
+def test_workers_starting_together_leave_the_queue_its_lock_index_once(pg_runtime, postgres_url):
+    """Without it, a sweep's thousands of waiting jobs made every fetch scan them all."""
+    apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(3)]
+    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as connection:
+        connection.execute(f"DROP INDEX IF EXISTS {LOCK_INDEX}")
+
+    async def scenario():
+        async with apps[0].open_async(), apps[1].open_async(), apps[2].open_async():
+            await asyncio.gather(*(ensure_schema(app) for app in apps))
+
+    asyncio.run(scenario())
+    with psycopg.connect(libpq_url(postgres_url)) as connection:
+        found = connection.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", (LOCK_INDEX,)
+        ).fetchall()
+    assert len(found) == 1
+    assert "(lock, id)" in found[0][0]
+
+
+def test_a_sweep_enqueues_one_pass_per_lock_however_often_it_runs(pg_runtime, postgres_url, today):
+    props = world(pg_runtime, today)
+    app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))
+    lock_ids = [prop.locks[0].id for prop in props]
+
+    async def scenario():
+        async with app.open_async():
+            await ensure_schema(app)
+            await defer_sweep(app, lock_ids)
+            await defer_sweep(app, lock_ids)
+
+    asyncio.run(scenario())
+    with psycopg.connect(libpq_url(postgres_url)) as connection:
+        waiting = connection.execute(
+            "SELECT args->>'lock_id' FROM procrastinate_jobs WHERE task_name = %s", (RECONCILE,)
+        ).fetchall()
+    assert sorted(lock_id for (lock_id,) in waiting) == sorted(lock_ids)

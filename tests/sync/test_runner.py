@@ -13,7 +13,7 @@ from doorcode.background import background_jobs
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Role
-from doorcode.store.models import Event
+from doorcode.store.models import Event, Lock
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 from doorcode.sync.runner import SyncRunner
@@ -175,3 +175,85 @@ def test_serve_runs_the_runner_and_an_api_booking_programs_the_lock(runtime):
             assert time.monotonic() < deadline
             time.sleep(0.02)
     assert answer.status_code == 201
+
+
+def every_lock_passed(runtime):
+    with runtime.uow() as uow:
+        return all(lock.synced_at is not None for lock in uow.session.scalars(select(Lock)))
+
+
+class HangingDevice:
+    """Holds every ``list_codes`` call on one device until released; counts calls in flight."""
+
+    def __init__(self, runtime, device_id):
+        self.provider = runtime.providers.shared("virtual")
+        self.device_id = device_id
+        self.release = asyncio.Event()
+        self.armed = False
+        self.in_flight = self.most_in_flight = self.calls = 0
+        real = self.provider.list_codes
+
+        async def list_codes(device):
+            if device != self.device_id or not self.armed:
+                return await real(device)
+            self.calls += 1
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                await self.release.wait()
+                return await real(device)
+            finally:
+                self.in_flight -= 1
+
+        self.provider.list_codes = list_codes
+
+
+def test_a_booking_reaches_its_lock_while_another_locks_pass_hangs(runtime):
+    owner = make_owner(runtime)
+    slow = make_property(runtime, owner, "Slow flat", time_zone="UTC")
+    quick = make_property(runtime, owner, "Quick flat", time_zone="UTC")
+    install_virtual_locks(runtime)
+    hanging = HangingDevice(runtime, slow.locks[0].external_id)
+    runner = runner_for(runtime)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await eventually(lambda: every_lock_passed(runtime), 15)  # the first sweep
+        hanging.armed = True
+        stuck = book(runtime, owner, slow, "B1", TODAY, TODAY + timedelta(days=2)).grant
+        await eventually(lambda: hanging.calls == 1, 15)
+        grant = book(runtime, owner, quick, "B2", TODAY, TODAY + timedelta(days=2)).grant
+        await eventually(lambda: grants_on(runtime, quick.locks[0]) == [grant.id], 15)
+        assert grants_on(runtime, slow.locks[0]) == []
+        hanging.release.set()
+        await eventually(lambda: grants_on(runtime, slow.locks[0]) == [stuck.id], 15)
+        task.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_lock_changed_during_its_pass_gets_a_second_pass_after_not_beside_it(runtime):
+    owner = make_owner(runtime)
+    flat = make_property(runtime, owner, "Flat", time_zone="UTC")
+    install_virtual_locks(runtime)
+    hanging = HangingDevice(runtime, flat.locks[0].external_id)
+    runner = runner_for(runtime)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await eventually(lambda: every_lock_passed(runtime), 15)  # the first sweep
+        hanging.armed = True
+        first = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2)).grant
+        await eventually(lambda: hanging.calls == 1, 15)
+        second = book(
+            runtime, owner, flat, "B2", TODAY + timedelta(days=2), TODAY + timedelta(days=3)
+        )
+        await asyncio.sleep(0.3)  # nudged twice while the pass hangs: no pass starts beside it
+        assert hanging.calls == 1
+        hanging.release.set()
+        expected = sorted([first.id, second.grant.id])
+        await eventually(lambda: grants_on(runtime, flat.locks[0]) == expected, 15)
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert hanging.most_in_flight == 1

@@ -16,9 +16,11 @@ cloud, one simulated cloud per deployment, stays shared by the reconciler and
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -95,6 +97,8 @@ class ProviderRegistry:
             BACKENDS if backends is None else dict(backends)
         )
         self._transport = transport
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._clients = weakref.WeakKeyDictionary()
         self.links = AccountLinks()
         """Connections kept for the life of the process (zigbee2mqtt's MQTT link)."""
 
@@ -140,12 +144,30 @@ class ProviderRegistry:
     def session(self, clock: Clock) -> ProviderSession:
         """Providers for one piece of work (a batch of passes, an import), closed at its end."""
         return ProviderSession(
-            self._shared, self._backends, self._transport, clock, links=self.links
+            self._shared, self._backends, self._http_client, clock, links=self.links
         )
 
     def close(self) -> None:
         """End the long-lived links; the process is done with its lock back-ends."""
         self.links.close()
+
+    def _http_client(self) -> httpx.AsyncClient:
+        """The running event loop's HTTP client, kept across sessions.
+
+        A worker makes a session per lock pass: a client each would open a new connection
+        (and TLS handshake) to the cloud for every pass. A client serves only the loop it was
+        made on, so each loop gets its own; it lives as long as the loop.
+        """
+        import httpx
+
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None or client.is_closed:
+            total, connect = HTTP_TIMEOUT_SECONDS
+            timeout = httpx.Timeout(total, connect=connect)
+            client = httpx.AsyncClient(transport=self._transport, timeout=timeout, verify=_tls())
+            self._clients[loop] = client
+        return client
 
     @property
     def virtual_cloud(self) -> VirtualCloud | None:
@@ -163,7 +185,7 @@ class ProviderSession:
         self,
         shared: Mapping[str, LockProvider],
         backends: Mapping[str, type[LockProvider]],
-        transport: httpx.AsyncBaseTransport | None,
+        http: Callable[[], httpx.AsyncClient],
         clock: Clock,
         *,
         links: AccountLinks | None = None,
@@ -171,10 +193,9 @@ class ProviderSession:
         self._shared = shared
         self._links = links if links is not None else AccountLinks()
         self._backends = backends
-        self._transport = transport
+        self._http = http
         self._clock = clock
         self._built: dict[str, LockProvider] = {}
-        self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> ProviderSession:
         return self
@@ -201,31 +222,15 @@ class ProviderSession:
             backend = self._backends.get(account.kind)
             if backend is None:
                 raise ProviderNotConfigured(f"this deployment has no {account.kind!r} back-end")
-            built = backend.build(
-                account, http=self._client(), clock=self._clock, links=self._links
-            )
+            built = backend.build(account, http=self._http(), clock=self._clock, links=self._links)
             self._built[account.account_id] = built
         return built
 
     async def aclose(self) -> None:
-        """Close every provider built here, then the HTTP client they shared."""
+        """Close every provider built here; the registry keeps the HTTP client they shared."""
         built, self._built = list(self._built.values()), {}
         for provider in built:
             await provider.aclose()
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            import httpx
-
-            total, connect = HTTP_TIMEOUT_SECONDS
-            timeout = httpx.Timeout(total, connect=connect)
-            self._http = httpx.AsyncClient(
-                transport=self._transport, timeout=timeout, verify=_tls()
-            )
-        return self._http
 
 
 @functools.cache

@@ -8,6 +8,7 @@ thread, so a worker or ``doorcode serve`` can await them without stalling its ev
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from doorcode.notify.outbox import process_outbox
 from doorcode.runtime import Runtime
 
 __all__ = [
+    "MessageLoop",
     "MessagePass",
     "dispatch_due_messages",
     "message_loop",
@@ -61,17 +63,53 @@ async def dispatch_due_messages(runtime: Runtime) -> DispatchReport:
 
 def message_loop(runtime: Runtime) -> Callable[[], Coroutine[Any, Any, None]]:
     """The background job ``serve`` runs: a pass every ``DOORCODE_MESSAGE_POLL_SECONDS``."""
+    return MessageLoop(runtime).run
 
-    async def run() -> None:
-        channels = channels_from_settings(runtime.settings)
+
+WOKEN_GAP = 0.25
+"""Seconds at least between the starts of two passes: nudges in between share the next one."""
+
+
+class MessageLoop:
+    """Message passes every ``DOORCODE_MESSAGE_POLL_SECONDS``, and at once after a grant change.
+
+    A commit that changed some lock's desired codes (a booking, a move, a cancellation) calls
+    ``nudge`` from whatever thread committed it, so the guest's message is planned within a
+    pass's time rather than a poll's. Nudges during a pass make one more pass, not one each,
+    and passes start at most every ``WOKEN_GAP``: under a burst the loop plans in batches
+    instead of competing with the bookings for the database.
+    The timer stays: changes another process commits reach this loop only through it.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+
+    def nudge(self, lock_ids: frozenset[str]) -> None:
+        """A commit changed these locks' grants; safe to call from any thread."""
+        loop = self._loop
+        if lock_ids and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        """Pass, then wait for the poll interval or a nudge, until cancelled."""
+        self._loop = loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        channels = channels_from_settings(self._runtime.settings)
         try:
             while True:
-                await _one_pass(runtime, channels)
-                await asyncio.sleep(runtime.settings.message_poll_seconds)
+                self._wake.clear()
+                started = loop.time()
+                await _one_pass(self._runtime, channels)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), self._runtime.settings.message_poll_seconds
+                    )
+                # Bookings arriving at 10 a second make one pass per gap, not ten.
+                await asyncio.sleep(max(0.0, started + WOKEN_GAP - loop.time()))
         finally:
             channels.close()
-
-    return run
 
 
 async def _one_pass(runtime: Runtime, channels: Channels) -> None:

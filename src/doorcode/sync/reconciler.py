@@ -111,6 +111,16 @@ class Reconciler:
                 progress(len(batch))
         return outcomes
 
+    @property
+    def batch_size(self) -> int:
+        """How many locks one database read loads and one transaction records."""
+        return self._batch_size
+
+    @property
+    def concurrency(self) -> int:
+        """How many passes of one batch run at once."""
+        return self._concurrency
+
     def now(self) -> datetime:
         """The instant by the reconciler's clock: what its passes call now."""
         return self._clock()

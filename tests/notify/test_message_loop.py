@@ -1,0 +1,42 @@
+"""The message loop of ``doorcode serve``: a booking's message is planned at once."""
+
+import asyncio
+import time
+from datetime import timedelta
+
+from doorcode.notify.loop import MessageLoop
+from doorcode.services.messages import list_messages
+from doorcode.store.message_repository import MessageFilter
+from tests.builders import book, make_owner, make_property
+
+
+def test_a_booking_committed_between_polls_has_its_message_planned_at_once(runtime, clock):
+    runtime.settings.message_poll_seconds = 3600
+    owner = make_owner(runtime)
+    flat = make_property(runtime, owner, "Flat", time_zone="UTC")
+    loop = MessageLoop(runtime)
+    runtime.commit_hooks.append(loop.nudge)
+
+    def planned():
+        return [
+            entry.message.grant_id for entry in list_messages(runtime.uow(), owner, MessageFilter())
+        ]
+
+    async def scenario():
+        task = asyncio.create_task(loop.run())
+        await asyncio.sleep(0.3)  # the first pass finds nothing; the next poll is an hour away
+        today = clock.now.date()
+        grant = await asyncio.to_thread(
+            lambda: (
+                book(
+                    runtime, owner, flat, "B1", today + timedelta(days=1), today + timedelta(days=3)
+                ).grant
+            )
+        )
+        deadline = time.monotonic() + 5
+        while planned() != [grant.id]:
+            assert time.monotonic() < deadline, "the booking's message waited for the poll"
+            await asyncio.sleep(0.05)
+        task.cancel()
+
+    asyncio.run(scenario())
