@@ -69,6 +69,12 @@ How to write a back-end (read this once; it is the whole contract)
    vendor's cloud for an algorithmic code the lock checks without a network (TTLock
    ``keyboardPwd/get``, Seam's offline access codes) and returns it with the window the vendor
    will honour (often whole hours) and its rules, for the operator and the guest's message.
+   The reconciler calls it for a lock that cannot be programmed (no gateway, offline-only
+   devices) and, near the start of a stay, for a lock the back-end says is offline; the code
+   is stored with the grant's lock code and reaches the guest like doorcode's own offline
+   codes. ``name`` is ``offline_tag_for(grant_id)``: when a code of that name already covers
+   the window (issued before a crash, its answer lost), return it instead of asking for
+   another, so a retry never leaves two codes for one stay.
 
 8. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
    the conformance suite runs the reconciler's guarantees (convergence, crash safety, no
@@ -315,7 +321,10 @@ class LockProvider(abc.ABC):
     async def issue_offline_code(
         self, device_id: str, name: str, window: TimeWindow
     ) -> VendorOfflineCode:
-        """The vendor's offline code for ``window`` (``abilities.vendor_offline_codes``)."""
+        """The vendor's offline code covering ``window`` (``abilities.vendor_offline_codes``).
+
+        An earlier code named ``name`` that covers the window is returned, not a new one.
+        """
         raise NotSupported(f"{self.kind} does not issue offline codes")
 
     async def pull_backup_code(self, device_id: str) -> ProviderCode:

@@ -6,6 +6,11 @@ key as a bearer token. Seam keeps a time-bound code's window itself (native sche
 programs the lock ahead of the start and removes the code at the end), and answers a write
 before the lock has it: ``setting``/``unset`` are ``ACCEPTED``, only ``set`` is ``SET``.
 
+Offline access codes (igloohome-style locks, ``can_program_offline_access_codes``): Seam
+computes a code the lock checks without a network, in whole hours; doorcode asks for one per
+stay where a lock cannot be programmed online and tells the guest Seam's rules for it. Codes
+of Seam's backup pool (``is_backup``) are Seam's reserve, not the owner's: they are not listed.
+
 Quirks kept on purpose (harmless against the real API, needed against Seam's own fake):
 ``access_codes/list`` is filtered by device on our side; ``update`` and ``delete`` send only
 ``access_code_id``; an update always sends both ``starts_at`` and ``ends_at``.
@@ -47,6 +52,7 @@ from doorcode.locks.base import (
     ProviderAccount,
     ProviderCode,
     RateLimits,
+    VendorOfflineCode,
 )
 from doorcode.locks.errors import (
     CodeNotFound,
@@ -81,6 +87,13 @@ _FULL_TYPES = frozenset(
     {"max_access_codes_reached", "august_device_slots_full", "no_space_for_access_code_on_device"}
 )
 _CODE_NOT_FOUND_TYPES = frozenset({"access_code_not_found", "not_found"})
+_WHOLE_HOURS_RULE = (
+    "This code works in whole hours: from the full hour at or before check-in to the full "
+    "hour at or after check-out."
+)
+_USE_WITHIN_24_HOURS_RULE = (
+    "Use it once within 24 hours of its start, or the lock stops accepting it."
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +109,7 @@ class SeamProvider(LockProvider):
         update_in_place=True,
         confirms_later=True,
         pushes_events=True,
+        vendor_offline_codes=True,
     )
     credential_names = ("api_key",)
     optional_credential_names = ("webhook_secret",)
@@ -133,13 +147,46 @@ class SeamProvider(LockProvider):
 
     async def list_codes(self, device_id: str) -> list[ProviderCode]:
         """Every code on the device, filtered on our side (see the module's quirks)."""
+        with _reading():
+            return [_code(code) for code in await self._raw_codes(device_id)]
+
+    async def _raw_codes(self, device_id: str) -> list[Mapping[str, Any]]:
+        """The device's codes as Seam shapes them, its backup pool left out."""
         answer = await self._post("/access_codes/list", {"device_id": device_id})
         with _reading():
             return [
-                _code(code)
+                code
                 for code in answer.get("access_codes", [])
-                if code["device_id"] == device_id
+                if code["device_id"] == device_id and not code.get("is_backup")
             ]
+
+    async def issue_offline_code(
+        self, device_id: str, name: str, window: TimeWindow
+    ) -> VendorOfflineCode:
+        """Seam's offline access code for ``window`` in whole hours, with its rules.
+
+        One already asked for under ``name`` (its answer lost) is returned instead of a
+        second; while Seam is still computing it, the call fails and is tried again.
+        """
+        covers = _whole_hours(window)
+        for raw in await self._raw_codes(device_id):
+            if raw.get("is_offline_access_code") and raw.get("name") == name:
+                with _reading():
+                    found = _code(raw)
+                if found.window is not None and found.window.covers(covers):
+                    return _offline_code(raw, found)
+        body = {
+            "device_id": device_id,
+            "name": name,
+            **_window_body(covers),
+            "is_offline_access_code": True,
+            "use_offline_access_code": True,
+            "max_time_rounding": "1h",
+        }
+        answer = await self._post("/access_codes/create", body)
+        with _reading():
+            raw = answer["access_code"]
+            return _offline_code(raw, _code(raw))
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
         """Create the code; Seam answers before the lock has it (``ACCEPTED``)."""
@@ -306,10 +353,26 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
 
 
 def _takes_codes(device: Mapping[str, Any]) -> bool:
+    """A device doorcode can give a guest a code on: a chosen PIN, or Seam's offline code."""
     supported = device.get("capabilities_supported") or []
+    return "access_code" in supported and (
+        not _chosen_pin_refused(device) or _offline_codes(device)
+    )
+
+
+def _chosen_pin_refused(device: Mapping[str, Any]) -> bool:
     rules = (device.get("properties") or {}).get("code_constraints") or []
-    chosen_pin_refused = any(r.get("constraint_type") == "cannot_specify_pin_code" for r in rules)
-    return "access_code" in supported and not chosen_pin_refused
+    return any(r.get("constraint_type") == "cannot_specify_pin_code" for r in rules)
+
+
+def _offline_codes(device: Mapping[str, Any]) -> bool:
+    return device.get("can_program_offline_access_codes") is True
+
+
+def _online_codes(device: Mapping[str, Any]) -> bool:
+    """Seam can put a chosen PIN on it over the network."""
+    online = device.get("can_program_online_access_codes", True) is not False
+    return online and not _chosen_pin_refused(device)
 
 
 def _device(device: Mapping[str, Any]) -> Device:
@@ -334,8 +397,8 @@ def _capabilities(device: Mapping[str, Any]) -> LockCapabilities:
         constraints=constraints,
         max_codes=properties.get("max_active_codes_supported"),
         native_scheduling=True,
-        online=device.get("can_program_online_access_codes", True) is not False,
-        offline_codes=False,
+        online=_online_codes(device),
+        offline_codes=_offline_codes(device),
     )
 
 
@@ -362,6 +425,24 @@ def _code(code: Mapping[str, Any]) -> ProviderCode:
         state,
         error,
     )
+
+
+def _offline_code(raw: Mapping[str, Any], code: ProviderCode) -> VendorOfflineCode:
+    """An offline access code Seam computed, or ``ProviderUnavailable`` while it has none."""
+    if not code.code or code.window is None:
+        raise ProviderUnavailable("Seam has not computed the offline code yet")
+    warnings = {str(w.get("warning_code")) for w in raw.get("warnings") or []}
+    rules = [_WHOLE_HOURS_RULE]
+    if "igloo_algopin_must_be_used_within_24_hours" in warnings:
+        rules.append(_USE_WITHIN_24_HOURS_RULE)
+    return VendorOfflineCode(code.code, code.window, code.code_id, tuple(rules))
+
+
+def _whole_hours(window: TimeWindow) -> TimeWindow:
+    """The smallest whole-hour window covering ``window`` (offline codes keep hours)."""
+    start = window.starts_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = window.ends_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return TimeWindow(start, end if end >= window.ends_at else end + timedelta(hours=1))
 
 
 def _window_body(window: TimeWindow) -> dict[str, str]:

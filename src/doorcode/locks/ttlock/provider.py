@@ -58,7 +58,8 @@ from doorcode.locks.ttlock.events import access_event
 __all__ = ["OFFLINE_CODE_RULES", "TtlockProvider"]
 
 OFFLINE_CODE_RULES = (
-    "This code works in whole hours: from the hour before your arrival to the hour after.",
+    "This code works in whole hours: from the full hour at or before check-in to the full "
+    "hour at or after check-out.",
     "Use it once within 24 hours of its start, or the lock stops accepting it.",
 )
 """What the operator and the guest are told about a TTLock offline code."""
@@ -215,16 +216,22 @@ class TtlockProvider(LockProvider):
     async def issue_offline_code(
         self, device_id: str, name: str, window: TimeWindow
     ) -> VendorOfflineCode:
-        """TTLock's period offline code covering ``window`` in whole hours, with its rules."""
+        """TTLock's period offline code covering ``window`` in whole hours, with its rules.
+
+        TTLock lists the codes it computed; one already issued under ``name`` for this window
+        (its answer lost to a crash) is returned: asking again for the same hours is refused
+        (-1026) and would leave the guest two codes.
+        """
+        lock_id = _lock_id(device_id)
+        for passcode in await self._client.list_passcodes(lock_id):
+            earlier = _issued_for(passcode, name, window)
+            if earlier is not None and passcode.pin:
+                return _offline_code(passcode.pin, earlier, passcode.passcode_id)
         issued = await self._client.get_offline_code(
-            _lock_id(device_id), name, window.starts_at, window.ends_at
+            lock_id, name, window.starts_at, window.ends_at
         )
-        return VendorOfflineCode(
-            issued.pin,
-            TimeWindow(issued.starts_at, issued.ends_at),
-            str(issued.passcode_id),
-            OFFLINE_CODE_RULES,
-        )
+        covers = TimeWindow(issued.starts_at, issued.ends_at)
+        return _offline_code(issued.pin, covers, issued.passcode_id)
 
     async def _known_code(self, device_id: str, code_id: str) -> ProviderCode:
         known = self._known.get((device_id, code_id))
@@ -234,6 +241,20 @@ class TtlockProvider(LockProvider):
         if known is None:
             raise CodeNotFound("TTLock has no such passcode on the lock")
         return known
+
+
+def _issued_for(passcode: TtlockPasscode, name: str, window: TimeWindow) -> TimeWindow | None:
+    """The hours of a computed (not custom) code of ``name`` covering ``window``, if it is one."""
+    starts, ends = passcode.starts_at, passcode.ends_at
+    if passcode.is_custom or passcode.name != name or starts is None or ends is None:
+        return None
+    hour = timedelta(hours=1)
+    fits = starts <= window.starts_at < starts + hour and ends - hour < window.ends_at <= ends
+    return TimeWindow(starts, ends) if fits else None
+
+
+def _offline_code(pin: str, window: TimeWindow, passcode_id: int) -> VendorOfflineCode:
+    return VendorOfflineCode(pin, window, str(passcode_id), OFFLINE_CODE_RULES)
 
 
 def _device(lock: TtlockLock) -> Device:
