@@ -68,6 +68,7 @@ from doorcode.locks.errors import (
     WebhookRefused,
 )
 from doorcode.locks.health import LockHealth
+from doorcode.locks.http_errors import translated_transport
 
 __all__ = ["SEAM_API", "SeamProvider", "parse_seam_webhook", "seam_error"]
 
@@ -251,14 +252,10 @@ class SeamProvider(LockProvider):
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """One call; every failure leaves as a ``ProviderError``."""
-        try:
+        async with translated_transport("Seam"):
             response = await self._http.post(
                 self._base_url + path, json=dict(body), headers=self._headers
             )
-        except httpx.TimeoutException as err:
-            raise ProviderUnavailable("Seam did not answer in time") from err
-        except httpx.HTTPError as err:
-            raise ProviderUnavailable(f"Seam cannot be reached ({type(err).__name__})") from err
         if response.is_success:
             return _json(response)
         raise seam_error(response)

@@ -41,6 +41,7 @@ from doorcode.locks.base import (
 )
 from doorcode.locks.errors import CodeNotFound, NotSupported, UnknownDevice
 from doorcode.locks.health import LockHealth
+from doorcode.locks.known_codes import KnownCodes
 from doorcode.locks.ttlock.client import (
     DEFAULT_BASE_URL,
     MAX_CUSTOM_CODES,
@@ -101,7 +102,7 @@ class TtlockProvider(LockProvider):
         self._account_id = account_id
         self._locks: dict[str, TtlockLock] = {}
         self._listed_at: datetime | None = None
-        self._known: dict[tuple[str, str], ProviderCode] = {}
+        self._known = KnownCodes("TTLock has no such passcode on the lock")
 
     def __repr__(self) -> str:
         return f"TtlockProvider({self._account_id!r})"
@@ -142,7 +143,7 @@ class TtlockProvider(LockProvider):
         """Every passcode on the lock, custom or not, with its PIN and window."""
         passcodes = await self._client.list_passcodes(_lock_id(device_id))
         codes = [_code(passcode) for passcode in passcodes]
-        self._known.update({(device_id, code.code_id): code for code in codes})
+        self._known.remember(device_id, codes)
         return codes
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
@@ -161,27 +162,27 @@ class TtlockProvider(LockProvider):
             )
             state = CodeState.ACCEPTED
         created = ProviderCode(str(passcode_id), code.name, code.code, *_ends(window), state)
-        self._known[(device_id, created.code_id)] = created
+        self._known.remember(device_id, [created])
         return created
 
     async def update_code(
         self, device_id: str, code_id: str, window: TimeWindow | None
     ) -> ProviderCode:
         """Move the window in place (both dates, always)."""
-        known = await self._known_code(device_id, code_id)
+        known = await self._known.find(device_id, code_id, self.list_codes)
         if window is None:
             raise NotSupported("a TTLock period code cannot lose its window; recreate it")
         await self._client.change_passcode(
             _lock_id(device_id), _passcode_id(code_id), window.starts_at, window.ends_at
         )
         moved = replace(known, starts_at=window.starts_at, ends_at=window.ends_at)
-        self._known[(device_id, code_id)] = moved
+        self._known.remember(device_id, [moved])
         return moved
 
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove the code through the gateway."""
         await self._client.delete_passcode(_lock_id(device_id), _passcode_id(code_id))
-        self._known.pop((device_id, code_id), None)
+        self._known.forget(device_id, code_id)
 
     async def health(self, device_id: str) -> LockHealth:
         """Battery from ``lock/list``; online means a gateway reaches the lock.
@@ -232,15 +233,6 @@ class TtlockProvider(LockProvider):
         )
         covers = TimeWindow(issued.starts_at, issued.ends_at)
         return _offline_code(issued.pin, covers, issued.passcode_id)
-
-    async def _known_code(self, device_id: str, code_id: str) -> ProviderCode:
-        known = self._known.get((device_id, code_id))
-        if known is None:
-            codes = {code.code_id: code for code in await self.list_codes(device_id)}
-            known = codes.get(code_id)
-        if known is None:
-            raise CodeNotFound("TTLock has no such passcode on the lock")
-        return known
 
 
 def _issued_for(passcode: TtlockPasscode, name: str, window: TimeWindow) -> TimeWindow | None:
