@@ -153,9 +153,7 @@ def test_a_cancelled_stay_forgets_its_offline_code(no_gateway):
     assert event_kinds(runtime, booked.grant.id)["VendorOfflineCodeWithdrawn"] == 1
 
 
-def test_an_offline_lock_with_a_gateway_gives_a_guest_due_soon_the_offline_code(
-    unreachable, clock
-):
+def test_an_offline_lock_with_a_gateway_gives_a_guest_due_soon_the_offline_code(unreachable, clock):
     runtime, owner, prop, _lock, fake, device = unreachable
     soon = book(runtime, owner, prop, "r1", TOMORROW, TOMORROW + timedelta(days=2)).grant
     later = book(runtime, owner, prop, "r2", date(2026, 11, 28), date(2026, 11, 30)).grant
