@@ -76,7 +76,13 @@ How to write a back-end (read this once; it is the whole contract)
    the window (issued before a crash, its answer lost), return it instead of asking for
    another, so a retry never leaves two codes for one stay.
 
-8. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
+8. **Backup pool** (``abilities.backup_pool``): a back-end that keeps spare codes on a device
+   (Seam's backup access code pool) hands one out with ``pull_backup_code(device_id, code_id)``
+   for a code the device has not confirmed. The reconciler pulls one for a guest due soon
+   whose code is still only accepted (or failed) and stores it as that lock's stand-in code,
+   the same way as a vendor offline code. Asking twice for one code returns the same backup.
+
+9. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
    the conformance suite runs the reconciler's guarantees (convergence, crash safety, no
    duplicate, revoke, every vendor exception mapped) against it.
 
@@ -144,7 +150,8 @@ class Abilities:
     vendor_offline_codes: bool = False
     """``issue_offline_code`` works on devices whose capabilities say ``offline_codes``."""
     backup_pool: bool = False
-    """``pull_backup_code`` hands out a code the back-end keeps in reserve."""
+    """``pull_backup_code`` hands out a code the back-end keeps in reserve (on devices that
+    keep a pool; others refuse it)."""
     addressing: Addressing = Addressing.BY_ID
 
 
@@ -222,11 +229,16 @@ class ProviderCode:
 
 @dataclass(frozen=True, slots=True)
 class NewCode:
-    """A code to create: ``window`` only on locks that schedule codes themselves."""
+    """A code to create: ``window`` only on locks that schedule codes themselves.
+
+    ``shared_key`` is the same for the one code of one grant version on every lock (Seam's
+    ``common_code_key``): a back-end that links such codes may, others ignore it.
+    """
 
     name: str
     code: str = field(repr=False)
     window: TimeWindow | None = None
+    shared_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +339,9 @@ class LockProvider(abc.ABC):
         """
         raise NotSupported(f"{self.kind} does not issue offline codes")
 
-    async def pull_backup_code(self, device_id: str) -> ProviderCode:
-        """A code from the back-end's backup pool (``abilities.backup_pool``)."""
+    async def pull_backup_code(self, device_id: str, code_id: str) -> VendorOfflineCode:
+        """A backup code standing in for the unconfirmed ``code_id`` (``abilities.backup_pool``).
+
+        The same code is returned however often it is asked for one ``code_id``.
+        """
         raise NotSupported(f"{self.kind} keeps no backup codes")

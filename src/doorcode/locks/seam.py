@@ -10,6 +10,10 @@ Offline access codes (igloohome-style locks, ``can_program_offline_access_codes`
 computes a code the lock checks without a network, in whole hours; doorcode asks for one per
 stay where a lock cannot be programmed online and tells the guest Seam's rules for it. Codes
 of Seam's backup pool (``is_backup``) are Seam's reserve, not the owner's: they are not listed.
+On a device that keeps a pool (``supports_backup_access_code_pool``) every time-bound code is
+created with ``use_backup_access_code_pool``, and ``pull_backup_code`` hands out its backup
+when the code has not reached the lock in time. Every code of one grant version carries the
+same ``common_code_key``, so Seam knows the codes of a grant's locks must stay one code.
 
 Quirks kept on purpose (harmless against the real API, needed against Seam's own fake):
 ``access_codes/list`` is filtered by device on our side; ``update`` and ``delete`` send only
@@ -60,6 +64,7 @@ from doorcode.locks.errors import (
     DuplicateCode,
     LockOffline,
     NoSpaceLeft,
+    NotSupported,
     ProviderAuthFailed,
     ProviderError,
     ProviderUnavailable,
@@ -92,6 +97,9 @@ _WHOLE_HOURS_RULE = (
     "This code works in whole hours: from the full hour at or before check-in to the full "
     "hour at or after check-out."
 )
+_BACKUP_RULE = (
+    "This lock had not confirmed your usual code in time: this backup code opens it for your stay."
+)
 _USE_WITHIN_24_HOURS_RULE = (
     "Use it once within 24 hours of its start, or the lock stops accepting it."
 )
@@ -111,6 +119,7 @@ class SeamProvider(LockProvider):
         confirms_later=True,
         pushes_events=True,
         vendor_offline_codes=True,
+        backup_pool=True,
     )
     credential_names = ("api_key",)
     optional_credential_names = ("webhook_secret",)
@@ -122,6 +131,8 @@ class SeamProvider(LockProvider):
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._base_url = base_url.rstrip("/")
         self._clock = clock
+        self._pools: dict[str, bool] = {}
+        """Whether each device keeps a backup pool, asked once per provider instance."""
 
     def __repr__(self) -> str:
         return f"SeamProvider({self._base_url!r}, api_key=***)"
@@ -192,8 +203,12 @@ class SeamProvider(LockProvider):
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
         """Create the code; Seam answers before the lock has it (``ACCEPTED``)."""
         body: dict[str, Any] = {"device_id": device_id, "name": code.name, "code": code.code}
+        if code.shared_key is not None:
+            body["common_code_key"] = code.shared_key
         if code.window is not None:
             body |= _window_body(code.window)
+            if await self._keeps_pool(device_id):
+                body["use_backup_access_code_pool"] = True
         answer = await self._post("/access_codes/create", body)
         with _reading():
             return _code(answer["access_code"])
@@ -212,6 +227,34 @@ class SeamProvider(LockProvider):
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove the code (only its id is sent)."""
         await self._post("/access_codes/delete", {"access_code_id": code_id})
+
+    async def pull_backup_code(self, device_id: str, code_id: str) -> VendorOfflineCode:
+        """The pool's backup for ``code_id``; Seam gives the same one when asked again."""
+        if not await self._keeps_pool(device_id):
+            raise NotSupported("this Seam device keeps no backup codes")
+        answer = await self._post(
+            "/access_codes/pull_backup_access_code", {"access_code_id": code_id}
+        )
+        with _reading():
+            backup = _code(answer["backup_access_code"])
+        window = backup.window or await self._window_of(code_id)
+        if not backup.code or window is None:
+            raise ProviderUnavailable("Seam's backup code has no code or window yet")
+        return VendorOfflineCode(backup.code, window, backup.code_id, (_BACKUP_RULE,))
+
+    async def _window_of(self, code_id: str) -> TimeWindow | None:
+        """The window of the code a backup stands in for (a pool code may show none)."""
+        answer = await self._post("/access_codes/get", {"access_code_id": code_id})
+        with _reading():
+            return _code(answer["access_code"]).window
+
+    async def _keeps_pool(self, device_id: str) -> bool:
+        if device_id not in self._pools:
+            answer = await self._post("/devices/get", {"device_id": device_id})
+            with _reading():
+                properties = answer["device"].get("properties") or {}
+            self._pools[device_id] = properties.get("supports_backup_access_code_pool") is True
+        return self._pools[device_id]
 
     async def health(self, device_id: str) -> LockHealth:
         """Online and battery from ``devices/get``."""

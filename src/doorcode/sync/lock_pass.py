@@ -27,6 +27,7 @@ from doorcode.locks.errors import (
     CodeNotFound,
     DuplicateCode,
     LockOffline,
+    NotSupported,
     ProviderAuthFailed,
     ProviderError,
     ProviderNotConfigured,
@@ -48,7 +49,7 @@ from doorcode.sync.diff import Action, Create, Delete, Update, diff, split_by_ow
 from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.retry import PassCrashed, Scope, next_attempt_at, pause_after, policy_for
-from doorcode.sync.vendor_offline import IssuedVendorCode
+from doorcode.sync.vendor_offline import BACKUP_PULLED, IssuedVendorCode
 
 __all__ = ["LockPass", "PassContext"]
 
@@ -145,6 +146,7 @@ class LockPass:
         plan = plan_lock(self._grants(), self.lock.capabilities, self.now, occupied=len(theirs))
         actions = diff(plan.desired, ours, provider.resolution)
         self._confirm_untouched(plan.desired, actions)
+        await self._pull_backups(provider, plan)
         for action in actions:
             await self._apply(provider, action)
         await self._fall_back_to_vendor_codes(provider, plan)
@@ -278,8 +280,12 @@ class LockPass:
             )
             self._event("LockCodeUpdated", action.desired.grant_id, reason, updated.code_id)
         else:
+            desired = action.desired
             new = NewCode(
-                tag_for(action.desired.grant_id), action.desired.code, action.desired.window
+                tag_for(desired.grant_id),
+                desired.code,
+                desired.window,
+                shared_key=f"{tag_for(desired.grant_id)} v{desired.version}",
             )
             created = await provider.create_code(device, new)
             self._created(action, created)
@@ -383,6 +389,45 @@ class LockPass:
             if due and self._wants_vendor_code(row):
                 reason = f"{self.lock.name} is offline: its own offline code stands in"
                 await self._issue_vendor_code(provider, row, reason, record_failure=False)
+
+    async def _pull_backups(self, provider: LockProvider, plan: LockPlan) -> None:
+        """A guest due soon whose code the lock has not confirmed gets the pool's backup.
+
+        Pulled before this pass replaces a failed code: the backup belongs to that code.
+        """
+        if not provider.abilities.backup_pool:
+            return
+        for desired in plan.desired:
+            row = self.rows.get(desired.grant_id)
+            codes = self.on_lock.get(desired.grant_id, [])
+            if row is None or len(codes) != 1 or codes[0].is_set:
+                continue
+            if row.starts_at - self.context.fallback_before > self.now:
+                continue
+            if self._wants_vendor_code(row):
+                await self._pull_backup(provider, row, codes[0].code_id)
+
+    async def _pull_backup(self, provider: LockProvider, row: LockCodeRecord, code_id: str) -> None:
+        try:
+            backup = await provider.pull_backup_code(self.lock.external_id, code_id)
+        except NotSupported:
+            return  # this device keeps no pool: nothing to pull, nothing wrong
+        except ProviderError as err:
+            details = {"operation": "pull_backup_code", "error": type(err).__name__}
+            self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
+            return
+        reason = f"{self.lock.name} had not confirmed the code: the back-end's backup stands in"
+        self.issued[row.grant_id] = IssuedVendorCode(
+            self.lock.organisation_id,
+            row.grant_id,
+            self.lock.id,
+            self.lock.name,
+            row.version,
+            provider.kind,
+            backup,
+            reason,
+            BACKUP_PULLED,
+        )
 
     def _wants_vendor_code(self, row: LockCodeRecord) -> bool:
         return not row.spare and not row.has_offline_code and _live(row, self.now)

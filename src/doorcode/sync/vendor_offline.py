@@ -16,6 +16,9 @@ review, the operator's views and the guest's message treat both alike. The issui
 the pass (it is I/O); the storing in the reconciler's transaction, only while the grant is
 still at the version the code was issued for (a grant moved meanwhile gets a new one next
 pass). A lost answer costs nothing: the adapter returns the code it issued under the same name.
+
+A back-end's backup pool (Seam) takes the same path: a guest due soon whose code the lock has
+not confirmed gets the pool's backup for it as that lock's stand-in (``BackupCodePulled``).
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from doorcode.locks.base import VendorOfflineCode
 from doorcode.store.unit_of_work import UnitOfWork
 from doorcode.sync.outcomes import EventDraft
 
-__all__ = ["IssuedVendorCode", "store_vendor_code"]
+__all__ = ["BACKUP_PULLED", "ISSUED", "IssuedVendorCode", "store_vendor_code"]
 
 ISSUED = "VendorOfflineCodeIssued"
+BACKUP_PULLED = "BackupCodePulled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,8 @@ class IssuedVendorCode:
     vendor: str
     issued: VendorOfflineCode
     reason: str
+    kind: str = ISSUED
+    """The audit event it becomes: ``VendorOfflineCodeIssued`` or ``BackupCodePulled``."""
 
 
 def store_vendor_code(uow: UnitOfWork, found: IssuedVendorCode) -> EventDraft | None:
@@ -66,5 +72,9 @@ def store_vendor_code(uow: UnitOfWork, found: IssuedVendorCode) -> EventDraft | 
         "rules": list(issued.rules),
     }
     return EventDraft(
-        found.organisation_id, ISSUED, ("grant", found.grant_id), found.reason, {"after": after}
+        found.organisation_id,
+        found.kind,
+        ("grant", found.grant_id),
+        found.reason,
+        {"after": after},
     )
