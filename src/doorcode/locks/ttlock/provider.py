@@ -11,12 +11,14 @@ used once within 24 hours of its start).
 The account's stored credentials are ``client_id``, ``client_secret``, ``username`` and
 ``password_md5`` (or ``password``, hashed here); the option ``base_url`` points at another
 region's host or a test peer. Access tokens live 90 days, longer than any provider instance,
-so they are kept per account for the life of the process instead of being asked for again
-on every pass.
+so they are kept for the life of the process instead of being asked for again on every
+pass: per account *and* per credentials, so an operator who reconnects the account with
+another login or password never has the old login's tokens used on their behalf.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -103,6 +105,7 @@ class TtlockProvider(LockProvider):
         self._locks: dict[str, TtlockLock] = {}
         self._listed_at: datetime | None = None
         self._known = KnownCodes("TTLock has no such passcode on the lock")
+        self._token_key = ""
 
     def __repr__(self) -> str:
         return f"TtlockProvider({self._account_id!r})"
@@ -121,19 +124,19 @@ class TtlockProvider(LockProvider):
             account.credential("username"),
             password_md5,
         )
+        base_url = account.options.get("base_url", DEFAULT_BASE_URL)
+        token_key = _token_key(account.account_id, credentials, base_url)
         client = TtlockClient(
-            http,
-            credentials,
-            clock=clock,
-            base_url=account.options.get("base_url", DEFAULT_BASE_URL),
-            tokens=_TOKENS.get(account.account_id),
+            http, credentials, clock=clock, base_url=base_url, tokens=_TOKENS.get(token_key)
         )
-        return cls(client, clock=clock, account_id=account.account_id)
+        provider = cls(client, clock=clock, account_id=account.account_id)
+        provider._token_key = token_key
+        return provider
 
     async def aclose(self) -> None:
-        """Keep the account's tokens for the next provider of this account."""
-        if self._account_id and self._client.tokens is not None:
-            _TOKENS[self._account_id] = self._client.tokens
+        """Keep the account's tokens for the next provider of this account and login."""
+        if self._token_key and self._client.tokens is not None:
+            _TOKENS[self._token_key] = self._client.tokens
 
     async def list_devices(self) -> list[Device]:
         """Every lock of the account; one without a gateway is offline with offline codes."""
@@ -247,6 +250,23 @@ def _issued_for(passcode: TtlockPasscode, name: str, window: TimeWindow) -> Time
 
 def _offline_code(pin: str, window: TimeWindow, passcode_id: int) -> VendorOfflineCode:
     return VendorOfflineCode(pin, window, str(passcode_id), OFFLINE_CODE_RULES)
+
+
+def _token_key(account_id: str, credentials: TtlockCredentials, base_url: str) -> str:
+    """Which tokens an account may reuse: those of the same login on the same host.
+
+    A digest, so the memory of tokens holds no credential in clear.
+    """
+    login = "\0".join(
+        (
+            account_id,
+            base_url,
+            credentials.client_id,
+            credentials.username,
+            credentials.password_md5,
+        )
+    )
+    return hashlib.sha256(login.encode()).hexdigest()
 
 
 def _device(lock: TtlockLock) -> Device:
