@@ -82,6 +82,8 @@ def reveal_code(grant_id: str, runtime: RuntimeDep, caller: CallerDep) -> CodeBo
             code=lock.code,
             starts_at=lock.window.starts_at,
             ends_at=lock.window.ends_at,
+            vendor=lock.vendor,
+            rules=list(lock.rules),
         )
         for lock in access.offline
     ]

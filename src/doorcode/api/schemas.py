@@ -533,6 +533,10 @@ class OfflineCodeBody(BaseModel):
     code: str
     starts_at: datetime
     ends_at: datetime
+    vendor: str | None = None
+    """The cloud that computed it (``ttlock``, ``seam``); null for doorcode's own."""
+    rules: list[str] = Field(default_factory=list)
+    """The vendor's conditions, as the guest is told them."""
 
 
 class CodeBody(BaseModel):

@@ -103,7 +103,10 @@ def grant_show(
                 local_time(lock.window.ends_at, zone),
             )
             opens = f"{starts} to {ends}"
-            typer.echo(f"offline code for {lock.lock_name}: {lock.code} (opens {opens})")
+            by = f", from {lock.vendor}" if lock.vendor else ""
+            typer.echo(f"offline code for {lock.lock_name}: {lock.code} (opens {opens}{by})")
+            for rule in lock.rules:
+                typer.echo(f"  {rule}")
 
 
 def _print_grant(body: GrantBody, names: Names) -> None:

@@ -69,6 +69,12 @@ How to write a back-end (read this once; it is the whole contract)
    vendor's cloud for an algorithmic code the lock checks without a network (TTLock
    ``keyboardPwd/get``, Seam's offline access codes) and returns it with the window the vendor
    will honour (often whole hours) and its rules, for the operator and the guest's message.
+   The reconciler calls it for a lock that cannot be programmed (no gateway, offline-only
+   devices) and, near the start of a stay, for a lock the back-end says is offline; the code
+   is stored with the grant's lock code and reaches the guest like doorcode's own offline
+   codes. ``name`` is ``offline_tag_for(grant_id)``: when a code of that name already covers
+   the window (issued before a crash, its answer lost), return it instead of asking for
+   another, so a retry never leaves two codes for one stay.
 
 8. **Slot-addressed locks** (``addressing=BY_SLOT``: Z-Wave JS, zigbee2mqtt) hold numbered
    user-code slots without names. ``Device.capabilities.max_codes`` is the slot count (slots
@@ -83,7 +89,13 @@ How to write a back-end (read this once; it is the whole contract)
    crash between the write and the record loses nothing), and clears any other code found in
    that range; slots outside it are never written.
 
-9. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
+9. **Backup pool** (``abilities.backup_pool``): a back-end that keeps spare codes on a device
+   (Seam's backup access code pool) hands one out with ``pull_backup_code(device_id, code_id)``
+   for a code the device has not confirmed. The reconciler pulls one for a guest due soon
+   whose code is still only accepted (or failed) and stores it as that lock's stand-in code,
+   the same way as a vendor offline code. Asking twice for one code returns the same backup.
+
+10. **Prove it**: append the back-end and its test peer to ``tests/locks/conformance/backends.py``;
    the conformance suite runs the reconciler's guarantees (convergence, crash safety, no
    duplicate, revoke, every vendor exception mapped) against it.
 
@@ -153,7 +165,8 @@ class Abilities:
     vendor_offline_codes: bool = False
     """``issue_offline_code`` works on devices whose capabilities say ``offline_codes``."""
     backup_pool: bool = False
-    """``pull_backup_code`` hands out a code the back-end keeps in reserve."""
+    """``pull_backup_code`` hands out a code the back-end keeps in reserve (on devices that
+    keep a pool; others refuse it)."""
     addressing: Addressing = Addressing.BY_ID
 
 
@@ -236,12 +249,16 @@ class NewCode:
     ``slot`` is set by the reconciler for a ``BY_SLOT`` back-end, always, and only there: the
     numbered user-code slot to write, chosen once per grant and lock and kept for the grant's
     life (see ``domain/slots.py``).
+
+    ``shared_key`` is the same for the one code of one grant version on every lock (Seam's
+    ``common_code_key``): a back-end that links such codes may, others ignore it.
     """
 
     name: str
     code: str = field(repr=False)
     window: TimeWindow | None = None
     slot: int | None = None
+    shared_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,9 +369,15 @@ class LockProvider(abc.ABC):
     async def issue_offline_code(
         self, device_id: str, name: str, window: TimeWindow
     ) -> VendorOfflineCode:
-        """The vendor's offline code for ``window`` (``abilities.vendor_offline_codes``)."""
+        """The vendor's offline code covering ``window`` (``abilities.vendor_offline_codes``).
+
+        An earlier code named ``name`` that covers the window is returned, not a new one.
+        """
         raise NotSupported(f"{self.kind} does not issue offline codes")
 
-    async def pull_backup_code(self, device_id: str) -> ProviderCode:
-        """A code from the back-end's backup pool (``abilities.backup_pool``)."""
+    async def pull_backup_code(self, device_id: str, code_id: str) -> VendorOfflineCode:
+        """A backup code standing in for the unconfirmed ``code_id`` (``abilities.backup_pool``).
+
+        The same code is returned however often it is asked for one ``code_id``.
+        """
         raise NotSupported(f"{self.kind} keeps no backup codes")

@@ -6,6 +6,15 @@ key as a bearer token. Seam keeps a time-bound code's window itself (native sche
 programs the lock ahead of the start and removes the code at the end), and answers a write
 before the lock has it: ``setting``/``unset`` are ``ACCEPTED``, only ``set`` is ``SET``.
 
+Offline access codes (igloohome-style locks, ``can_program_offline_access_codes``): Seam
+computes a code the lock checks without a network, in whole hours; doorcode asks for one per
+stay where a lock cannot be programmed online and tells the guest Seam's rules for it. Codes
+of Seam's backup pool (``is_backup``) are Seam's reserve, not the owner's: they are not listed.
+On a device that keeps a pool (``supports_backup_access_code_pool``) every time-bound code is
+created with ``use_backup_access_code_pool``, and ``pull_backup_code`` hands out its backup
+when the code has not reached the lock in time. Every code of one grant version carries the
+same ``common_code_key``, so Seam knows the codes of a grant's locks must stay one code.
+
 Quirks kept on purpose (harmless against the real API, needed against Seam's own fake):
 ``access_codes/list`` is filtered by device on our side; ``update`` and ``delete`` send only
 ``access_code_id``; an update always sends both ``starts_at`` and ``ends_at``.
@@ -47,6 +56,7 @@ from doorcode.locks.base import (
     ProviderAccount,
     ProviderCode,
     RateLimits,
+    VendorOfflineCode,
 )
 from doorcode.locks.errors import (
     CodeNotFound,
@@ -54,6 +64,7 @@ from doorcode.locks.errors import (
     DuplicateCode,
     LockOffline,
     NoSpaceLeft,
+    NotSupported,
     ProviderAuthFailed,
     ProviderError,
     ProviderUnavailable,
@@ -62,6 +73,7 @@ from doorcode.locks.errors import (
     WebhookRefused,
 )
 from doorcode.locks.health import LockHealth
+from doorcode.locks.http_errors import translated_transport
 
 __all__ = ["SEAM_API", "SeamProvider", "parse_seam_webhook", "seam_error"]
 
@@ -81,6 +93,16 @@ _FULL_TYPES = frozenset(
     {"max_access_codes_reached", "august_device_slots_full", "no_space_for_access_code_on_device"}
 )
 _CODE_NOT_FOUND_TYPES = frozenset({"access_code_not_found", "not_found"})
+_WHOLE_HOURS_RULE = (
+    "This code works in whole hours: from the full hour at or before check-in to the full "
+    "hour at or after check-out."
+)
+_BACKUP_RULE = (
+    "This lock had not confirmed your usual code in time: this backup code opens it for your stay."
+)
+_USE_WITHIN_24_HOURS_RULE = (
+    "Use it once within 24 hours of its start, or the lock stops accepting it."
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +118,8 @@ class SeamProvider(LockProvider):
         update_in_place=True,
         confirms_later=True,
         pushes_events=True,
+        vendor_offline_codes=True,
+        backup_pool=True,
     )
     credential_names = ("api_key",)
     optional_credential_names = ("webhook_secret",)
@@ -107,6 +131,8 @@ class SeamProvider(LockProvider):
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._base_url = base_url.rstrip("/")
         self._clock = clock
+        self._pools: dict[str, bool] = {}
+        """Whether each device keeps a backup pool, asked once per provider instance."""
 
     def __repr__(self) -> str:
         return f"SeamProvider({self._base_url!r}, api_key=***)"
@@ -133,19 +159,56 @@ class SeamProvider(LockProvider):
 
     async def list_codes(self, device_id: str) -> list[ProviderCode]:
         """Every code on the device, filtered on our side (see the module's quirks)."""
+        with _reading():
+            return [_code(code) for code in await self._raw_codes(device_id)]
+
+    async def _raw_codes(self, device_id: str) -> list[Mapping[str, Any]]:
+        """The device's codes as Seam shapes them, its backup pool left out."""
         answer = await self._post("/access_codes/list", {"device_id": device_id})
         with _reading():
             return [
-                _code(code)
+                code
                 for code in answer.get("access_codes", [])
-                if code["device_id"] == device_id
+                if code["device_id"] == device_id and not code.get("is_backup")
             ]
+
+    async def issue_offline_code(
+        self, device_id: str, name: str, window: TimeWindow
+    ) -> VendorOfflineCode:
+        """Seam's offline access code for ``window`` in whole hours, with its rules.
+
+        One already asked for under ``name`` (its answer lost) is returned instead of a
+        second; while Seam is still computing it, the call fails and is tried again.
+        """
+        covers = _whole_hours(window)
+        for raw in await self._raw_codes(device_id):
+            if raw.get("is_offline_access_code") and raw.get("name") == name:
+                with _reading():
+                    found = _code(raw)
+                if found.window is not None and found.window.covers(covers):
+                    return _offline_code(raw, found)
+        body = {
+            "device_id": device_id,
+            "name": name,
+            **_window_body(covers),
+            "is_offline_access_code": True,
+            "use_offline_access_code": True,
+            "max_time_rounding": "1h",
+        }
+        answer = await self._post("/access_codes/create", body)
+        with _reading():
+            raw = answer["access_code"]
+            return _offline_code(raw, _code(raw))
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
         """Create the code; Seam answers before the lock has it (``ACCEPTED``)."""
         body: dict[str, Any] = {"device_id": device_id, "name": code.name, "code": code.code}
+        if code.shared_key is not None:
+            body["common_code_key"] = code.shared_key
         if code.window is not None:
             body |= _window_body(code.window)
+            if await self._keeps_pool(device_id):
+                body["use_backup_access_code_pool"] = True
         answer = await self._post("/access_codes/create", body)
         with _reading():
             return _code(answer["access_code"])
@@ -164,6 +227,34 @@ class SeamProvider(LockProvider):
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove the code (only its id is sent)."""
         await self._post("/access_codes/delete", {"access_code_id": code_id})
+
+    async def pull_backup_code(self, device_id: str, code_id: str) -> VendorOfflineCode:
+        """The pool's backup for ``code_id``; Seam gives the same one when asked again."""
+        if not await self._keeps_pool(device_id):
+            raise NotSupported("this Seam device keeps no backup codes")
+        answer = await self._post(
+            "/access_codes/pull_backup_access_code", {"access_code_id": code_id}
+        )
+        with _reading():
+            backup = _code(answer["backup_access_code"])
+        window = backup.window or await self._window_of(code_id)
+        if not backup.code or window is None:
+            raise ProviderUnavailable("Seam's backup code has no code or window yet")
+        return VendorOfflineCode(backup.code, window, backup.code_id, (_BACKUP_RULE,))
+
+    async def _window_of(self, code_id: str) -> TimeWindow | None:
+        """The window of the code a backup stands in for (a pool code may show none)."""
+        answer = await self._post("/access_codes/get", {"access_code_id": code_id})
+        with _reading():
+            return _code(answer["access_code"]).window
+
+    async def _keeps_pool(self, device_id: str) -> bool:
+        if device_id not in self._pools:
+            answer = await self._post("/devices/get", {"device_id": device_id})
+            with _reading():
+                properties = answer["device"].get("properties") or {}
+            self._pools[device_id] = properties.get("supports_backup_access_code_pool") is True
+        return self._pools[device_id]
 
     async def health(self, device_id: str) -> LockHealth:
         """Online and battery from ``devices/get``."""
@@ -204,14 +295,10 @@ class SeamProvider(LockProvider):
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """One call; every failure leaves as a ``ProviderError``."""
-        try:
+        async with translated_transport("Seam"):
             response = await self._http.post(
                 self._base_url + path, json=dict(body), headers=self._headers
             )
-        except httpx.TimeoutException as err:
-            raise ProviderUnavailable("Seam did not answer in time") from err
-        except httpx.HTTPError as err:
-            raise ProviderUnavailable(f"Seam cannot be reached ({type(err).__name__})") from err
         if response.is_success:
             return _json(response)
         raise seam_error(response)
@@ -306,10 +393,26 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
 
 
 def _takes_codes(device: Mapping[str, Any]) -> bool:
+    """A device doorcode can give a guest a code on: a chosen PIN, or Seam's offline code."""
     supported = device.get("capabilities_supported") or []
+    return "access_code" in supported and (
+        not _chosen_pin_refused(device) or _offline_codes(device)
+    )
+
+
+def _chosen_pin_refused(device: Mapping[str, Any]) -> bool:
     rules = (device.get("properties") or {}).get("code_constraints") or []
-    chosen_pin_refused = any(r.get("constraint_type") == "cannot_specify_pin_code" for r in rules)
-    return "access_code" in supported and not chosen_pin_refused
+    return any(r.get("constraint_type") == "cannot_specify_pin_code" for r in rules)
+
+
+def _offline_codes(device: Mapping[str, Any]) -> bool:
+    return device.get("can_program_offline_access_codes") is True
+
+
+def _online_codes(device: Mapping[str, Any]) -> bool:
+    """Seam can put a chosen PIN on it over the network."""
+    online = device.get("can_program_online_access_codes", True) is not False
+    return online and not _chosen_pin_refused(device)
 
 
 def _device(device: Mapping[str, Any]) -> Device:
@@ -334,8 +437,8 @@ def _capabilities(device: Mapping[str, Any]) -> LockCapabilities:
         constraints=constraints,
         max_codes=properties.get("max_active_codes_supported"),
         native_scheduling=True,
-        online=device.get("can_program_online_access_codes", True) is not False,
-        offline_codes=False,
+        online=_online_codes(device),
+        offline_codes=_offline_codes(device),
     )
 
 
@@ -362,6 +465,24 @@ def _code(code: Mapping[str, Any]) -> ProviderCode:
         state,
         error,
     )
+
+
+def _offline_code(raw: Mapping[str, Any], code: ProviderCode) -> VendorOfflineCode:
+    """An offline access code Seam computed, or ``ProviderUnavailable`` while it has none."""
+    if not code.code or code.window is None:
+        raise ProviderUnavailable("Seam has not computed the offline code yet")
+    warnings = {str(w.get("warning_code")) for w in raw.get("warnings") or []}
+    rules = [_WHOLE_HOURS_RULE]
+    if "igloo_algopin_must_be_used_within_24_hours" in warnings:
+        rules.append(_USE_WITHIN_24_HOURS_RULE)
+    return VendorOfflineCode(code.code, code.window, code.code_id, tuple(rules))
+
+
+def _whole_hours(window: TimeWindow) -> TimeWindow:
+    """The smallest whole-hour window covering ``window`` (offline codes keep hours)."""
+    start = window.starts_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = window.ends_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return TimeWindow(start, end if end >= window.ends_at else end + timedelta(hours=1))
 
 
 def _window_body(window: TimeWindow) -> dict[str, str]:

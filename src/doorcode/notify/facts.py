@@ -65,5 +65,6 @@ def _offline_codes(uow: UnitOfWork, grant: Grant) -> tuple[OfflineAccess, ...]:
         code = uow.offline.offline_code_of(lock_code)
         starts, ends = lock_code.offline_starts_at, lock_code.offline_ends_at
         if code is not None and starts is not None and ends is not None:
-            found.append(OfflineAccess(lock_code.lock.name, code, starts, ends))
+            rules = tuple(lock_code.offline_rules or ())
+            found.append(OfflineAccess(lock_code.lock.name, code, starts, ends, rules))
     return tuple(sorted(found, key=lambda access: access.lock_name))

@@ -33,7 +33,8 @@ __all__ = [
 
 MOMENT = Group({"date": TEXT, "time": TEXT, "iso": TEXT}, printable=True)
 ACCESS_CODE = Group(
-    {"lock": TEXT, "code": TEXT, "valid_from": MOMENT, "valid_until": MOMENT}, printable=True
+    {"lock": TEXT, "code": TEXT, "valid_from": MOMENT, "valid_until": MOMENT, "rules": TEXT},
+    printable=True,
 )
 VARIABLES: dict[str, Kind] = {
     "purpose": TEXT,
@@ -62,7 +63,8 @@ DESCRIPTIONS: dict[str, str] = {
     "nights": "number of nights",
     "code": "the code (the same on every lock of the stay; the backup code for backup_code)",
     "all_access_codes": "every lock with its code: prints one 'Lock: code' line per lock; "
-    "loop for .lock, .code, .valid_from, .valid_until",
+    "loop for .lock, .code, .valid_from, .valid_until, .rules (a vendor offline code's "
+    "conditions, e.g. use it once within 24 hours of its start; empty for a PIN)",
     "guidebook_url": "the guest's own guidebook link",
     "host.name": "who to contact (the organisation's host contact, else its name)",
     "host.email": "the host's email (may be empty)",
@@ -93,9 +95,12 @@ class AccessCode:
     code: str
     valid_from: Moment
     valid_until: Moment
+    rules: str = ""
+    """A vendor offline code's conditions in sentences; empty for a PIN."""
 
     def __str__(self) -> str:
-        return f"{self.lock}: {self.code}"
+        line = f"{self.lock}: {self.code}"
+        return f"{line} ({self.rules})" if self.rules else line
 
     def __repr__(self) -> str:
         return f"AccessCode(lock={self.lock!r}, code=***)"
@@ -153,6 +158,8 @@ class OfflineAccess:
     code: str
     starts_at: datetime
     ends_at: datetime
+    rules: tuple[str, ...] = ()
+    """A vendor offline code's conditions (whole hours, use within 24 hours ...)."""
 
     def __repr__(self) -> str:
         return f"OfflineAccess(lock={self.lock_name!r}, code=***)"
@@ -223,7 +230,7 @@ def _access_codes(
             codes.append(AccessCode(name, facts.code, check_in, check_out))
         else:
             opens, closes = (_moment(t, zone, locale) for t in (access.starts_at, access.ends_at))
-            codes.append(AccessCode(name, access.code, opens, closes))
+            codes.append(AccessCode(name, access.code, opens, closes, " ".join(access.rules)))
     return AccessCodes(codes)
 
 

@@ -37,6 +37,8 @@ class AccessCode:
     offline: bool
     valid_from: datetime
     valid_until: datetime
+    rules: tuple[str, ...] = ()
+    """A vendor offline code's conditions ("use it once within 24 hours ...")."""
 
 
 def access_codes_of(uow: UnitOfWork, grant: Grant) -> list[AccessCode]:
@@ -75,7 +77,13 @@ def _access_code(
     own = offline.get(lock.id)
     if own is not None:
         return AccessCode(
-            lock.id, lock.name, own.code, True, own.window.starts_at, own.window.ends_at
+            lock.id,
+            lock.name,
+            own.code,
+            True,
+            own.window.starts_at,
+            own.window.ends_at,
+            own.rules,
         )
     online = capabilities_from_json(lock.capabilities).online
     offline_grant = grant.offline_key_group_id is not None

@@ -290,12 +290,18 @@ def regenerate_code(uow: UnitOfWork, caller: Caller, grant_id: str) -> Grant:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class LockAccess:
-    """The code to type at one lock where it is not the grant's PIN (an offline keypad)."""
+    """The code to type at one lock where it is not the grant's PIN (an offline keypad).
+
+    ``vendor`` names the cloud that computed it (TTLock, Seam) or is None for doorcode's own;
+    ``rules`` are the vendor's conditions, said to the operator and the guest.
+    """
 
     lock_id: str
     lock_name: str
     code: str
     window: TimeWindow
+    vendor: str | None = None
+    rules: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"LockAccess(lock={self.lock_name!r}, code=***)"
@@ -348,7 +354,16 @@ def offline_access_of(uow: UnitOfWork, grant: Grant) -> tuple[LockAccess, ...]:
         starts, ends = lock_code.offline_starts_at, lock_code.offline_ends_at
         if code is not None and starts is not None and ends is not None:
             window = TimeWindow(starts, ends)
-            found.append(LockAccess(lock_code.lock_id, lock_code.lock.name, code, window))
+            found.append(
+                LockAccess(
+                    lock_code.lock_id,
+                    lock_code.lock.name,
+                    code,
+                    window,
+                    lock_code.offline_vendor,
+                    tuple(lock_code.offline_rules or ()),
+                )
+            )
     return tuple(sorted(found, key=lambda access: access.lock_name))
 
 

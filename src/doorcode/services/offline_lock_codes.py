@@ -10,12 +10,19 @@ The window is inside the digits, so a code outlives any change to it. When the w
 new code is issued and the old one goes on the block list. The same happens when a lock
 leaves the grant or the grant is revoked. Nothing here talks to a lock: offline locks learn
 nothing from the service except through a person typing a block sequence.
+
+A vendor's offline code (TTLock, Seam; the reconciler asks for it, ``sync/vendor_offline.py``)
+sits in the same columns but belongs to no key group. When the stay's window leaves the
+hours it covers, or the lock leaves the grant, it is forgotten and an event says so: the next
+pass asks for one that fits. The vendor's lock cannot be told to refuse the old one, so the
+event says until when it still opens.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from datetime import timedelta
 
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.offline import OfflineCodec, issuable_cover
@@ -48,13 +55,17 @@ def is_offline_only(lock: Lock) -> bool:
 
 def assign_offline_codes(uow: UnitOfWork, caller: Caller, grant: Grant) -> None:
     """Give each offline lock of the grant its group's code for the grant's current window."""
-    if grant.revoked_at is not None or grant.offline_key_group_id is not None:
+    if grant.revoked_at is not None:
+        return
+    window = TimeWindow(grant.starts_at, grant.ends_at)
+    stale = [code for code in grant.lock_codes if not _vendor_code_fits(code, window)]
+    _withdraw_vendor_codes(uow, caller, grant, stale, "the stay moved")
+    if grant.offline_key_group_id is not None:
         return
     if grant.kind == GrantKind.BACKUP:
         # A backup code exists for codes that get lost on a lock; an offline code cannot be,
         # and a standing one would be a year-long secret only a keypad visit could withdraw.
         return
-    window = TimeWindow(grant.starts_at, grant.ends_at)
     _retire_stale_fallbacks(uow, caller, grant, window)
     for group, lock_codes in _by_group(uow, caller, list(grant.lock_codes)).items():
         key_group = uow.offline.key_group_of(group)
@@ -80,6 +91,8 @@ def retire_offline_codes(
 ) -> None:
     """Block the offline codes of the grant's locks not in ``keeping`` (all of them by default)."""
     leaving = [code for code in grant.lock_codes if code.lock_id not in set(keeping)]
+    why = "the grant was revoked" if grant.revoked_at is not None else "the lock left the grant"
+    _withdraw_vendor_codes(uow, caller, grant, leaving, why)
     for group, lock_codes in _by_group(uow, caller, leaving, offline_only=False).items():
         _retire(uow, caller, group, lock_codes)
 
@@ -95,7 +108,9 @@ def _retire_stale_fallbacks(
     fallbacks = [
         lock_code
         for lock_code in grant.lock_codes
-        if lock_code.offline_code_token is not None and not is_offline_only(lock_code.lock)
+        if lock_code.offline_code_token is not None
+        and lock_code.offline_vendor is None
+        and not is_offline_only(lock_code.lock)
     ]
     for group, lock_codes in _by_group(uow, caller, fallbacks, offline_only=False).items():
         wanted = issuable_cover(window, uow.offline.key_group_of(group).epoch)
@@ -118,6 +133,35 @@ def _retire(
         uow.offline.clear_offline_code(lock_code)
 
 
+def _vendor_code_fits(lock_code: LockCode, window: TimeWindow) -> bool:
+    """A vendor code (whole hours) still opens exactly the stay: covers it, less an hour wider."""
+    starts, ends = lock_code.offline_starts_at, lock_code.offline_ends_at
+    if lock_code.offline_vendor is None or starts is None or ends is None:
+        return True
+    hour = timedelta(hours=1)
+    return starts <= window.starts_at < starts + hour and ends - hour < window.ends_at <= ends
+
+
+def _withdraw_vendor_codes(
+    uow: UnitOfWork, caller: Caller, grant: Grant, lock_codes: Iterable[LockCode], why: str
+) -> None:
+    """Forget the vendor offline codes among ``lock_codes``, one event each."""
+    for lock_code in lock_codes:
+        ends = lock_code.offline_ends_at
+        if lock_code.offline_vendor is None or ends is None:
+            continue
+        before = {
+            "lock_id": lock_code.lock_id,
+            "vendor": lock_code.offline_vendor,
+            "opens_until": ends.isoformat(),
+        }
+        reason = f"{why}; the lock cannot be told, so the old code opens until it ends"
+        uow.offline.clear_offline_code(lock_code)
+        record_event(
+            uow, caller, (SUBJECT, grant.id), "VendorOfflineCodeWithdrawn", reason, before=before
+        )
+
+
 def _holds(lock_code: LockCode, window: TimeWindow) -> bool:
     return lock_code.offline_code_token is not None and (
         lock_code.offline_starts_at,
@@ -136,6 +180,8 @@ def _by_group(
     grouped: dict[str, list[LockCode]] = defaultdict(list)
     groups: dict[str, OfflineKeyGroup] = {}
     for lock_code in lock_codes:
+        if lock_code.offline_vendor is not None:
+            continue  # a vendor's code: no key group of ours computed it
         lock = lock_code.lock or uow.locks.get(caller.organisation_id, lock_code.lock_id)
         if lock is None or lock.offline_key_group_id is None:
             continue

@@ -363,6 +363,8 @@ class LockCode(Base):
     ``attempted_version`` the one the failing attempts were for. ``last_error`` never holds a
     code. On a keypad that never reaches the network, ``offline_code_token`` holds the key
     group's offline code for the grant (encrypted) and ``offline_*_at`` the window it opens.
+    A vendor's offline code (TTLock, Seam) sits in the same columns, with ``offline_vendor``
+    (None for doorcode's own), the rules the guest must follow and the vendor's reference.
     """
 
     __tablename__ = "lock_codes"
@@ -391,6 +393,9 @@ class LockCode(Base):
     offline_code_token: Mapped[str | None] = mapped_column(Text())
     offline_starts_at: Mapped[datetime | None]
     offline_ends_at: Mapped[datetime | None]
+    offline_vendor: Mapped[str | None] = mapped_column(String(32))
+    offline_rules: Mapped[list[str] | None] = mapped_column(JSON)
+    offline_code_ref: Mapped[str | None] = mapped_column(String(200))
 
     grant: Mapped[Grant] = relationship(back_populates="lock_codes")
     lock: Mapped[Lock] = relationship()

@@ -85,10 +85,27 @@ class OfflineRepository:
         lock_code.offline_code_token = self._cipher.encrypt(code)
         lock_code.offline_starts_at, lock_code.offline_ends_at = window.starts_at, window.ends_at
 
+    def set_vendor_offline_code(
+        self,
+        lock_code: LockCode,
+        code: str,
+        window: TimeWindow,
+        vendor: str,
+        rules: tuple[str, ...],
+        code_ref: str | None,
+    ) -> None:
+        """Give a lock code the offline code a vendor's cloud computed, with its rules."""
+        self.set_offline_code(lock_code, code, window)
+        lock_code.offline_vendor = vendor
+        lock_code.offline_rules = list(rules)
+        lock_code.offline_code_ref = code_ref
+
     def clear_offline_code(self, lock_code: LockCode) -> None:
-        """Forget a lock code's offline code (after blocking it)."""
+        """Forget a lock code's offline code (after blocking it, when it is doorcode's)."""
         lock_code.offline_code_token = None
         lock_code.offline_starts_at = lock_code.offline_ends_at = None
+        lock_code.offline_vendor = lock_code.offline_code_ref = None
+        lock_code.offline_rules = None
 
     def lock_code(self, grant_id: str, lock_id: str) -> LockCode | None:
         """One grant's lock code on one lock."""

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from doorcode.domain.planner import DesiredCode
 from doorcode.domain.windows import TimeWindow
 from doorcode.locks.base import CodeState, ProviderCode
-from doorcode.locks.tags import grant_id_from_tag
+from doorcode.locks.tags import grant_id_from_tag, is_offline_tag
 
 __all__ = ["Action", "Create", "Delete", "Update", "diff", "split_by_owner"]
 
@@ -56,10 +56,16 @@ Action = Create | Update | Delete
 def split_by_owner(
     codes: Iterable[ProviderCode],
 ) -> tuple[dict[str, list[ProviderCode]], list[ProviderCode]]:
-    """Codes doorcode created (by grant id) and codes someone set by hand."""
+    """Codes doorcode created (by grant id) and codes someone set by hand.
+
+    A vendor offline code doorcode asked for is neither: the lock computes it, so there is
+    nothing on the lock to write or remove, and it takes no room.
+    """
     ours: dict[str, list[ProviderCode]] = defaultdict(list)
     theirs: list[ProviderCode] = []
     for code in codes:
+        if is_offline_tag(code.name):
+            continue
         grant_id = grant_id_from_tag(code.name)
         if grant_id is None:
             theirs.append(code)

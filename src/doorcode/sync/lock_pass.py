@@ -27,6 +27,7 @@ from doorcode.locks.base import Addressing, LockProvider, NewCode, ProviderAccou
 from doorcode.locks.errors import (
     CodeNotFound,
     DuplicateCode,
+    LockOffline,
     NoSpaceLeft,
     NotSupported,
     ProviderAuthFailed,
@@ -37,7 +38,7 @@ from doorcode.locks.errors import (
 )
 from doorcode.locks.health import LockHealth
 from doorcode.locks.registry import ProviderSession
-from doorcode.locks.tags import tag_for
+from doorcode.locks.tags import offline_tag_for, tag_for
 from doorcode.store.lock_sync import (
     ABSENT,
     PRESENT,
@@ -51,6 +52,7 @@ from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.retry import PassCrashed, Scope, next_attempt_at, pause_after, policy_for
 from doorcode.sync.slot_codes import SlotListing, sort_by_slot
+from doorcode.sync.vendor_offline import BACKUP_PULLED, IssuedVendorCode
 
 __all__ = ["LockPass", "PassContext"]
 
@@ -81,6 +83,8 @@ class PassContext:
     accounts: Mapping[str, ProviderAccount] = field(default_factory=dict)
     refused: Mapping[str, str] = field(default_factory=dict)
     """Accounts whose credentials the back-end refused, with why: their locks stay stopped."""
+    fallback_before: timedelta = timedelta(hours=24)
+    """How close to its start a grant whose PIN an offline lock missed gets a vendor code."""
 
 
 class LockPass:
@@ -106,11 +110,12 @@ class LockPass:
         self.slots = {row.grant_id: row.slot for row in lock.codes if row.slot is not None}
         self.slot_listing = SlotListing((), ())
         self.strays_due_at: datetime | None = None
+        self.issued: dict[str, IssuedVendorCode] = {}
 
     async def run(self) -> LockResult:
         """Bring the lock to its desired codes as far as the back-end lets us."""
         if not self.lock.capabilities.online:
-            return self._not_programmable()
+            return await self._offline_only()
         account_id = self.lock.account_id
         if account_id is not None and account_id in self.context.refused:
             return self._stopped(self.context.refused[account_id])
@@ -165,8 +170,10 @@ class LockPass:
         plan = plan_lock(self._grants(), capabilities, self.now, occupied=occupied)
         actions = diff(plan.desired, ours, provider.resolution)
         self._confirm_untouched(plan.desired, actions)
+        await self._pull_backups(provider, plan)
         for action in actions:
             await self._apply(provider, action)
+        await self._fall_back_to_vendor_codes(provider, plan)
         self._note_unmanaged(theirs)
         return self._result(plan, tuple(code.code_id for code in theirs))
 
@@ -297,11 +304,16 @@ class LockPass:
             )
             self._event("LockCodeUpdated", action.desired.grant_id, reason, updated.code_id)
         else:
+            desired = action.desired
             slot = None
             if provider.abilities.addressing is Addressing.BY_SLOT:
-                slot = await self._slot_for(action.desired.grant_id)
+                slot = await self._slot_for(desired.grant_id)
             new = NewCode(
-                tag_for(action.desired.grant_id), action.desired.code, action.desired.window, slot
+                tag_for(desired.grant_id),
+                desired.code,
+                desired.window,
+                slot,
+                shared_key=f"{tag_for(desired.grant_id)} v{desired.version}",
             )
             created = await provider.create_code(device, new)
             self._created(action, created)
@@ -389,6 +401,139 @@ class LockPass:
             self.lock_error = error
         if isinstance(error, ProviderAuthFailed):
             self.refused = str(error)
+
+    # -- vendor offline codes (sync/vendor_offline.py) ----------------------------------------
+
+    async def _offline_only(self) -> LockResult:
+        """A lock the network cannot program: its vendor's offline codes, where it has them."""
+        provider = self._vendor_of_offline_codes()
+        if provider is None:
+            return self._not_programmable()
+        for row in self.rows.values():
+            if self.halted_until is not None:
+                break
+            if self._wants_vendor_code(row) and self._backoff_of(row.grant_id) is None:
+                reason = f"{self.lock.name} cannot be programmed: its own offline code for the stay"
+                await self._issue_vendor_code(provider, row, reason, record_failure=True)
+        return self._not_programmable()
+
+    def _vendor_of_offline_codes(self) -> LockProvider | None:
+        """The lock's back-end, when it computes offline codes this lock checks."""
+        account_id = self.lock.account_id
+        if not self.lock.capabilities.offline_codes or account_id is None:
+            return None
+        if account_id in self.context.refused:
+            return None
+        try:
+            provider = self.context.providers.for_account(self.context.accounts.get(account_id))
+        except ProviderError:
+            return None
+        return provider if provider.abilities.vendor_offline_codes else None
+
+    async def _fall_back_to_vendor_codes(self, provider: LockProvider, plan: LockPlan) -> None:
+        """The back-end said the lock is offline: guests due soon get its offline code."""
+        offline = isinstance(self.lock_error, LockOffline) or any(
+            isinstance(error, LockOffline) for error in self.failures.values()
+        )
+        if not (offline and provider.abilities.vendor_offline_codes):
+            return
+        if not self.lock.capabilities.offline_codes:
+            return
+        for code in plan.desired:
+            row = self.rows.get(code.grant_id)
+            set_now = self.confirmed.get(code.grant_id)
+            if row is None or (set_now is not None and set_now.is_set):
+                continue
+            due = row.starts_at - self.context.fallback_before <= self.now
+            if due and self._wants_vendor_code(row):
+                reason = f"{self.lock.name} is offline: its own offline code stands in"
+                await self._issue_vendor_code(provider, row, reason, record_failure=False)
+
+    async def _pull_backups(self, provider: LockProvider, plan: LockPlan) -> None:
+        """A guest due soon whose code the lock has not confirmed gets the pool's backup.
+
+        Pulled before this pass replaces a failed code: the backup belongs to that code.
+        """
+        if not provider.abilities.backup_pool:
+            return
+        for desired in plan.desired:
+            row = self.rows.get(desired.grant_id)
+            codes = self.on_lock.get(desired.grant_id, [])
+            if row is None or len(codes) != 1 or codes[0].is_set:
+                continue
+            if row.starts_at - self.context.fallback_before > self.now:
+                continue
+            if self._wants_vendor_code(row):
+                await self._pull_backup(provider, row, codes[0].code_id)
+
+    async def _pull_backup(self, provider: LockProvider, row: LockCodeRecord, code_id: str) -> None:
+        try:
+            backup = await provider.pull_backup_code(self.lock.external_id, code_id)
+        except NotSupported:
+            return  # this device keeps no pool: nothing to pull, nothing wrong
+        except ProviderError as err:
+            details = {"operation": "pull_backup_code", "error": type(err).__name__}
+            self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
+            return
+        reason = f"{self.lock.name} had not confirmed the code: the back-end's backup stands in"
+        self.issued[row.grant_id] = IssuedVendorCode(
+            self.lock.organisation_id,
+            row.grant_id,
+            self.lock.id,
+            self.lock.name,
+            row.version,
+            provider.kind,
+            backup,
+            reason,
+            BACKUP_PULLED,
+        )
+
+    def _wants_vendor_code(self, row: LockCodeRecord) -> bool:
+        return not row.spare and not row.has_offline_code and _live(row, self.now)
+
+    async def _issue_vendor_code(
+        self, provider: LockProvider, row: LockCodeRecord, reason: str, *, record_failure: bool
+    ) -> None:
+        """Ask the vendor for the grant's offline code; a failure is the row's when offline-only."""
+        window = TimeWindow(row.starts_at, row.ends_at)
+        try:
+            issued = await provider.issue_offline_code(
+                self.lock.external_id, offline_tag_for(row.grant_id), window
+            )
+        except ProviderError as err:
+            self._event(
+                "LockCodeFailed",
+                row.grant_id,
+                str(err),
+                None,
+                {"operation": "issue_offline_code", "error": type(err).__name__},
+            )
+            if record_failure:
+                self._offline_code_failed(row, err)
+            return
+        self.issued[row.grant_id] = IssuedVendorCode(
+            self.lock.organisation_id,
+            row.grant_id,
+            self.lock.id,
+            self.lock.name,
+            row.version,
+            provider.kind,
+            issued,
+            reason,
+        )
+
+    def _offline_code_failed(self, row: LockCodeRecord, error: ProviderError) -> None:
+        attempts = self._attempts_after_failure(row)
+        self.failures[row.grant_id] = error
+        self.deferred[row.grant_id] = next_attempt_at(error, attempts, self.now, self.context.rng)
+        self.outcome.failed += 1
+        if isinstance(error, RateLimited):
+            self.context.limiter.pause(self.lock.account_key, pause_after(error, self.now))
+        if policy_for(error).scope is Scope.LOCK:
+            self.halted_until = self.deferred[row.grant_id]
+        if isinstance(error, ProviderAuthFailed):
+            self.refused = str(error)
+            self.halted_until = self.deferred[row.grant_id]
 
     # -- backoff ---------------------------------------------------------------------------
 
@@ -586,16 +731,29 @@ class LockPass:
     def _not_programmable(self) -> LockResult:
         """Offline-code locks are not programmed over a network; their rows say so."""
         self.outcome.skipped = "not programmable online"
-        codes = {
-            row.grant_id: LockCodeState(
-                wait_reason=NOT_PROGRAMMABLE if _live(row, self.now) else None,
-                # The keypad carries whatever offline code the grant holds for this version.
-                confirmed_version=row.version if row.has_offline_code else None,
+        codes = {row.grant_id: self._offline_row(row) for row in self.rows.values()}
+        retries = [state.next_attempt_at for state in codes.values() if state.next_attempt_at]
+        state = LockSyncState(self.lock.sync_requests, self.now, min(retries, default=None))
+        result = self._finish(codes, state)
+        return replace(result, refused=self.refused)
+
+    def _offline_row(self, row: LockCodeRecord) -> LockCodeState:
+        """The keypad carries whatever offline code the grant holds for this version."""
+        holds = row.has_offline_code or row.grant_id in self.issued
+        base = LockCodeState(
+            wait_reason=NOT_PROGRAMMABLE if _live(row, self.now) else None,
+            confirmed_version=row.version if holds else None,
+        )
+        error = self.failures.get(row.grant_id)
+        if error is not None:
+            attempts = self._attempts_after_failure(row)
+            return _failing(base, attempts, str(error), row.version, self.deferred[row.grant_id])
+        old = row.state
+        if old.next_attempt_at is not None and old.next_attempt_at > self.now and not holds:
+            return _failing(
+                base, old.attempts, old.last_error, old.attempted_version, old.next_attempt_at
             )
-            for row in self.rows.values()
-        }
-        state = LockSyncState(self.lock.sync_requests, self.now, None)
-        return self._finish(codes, state)
+        return base
 
     def _finish(self, codes: dict[str, LockCodeState], state: LockSyncState) -> LockResult:
         state = self._due_after_now(state)
@@ -604,7 +762,14 @@ class LockPass:
             for grant_id, new in codes.items()
             if new != self.rows[grant_id].state or not self.rows[grant_id].visited
         }
-        return LockResult(self.outcome, self.lock, state, changed, self.events)
+        return LockResult(
+            self.outcome,
+            self.lock,
+            state,
+            changed,
+            self.events,
+            offline_codes=tuple(self.issued.values()),
+        )
 
     def _due_after_now(self, state: LockSyncState) -> LockSyncState:
         """Never leave the lock due at or before this pass: it has handled that instant.

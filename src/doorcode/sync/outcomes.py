@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doorcode.locks.health import LockHealth
 from doorcode.store.lock_sync import LockCodeState, LockRecord, LockSyncState
+
+if TYPE_CHECKING:
+    from doorcode.sync.vendor_offline import IssuedVendorCode
 
 __all__ = ["EventDraft", "LockOutcome", "LockResult"]
 
@@ -76,3 +79,5 @@ class LockResult:
     """The lock's health, when the pass asked the back-end for it."""
     gone: bool | None = None
     """True: the back-end no longer knows the device; False: it answered for it; None: unknown."""
+    offline_codes: tuple[IssuedVendorCode, ...] = ()
+    """Vendor offline codes the pass obtained, to be stored with their grants' lock codes."""

@@ -45,6 +45,7 @@ from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.retry import PassCrashed
 from doorcode.sync.review import review_grants
+from doorcode.sync.vendor_offline import store_vendor_code
 
 __all__ = ["ACTOR", "LOCK_SYNC_CRASHED", "Reconciler"]
 
@@ -155,6 +156,7 @@ class Reconciler:
                 self._reserve_slot,
                 accounts,
                 refused,
+                fallback_before=self._alert_before,
             )
 
             async def visit(lock: LockRecord) -> LockResult:
@@ -232,8 +234,14 @@ class Reconciler:
                 if (h := r.health) is not None
             ]
             uow.lock_sync.save_health(reports, now)
+            stored = [
+                store_vendor_code(uow, issued)
+                for result in results
+                for issued in result.offline_codes
+            ]
             uow.flush()
             events = [event for result in results for event in result.events]
+            events += [event for event in stored if event is not None]
             events += review_grants(
                 uow, *self._grants_to_review(results, now), now, self._alert_before
             )

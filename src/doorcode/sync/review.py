@@ -122,8 +122,9 @@ def _needs_fallback(row: GrantLockState) -> bool:
 
 
 def _holds_the_code(row: GrantLockState) -> bool:
-    """An online lock holds the grant's PIN, or an offline code stands in for it."""
-    return status_of(row) is LockCodeStatus.SET or (row.offline_capable and row.has_offline_code)
+    """An online lock holds the grant's PIN, or a code stands in for it (an offline code, a
+    vendor's backup code)."""
+    return status_of(row) is LockCodeStatus.SET or row.has_offline_code
 
 
 def _is_missing(row: GrantLockState) -> bool:

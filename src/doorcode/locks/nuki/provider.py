@@ -32,6 +32,7 @@ from doorcode.locks.base import (
 )
 from doorcode.locks.errors import CodeNotFound, UnknownDevice
 from doorcode.locks.health import LockHealth
+from doorcode.locks.known_codes import KnownCodes
 from doorcode.locks.nuki.client import (
     DEFAULT_BASE_URL,
     NukiClient,
@@ -68,7 +69,7 @@ class NukiProvider(LockProvider):
     def __init__(self, client: NukiClient, *, clock: Clock) -> None:
         self._client = client
         self._clock = clock
-        self._known: dict[tuple[str, str], ProviderCode] = {}
+        self._known = KnownCodes("Nuki has no such keypad code")
         self._smartlocks: dict[int, NukiSmartlock] = {}
         self._listed_at: datetime | None = None
 
@@ -94,7 +95,7 @@ class NukiProvider(LockProvider):
         smartlock_id = _smartlock_id(device_id)
         online = (await self._smartlock(smartlock_id)).online
         codes = [_code(c, online) for c in await self._client.list_keypad_codes(smartlock_id)]
-        self._known.update({(device_id, code.code_id): code for code in codes})
+        self._known.remember(device_id, codes)
         return codes
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
@@ -109,14 +110,14 @@ class NukiProvider(LockProvider):
             start, end = _ends(code.window)
             return ProviderCode("", code.name, code.code, start, end, CodeState.ACCEPTED)
         created = _code(found, online=False)
-        self._known[(device_id, created.code_id)] = created
+        self._known.remember(device_id, [created])
         return created
 
     async def update_code(
         self, device_id: str, code_id: str, window: TimeWindow | None
     ) -> ProviderCode:
         """Move the window, sending the whole authorization so nothing else is dropped."""
-        known = await self._known_code(device_id, code_id)
+        known = await self._known.find(device_id, code_id, self.list_codes)
         if known.code is None:
             raise CodeNotFound("Nuki did not show this code's digits; recreate it")
         await self._client.update_keypad_code(
@@ -124,13 +125,13 @@ class NukiProvider(LockProvider):
         )
         start, end = _ends(window)
         moved = replace(known, starts_at=start, ends_at=end, state=CodeState.ACCEPTED)
-        self._known[(device_id, code_id)] = moved
+        self._known.remember(device_id, [moved])
         return moved
 
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove the keypad code."""
         await self._client.delete_keypad_code(_smartlock_id(device_id), code_id)
-        self._known.pop((device_id, code_id), None)
+        self._known.forget(device_id, code_id)
 
     async def health(self, device_id: str) -> LockHealth:
         """Online (Nuki's server state), battery charge, and Nuki's last update."""
@@ -158,15 +159,6 @@ class NukiProvider(LockProvider):
         if found is None:
             raise UnknownDevice("Nuki has no such smartlock in this account")
         return found
-
-    async def _known_code(self, device_id: str, code_id: str) -> ProviderCode:
-        known = self._known.get((device_id, code_id))
-        if known is None:
-            codes = {code.code_id: code for code in await self.list_codes(device_id)}
-            known = codes.get(code_id)
-        if known is None:
-            raise CodeNotFound("Nuki has no such keypad code")
-        return known
 
 
 def _device(lock: NukiSmartlock) -> Device:

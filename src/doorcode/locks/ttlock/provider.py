@@ -11,12 +11,14 @@ used once within 24 hours of its start).
 The account's stored credentials are ``client_id``, ``client_secret``, ``username`` and
 ``password_md5`` (or ``password``, hashed here); the option ``base_url`` points at another
 region's host or a test peer. Access tokens live 90 days, longer than any provider instance,
-so they are kept per account for the life of the process instead of being asked for again
-on every pass.
+so they are kept for the life of the process instead of being asked for again on every
+pass: per account *and* per credentials, so an operator who reconnects the account with
+another login or password never has the old login's tokens used on their behalf.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -41,6 +43,7 @@ from doorcode.locks.base import (
 )
 from doorcode.locks.errors import CodeNotFound, NotSupported, UnknownDevice
 from doorcode.locks.health import LockHealth
+from doorcode.locks.known_codes import KnownCodes
 from doorcode.locks.ttlock.client import (
     DEFAULT_BASE_URL,
     MAX_CUSTOM_CODES,
@@ -58,7 +61,8 @@ from doorcode.locks.ttlock.events import access_event
 __all__ = ["OFFLINE_CODE_RULES", "TtlockProvider"]
 
 OFFLINE_CODE_RULES = (
-    "This code works in whole hours: from the hour before your arrival to the hour after.",
+    "This code works in whole hours: from the full hour at or before check-in to the full "
+    "hour at or after check-out.",
     "Use it once within 24 hours of its start, or the lock stops accepting it.",
 )
 """What the operator and the guest are told about a TTLock offline code."""
@@ -100,7 +104,8 @@ class TtlockProvider(LockProvider):
         self._account_id = account_id
         self._locks: dict[str, TtlockLock] = {}
         self._listed_at: datetime | None = None
-        self._known: dict[tuple[str, str], ProviderCode] = {}
+        self._known = KnownCodes("TTLock has no such passcode on the lock")
+        self._token_key = ""
 
     def __repr__(self) -> str:
         return f"TtlockProvider({self._account_id!r})"
@@ -119,19 +124,19 @@ class TtlockProvider(LockProvider):
             account.credential("username"),
             password_md5,
         )
+        base_url = account.options.get("base_url", DEFAULT_BASE_URL)
+        token_key = _token_key(account.account_id, credentials, base_url)
         client = TtlockClient(
-            http,
-            credentials,
-            clock=clock,
-            base_url=account.options.get("base_url", DEFAULT_BASE_URL),
-            tokens=_TOKENS.get(account.account_id),
+            http, credentials, clock=clock, base_url=base_url, tokens=_TOKENS.get(token_key)
         )
-        return cls(client, clock=clock, account_id=account.account_id)
+        provider = cls(client, clock=clock, account_id=account.account_id)
+        provider._token_key = token_key
+        return provider
 
     async def aclose(self) -> None:
-        """Keep the account's tokens for the next provider of this account."""
-        if self._account_id and self._client.tokens is not None:
-            _TOKENS[self._account_id] = self._client.tokens
+        """Keep the account's tokens for the next provider of this account and login."""
+        if self._token_key and self._client.tokens is not None:
+            _TOKENS[self._token_key] = self._client.tokens
 
     async def list_devices(self) -> list[Device]:
         """Every lock of the account; one without a gateway is offline with offline codes."""
@@ -141,7 +146,7 @@ class TtlockProvider(LockProvider):
         """Every passcode on the lock, custom or not, with its PIN and window."""
         passcodes = await self._client.list_passcodes(_lock_id(device_id))
         codes = [_code(passcode) for passcode in passcodes]
-        self._known.update({(device_id, code.code_id): code for code in codes})
+        self._known.remember(device_id, codes)
         return codes
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
@@ -160,27 +165,27 @@ class TtlockProvider(LockProvider):
             )
             state = CodeState.ACCEPTED
         created = ProviderCode(str(passcode_id), code.name, code.code, *_ends(window), state)
-        self._known[(device_id, created.code_id)] = created
+        self._known.remember(device_id, [created])
         return created
 
     async def update_code(
         self, device_id: str, code_id: str, window: TimeWindow | None
     ) -> ProviderCode:
         """Move the window in place (both dates, always)."""
-        known = await self._known_code(device_id, code_id)
+        known = await self._known.find(device_id, code_id, self.list_codes)
         if window is None:
             raise NotSupported("a TTLock period code cannot lose its window; recreate it")
         await self._client.change_passcode(
             _lock_id(device_id), _passcode_id(code_id), window.starts_at, window.ends_at
         )
         moved = replace(known, starts_at=window.starts_at, ends_at=window.ends_at)
-        self._known[(device_id, code_id)] = moved
+        self._known.remember(device_id, [moved])
         return moved
 
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove the code through the gateway."""
         await self._client.delete_passcode(_lock_id(device_id), _passcode_id(code_id))
-        self._known.pop((device_id, code_id), None)
+        self._known.forget(device_id, code_id)
 
     async def health(self, device_id: str) -> LockHealth:
         """Battery from ``lock/list``; online means a gateway reaches the lock.
@@ -215,25 +220,53 @@ class TtlockProvider(LockProvider):
     async def issue_offline_code(
         self, device_id: str, name: str, window: TimeWindow
     ) -> VendorOfflineCode:
-        """TTLock's period offline code covering ``window`` in whole hours, with its rules."""
-        issued = await self._client.get_offline_code(
-            _lock_id(device_id), name, window.starts_at, window.ends_at
-        )
-        return VendorOfflineCode(
-            issued.pin,
-            TimeWindow(issued.starts_at, issued.ends_at),
-            str(issued.passcode_id),
-            OFFLINE_CODE_RULES,
-        )
+        """TTLock's period offline code covering ``window`` in whole hours, with its rules.
 
-    async def _known_code(self, device_id: str, code_id: str) -> ProviderCode:
-        known = self._known.get((device_id, code_id))
-        if known is None:
-            codes = {code.code_id: code for code in await self.list_codes(device_id)}
-            known = codes.get(code_id)
-        if known is None:
-            raise CodeNotFound("TTLock has no such passcode on the lock")
-        return known
+        TTLock lists the codes it computed; one already issued under ``name`` for this window
+        (its answer lost to a crash) is returned: asking again for the same hours is refused
+        (-1026) and would leave the guest two codes.
+        """
+        lock_id = _lock_id(device_id)
+        for passcode in await self._client.list_passcodes(lock_id):
+            earlier = _issued_for(passcode, name, window)
+            if earlier is not None and passcode.pin:
+                return _offline_code(passcode.pin, earlier, passcode.passcode_id)
+        issued = await self._client.get_offline_code(
+            lock_id, name, window.starts_at, window.ends_at
+        )
+        covers = TimeWindow(issued.starts_at, issued.ends_at)
+        return _offline_code(issued.pin, covers, issued.passcode_id)
+
+
+def _issued_for(passcode: TtlockPasscode, name: str, window: TimeWindow) -> TimeWindow | None:
+    """The hours of a computed (not custom) code of ``name`` covering ``window``, if it is one."""
+    starts, ends = passcode.starts_at, passcode.ends_at
+    if passcode.is_custom or passcode.name != name or starts is None or ends is None:
+        return None
+    hour = timedelta(hours=1)
+    fits = starts <= window.starts_at < starts + hour and ends - hour < window.ends_at <= ends
+    return TimeWindow(starts, ends) if fits else None
+
+
+def _offline_code(pin: str, window: TimeWindow, passcode_id: int) -> VendorOfflineCode:
+    return VendorOfflineCode(pin, window, str(passcode_id), OFFLINE_CODE_RULES)
+
+
+def _token_key(account_id: str, credentials: TtlockCredentials, base_url: str) -> str:
+    """Which tokens an account may reuse: those of the same login on the same host.
+
+    A digest, so the memory of tokens holds no credential in clear.
+    """
+    login = "\0".join(
+        (
+            account_id,
+            base_url,
+            credentials.client_id,
+            credentials.username,
+            credentials.password_md5,
+        )
+    )
+    return hashlib.sha256(login.encode()).hexdigest()
 
 
 def _device(lock: TtlockLock) -> Device:

@@ -1,0 +1,145 @@
+"""Seam's backup pool and common code key, through the reconciler against Seam's own fake.
+
+A device that keeps a pool gets every time-bound code with ``use_backup_access_code_pool``;
+a guest due within a day whose code the lock has not confirmed gets the pool's backup as
+that lock's stand-in code, stored and shown like an offline code. Codes of one grant on
+several locks carry one ``common_code_key``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime, timedelta
+from random import Random
+
+import httpx
+import pytest
+
+from doorcode.bootstrap import bootstrap
+from doorcode.config import Settings
+from doorcode.domain.windows import TimeWindow
+from doorcode.locks.base import NewCode
+from doorcode.locks.seam import SeamProvider
+from doorcode.services.grants import reveal_access
+from doorcode.services.lock_import import import_locks
+from doorcode.services.provider_accounts import account_request, connect_account
+from doorcode.store.models import LockCode
+from doorcode.sync.reconciler import Reconciler
+from tests.builders import book, make_owner, make_property
+from tests.conftest import TEST_KEY
+from tests.sync.helpers import event_kinds
+
+TOMORROW = date(2026, 11, 24)
+
+
+@pytest.fixture
+def seam_world(seam_peer, sqlite_url, clock, tmp_path):
+    seam_peer.add_device("dev_front", "Front door", supports_backup_access_code_pool=True)
+    seam_peer.add_device("dev_back", "Back door")
+    settings = Settings(database_url=sqlite_url, secret_key=TEST_KEY, data_dir=tmp_path)
+    runtime = bootstrap(settings, clock=clock, rng=Random(5), migrate=False)
+    owner = make_owner(runtime)
+    request = account_request(
+        runtime.providers,
+        "seam",
+        "Seam",
+        {"api_key": seam_peer.api_key},
+        {"base_url": seam_peer.api_url},
+    )
+    connect_account(runtime.uow(), owner, request)
+    asyncio.run(import_locks(runtime.uow, runtime.providers, runtime.clock, owner, "Seam"))
+    with runtime.uow() as uow:
+        front = uow.locks.find(owner.organisation_id, "dev_front")
+        back = uow.locks.find(owner.organisation_id, "dev_back")
+    villa = make_property(runtime, owner, "Villa", locks=[front, back])
+    yield runtime, owner, villa, front, back
+    runtime.close()
+
+
+def sync(runtime):
+    reconciler = Reconciler.from_runtime(runtime)
+    return asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+
+
+def stand_in(runtime, grant_id, lock_id):
+    with runtime.uow() as uow:
+        row = uow.session.get(LockCode, (grant_id, lock_id))
+        return uow.offline.offline_code_of(row), row.offline_vendor, row.offline_rules
+
+
+def test_an_unconfirmed_code_due_tomorrow_gets_the_pools_backup_once(seam_world, seam_peer, clock):
+    runtime, owner, villa, front, back = seam_world
+    grant = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2)).grant
+    clock.now = grant.starts_at - timedelta(hours=20)
+    sync(runtime)  # the fake leaves every code "unset": accepted, never confirmed
+    sync(runtime)
+    code, vendor, rules = stand_in(runtime, grant.id, front.id)
+    backups = [c for c in seam_peer.codes() if c.get("is_backup")]
+    assert code in {c["code"] for c in backups}
+    assert vendor == "seam"
+    assert any("backup code" in rule for rule in rules)
+    assert stand_in(runtime, grant.id, back.id) == (None, None, None)  # keeps no pool
+    assert event_kinds(runtime, grant.id)["BackupCodePulled"] == 1
+    [front_access] = reveal_access(runtime.uow(), owner, grant.id).offline
+    assert (front_access.lock_id, front_access.code) == (front.id, code)
+
+
+def test_a_guest_days_away_gets_no_backup_and_pool_codes_are_not_the_owners(seam_world, seam_peer):
+    runtime, owner, villa, front, _back = seam_world
+    grant = book(runtime, owner, villa, "r1", date(2026, 11, 25), date(2026, 11, 27)).grant
+    sync(runtime)
+    assert stand_in(runtime, grant.id, front.id) == (None, None, None)
+    created = [c for c in seam_peer.codes() if c["name"] == f"doorcode {grant.id}"]
+    assert len(created) == 2
+    assert "UnmanagedCodeFound" not in event_kinds(runtime)
+
+
+def test_a_confirmed_code_needs_no_backup(seam_world, seam_peer, clock):
+    runtime, owner, villa, front, _back = seam_world
+    grant = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2)).grant
+    clock.now = grant.starts_at - timedelta(hours=30)
+    sync(runtime)
+    seam_peer.confirm_all()
+    clock.now = grant.starts_at - timedelta(hours=20)
+    sync(runtime)
+    assert stand_in(runtime, grant.id, front.id) == (None, None, None)
+    assert event_kinds(runtime, grant.id)["GrantCodesSet"] == 1
+
+
+def test_a_create_names_its_grant_versions_common_code_key_and_asks_for_a_pool():
+
+    asked = []
+
+    def answer(request):
+        body = json.loads(request.content)
+        asked.append((request.url.path, body))
+        if request.url.path == "/devices/get":
+            device = {
+                "device_id": "dev_front",
+                "properties": {"supports_backup_access_code_pool": True},
+            }
+            return httpx.Response(200, json={"device": device})
+        code = {"access_code_id": "ac_1", "device_id": "dev_front", "name": body["name"]}
+        return httpx.Response(
+            200, json={"access_code": code | {"code": "4821", "status": "setting"}}
+        )
+
+    window = TimeWindow(
+        datetime(2026, 12, 3, 15, tzinfo=UTC), datetime(2026, 12, 5, 11, tzinfo=UTC)
+    )
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            seam = SeamProvider(
+                http, "seam_key", "https://connect.example", lambda: window.starts_at
+            )
+            new = NewCode("doorcode grt_a1", "4821", window, shared_key="doorcode grt_a1 v3")
+            await seam.create_code("dev_front", new)
+            await seam.create_code("dev_front", new)
+
+    asyncio.run(go())
+    creates = [body for path, body in asked if path == "/access_codes/create"]
+    assert [path for path, _ in asked].count("/devices/get") == 1  # asked once per device
+    assert all(body["common_code_key"] == "doorcode grt_a1 v3" for body in creates)
+    assert all(body["use_backup_access_code_pool"] is True for body in creates)
