@@ -160,3 +160,13 @@ def test_a_logged_exception_quoting_a_url_is_redacted_too():
     formatted = logging.Formatter().format(record)
     assert "cal.example" in formatted
     assert "s3cr3t" not in formatted
+
+
+@pytest.mark.parametrize("library", ["zwave_js_server", "mqtt", "aiomqtt"])
+def test_lock_clients_that_log_each_command_never_log_a_user_code_even_at_debug(logged, library):
+    # zwave-js-server-python logs every outgoing command, user codes included, at DEBUG; the
+    # MQTT client logs publishes with their payload.
+    logging.getLogger(f"{library}.client").debug('{"command": "set", "userCode": "482910"}')
+    logging.getLogger(library).warning("connection lost")
+    assert "482910" not in logged.getvalue()
+    assert "connection lost" in logged.getvalue()

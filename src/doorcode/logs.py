@@ -25,7 +25,9 @@ from typing import Any, TextIO
 
 __all__ = ["QUIET_LOGGERS", "SecretRedaction", "configure_logging", "redact", "uvicorn_log_config"]
 
-QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3")
+QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3", "zwave_js_server", "mqtt", "aiomqtt")
+"""Libraries that log whole requests at DEBUG: URLs with tokens, and the Z-Wave and MQTT
+clients every command with its payload (a user code is a PIN)."""
 REDACTED = "***"
 URL = re.compile(
     r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}://)(?:[^\s/@'\"<>]*@)?([^\s/?#'\"<>]*)"

@@ -143,17 +143,53 @@ def test_a_pass_killed_between_write_and_record_writes_nothing_twice(
     assert set(statuses(runtime, grant.id).values()) == {"set"}
 
 
-def test_a_stray_in_doorcodes_slots_is_cleared_and_an_owners_code_never(
+def test_codes_there_at_the_first_inventory_stay_and_a_later_stray_in_our_range_goes(
     runtime, owner, slots, lock, flat, clock
 ):
     device(slots, lock)[2] = "111111"  # the owner's slot
-    device(slots, lock)[9] = "222222"  # inside doorcode's range, held by no grant
+    device(slots, lock)[9] = "222222"  # inside doorcode's range: a family code set long ago
     reconcile(runtime)
-    assert device(slots, lock) == {2: "111111"}
+    assert device(slots, lock) == {2: "111111", 9: "222222"}
+    device(slots, lock)[12] = "333333"  # appears later in doorcode's range, held by no grant
+    _grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert device(slots, lock) == {2: "111111", 9: "222222", 4: code}
     with runtime.uow() as uow:
         kinds = list(uow.session.scalars(select(Event.kind).where(Event.subject_id == lock.id)))
     assert "StrayCodeCleared" in kinds
     assert "UnmanagedCodeFound" in kinds
+
+
+def test_a_code_left_by_a_grant_that_moved_off_the_lock_is_cleared(
+    runtime, owner, slots, lock, flat, clock
+):
+    other = make_property(runtime, owner, "Other", time_zone="UTC")
+    stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert sorted(device(slots, lock)) == [4]
+    book(runtime, owner, other, "B1", TODAY, TODAY + timedelta(days=2))  # moved elsewhere
+    reconcile(runtime)
+    assert device(slots, lock) == {}
+
+
+def test_a_stay_confirmed_again_never_shares_the_slot_its_successor_took(
+    runtime, owner, slots, lock, flat, clock
+):
+    first = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=3))
+    clock.advance(hours=5)
+    reconcile(runtime)
+    cancel_reservation(runtime.uow(), owner, first.reservation.id)
+    reconcile(runtime)
+    _second, second_code = stay(runtime, owner, flat, "B2", TODAY, 3)
+    reconcile(runtime)
+    assert device(slots, lock) == {4: second_code}
+    again = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=3))
+    first_code = reveal_code(runtime.uow(), owner, again.grant.id)
+    reconcile(runtime)
+    reconcile(runtime)
+    assert device(slots, lock) == {4: second_code, 5: first_code}
 
 
 def test_a_pin_already_in_an_owners_slot_is_not_written_twice(

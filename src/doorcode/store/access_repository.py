@@ -296,9 +296,16 @@ _SLOT_HOLDERS = 20
 
 
 def _distance(grant: Grant, at: datetime) -> timedelta:
-    """How far ``at`` lies outside the grant's window (zero inside it)."""
+    """How far ``at`` lies outside the time the grant held its code (zero inside it).
+
+    A revoked grant held it until its revocation: a cancelled guest's slot, taken by the next
+    guest the same day, must not credit the newcomer's openings to the cancelled stay.
+    """
+    ends_at = grant.ends_at
+    if grant.revoked_at is not None and grant.revoked_at < ends_at:
+        ends_at = grant.revoked_at
     if at < grant.starts_at:
         return grant.starts_at - at
-    if at >= grant.ends_at:
-        return at - grant.ends_at
+    if at >= ends_at:
+        return at - ends_at
     return timedelta(0)

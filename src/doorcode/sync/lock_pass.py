@@ -51,7 +51,7 @@ from doorcode.sync.diff import Action, Create, Delete, Update, diff, split_by_ow
 from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.retry import PassCrashed, Scope, next_attempt_at, pause_after, policy_for
-from doorcode.sync.slot_codes import SlotListing, sort_by_slot
+from doorcode.sync.slot_codes import SlotListing, slot_number, sort_by_slot
 from doorcode.sync.vendor_offline import BACKUP_PULLED, IssuedVendorCode
 
 __all__ = ["LockPass", "PassContext"]
@@ -158,15 +158,19 @@ class LockPass:
             owned = self.lock.slots
             if owned is None:
                 return self._unreachable(NotSupported(_UNKNOWN_SLOTS))
-            self.slot_listing = sort_by_slot(listed, owned, _holders(self.slots))
+            first_inventory = self.lock.state.synced_at is None
+            owners = None if first_inventory else self.lock.state.unmanaged_codes
+            self.slot_listing = sort_by_slot(listed, owned, self._slot_holders(), owners)
             listed = list(self.slot_listing.codes)
-            # The owner's slots lie outside the range: only the range's size limits ours.
+            # Slots outside the range are the owner's anyway: only the range limits ours.
             capabilities = replace(capabilities, max_codes=owned.size)
             await self._clear_strays(provider)
         ours, theirs = split_by_owner(listed)
         self.on_lock = {grant_id: list(codes) for grant_id, codes in ours.items()}
         self.theirs = theirs
-        occupied = 0 if by_slot else len(theirs)
+        occupied = len(theirs)
+        if by_slot and self.lock.slots is not None:
+            occupied = sum(1 for code in theirs if slot_number(code) in self.lock.slots)
         plan = plan_lock(self._grants(), capabilities, self.now, occupied=occupied)
         actions = diff(plan.desired, ours, provider.resolution)
         self._confirm_untouched(plan.desired, actions)
@@ -323,15 +327,27 @@ class LockPass:
         owned = self.lock.slots
         assert owned is not None  # checked before any action of a slot-addressed lock
         recorded = self.slots.get(grant_id)
-        if recorded is not None and recorded in owned:
-            return recorded
         taken = {slot for holder, slot in self.slots.items() if holder != grant_id}
+        # A slot recorded long ago (a cancelled stay confirmed again) may have gone to another
+        # grant meanwhile: it is reused only while nobody else holds it.
+        if recorded is not None and recorded in owned and recorded not in taken:
+            return recorded
         slot = choose_slot(owned, taken | self.slot_listing.occupied)
         if slot is None:
             raise NoSpaceLeft(f"every slot doorcode owns on this lock ({owned}) is taken")
         await self.context.reserve_slot(self.lock.id, grant_id, slot)
         self.slots[grant_id] = slot
         return slot
+
+    def _slot_holders(self) -> dict[int, str]:
+        """Slot -> grant; where two grants recorded one slot, the one whose code is there."""
+        holders: dict[int, str] = {}
+        for grant_id, slot in self.slots.items():
+            row = self.rows.get(grant_id)
+            there = row is not None and row.state.provider_code_id == str(slot)
+            if slot not in holders or there:
+                holders[slot] = grant_id
+        return holders
 
     async def _clear_strays(self, provider: LockProvider) -> None:
         """Clear codes in doorcode's slots that no grant holds; the owner's slots stay untouched."""
@@ -844,10 +860,6 @@ _UNKNOWN_SLOTS = (
     "set the slots doorcode may use with `doorcode lock slots`"
 )
 _STRAY_REASON = "a code in doorcode's slots that no grant holds"
-
-
-def _holders(slots: Mapping[str, int]) -> dict[int, str]:
-    return {slot: grant_id for grant_id, slot in slots.items()}
 
 
 def _failing(

@@ -5,13 +5,15 @@ it does on the clouds. It recognises them by slot instead: each grant's slot is 
 its code is written (``lock_codes.slot``), so a slot of the owned range that a recorded grant
 holds is that grant's code, even when the lock masks PINs and even after a crash between the
 write and the record of the result. Codes outside the owned range are the owner's and never
-touched; any other code inside it is a stray (left by a grant that no longer exists here, or
-typed in by hand) that doorcode clears, since nobody else may rely on those slots.
+touched, and so is every code the lock already held when doorcode first read it, wherever it
+sits (a family code in slot 5 survives the import). Any other code inside the range is a stray
+(left by a grant that no longer exists here, or typed in later) that doorcode clears, since
+nobody else may rely on those slots.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from doorcode.domain.slots import SlotRange
@@ -43,17 +45,24 @@ def slot_number(code: ProviderCode) -> int | None:
 
 
 def sort_by_slot(
-    listed: Iterable[ProviderCode], owned: SlotRange, holders: Mapping[int, str]
+    listed: Iterable[ProviderCode],
+    owned: SlotRange,
+    holders: Mapping[int, str],
+    owners: Collection[str] | None,
 ) -> SlotListing:
-    """Name the codes of recorded grants (``holders``: slot -> grant id) and set strays apart."""
+    """Name the codes of recorded grants (``holders``: slot -> grant id) and set strays apart.
+
+    ``owners`` are the code ids known as the owner's (found there before); None on the lock's
+    first inventory, when every code not recorded for a grant is the owner's.
+    """
     codes: list[ProviderCode] = []
     strays: list[ProviderCode] = []
     for code in listed:
         slot = slot_number(code)
-        if slot is None or slot not in owned:
-            codes.append(code)
-        elif slot in holders:
+        if slot is not None and slot in holders and slot in owned:
             codes.append(replace(code, name=tag_for(holders[slot])))
+        elif slot is None or slot not in owned or owners is None or code.code_id in owners:
+            codes.append(code)
         else:
             strays.append(code)
     return SlotListing(tuple(codes), tuple(strays))
