@@ -10,7 +10,7 @@ from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
 
 
 def test_every_back_end_kind_is_known_and_loads_its_class():
-    assert sorted(BACKENDS) == ["nuki", "seam", "ttlock", "virtual"]
+    assert sorted(BACKENDS) == ["nuki", "seam", "ttlock", "virtual", "zigbee2mqtt", "zwave_js"]
     for kind in BACKENDS:
         assert BACKENDS[kind].kind == kind
 
@@ -39,7 +39,7 @@ def test_the_shared_cloud_is_built_once_on_first_use_even_when_raced(clock: Cloc
 
 def test_a_registry_without_shared_providers_still_serves_every_kind_by_class():
     registry = ProviderRegistry()
-    assert registry.kinds == ["nuki", "seam", "ttlock", "virtual"]
+    assert registry.kinds == ["nuki", "seam", "ttlock", "virtual", "zigbee2mqtt", "zwave_js"]
     assert "ttlock" in registry
     assert "august" not in registry
     assert registry.backend("virtual") is VirtualLockProvider
