@@ -8,6 +8,7 @@ from doorcode.notify.loop import MessageLoop
 from doorcode.services.messages import list_messages
 from doorcode.store.message_repository import MessageFilter
 from tests.builders import book, make_owner, make_property
+from tests.sync.test_runner import a_loop_closing_under_a_nudge
 
 
 def test_a_booking_committed_between_polls_has_its_message_planned_at_once(runtime, clock):
@@ -40,3 +41,11 @@ def test_a_booking_committed_between_polls_has_its_message_planned_at_once(runti
         task.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_nudge_to_a_loop_closing_at_that_moment_does_not_fail_the_commit(runtime):
+    """The hook runs after the request committed: a loop gone needs no nudge, and no error."""
+    loop = MessageLoop(runtime)
+    with a_loop_closing_under_a_nudge() as closing:
+        loop._loop = closing
+        loop.nudge(frozenset({"lck_1"}))  # raised RuntimeError before

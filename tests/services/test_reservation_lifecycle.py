@@ -25,6 +25,8 @@ from doorcode.services.reservations import (
     cancel_reservation,
     record_reservation,
 )
+from doorcode.store import repositories
+from doorcode.store.models import Property
 from doorcode.store.repositories import EventFilter
 from tests.builders import book, make_lock, make_owner, make_property
 
@@ -117,6 +119,23 @@ def test_changing_the_property_moves_the_grant_to_the_new_lock_group(any_runtime
     assert moved.id == grant.id
     assert lock_ids(moved) == {lock.id for lock in second_flat.locks}
     assert moved.property_id == second_flat.id
+
+
+def test_moving_a_booking_holds_both_properties_in_id_order_first(any_runtime, owner, monkeypatch):
+    """Both properties' turnovers change, so both are held, in one order for every move."""
+    first_flat, second_flat = (make_property(any_runtime, owner, n) for n in ("One", "Two"))
+    book(any_runtime, owner, first_flat, "B-1", IN, OUT)
+    held = []
+    original = repositories.hold_row
+
+    def spy(session, key, row_id):
+        if key is Property.id:
+            held.append(row_id)
+        original(session, key, row_id)
+
+    monkeypatch.setattr(repositories, "hold_row", spy)
+    book(any_runtime, owner, second_flat, "B-1", IN, OUT)
+    assert held == sorted([first_flat.id, second_flat.id])
 
 
 def test_cancelled_reservation_revokes_its_grant_and_reconfirming_brings_it_back(

@@ -288,3 +288,76 @@ def test_a_new_time_zone_moves_the_schedule_windows_and_keeps_their_code(
         utc(2027, 3, 21, 14),
     )
     assert codes_of(runtime, schedule.id) == before  # the cleaner's codes did not change
+
+
+def daily(first, last, prop):
+    return ScheduleDetails(
+        holder="Marta (cleaner)",
+        property_refs=(prop.id,),
+        frequency=Frequency.DAILY,
+        starts=time(10),
+        ends=time(14),
+        first_day=first,
+        last_day=last,
+    )
+
+
+@pytest.fixture
+def by_the_sea(runtime, owner, clock):
+    """A flat first set up in UTC by mistake, with a daily 10:00-14:00 cleaner from today."""
+    flat = make_property(runtime, owner, "Beach house", time_zone="UTC")
+    today = clock.now.date()
+    schedule = create_schedule(runtime.uow(), owner, daily(today, today + timedelta(days=2), flat))
+    clock.now = datetime.combine(today, time(15), tzinfo=UTC)  # UTC's window is over
+    return flat, schedule, today
+
+
+def test_a_window_over_on_the_old_clock_but_ahead_on_the_new_one_gets_its_grant(
+    runtime, owner, by_the_sea, clock
+):
+    """15:00 UTC is 07:00 in Los Angeles: today's 10:00-14:00 there is still to come."""
+    flat, schedule, today = by_the_sea
+    code = {code for _prop, code in codes_of(runtime, schedule.id)}
+    change_property(runtime.uow(), owner, flat.id, {"time_zone": "America/Los_Angeles"})
+    grants = grants_of(runtime, owner, schedule.id)
+    live = [(s, e) for _p, s, e, alive in grants if alive and e > clock.now]
+    pacific = ZoneInfo("America/Los_Angeles")
+    assert live == [
+        (
+            datetime.combine(today + timedelta(days=n), time(10), tzinfo=pacific),
+            datetime.combine(today + timedelta(days=n), time(14), tzinfo=pacific),
+        )
+        for n in range(3)
+    ]
+    assert {code for _prop, code in codes_of(runtime, schedule.id)} == code  # one code still
+
+
+def test_a_window_an_operator_revoked_stays_revoked_when_the_zone_changes(
+    runtime, owner, by_the_sea, clock
+):
+    flat, schedule, today = by_the_sea
+    tomorrow = datetime.combine(today + timedelta(days=1), time(10), tzinfo=UTC)
+    [grant] = [
+        g for g in get_schedule(runtime.uow(), owner, schedule.id).grants if g.starts_at == tomorrow
+    ]
+    revoke_grant(runtime.uow(), owner, grant.id, "no cleaning tomorrow")
+    change_property(runtime.uow(), owner, flat.id, {"time_zone": "America/Los_Angeles"})
+    grants = grants_of(runtime, owner, schedule.id)
+    live = [s.date() for _p, s, e, alive in grants if alive and e > clock.now]
+    assert live == [today, today + timedelta(days=2)]
+
+
+def test_a_grant_that_matches_no_window_is_not_revoked_by_a_zone_change(runtime, owner, by_the_sea):
+    """A grant moved by hand is the operator's decision, not a mistake to clean up."""
+    flat, schedule, today = by_the_sea
+    last = datetime.combine(today + timedelta(days=2), time(10), tzinfo=UTC)
+    with runtime.uow() as uow:
+        [grant] = [g for g in uow.schedules.grants_of(schedule.id) if g.starts_at == last]
+        grant.starts_at, grant.ends_at = last + timedelta(hours=1), last + timedelta(hours=5)
+        moved_id = grant.id
+        uow.commit()
+    change_property(runtime.uow(), owner, flat.id, {"time_zone": "America/Los_Angeles"})
+    view = get_schedule(runtime.uow(), owner, schedule.id)
+    [moved] = [g for g in view.grants if g.id == moved_id]
+    assert moved.revoked_at is None
+    assert moved.starts_at == last + timedelta(hours=1)

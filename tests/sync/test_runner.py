@@ -1,6 +1,7 @@
 """The in-process runner: commits nudge it from any thread, due instants wake it on time."""
 
 import asyncio
+import contextlib
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -257,3 +258,49 @@ def test_a_lock_changed_during_its_pass_gets_a_second_pass_after_not_beside_it(r
 
     asyncio.run(scenario())
     assert hanging.most_in_flight == 1
+
+
+@contextlib.contextmanager
+def a_loop_closing_under_a_nudge():
+    """A loop that closed after the nudge checked it: ``is_closed`` still said no."""
+    loop = asyncio.new_event_loop()
+    loop.close()
+    loop.is_closed = lambda: False
+    try:
+        yield loop
+    finally:
+        del loop.is_closed  # closed for good, so it is not closed again when collected
+
+
+def test_a_nudge_to_a_loop_closing_at_that_moment_does_not_fail_the_commit(runtime):
+    runner = runner_for(runtime)
+    with a_loop_closing_under_a_nudge() as closing:
+        runner._loop = closing
+        runner.nudge(frozenset({"lck_1"}))  # raised RuntimeError in a committed request's hook
+    assert runner._nudged_early.is_set()  # the next run looks at once
+
+
+def test_stopping_the_runner_waits_for_the_passes_it_cancels(runtime, monkeypatch):
+    """A pass writes its records after a cancel; the runtime must not close under it."""
+    make_property(runtime, make_owner(runtime), "Flat", time_zone="UTC")
+    install_virtual_locks(runtime)
+    runner = runner_for(runtime)
+    steps = []
+
+    async def hanging(self, lock_ids, **options):
+        steps.append("passing")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.to_thread(steps.append, "recorded")  # a write, off the loop
+
+    monkeypatch.setattr(Reconciler, "reconcile", hanging)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await eventually(lambda: steps == ["passing"])
+        task.cancel()
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 5)
+        assert steps == ["passing", "recorded"]
+
+    asyncio.run(scenario())

@@ -87,10 +87,15 @@ class MessageLoop:
         self._wake = asyncio.Event()
 
     def nudge(self, lock_ids: frozenset[str]) -> None:
-        """A commit changed these locks' grants; safe to call from any thread."""
+        """A commit changed these locks' grants; safe to call from any thread.
+
+        It runs in the commit hook of a request that has committed, so it never raises: a
+        loop that closes between the check and the call needs no nudge.
+        """
         loop = self._loop
         if lock_ids and loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
         """Pass, then wait for the poll interval or a nudge, until cancelled."""

@@ -183,8 +183,8 @@ def apply_reservation(
     prop = uow.properties.find(caller.organisation_id, details.property_ref)
     if prop is None:
         raise NotFound("property", details.property_ref)
-    uow.properties.hold(prop.id)
     org = caller.organisation_id
+    _hold_old_and_new_property(uow, org, details, prop.id)
     reservation = uow.reservations.by_source(org, details.source, details.external_id)
     if reservation is not None and _is_older(version, reservation.source_version):
         raise StaleUpdate  # before any check of its content: an old update changes nothing
@@ -227,6 +227,25 @@ def apply_reservation(
         if moved_from is not None:
             follow_turnovers(uow, caller, moved_from)
     return ReservationOutcome(reservation, change, grant)
+
+
+def _hold_old_and_new_property(
+    uow: UnitOfWork, org: str, details: ReservationDetails, property_id: str
+) -> None:
+    """Hold the booking's property and, when it moves, the one it leaves, in id order.
+
+    Both properties' turnovers are recomputed, so another delivery at either must wait.
+    Should the booking have moved again while this waited, its newest property is held too.
+    """
+    current = uow.reservations.property_of(org, details.source, details.external_id)
+    wanted = {property_id} if current is None else {property_id, current}
+    held: set[str] = set()
+    while not wanted <= held:
+        uow.properties.hold_each(wanted - held)
+        held |= wanted
+        current = uow.reservations.property_of(org, details.source, details.external_id)
+        if current is not None:
+            wanted = held | {current}
 
 
 def _is_older(version: int | None, applied: int | None) -> bool:

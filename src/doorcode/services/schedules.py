@@ -307,26 +307,67 @@ def _view(uow: UnitOfWork, schedule: StaffSchedule) -> ScheduleView:
 
 def follow_zone_change(uow: UnitOfWork, caller: Caller, prop: Property, previous_zone: str) -> None:
     """Re-read the property's schedule windows on its new clock, inside the caller's
-    transaction: 10:00 stays 10:00 on site. Each window keeps its grant and code; a window
-    the new clock puts in the past is revoked."""
+    transaction: 10:00 stays 10:00 on site.
+
+    Each window keeps its grant and code; a window the new clock puts in the past is
+    revoked. A window that was over on the old clock but is still ahead on the new one gets
+    a grant, as the schedule would have given it from the start, unless an operator revoked
+    that day. A grant that matches no old window is left as it is: nothing says it is wrong.
+    """
     old, new = zone_named(previous_zone), zone_named(prop.time_zone)
-    target = GrantTarget.of_property(prop)
     for schedule in uow.schedules.all(caller.organisation_id):
         if schedule.revoked_at is not None or prop not in schedule.properties:
             continue
         details = details_of(schedule)
-        day_of = {window.starts_at: day for day, window in dated_windows(details, old)}
-        moved_to = dict(dated_windows(details, new))
-        for grant in uow.schedules.grants_of(schedule.id):
-            if grant.property_id != prop.id or grant.revoked_at is not None:
-                continue
-            if grant.ends_at <= uow.now:
-                continue
-            window = moved_to.get(day_of.get(grant.starts_at, date.min))
-            if window is None or window.ends_at <= uow.now:
-                revoke(uow, caller, grant, SCHEDULE_CHANGED)
-            else:
-                move_grant(uow, caller, grant, window, target)
+        _follow_zone(uow, caller, schedule, prop, dated_windows(details, old), details, new)
+
+
+def _follow_zone(
+    uow: UnitOfWork,
+    caller: Caller,
+    schedule: StaffSchedule,
+    prop: Property,
+    old_windows: Sequence[tuple[date, TimeWindow]],
+    details: ScheduleDetails,
+    new: ZoneInfo,
+) -> None:
+    """One schedule's grants at ``prop`` moved to the new clock, and its missing windows
+    opened with the schedule's code there."""
+    target = GrantTarget.of_property(prop)
+    old_day = {window.starts_at: day for day, window in old_windows}
+    new_windows = dated_windows(details, new)
+    moved_to = dict(new_windows)
+    new_day = {(window.starts_at, window.ends_at): day for day, window in new_windows}
+    settled: set[date] = set()  # days that have their grant, or must not get one
+    code: str | None = None
+    for grant in uow.schedules.grants_of(schedule.id):
+        if grant.property_id != prop.id:
+            continue
+        day = old_day.get(grant.starts_at)
+        already_new = new_day.get((grant.starts_at, grant.ends_at))
+        if grant.revoked_at is not None:
+            if grant.revoke_reason != SCHEDULE_CHANGED:  # an operator's revocation sticks
+                settled.update(found for found in (day, already_new) if found is not None)
+            continue
+        if grant.ends_at <= uow.now:
+            continue  # over: its day on the new clock may still be ahead
+        window = moved_to.get(day) if day is not None else None
+        if day is None or window is None:
+            if already_new is not None:  # on the new clock already
+                settled.add(already_new)
+                code = code or uow.grants.code_of(grant)
+            continue
+        settled.add(day)
+        if window.ends_at <= uow.now:
+            revoke(uow, caller, grant, SCHEDULE_CHANGED)
+        else:
+            move_grant(uow, caller, grant, window, target)
+            code = code or uow.grants.code_of(grant)
+    for day, window in new_windows:
+        if day in settled or window.ends_at <= uow.now:
+            continue
+        opened = _open(uow, caller, schedule, prop, window, code)
+        code = code or uow.grants.code_of(opened)
 
 
 def _follow(

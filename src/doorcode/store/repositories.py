@@ -136,6 +136,15 @@ class PropertyRepository:
         booking cannot both find no reservation and both insert it."""
         hold_row(self._session, Property.id, property_id)
 
+    def hold_each(self, property_ids: Collection[str]) -> None:
+        """Hold several properties, always in id order.
+
+        A booking moved from one property to another changes both; two moves in opposite
+        directions that held them in arrival order could each wait for the other forever.
+        """
+        for property_id in sorted(set(property_ids)):
+            hold_row(self._session, Property.id, property_id)
+
     def matching(self, organisation_id: str, text: str, limit: int) -> list[Property]:
         """Properties whose name, address or external id holds ``text``, by name."""
         pattern = _like_pattern(text)
@@ -260,6 +269,19 @@ class ReservationRepository:
             Reservation.source == source, Reservation.external_id == external_id
         )
         return self._session.scalar(_owned(query, Reservation, organisation_id))
+
+    def property_of(self, organisation_id: str, source: str, external_id: str) -> str | None:
+        """The property of the reservation a source knows as ``external_id``, read fresh.
+
+        Only the column is read, so no stale copy of the reservation is kept in the
+        session before the caller holds the properties it may change.
+        """
+        query = select(Reservation.property_id).where(
+            Reservation.organisation_id == organisation_id,
+            Reservation.source == source,
+            Reservation.external_id == external_id,
+        )
+        return self._session.scalar(query)
 
     def by_guide_token(self, guide_token: str) -> Reservation | None:
         """The reservation whose guidebook link carries ``guide_token``, in any organisation.

@@ -79,7 +79,10 @@ class SyncRunner:
         if loop is None or loop.is_closed():
             self._nudged_early.set()
             return
-        loop.call_soon_threadsafe(self._wake.set)
+        try:
+            loop.call_soon_threadsafe(self._wake.set)
+        except RuntimeError:  # the loop closed since the check: remembered for the next run
+            self._nudged_early.set()
 
     def wake(self) -> None:
         """Look again now (same thread as the loop): the clock moved, or a test says so."""
@@ -107,8 +110,12 @@ class SyncRunner:
                     instant = max(instant, self._clock() + self._watch_interval)
                 await self._sleep_until(instant)
         finally:
-            for task in [*self._rounds, *([self._sweeping] if self._sweeping else [])]:
+            # Awaited, not only cancelled: a pass still writing its records must finish
+            # before whoever stopped the runner closes the runtime under it.
+            passes = [*self._rounds, *([self._sweeping] if self._sweeping else [])]
+            for task in passes:
                 task.cancel()
+            await asyncio.gather(*passes, return_exceptions=True)
 
     async def run_once(self) -> None:
         """One round, to its end: the sweep if it is due, else the locks that asked or are due."""
