@@ -148,18 +148,18 @@ def test_a_process_killed_mid_write_leaves_a_code_the_next_pass_adopts(
     assert event_kinds(runtime, stay.grant.id)["LockCodeAdopted"] == 1
 
 
-def test_an_owners_code_in_the_owners_slots_is_left_and_a_stray_in_ours_is_cleared(
+def test_codes_on_the_lock_at_its_first_inventory_stay_and_the_guest_takes_a_free_slot(
     runtime, bridge, door, clock
 ):
     owner, lock, flat = door
     bridge.put("Flat door", 0, "111111")  # slot 1: the family's
-    bridge.put("Flat door", 9, "222222")  # slot 10: in doorcode's range, nobody's grant
-    book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    bridge.put("Flat door", 3, "222222")  # slot 4: in doorcode's range, set before doorcode
+    stay = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
     clock.advance(hours=5)
     reconcile(runtime)
     held = on_lock(bridge)
-    assert held[1] == "111111"
-    assert 10 not in held
+    assert (held[1], held[4]) == ("111111", "222222")
+    assert held[5] == reveal_code(runtime.uow(), owner, stay.grant.id)
     assert isinstance(lock, Lock)
 
 

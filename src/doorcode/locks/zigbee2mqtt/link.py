@@ -70,6 +70,11 @@ from doorcode.locks.zigbee2mqtt.models import (
 
 __all__ = ["LinkSettings", "RadioOperations", "SlotView", "Zigbee2MqttLink"]
 
+LINK_CALL_TIMEOUT = 600.0
+"""The longest one call may wait on the link's loop: a first inventory of a big lock over a slow
+mesh takes minutes, but a link whose loop was stopped under a waiting call must not hang a
+pass (and with it the lock) forever."""
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -213,7 +218,13 @@ class Zigbee2MqttLink:
         except RuntimeError as err:
             work.close()
             raise ProviderUnavailable("the zigbee2mqtt link is closed") from err
-        return await asyncio.wrap_future(future)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), LINK_CALL_TIMEOUT)
+        except TimeoutError as err:
+            minutes = int(LINK_CALL_TIMEOUT // 60)
+            raise ProviderUnavailable(
+                f"the zigbee2mqtt link did not answer within {minutes} minutes"
+            ) from err
 
     # -- what the provider asks (run on the link's loop through ``call``) -----------------
 

@@ -35,6 +35,11 @@ from doorcode.locks.errors import ProviderUnavailable
 
 __all__ = ["CONNECT_WITHIN", "HeardEvent", "SlotReading", "ZwaveJsLink"]
 
+LINK_CALL_TIMEOUT = 600.0
+"""The longest one call may wait on the link's loop: a first inventory of a big lock over a slow
+mesh takes minutes, but a link whose loop was stopped under a waiting call must not hang a
+pass (and with it the lock) forever."""
+
 logger = logging.getLogger(__name__)
 
 CONNECT_WITHIN = timedelta(seconds=20)
@@ -108,7 +113,13 @@ class ZwaveJsLink:
             work.close()
             raise ProviderUnavailable("the Z-Wave JS link is closed")
         future = asyncio.run_coroutine_threadsafe(work, self._loop)
-        return await asyncio.wrap_future(future)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), LINK_CALL_TIMEOUT)
+        except TimeoutError as err:
+            minutes = int(LINK_CALL_TIMEOUT // 60)
+            raise ProviderUnavailable(
+                f"the Z-Wave JS link did not answer within {minutes} minutes"
+            ) from err
 
     @property
     def is_alive(self) -> bool:
