@@ -22,7 +22,7 @@ from typing import Any
 from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.domain.planner import DesiredCode, GrantOnLock, LockPlan, codes_clash, plan_lock
 from doorcode.domain.slots import choose_slot
-from doorcode.domain.windows import TimeWindow
+from doorcode.domain.windows import TimeWindow, vendor_issue_window
 from doorcode.locks.base import Addressing, LockProvider, NewCode, ProviderAccount, ProviderCode
 from doorcode.locks.errors import (
     CodeNotFound,
@@ -494,8 +494,12 @@ class LockPass:
     async def _issue_vendor_code(
         self, provider: LockProvider, row: LockCodeRecord, reason: str, *, record_failure: bool
     ) -> None:
-        """Ask the vendor for the grant's offline code; a failure is the row's when offline-only."""
-        window = TimeWindow(row.starts_at, row.ends_at)
+        """Ask the vendor for the grant's offline code; a failure is the row's when offline-only.
+
+        A stay already under way gets a code from the current hour: one starting at the
+        check-in days ago would be dead (used within 24 h of its start or never).
+        """
+        window = vendor_issue_window(TimeWindow(row.starts_at, row.ends_at), self.now)
         try:
             issued = await provider.issue_offline_code(
                 self.lock.external_id, offline_tag_for(row.grant_id), window
