@@ -6,9 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.windows import TimeWindow
+from doorcode.locks.base import VendorOfflineCode
 from doorcode.services import offline_codes
 from doorcode.services.grants import reveal_access
-from doorcode.store.models import Alert
+from doorcode.store.models import Alert, LockCode
+from doorcode.sync.vendor_offline import IssuedVendorCode, store_vendor_code
 from tests.builders import book, make_lock, make_owner, make_property
 from tests.sync.helpers import cloud_of, event_kinds, reconcile
 
@@ -112,3 +115,38 @@ def test_two_locks_of_one_key_group_stand_in_with_one_code_and_one_window(runtim
     check_in = booked.grant.starts_at + timedelta(minutes=5)
     for lock in (gate, door):
         assert cloud_of(runtime).enter(lock.external_id, code, check_in).opened
+
+
+def vendor_code_for(grant, lock, window, *, version=None):
+    """A vendor offline code a pass obtained for ``grant`` on ``lock``, not stored yet."""
+    issued = VendorOfflineCode("58203917", window, "ref_1", ("use it within 24 hours",))
+    version = grant.version if version is None else version
+    return IssuedVendorCode(
+        grant.organisation_id, grant.id, lock.id, lock.name, version, "ttlock", issued, "offline"
+    )
+
+
+def held_vendor_code(runtime, grant_id, lock_id):
+    with runtime.uow() as uow:
+        return uow.offline.offline_code_of(uow.session.get(LockCode, (grant_id, lock_id)))
+
+
+def stay_of(grant):
+    return TimeWindow(grant.starts_at, grant.ends_at)
+
+
+def test_a_vendor_code_asked_for_the_longer_stay_is_not_stored_for_the_shortened_one(
+    runtime, owner
+):
+    gate, flat = garden_flat(runtime, owner, key_group=False)
+    book(runtime, owner, flat, "r1", ARRIVAL, DEPARTURE + timedelta(days=2))
+    grant = book(runtime, owner, flat, "r1", ARRIVAL, DEPARTURE).grant  # shortened
+    longer = TimeWindow(grant.starts_at, grant.ends_at + timedelta(days=2))
+    with runtime.uow() as uow:
+        assert store_vendor_code(uow, vendor_code_for(grant, gate, longer)) is None
+        uow.commit()
+    assert held_vendor_code(runtime, grant.id, gate.id) is None
+    with runtime.uow() as uow:
+        assert store_vendor_code(uow, vendor_code_for(grant, gate, stay_of(grant))) is not None
+        uow.commit()
+    assert held_vendor_code(runtime, grant.id, gate.id) == "58203917"
