@@ -1,7 +1,10 @@
 """An online lock that cannot take a guest's PIN in time: its offline code stands in (seed 001)."""
 
+import threading
+import time
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import select
 
@@ -10,6 +13,7 @@ from doorcode.domain.windows import TimeWindow
 from doorcode.locks.base import VendorOfflineCode
 from doorcode.services import offline_codes
 from doorcode.services.grants import reveal_access
+from doorcode.store.database import libpq_url
 from doorcode.store.models import Alert, LockCode
 from doorcode.sync.vendor_offline import IssuedVendorCode, store_vendor_code
 from tests.builders import book, make_lock, make_owner, make_property
@@ -150,3 +154,45 @@ def test_a_vendor_code_asked_for_the_longer_stay_is_not_stored_for_the_shortened
         assert store_vendor_code(uow, vendor_code_for(grant, gate, stay_of(grant))) is not None
         uow.commit()
     assert held_vendor_code(runtime, grant.id, gate.id) == "58203917"
+
+
+@pytest.mark.postgres
+def test_a_vendor_code_waits_for_a_move_of_its_stay_committing_meanwhile(pg_runtime, postgres_url):
+    owner = make_owner(pg_runtime)
+    gate, flat = garden_flat(pg_runtime, owner, key_group=False)
+    grant = book(pg_runtime, owner, flat, "r1", ARRIVAL, DEPARTURE).grant
+    found = vendor_code_for(grant, gate, stay_of(grant))
+    url = libpq_url(postgres_url)
+    with psycopg.connect(url) as mover:
+        mover.execute("UPDATE grants SET version = version + 1 WHERE id = %s", (grant.id,))
+        answers: list[object] = []
+
+        def store() -> None:
+            with pg_runtime.uow() as uow:
+                answers.append(store_vendor_code(uow, found))
+                uow.commit()
+
+        storing = threading.Thread(target=store, daemon=True)
+        storing.start()
+        waited = _waits_for_a_lock(url, storing)
+        mover.commit()
+        storing.join(timeout=10)
+    assert not storing.is_alive(), "storing the vendor code never finished"
+    assert waited, "storing the vendor code did not wait for the grant's row"
+    assert answers == [None]
+    assert held_vendor_code(pg_runtime, grant.id, gate.id) is None
+
+
+def _waits_for_a_lock(url, thread, seconds=5.0):
+    """Whether another session waits for a row lock before ``thread`` ends (bounded)."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(url, autocommit=True) as watcher:
+        while time.monotonic() < deadline and thread.is_alive():
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).fetchone()
+            if waiting and waiting[0]:
+                return True
+            time.sleep(0.02)
+    return False

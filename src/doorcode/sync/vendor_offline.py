@@ -28,6 +28,8 @@ from typing import Any
 
 from doorcode.domain.windows import TimeWindow, vendor_code_fits
 from doorcode.locks.base import VendorOfflineCode
+from doorcode.store.models import Grant
+from doorcode.store.row_holds import hold_row
 from doorcode.store.unit_of_work import UnitOfWork
 from doorcode.sync.outcomes import EventDraft
 
@@ -56,13 +58,16 @@ class IssuedVendorCode:
 def store_vendor_code(uow: UnitOfWork, found: IssuedVendorCode) -> EventDraft | None:
     """Keep the code on the grant's lock code; None when the grant moved on meanwhile.
 
-    An offline code whose hours no longer fit the stay (an adapter handed back one asked for
-    before the stay moved) is refused.
+    The grant's row is held first, so a move committing meanwhile is either seen here or waits
+    for this transaction (then withdraws the code). An offline code whose hours no longer fit
+    the stay (an adapter handed back one asked for before the stay moved) is refused.
     """
+    hold_row(uow.session, Grant.id, found.grant_id)
     lock_code = uow.offline.lock_code(found.grant_id, found.lock_id)
     if lock_code is None or lock_code.offline_code_token is not None:
         return None
     grant = lock_code.grant
+    uow.session.refresh(grant)  # read after the hold, not from this session's memory
     if grant.revoked_at is not None or grant.version != found.version:
         return None
     issued = found.issued
