@@ -1,9 +1,11 @@
 """Seam's backup pool and common code key, through the reconciler against Seam's own fake.
 
 A device that keeps a pool gets every time-bound code with ``use_backup_access_code_pool``;
-a guest due within a day whose code the lock has not confirmed gets the pool's backup as
-that lock's stand-in code, stored and shown like an offline code. Codes of one grant on
-several locks carry one ``common_code_key``.
+a guest due within a day whose code failed, or whose lock is offline, or whose code is
+still only accepted half an hour before the stay, gets the pool's backup as that lock's
+stand-in code (Seam keeps time-bound codes ``unset`` until shortly before they start),
+stored and shown like an offline code. Codes of one grant on several locks carry one
+``common_code_key``.
 """
 
 from __future__ import annotations
@@ -68,11 +70,18 @@ def stand_in(runtime, grant_id, lock_id):
         return uow.offline.offline_code_of(row), row.offline_vendor, row.offline_rules
 
 
-def test_an_unconfirmed_code_due_tomorrow_gets_the_pools_backup_once(seam_world, seam_peer, clock):
+def test_a_code_still_unset_half_an_hour_before_the_stay_gets_the_pools_backup_once(
+    seam_world, seam_peer, clock
+):
     runtime, owner, villa, front, back = seam_world
     grant = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2)).grant
     clock.now = grant.starts_at - timedelta(hours=20)
-    sync(runtime)  # the fake leaves every code "unset": accepted, never confirmed
+    sync(runtime)  # the fake leaves every code "unset", as Seam does until shortly before
+    sync(runtime)
+    assert stand_in(runtime, grant.id, front.id) == (None, None, None)  # no sign of trouble
+    assert "BackupCodePulled" not in event_kinds(runtime, grant.id)
+    clock.now = grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
     sync(runtime)
     code, vendor, rules = stand_in(runtime, grant.id, front.id)
     backups = [c for c in seam_peer.codes() if c.get("is_backup")]
@@ -83,6 +92,32 @@ def test_an_unconfirmed_code_due_tomorrow_gets_the_pools_backup_once(seam_world,
     assert event_kinds(runtime, grant.id)["BackupCodePulled"] == 1
     [front_access] = reveal_access(runtime.uow(), owner, grant.id).offline
     assert (front_access.lock_id, front_access.code) == (front.id, code)
+
+
+def test_a_failed_code_of_a_guest_due_tomorrow_gets_the_pools_backup(seam_world, seam_peer, clock):
+    runtime, owner, villa, front, _back = seam_world
+    grant = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2)).grant
+    clock.now = grant.starts_at - timedelta(hours=30)
+    sync(runtime)
+    [ours] = [
+        c
+        for c in seam_peer.codes()
+        if c["device_id"] == "dev_front" and c["name"] == f"doorcode {grant.id}"
+    ]
+    failure = {
+        "error_code": "failed_to_set_on_device",
+        "message": "m",
+        "is_access_code_error": True,
+    }
+    seam_peer.control(
+        "/update_access_code", {"access_code_id": ours["access_code_id"], "errors": [failure]}
+    )
+    clock.now = grant.starts_at - timedelta(hours=20)
+    sync(runtime)
+    code, vendor, _rules = stand_in(runtime, grant.id, front.id)
+    assert vendor == "seam"
+    assert code in {c["code"] for c in seam_peer.codes() if c.get("is_backup")}
+    assert event_kinds(runtime, grant.id)["BackupCodePulled"] == 1
 
 
 def test_a_guest_days_away_gets_no_backup_and_pool_codes_are_not_the_owners(seam_world, seam_peer):

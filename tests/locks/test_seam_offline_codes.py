@@ -58,11 +58,11 @@ class Seam:
         status, answer = self.answers[request.url.path]
         return httpx.Response(status, json=answer)
 
-    def issue(self):
+    def issue(self, window=STAY):
         async def go():
             async with httpx.AsyncClient(transport=httpx.MockTransport(self)) as http:
                 provider = SeamProvider(http, "seam_key", "https://connect.example", lambda: NOW)
-                return await provider.issue_offline_code("dev_igloo", NAME, STAY)
+                return await provider.issue_offline_code("dev_igloo", NAME, window)
 
         return asyncio.run(go())
 
@@ -94,6 +94,28 @@ def test_a_code_asked_for_before_a_crash_is_returned_not_created_again():
     assert issued.code == PIN
     assert [path for path, _ in seam.asked] == ["/access_codes/list"]
     assert not any("within 24 hours" in rule for rule in issued.rules)
+
+
+@pytest.mark.parametrize(
+    "moved",
+    [
+        pytest.param((timedelta(0), timedelta(days=-1)), id="shortened"),
+        pytest.param((timedelta(hours=3), timedelta(0)), id="check-in-later"),
+    ],
+)
+def test_a_code_asked_for_the_old_stay_is_not_handed_back_for_the_moved_one(moved):
+    later_start, end_shift = moved
+    stay = TimeWindow(STAY.starts_at + later_start, STAY.ends_at + end_shift)
+    hours = TimeWindow(HOURS.starts_at + later_start, HOURS.ends_at + end_shift)
+    seam = Seam(
+        {
+            "/access_codes/list": (200, {"access_codes": [offline_code(code="11223344")]}),
+            "/access_codes/create": (200, {"access_code": offline_code(window=hours)}),
+        }
+    )
+    issued = seam.issue(stay)
+    assert (issued.code, issued.window) == (PIN, hours)  # not the old code's longer hours
+    assert [path for path, _ in seam.asked] == ["/access_codes/list", "/access_codes/create"]
 
 
 def test_a_code_seam_is_still_computing_is_tried_again_later():

@@ -116,6 +116,39 @@ def test_an_answer_lost_after_ttlock_computed_the_code_is_adopted_not_asked_agai
     assert stored(runtime, grant.id)[0] == issued.pin
 
 
+def test_a_stay_under_way_gets_a_code_from_the_current_hour_not_from_its_check_in(
+    no_gateway, clock
+):
+    runtime, owner, prop, _lock, fake, device = no_gateway
+    grant = book(runtime, owner, prop, "r1", TOMORROW, TOMORROW + timedelta(days=4)).grant
+    clock.now = grant.starts_at + timedelta(days=2, minutes=25)
+    sync(runtime)
+    code, (starts, ends), _vendor, _rules, _error = stored(runtime, grant.id)
+    assert code is not None
+    # One starting at the check-in, two days ago, would be dead: used within 24 h or never.
+    assert starts == clock.now.replace(minute=0, second=0, microsecond=0)
+    assert ends - timedelta(hours=1) < grant.ends_at <= ends
+    book(runtime, owner, prop, "r1", TOMORROW, TOMORROW + timedelta(days=4))  # sent again
+    clock.advance(hours=3)
+    sync(runtime)
+    assert stored(runtime, grant.id)[0] == code
+    assert "VendorOfflineCodeWithdrawn" not in event_kinds(runtime, grant.id)
+    assert len(computed_codes(fake, device)) == 1
+
+
+def test_an_answer_lost_during_a_stay_is_adopted_after_the_hour_turns(no_gateway, clock):
+    runtime, owner, prop, _lock, fake, device = no_gateway
+    grant = book(runtime, owner, prop, "r1", TOMORROW, TOMORROW + timedelta(days=4)).grant
+    clock.now = grant.starts_at + timedelta(days=1, minutes=50)
+    fake.fail_next("/v3/keyboardPwd/get", status=502, after=True)
+    sync(runtime)
+    assert stored(runtime, grant.id)[0] is None
+    clock.advance(minutes=20)  # the next pass asks from the next hour
+    sync(runtime)
+    [issued] = computed_codes(fake, device)
+    assert stored(runtime, grant.id)[0] == issued.pin
+
+
 def test_a_refused_offline_code_is_the_lock_codes_error_and_nothing_is_stored(no_gateway):
     runtime, owner, prop, _lock, fake, _device = no_gateway
     grant = book(runtime, owner, prop, "r1", TOMORROW, TOMORROW + timedelta(days=2)).grant

@@ -1,14 +1,21 @@
 """An online lock that cannot take a guest's PIN in time: its offline code stands in (seed 001)."""
 
+import threading
+import time
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import select
 
 from doorcode.domain.lock_capabilities import LockCapabilities
+from doorcode.domain.windows import TimeWindow
+from doorcode.locks.base import VendorOfflineCode
 from doorcode.services import offline_codes
 from doorcode.services.grants import reveal_access
-from doorcode.store.models import Alert
+from doorcode.store.database import libpq_url
+from doorcode.store.models import Alert, LockCode
+from doorcode.sync.vendor_offline import IssuedVendorCode, store_vendor_code
 from tests.builders import book, make_lock, make_owner, make_property
 from tests.sync.helpers import cloud_of, event_kinds, reconcile
 
@@ -112,3 +119,80 @@ def test_two_locks_of_one_key_group_stand_in_with_one_code_and_one_window(runtim
     check_in = booked.grant.starts_at + timedelta(minutes=5)
     for lock in (gate, door):
         assert cloud_of(runtime).enter(lock.external_id, code, check_in).opened
+
+
+def vendor_code_for(grant, lock, window, *, version=None):
+    """A vendor offline code a pass obtained for ``grant`` on ``lock``, not stored yet."""
+    issued = VendorOfflineCode("58203917", window, "ref_1", ("use it within 24 hours",))
+    version = grant.version if version is None else version
+    return IssuedVendorCode(
+        grant.organisation_id, grant.id, lock.id, lock.name, version, "ttlock", issued, "offline"
+    )
+
+
+def held_vendor_code(runtime, grant_id, lock_id):
+    with runtime.uow() as uow:
+        return uow.offline.offline_code_of(uow.session.get(LockCode, (grant_id, lock_id)))
+
+
+def stay_of(grant):
+    return TimeWindow(grant.starts_at, grant.ends_at)
+
+
+def test_a_vendor_code_asked_for_the_longer_stay_is_not_stored_for_the_shortened_one(
+    runtime, owner
+):
+    gate, flat = garden_flat(runtime, owner, key_group=False)
+    book(runtime, owner, flat, "r1", ARRIVAL, DEPARTURE + timedelta(days=2))
+    grant = book(runtime, owner, flat, "r1", ARRIVAL, DEPARTURE).grant  # shortened
+    longer = TimeWindow(grant.starts_at, grant.ends_at + timedelta(days=2))
+    with runtime.uow() as uow:
+        assert store_vendor_code(uow, vendor_code_for(grant, gate, longer)) is None
+        uow.commit()
+    assert held_vendor_code(runtime, grant.id, gate.id) is None
+    with runtime.uow() as uow:
+        assert store_vendor_code(uow, vendor_code_for(grant, gate, stay_of(grant))) is not None
+        uow.commit()
+    assert held_vendor_code(runtime, grant.id, gate.id) == "58203917"
+
+
+@pytest.mark.postgres
+def test_a_vendor_code_waits_for_a_move_of_its_stay_committing_meanwhile(pg_runtime, postgres_url):
+    owner = make_owner(pg_runtime)
+    gate, flat = garden_flat(pg_runtime, owner, key_group=False)
+    grant = book(pg_runtime, owner, flat, "r1", ARRIVAL, DEPARTURE).grant
+    found = vendor_code_for(grant, gate, stay_of(grant))
+    url = libpq_url(postgres_url)
+    with psycopg.connect(url) as mover:
+        mover.execute("UPDATE grants SET version = version + 1 WHERE id = %s", (grant.id,))
+        answers: list[object] = []
+
+        def store() -> None:
+            with pg_runtime.uow() as uow:
+                answers.append(store_vendor_code(uow, found))
+                uow.commit()
+
+        storing = threading.Thread(target=store, daemon=True)
+        storing.start()
+        waited = _waits_for_a_lock(url, storing)
+        mover.commit()
+        storing.join(timeout=10)
+    assert not storing.is_alive(), "storing the vendor code never finished"
+    assert waited, "storing the vendor code did not wait for the grant's row"
+    assert answers == [None]
+    assert held_vendor_code(pg_runtime, grant.id, gate.id) is None
+
+
+def _waits_for_a_lock(url, thread, seconds=5.0):
+    """Whether another session waits for a row lock before ``thread`` ends (bounded)."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(url, autocommit=True) as watcher:
+        while time.monotonic() < deadline and thread.is_alive():
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).fetchone()
+            if waiting and waiting[0]:
+                return True
+            time.sleep(0.02)
+    return False

@@ -36,6 +36,9 @@ __all__ = [
     "local_instant",
     "stay_window",
     "to_local",
+    "vendor_code_answers",
+    "vendor_code_fits",
+    "vendor_issue_window",
     "zone_named",
 ]
 
@@ -184,3 +187,40 @@ def zone_named(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as err:
         raise UnknownTimeZone(f"unknown time zone {name!r}") from err
+
+
+_HOUR = timedelta(hours=1)
+
+
+def vendor_issue_window(stay: TimeWindow, now: datetime) -> TimeWindow:
+    """The hours to ask a vendor's offline code for: from the stay's start, or from now.
+
+    A vendor's offline code (TTLock period code, igloohome algoPIN) dies unless it is used
+    within 24 h of its start; one for a stay already under way starts at the current whole
+    hour, so the guest can still use it.
+    """
+    start = max(stay.starts_at, now).astimezone(UTC)
+    return TimeWindow(start.replace(minute=0, second=0, microsecond=0), stay.ends_at)
+
+
+def vendor_code_fits(issued: TimeWindow, stay: TimeWindow) -> bool:
+    """Whether a vendor's whole-hour code opens exactly the stay, less an hour wider each end.
+
+    Its start lies in the stay's first hour, or later: a code issued once the stay was under
+    way starts at the hour it was issued (``vendor_issue_window``). A code starting before
+    that hour opens the door before the stay; one ending after the stay's last hour, after.
+    """
+    opens = stay.starts_at - _HOUR < issued.starts_at < stay.ends_at
+    return opens and issued.ends_at - _HOUR < stay.ends_at <= issued.ends_at
+
+
+def vendor_code_answers(issued: TimeWindow, wanted: TimeWindow, now: datetime) -> bool:
+    """Whether a code issued earlier under the same name answers a request for ``wanted``.
+
+    Its start lies in ``wanted``'s first hour and its end in its last. A request for a stay
+    under way starts at the current hour, so a code asked for in the hour before, whose
+    answer was lost, answers too (it is still young enough to be used).
+    """
+    slack = 2 * _HOUR if wanted.starts_at <= now else _HOUR
+    opens = wanted.starts_at - slack < issued.starts_at <= wanted.starts_at
+    return opens and issued.ends_at - _HOUR < wanted.ends_at <= issued.ends_at

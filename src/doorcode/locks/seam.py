@@ -39,7 +39,7 @@ from doorcode.domain.clock import Clock
 from doorcode.domain.code_policy import CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.svix import SignatureError, verify_svix_signature
-from doorcode.domain.windows import TimeWindow
+from doorcode.domain.windows import TimeWindow, vendor_code_answers
 from doorcode.locks.access_events import (
     AccessEvent,
     AccessEventPage,
@@ -177,15 +177,18 @@ class SeamProvider(LockProvider):
     ) -> VendorOfflineCode:
         """Seam's offline access code for ``window`` in whole hours, with its rules.
 
-        One already asked for under ``name`` (its answer lost) is returned instead of a
-        second; while Seam is still computing it, the call fails and is tried again.
+        One already asked for under ``name`` for these hours (its answer lost) is returned
+        instead of a second; one asked for before the stay moved is not (its hours would
+        outlast the stay). While Seam is still computing it, the call fails and is tried again.
         """
         covers = _whole_hours(window)
         for raw in await self._raw_codes(device_id):
             if raw.get("is_offline_access_code") and raw.get("name") == name:
                 with _reading():
                     found = _code(raw)
-                if found.window is not None and found.window.covers(covers):
+                if found.window is not None and vendor_code_answers(
+                    found.window, window, self._clock()
+                ):
                     return _offline_code(raw, found)
         body = {
             "device_id": device_id,

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from datetime import timedelta
 
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.offline import OfflineCodec, issuable_cover
-from doorcode.domain.windows import TimeWindow
+from doorcode.domain.windows import TimeWindow, vendor_code_fits
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.offline_blocks import add_block
@@ -134,12 +133,11 @@ def _retire(
 
 
 def _vendor_code_fits(lock_code: LockCode, window: TimeWindow) -> bool:
-    """A vendor code (whole hours) still opens exactly the stay: covers it, less an hour wider."""
+    """A vendor code (whole hours) still opens exactly the stay (``vendor_code_fits``)."""
     starts, ends = lock_code.offline_starts_at, lock_code.offline_ends_at
     if lock_code.offline_vendor is None or starts is None or ends is None:
         return True
-    hour = timedelta(hours=1)
-    return starts <= window.starts_at < starts + hour and ends - hour < window.ends_at <= ends
+    return vendor_code_fits(TimeWindow(starts, ends), window)
 
 
 def _withdraw_vendor_codes(

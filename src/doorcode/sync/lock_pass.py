@@ -22,8 +22,15 @@ from typing import Any
 from doorcode.domain.lock_code_status import NOT_PROGRAMMABLE
 from doorcode.domain.planner import DesiredCode, GrantOnLock, LockPlan, codes_clash, plan_lock
 from doorcode.domain.slots import choose_slot
-from doorcode.domain.windows import TimeWindow
-from doorcode.locks.base import Addressing, LockProvider, NewCode, ProviderAccount, ProviderCode
+from doorcode.domain.windows import TimeWindow, vendor_issue_window
+from doorcode.locks.base import (
+    Addressing,
+    CodeState,
+    LockProvider,
+    NewCode,
+    ProviderAccount,
+    ProviderCode,
+)
 from doorcode.locks.errors import (
     CodeNotFound,
     DuplicateCode,
@@ -64,6 +71,9 @@ HEALTH_EVERY = timedelta(hours=1)
 """How often a pass also asks the back-end how the lock is (online, battery)."""
 _STRAY_RECHECK = timedelta(minutes=5)
 """How soon to try again to clear a stray code from doorcode's slots after a failure."""
+BACKUP_AHEAD = timedelta(minutes=30)
+"""A back-end with a backup pool (Seam) keeps a time-bound code ``unset`` until shortly before
+it starts: merely accepted this close to the stay's start, the code is late."""
 
 SlotReservation = Callable[[str, str, int], Awaitable[None]]
 """Records (lock id, grant id, slot) in the database before the code is written there."""
@@ -177,6 +187,8 @@ class LockPass:
         await self._pull_backups(provider, plan)
         for action in actions:
             await self._apply(provider, action)
+        if self._lock_offline():
+            await self._pull_backups(provider, plan)  # the lock went offline during this pass
         await self._fall_back_to_vendor_codes(provider, plan)
         self._note_unmanaged(theirs)
         return self._result(plan, tuple(code.code_id for code in theirs))
@@ -448,10 +460,7 @@ class LockPass:
 
     async def _fall_back_to_vendor_codes(self, provider: LockProvider, plan: LockPlan) -> None:
         """The back-end said the lock is offline: guests due soon get its offline code."""
-        offline = isinstance(self.lock_error, LockOffline) or any(
-            isinstance(error, LockOffline) for error in self.failures.values()
-        )
-        if not (offline and provider.abilities.vendor_offline_codes):
+        if not (self._lock_offline() and provider.abilities.vendor_offline_codes):
             return
         if not self.lock.capabilities.offline_codes:
             return
@@ -465,8 +474,14 @@ class LockPass:
                 reason = f"{self.lock.name} is offline: its own offline code stands in"
                 await self._issue_vendor_code(provider, row, reason, record_failure=False)
 
+    def _lock_offline(self) -> bool:
+        """Whether the back-end said during this pass that the lock is offline."""
+        return isinstance(self.lock_error, LockOffline) or any(
+            isinstance(error, LockOffline) for error in self.failures.values()
+        )
+
     async def _pull_backups(self, provider: LockProvider, plan: LockPlan) -> None:
-        """A guest due soon whose code the lock has not confirmed gets the pool's backup.
+        """A guest whose code will not reach the lock in time gets the pool's backup.
 
         Pulled before this pass replaces a failed code: the backup belongs to that code.
         """
@@ -475,12 +490,24 @@ class LockPass:
         for desired in plan.desired:
             row = self.rows.get(desired.grant_id)
             codes = self.on_lock.get(desired.grant_id, [])
-            if row is None or len(codes) != 1 or codes[0].is_set:
+            if row is None or len(codes) != 1 or row.grant_id in self.issued:
                 continue
-            if row.starts_at - self.context.fallback_before > self.now:
-                continue
-            if self._wants_vendor_code(row):
+            if self._code_is_late(row, codes[0]) and self._wants_vendor_code(row):
                 await self._pull_backup(provider, row, codes[0].code_id)
+
+    def _code_is_late(self, row: LockCodeRecord, code: ProviderCode) -> bool:
+        """Whether the code will not be on the lock by the stay's start.
+
+        A code that failed, or any unconfirmed one on a lock that is offline, when the guest
+        is due soon; a code still only accepted within ``BACKUP_AHEAD`` of the start. Seam
+        keeps time-bound codes ``unset`` until shortly before they start, so an accepted code
+        a day ahead is no sign of trouble, and a pool holds few backups.
+        """
+        if code.is_set:
+            return False
+        if code.state is CodeState.FAILED or self._lock_offline():
+            return row.starts_at - self.context.fallback_before <= self.now
+        return row.starts_at - BACKUP_AHEAD <= self.now
 
     async def _pull_backup(self, provider: LockProvider, row: LockCodeRecord, code_id: str) -> None:
         try:
@@ -510,8 +537,12 @@ class LockPass:
     async def _issue_vendor_code(
         self, provider: LockProvider, row: LockCodeRecord, reason: str, *, record_failure: bool
     ) -> None:
-        """Ask the vendor for the grant's offline code; a failure is the row's when offline-only."""
-        window = TimeWindow(row.starts_at, row.ends_at)
+        """Ask the vendor for the grant's offline code; a failure is the row's when offline-only.
+
+        A stay already under way gets a code from the current hour: one starting at the
+        check-in days ago would be dead (used within 24 h of its start or never).
+        """
+        window = vendor_issue_window(TimeWindow(row.starts_at, row.ends_at), self.now)
         try:
             issued = await provider.issue_offline_code(
                 self.lock.external_id, offline_tag_for(row.grant_id), window

@@ -26,7 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from doorcode.domain.windows import TimeWindow, vendor_code_fits
 from doorcode.locks.base import VendorOfflineCode
+from doorcode.store.models import Grant
+from doorcode.store.row_holds import hold_row
 from doorcode.store.unit_of_work import UnitOfWork
 from doorcode.sync.outcomes import EventDraft
 
@@ -53,14 +56,24 @@ class IssuedVendorCode:
 
 
 def store_vendor_code(uow: UnitOfWork, found: IssuedVendorCode) -> EventDraft | None:
-    """Keep the code on the grant's lock code; None when the grant moved on meanwhile."""
+    """Keep the code on the grant's lock code; None when the grant moved on meanwhile.
+
+    The grant's row is held first, so a move committing meanwhile is either seen here or waits
+    for this transaction (then withdraws the code). An offline code whose hours no longer fit
+    the stay (an adapter handed back one asked for before the stay moved) is refused.
+    """
+    hold_row(uow.session, Grant.id, found.grant_id)
     lock_code = uow.offline.lock_code(found.grant_id, found.lock_id)
     if lock_code is None or lock_code.offline_code_token is not None:
         return None
     grant = lock_code.grant
+    uow.session.refresh(grant)  # read after the hold, not from this session's memory
     if grant.revoked_at is not None or grant.version != found.version:
         return None
     issued = found.issued
+    stay = TimeWindow(grant.starts_at, grant.ends_at)
+    if found.kind == ISSUED and not vendor_code_fits(issued.window, stay):
+        return None  # a backup keeps its code's window, lead time included
     uow.offline.set_vendor_offline_code(
         lock_code, issued.code, issued.window, found.vendor, issued.rules, issued.code_ref
     )

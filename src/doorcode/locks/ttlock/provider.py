@@ -28,7 +28,7 @@ import httpx
 from doorcode.domain.clock import Clock
 from doorcode.domain.code_policy import CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
-from doorcode.domain.windows import TimeWindow
+from doorcode.domain.windows import TimeWindow, vendor_code_answers
 from doorcode.locks.access_events import AccessEventPage
 from doorcode.locks.base import (
     Abilities,
@@ -228,7 +228,7 @@ class TtlockProvider(LockProvider):
         """
         lock_id = _lock_id(device_id)
         for passcode in await self._client.list_passcodes(lock_id):
-            earlier = _issued_for(passcode, name, window)
+            earlier = _issued_for(passcode, name, window, self._clock())
             if earlier is not None and passcode.pin:
                 return _offline_code(passcode.pin, earlier, passcode.passcode_id)
         issued = await self._client.get_offline_code(
@@ -238,14 +238,15 @@ class TtlockProvider(LockProvider):
         return _offline_code(issued.pin, covers, issued.passcode_id)
 
 
-def _issued_for(passcode: TtlockPasscode, name: str, window: TimeWindow) -> TimeWindow | None:
-    """The hours of a computed (not custom) code of ``name`` covering ``window``, if it is one."""
+def _issued_for(
+    passcode: TtlockPasscode, name: str, window: TimeWindow, now: datetime
+) -> TimeWindow | None:
+    """The hours of a computed (not custom) code of ``name`` answering ``window``, if it is one."""
     starts, ends = passcode.starts_at, passcode.ends_at
     if passcode.is_custom or passcode.name != name or starts is None or ends is None:
         return None
-    hour = timedelta(hours=1)
-    fits = starts <= window.starts_at < starts + hour and ends - hour < window.ends_at <= ends
-    return TimeWindow(starts, ends) if fits else None
+    issued = TimeWindow(starts, ends)
+    return issued if vendor_code_answers(issued, window, now) else None
 
 
 def _offline_code(pin: str, window: TimeWindow, passcode_id: int) -> VendorOfflineCode:
