@@ -170,3 +170,21 @@ def test_lock_clients_that_log_each_command_never_log_a_user_code_even_at_debug(
     logging.getLogger(library).warning("connection lost")
     assert "482910" not in logged.getvalue()
     assert "connection lost" in logged.getvalue()
+
+
+def test_configuring_again_replaces_the_handler_so_a_closed_stream_is_never_written(capsys):
+    # The CLI runner of the tests (and any second command in one process) configures logging
+    # again with a new stderr; the old one is closed by then.
+    root = logging.getLogger()
+    level = root.level
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging("INFO", first)
+    handler = configure_logging("INFO", second)
+    first.close()
+    try:
+        logging.getLogger("doorcode.test").info("accepted: delivery dlv_1")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert "accepted: delivery dlv_1" in second.getvalue()
+    assert "Logging error" not in capsys.readouterr().err

@@ -29,6 +29,7 @@ QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3", "zwave_js_server", "mq
 """Libraries that log whole requests at DEBUG: URLs with tokens, and the Z-Wave and MQTT
 clients every command with its payload (a user code is a PIN)."""
 REDACTED = "***"
+_HANDLER_NAME = "doorcode"
 URL = re.compile(
     r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}://)(?:[^\s/@'\"<>]*@)?([^\s/?#'\"<>]*)"
     r"([/?#][^\s'\"<>]*)?"
@@ -99,7 +100,12 @@ def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handl
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretRedaction())
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
+    # One handler per process: configuring again (a second command in one process, as the
+    # tests' CLI runner does) replaces it, so nothing writes to a stream that has been closed.
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
     for name in QUIET_LOGGERS:
