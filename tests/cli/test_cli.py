@@ -4,32 +4,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from typer.testing import CliRunner
-
-from doorcode.cli.main import app
-from tests.conftest import TEST_KEY
 
 # The CLI runs on the process's own clock: a stay pinned to a fixed date would be in the past
 # (expired, "already over") on every day after it. Dates are days ahead of today instead.
 DAY_1 = (datetime.now(UTC) + timedelta(days=10)).date()
 DAY_2 = DAY_1 + timedelta(days=1)
 DAY_4 = DAY_1 + timedelta(days=3)
-
-
-@pytest.fixture
-def doorcode(sqlite_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DOORCODE_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
-    runner = CliRunner()
-
-    def run(*args, expect=0, input=None):
-        result = runner.invoke(app, list(args), input=input)
-        assert result.exit_code == expect, result.output
-        return result
-
-    return run
 
 
 @pytest.fixture

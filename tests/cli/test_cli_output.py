@@ -9,23 +9,15 @@ from typer.testing import CliRunner
 
 from doorcode.cli import context
 from doorcode.cli.main import app
-from tests.conftest import TEST_KEY
 
 
 @pytest.fixture
-def doorcode(sqlite_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DOORCODE_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
+def doorcode(cli, monkeypatch):
     # An 80-column terminal, where Rich used to cut ids.
     monkeypatch.setattr(context, "_console", Console(width=80))
-    runner = CliRunner()
 
     def run(*args, expect=0):
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == expect, result.output
-        return result.output
+        return cli(*args, expect=expect).output
 
     run("org", "add", "acme")
     run("property", "add", "Flat 1", "--zone", "Europe/Lisbon", "--external-id", "f1")

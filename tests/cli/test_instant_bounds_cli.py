@@ -1,25 +1,11 @@
 """The CLI refuses instants outside the accepted years with a message and exit code 1."""
 
 import pytest
-from typer.testing import CliRunner
-
-from doorcode.cli.main import app
-from tests.conftest import TEST_KEY
 
 
 @pytest.fixture
-def doorcode(sqlite_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DOORCODE_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
-    runner = CliRunner()
-
-    def run(*args, expect=0):
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == expect, result.output
-        return result
-
+def doorcode(cli):
+    run = cli
     run("org", "add", "acme")
     run("property", "add", "Flat 1", "--zone", "Europe/Lisbon", "--external-id", "f1")
     run("lock", "add", "Front door", "--property", "f1")

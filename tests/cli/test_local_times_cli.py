@@ -4,10 +4,6 @@ operator in Tokyo reads 15:00 JST, not 06:00 UTC, wherever a time belongs to a p
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from typer.testing import CliRunner
-
-from doorcode.cli.main import app
-from tests.conftest import TEST_KEY
 
 # The CLI runs on the process's own clock: stays are days ahead of today, never pinned.
 DAY_1 = (datetime.now(UTC) + timedelta(days=10)).date()
@@ -15,17 +11,9 @@ DAY_3 = DAY_1 + timedelta(days=2)
 
 
 @pytest.fixture
-def doorcode(sqlite_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DOORCODE_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
-    runner = CliRunner()
-
+def doorcode(cli):
     def run(*args, expect=0):
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == expect, result.output
-        return result.output
+        return cli(*args, expect=expect).output
 
     return run
 

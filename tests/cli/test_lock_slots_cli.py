@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.cli.test_cli import doorcode  # noqa: F401 - the fixture
+from tests.cli.conftest import cli, doorcode  # noqa: F401 - the fixtures
 
 
 @pytest.fixture

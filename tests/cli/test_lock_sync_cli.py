@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.cli.test_cli import doorcode  # noqa: F401 - the fixture
+from tests.cli.conftest import cli, doorcode  # noqa: F401 - the fixtures
 
 # The CLI runs on the process's clock: a stay that began yesterday, whatever day it is.
 STAYING_SINCE = (datetime.now(UTC) - timedelta(days=1)).date()

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.store.repositories import ReservationFilter
-from tests.cli.test_cli import doorcode, flat  # noqa: F401 (shared fixtures)
+from tests.cli.conftest import cli, doorcode  # noqa: F401 (shared fixtures)
+from tests.cli.test_cli import flat  # noqa: F401 (shared fixture)
 
 
 def test_a_template_file_with_problems_is_refused_line_by_line(doorcode, flat, tmp_path):  # noqa: F811

@@ -4,10 +4,6 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from typer.testing import CliRunner
-
-from doorcode.cli.main import app
-from tests.conftest import TEST_KEY
 
 
 def around_the_next_spring_change():
@@ -24,18 +20,8 @@ FIRST, SKIPPED, LAST = around_the_next_spring_change()
 
 
 @pytest.fixture
-def doorcode(sqlite_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DOORCODE_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
-    runner = CliRunner()
-
-    def run(*args, expect=0):
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == expect, result.output
-        return result
-
+def doorcode(cli):
+    run = cli
     run("org", "add", "acme")
     for name, zone in (("Flat 1A", "Europe/Madrid"), ("Flat 2B", "Europe/Madrid")):
         run("property", "add", name, "--zone", zone)

@@ -1,26 +1,8 @@
 """``doorcode user``: creating dashboard users from a terminal or a script."""
 
-import pytest
 from typer.testing import CliRunner
 
 from doorcode.cli.main import app
-from tests.conftest import TEST_KEY
-
-
-@pytest.fixture
-def doorcode(sqlite_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DOORCODE_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("DOORCODE_ORGANISATION", raising=False)
-    monkeypatch.delenv("DOORCODE_USER_PASSWORD", raising=False)
-
-    def run(*args, expect=0):
-        result = CliRunner().invoke(app, list(args))
-        assert result.exit_code == expect, result.output
-        return result
-
-    return run
 
 
 def test_a_user_is_created_with_a_prompted_password_and_listed(doorcode):

@@ -25,7 +25,7 @@ from doorcode.services.reservations import cancel_reservation
 from doorcode.store.models import LockCode
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
-from tests.cli.test_cli import doorcode  # noqa: F401 - the fixture
+from tests.cli.conftest import cli, doorcode  # noqa: F401 - the fixtures
 from tests.conftest import TEST_KEY
 from tests.locks.fakes import ttlock
 from tests.locks.fakes.accounts import connect_and_import, registry_on

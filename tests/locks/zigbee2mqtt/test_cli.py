@@ -1,6 +1,6 @@
 """Pointing doorcode at zigbee2mqtt from the command line, as docs/locks.md says."""
 
-from tests.cli.test_cli import doorcode  # noqa: F401 - the fixture
+from tests.cli.conftest import cli, doorcode  # noqa: F401 - the fixtures
 
 
 def test_an_operator_connects_zigbee2mqtt_with_a_slot_override_and_imports(doorcode, bridge):  # noqa: F811

@@ -2,7 +2,7 @@
 
 import json
 
-from tests.cli.test_cli import doorcode  # noqa: F401 - the fixture
+from tests.cli.conftest import cli, doorcode  # noqa: F401 - the fixtures
 
 
 def test_an_operator_connects_z_wave_js_by_its_url_and_imports_its_locks(doorcode, zwave_peer):  # noqa: F811
