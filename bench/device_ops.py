@@ -29,7 +29,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -47,7 +47,6 @@ from tests.peers.seam import start_seam_peer
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.domain.lock_capabilities import LockCapabilities
-from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.locks.base import LockProvider
 from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.registry import ProviderRegistry
@@ -58,8 +57,8 @@ from doorcode.services.caller import Caller, Role
 from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.organisations import create_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
-from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
 from doorcode.sync.reconciler import Reconciler
+from support.stays import book_month
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SWEEP_EVERY = 3
@@ -274,7 +273,7 @@ def _month(
     )
     runtime = bootstrap(settings, clock=clock, rng=Random(seed), providers=backend.registry)
     owner = _world(runtime, backend, name)
-    stays = _book_month(runtime, owner, days, Random(seed))
+    stays, _ = book_month(runtime, owner, START.date(), days, Random(seed))
     reconciler = Reconciler.from_runtime(runtime)
     passes = 0
     for hour in range(days * 24):
@@ -321,33 +320,6 @@ def _world(runtime: Any, backend: Backend, name: str) -> Caller:
         )
         link_lock(runtime.uow(), owner, prop.id, lock_id)
     return owner
-
-
-def _book_month(runtime: Any, owner: Caller, days: int, rng: Random) -> int:
-    """Back-to-back stays of one to five nights with gaps, in every flat."""
-    stays = 0
-    with runtime.uow() as uow:
-        properties = [p.id for p in uow.properties.all(owner.organisation_id)]
-    for prop in properties:
-        day = START.date()
-        while day < START.date() + timedelta(days=days):
-            nights = rng.randint(1, 5)
-            _book(runtime, owner, prop, f"{prop}-{stays}", day, day + timedelta(days=nights))
-            stays += 1
-            day += timedelta(days=nights + rng.randrange(0, 3))
-    return stays
-
-
-def _book(runtime: Any, owner: Caller, prop: str, ref: str, check_in: date, out: date) -> None:
-    details = ReservationDetails(
-        source="bench",
-        external_id=ref,
-        property_ref=prop,
-        status=ReservationStatus.CONFIRMED,
-        stay=Stay(check_in, out),
-        guest=Guest(name="Guest", email="guest@example.org"),
-    )
-    record_reservation(runtime.uow(), owner, details)
 
 
 def main(argv: list[str] | None = None) -> list[Figures]:

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -42,7 +42,6 @@ from tests.peers.zwave import start_zwave_peer
 
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
-from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.locks.zigbee2mqtt import radio_operations
 from doorcode.locks.zigbee2mqtt.simulator import Zigbee2MqttSimulator, broker_answers
 from doorcode.locks.zwave_js import RADIO, RadioKind
@@ -51,8 +50,8 @@ from doorcode.services.lock_import import import_locks
 from doorcode.services.organisations import create_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.services.provider_accounts import account_request, connect_account
-from doorcode.services.reservations import Guest, ReservationDetails, record_reservation
 from doorcode.sync.reconciler import Reconciler
+from support.stays import book_month
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SWEEP_EVERY = 3
@@ -203,7 +202,7 @@ def _month(backend: Backend, slots: int, flats: int, days: int, folder: Path) ->
         def radio() -> Radio:
             return backend.radio(runtime, owner)
 
-        stays, last_out = _book_month(runtime, owner, days, Random(7))
+        stays, last_out = book_month(runtime, owner, START.date(), days, Random(7))
         reconciler = Reconciler.from_runtime(runtime)
         asyncio.run(reconciler.reconcile(reconciler.every_lock()))  # the first pass
         imported = radio()
@@ -243,36 +242,6 @@ def _world(runtime: Any, backend: Backend, flats: int) -> Caller:
         prop = add_property(runtime.uow(), owner, details)
         link_lock(runtime.uow(), owner, prop.id, lock_id)
     return owner
-
-
-def _book_month(runtime: Any, owner: Caller, days: int, rng: Random) -> tuple[int, date]:
-    """Back-to-back stays of one to five nights with gaps, in every flat, checking in within
-    ``days``; the clock then runs on until every stay has ended, so each costs its whole life."""
-    stays = 0
-    last_out = START.date()
-    with runtime.uow() as uow:
-        properties = [p.id for p in uow.properties.all(owner.organisation_id)]
-    for prop in properties:
-        day = START.date()
-        while day < START.date() + timedelta(days=days):
-            nights = rng.randint(1, 5)
-            _book(runtime, owner, prop, f"{prop}-{stays}", day, day + timedelta(days=nights))
-            stays += 1
-            last_out = max(last_out, day + timedelta(days=nights))
-            day += timedelta(days=nights + rng.randrange(0, 3))
-    return stays, last_out
-
-
-def _book(runtime: Any, owner: Caller, prop: str, ref: str, check_in: date, out: date) -> None:
-    details = ReservationDetails(
-        source="bench",
-        external_id=ref,
-        property_ref=prop,
-        status=ReservationStatus.CONFIRMED,
-        stay=Stay(check_in, out),
-        guest=Guest(name="Guest", email="guest@example.org"),
-    )
-    record_reservation(runtime.uow(), owner, details)
 
 
 def main(argv: list[str] | None = None) -> list[Figures]:
