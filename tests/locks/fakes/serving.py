@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
+
+from doorcode.domain.clock import Clock
+from doorcode.locks.base import LockProvider, ProviderAccount
 
 START_WAIT = 10.0
 
@@ -34,3 +40,23 @@ def serve(app: ASGIApp) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=START_WAIT)
+
+
+def provider_runner(
+    kind: type[LockProvider], account: ProviderAccount, clock: Clock
+) -> Callable[[Callable[[Any], Awaitable[Any]]], Any]:
+    """Runs one coroutine against a provider built from ``account``, as a session would: a
+    fresh HTTP client lent to it, and the provider closed afterwards."""
+
+    def run(action: Callable[[Any], Awaitable[Any]]) -> Any:
+        async def go() -> Any:
+            async with httpx.AsyncClient(timeout=5) as http:
+                built = kind.from_account(account, http=http, clock=clock)
+                try:
+                    return await action(built)
+                finally:
+                    await built.aclose()
+
+        return asyncio.run(go())
+
+    return run

@@ -14,7 +14,7 @@ from doorcode.locks.nuki import NukiProvider
 from doorcode.locks.nuki.client import NukiClient
 from tests.conftest import FakeClock
 from tests.locks.fakes import nuki as fake
-from tests.locks.fakes.serving import serve
+from tests.locks.fakes.serving import provider_runner, serve
 
 
 @pytest.fixture
@@ -56,17 +56,4 @@ def account(base_url: str) -> ProviderAccount:
 
 @pytest.fixture
 def provider(account: ProviderAccount, clock: FakeClock) -> Callable[..., Any]:
-    """Runs one coroutine against a provider built from the account, as a session would."""
-
-    def run(action: Callable[[NukiProvider], Awaitable[Any]]) -> Any:
-        async def go() -> Any:
-            async with httpx.AsyncClient(timeout=5) as http:
-                built = NukiProvider.from_account(account, http=http, clock=clock)
-                try:
-                    return await action(built)
-                finally:
-                    await built.aclose()
-
-        return asyncio.run(go())
-
-    return run
+    return provider_runner(NukiProvider, account, clock)

@@ -15,7 +15,7 @@ from doorcode.locks.ttlock import TtlockProvider
 from doorcode.locks.ttlock.client import TtlockClient, TtlockCredentials, TtlockTokens
 from tests.conftest import FakeClock
 from tests.locks.fakes import ttlock as fake
-from tests.locks.fakes.serving import serve
+from tests.locks.fakes.serving import provider_runner, serve
 
 
 @pytest.fixture
@@ -84,17 +84,4 @@ def account(base_url: str) -> ProviderAccount:
 
 @pytest.fixture
 def provider(account: ProviderAccount, clock: FakeClock) -> Callable[..., Any]:
-    """Runs one coroutine against a provider built from the account, as a session would."""
-
-    def run(action: Callable[[TtlockProvider], Awaitable[Any]]) -> Any:
-        async def go() -> Any:
-            async with httpx.AsyncClient(timeout=5) as http:
-                built = TtlockProvider.from_account(account, http=http, clock=clock)
-                try:
-                    return await action(built)
-                finally:
-                    await built.aclose()
-
-        return asyncio.run(go())
-
-    return run
+    return provider_runner(TtlockProvider, account, clock)
