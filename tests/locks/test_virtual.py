@@ -251,3 +251,24 @@ def test_the_file_backed_cloud_keeps_the_log_sequence_and_battery(tmp_path, cloc
     assert [e.event_id for e in page.events] == ["ve_1", "ve_2"]
     assert run(VirtualLockProvider(terminal).health("door")).battery_percent == 40
     assert "111111" not in path.read_text()
+
+
+def test_devices_installed_together_are_all_in_the_file(tmp_path, clock):
+    path = tmp_path / "virtual-locks.json"
+    server = VirtualCloud(clock, path=path)
+    server.install_many((f"door-{n}", f"Door {n}", LockCapabilities()) for n in range(50))
+    terminal = VirtualCloud(clock, path=path)
+    assert all(terminal.has_device(f"door-{n}") for n in range(50))
+
+
+def test_each_process_sees_the_other_s_changes_however_often_it_reads(tmp_path, clock):
+    path = tmp_path / "virtual-locks.json"
+    server = VirtualCloud(clock, path=path)
+    server.install("door", "Door", LockCapabilities())
+    terminal = VirtualCloud(clock, path=path)
+    for code in ("482913", "593024", "604135"):
+        run(VirtualLockProvider(server).create_code("door", NewCode(code, code, WINDOW)))
+        assert code in [c.code for c in terminal.codes_on("door")]
+        terminal.set_battery("door", int(code[:2]))
+        assert run(VirtualLockProvider(server).health("door")).battery_percent == int(code[:2])
+

@@ -28,7 +28,7 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -268,6 +268,7 @@ class VirtualCloud:
         self._mutex = threading.RLock()
         self._locks: dict[str, VirtualLock] = {}
         self._next_id = 1
+        self._loaded_version: tuple[int, int, int] | None = None
 
     def __repr__(self) -> str:
         return f"VirtualCloud(devices={len(self._locks)}, path={self._path})"
@@ -283,15 +284,29 @@ class VirtualCloud:
         refuses_duplicates: bool = True,
     ) -> None:
         """Add a device, or update its capabilities keeping its codes."""
+        self.install_many([(device_id, name, capabilities)], refuses_duplicates=refuses_duplicates)
+
+    def install_many(
+        self,
+        devices: Iterable[tuple[str, str, LockCapabilities]],
+        *,
+        refuses_duplicates: bool = True,
+    ) -> None:
+        """``install`` for every ``(device id, name, capabilities)`` in one session.
+
+        With a file behind the cloud each session rewrites the whole file, so installing the
+        devices one by one at start-up cost time quadratic in their number.
+        """
         with self._session(save=True):
-            existing = self._locks.get(device_id)
-            if existing is None:
-                self._locks[device_id] = VirtualLock(
-                    device_id, name, capabilities, refuses_duplicates=refuses_duplicates
-                )
-            else:
-                existing.name, existing.capabilities = name, capabilities
-                existing.refuses_duplicates = refuses_duplicates
+            for device_id, name, capabilities in devices:
+                existing = self._locks.get(device_id)
+                if existing is None:
+                    self._locks[device_id] = VirtualLock(
+                        device_id, name, capabilities, refuses_duplicates=refuses_duplicates
+                    )
+                else:
+                    existing.name, existing.capabilities = name, capabilities
+                    existing.refuses_duplicates = refuses_duplicates
 
     def remove(self, device_id: str) -> None:
         """The owner unpairs the device from the cloud: it is unknown from now on."""
@@ -568,7 +583,11 @@ class VirtualCloud:
                 fcntl.flock(guard, fcntl.LOCK_EX)
                 try:
                     self._load()
-                    yield
+                    try:
+                        yield
+                    except BaseException:
+                        self._loaded_version = None  # what was changed in memory is not kept
+                        raise
                     if save:
                         self._save()
                 finally:
@@ -578,7 +597,11 @@ class VirtualCloud:
         assert self._path is not None
         if not self._path.exists():
             return
+        version = _file_version(self._path)
+        if version == self._loaded_version:
+            return  # nobody replaced the file since this process last read or wrote it
         state = json.loads(self._path.read_text())
+        self._loaded_version = version
         self._next_id = state["next_id"]
         self._locks = {
             device_id: _lock_from_json(device_id, stored)
@@ -597,6 +620,7 @@ class VirtualCloud:
         with os.fdopen(descriptor, "w") as handle:
             json.dump(state, handle, indent=1)
         os.replace(temporary, self._path)
+        self._loaded_version = _file_version(self._path)
 
 
 class VirtualLockProvider(LockProvider):
@@ -818,6 +842,12 @@ def _entry_from_json(number: int, stored: dict[str, Any]) -> KeypadEntry:
         stored.get("code_ref", stored["code_id"]),
         RefusalReason(refusal) if refusal else None,
     )
+
+
+def _file_version(path: Path) -> tuple[int, int, int]:
+    """What changes whenever the state file is replaced (``os.replace`` gives a new inode)."""
+    found = path.stat()
+    return (found.st_ino, found.st_mtime_ns, found.st_size)
 
 
 def _lock_from_json(device_id: str, stored: dict[str, Any]) -> VirtualLock:

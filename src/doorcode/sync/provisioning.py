@@ -20,6 +20,5 @@ def install_virtual_locks(runtime: Runtime) -> int:
         return 0
     with runtime.uow() as uow:
         devices = uow.lock_sync.devices_of(VirtualLockProvider.kind)
-    for device in devices:
-        cloud.install(device.external_id, device.name, device.capabilities)
+    cloud.install_many((d.external_id, d.name, d.capabilities) for d in devices)
     return len(devices)
