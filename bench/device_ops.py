@@ -39,6 +39,7 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live in tests/
 
+from bench.support.stays import book_month
 from tests.locks.fakes import nuki as nuki_fake
 from tests.locks.fakes import ttlock as ttlock_fake
 from tests.locks.fakes.accounts import connect_and_import, registry_on
@@ -58,7 +59,6 @@ from doorcode.services.locks import LockDetails, add_lock
 from doorcode.services.organisations import create_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.sync.reconciler import Reconciler
-from support.stays import book_month
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SWEEP_EVERY = 3

@@ -38,6 +38,7 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the peers live in tests/
 
+from bench.support.stays import book_month
 from tests.peers.zwave import start_zwave_peer
 
 from doorcode.bootstrap import bootstrap
@@ -51,7 +52,6 @@ from doorcode.services.organisations import create_organisation
 from doorcode.services.properties import PropertyDetails, add_property, link_lock
 from doorcode.services.provider_accounts import account_request, connect_account
 from doorcode.sync.reconciler import Reconciler
-from support.stays import book_month
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SWEEP_EVERY = 3
