@@ -279,6 +279,20 @@ def test_workers_starting_together_leave_the_queue_its_lock_index_once(pg_runtim
     assert "(lock, id)" in found[0][0]
 
 
+def test_a_worker_starts_while_others_are_writing_jobs(pg_runtime, postgres_url):
+    """Even ``CREATE INDEX IF NOT EXISTS`` waits for a SHARE lock behind every open insert."""
+    first, second = (build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in "ab")
+
+    async def start(app):
+        async with app.open_async():
+            await asyncio.wait_for(ensure_schema(app), timeout=5)
+
+    asyncio.run(start(first))
+    with psycopg.connect(libpq_url(postgres_url)) as writing:
+        writing.execute("LOCK TABLE procrastinate_jobs IN ROW EXCLUSIVE MODE")  # an insert's
+        asyncio.run(start(second))  # TimeoutError if it queued behind the writer
+
+
 def test_a_sweep_enqueues_one_pass_per_lock_however_often_it_runs(pg_runtime, postgres_url, today):
     props = world(pg_runtime, today)
     app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))

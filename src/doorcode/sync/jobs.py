@@ -230,6 +230,10 @@ catch up (``bench/workers.py``), and stays cheap after."""
 
 
 async def _ensure_lock_index(app: App) -> None:
+    """Make the index once; asked first, because even ``IF NOT EXISTS`` takes a SHARE lock on
+    the job table, which would make every starting worker wait on the running ones' inserts."""
+    if await _has_lock_index(app):
+        return
     try:
         await app.connector.execute_query_async(
             f"CREATE INDEX IF NOT EXISTS {LOCK_INDEX} ON procrastinate_jobs (lock, id) "
