@@ -43,11 +43,11 @@ logger = logging.getLogger(__name__)
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 MAX_PAGES = 20
+"""Pages of events one lock gives per pass; a lock far behind catches up over several."""
 ASK_AT_ONCE = 8
 """Locks asked at the same time."""
 ASK_WITHIN = timedelta(seconds=30)
 """How long one lock's back-end has to answer, all pages together."""
-"""Pages of events one lock gives per pass; a lock far behind catches up over several."""
 
 
 @dataclass
