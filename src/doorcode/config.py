@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # What the locks report (access events, health): how often each lock is asked, how long
     # events and the battery's history are kept, and when a battery is too low.
     access_poll_seconds: float = Field(default=60, ge=1)
+    access_quiet_poll_seconds: float = Field(default=900, ge=0)
+    """How often a lock with no code in use within the hour is asked (0: every pass): a quiet
+    flat's door has little to tell, and 10,000 locks asked every minute is a cloud's quota."""
     access_retention_days: int = Field(default=396, ge=1)
     """About 13 months: a year of stays and the same season the year before."""
     battery_alert_percent: int = Field(default=25, ge=0, le=100)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from doorcode.store.models import Alert, LockHealthSample
+
+
+@pytest.fixture(autouse=True)
+def every_lock_every_pass(runtime):
+    """These tests are about what a lock reports, not how often a quiet one is asked."""
+    runtime.settings.access_quiet_poll_seconds = 0
 
 
 def alerts(runtime, kind, *, open_only=True):

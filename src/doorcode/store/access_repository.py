@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -216,6 +216,32 @@ class AccessRepository:
             query = query.where(Lock.id == lock_id)
         return list(self._session.scalars(query))
 
+    def busy_lock_ids(self, since: datetime, until: datetime) -> set[str]:
+        """Locks holding, or about to hold, a code whose window meets ``[since, until]``.
+
+        Walks ``ix_grants_ending`` from ``since``: history is skipped, whatever its size.
+        """
+        query = (
+            select(LockCode.lock_id)
+            .join(Grant, Grant.id == LockCode.grant_id)
+            .where(Grant.ends_at > since, Grant.starts_at < until)
+            .distinct()
+        )
+        return set(self._session.scalars(query))
+
+    def cursors(self) -> dict[str, AccessCursor]:
+        """Every lock's access cursor and when it was last asked, by lock id (one statement)."""
+        return {row.lock_id: row for row in self._session.scalars(select(AccessCursor))}
+
+    def mark_asked(self, lock_ids: Collection[str], at: datetime) -> None:
+        """Record that the locks answered the access pass at ``at`` with nothing new to store."""
+        ordered = sorted(lock_ids)
+        for start in range(0, len(ordered), _IDS_PER_STATEMENT):
+            chunk = ordered[start : start + _IDS_PER_STATEMENT]
+            self._session.execute(
+                update(AccessCursor).where(AccessCursor.lock_id.in_(chunk)).values(polled_at=at)
+            )
+
     def grant_on_lock(self, grant_id: str, lock_id: str) -> Grant | None:
         """The grant, if it is doorcode's and the lock is one of its locks."""
         query = (
@@ -291,6 +317,8 @@ class AccessRepository:
         return bool(self._session.scalar(select(reported)))
 
 
+_IDS_PER_STATEMENT = 500
+"""Lock ids bound in one ``IN``: well under SQLite's limit on parameters."""
 _SLOT_HOLDERS = 20
 """How many past holders of one code id or slot to weigh; older ones are long gone."""
 
