@@ -17,6 +17,7 @@ from random import Random
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
@@ -26,7 +27,8 @@ from doorcode.locks.seam import SeamProvider
 from doorcode.services.grants import reveal_access
 from doorcode.services.lock_import import import_locks
 from doorcode.services.provider_accounts import account_request, connect_account
-from doorcode.store.models import LockCode
+from doorcode.services.reservations import cancel_reservation
+from doorcode.store.models import Event, LockCode, PulledBackupCode
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
 from tests.conftest import TEST_KEY
@@ -62,6 +64,12 @@ def seam_world(seam_peer, sqlite_url, clock, tmp_path):
 def sync(runtime):
     reconciler = Reconciler.from_runtime(runtime)
     return asyncio.run(reconciler.reconcile(reconciler.every_lock(), force=True))
+
+
+def events_of(runtime, subject_id, kind):
+    with runtime.uow() as uow:
+        query = select(Event).where(Event.subject_id == subject_id, Event.kind == kind)
+        return list(uow.session.scalars(query))
 
 
 def stand_in(runtime, grant_id, lock_id):
@@ -178,3 +186,57 @@ def test_a_create_names_its_grant_versions_common_code_key_and_asks_for_a_pool()
     assert [path for path, _ in asked].count("/devices/get") == 1  # asked once per device
     assert all(body["common_code_key"] == "doorcode grt_a1 v3" for body in creates)
     assert all(body["use_backup_access_code_pool"] is True for body in creates)
+
+
+def pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front):
+    """A stay due in 25 minutes whose code is still unset: the pool's backup stands in."""
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+    sync(runtime)
+    code, _vendor, _rules = stand_in(runtime, booked.grant.id, front.id)
+    [backup] = [c for c in seam_peer.codes() if c.get("is_backup") and c["code"] == code]
+    return booked, backup["access_code_id"]
+
+
+def pulled_records(runtime):
+    with runtime.uow() as uow:
+        rows = uow.session.scalars(select(PulledBackupCode)).all()
+        return [(row.code_ref, row.removed_at is not None) for row in rows]
+
+
+def test_a_cancelled_stays_backup_code_is_deleted_from_the_lock(seam_world, seam_peer, clock):
+    runtime, owner, villa, front, _back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    assert pulled_records(runtime) == [(backup_id, False)]
+    cancel_reservation(runtime.uow(), owner, booked.reservation.id)
+    sync(runtime)
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert stand_in(runtime, booked.grant.id, front.id) == (None, None, None)
+    assert pulled_records(runtime) == [(backup_id, True)]
+    assert event_kinds(runtime, booked.grant.id)["BackupCodeDeleted"] == 1
+    sync(runtime)  # deleted once: nothing left to do
+    assert event_kinds(runtime, booked.grant.id)["BackupCodeDeleted"] == 1
+
+
+def test_a_moved_stays_backup_code_that_no_longer_fits_is_deleted(seam_world, seam_peer, clock):
+    runtime, owner, villa, front, _back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    later = TOMORROW + timedelta(days=3)
+    moved = book(runtime, owner, villa, "r1", later, later + timedelta(days=2)).grant
+    assert moved.id == booked.grant.id
+    sync(runtime)
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert stand_in(runtime, moved.id, front.id) == (None, None, None)
+    assert pulled_records(runtime) == [(backup_id, True)]
+    [deleted] = events_of(runtime, moved.id, "BackupCodeDeleted")
+    assert "moved" in deleted.reason
+
+
+def test_a_backup_code_leaves_the_lock_when_the_stay_is_over(seam_world, seam_peer, clock):
+    runtime, owner, villa, front, _back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    clock.now = booked.grant.ends_at + timedelta(minutes=1)
+    sync(runtime)
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == [(backup_id, True)]

@@ -92,7 +92,9 @@ _OFFLINE_TYPES = frozenset({"device_offline", "device_disconnected", "hub_discon
 _FULL_TYPES = frozenset(
     {"max_access_codes_reached", "august_device_slots_full", "no_space_for_access_code_on_device"}
 )
-_CODE_NOT_FOUND_TYPES = frozenset({"access_code_not_found", "not_found"})
+_CODE_NOT_FOUND_TYPES = frozenset(
+    {"access_code_not_found", "not_found", "backup_access_code_not_found"}
+)
 _WHOLE_HOURS_RULE = (
     "This code works in whole hours: from the full hour at or before check-in to the full "
     "hour at or after check-out."

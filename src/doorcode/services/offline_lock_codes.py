@@ -15,7 +15,9 @@ A vendor's offline code (TTLock, Seam; the reconciler asks for it, ``sync/vendor
 sits in the same columns but belongs to no key group. When the stay's window leaves the
 hours it covers, or the lock leaves the grant, it is forgotten and an event says so: the next
 pass asks for one that fits. The vendor's lock cannot be told to refuse the old one, so the
-event says until when it still opens.
+event says until when it still opens. A backup-pool code (Seam) sits there too, but it is a real
+code on the lock: forgotten here, it is deleted from the lock by the next pass
+(``sync/pulled_backups.py``), which records ``BackupCodeDeleted``.
 """
 
 from __future__ import annotations
@@ -153,7 +155,10 @@ def _withdraw_vendor_codes(
             "vendor": lock_code.offline_vendor,
             "opens_until": ends.isoformat(),
         }
-        reason = f"{why}; the lock cannot be told, so the old code opens until it ends"
+        if uow.offline.holds_pulled_backup(lock_code):
+            reason = f"{why}; the backup code is deleted from the lock at its next pass"
+        else:
+            reason = f"{why}; the lock cannot be told, so the old code opens until it ends"
         uow.offline.clear_offline_code(lock_code)
         record_event(
             uow, caller, (SUBJECT, grant.id), "VendorOfflineCodeWithdrawn", reason, before=before

@@ -23,7 +23,15 @@ from doorcode.domain.lead_times import DEFAULT_LEAD_TIMES, LeadTimes
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.domain.slots import SlotRange, owned_slots
 from doorcode.store.capability_codec import capabilities_from_json
-from doorcode.store.models import Base, Grant, Lock, LockCode, Property, property_locks
+from doorcode.store.models import (
+    Base,
+    Grant,
+    Lock,
+    LockCode,
+    Property,
+    PulledBackupCode,
+    property_locks,
+)
 
 __all__ = [
     "ABSENT",
@@ -36,6 +44,7 @@ __all__ = [
     "LockSyncRepository",
     "LockSyncState",
     "RecordedDevice",
+    "RetiredBackup",
     "code_row",
     "lead_times",
 ]
@@ -98,6 +107,16 @@ class LockCodeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RetiredBackup:
+    """A backup-pool code on the lock whose grant no longer holds it: to be deleted."""
+
+    record_id: str
+    grant_id: str
+    code_ref: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class LockSyncState:
     """The sync columns of one lock."""
 
@@ -127,6 +146,8 @@ class LockRecord:
     health_checked_at: datetime | None = None
     slots: SlotRange | None = None
     """The slots doorcode owns, on a slot-addressed lock (None: the lock did not say)."""
+    retired_backups: tuple[RetiredBackup, ...] = ()
+    """Backup-pool codes still on the lock that no grant holds any more."""
 
     @property
     def account_key(self) -> str:
@@ -197,9 +218,49 @@ class LockSyncRepository:
         ).all()
         codes = self._codes_of(ids, now)
         defaults = self._default_leads(ids)
+        retired = self._retired_backups_of(ids, now)
         place = {lock_id: n for n, lock_id in enumerate(lock_ids)}
         ordered = sorted(locks, key=lambda row: place[row.id])  # the caller's order: fairness
-        return [_lock_record(row, codes.get(row.id, []), defaults.get(row.id)) for row in ordered]
+        return [
+            replace(
+                _lock_record(row, codes.get(row.id, []), defaults.get(row.id)),
+                retired_backups=tuple(retired.get(row.id, ())),
+            )
+            for row in ordered
+        ]
+
+    def _retired_backups_of(
+        self, lock_ids: list[str], now: datetime
+    ) -> dict[str, list[RetiredBackup]]:
+        """Pulled backup codes not deleted yet whose grant no longer holds them, by lock."""
+        query = (
+            select(
+                PulledBackupCode.id,
+                PulledBackupCode.lock_id,
+                PulledBackupCode.grant_id,
+                PulledBackupCode.code_ref,
+                Grant.revoked_at,
+                Grant.ends_at,
+                LockCode.grant_id.label("on_lock"),
+                LockCode.offline_code_ref,
+            )
+            .join(Grant, Grant.id == PulledBackupCode.grant_id)
+            .outerjoin(
+                LockCode,
+                and_(
+                    LockCode.grant_id == PulledBackupCode.grant_id,
+                    LockCode.lock_id == PulledBackupCode.lock_id,
+                ),
+            )
+            .where(PulledBackupCode.lock_id.in_(lock_ids), PulledBackupCode.removed_at.is_(None))
+            .order_by(PulledBackupCode.pulled_at, PulledBackupCode.id)
+        )
+        found: dict[str, list[RetiredBackup]] = defaultdict(list)
+        for row in self._session.execute(query):
+            why = _why_retired(row, now)
+            if why is not None:
+                found[row.lock_id].append(RetiredBackup(row.id, row.grant_id, row.code_ref, why))
+        return found
 
     def save(self, states: dict[str, LockSyncState], codes: Sequence[dict[str, Any]]) -> None:
         """Write the locks' sync columns and the changed lock codes (dicts from ``code_row``)."""
@@ -577,6 +638,19 @@ def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
         has_offline_code=bool(row.has_offline_code),
         slot=row.slot,
     )
+
+
+def _why_retired(row: Any, now: datetime) -> str | None:
+    """Why a pulled backup must leave its lock; None while its grant still holds it."""
+    if row.revoked_at is not None:
+        return "the grant was revoked"
+    if row.on_lock is None:
+        return "the lock left the grant"
+    if row.offline_code_ref != row.code_ref:
+        return "the stay moved: the backup no longer fits it"
+    if row.ends_at <= now:
+        return "the stay is over"
+    return None
 
 
 def is_spare(kind: str, reservation_id: str | None) -> bool:

@@ -61,6 +61,7 @@ __all__ = [
     "OutboxCursor",
     "Property",
     "ProviderAccountRow",
+    "PulledBackupCode",
     "PushDelivery",
     "Reservation",
     "Source",
@@ -399,6 +400,29 @@ class LockCode(Base):
 
     grant: Mapped[Grant] = relationship(back_populates="lock_codes")
     lock: Mapped[Lock] = relationship()
+
+
+class PulledBackupCode(Base):
+    """A code a back-end's backup pool (Seam) handed out for one grant on one lock.
+
+    Unlike a vendor's offline code, a pulled backup is a real code on the lock that opens
+    until the back-end removes it, so doorcode must delete it once the grant no longer holds
+    it (revoked, moved off its window, the lock left the grant, the stay over). The lock code
+    keeps the code itself; this row remembers that it exists on the lock until the reconciler
+    has deleted it (``removed_at``), even after the lock code forgot it or is gone.
+    """
+
+    __tablename__ = "pulled_backup_codes"
+    __table_args__ = (Index("ix_pulled_backup_codes_lock_pending", "lock_id", "removed_at"),)
+
+    id: Mapped[str] = _id("pbc")
+    organisation_id: Mapped[str] = _organisation()
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    lock_id: Mapped[str] = mapped_column(ForeignKey("locks.id", ondelete="CASCADE"))
+    code_ref: Mapped[str] = mapped_column(String(200))
+    """The back-end's id of the backup code (never its digits)."""
+    pulled_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
 
 
 class OfflineKeyGroup(Base):

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
-from doorcode.store.models import Grant, Lock, LockCode, OfflineBlock, OfflineKeyGroup
+from doorcode.store.models import (
+    Grant,
+    Lock,
+    LockCode,
+    OfflineBlock,
+    OfflineKeyGroup,
+    PulledBackupCode,
+)
 from doorcode.store.row_holds import hold_row
 
 if TYPE_CHECKING:  # the offline-code domain (and its AES) loads when a key group is read
@@ -106,6 +115,47 @@ class OfflineRepository:
         lock_code.offline_starts_at = lock_code.offline_ends_at = None
         lock_code.offline_vendor = lock_code.offline_code_ref = None
         lock_code.offline_rules = None
+
+    def record_pulled_backup(self, lock_code: LockCode, code_ref: str, at: datetime) -> None:
+        """Remember that a backup-pool code is on the lock for this lock code, until deleted."""
+        query = select(PulledBackupCode.id).where(
+            PulledBackupCode.grant_id == lock_code.grant_id,
+            PulledBackupCode.lock_id == lock_code.lock_id,
+            PulledBackupCode.code_ref == code_ref,
+            PulledBackupCode.removed_at.is_(None),
+        )
+        if self._session.scalar(query.limit(1)) is not None:
+            return  # handed out again (Seam gives one code the same backup): one record
+        self._session.add(
+            PulledBackupCode(
+                organisation_id=lock_code.grant.organisation_id,
+                grant_id=lock_code.grant_id,
+                lock_id=lock_code.lock_id,
+                code_ref=code_ref,
+                pulled_at=at,
+            )
+        )
+
+    def holds_pulled_backup(self, lock_code: LockCode) -> bool:
+        """Whether the lock code's vendor code is a backup-pool code still on the lock."""
+        if lock_code.offline_code_ref is None:
+            return False
+        query = select(PulledBackupCode.id).where(
+            PulledBackupCode.grant_id == lock_code.grant_id,
+            PulledBackupCode.lock_id == lock_code.lock_id,
+            PulledBackupCode.code_ref == lock_code.offline_code_ref,
+            PulledBackupCode.removed_at.is_(None),
+        )
+        return self._session.scalar(query.limit(1)) is not None
+
+    def mark_backups_removed(self, record_ids: Collection[str], at: datetime) -> None:
+        """The reconciler deleted these backup codes from their locks (or found them gone)."""
+        if record_ids:
+            self._session.execute(
+                update(PulledBackupCode)
+                .where(PulledBackupCode.id.in_(sorted(record_ids)))
+                .values(removed_at=at)
+            )
 
     def lock_code(self, grant_id: str, lock_id: str) -> LockCode | None:
         """One grant's lock code on one lock."""

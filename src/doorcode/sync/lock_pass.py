@@ -56,6 +56,7 @@ from doorcode.store.lock_sync import (
 )
 from doorcode.sync.diff import Action, Create, Delete, Update, diff, split_by_owner
 from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
+from doorcode.sync.pulled_backups import BackupRemoval, remove_retired_backups
 from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.retry import PassCrashed, Scope, next_attempt_at, pause_after, policy_for
 from doorcode.sync.slot_codes import SlotListing, slot_number, sort_by_slot
@@ -121,6 +122,7 @@ class LockPass:
         self.slot_listing = SlotListing((), ())
         self.strays_due_at: datetime | None = None
         self.issued: dict[str, IssuedVendorCode] = {}
+        self.retired_backups = BackupRemoval()
 
     async def run(self) -> LockResult:
         """Bring the lock to its desired codes as far as the back-end lets us."""
@@ -175,6 +177,9 @@ class LockPass:
             # Slots outside the range are the owner's anyway: only the range limits ours.
             capabilities = replace(capabilities, max_codes=owned.size)
             await self._clear_strays(provider)
+        # Backups no grant holds leave first: a pull below must not hand one out again.
+        self.retired_backups = await remove_retired_backups(provider, self.lock, self.now)
+        self.events += self.retired_backups.events
         ours, theirs = split_by_owner(listed)
         self.on_lock = {grant_id: list(codes) for grant_id, codes in ours.items()}
         self.theirs = theirs
@@ -518,6 +523,8 @@ class LockPass:
             details = {"operation": "pull_backup_code", "error": type(err).__name__}
             self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
             return
+        if backup.code_ref in {retired.code_ref for retired in self.lock.retired_backups}:
+            return  # the pool handed back a code being withdrawn: no stand-in after all
         reason = f"{self.lock.name} had not confirmed the code: the back-end's backup stands in"
         self.issued[row.grant_id] = IssuedVendorCode(
             self.lock.organisation_id,
@@ -616,7 +623,13 @@ class LockPass:
             for grant_id, row in self.rows.items()
         }
         retries = [state.next_attempt_at for state in codes.values() if state.next_attempt_at]
-        due = [plan.next_change_at, *retries, self.halted_until, self.strays_due_at]
+        due = [
+            plan.next_change_at,
+            *retries,
+            self.halted_until,
+            self.strays_due_at,
+            self.retired_backups.retry_at,
+        ]
         self.outcome.next_sync_at = min((d for d in due if d is not None), default=None)
         self.outcome.error = str(self.lock_error) if self.lock_error else None
         state = self._lock_state(self.outcome.next_sync_at, unmanaged)
@@ -816,6 +829,7 @@ class LockPass:
             changed,
             self.events,
             offline_codes=tuple(self.issued.values()),
+            backups_removed=self.retired_backups.removed,
         )
 
     def _due_after_now(self, state: LockSyncState) -> LockSyncState:

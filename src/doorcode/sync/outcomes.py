@@ -81,3 +81,5 @@ class LockResult:
     """True: the back-end no longer knows the device; False: it answered for it; None: unknown."""
     offline_codes: tuple[IssuedVendorCode, ...] = ()
     """Vendor offline codes the pass obtained, to be stored with their grants' lock codes."""
+    backups_removed: tuple[str, ...] = ()
+    """Pulled backup codes (record ids) the pass deleted from the lock, to be marked removed."""

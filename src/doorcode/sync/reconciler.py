@@ -234,6 +234,9 @@ class Reconciler:
                 if (h := r.health) is not None
             ]
             uow.lock_sync.save_health(reports, now)
+            uow.offline.mark_backups_removed(
+                [record for result in results for record in result.backups_removed], now
+            )
             stored = [
                 store_vendor_code(uow, issued)
                 for result in results

@@ -19,6 +19,8 @@ pass). A lost answer costs nothing: the adapter returns the code it issued under
 
 A back-end's backup pool (Seam) takes the same path: a guest due soon whose code the lock has
 not confirmed gets the pool's backup for it as that lock's stand-in (``BackupCodePulled``).
+Unlike an offline code, a backup is a real code on the lock: it is also recorded as pulled,
+and deleted from the lock once its grant no longer holds it (``sync/pulled_backups.py``).
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ def store_vendor_code(uow: UnitOfWork, found: IssuedVendorCode) -> EventDraft | 
     uow.offline.set_vendor_offline_code(
         lock_code, issued.code, issued.window, found.vendor, issued.rules, issued.code_ref
     )
+    if found.kind == BACKUP_PULLED and issued.code_ref is not None:
+        # A real code on the lock: remembered until a pass deletes it (sync/pulled_backups.py).
+        uow.offline.record_pulled_backup(lock_code, issued.code_ref, uow.now)
     after: dict[str, Any] = {
         "lock_id": found.lock_id,
         "lock": found.lock_name,

@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 import aiomqtt
 
 from doorcode.domain.clock import Clock
-from doorcode.locks.access_events import AccessEvent, AccessEventPage
+from doorcode.locks.access_events import AccessEvent, AccessEventPage, heard_event_id
 from doorcode.locks.base import CodeState
 from doorcode.locks.errors import (
     DuplicateCode,
@@ -605,10 +605,19 @@ class Zigbee2MqttLink:
         outcome, method, reason = opening
         self._seq += 1
         code_ref = str(slot_of_user(action.user)) if action.user is not None else None
-        event = AccessEvent(
-            f"{self.epoch}-{self._seq}",
+        heard_at = self.clock()
+        # Every worker process's link hears this message: its id comes from the message
+        # (zigbee2mqtt's own last_seen where it sends one), not from this link's sequence.
+        event_id = heard_event_id(
             lock.entry.ieee_address,
-            seen or self.clock(),
+            {"action": action.action, "user": action.user, "source": action.source},
+            heard_at,
+            None if seen is None else seen.isoformat(),
+        )
+        event = AccessEvent(
+            event_id,
+            lock.entry.ieee_address,
+            seen or heard_at,
             outcome,
             method,
             code_ref,

@@ -16,6 +16,7 @@ from doorcode.locks.access_events import (
     AccessMethod,
     AccessOutcome,
     RefusalReason,
+    heard_event_id,
 )
 from doorcode.locks.zwave_js.link import HeardEvent
 
@@ -48,7 +49,9 @@ def access_events_of(device_id: str, heard: Iterable[HeardEvent]) -> tuple[Acces
 
 
 def _event(device_id: str, item: HeardEvent) -> AccessEvent | None:
-    event_id = f"{device_id}@{item.heard_at.isoformat()}"
+    # Every worker process hears the push: the id comes from what the lock sent, not from
+    # which process heard it (the server gives no stamp of its own).
+    event_id = heard_event_id(device_id, {"kind": item.kind, "args": item.args}, item.heard_at)
     if item.kind == "door_lock":
         if item.args.get("newValue") != _UNSECURED or item.args.get("prevValue") == _UNSECURED:
             return None
