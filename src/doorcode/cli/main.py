@@ -8,7 +8,6 @@ mistake they can fix.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version
 from typing import Any, NamedTuple
 
 import typer
@@ -131,6 +130,9 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        # importlib.metadata takes longer to import than most commands take to run.
+        from importlib.metadata import version
+
         typer.echo(f"doorcode {__version__} (tzdata {version('tzdata')})")
         raise typer.Exit
 
