@@ -11,7 +11,7 @@ import typer
 from doorcode.api.messages import chosen_body, log_body, rules_body, saved_body
 from doorcode.cli.context import JsonOption, parse_time, print_json, print_table, state_of
 from doorcode.cli.help_text import PlainCommand
-from doorcode.cli.names import local_time
+from doorcode.cli.names import local_time, names_of
 from doorcode.domain.messages import ChannelName, DeliveryStatus, MessagePurpose, MessageStatus
 from doorcode.notify.channels import channels_from_settings
 from doorcode.notify.errors import InvalidTemplate
@@ -43,8 +43,19 @@ def template_list(
     if as_json:
         print_json([saved_body(template) for template in found])
         return
+    # Named and on the property's clock, as the dashboard shows them; account-wide templates
+    # on the organisation's common clock (UTC when the properties do not share one).
+    names = names_of(state)
+    account_zone = display_zone(list_properties(state.runtime().uow(), state.caller()))
     rows = [
-        (t.id, t.property_id or "(account)", t.purpose, t.channel, t.locale, t.updated_at)
+        (
+            t.id,
+            names.property(t.property_id) or "(account)",
+            t.purpose,
+            t.channel,
+            t.locale,
+            local_time(t.updated_at, names.zone(t.property_id) if t.property_id else account_zone),
+        )
         for t in found
     ]
     print_table("Templates", ["id", "property", "purpose", "channel", "locale", "updated"], rows)
