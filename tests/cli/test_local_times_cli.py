@@ -56,6 +56,17 @@ def test_offline_windows_read_the_key_groups_clock(doorcode, tokyo):
     assert f"{DAY_1} 15:00 JST" in issued
     assert "UTC" not in issued
     assert "JST" in doorcode("offline", "group", "list")
+    code = issued.split("code:", 1)[1].split()[0]
+    checked = doorcode(
+        "offline", "check", code, "--lock-group", "loft", "--at", f"{DAY_1}T07:00+00:00"
+    )
+    assert f"window:  {DAY_1} 15:00 JST" in checked
+    assert f"at {DAY_1} 16:00 JST: opens" in checked
+    assert "UTC" not in checked
+    doorcode("offline", "block", code, "--lock-group", "loft")
+    blocks = doorcode("offline", "blocks", "--lock-group", "loft")
+    assert "JST" in blocks
+    assert "UTC" not in blocks
 
 
 def test_keys_and_users_read_the_organisations_one_clock(doorcode, monkeypatch):

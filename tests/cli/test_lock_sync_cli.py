@@ -136,3 +136,16 @@ def test_a_property_can_turn_door_notices_off_and_move_its_no_show_hour(doorcode
     )
     assert "not a time" in bad.output
     assert len(json.loads(doorcode("property", "list", "--json").output)) == 1
+
+
+def test_a_removed_lock_loses_its_codes_and_leaves_the_listings(doorcode, booked):  # noqa: F811
+    grant, code = booked
+    doorcode("lock", "sync")
+    doorcode("keypad", "enter", "Front door", code)  # the code is on the lock
+    removed = doorcode("lock", "remove", "Front door").output
+    assert "removed lock Front door" in removed
+    assert "1 code(s) deleted from the device, 1 grant(s) no longer on it" in removed
+    assert "Front door" not in doorcode("lock", "list").output
+    assert "Front door" not in doorcode("grant", "show", grant).output
+    refused = doorcode("lock", "remove", "Front door", expect=1).output
+    assert refused.startswith("Error: ")

@@ -135,3 +135,25 @@ def record_codes_set_for(settings, external_id):
         )
         uow.commit()
     runtime.close()
+
+
+def test_template_list_names_the_property_on_its_clock(doorcode, flat, tmp_path, monkeypatch):  # noqa: F811
+    from rich.console import Console
+
+    from doorcode.cli import context
+
+    monkeypatch.setattr(context, "_console", Console(width=200))
+    text = tmp_path / "pt.txt"
+    text.write_text("Olá {{ guest.first_name }}, o código é {{ code }}.")
+    doorcode("template", "set", "check_in_instructions", "sms", "pt", "--text", str(text))
+    doorcode(
+        "template", "set", "check_in_instructions", "sms", "pt", "--text", str(text),
+        "--property", "f1",
+    )  # fmt: skip
+    listed = doorcode("template", "list").output
+    assert "Flat 1" in listed
+    assert "(account)" in listed
+    assert "prp_" not in listed
+    assert "UTC" not in listed
+    # Lisbon is on WET or WEST, whatever the date; the one property makes it the account's too.
+    assert len(re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} WES?T", listed)) == 2

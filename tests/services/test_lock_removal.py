@@ -34,6 +34,7 @@ def test_a_removed_locks_codes_leave_the_device_and_the_grant_keeps_its_other_lo
     owner, street, door, grant = flat
     removal = remove_lock(runtime, owner, "flat door")
     assert removal.codes_deleted == 1
+    assert removal.grants_changed == (grant.id,)  # the guest grant follows the property
     assert runtime.providers.virtual_cloud.codes_on(door.external_id) == []
     kept = get_grant(runtime.uow(), owner, grant.id)
     assert [code.lock_id for code in kept.lock_codes] == [street.id]

@@ -15,8 +15,8 @@ def lock_log(
     ctx: typer.Context,
     lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
     outcome: AccessOutcome | None = typer.Option(None, help="Only opened or only refused."),
-    since: str | None = typer.Option(None, help="From, ISO 8601 with offset."),
-    until: str | None = typer.Option(None, help="Before, ISO 8601 with offset."),
+    since: str | None = typer.Option(None, help="From, ISO 8601 with offset.", metavar="INSTANT"),
+    until: str | None = typer.Option(None, help="Before, ISO 8601 with offset.", metavar="INSTANT"),
     limit: int = typer.Option(50, min=1, max=1000, help="How many at most."),
     as_json: bool = JsonOption,
 ) -> None:

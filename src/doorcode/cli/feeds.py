@@ -7,6 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from doorcode.api.source_bodies import feed_body
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of, terminal
+from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time
 from doorcode.domain.windows import zone_named
 from doorcode.services.errors import InvalidRequest
@@ -18,7 +19,7 @@ from doorcode.sources.ical_parser import Channel
 feed_app = typer.Typer(help="Calendar (iCal) feeds of booking channels.", no_args_is_help=True)
 
 
-@feed_app.command("add")
+@feed_app.command("add", cls=PlainCommand)
 def feed_add(
     ctx: typer.Context,
     property_ref: str = typer.Argument(..., metavar="PROPERTY", help="Id, external id or name."),
@@ -35,7 +36,7 @@ def feed_add(
     typer.echo(f"added feed {feed.id} ({feed.url_hint}) to {feed.property.name}")
 
 
-@feed_app.command("list")
+@feed_app.command("list", cls=PlainCommand)
 def feed_list(
     ctx: typer.Context,
     property_ref: str | None = typer.Option(None, "--property", help="Only this property."),
@@ -63,7 +64,7 @@ def feed_list(
     print_table("Feeds", columns, rows)
 
 
-@feed_app.command("sync")
+@feed_app.command("sync", cls=PlainCommand)
 def feed_sync(
     ctx: typer.Context,
     feed_ids: list[str] = typer.Argument(None, help="Feeds to poll (default: every feed)."),

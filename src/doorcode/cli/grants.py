@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from doorcode.cli.context import JsonOption, parse_instant, print_json, print_table, state_of
+from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import Names, local_time, names_of
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
@@ -24,13 +25,16 @@ grant_app = typer.Typer(
 )
 
 
-@grant_app.command("list")
+@grant_app.command("list", cls=PlainCommand)
 def grant_list(
     ctx: typer.Context,
     kind: GrantKind | None = typer.Option(None, help="guest, staff, master, backup or manual."),
     reservation: str | None = typer.Option(None, help="Only this reservation's grants."),
     property_ref: str | None = typer.Option(
-        None, "--property", help="Only this property's grants (id, external id or name)."
+        None,
+        "--property",
+        help="Only this property's grants (id, external id or name).",
+        metavar="PROPERTY",
     ),
     lock: str | None = typer.Option(None, help="Only grants on this lock (id or name)."),
     show_all: bool = typer.Option(
@@ -76,7 +80,7 @@ def grant_list(
     print_table("Grants" if show_all else "Current and upcoming grants", columns, rows)
 
 
-@grant_app.command("show")
+@grant_app.command("show", cls=PlainCommand)
 def grant_show(
     ctx: typer.Context,
     grant_id: str,
@@ -142,14 +146,18 @@ def _print_grant(body: GrantBody, names: Names) -> None:
     print_table("Its code on each lock", ["lock", "status", "last error", "next attempt"], rows)
 
 
-@grant_app.command("add")
+@grant_app.command("add", cls=PlainCommand)
 def grant_add(
     ctx: typer.Context,
     holder: str = typer.Option(..., help="Who the code is for."),
-    starts: str = typer.Option(..., "--from", help="Start, ISO 8601 with offset."),
-    ends: str = typer.Option(..., "--to", help="End, ISO 8601 with offset."),
+    starts: str = typer.Option(
+        ..., "--from", help="Start, ISO 8601 with offset.", metavar="INSTANT"
+    ),
+    ends: str = typer.Option(..., "--to", help="End, ISO 8601 with offset.", metavar="INSTANT"),
     kind: GrantKind = typer.Option(GrantKind.MANUAL, help="staff, master or manual."),
-    property_ref: str | None = typer.Option(None, "--property", help="The property's locks."),
+    property_ref: str | None = typer.Option(
+        None, "--property", help="The property's locks.", metavar="PROPERTY"
+    ),
     lock_refs: list[str] = typer.Option([], "--lock", help="Or chosen locks (repeatable)."),
     reservation: str | None = typer.Option(None, help="Tie the grant to a reservation."),
     code: str | None = typer.Option(None, help="Use this code instead of a random one."),
@@ -173,7 +181,7 @@ def grant_add(
     typer.echo(f"created {grant.kind} grant {grant.id} on {len(grant.lock_codes)} lock(s)")
 
 
-@grant_app.command("revoke")
+@grant_app.command("revoke", cls=PlainCommand)
 def grant_revoke(
     ctx: typer.Context, grant_id: str, reason: str = typer.Option("", help="Kept in the log.")
 ) -> None:
@@ -183,7 +191,7 @@ def grant_revoke(
     typer.echo(f"revoked grant {grant_id}")
 
 
-@grant_app.command("regenerate")
+@grant_app.command("regenerate", cls=PlainCommand)
 def grant_regenerate(ctx: typer.Context, grant_id: str) -> None:
     """Give a grant a fresh code."""
     state = state_of(ctx)

@@ -8,7 +8,6 @@ mistake they can fix.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version
 from typing import Any, NamedTuple
 
 import typer
@@ -16,6 +15,7 @@ from typer.core import TyperGroup
 
 from doorcode import __version__
 from doorcode.cli.context import CliState
+from doorcode.cli.help_text import PlainCommand
 
 __all__ = ["app", "run"]
 
@@ -84,7 +84,7 @@ class ReportingGroup(TyperGroup):
             command = typer.main.get_group(target)  # a group even with one sub-command
         else:
             wrapper = typer.Typer()
-            wrapper.command(name)(target)
+            wrapper.command(name, cls=PlainCommand)(target)
             command = typer.main.get_command(wrapper)
         command.name = name
         # Completion is offered once, by `doorcode` itself, not again by every sub-command.
@@ -131,6 +131,9 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        # importlib.metadata takes longer to import than most commands take to run.
+        from importlib.metadata import version
+
         typer.echo(f"doorcode {__version__} (tzdata {version('tzdata')})")
         raise typer.Exit
 
@@ -139,7 +142,11 @@ def _print_version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     organisation: str | None = typer.Option(
-        None, "--org", envvar="DOORCODE_ORGANISATION", help="Organisation slug (if several)."
+        None,
+        "--org",
+        envvar="DOORCODE_ORGANISATION",
+        metavar="ORGANISATION",
+        help="Organisation slug (if several).",
     ),
     show_version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Print versions."

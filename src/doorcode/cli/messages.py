@@ -10,7 +10,8 @@ import typer
 
 from doorcode.api.messages import chosen_body, log_body, rules_body, saved_body
 from doorcode.cli.context import JsonOption, parse_time, print_json, print_table, state_of
-from doorcode.cli.names import local_time
+from doorcode.cli.help_text import PlainCommand
+from doorcode.cli.names import local_time, names_of
 from doorcode.domain.messages import ChannelName, DeliveryStatus, MessagePurpose, MessageStatus
 from doorcode.notify.channels import channels_from_settings
 from doorcode.notify.errors import InvalidTemplate
@@ -32,7 +33,7 @@ rules_app = typer.Typer(help="When guest messages are sent, per property.", no_a
 PropertyOption = typer.Option(None, "--property", help="Property; absent: account-wide.")
 
 
-@template_app.command("list")
+@template_app.command("list", cls=PlainCommand)
 def template_list(
     ctx: typer.Context, property_ref: str | None = PropertyOption, as_json: bool = JsonOption
 ) -> None:
@@ -42,14 +43,25 @@ def template_list(
     if as_json:
         print_json([saved_body(template) for template in found])
         return
+    # Named and on the property's clock, as the dashboard shows them; account-wide templates
+    # on the organisation's common clock (UTC when the properties do not share one).
+    names = names_of(state)
+    account_zone = display_zone(list_properties(state.runtime().uow(), state.caller()))
     rows = [
-        (t.id, t.property_id or "(account)", t.purpose, t.channel, t.locale, t.updated_at)
+        (
+            t.id,
+            names.property(t.property_id) or "(account)",
+            t.purpose,
+            t.channel,
+            t.locale,
+            local_time(t.updated_at, names.zone(t.property_id) if t.property_id else account_zone),
+        )
         for t in found
     ]
     print_table("Templates", ["id", "property", "purpose", "channel", "locale", "updated"], rows)
 
 
-@template_app.command("show")
+@template_app.command("show", cls=PlainCommand)
 def template_show(
     ctx: typer.Context,
     purpose: MessagePurpose,
@@ -73,7 +85,7 @@ def template_show(
             typer.echo(f"## {name}\n{value.rstrip()}\n")
 
 
-@template_app.command("set")
+@template_app.command("set", cls=PlainCommand)
 def template_set(
     ctx: typer.Context,
     purpose: MessagePurpose,
@@ -98,7 +110,7 @@ def template_set(
     typer.echo(f"saved template {saved.id} ({saved.purpose}, {saved.channel}, {saved.locale})")
 
 
-@template_app.command("delete")
+@template_app.command("delete", cls=PlainCommand)
 def template_delete(
     ctx: typer.Context,
     purpose: MessagePurpose,
@@ -113,7 +125,7 @@ def template_delete(
     typer.echo("deleted")
 
 
-@template_app.command("preview")
+@template_app.command("preview", cls=PlainCommand)
 def template_preview(
     ctx: typer.Context,
     purpose: MessagePurpose,
@@ -149,7 +161,7 @@ def template_preview(
         typer.echo(f"\n## html\n{rendered.html.rstrip()}")
 
 
-@template_app.command("variables")
+@template_app.command("variables", cls=PlainCommand)
 def template_variables() -> None:
     """List the variables templates can use."""
     print_table("Template variables", ["variable", "meaning"], DESCRIPTIONS.items())
@@ -159,7 +171,7 @@ def template_variables() -> None:
 STATUSES = sorted({status.value for status in (*MessageStatus, *DeliveryStatus)})
 
 
-@messages_app.command("list")
+@messages_app.command("list", cls=PlainCommand)
 def messages_list(
     ctx: typer.Context,
     reservation: str | None = typer.Option(None, help="Only this reservation's messages."),
@@ -202,7 +214,7 @@ def messages_list(
     print_table("Guest messages", columns, rows)
 
 
-@messages_app.command("retry")
+@messages_app.command("retry", cls=PlainCommand)
 def messages_retry(ctx: typer.Context, delivery_id: str) -> None:
     """Send a failed or unknown delivery again (an unknown one may have arrived already)."""
     state = state_of(ctx)
@@ -210,7 +222,7 @@ def messages_retry(ctx: typer.Context, delivery_id: str) -> None:
     typer.echo(f"delivery {delivery_id} is {entry.status} again; the next pass sends it")
 
 
-@messages_app.command("run")
+@messages_app.command("run", cls=PlainCommand)
 def messages_run(ctx: typer.Context) -> None:
     """Plan and send what is due now, once, through the configured channels."""
     runtime = state_of(ctx).runtime()
@@ -227,7 +239,7 @@ def messages_run(ctx: typer.Context) -> None:
     )
 
 
-@rules_app.command("show")
+@rules_app.command("show", cls=PlainCommand)
 def rules_show(ctx: typer.Context, property_ref: str, as_json: bool = JsonOption) -> None:
     """Show a property's rules for guest messages."""
     state = state_of(ctx)
@@ -238,12 +250,12 @@ def rules_show(ctx: typer.Context, property_ref: str, as_json: bool = JsonOption
     print_table(f"Message rules of {prop.name}", ["rule", "value"], asdict(found).items())
 
 
-@rules_app.command("set")
+@rules_app.command("set", cls=PlainCommand)
 def rules_set(
     ctx: typer.Context,
     property_ref: str,
     days_before: int | None = typer.Option(None, help="Send instructions N days before."),
-    at: str | None = typer.Option(None, help="At this local time, HH:MM."),
+    at: str | None = typer.Option(None, help="At this local time, HH:MM.", metavar="HH:MM"),
     send_if_late: bool | None = typer.Option(None, help="Booked later? Send when the code is set."),
     on_change: bool | None = typer.Option(None, help="Send again when the code changes."),
     backup_code: bool | None = typer.Option(None, help="Send the backup code when released."),

@@ -7,6 +7,7 @@ from datetime import tzinfo
 import typer
 
 from doorcode.cli.context import parse_instant, print_table, state_of
+from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
@@ -23,7 +24,7 @@ offline_app.add_typer(group_app, name="group")
 GroupOption = typer.Option(..., "--lock-group", "--key-group", help="Key group id or name.")
 
 
-@group_app.command("add")
+@group_app.command("add", cls=PlainCommand)
 def group_add(
     ctx: typer.Context,
     name: str,
@@ -41,7 +42,7 @@ def group_add(
     )
 
 
-@group_app.command("list")
+@group_app.command("list", cls=PlainCommand)
 def group_list(ctx: typer.Context) -> None:
     """List key groups."""
     state = state_of(ctx)
@@ -61,7 +62,7 @@ def group_list(ctx: typer.Context) -> None:
     print_table("Key groups", ["name", "id", "digits", "epoch", "key", "exported", "locks"], rows)
 
 
-@group_app.command("export")
+@group_app.command("export", cls=PlainCommand)
 def group_export(ctx: typer.Context, group: str) -> None:
     """Print the key and programming code for the locks; this works once per key."""
     state = state_of(ctx)
@@ -76,7 +77,7 @@ def group_export(ctx: typer.Context, group: str) -> None:
     )
 
 
-@group_app.command("provision")
+@group_app.command("provision", cls=PlainCommand)
 def group_provision(ctx: typer.Context, group: str) -> None:
     """Load the key into the group's virtual locks (uses the key's one export)."""
     state = state_of(ctx)
@@ -87,7 +88,7 @@ def group_provision(ctx: typer.Context, group: str) -> None:
     typer.echo(f"loaded the key into: {', '.join(loaded)}")
 
 
-@group_app.command("rotate")
+@group_app.command("rotate", cls=PlainCommand)
 def group_rotate(ctx: typer.Context, group: str) -> None:
     """Give the group a new key: every outstanding code stops working on reprovisioned locks."""
     state = state_of(ctx)
@@ -98,12 +99,14 @@ def group_rotate(ctx: typer.Context, group: str) -> None:
     )
 
 
-@offline_app.command("issue")
+@offline_app.command("issue", cls=PlainCommand)
 def offline_issue(
     ctx: typer.Context,
     group: str = GroupOption,
-    starts: str = typer.Option(..., "--from", help="Start, ISO 8601 with offset."),
-    ends: str = typer.Option(..., "--to", help="End, ISO 8601 with offset."),
+    starts: str = typer.Option(
+        ..., "--from", help="Start, ISO 8601 with offset.", metavar="INSTANT"
+    ),
+    ends: str = typer.Option(..., "--to", help="End, ISO 8601 with offset.", metavar="INSTANT"),
     holder: str = typer.Option("", help="Who the code is for."),
     kind: GrantKind = typer.Option(GrantKind.MANUAL, help="guest, staff, master or manual."),
 ) -> None:
@@ -120,12 +123,14 @@ def offline_issue(
     typer.echo(f"grant:     {issued.grant.id}")
 
 
-@offline_app.command("check")
+@offline_app.command("check", cls=PlainCommand)
 def offline_check(
     ctx: typer.Context,
     code: str,
     group: str = GroupOption,
-    at: str | None = typer.Option(None, help="Instant to check, ISO 8601 with offset (now)."),
+    at: str | None = typer.Option(
+        None, help="Instant to check, ISO 8601 with offset (now).", metavar="INSTANT"
+    ),
 ) -> None:
     """Say which window a code carries and whether it opens (for diagnosing a lockout)."""
     state = state_of(ctx)
@@ -143,7 +148,7 @@ def offline_check(
     typer.echo(f"at {local_time(moment, zone)}: {opens}")
 
 
-@offline_app.command("block")
+@offline_app.command("block", cls=PlainCommand)
 def offline_block(ctx: typer.Context, code: str, group: str = GroupOption) -> None:
     """Block a code (revoking its grant) and print what to type at each lock of the group."""
     state = state_of(ctx)
@@ -156,7 +161,7 @@ def offline_block(ctx: typer.Context, code: str, group: str = GroupOption) -> No
     )
 
 
-@offline_app.command("blocks")
+@offline_app.command("blocks", cls=PlainCommand)
 def offline_blocks(ctx: typer.Context, group: str = GroupOption) -> None:
     """Blocks still to be typed at the locks, with their sequences (# is Enter)."""
     state = state_of(ctx)
@@ -166,7 +171,7 @@ def offline_blocks(ctx: typer.Context, group: str = GroupOption) -> None:
     print_table("Blocks", ["id", "blocked", "grant", "type at the keypad"], rows)
 
 
-@offline_app.command("block-done")
+@offline_app.command("block-done", cls=PlainCommand)
 def offline_block_done(ctx: typer.Context, block_id: str, group: str = GroupOption) -> None:
     """Mark a block as typed at every lock of the group; `offline blocks` stops listing it."""
     state = state_of(ctx)

@@ -20,6 +20,7 @@ from doorcode.cli.context import (
     state_of,
     terminal,
 )
+from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, names_of
 from doorcode.cli.providers import lock_import
 from doorcode.domain.code_policy import Alphabet, CodeConstraints
@@ -35,13 +36,13 @@ property_app = typer.Typer(help="Properties and their lock groups.", no_args_is_
 lock_app = typer.Typer(help="Locks (devices) and their capabilities.", no_args_is_help=True)
 
 
-@property_app.command("add")
+@property_app.command("add", cls=PlainCommand)
 def property_add(
     ctx: typer.Context,
     name: str,
     zone: str = typer.Option(..., "--zone", help="IANA time zone, e.g. Europe/Lisbon."),
-    check_in: str = typer.Option("15:00", help="Default check-in time (local)."),
-    check_out: str = typer.Option("11:00", help="Default check-out time (local)."),
+    check_in: str = typer.Option("15:00", help="Default check-in time (local).", metavar="HH:MM"),
+    check_out: str = typer.Option("11:00", help="Default check-out time (local).", metavar="HH:MM"),
     code_length: int = typer.Option(6, help="Code length, 4 to 10."),
     alphabet: Alphabet = typer.Option(Alphabet.NUMERIC, help="numeric or alphanumeric."),
     external_id: str | None = typer.Option(None, help="The PMS's id for this property."),
@@ -58,7 +59,9 @@ def property_add(
     arrival_notices: bool = typer.Option(
         True, help="Tell the host at a guest's first opening, or when none by --no-show-at."
     ),
-    no_show_at: str = typer.Option("23:00", help="Local time of the no-show notice."),
+    no_show_at: str = typer.Option(
+        "23:00", help="Local time of the no-show notice.", metavar="HH:MM"
+    ),
     turnover_holder: str = typer.Option(
         "", help="Who gets a code from each check-out to the next check-in (a cleaner)."
     ),
@@ -87,7 +90,7 @@ def property_add(
     typer.echo(f"added property {prop.name} ({prop.id})")
 
 
-@property_app.command("list")
+@property_app.command("list", cls=PlainCommand)
 def property_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """List properties with their locks."""
     state = state_of(ctx)
@@ -118,16 +121,18 @@ def turnover_text(holder: str, max_hours: int) -> str:
     return f"{holder}, up to {max_hours} h" if holder else "–"
 
 
-@property_app.command("set")
+@property_app.command("set", cls=PlainCommand)
 def property_set(
     ctx: typer.Context,
-    property_ref: str = typer.Argument(
-        ..., metavar="PROPERTY", help="The property: id, external id or name."
-    ),
+    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
     name: str | None = typer.Option(None, help="A new name."),
     zone: str | None = typer.Option(None, "--zone", help="IANA time zone; stays follow it."),
-    check_in: str | None = typer.Option(None, help="Default check-in time (local)."),
-    check_out: str | None = typer.Option(None, help="Default check-out time (local)."),
+    check_in: str | None = typer.Option(
+        None, help="Default check-in time (local).", metavar="HH:MM"
+    ),
+    check_out: str | None = typer.Option(
+        None, help="Default check-out time (local).", metavar="HH:MM"
+    ),
     address: str | None = typer.Option(None, help="Street address, shown in guest messages."),
     turnover_holder: str | None = typer.Option(
         None, help="Who gets a code from each check-out to the next check-in (a cleaner)."
@@ -172,7 +177,7 @@ def property_set(
     )
 
 
-@property_app.command("link")
+@property_app.command("link", cls=PlainCommand)
 def property_link(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
     """Add a lock to a property's group (by id, external id or name)."""
     state = state_of(ctx)
@@ -180,7 +185,7 @@ def property_link(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
     typer.echo(f"{prop.name} now opens with: {', '.join(lock.name for lock in prop.locks)}")
 
 
-@property_app.command("unlink")
+@property_app.command("unlink", cls=PlainCommand)
 def property_unlink(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
     """Take a lock out of a property's group."""
     state = state_of(ctx)
@@ -188,7 +193,7 @@ def property_unlink(ctx: typer.Context, property_ref: str, lock_ref: str) -> Non
     typer.echo(f"{prop.name} now opens with: {', '.join(lock.name for lock in prop.locks) or '–'}")
 
 
-@lock_app.command("add")
+@lock_app.command("add", cls=PlainCommand)
 def lock_add(
     ctx: typer.Context,
     name: str,
@@ -237,7 +242,7 @@ def lock_add(
         typer.echo(f"linked to {reference}")
 
 
-@lock_app.command("list")
+@lock_app.command("list", cls=PlainCommand)
 def lock_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """List locks, the properties they serve, and where their codes stand."""
     state = state_of(ctx)
@@ -291,7 +296,7 @@ def _sync_column(lock: Lock, statuses: Counter[str]) -> str:
     return "; ".join(part for part in (counts, problem) if part) or "–"
 
 
-@lock_app.command("sync")
+@lock_app.command("sync", cls=PlainCommand)
 def lock_sync(
     ctx: typer.Context,
     lock_ref: str | None = typer.Argument(None, help="One lock (default: every lock)."),
@@ -331,7 +336,7 @@ def lock_sync(
         raise InvalidRequest(f"{len(failing)} of {len(outcomes)} lock(s) are not in sync yet")
 
 
-@lock_app.command("remove")
+@lock_app.command("remove", cls=PlainCommand)
 def lock_remove(
     ctx: typer.Context,
     lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
@@ -354,7 +359,7 @@ def lock_remove(
         typer.echo("its codes could not be removed from the device: clear it by hand", err=True)
 
 
-@lock_app.command("slots")
+@lock_app.command("slots", cls=PlainCommand)
 def lock_slots_command(
     ctx: typer.Context,
     lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
@@ -386,7 +391,7 @@ def lock_slots_command(
         typer.echo(f"  slot {slot}: {grant_id}")
 
 
-@lock_app.command("codes")
+@lock_app.command("codes", cls=PlainCommand)
 def lock_codes_command(
     ctx: typer.Context,
     lock_ref: str,
@@ -420,5 +425,5 @@ def lock_codes_command(
     print_table(f"Codes on {view.lock.name}", columns, rows)
 
 
-lock_app.command("log")(lock_log)
-lock_app.command("import")(lock_import)
+lock_app.command("log", cls=PlainCommand)(lock_log)
+lock_app.command("import", cls=PlainCommand)(lock_import)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
+from doorcode.cli.help_text import PlainCommand
 from doorcode.services import provider_accounts
 from doorcode.services.errors import InvalidRequest
 
@@ -19,13 +20,17 @@ provider_app = typer.Typer(
 )
 
 
-@provider_app.command("connect")
+@provider_app.command("connect", cls=PlainCommand)
 def provider_connect(
     ctx: typer.Context,
     kind: str = typer.Argument(..., help="The back-end: seam, virtual, ..."),
     label: str = typer.Option(..., help="Your name for the account; again to reconnect it."),
-    credential: list[str] = typer.Option([], help="NAME=VALUE (else asked at a hidden prompt)."),
-    option: list[str] = typer.Option([], help="NAME=VALUE, such as base_url=https://..."),
+    credential: list[str] = typer.Option(
+        [], metavar="NAME=VALUE", help="A credential (else asked at a hidden prompt)."
+    ),
+    option: list[str] = typer.Option(
+        [], metavar="NAME=VALUE", help="A setting, such as base_url=https://..."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Connect an account (or replace its credentials); owners only."""
@@ -49,7 +54,7 @@ def provider_connect(
     typer.echo(f"connected {account.kind} account {account.label} ({account.id})")
 
 
-@provider_app.command("list")
+@provider_app.command("list", cls=PlainCommand)
 def provider_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """The organisation's accounts; credentials are named, never shown."""
     state = state_of(ctx)
@@ -66,7 +71,7 @@ def provider_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     print_table("Provider accounts", ["label", "kind", "id", "credentials", "locks", "state"], rows)
 
 
-@provider_app.command("remove")
+@provider_app.command("remove", cls=PlainCommand)
 def provider_remove(ctx: typer.Context, reference: str) -> None:
     """Forget an account and its credentials (refused while it still has locks)."""
     state = state_of(ctx)

@@ -14,6 +14,7 @@ from doorcode.cli.context import (
     print_table,
     state_of,
 )
+from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, names_of
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.services import backup_codes, grants, reservations
@@ -22,14 +23,20 @@ from doorcode.store.repositories import ReservationFilter
 reservation_app = typer.Typer(help="Reservations (stays).", no_args_is_help=True)
 
 
-@reservation_app.command("add")
+@reservation_app.command("add", cls=PlainCommand)
 def reservation_add(
     ctx: typer.Context,
-    property_ref: str = typer.Option(..., "--property", help="Property id, external id or name."),
-    check_in: str = typer.Option(..., help="Arrival date, YYYY-MM-DD."),
-    check_out: str = typer.Option(..., help="Departure date, YYYY-MM-DD."),
-    check_in_time: str | None = typer.Option(None, help="Early check-in, HH:MM local."),
-    check_out_time: str | None = typer.Option(None, help="Late check-out, HH:MM local."),
+    property_ref: str = typer.Option(
+        ..., "--property", help="Property id, external id or name.", metavar="PROPERTY"
+    ),
+    check_in: str = typer.Option(..., help="Arrival date, YYYY-MM-DD.", metavar="DATE"),
+    check_out: str = typer.Option(..., help="Departure date, YYYY-MM-DD.", metavar="DATE"),
+    check_in_time: str | None = typer.Option(
+        None, help="Early check-in, HH:MM local.", metavar="HH:MM"
+    ),
+    check_out_time: str | None = typer.Option(
+        None, help="Late check-out, HH:MM local.", metavar="HH:MM"
+    ),
     guest: str = typer.Option("", help="Guest name."),
     email: str | None = typer.Option(None, help="Guest email."),
     phone: str | None = typer.Option(None, help="Guest phone, with country code."),
@@ -89,14 +96,12 @@ def _checked_guest(
     )
 
 
-@reservation_app.command("list")
+@reservation_app.command("list", cls=PlainCommand)
 def reservation_list(
     ctx: typer.Context,
     status: ReservationStatus | None = typer.Option(None),
     property_ref: str | None = typer.Option(
-        None,
-        "--property",
-        help="Only this property (id, external id or name).",
+        None, "--property", help="Only this property (id, external id or name).", metavar="PROPERTY"
     ),
     limit: int = typer.Option(100, min=1, max=1000),
     as_json: bool = JsonOption,
@@ -130,7 +135,7 @@ def reservation_list(
     print_table("Reservations", columns, rows)
 
 
-@reservation_app.command("show")
+@reservation_app.command("show", cls=PlainCommand)
 def reservation_show(ctx: typer.Context, reservation_id: str, as_json: bool = JsonOption) -> None:
     """Show one reservation: the stay on the property's clock, the guest and the grant."""
     state = state_of(ctx)
@@ -166,7 +171,7 @@ def reservation_show(ctx: typer.Context, reservation_id: str, as_json: bool = Js
         typer.echo(f"{name + ':':<{width + 2}}{value}")
 
 
-@reservation_app.command("cancel")
+@reservation_app.command("cancel", cls=PlainCommand)
 def reservation_cancel(
     ctx: typer.Context, reservation_id: str, reason: str = typer.Option("", help="Kept in the log.")
 ) -> None:
@@ -176,7 +181,7 @@ def reservation_cancel(
     typer.echo(f"cancelled reservation {reservation_id}")
 
 
-@reservation_app.command("backup-code")
+@reservation_app.command("backup-code", cls=PlainCommand)
 def reservation_backup_code(ctx: typer.Context, reservation_id: str) -> None:
     """Give the guest the property's backup code until check-out; the guest is told."""
     state = state_of(ctx)

@@ -13,6 +13,7 @@ from doorcode.cli.context import (
     print_table,
     state_of,
 )
+from doorcode.cli.help_text import PlainCommand
 from doorcode.domain.windows import zone_named
 from doorcode.services import schedules
 
@@ -24,21 +25,35 @@ schedule_app = typer.Typer(
 DAY_NAMES = {name.lower(): number for number, name in enumerate(schedules.WEEKDAY_NAMES)}
 
 
-@schedule_app.command("add")
+@schedule_app.command("add", cls=PlainCommand)
 def schedule_add(
     ctx: typer.Context,
     holder: str = typer.Argument(..., help="Who it is for, e.g. 'Marta (cleaner)'."),
     properties: list[str] = typer.Option(
-        ..., "--property", help="A property (id, external id or name); repeat for several."
+        ...,
+        "--property",
+        help="A property (id, external id or name); repeat for several.",
+        metavar="PROPERTY",
     ),
     on: list[str] = typer.Option(
-        [], "--on", help="A weekday (mon … sun); repeat for several. Leave out for every day."
+        [],
+        "--on",
+        help="A weekday (mon … sun); repeat for several. Leave out for every day.",
+        metavar="WEEKDAY",
     ),
-    starts: str = typer.Option(..., "--from", help="Local start time on each property, 10:00."),
-    ends: str = typer.Option(..., "--to", help="Local end time; at or before --from: next day."),
-    first: str = typer.Option(..., "--first", help="First day, 2026-12-01."),
-    last: str = typer.Option(..., "--last", help="Last day (at most 366 days after the first)."),
-    days_off: list[str] = typer.Option([], "--except", help="A day off; repeat for several."),
+    starts: str = typer.Option(
+        ..., "--from", help="Local start time on each property, 10:00.", metavar="HH:MM"
+    ),
+    ends: str = typer.Option(
+        ..., "--to", help="Local end time; at or before --from: next day.", metavar="HH:MM"
+    ),
+    first: str = typer.Option(..., "--first", help="First day, 2026-12-01.", metavar="DATE"),
+    last: str = typer.Option(
+        ..., "--last", help="Last day (at most 366 days after the first).", metavar="DATE"
+    ),
+    days_off: list[str] = typer.Option(
+        [], "--except", help="A day off; repeat for several.", metavar="DATE"
+    ),
 ) -> None:
     """Create a schedule; each window becomes a staff code on each property's locks."""
     state = state_of(ctx)
@@ -52,7 +67,7 @@ def schedule_add(
     _say_clock_notes(view)
 
 
-@schedule_app.command("list")
+@schedule_app.command("list", cls=PlainCommand)
 def schedule_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Every schedule, live ones first."""
     state = state_of(ctx)
@@ -75,7 +90,7 @@ def schedule_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     print_table("Staff schedules", columns, rows)
 
 
-@schedule_app.command("show")
+@schedule_app.command("show", cls=PlainCommand)
 def schedule_show(ctx: typer.Context, schedule_id: str) -> None:
     """One schedule and its windows, each on its property's clock."""
     state = state_of(ctx)
@@ -98,17 +113,17 @@ def _say_clock_notes(view: schedules.ScheduleView) -> None:
         typer.echo(f"Note: {note}", err=True)
 
 
-@schedule_app.command("change")
+@schedule_app.command("change", cls=PlainCommand)
 def schedule_change(
     ctx: typer.Context,
     schedule_id: str,
-    properties: list[str] = typer.Option(..., "--property"),
-    on: list[str] = typer.Option([], "--on"),
-    starts: str = typer.Option(..., "--from"),
-    ends: str = typer.Option(..., "--to"),
-    first: str = typer.Option(..., "--first"),
-    last: str = typer.Option(..., "--last"),
-    days_off: list[str] = typer.Option([], "--except"),
+    properties: list[str] = typer.Option(..., "--property", metavar="PROPERTY"),
+    on: list[str] = typer.Option([], "--on", metavar="WEEKDAY"),
+    starts: str = typer.Option(..., "--from", metavar="HH:MM"),
+    ends: str = typer.Option(..., "--to", metavar="HH:MM"),
+    first: str = typer.Option(..., "--first", metavar="DATE"),
+    last: str = typer.Option(..., "--last", metavar="DATE"),
+    days_off: list[str] = typer.Option([], "--except", metavar="DATE"),
     holder: str | None = typer.Option(None, help="A new name for who it is for."),
 ) -> None:
     """Replace the schedule: windows that stay keep their code, others go or come."""
@@ -121,7 +136,7 @@ def schedule_change(
     _say_clock_notes(schedules.get_schedule(state.runtime().uow(), state.caller(), schedule_id))
 
 
-@schedule_app.command("revoke")
+@schedule_app.command("revoke", cls=PlainCommand)
 def schedule_revoke(
     ctx: typer.Context, schedule_id: str, reason: str = typer.Option("", help="For the audit log.")
 ) -> None:

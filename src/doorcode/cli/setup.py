@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from doorcode.cli.context import print_table, state_of
+from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.installation import InstallationConfig, read_config, write_config
 from doorcode.cli.names import local_time, organisation_zone
 from doorcode.config import Settings
@@ -37,7 +38,7 @@ def init(
     typer.echo(f"doorcode installation in {settings.data_dir} (remembered in {path})")
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", cls=PlainCommand)
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every pending migration (serve and the other commands do this too)."""
     from doorcode.store.migrate import upgrade  # Alembic is slow to import: only here
@@ -47,7 +48,7 @@ def db_upgrade(ctx: typer.Context) -> None:
     typer.echo("database is up to date")
 
 
-@org_app.command("add")
+@org_app.command("add", cls=PlainCommand)
 def org_add(
     ctx: typer.Context, slug: str, name: str = typer.Option("", help="Display name.")
 ) -> None:
@@ -64,7 +65,7 @@ def org_add(
         )
 
 
-@org_app.command("contact")
+@org_app.command("contact", cls=PlainCommand)
 def host_contact(
     ctx: typer.Context,
     name: str | None = typer.Option(None, help="Name guests know you by."),
@@ -89,7 +90,7 @@ def host_contact(
     typer.echo(f"host: {shown}; email: {current.email or '–'}; phone: {current.phone or '–'}")
 
 
-@org_app.command("use")
+@org_app.command("use", cls=PlainCommand)
 def org_use(ctx: typer.Context, slug: str) -> None:
     """Act for this organisation in every later command (kept in the config file)."""
     organisation = resolve_organisation(state_of(ctx).runtime().uow(), slug)
@@ -98,7 +99,7 @@ def org_use(ctx: typer.Context, slug: str) -> None:
     typer.echo(f"later commands act for {organisation.slug} (remembered in {path})")
 
 
-@org_app.command("list")
+@org_app.command("list", cls=PlainCommand)
 def org_list(ctx: typer.Context) -> None:
     """List organisations."""
     with state_of(ctx).runtime().uow() as uow:
@@ -108,7 +109,7 @@ def org_list(ctx: typer.Context) -> None:
     )
 
 
-@apikey_app.command("create")
+@apikey_app.command("create", cls=PlainCommand)
 def apikey_create(
     ctx: typer.Context,
     name: str,
@@ -123,7 +124,7 @@ def apikey_create(
     )
 
 
-@apikey_app.command("list")
+@apikey_app.command("list", cls=PlainCommand)
 def apikey_list(ctx: typer.Context) -> None:
     """List API keys (prefixes only)."""
     state = state_of(ctx)

@@ -12,6 +12,7 @@ from doorcode.api.source_bodies import (
     webhook_path,
 )
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
+from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, organisation_zone
 from doorcode.sources import deliveries, pms_push, webhook_sources
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings
@@ -22,7 +23,7 @@ delivery_app = typer.Typer(help="Webhook deliveries: what sources sent.", no_arg
 push_app = typer.Typer(help="Codes pushed back to PMSs.", no_args_is_help=True)
 
 
-@source_app.command("add")
+@source_app.command("add", cls=PlainCommand)
 def source_add(
     ctx: typer.Context,
     name: str,
@@ -50,7 +51,7 @@ def source_add(
     )
 
 
-@source_app.command("list")
+@source_app.command("list", cls=PlainCommand)
 def source_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """List sources (never their secrets)."""
     state = state_of(ctx)
@@ -62,7 +63,7 @@ def source_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     print_table("Sources", ["id", "name", "kind", "webhook", "push to"], rows)
 
 
-@delivery_app.command("list")
+@delivery_app.command("list", cls=PlainCommand)
 def delivery_list(
     ctx: typer.Context,
     source: str | None = typer.Option(None, help="Only this source (id)."),
@@ -94,7 +95,7 @@ def delivery_list(
     print_table("Deliveries", columns, rows)
 
 
-@delivery_app.command("show")
+@delivery_app.command("show", cls=PlainCommand)
 def delivery_show(ctx: typer.Context, delivery_id: str) -> None:
     """Show one delivery with its headers and body (secrets redacted)."""
     state = state_of(ctx)
@@ -102,7 +103,7 @@ def delivery_show(ctx: typer.Context, delivery_id: str) -> None:
     print_json(delivery_detail_body(found))
 
 
-@delivery_app.command("replay")
+@delivery_app.command("replay", cls=PlainCommand)
 def delivery_replay(ctx: typer.Context, delivery_id: str) -> None:
     """Process a stored delivery again (after adding a missing property, say)."""
     state = state_of(ctx)
@@ -115,7 +116,7 @@ def delivery_replay(ctx: typer.Context, delivery_id: str) -> None:
     typer.echo(f"{delivery.outcome}: delivery {delivery.id}, reservation {delivery.reservation_id}")
 
 
-@push_app.command("list")
+@push_app.command("list", cls=PlainCommand)
 def push_list(
     ctx: typer.Context,
     status: str | None = typer.Option(None, help="pending, delivered or failed"),

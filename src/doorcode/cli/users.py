@@ -7,6 +7,7 @@ import os
 import typer
 
 from doorcode.cli.context import print_table, state_of
+from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, organisation_zone
 from doorcode.services.caller import Role
 from doorcode.services.users import create_user, list_users, set_user_disabled
@@ -18,7 +19,7 @@ user_app = typer.Typer(
 PASSWORD_VARIABLE = "DOORCODE_USER_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
 
-@user_app.command("create")
+@user_app.command("create", cls=PlainCommand)
 def user_create(
     ctx: typer.Context,
     username: str,
@@ -33,7 +34,7 @@ def user_create(
     typer.echo(f"created {user.role} {user.username}; they can sign in at the dashboard now")
 
 
-@user_app.command("list")
+@user_app.command("list", cls=PlainCommand)
 def user_list(ctx: typer.Context) -> None:
     """List users: role, last sign-in, disabled."""
     state = state_of(ctx)
@@ -52,7 +53,7 @@ def user_list(ctx: typer.Context) -> None:
     print_table("Users", ["username", "role", "created", "last sign-in", "disabled"], rows)
 
 
-@user_app.command("disable")
+@user_app.command("disable", cls=PlainCommand)
 def user_disable(ctx: typer.Context, username: str) -> None:
     """Disable a user: their sessions end and they cannot sign in."""
     state = state_of(ctx)
@@ -60,7 +61,7 @@ def user_disable(ctx: typer.Context, username: str) -> None:
     typer.echo(f"disabled {username}")
 
 
-@user_app.command("enable")
+@user_app.command("enable", cls=PlainCommand)
 def user_enable(ctx: typer.Context, username: str) -> None:
     """Let a disabled user sign in again."""
     state = state_of(ctx)

@@ -16,7 +16,6 @@ cloud, one simulated cloud per deployment, stays shared by the reconciler and
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import importlib
 import threading
@@ -30,7 +29,8 @@ from doorcode.locks.base import LockProvider, ProviderAccount
 from doorcode.locks.errors import ProviderNotConfigured
 from doorcode.locks.links import AccountLinks
 
-if TYPE_CHECKING:  # httpx and the vendor modules load when a provider is built, not before
+if TYPE_CHECKING:  # asyncio, httpx and the vendor modules load when a provider is built
+    import asyncio
     import ssl
 
     import httpx
@@ -158,6 +158,8 @@ class ProviderRegistry:
         (and TLS handshake) to the cloud for every pass. A client serves only the loop it was
         made on, so each loop gets its own; it lives as long as the loop.
         """
+        import asyncio  # not at start-up: a CLI listing never reaches a lock
+
         import httpx
 
         loop = asyncio.get_running_loop()

@@ -92,6 +92,10 @@ def detach_lock(
         lock = uow.locks.find(caller.organisation_id, reference)
         if lock is None:
             raise NotFound("lock", reference)
+        which = GrantFilter(lock_id=lock.id, limit=1_000_000)
+        # Every grant on the lock leaves it, a property's own (re-derived below) included:
+        # the operator is told all of them, not only those that named the lock themselves.
+        changed = [grant.id for grant in uow.grants.search(caller.organisation_id, which)]
         for prop in list(lock.properties):
             prop.locks.remove(lock)
             before = {"lock_id": lock.id}
@@ -99,12 +103,9 @@ def detach_lock(
                 uow, caller, ("property", prop.id), "LockUnlinked", lock.name, before=before
             )
             follow_property(uow, caller, prop)
-        which = GrantFilter(lock_id=lock.id, limit=1_000_000)
-        changed = []
         for grant in uow.grants.search(caller.organisation_id, which):
             others = {code.lock_id for code in grant.lock_codes if code.lock_id != lock.id}
             uow.grants.set_locks(grant, others)
-            changed.append(grant.id)
         lock.offline_key_group_id = None
         uow.touch_locks({lock.id})
         record_event(

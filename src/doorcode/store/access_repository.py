@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.store.models import (
@@ -27,6 +26,10 @@ from doorcode.store.models import (
     Reservation,
     property_locks,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 __all__ = ["AccessEventFilter", "AccessRepository", "NewAccessEvent"]
 
@@ -82,9 +85,8 @@ class AccessRepository:
             "via": event.via,
             "received_at": received_at,
         }
-        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
         statement = (
-            dialect.insert(AccessEventRow)
+            _insert_or_skip(self._session, AccessEventRow)
             .values(values)
             .on_conflict_do_nothing(index_elements=["lock_id", "event_id"])
             .returning(AccessEventRow.id)
@@ -139,8 +141,7 @@ class AccessRepository:
         One statement that inserts or updates: a keypad read and the background pass may both
         save a lock's first cursor at once, and neither may fail for it.
         """
-        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(AccessCursor).values(
+        statement = _insert_or_skip(self._session, AccessCursor).values(
             lock_id=lock_id, cursor=cursor, polled_at=at
         )
         self._session.execute(
@@ -337,3 +338,18 @@ def _distance(grant: Grant, at: datetime) -> timedelta:
     if at >= ends_at:
         return at - ends_at
     return timedelta(0)
+
+
+def _insert_or_skip(session: Session, entity: type[Any]) -> PostgresqlInsert | SqliteInsert:
+    """An INSERT that can skip or update on a conflict, in the database's own dialect.
+
+    The dialect modules are imported here and not with the module: the PostgreSQL one alone
+    costs a CLI listing on SQLite tens of milliseconds, and a listing never writes here.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(entity)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(entity)

@@ -40,6 +40,9 @@ def create_database_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and enforced foreign keys."""
     url = normalised_url(url)
     if make_url(url).get_backend_name() != "sqlite":
+        from doorcode.store.models import describe_postgresql_partial_indexes
+
+        describe_postgresql_partial_indexes()
         return create_engine(url, pool_pre_ping=True)
     _make_sqlite_folder(url)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

@@ -69,6 +69,7 @@ __all__ = [
     "User",
     "WebSession",
     "WebhookDelivery",
+    "describe_postgresql_partial_indexes",
     "property_locks",
     "schedule_properties",
 ]
@@ -90,6 +91,29 @@ class Base(DeclarativeBase):
         datetime: UtcDateTime(),
         dict[str, Any]: JSON(),
     }
+
+
+_PARTIAL_INDEXES: list[tuple[Index, str]] = []
+
+
+def _partial_unique_index(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching ``where``, on SQLite and (see below) PostgreSQL."""
+    index = Index(name, *columns, unique=True, sqlite_where=text(where))
+    _PARTIAL_INDEXES.append((index, where))
+    return index
+
+
+def describe_postgresql_partial_indexes() -> None:
+    """Give the partial unique indexes their PostgreSQL predicate; calling it again is harmless.
+
+    Written in the class bodies (``postgresql_where=``), the predicate makes SQLAlchemy import
+    its whole PostgreSQL dialect to check the keyword, in every process, SQLite ones included:
+    each CLI command on SQLite paid tens of milliseconds for it. The engine factory calls this
+    when it opens a PostgreSQL database, before any DDL could be emitted there. The
+    migrations create the same predicates themselves.
+    """
+    for index, where in _PARTIAL_INDEXES:
+        index.dialect_kwargs["postgresql_where"] = text(where)
 
 
 def _id(prefix: str) -> Mapped[str]:
@@ -315,12 +339,8 @@ class Grant(Base):
 
     __tablename__ = "grants"
     __table_args__ = (
-        Index(
-            "uq_grants_one_guest_grant_per_reservation",
-            "reservation_id",
-            unique=True,
-            sqlite_where=text("kind = 'guest'"),
-            postgresql_where=text("kind = 'guest'"),
+        _partial_unique_index(
+            "uq_grants_one_guest_grant_per_reservation", "reservation_id", where="kind = 'guest'"
         ),
         # Grants not over by an instant (codes in use, live grants): history is skipped.
         Index("ix_grants_ending", "ends_at", "starts_at"),
@@ -504,14 +524,12 @@ class Alert(Base):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        Index(
+        _partial_unique_index(
             "uq_alerts_one_open_per_subject",
             "kind",
             "subject_type",
             "subject_id",
-            unique=True,
-            sqlite_where=text("cleared_at IS NULL"),
-            postgresql_where=text("cleared_at IS NULL"),
+            where="cleared_at IS NULL",
         ),
     )
 
@@ -677,15 +695,13 @@ class MessageTemplate(Base):
     __tablename__ = "message_templates"
     __table_args__ = (
         UniqueConstraint("organisation_id", "property_id", "purpose", "channel", "locale"),
-        Index(
+        _partial_unique_index(
             "uq_message_templates_one_account_wide",
             "organisation_id",
             "purpose",
             "channel",
             "locale",
-            unique=True,
-            sqlite_where=text("property_id IS NULL"),
-            postgresql_where=text("property_id IS NULL"),
+            where="property_id IS NULL",
         ),
     )
 

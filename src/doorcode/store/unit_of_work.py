@@ -11,18 +11,13 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from random import Random
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorcode.domain.clock import Clock
 from doorcode.domain.reservations import MAX_STAY_NIGHTS
-from doorcode.store.access_repository import AccessRepository
-from doorcode.store.account_repository import ProviderAccountRepository
 from doorcode.store.code_cipher import CodeCipher
-from doorcode.store.lock_sync import LockSyncRepository
-from doorcode.store.message_repository import MessageRepository
-from doorcode.store.offline_repository import OfflineRepository
 from doorcode.store.repositories import (
     AlertRepository,
     ApiKeyRepository,
@@ -33,20 +28,27 @@ from doorcode.store.repositories import (
     PropertyRepository,
     ReservationRepository,
 )
-from doorcode.store.schedule_repository import ScheduleRepository
-from doorcode.store.source_repositories import (
-    DeliveryRepository,
-    FeedRepository,
-    OutboxRepository,
-    PushRepository,
-    SourceRepository,
-)
-from doorcode.store.web_repositories import (
-    FailedAttemptRepository,
-    HostNoticeRepository,
-    UserRepository,
-    WebSessionRepository,
-)
+
+if TYPE_CHECKING:  # each loads with its first use: a CLI listing needs none of them
+    from doorcode.store.access_repository import AccessRepository
+    from doorcode.store.account_repository import ProviderAccountRepository
+    from doorcode.store.lock_sync import LockSyncRepository
+    from doorcode.store.message_repository import MessageRepository
+    from doorcode.store.offline_repository import OfflineRepository
+    from doorcode.store.schedule_repository import ScheduleRepository
+    from doorcode.store.source_repositories import (
+        DeliveryRepository,
+        FeedRepository,
+        OutboxRepository,
+        PushRepository,
+        SourceRepository,
+    )
+    from doorcode.store.web_repositories import (
+        FailedAttemptRepository,
+        HostNoticeRepository,
+        UserRepository,
+        WebSessionRepository,
+    )
 
 __all__ = ["CommitHook", "UnitOfWork"]
 
@@ -84,27 +86,121 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(self.session)
         self.properties = PropertyRepository(self.session)
         self.locks = LockRepository(self.session)
-        self.provider_accounts = ProviderAccountRepository(self.session, self.cipher)
         self.reservations = ReservationRepository(self.session, self.cipher)
         self.grants = GrantRepository(self.session, self.cipher)
         self.events = EventRepository(self.session)
-        self.offline = OfflineRepository(self.session, self.cipher)
         self.alerts = AlertRepository(self.session)
-        self.lock_sync = LockSyncRepository(self.session)
-        self.sources = SourceRepository(self.session)
-        self.deliveries = DeliveryRepository(self.session)
-        self.feeds = FeedRepository(self.session)
-        self.pushes = PushRepository(self.session)
-        self.outbox = OutboxRepository(self.session)
-        self.messages = MessageRepository(self.session)
-        self.users = UserRepository(self.session)
-        self.web_sessions = WebSessionRepository(self.session)
-        self.failed_attempts = FailedAttemptRepository(self.session)
-        self.host_notices = HostNoticeRepository(self.session)
-        self.access = AccessRepository(self.session)
-        self.schedules = ScheduleRepository(self.session)
         self._touched_locks = set()
         return self
+
+    # The repositories below are built when first asked for, each time over the current
+    # session (they keep no state of their own): importing their modules up front cost every
+    # CLI command tens of milliseconds, most of them for tables the command never reads.
+
+    @property
+    def provider_accounts(self) -> ProviderAccountRepository:
+        """The provider accounts of this transaction."""
+        from doorcode.store.account_repository import ProviderAccountRepository
+
+        return ProviderAccountRepository(self.session, self.cipher)
+
+    @property
+    def offline(self) -> OfflineRepository:
+        """The offline of this transaction."""
+        from doorcode.store.offline_repository import OfflineRepository
+
+        return OfflineRepository(self.session, self.cipher)
+
+    @property
+    def lock_sync(self) -> LockSyncRepository:
+        """The lock sync of this transaction."""
+        from doorcode.store.lock_sync import LockSyncRepository
+
+        return LockSyncRepository(self.session)
+
+    @property
+    def sources(self) -> SourceRepository:
+        """The sources of this transaction."""
+        from doorcode.store.source_repositories import SourceRepository
+
+        return SourceRepository(self.session)
+
+    @property
+    def deliveries(self) -> DeliveryRepository:
+        """The deliveries of this transaction."""
+        from doorcode.store.source_repositories import DeliveryRepository
+
+        return DeliveryRepository(self.session)
+
+    @property
+    def feeds(self) -> FeedRepository:
+        """The feeds of this transaction."""
+        from doorcode.store.source_repositories import FeedRepository
+
+        return FeedRepository(self.session)
+
+    @property
+    def pushes(self) -> PushRepository:
+        """The pushes of this transaction."""
+        from doorcode.store.source_repositories import PushRepository
+
+        return PushRepository(self.session)
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """The outbox of this transaction."""
+        from doorcode.store.source_repositories import OutboxRepository
+
+        return OutboxRepository(self.session)
+
+    @property
+    def messages(self) -> MessageRepository:
+        """The messages of this transaction."""
+        from doorcode.store.message_repository import MessageRepository
+
+        return MessageRepository(self.session)
+
+    @property
+    def users(self) -> UserRepository:
+        """The users of this transaction."""
+        from doorcode.store.web_repositories import UserRepository
+
+        return UserRepository(self.session)
+
+    @property
+    def web_sessions(self) -> WebSessionRepository:
+        """The web sessions of this transaction."""
+        from doorcode.store.web_repositories import WebSessionRepository
+
+        return WebSessionRepository(self.session)
+
+    @property
+    def failed_attempts(self) -> FailedAttemptRepository:
+        """The failed attempts of this transaction."""
+        from doorcode.store.web_repositories import FailedAttemptRepository
+
+        return FailedAttemptRepository(self.session)
+
+    @property
+    def host_notices(self) -> HostNoticeRepository:
+        """The host notices of this transaction."""
+        from doorcode.store.web_repositories import HostNoticeRepository
+
+        return HostNoticeRepository(self.session)
+
+    @property
+    def access(self) -> AccessRepository:
+        """The access of this transaction."""
+        from doorcode.store.access_repository import AccessRepository
+
+        return AccessRepository(self.session)
+
+    @property
+    def schedules(self) -> ScheduleRepository:
+        """The schedules of this transaction."""
+        from doorcode.store.schedule_repository import ScheduleRepository
+
+        return ScheduleRepository(self.session)
 
     def __exit__(
         self,
