@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# An editable install leaves our own modules uncompiled; a shell with
+	# PYTHONDONTWRITEBYTECODE set would then compile them at every command's start.
+	$(BIN)/python -m compileall -q src >/dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from doorcode import __version__
+from doorcode.cli.collector import pause_collector
 from doorcode.cli.context import CliState
 from doorcode.cli.help_text import PlainCommand
 
@@ -159,4 +160,5 @@ def main(
 
 def run() -> None:
     """Console entry point."""
+    pause_collector()
     app()

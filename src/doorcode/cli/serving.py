@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from doorcode.api.app import create_app
 from doorcode.background import background_jobs
+from doorcode.cli.collector import resume_collector
 from doorcode.cli.context import state_of
 from doorcode.cli.installation import DEFAULT_DATA_DIR
 from doorcode.config import Runner, Settings
@@ -48,6 +49,7 @@ def serve(
     ),
 ) -> None:
     """Run the API (after bringing the database up to date)."""
+    resume_collector()
     runtime = state_of(ctx).runtime(create=True)
     settings = runtime.settings
     if workers == 1:
@@ -66,6 +68,7 @@ def demo(
     The demo lives in ./var (or DOORCODE_DATA_DIR), never in an installation the config file
     remembers from elsewhere: it must not plant a demo organisation in someone's real one.
     """
+    resume_collector()
     state = state_of(ctx)
     if "DOORCODE_DATA_DIR" not in os.environ:
         state.settings_factory = partial(Settings, data_dir=DEFAULT_DATA_DIR)
@@ -116,6 +119,7 @@ def worker(
     name: str | None = typer.Option(None, help="Worker name in logs and job records."),
 ) -> None:
     """Run lock sync, feeds, PMS pushes and guest messages as jobs on PostgreSQL (any number)."""
+    resume_collector()
     runtime = state_of(ctx).runtime()
     if not is_postgres(runtime.settings.resolved_database_url()):
         raise InvalidRequest(NEEDS_POSTGRES)
