@@ -143,11 +143,49 @@ class LockPass:
         if paused is not None:
             return self._skipped(f"{provider.kind} asked us to wait", paused)
         try:
-            listed = await provider.list_codes(self.lock.external_id)
+            listed = await self._listing(provider)
         except ProviderError as err:
             return self._unreachable(err)
         result = await self._reconcile(provider, listed)
         return replace(result, health=await self._health(provider), gone=False)
+
+    async def _listing(self, provider: LockProvider) -> list[ProviderCode]:
+        """The lock's codes; on a slot lock not read back, with those our records put there."""
+        listed = await provider.list_codes(self.lock.external_id)
+        if provider.abilities.addressing is not Addressing.BY_SLOT:
+            return listed
+        if await provider.lists_every_code(self.lock.external_id):
+            return listed
+        return [*listed, *self._recorded_codes(listed)]
+
+    def _recorded_codes(self, listed: list[ProviderCode]) -> list[ProviderCode]:
+        """Slots our records say hold a code that a lock not read back did not list.
+
+        Such a lock lists only what this process wrote or heard, so after a restart a guest's
+        code is missing from it. It counts as there while its row says so, and, once its grant
+        is over, while the records do not show it cleared: clearing an empty slot is harmless,
+        a code left after its window is not. A live grant whose code is not recorded there is
+        written (again) into its own slot.
+        """
+        shown = {slot_number(code) for code in listed}
+        found: list[ProviderCode] = []
+        for slot, grant_id in self._slot_holders().items():
+            row = self.rows.get(grant_id)
+            if row is None or slot in shown or not self._may_hold(row):
+                continue
+            state = CodeState.SET if row.state.confirmed_version is not None else CodeState.ACCEPTED
+            found.append(ProviderCode(str(slot), "", None, state=state))
+        return found
+
+    def _may_hold(self, row: LockCodeRecord) -> bool:
+        """Whether the row's slot may hold its code, by the records alone."""
+        state = row.state
+        if state.actual == PRESENT:
+            return True
+        if _live(row, self.now):
+            return False
+        cleared = state.desired == ABSENT and state.wait_reason is None and row.visited
+        return not cleared
 
     async def _health(self, provider: LockProvider) -> LockHealth | None:
         """The lock's health, at most every ``HEALTH_EVERY``; a failure to say is no failure."""
