@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, nulls_first, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from doorcode.domain.grants import GrantKind
@@ -344,14 +345,48 @@ class LockSyncRepository:
             offline_key_group_id=row.offline_key_group_id,
         )
 
-    def reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> None:
-        """Record the slot a grant takes on a lock, before its code is written there."""
+    def reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> bool:
+        """Hold ``slot`` of a lock for a grant, before its code is written there.
+
+        False when another grant holds that slot: a pass in another process reserved it first
+        (the unique index over held slots refuses a second holder, waiting for the other
+        transaction to end). The transaction is then spoilt: roll it back, commit nothing.
+        """
         lock_codes = Base.metadata.tables["lock_codes"]
-        self._session.execute(
+        statement = (
             update(lock_codes)
             .where(lock_codes.c.lock_id == lock_id, lock_codes.c.grant_id == grant_id)
-            .values(slot=slot)
+            .values(slot=slot, slot_released_at=None)
         )
+        try:
+            self._session.execute(statement)
+        except IntegrityError:
+            return False
+        return True
+
+    def release_slots(self, lock_ids: Collection[str], now: datetime) -> None:
+        """Free the slots of grants that are over and whose codes are off the lock.
+
+        Only held slots are looked at (the partial index over them), so a sweep's batch costs
+        as many rows as its locks have codes in slots, not its history.
+        """
+        lock_codes = Base.metadata.tables["lock_codes"]
+        grants = Base.metadata.tables["grants"]
+        over = select(grants.c.id).where(
+            or_(grants.c.revoked_at.is_not(None), grants.c.ends_at <= now)
+        )
+        for chunk in chunked(sorted(lock_ids)):
+            self._session.execute(
+                update(lock_codes)
+                .where(
+                    lock_codes.c.lock_id.in_(chunk),
+                    lock_codes.c.slot.is_not(None),
+                    lock_codes.c.slot_released_at.is_(None),
+                    lock_codes.c.actual == ABSENT,
+                    lock_codes.c.grant_id.in_(over),
+                )
+                .values(slot_released_at=now)
+            )
 
     def held_slots(self, lock_id: str, now: datetime) -> dict[int, str]:
         """Slot -> grant id of every slot on the lock a grant still holds (live, or not cleared)."""

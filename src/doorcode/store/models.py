@@ -382,13 +382,25 @@ class LockCode(Base):
     ``wait_reason`` when a live grant is kept off), ``actual`` what the lock reported.
     ``confirmed_version`` is the grant version last seen exactly right on the lock, and
     ``attempted_version`` the one the failing attempts were for. ``last_error`` never holds a
-    code. On a keypad that never reaches the network, ``offline_code_token`` holds the key
+    code. On a slot lock, ``slot`` is held by one grant at a time (a unique index over held
+    slots). On a keypad that never reaches the network, ``offline_code_token`` holds the key
     group's offline code for the grant (encrypted) and ``offline_*_at`` the window it opens.
     A vendor's offline code (TTLock, Seam) sits in the same columns, with ``offline_vendor``
     (None for doorcode's own), the rules the guest must follow and the vendor's reference.
     """
 
     __tablename__ = "lock_codes"
+    __table_args__ = (
+        # One holder per slot of a lock, whichever process reserves it (migration 0017).
+        Index(
+            "uq_lock_codes_held_slot",
+            "lock_id",
+            "slot",
+            unique=True,
+            sqlite_where=text("slot IS NOT NULL AND slot_released_at IS NULL"),
+            postgresql_where=text("slot IS NOT NULL AND slot_released_at IS NULL"),
+        ),
+    )
 
     grant_id: Mapped[str] = mapped_column(
         ForeignKey("grants.id", ondelete="CASCADE"), primary_key=True
@@ -403,6 +415,9 @@ class LockCode(Base):
     # On a slot-addressed lock, the slot this grant took: recorded before the code is written
     # and kept for the grant's life (``domain/slots.py``).
     slot: Mapped[int | None] = mapped_column(Integer)
+    # When the grant stopped holding ``slot`` (over, its code off the lock); NULL while held.
+    # The slot stays recorded: a late keypad event still names whoever held it then.
+    slot_released_at: Mapped[datetime | None]
     confirmed_version: Mapped[int | None] = mapped_column(Integer)
     # The version the back-end accepted but has not confirmed on the device yet.
     accepted_version: Mapped[int | None] = mapped_column(Integer)

@@ -76,8 +76,13 @@ BACKUP_AHEAD = timedelta(minutes=30)
 """A back-end with a backup pool (Seam) keeps a time-bound code ``unset`` until shortly before
 it starts: merely accepted this close to the stay's start, the code is late."""
 
-SlotReservation = Callable[[str, str, int], Awaitable[None]]
-"""Records (lock id, grant id, slot) in the database before the code is written there."""
+SlotReservation = Callable[[str, str, int], Awaitable[bool]]
+"""Holds (lock id, grant id, slot) in the database before the code is written there; False
+when another grant holds the slot (reserved by a pass in another process)."""
+_RESERVATION_TRIES = 3
+"""Slots a pass tries to reserve for one code before leaving it to the next pass."""
+_SLOT_RECHECK = timedelta(minutes=1)
+"""How soon to try again when other passes took every slot this one tried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +372,9 @@ class LockPass:
             slot = None
             if provider.abilities.addressing is Addressing.BY_SLOT:
                 slot = await self._slot_for(desired.grant_id)
+                if slot is None:
+                    self.deferred[desired.grant_id] = self.now + _SLOT_RECHECK
+                    return
             new = NewCode(
                 tag_for(desired.grant_id),
                 desired.code,
@@ -377,22 +385,33 @@ class LockPass:
             created = await provider.create_code(device, new)
             self._created(action, created)
 
-    async def _slot_for(self, grant_id: str) -> int:
-        """The grant's slot: the one it took before, else a free one, recorded before writing."""
+    async def _slot_for(self, grant_id: str) -> int | None:
+        """The grant's slot: the one it took before, else a free one, held before writing.
+
+        The database holds each slot for one grant at a time, whichever process asks: a slot
+        another pass reserved meanwhile is refused and the next free one tried. None when
+        other passes took every slot tried: the code waits for the next pass, and no two codes
+        are ever written into one slot.
+        """
         owned = self.lock.slots
         assert owned is not None  # checked before any action of a slot-addressed lock
         recorded = self.slots.get(grant_id)
         taken = {slot for holder, slot in self.slots.items() if holder != grant_id}
         # A slot recorded long ago (a cancelled stay confirmed again) may have gone to another
         # grant meanwhile: it is reused only while nobody else holds it.
-        if recorded is not None and recorded in owned and recorded not in taken:
-            return recorded
-        slot = choose_slot(owned, taken | self.slot_listing.occupied)
-        if slot is None:
-            raise NoSpaceLeft(f"every slot doorcode owns on this lock ({owned}) is taken")
-        await self.context.reserve_slot(self.lock.id, grant_id, slot)
-        self.slots[grant_id] = slot
-        return slot
+        if recorded is None or recorded not in owned or recorded in taken:
+            recorded = None
+        for _ in range(_RESERVATION_TRIES):
+            slot = recorded or choose_slot(owned, taken | self.slot_listing.occupied)
+            if slot is None:
+                raise NoSpaceLeft(f"every slot doorcode owns on this lock ({owned}) is taken")
+            if await self.context.reserve_slot(self.lock.id, grant_id, slot):
+                self.slots[grant_id] = slot
+                return slot
+            logger.info("lock %s: slot %s was taken by another pass", self.lock.id, slot)
+            recorded = None
+            taken.add(slot)
+        return None
 
     def _slot_holders(self) -> dict[int, str]:
         """Slot -> grant; where two grants recorded one slot, the one whose code is there."""
