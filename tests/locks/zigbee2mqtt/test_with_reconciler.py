@@ -212,3 +212,33 @@ def test_a_write_only_locks_code_leaves_at_check_out_after_a_restart(runtime, br
     reconcile(runtime)
     assert bridge.held("Gate") == {}
     assert bridge.received[("Gate", "get")] == 0
+
+
+def test_a_reimport_that_changes_the_slot_count_keeps_a_guest_in_their_slot(runtime, bridge, clock):
+    """A small lock is all doorcode's; told later it has 30 slots, its default range would
+    start at 4 and leave out slot 1, where a guest's code is."""
+    door = bridge.add_lock("Flat door", model="TINY-1", vendor="X", slots=30)
+    owner, lock, flat = imported(runtime, bridge, "Flat door", slots="TINY-1=6")
+    stay = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    code = reveal_code(runtime.uow(), owner, stay.grant.id)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert on_lock(bridge) == {1: code}
+
+    door.model = "BE468"  # zigbee2mqtt now names it a Schlage BE468: 30 slots
+    bridge.add_lock("Garage", model="GATE-1", vendor="X")  # pairing one republishes the list
+    deadline = time.monotonic() + 10
+    while (
+        "Flat door"
+        not in asyncio.run(
+            import_locks(runtime.uow, runtime.providers, runtime.clock, owner, "Home zigbee")
+        ).changed
+    ):
+        assert time.monotonic() < deadline, "the new device list never reached the import"
+        time.sleep(0.05)
+    reconcile(runtime)
+    assert on_lock(bridge) == {1: code}  # neither taken for the owner's nor written again
+    assert statuses(runtime, stay.grant.id) == {lock.id: "set"}
+    clock.advance(days=2)  # past check-out
+    reconcile(runtime)
+    assert on_lock(bridge) == {}
