@@ -24,7 +24,13 @@ from doorcode.locks.base import (
     NewCode,
     ProviderCode,
 )
-from doorcode.locks.errors import DuplicateCode, NoSpaceLeft, NotSupported, UnknownDevice
+from doorcode.locks.errors import (
+    DuplicateCode,
+    LockOffline,
+    NoSpaceLeft,
+    NotSupported,
+    UnknownDevice,
+)
 
 
 class Killed(Exception):
@@ -51,6 +57,7 @@ class SlotLockProvider(LockProvider):
         self.devices: dict[str, SlotDevice] = {}
         self.radio: Counter[str] = Counter()
         self.kill_after_write = False
+        self.unreachable = False
 
     def add(
         self, device_id: str, size: int, *, masked: bool = False, write_only: bool = False
@@ -78,6 +85,8 @@ class SlotLockProvider(LockProvider):
 
     async def list_codes(self, device_id: str) -> list[ProviderCode]:
         device = self._device(device_id)
+        if self.unreachable:
+            raise LockOffline("the lock does not answer")
         listed = device.known & set(device.slots) if device.write_only else set(device.slots)
         return [self._code(device, slot) for slot in sorted(listed)]
 

@@ -314,3 +314,21 @@ def test_a_write_only_lock_clears_a_slot_reserved_by_a_process_killed_before_its
     reconcile(runtime, force=True)
     assert slots.radio["write"] == writes  # cleared once, not at every pass
     assert code
+
+
+@pytest.mark.parametrize("failure", ["crash", "offline"])
+def test_a_first_pass_that_fails_is_no_inventory_and_the_owners_codes_stay(
+    runtime, owner, slots, lock, flat, clock, failure
+):
+    device(slots, lock)[9] = "222222"  # inside doorcode's range, set before doorcode came
+    _grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    slots.kill_after_write = failure == "crash"  # the pass raises after the write
+    slots.unreachable = failure == "offline"  # the listing fails
+    reconcile(runtime)
+    slots.kill_after_write = slots.unreachable = False
+    reconcile(runtime, force=True)  # the first pass that completes: its inventory counts
+    assert device(slots, lock) == {9: "222222", 4: code}
+    clock.advance(hours=1)
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {9: "222222", 4: code}

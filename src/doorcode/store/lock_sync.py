@@ -128,6 +128,9 @@ class LockSyncState:
     sync_attempts: int = 0
     sync_retry_at: datetime | None = None
     unmanaged_codes: tuple[str, ...] = ()
+    inventoried_at: datetime | None = None
+    """When a pass first completed the lock's listing (``unmanaged_codes`` then holds the
+    owner's codes); None until then, whatever passes failed or crashed before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +216,7 @@ class LockSyncRepository:
                 Lock.sync_attempts,
                 Lock.sync_retry_at,
                 Lock.unmanaged_codes,
+                Lock.inventoried_at,
                 Lock.slot_first,
                 Lock.slot_last,
             ).where(Lock.id.in_(ids))
@@ -615,6 +619,7 @@ def _lock_row(lock_id: str, state: LockSyncState) -> dict[str, Any]:
         "sync_attempts": state.sync_attempts,
         "sync_retry_at": state.sync_retry_at,
         "unmanaged_codes": list(state.unmanaged_codes),
+        "inventoried_at": state.inventoried_at,
     }
 
 
@@ -637,6 +642,7 @@ def _lock_record(row: Any, codes: list[Any], leads: LeadTimes | None) -> LockRec
             sync_attempts=row.sync_attempts,
             sync_retry_at=row.sync_retry_at,
             unmanaged_codes=tuple(row.unmanaged_codes or ()),
+            inventoried_at=row.inventoried_at,
         ),
         codes=tuple(_code_record(code, fallback) for code in codes),
         account_id=row.account_id,

@@ -278,6 +278,9 @@ class Lock(Base):
     sync_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sync_retry_at: Mapped[datetime | None]
     unmanaged_codes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # When a pass first completed the lock's listing and recorded its codes: on a slot lock,
+    # the codes found before that are the owner's (a pass that failed or crashed is no inventory).
+    inventoried_at: Mapped[datetime | None]
 
     properties: Mapped[list[Property]] = relationship(
         secondary=property_locks, back_populates="locks", order_by="Property.name"

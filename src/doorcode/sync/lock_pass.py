@@ -128,6 +128,8 @@ class LockPass:
         self.strays_due_at: datetime | None = None
         self.issued: dict[str, IssuedVendorCode] = {}
         self.retired_backups = BackupRemoval()
+        self.inventoried = False
+        """The pass completed the listing and records the codes it found."""
 
     async def run(self) -> LockResult:
         """Bring the lock to its desired codes as far as the back-end lets us."""
@@ -213,7 +215,7 @@ class LockPass:
             owned = self.lock.slots
             if owned is None:
                 return self._unreachable(NotSupported(_UNKNOWN_SLOTS))
-            first_inventory = self.lock.state.synced_at is None
+            first_inventory = self.lock.state.inventoried_at is None
             owners = None if first_inventory else self.lock.state.unmanaged_codes
             self.slot_listing = sort_by_slot(listed, owned, self._slot_holders(), owners)
             listed = list(self.slot_listing.codes)
@@ -673,6 +675,7 @@ class LockPass:
     # -- results -----------------------------------------------------------------------------
 
     def _result(self, plan: LockPlan, unmanaged: tuple[str, ...]) -> LockResult:
+        self.inventoried = True
         desired = {code.grant_id: code for code in plan.desired}
         waiting = {grant.grant_id: grant.reason.value for grant in plan.waiting}
         codes = {
@@ -873,7 +876,7 @@ class LockPass:
         return base
 
     def _finish(self, codes: dict[str, LockCodeState], state: LockSyncState) -> LockResult:
-        state = self._due_after_now(state)
+        state = replace(self._due_after_now(state), inventoried_at=self._inventoried_at())
         changed = {
             grant_id: new
             for grant_id, new in codes.items()
@@ -888,6 +891,15 @@ class LockPass:
             offline_codes=tuple(self.issued.values()),
             backups_removed=self.retired_backups.removed,
         )
+
+    def _inventoried_at(self) -> datetime | None:
+        """The first completed listing's instant: this pass's, if it is the first to complete.
+
+        Only a pass that ends normally records what it found (``_result``); one that failed to
+        list, or crashed anywhere, leaves the lock's first inventory to a later pass.
+        """
+        done = self.lock.state.inventoried_at
+        return done if done is not None or not self.inventoried else self.now
 
     def _due_after_now(self, state: LockSyncState) -> LockSyncState:
         """Never leave the lock due at or before this pass: it has handled that instant.

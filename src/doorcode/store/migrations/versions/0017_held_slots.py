@@ -1,4 +1,4 @@
-"""held slots: one grant per slot of a lock, enforced by the database across processes
+"""held slots: one grant per slot of a lock across processes; a lock's first inventory
 
 Revision ID: 0017
 Revises: 0016
@@ -16,6 +16,11 @@ Existing rows: a slot whose grant is over (revoked or ended) and whose code is a
 released now; where two grants still hold one slot, the one whose code is recorded there
 keeps it (else the later starting grant) and the others are released: their codes cannot be
 on the lock, and their next write takes a free slot.
+
+``locks.inventoried_at`` is when a pass first completed a lock's listing. The codes on a slot
+lock at that first inventory are the owner's; it was read from ``synced_at``, which a failed
+or crashed pass sets too, so a first pass that crashed left the owner's codes to be cleared as
+strays by the next. Existing locks with a ``synced_at`` count as inventoried.
 """
 
 from collections.abc import Sequence
@@ -44,6 +49,15 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+    with op.batch_alter_table("locks", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "inventoried_at",
+                doorcode.store.column_types.UtcDateTime(timezone=True),
+                nullable=True,
+            )
+        )
+    op.execute("UPDATE locks SET inventoried_at = synced_at")
     _release_stale_slots(op.get_bind())
     op.create_index(
         "uq_lock_codes_held_slot",
@@ -57,6 +71,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_lock_codes_held_slot", table_name="lock_codes")
+    with op.batch_alter_table("locks", schema=None) as batch_op:
+        batch_op.drop_column("inventoried_at")
     with op.batch_alter_table("lock_codes", schema=None) as batch_op:
         batch_op.drop_column("slot_released_at")
 
