@@ -293,7 +293,7 @@ def test_virtual_locks_from_before_accounts_land_in_one_virtual_account_per_orga
     runtime.close()
 
 
-def test_slots_two_grants_recorded_before_0017_are_left_to_the_one_whose_code_is_there(
+def test_slots_two_grants_recorded_before_0018_are_left_to_the_one_whose_code_is_there(
     unmigrated_url, clock, tmp_path
 ):
     from sqlalchemy import text
@@ -314,7 +314,7 @@ def test_slots_two_grants_recorded_before_0017_are_left_to_the_one_whose_code_is
         reservation_id = uow.session.get(Grant, gone).reservation_id
     cancel_reservation(runtime.uow(), owner, reservation_id)
 
-    downgrade(runtime.engine, runtime.cipher, "0016")
+    downgrade(runtime.engine, runtime.cipher, "0017")
     recorded = {there: (4, "present", "4"), beside: (4, "absent", None), gone: (6, "absent", None)}
     with runtime.engine.begin() as connection:
         for grant_id, (slot, actual, code_id) in recorded.items():

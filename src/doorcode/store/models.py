@@ -394,7 +394,7 @@ class LockCode(Base):
 
     __tablename__ = "lock_codes"
     __table_args__ = (
-        # One holder per slot of a lock, whichever process reserves it (migration 0017).
+        # One holder per slot of a lock, whichever process reserves it (migration 0018).
         Index(
             "uq_lock_codes_held_slot",
             "lock_id",

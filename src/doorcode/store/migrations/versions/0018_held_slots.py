@@ -1,7 +1,7 @@
 """held slots: one grant per slot of a lock across processes; a lock's first inventory
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06 12:10:00.000000
 
 A slot was chosen by one pass from what that pass had loaded, so two passes over one lock in
@@ -32,8 +32,8 @@ from alembic import op
 
 import doorcode.store.column_types
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
