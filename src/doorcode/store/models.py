@@ -395,13 +395,11 @@ class LockCode(Base):
     __tablename__ = "lock_codes"
     __table_args__ = (
         # One holder per slot of a lock, whichever process reserves it (migration 0018).
-        Index(
+        _partial_unique_index(
             "uq_lock_codes_held_slot",
             "lock_id",
             "slot",
-            unique=True,
-            sqlite_where=text("slot IS NOT NULL AND slot_released_at IS NULL"),
-            postgresql_where=text("slot IS NOT NULL AND slot_released_at IS NULL"),
+            where="slot IS NOT NULL AND slot_released_at IS NULL",
         ),
     )
 
