@@ -376,8 +376,14 @@ class LockSyncRepository:
         """
         lock_codes = Base.metadata.tables["lock_codes"]
         grants = Base.metadata.tables["grants"]
-        over = select(grants.c.id).where(
-            or_(grants.c.revoked_at.is_not(None), grants.c.ends_at <= now)
+        # Correlated: each held slot's grant by its key, not every grant that ever ended.
+        over = (
+            select(grants.c.id)
+            .where(
+                grants.c.id == lock_codes.c.grant_id,
+                or_(grants.c.revoked_at.is_not(None), grants.c.ends_at <= now),
+            )
+            .exists()
         )
         for chunk in chunked(sorted(lock_ids)):
             self._session.execute(
@@ -387,7 +393,7 @@ class LockSyncRepository:
                     lock_codes.c.slot.is_not(None),
                     lock_codes.c.slot_released_at.is_(None),
                     lock_codes.c.actual == ABSENT,
-                    lock_codes.c.grant_id.in_(over),
+                    over,
                 )
                 .values(slot_released_at=now)
             )
