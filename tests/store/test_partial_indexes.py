@@ -37,6 +37,7 @@ def test_each_partial_index_has_its_predicate_on_sqlite():
         ("uq_grants_one_guest_grant_per_reservation", "kind = 'guest'"),
         ("uq_alerts_one_open_per_subject", "cleared_at IS NULL"),
         ("uq_message_templates_one_account_wide", "property_id IS NULL"),
+        ("uq_lock_codes_held_slot", "slot IS NOT NULL AND slot_released_at IS NULL"),
     ]:
         ddl = str(CreateIndex(index_named(name)).compile(dialect=sqlite.dialect()))
         assert ddl.endswith(f"WHERE {predicate}"), ddl
@@ -48,6 +49,7 @@ def test_a_postgresql_engine_gives_each_partial_index_its_predicate():
         ("uq_grants_one_guest_grant_per_reservation", "kind = 'guest'"),
         ("uq_alerts_one_open_per_subject", "cleared_at IS NULL"),
         ("uq_message_templates_one_account_wide", "property_id IS NULL"),
+        ("uq_lock_codes_held_slot", "slot IS NOT NULL AND slot_released_at IS NULL"),
     ]:
         ddl = str(CreateIndex(index_named(name)).compile(dialect=postgresql.dialect()))
         assert ddl.endswith(f"WHERE {predicate}"), ddl

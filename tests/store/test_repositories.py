@@ -291,3 +291,53 @@ def test_virtual_locks_from_before_accounts_land_in_one_virtual_account_per_orga
     )
     assert runtime.cipher.decrypt(next(iter(accounts.values()))["credentials_token"]) == "{}"
     runtime.close()
+
+
+def test_slots_two_grants_recorded_before_0018_are_left_to_the_one_whose_code_is_there(
+    unmigrated_url, clock, tmp_path
+):
+    from sqlalchemy import text
+
+    from doorcode.services.reservations import cancel_reservation
+
+    runtime = make_runtime(unmigrated_url, clock, tmp_path)
+    upgrade(runtime.engine, runtime.cipher)
+    owner = make_owner(runtime)
+    lock = make_lock(runtime, owner, "Front door")
+    flat = make_property(runtime, owner, "Flat", locks=[lock])
+    start = datetime.now(UTC).date() + timedelta(days=30)  # the migration: real clock
+    there, beside, gone = (
+        book(runtime, owner, flat, ref, start, start + timedelta(days=2)).grant.id
+        for ref in ("B-1", "B-2", "B-3")
+    )
+    with runtime.uow() as uow:
+        reservation_id = uow.session.get(Grant, gone).reservation_id
+    cancel_reservation(runtime.uow(), owner, reservation_id)
+
+    downgrade(runtime.engine, runtime.cipher, "0017")
+    recorded = {there: (4, "present", "4"), beside: (4, "absent", None), gone: (6, "absent", None)}
+    with runtime.engine.begin() as connection:
+        for grant_id, (slot, actual, code_id) in recorded.items():
+            connection.execute(
+                text(
+                    "UPDATE lock_codes SET slot = :slot, actual = :actual,"
+                    " provider_code_id = :code_id WHERE grant_id = :grant_id"
+                ),
+                {"slot": slot, "actual": actual, "code_id": code_id, "grant_id": grant_id},
+            )
+    upgrade(runtime.engine, runtime.cipher)
+
+    rows = {row["grant_id"]: row for row in stored_rows(runtime.engine, "lock_codes")}
+    held = {grant_id for grant_id, row in rows.items() if row["slot_released_at"] is None}
+    assert held == {there}
+    assert {grant_id: row["slot"] for grant_id, row in rows.items()} == {
+        there: 4,
+        beside: 4,
+        gone: 6,
+    }
+    with runtime.uow() as uow:
+        assert not uow.lock_sync.reserve_slot(lock.id, beside, 4)
+    with runtime.uow() as uow:
+        assert uow.lock_sync.reserve_slot(lock.id, beside, 6)
+        uow.commit()
+    runtime.close()

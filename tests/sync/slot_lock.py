@@ -2,8 +2,10 @@
 
 It behaves as the Z-Wave and Zigbee locks the real back-ends drive do, as far as the slot
 discipline cares: slots 1..size, a PIN refused when another slot holds it, reads that mask PINs
-on some models, every write and single-slot read counted as radio traffic. The real stacks are
-tested in tests/locks/ against their own peers.
+on some models, every write and single-slot read counted as radio traffic. A write-only device
+is never read: its listing holds only the slots this process wrote, and ``restart`` (a new
+process) forgets them, as zigbee2mqtt's link does for a lock that answers no reads. The real
+stacks are tested in tests/locks/ against their own peers.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from doorcode.locks.base import (
     NewCode,
     ProviderCode,
 )
-from doorcode.locks.errors import DuplicateCode, NoSpaceLeft, NotSupported, UnknownDevice
+from doorcode.locks.errors import (
+    DuplicateCode,
+    LockOffline,
+    NoSpaceLeft,
+    NotSupported,
+    UnknownDevice,
+)
 
 
 class Killed(Exception):
@@ -33,7 +41,10 @@ class Killed(Exception):
 class SlotDevice:
     size: int
     masked: bool = False
+    write_only: bool = False
     slots: dict[int, str] = field(default_factory=dict)
+    known: set[int] = field(default_factory=set)
+    """On a write-only device: the slots this process wrote (all it can list)."""
 
 
 class SlotLockProvider(LockProvider):
@@ -46,9 +57,12 @@ class SlotLockProvider(LockProvider):
         self.devices: dict[str, SlotDevice] = {}
         self.radio: Counter[str] = Counter()
         self.kill_after_write = False
+        self.unreachable = False
 
-    def add(self, device_id: str, size: int, *, masked: bool = False) -> SlotDevice:
-        device = SlotDevice(size, masked)
+    def add(
+        self, device_id: str, size: int, *, masked: bool = False, write_only: bool = False
+    ) -> SlotDevice:
+        device = SlotDevice(size, masked, write_only)
         self.devices[device_id] = device
         return device
 
@@ -64,9 +78,20 @@ class SlotLockProvider(LockProvider):
             for name, d in self.devices.items()
         ]
 
+    def restart(self) -> None:
+        """A new doorcode process: what it knew of write-only devices is gone."""
+        for device in self.devices.values():
+            device.known.clear()
+
     async def list_codes(self, device_id: str) -> list[ProviderCode]:
         device = self._device(device_id)
-        return [self._code(device, slot) for slot in sorted(device.slots)]
+        if self.unreachable:
+            raise LockOffline("the lock does not answer")
+        listed = device.known & set(device.slots) if device.write_only else set(device.slots)
+        return [self._code(device, slot) for slot in sorted(listed)]
+
+    async def lists_every_code(self, device_id: str) -> bool:
+        return not self._device(device_id).write_only
 
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
         device = self._device(device_id)
@@ -78,8 +103,11 @@ class SlotLockProvider(LockProvider):
             raise DuplicateCode("the lock holds these digits in another slot")
         self.radio["write"] += 1
         device.slots[slot] = code.code
+        device.known.add(slot)
         if self.kill_after_write:
             raise Killed("killed after the write")
+        if device.write_only:
+            return ProviderCode(str(slot), "", None, state=CodeState.SET)
         self.radio["read"] += 1
         return self._code(device, slot)
 
@@ -93,8 +121,9 @@ class SlotLockProvider(LockProvider):
         self.radio["write"] += 1
         self.radio["read"] += 1
         device.slots.pop(int(code_id), None)
+        device.known.discard(int(code_id))
 
     @staticmethod
     def _code(device: SlotDevice, slot: int) -> ProviderCode:
-        pin = None if device.masked else device.slots[slot]
+        pin = None if device.masked or device.write_only else device.slots[slot]
         return ProviderCode(str(slot), "", pin, state=CodeState.SET)

@@ -33,10 +33,12 @@ def owner(runtime):
     return make_owner(runtime)
 
 
-def slot_lock(runtime, owner, slots, name="Front door", size=SLOTS, *, masked=False):
+def slot_lock(
+    runtime, owner, slots, name="Front door", size=SLOTS, *, masked=False, write_only=False
+):
     capabilities = LockCapabilities(max_codes=size, native_scheduling=False)
     lock = make_lock(runtime, owner, name, capabilities)
-    slots.add(lock.external_id, size, masked=masked)
+    slots.add(lock.external_id, size, masked=masked, write_only=write_only)
     return lock
 
 
@@ -255,3 +257,78 @@ def test_a_keypad_opening_by_slot_belongs_to_whoever_held_the_slot_then(
         query = select(AccessEventRow.event_id, AccessEventRow.grant_id)
         grants = {row.event_id: row.grant_id for row in uow.session.execute(query).all()}
     assert grants == {"evt-1": first.id, "evt-2": second.id}
+
+
+@pytest.fixture
+def gate(runtime, owner, slots):
+    """A lock that is never read back: a listing shows only what this process wrote."""
+    lock = slot_lock(runtime, owner, slots, "Gate", write_only=True)
+    return lock, make_property(runtime, owner, "Yard flat", locks=[lock], time_zone="UTC")
+
+
+def test_a_write_only_lock_loses_a_guests_code_at_check_out_even_after_a_restart(
+    runtime, owner, slots, gate, clock
+):
+    lock, flat = gate
+    _grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert device(slots, lock) == {4: code}
+    slots.restart()  # the new process lists nothing: it wrote nothing yet
+    clock.advance(days=2)  # past check-out
+    reconcile(runtime)
+    assert device(slots, lock) == {}
+
+
+def test_a_write_only_lock_keeps_a_guests_code_across_a_restart_without_writing_it_again(
+    runtime, owner, slots, gate, clock
+):
+    lock, flat = gate
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    writes = slots.radio["write"]
+    slots.restart()
+    clock.advance(hours=5)
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {4: code}
+    assert slots.radio["write"] == writes
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_write_only_lock_clears_a_slot_reserved_by_a_process_killed_before_its_record(
+    runtime, owner, slots, gate, clock
+):
+    lock, flat = gate
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 1)
+    clock.advance(hours=5)
+    slots.kill_after_write = True
+    reconcile(runtime)  # the lock took the code; only the slot choice was recorded
+    slots.kill_after_write = False
+    slots.restart()
+    clock.advance(days=1)  # the stay ended while doorcode was down
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {}
+    assert slot_of(runtime, grant.id, lock) == 4
+    writes = slots.radio["write"]
+    reconcile(runtime, force=True)
+    assert slots.radio["write"] == writes  # cleared once, not at every pass
+    assert code
+
+
+@pytest.mark.parametrize("failure", ["crash", "offline"])
+def test_a_first_pass_that_fails_is_no_inventory_and_the_owners_codes_stay(
+    runtime, owner, slots, lock, flat, clock, failure
+):
+    device(slots, lock)[9] = "222222"  # inside doorcode's range, set before doorcode came
+    _grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    slots.kill_after_write = failure == "crash"  # the pass raises after the write
+    slots.unreachable = failure == "offline"  # the listing fails
+    reconcile(runtime)
+    slots.kill_after_write = slots.unreachable = False
+    reconcile(runtime, force=True)  # the first pass that completes: its inventory counts
+    assert device(slots, lock) == {9: "222222", 4: code}
+    clock.advance(hours=1)
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {9: "222222", 4: code}

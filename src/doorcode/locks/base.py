@@ -87,7 +87,10 @@ How to write a back-end (read this once; it is the whole contract)
    at the window's start and clears at its end. The reconciler, not the adapter, chooses the
    slot inside the range the lock's owner left to doorcode, records it before writing (so a
    crash between the write and the record loses nothing), and clears any other code found in
-   that range; slots outside it are never written.
+   that range; slots outside it are never written. A lock that cannot be read back (a
+   write-only zigbee model, one that answers no reads) lists only what this process wrote or
+   heard: ``lists_every_code`` says so, and the reconciler then takes the slots its records say
+   hold a code as present, so that an ended code is still cleared after a restart.
 
 9. **Backup pool** (``abilities.backup_pool``): a back-end that keeps spare codes on a device
    (Seam's backup access code pool) hands one out with ``pull_backup_code(device_id, code_id)``
@@ -357,6 +360,14 @@ class LockProvider(abc.ABC):
     @abc.abstractmethod
     async def delete_code(self, device_id: str, code_id: str) -> None:
         """Remove a code from the lock."""
+
+    async def lists_every_code(self, device_id: str) -> bool:
+        """Whether ``list_codes`` showed every code on the device (asked right after it).
+
+        False for a lock that cannot be read back: its listing holds only the codes this
+        process wrote or heard of, and a code written before a restart is missing from it.
+        """
+        return True
 
     async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
         """Access events newer than ``cursor``; back-ends that keep no log return an empty page."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from doorcode.domain.clock import Clock
+from doorcode.domain.slots import SlotRange
 from doorcode.locks.base import Device, ProviderAccount
 from doorcode.locks.errors import ProviderAuthFailed, ProviderError
 from doorcode.locks.health import LockHealth
@@ -23,6 +24,7 @@ from doorcode.services.alerts import clear_alert, raise_alert
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import BackEndFailed, InvalidRequest, NotFound
+from doorcode.services.lock_slots import slots_of
 from doorcode.services.provider_accounts import refuse_account, settings_of
 from doorcode.store.capability_codec import capabilities_to_json
 from doorcode.store.models import Lock
@@ -205,7 +207,9 @@ def _refresh(
         report.unchanged.append(lock.name)
         return
     before = {"capabilities": lock.capabilities}
+    owned_before = slots_of(lock)
     lock.capabilities = capabilities
+    _keep_held_slots(uow, caller, lock, owned_before)
     uow.touch_locks({lock.id})
     record_event(
         uow,
@@ -217,3 +221,32 @@ def _refresh(
         after={"capabilities": capabilities},
     )
     report.changed.append(lock.name)
+
+
+def _keep_held_slots(
+    uow: UnitOfWork, caller: Caller, lock: Lock, owned_before: SlotRange | None
+) -> None:
+    """A default slot range that a new slot count moves keeps every slot a grant holds.
+
+    The default range follows the lock's slot count (all of a small lock, all but the first
+    few of a big one), so a re-import that changes the count could leave a guest's slot
+    outside it: the guest's code would then count as the owner's, stay after check-out, and
+    the guest get a second slot. Where that would happen, the range in use is kept, as if
+    the owner had chosen it; ``doorcode lock slots`` changes it once those stays are over.
+    """
+    if lock.slot_first is not None or owned_before is None:
+        return
+    owned = slots_of(lock)
+    held = uow.lock_sync.held_slots(lock.id, uow.now)
+    if owned is not None and all(slot in owned for slot in held):
+        return
+    lock.slot_first, lock.slot_last = owned_before.first, owned_before.last
+    record_event(
+        uow,
+        caller,
+        ("lock", lock.id),
+        "LockSlotsChanged",
+        "its slot count changed; guests hold slots the new default range leaves out",
+        before={"slots": "default"},
+        after={"slots": str(owned_before)},
+    )

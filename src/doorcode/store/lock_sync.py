@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, nulls_first, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from doorcode.domain.grants import GrantKind
@@ -127,6 +128,9 @@ class LockSyncState:
     sync_attempts: int = 0
     sync_retry_at: datetime | None = None
     unmanaged_codes: tuple[str, ...] = ()
+    inventoried_at: datetime | None = None
+    """When a pass first completed the lock's listing (``unmanaged_codes`` then holds the
+    owner's codes); None until then, whatever passes failed or crashed before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +216,7 @@ class LockSyncRepository:
                 Lock.sync_attempts,
                 Lock.sync_retry_at,
                 Lock.unmanaged_codes,
+                Lock.inventoried_at,
                 Lock.slot_first,
                 Lock.slot_last,
             ).where(Lock.id.in_(ids))
@@ -344,14 +349,54 @@ class LockSyncRepository:
             offline_key_group_id=row.offline_key_group_id,
         )
 
-    def reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> None:
-        """Record the slot a grant takes on a lock, before its code is written there."""
+    def reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> bool:
+        """Hold ``slot`` of a lock for a grant, before its code is written there.
+
+        False when another grant holds that slot: a pass in another process reserved it first
+        (the unique index over held slots refuses a second holder, waiting for the other
+        transaction to end). The transaction is then spoilt: roll it back, commit nothing.
+        """
         lock_codes = Base.metadata.tables["lock_codes"]
-        self._session.execute(
+        statement = (
             update(lock_codes)
             .where(lock_codes.c.lock_id == lock_id, lock_codes.c.grant_id == grant_id)
-            .values(slot=slot)
+            .values(slot=slot, slot_released_at=None)
         )
+        try:
+            self._session.execute(statement)
+        except IntegrityError:
+            return False
+        return True
+
+    def release_slots(self, lock_ids: Collection[str], now: datetime) -> None:
+        """Free the slots of grants that are over and whose codes are off the lock.
+
+        Only held slots are looked at (the partial index over them), so a sweep's batch costs
+        as many rows as its locks have codes in slots, not its history.
+        """
+        lock_codes = Base.metadata.tables["lock_codes"]
+        grants = Base.metadata.tables["grants"]
+        # Correlated: each held slot's grant by its key, not every grant that ever ended.
+        over = (
+            select(grants.c.id)
+            .where(
+                grants.c.id == lock_codes.c.grant_id,
+                or_(grants.c.revoked_at.is_not(None), grants.c.ends_at <= now),
+            )
+            .exists()
+        )
+        for chunk in chunked(sorted(lock_ids)):
+            self._session.execute(
+                update(lock_codes)
+                .where(
+                    lock_codes.c.lock_id.in_(chunk),
+                    lock_codes.c.slot.is_not(None),
+                    lock_codes.c.slot_released_at.is_(None),
+                    lock_codes.c.actual == ABSENT,
+                    over,
+                )
+                .values(slot_released_at=now)
+            )
 
     def held_slots(self, lock_id: str, now: datetime) -> dict[int, str]:
         """Slot -> grant id of every slot on the lock a grant still holds (live, or not cleared)."""
@@ -580,6 +625,7 @@ def _lock_row(lock_id: str, state: LockSyncState) -> dict[str, Any]:
         "sync_attempts": state.sync_attempts,
         "sync_retry_at": state.sync_retry_at,
         "unmanaged_codes": list(state.unmanaged_codes),
+        "inventoried_at": state.inventoried_at,
     }
 
 
@@ -602,6 +648,7 @@ def _lock_record(row: Any, codes: list[Any], leads: LeadTimes | None) -> LockRec
             sync_attempts=row.sync_attempts,
             sync_retry_at=row.sync_retry_at,
             unmanaged_codes=tuple(row.unmanaged_codes or ()),
+            inventoried_at=row.inventoried_at,
         ),
         codes=tuple(_code_record(code, fallback) for code in codes),
         account_id=row.account_id,

@@ -278,6 +278,9 @@ class Lock(Base):
     sync_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sync_retry_at: Mapped[datetime | None]
     unmanaged_codes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # When a pass first completed the lock's listing and recorded its codes: on a slot lock,
+    # the codes found before that are the owner's (a pass that failed or crashed is no inventory).
+    inventoried_at: Mapped[datetime | None]
 
     properties: Mapped[list[Property]] = relationship(
         secondary=property_locks, back_populates="locks", order_by="Property.name"
@@ -382,13 +385,23 @@ class LockCode(Base):
     ``wait_reason`` when a live grant is kept off), ``actual`` what the lock reported.
     ``confirmed_version`` is the grant version last seen exactly right on the lock, and
     ``attempted_version`` the one the failing attempts were for. ``last_error`` never holds a
-    code. On a keypad that never reaches the network, ``offline_code_token`` holds the key
+    code. On a slot lock, ``slot`` is held by one grant at a time (a unique index over held
+    slots). On a keypad that never reaches the network, ``offline_code_token`` holds the key
     group's offline code for the grant (encrypted) and ``offline_*_at`` the window it opens.
     A vendor's offline code (TTLock, Seam) sits in the same columns, with ``offline_vendor``
     (None for doorcode's own), the rules the guest must follow and the vendor's reference.
     """
 
     __tablename__ = "lock_codes"
+    __table_args__ = (
+        # One holder per slot of a lock, whichever process reserves it (migration 0018).
+        _partial_unique_index(
+            "uq_lock_codes_held_slot",
+            "lock_id",
+            "slot",
+            where="slot IS NOT NULL AND slot_released_at IS NULL",
+        ),
+    )
 
     grant_id: Mapped[str] = mapped_column(
         ForeignKey("grants.id", ondelete="CASCADE"), primary_key=True
@@ -403,6 +416,9 @@ class LockCode(Base):
     # On a slot-addressed lock, the slot this grant took: recorded before the code is written
     # and kept for the grant's life (``domain/slots.py``).
     slot: Mapped[int | None] = mapped_column(Integer)
+    # When the grant stopped holding ``slot`` (over, its code off the lock); NULL while held.
+    # The slot stays recorded: a late keypad event still names whoever held it then.
+    slot_released_at: Mapped[datetime | None]
     confirmed_version: Mapped[int | None] = mapped_column(Integer)
     # The version the back-end accepted but has not confirmed on the device yet.
     accepted_version: Mapped[int | None] = mapped_column(Integer)

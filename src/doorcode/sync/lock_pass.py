@@ -76,8 +76,13 @@ BACKUP_AHEAD = timedelta(minutes=30)
 """A back-end with a backup pool (Seam) keeps a time-bound code ``unset`` until shortly before
 it starts: merely accepted this close to the stay's start, the code is late."""
 
-SlotReservation = Callable[[str, str, int], Awaitable[None]]
-"""Records (lock id, grant id, slot) in the database before the code is written there."""
+SlotReservation = Callable[[str, str, int], Awaitable[bool]]
+"""Holds (lock id, grant id, slot) in the database before the code is written there; False
+when another grant holds the slot (reserved by a pass in another process)."""
+_RESERVATION_TRIES = 3
+"""Slots a pass tries to reserve for one code before leaving it to the next pass."""
+_SLOT_RECHECK = timedelta(minutes=1)
+"""How soon to try again when other passes took every slot this one tried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,8 @@ class LockPass:
         self.strays_due_at: datetime | None = None
         self.issued: dict[str, IssuedVendorCode] = {}
         self.retired_backups = BackupRemoval()
+        self.inventoried = False
+        """The pass completed the listing and records the codes it found."""
 
     async def run(self) -> LockResult:
         """Bring the lock to its desired codes as far as the back-end lets us."""
@@ -143,11 +150,49 @@ class LockPass:
         if paused is not None:
             return self._skipped(f"{provider.kind} asked us to wait", paused)
         try:
-            listed = await provider.list_codes(self.lock.external_id)
+            listed = await self._listing(provider)
         except ProviderError as err:
             return self._unreachable(err)
         result = await self._reconcile(provider, listed)
         return replace(result, health=await self._health(provider), gone=False)
+
+    async def _listing(self, provider: LockProvider) -> list[ProviderCode]:
+        """The lock's codes; on a slot lock not read back, with those our records put there."""
+        listed = await provider.list_codes(self.lock.external_id)
+        if provider.abilities.addressing is not Addressing.BY_SLOT:
+            return listed
+        if await provider.lists_every_code(self.lock.external_id):
+            return listed
+        return [*listed, *self._recorded_codes(listed)]
+
+    def _recorded_codes(self, listed: list[ProviderCode]) -> list[ProviderCode]:
+        """Slots our records say hold a code that a lock not read back did not list.
+
+        Such a lock lists only what this process wrote or heard, so after a restart a guest's
+        code is missing from it. It counts as there while its row says so, and, once its grant
+        is over, while the records do not show it cleared: clearing an empty slot is harmless,
+        a code left after its window is not. A live grant whose code is not recorded there is
+        written (again) into its own slot.
+        """
+        shown = {slot_number(code) for code in listed}
+        found: list[ProviderCode] = []
+        for slot, grant_id in self._slot_holders().items():
+            row = self.rows.get(grant_id)
+            if row is None or slot in shown or not self._may_hold(row):
+                continue
+            state = CodeState.SET if row.state.confirmed_version is not None else CodeState.ACCEPTED
+            found.append(ProviderCode(str(slot), "", None, state=state))
+        return found
+
+    def _may_hold(self, row: LockCodeRecord) -> bool:
+        """Whether the row's slot may hold its code, by the records alone."""
+        state = row.state
+        if state.actual == PRESENT:
+            return True
+        if _live(row, self.now):
+            return False
+        cleared = state.desired == ABSENT and state.wait_reason is None and row.visited
+        return not cleared
 
     async def _health(self, provider: LockProvider) -> LockHealth | None:
         """The lock's health, at most every ``HEALTH_EVERY``; a failure to say is no failure."""
@@ -170,7 +215,7 @@ class LockPass:
             owned = self.lock.slots
             if owned is None:
                 return self._unreachable(NotSupported(_UNKNOWN_SLOTS))
-            first_inventory = self.lock.state.synced_at is None
+            first_inventory = self.lock.state.inventoried_at is None
             owners = None if first_inventory else self.lock.state.unmanaged_codes
             self.slot_listing = sort_by_slot(listed, owned, self._slot_holders(), owners)
             listed = list(self.slot_listing.codes)
@@ -329,6 +374,9 @@ class LockPass:
             slot = None
             if provider.abilities.addressing is Addressing.BY_SLOT:
                 slot = await self._slot_for(desired.grant_id)
+                if slot is None:
+                    self.deferred[desired.grant_id] = self.now + _SLOT_RECHECK
+                    return
             new = NewCode(
                 tag_for(desired.grant_id),
                 desired.code,
@@ -339,22 +387,33 @@ class LockPass:
             created = await provider.create_code(device, new)
             self._created(action, created)
 
-    async def _slot_for(self, grant_id: str) -> int:
-        """The grant's slot: the one it took before, else a free one, recorded before writing."""
+    async def _slot_for(self, grant_id: str) -> int | None:
+        """The grant's slot: the one it took before, else a free one, held before writing.
+
+        The database holds each slot for one grant at a time, whichever process asks: a slot
+        another pass reserved meanwhile is refused and the next free one tried. None when
+        other passes took every slot tried: the code waits for the next pass, and no two codes
+        are ever written into one slot.
+        """
         owned = self.lock.slots
         assert owned is not None  # checked before any action of a slot-addressed lock
         recorded = self.slots.get(grant_id)
         taken = {slot for holder, slot in self.slots.items() if holder != grant_id}
         # A slot recorded long ago (a cancelled stay confirmed again) may have gone to another
         # grant meanwhile: it is reused only while nobody else holds it.
-        if recorded is not None and recorded in owned and recorded not in taken:
-            return recorded
-        slot = choose_slot(owned, taken | self.slot_listing.occupied)
-        if slot is None:
-            raise NoSpaceLeft(f"every slot doorcode owns on this lock ({owned}) is taken")
-        await self.context.reserve_slot(self.lock.id, grant_id, slot)
-        self.slots[grant_id] = slot
-        return slot
+        if recorded is None or recorded not in owned or recorded in taken:
+            recorded = None
+        for _ in range(_RESERVATION_TRIES):
+            slot = recorded or choose_slot(owned, taken | self.slot_listing.occupied)
+            if slot is None:
+                raise NoSpaceLeft(f"every slot doorcode owns on this lock ({owned}) is taken")
+            if await self.context.reserve_slot(self.lock.id, grant_id, slot):
+                self.slots[grant_id] = slot
+                return slot
+            logger.info("lock %s: slot %s was taken by another pass", self.lock.id, slot)
+            recorded = None
+            taken.add(slot)
+        return None
 
     def _slot_holders(self) -> dict[int, str]:
         """Slot -> grant; where two grants recorded one slot, the one whose code is there."""
@@ -616,6 +675,7 @@ class LockPass:
     # -- results -----------------------------------------------------------------------------
 
     def _result(self, plan: LockPlan, unmanaged: tuple[str, ...]) -> LockResult:
+        self.inventoried = True
         desired = {code.grant_id: code for code in plan.desired}
         waiting = {grant.grant_id: grant.reason.value for grant in plan.waiting}
         codes = {
@@ -816,7 +876,7 @@ class LockPass:
         return base
 
     def _finish(self, codes: dict[str, LockCodeState], state: LockSyncState) -> LockResult:
-        state = self._due_after_now(state)
+        state = replace(self._due_after_now(state), inventoried_at=self._inventoried_at())
         changed = {
             grant_id: new
             for grant_id, new in codes.items()
@@ -831,6 +891,15 @@ class LockPass:
             offline_codes=tuple(self.issued.values()),
             backups_removed=self.retired_backups.removed,
         )
+
+    def _inventoried_at(self) -> datetime | None:
+        """The first completed listing's instant: this pass's, if it is the first to complete.
+
+        Only a pass that ends normally records what it found (``_result``); one that failed to
+        list, or crashed anywhere, leaves the lock's first inventory to a later pass.
+        """
+        done = self.lock.state.inventoried_at
+        return done if done is not None or not self.inventoried else self.now
 
     def _due_after_now(self, state: LockSyncState) -> LockSyncState:
         """Never leave the lock due at or before this pass: it has handled that instant.

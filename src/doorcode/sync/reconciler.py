@@ -171,15 +171,20 @@ class Reconciler:
         recorded = await asyncio.to_thread(self._record, results, context)
         return [result.outcome for result in recorded]
 
-    async def _reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> None:
-        """Commit a grant's slot before its code is written: a crash then loses nothing."""
+    async def _reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> bool:
+        """Commit a grant's slot before its code is written: a crash then loses nothing.
 
-        def reserve() -> None:
+        False when a pass in another process holds that slot for another grant.
+        """
+
+        def reserve() -> bool:
             with self._uow_factory() as uow:
-                uow.lock_sync.reserve_slot(lock_id, grant_id, slot)
+                if not uow.lock_sync.reserve_slot(lock_id, grant_id, slot):
+                    return False  # left uncommitted: the unit of work rolls it back
                 uow.commit()
+                return True
 
-        await asyncio.to_thread(reserve)
+        return await asyncio.to_thread(reserve)
 
     def _load(
         self, lock_ids: Sequence[str], now: datetime
@@ -224,6 +229,7 @@ class Reconciler:
                 for grant_id, state in result.codes.items()
             ]
             uow.lock_sync.save({result.lock.id: result.state for result in results}, rows)
+            uow.lock_sync.release_slots([result.lock.id for result in results], now)
             self._note_gone_devices(uow, results)
             for result in results:
                 if result.refused is not None and result.lock.account_id is not None:

@@ -189,7 +189,7 @@ class ZwavePeerAdapter:
         else:  # doorcode recorded the slot, wrote the code, and died before recording that
             slot = lock.slot_first or 4
             with runtime.uow() as uow:
-                uow.lock_sync.reserve_slot(lock.id, grant_id, slot)
+                assert uow.lock_sync.reserve_slot(lock.id, grant_id, slot)
                 uow.commit()
         self.peer.put(_node_of(lock), slot, pin)
 

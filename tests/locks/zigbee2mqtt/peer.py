@@ -79,7 +79,7 @@ class Zigbee2MqttPeer:
             return
         slot = 4  # the first slot doorcode owns on a BE468
         with runtime.uow() as uow:
-            uow.lock_sync.reserve_slot(lock.id, grant_id, slot)
+            assert uow.lock_sync.reserve_slot(lock.id, grant_id, slot)
             uow.commit()
         self.bridge.put(lock.name, slot - 1, pin)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from doorcode.locks.zigbee2mqtt import radio_operations
+from doorcode.locks.zigbee2mqtt.simulator import LockBehaviour
 from doorcode.services.access_events import grant_access_events
 from doorcode.services.grants import reveal_code
 from doorcode.services.lock_import import import_locks
@@ -38,18 +39,23 @@ RUNNER = "tests.locks.zigbee2mqtt.sync_once"
 def door(runtime, bridge):
     """A Schlage BE468 on the bridge, imported as an owner would, in a flat of its own."""
     bridge.add_lock("Flat door", model="BE468", vendor="Schlage", slots=30)
+    return imported(runtime, bridge, "Flat door")
+
+
+def imported(runtime, bridge, name, **options):
+    """The bridge's lock ``name`` imported through an account (extra ``options``), in a flat."""
     owner = make_owner(runtime)
     options = {
         "host": bridge.host,
         "port": str(bridge.port),
         "base_topic": bridge.base_topic,
         "answer_timeout": ANSWER_TIMEOUT,
-    }
+    } | options
     request = account_request(runtime.providers, "zigbee2mqtt", "Home zigbee", {}, options)
     connect_account(runtime.uow(), owner, request)
     asyncio.run(import_locks(runtime.uow, runtime.providers, runtime.clock, owner, "Home zigbee"))
     with runtime.uow() as uow:
-        lock = uow.locks.find(owner.organisation_id, bridge.locks["Flat door"].ieee)
+        lock = uow.locks.find(owner.organisation_id, bridge.locks[name].ieee)
     flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
     return owner, lock, flat
 
@@ -190,3 +196,49 @@ def test_two_weeks_of_stays_cost_two_writes_and_two_reads_each_and_nothing_betwe
     assert (ops.sets, ops.gets) == (2 * stays, 30 + 2 * stays)
     assert bridge.received[("Flat door", "set")] == ops.sets
     assert bridge.received[("Flat door", "get")] == ops.gets
+
+
+def test_a_write_only_locks_code_leaves_at_check_out_after_a_restart(runtime, bridge, clock):
+    """The new process's link has heard nothing of the code: the records say it is there."""
+    bridge.add_lock("Gate", behaviour=LockBehaviour.WRITE_ONLY, model="GATE-1", vendor="X")
+    owner, _lock, flat = imported(runtime, bridge, "Gate", slots="Gate=20", write_only="Gate")
+    stay = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    code = reveal_code(runtime.uow(), owner, stay.grant.id)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert bridge.held("Gate") == {FIRST_OWNED - 1: code}
+    runtime.providers.links.close()  # a restart: the next pass builds a new link
+    clock.advance(days=2)  # past check-out
+    reconcile(runtime)
+    assert bridge.held("Gate") == {}
+    assert bridge.received[("Gate", "get")] == 0
+
+
+def test_a_reimport_that_changes_the_slot_count_keeps_a_guest_in_their_slot(runtime, bridge, clock):
+    """A small lock is all doorcode's; told later it has 30 slots, its default range would
+    start at 4 and leave out slot 1, where a guest's code is."""
+    door = bridge.add_lock("Flat door", model="TINY-1", vendor="X", slots=30)
+    owner, lock, flat = imported(runtime, bridge, "Flat door", slots="TINY-1=6")
+    stay = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2))
+    code = reveal_code(runtime.uow(), owner, stay.grant.id)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert on_lock(bridge) == {1: code}
+
+    door.model = "BE468"  # zigbee2mqtt now names it a Schlage BE468: 30 slots
+    bridge.add_lock("Garage", model="GATE-1", vendor="X")  # pairing one republishes the list
+    deadline = time.monotonic() + 10
+    while (
+        "Flat door"
+        not in asyncio.run(
+            import_locks(runtime.uow, runtime.providers, runtime.clock, owner, "Home zigbee")
+        ).changed
+    ):
+        assert time.monotonic() < deadline, "the new device list never reached the import"
+        time.sleep(0.05)
+    reconcile(runtime)
+    assert on_lock(bridge) == {1: code}  # neither taken for the owner's nor written again
+    assert statuses(runtime, stay.grant.id) == {lock.id: "set"}
+    clock.advance(days=2)  # past check-out
+    reconcile(runtime)
+    assert on_lock(bridge) == {}

@@ -254,6 +254,14 @@ class Zigbee2MqttLink:
             if slot.occupied
         ]
 
+    async def reads_back(self, ieee: str) -> bool:
+        """Whether the lock's slot table came from reading it, not only from this process.
+
+        A write-only model, or one that answered none of its first reads, is never read: after
+        a restart its table holds none of the codes written before.
+        """
+        return (await self._lock(ieee)).readable
+
     async def write(self, ieee: str, slot: int, pin: str) -> CodeState:
         """Put ``pin`` in ``slot`` and read that slot back (or wait for the lock's event)."""
         lock = await self._writable(ieee)

@@ -157,6 +157,10 @@ class Zigbee2MqttProvider(LockProvider):
         slots = await self.link.call(self.link.codes(device_id))
         return [ProviderCode(str(view.slot), "", view.pin, state=view.state) for view in slots]
 
+    async def lists_every_code(self, device_id: str) -> bool:
+        """False for a lock that is not read back: the link knows only what it wrote or heard."""
+        return await self.link.call(self.link.reads_back(device_id))
+
     async def create_code(self, device_id: str, code: NewCode) -> ProviderCode:
         """Write the slot the reconciler chose, then read it back (or await the lock's event)."""
         slot = code.slot
