@@ -271,4 +271,3 @@ def test_each_process_sees_the_other_s_changes_however_often_it_reads(tmp_path, 
         assert code in [c.code for c in terminal.codes_on("door")]
         terminal.set_battery("door", int(code[:2]))
         assert run(VirtualLockProvider(server).health("door")).battery_percent == int(code[:2])
-
