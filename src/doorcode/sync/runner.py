@@ -15,12 +15,17 @@ What to do is always read from the database (locks whose ``sync_requests`` grew,
 due), never from the nudge itself: a missed nudge only delays a pass until the next wake-up.
 
 Passes run beside the loop, not in it, so a booking never waits for other locks' passes: each
-round starts a task for the locks that need one and are not already being passed, and the
+round starts tasks for the locks that need one and are not already being passed, and the
 sweep walks every lock in batches the same way. A lock is in at most one pass at a time (the
 set ``in_flight``, checked and filled without an ``await`` in between); a lock that changed
 during its pass is still pending afterwards, and the end of every pass wakes the loop to look.
-At most ``MAX_ROUNDS`` rounds run at once besides the sweep; beyond that pending locks wait
-for the next pass to end.
+
+What bounds the rounds is locks, not rounds: at most ``MAX_ROUNDS`` times the reconciler's
+concurrency locks are passed at once besides the sweep, and a round's locks go out in tasks
+of at most ``concurrency`` locks, so no lock of a round waits for a free place behind another
+lock's pass. A bound in rounds let eight rounds of one slow lock each (a cloud answering in
+200 ms, three calls a pass) hold every new booking back until one ended, and the backlog then
+went out as one big round that queued behind its own slowest locks: seconds, at 10 bookings/s.
 
 The loop's own failure policy: a pass that raises (a bug, the database down) is logged and
 its locks wait a pause before they are tried again; the loop itself never dies of it.
@@ -44,7 +49,7 @@ logger = logging.getLogger(__name__)
 _AFTER_A_CRASH = 5.0
 """Seconds to wait after a failed pass before trying its locks again."""
 MAX_ROUNDS = 8
-"""Rounds of nudged or due locks passed at once (each runs its locks concurrently too)."""
+"""Rounds' worth of locks (each ``concurrency`` locks) passed at once besides the sweep."""
 SWEEP_BATCH_PER_PASS = 4
 """A sweep batch holds this many locks per pass the reconciler runs at once."""
 
@@ -68,7 +73,8 @@ class SyncRunner:
         self._nudged_early = threading.Event()
         self._next_sweep: datetime | None = None
         self._in_flight: set[str] = set()
-        self._rounds: set[asyncio.Task[None]] = set()
+        self._rounds: dict[asyncio.Task[None], int] = {}
+        """Each round's task and how many locks it passes."""
         self._sweeping: asyncio.Task[None] | None = None
 
     def nudge(self, lock_ids: frozenset[str]) -> None:
@@ -105,7 +111,7 @@ class SyncRunner:
                     await asyncio.sleep(_AFTER_A_CRASH)
                     continue
                 instant = await asyncio.to_thread(self._next_wake_up)
-                if started is None and self._in_flight:
+                if not started and self._in_flight:
                     # What is due is being passed already: wait for a pass to end, not spin.
                     instant = max(instant, self._clock() + self._watch_interval)
                 await self._sleep_until(instant)
@@ -119,9 +125,9 @@ class SyncRunner:
 
     async def run_once(self) -> None:
         """One round, to its end: the sweep if it is due, else the locks that asked or are due."""
-        task = self._start(*await self._round())
-        if task is not None:
-            await task
+        started = self._start(*await self._round())
+        if started:
+            await asyncio.gather(*started)
 
     async def _round(self) -> tuple[bool, list[str]]:
         """Whether this round sweeps, and the locks to look at."""
@@ -133,22 +139,29 @@ class SyncRunner:
             return True, await asyncio.to_thread(self._reconciler.every_lock)
         return False, await asyncio.to_thread(self._reconciler.pending)
 
-    def _start(self, sweep: bool, lock_ids: list[str]) -> asyncio.Task[None] | None:
-        """Start the round's passes beside the loop; the task, or None if none started."""
+    def _start(self, sweep: bool, lock_ids: list[str]) -> list[asyncio.Task[None]]:
+        """Start the round's passes beside the loop; the tasks started (none: nothing to do)."""
         if sweep:
             if self._sweeping is not None and not self._sweeping.done():
-                return None  # the last sweep still walks the locks; it is this one too
+                return []  # the last sweep still walks the locks; it is this one too
             self._sweeping = asyncio.create_task(self._sweep(lock_ids))
-            return self._sweeping
-        if len(self._rounds) >= MAX_ROUNDS:
-            return None
-        free = self._take([lock_id for lock_id in lock_ids if lock_id not in self._in_flight])
-        if not free:
-            return None
-        task = asyncio.create_task(self._pass(free))
-        self._rounds.add(task)
-        task.add_done_callback(self._rounds.discard)
+            return [self._sweeping]
+        room = MAX_ROUNDS * self._reconciler.concurrency - sum(self._rounds.values())
+        free = [lock_id for lock_id in lock_ids if lock_id not in self._in_flight][: max(room, 0)]
+        size = self._reconciler.concurrency
+        return [
+            self._start_round(self._take(free[i : i + size])) for i in range(0, len(free), size)
+        ]
+
+    def _start_round(self, lock_ids: list[str]) -> asyncio.Task[None]:
+        """One task passing ``lock_ids`` (at most ``concurrency``: all at once, none queued)."""
+        task = asyncio.create_task(self._pass(lock_ids))
+        self._rounds[task] = len(lock_ids)
+        task.add_done_callback(self._end_round)
         return task
+
+    def _end_round(self, task: asyncio.Task[None]) -> None:
+        self._rounds.pop(task, None)
 
     async def _sweep(self, lock_ids: list[str]) -> None:
         """Every lock, a few at a time; a lock being passed by a round is left to it.
