@@ -293,6 +293,38 @@ def test_locks_found_pending_together_are_passed_and_recorded_apart(runtime):
     asyncio.run(scenario())
 
 
+def test_a_booking_on_a_lock_the_sweep_has_not_reached_does_not_wait_for_its_batch(runtime):
+    """The sweep takes only the locks it passes at once: the others stay free for bookings."""
+    owner = make_owner(runtime)
+    flats = [make_property(runtime, owner, f"Flat {n}", time_zone="UTC") for n in range(2)]
+    install_virtual_locks(runtime)
+    reconciler = Reconciler(
+        uow_factory=runtime.uow,
+        providers=runtime.providers,
+        cipher=runtime.cipher,
+        clock=runtime.clock,
+        rng=runtime.rng,
+        concurrency=1,
+    )
+    first_swept = reconciler.every_lock()[0]
+    slow, quick = sorted(flats, key=lambda flat: flat.locks[0].id != first_swept)
+    hanging = HangingDevice(runtime, slow.locks[0].external_id)
+    hanging.armed = True
+    runner = SyncRunner(reconciler, runtime.clock, timedelta(hours=12))
+    runtime.commit_hooks.append(runner.nudge)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await eventually(lambda: hanging.calls == 1, 15)  # the sweep's first lock hangs
+        grant = book(runtime, owner, quick, "B1", TODAY, TODAY + timedelta(days=2)).grant
+        await eventually(lambda: grants_on(runtime, quick.locks[0]) == [grant.id], 15)
+        hanging.release.set()
+        await eventually(lambda: every_lock_passed(runtime), 15)
+        task.cancel()
+
+    asyncio.run(scenario())
+
+
 def test_a_lock_changed_during_its_pass_gets_a_second_pass_after_not_beside_it(runtime):
     owner = make_owner(runtime)
     flat = make_property(runtime, owner, "Flat", time_zone="UTC")
