@@ -7,7 +7,10 @@ then cancels them at the same rate. Prints p50 / p99 / max of:
 
   * booking answered -> code held by the lock (the device's own memory says so);
   * booking answered -> the guest's message queued (a ``messages`` row for the grant);
-  * cancellation answered -> code gone from the lock.
+  * cancellation answered -> code gone from the lock;
+  * through the cloud, its calls per booking and per cancellation, by path (a pass that puts
+    a new code on a lock reads the lock and creates: two calls, each ``CLOUD_LATENCY``), and
+    how often two calls for one device overlapped (a pass and the access poller may).
 
 Two back-ends, each against its own fresh ``serve``:
 
@@ -323,6 +326,7 @@ def measure(
         return await sending
 
     started = time.monotonic()
+    calls_before = cloud_calls(cloud)
     answered = asyncio.run(bookings())
     elapsed = time.monotonic() - started
     if cloud is not None:
@@ -338,6 +342,8 @@ def measure(
     )
     print(quantiles("booking -> code on the lock", to_lock, len(grants)))
     print(quantiles("booking -> guest message queued", to_message, len(grants)))
+    calls_booked = cloud_calls(cloud)
+    print_calls("per booking", calls_before, calls_booked, len(grants))
 
     async def cancellations() -> list[tuple[float, str]]:
         sending = asyncio.create_task(send_at_rate(url, world.secret, cancels, scale.per_second))
@@ -350,6 +356,7 @@ def measure(
         watch.left = cloud_times(cloud)["left"]
     gone = [watch.left[tag_for(g)] - at for at, g in cancelled if tag_for(g) in watch.left]
     print(quantiles("cancellation -> code gone", gone, len(cancelled)))
+    print_calls("per cancellation", calls_booked, cloud_calls(cloud), len(cancelled))
     print(
         f"  check: {len(to_lock)} of {len(grants)} codes on, {len(gone)} off, "
         f"{len(to_message)} messages queued"
@@ -399,6 +406,28 @@ def start_cloud(latency: float) -> tuple[subprocess.Popen[str], dict[str, str]]:
             time.sleep(0.1)
     process.kill()
     raise SystemExit("the bench cloud did not start")
+
+
+def cloud_calls(cloud: dict[str, str] | None) -> dict[str, int]:
+    """The cloud's calls so far by path, and ``overlaps`` (calls on a device already called)."""
+    if cloud is None:
+        return {}
+    stats = httpx.get(f"{cloud['url']}/_bench/stats", timeout=10).json()
+    return {**stats["calls"], "overlaps": stats["overlaps"]}
+
+
+def print_calls(label: str, before: dict[str, int], after: dict[str, int], count: int) -> None:
+    """Calls per booking (or cancellation) by path, from two readings of the counters."""
+    if not after or not count:
+        return
+    made = {path: after[path] - before.get(path, 0) for path in sorted(after)}
+    paths = ", ".join(
+        f"{path} {n / count:.2f}" for path, n in made.items() if n and path != "overlaps"
+    )
+    print(
+        f"  cloud calls {label} (health and access polling included): {paths}; "
+        f"calls overlapping on one device: {made['overlaps']}"
+    )
 
 
 def cloud_times(cloud: dict[str, str]) -> dict[str, dict[str, float]]:

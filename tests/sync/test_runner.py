@@ -15,12 +15,13 @@ from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services.api_keys import create_api_key
 from doorcode.services.caller import Role
 from doorcode.store.models import Event, Lock
+from doorcode.sync import runner as runner_module
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 from doorcode.sync.runner import SyncRunner
 from tests.builders import book, make_lock, make_owner, make_property
 from tests.conftest import make_runtime
-from tests.sync.helpers import grants_on
+from tests.sync.helpers import grants_on, statuses
 
 TODAY = date(2026, 11, 23)
 
@@ -184,18 +185,18 @@ def every_lock_passed(runtime):
 
 
 class HangingDevice:
-    """Holds every ``list_codes`` call on one device until released; counts calls in flight."""
+    """Holds every ``list_codes`` call on the devices until released; counts calls in flight."""
 
-    def __init__(self, runtime, device_id):
+    def __init__(self, runtime, *device_ids):
         self.provider = runtime.providers.shared("virtual")
-        self.device_id = device_id
+        self.device_ids = set(device_ids)
         self.release = asyncio.Event()
         self.armed = False
         self.in_flight = self.most_in_flight = self.calls = 0
         real = self.provider.list_codes
 
         async def list_codes(device):
-            if device != self.device_id or not self.armed:
+            if device not in self.device_ids or not self.armed:
                 return await real(device)
             self.calls += 1
             self.in_flight += 1
@@ -228,6 +229,97 @@ def test_a_booking_reaches_its_lock_while_another_locks_pass_hangs(runtime):
         assert grants_on(runtime, slow.locks[0]) == []
         hanging.release.set()
         await eventually(lambda: grants_on(runtime, slow.locks[0]) == [stuck.id], 15)
+        task.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_booking_reaches_its_lock_while_as_many_rounds_as_allowed_hang(runtime, monkeypatch):
+    """The bound is on locks in flight: rounds of one hanging lock each do not use it up."""
+    monkeypatch.setattr(runner_module, "MAX_ROUNDS", 2)
+    owner = make_owner(runtime)
+    slow = [make_property(runtime, owner, f"Slow flat {n}", time_zone="UTC") for n in range(2)]
+    quick = make_property(runtime, owner, "Quick flat", time_zone="UTC")
+    install_virtual_locks(runtime)
+    hanging = HangingDevice(runtime, *(flat.locks[0].external_id for flat in slow))
+    runner = runner_for(runtime)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await eventually(lambda: every_lock_passed(runtime), 15)  # the first sweep
+        hanging.armed = True
+        for number, flat in enumerate(slow, start=1):  # each alone: a round of its own
+            book(runtime, owner, flat, f"S{number}", TODAY, TODAY + timedelta(days=2))
+            await eventually(lambda number=number: hanging.calls == number, 15)
+        grant = book(runtime, owner, quick, "B2", TODAY, TODAY + timedelta(days=2)).grant
+        await eventually(lambda: grants_on(runtime, quick.locks[0]) == [grant.id], 15)
+        hanging.release.set()
+        await eventually(lambda: all(grants_on(runtime, flat.locks[0]) for flat in slow), 15)
+        task.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_locks_found_pending_together_are_passed_and_recorded_apart(runtime):
+    """With one pass at a time per round, a round of two would hold the second behind the first."""
+    owner = make_owner(runtime)
+    slow = make_property(runtime, owner, "Slow flat", time_zone="UTC")
+    quick = make_property(runtime, owner, "Quick flat", time_zone="UTC")
+    install_virtual_locks(runtime)
+    hanging = HangingDevice(runtime, slow.locks[0].external_id)
+    reconciler = Reconciler(
+        uow_factory=runtime.uow,
+        providers=runtime.providers,
+        cipher=runtime.cipher,
+        clock=runtime.clock,
+        rng=runtime.rng,
+        concurrency=1,
+    )
+    runner = SyncRunner(reconciler, runtime.clock, timedelta(hours=12))
+
+    async def scenario():
+        await runner.run_once()  # the first sweep
+        hanging.armed = True
+        book(runtime, owner, slow, "B1", TODAY, TODAY + timedelta(days=2))
+        grant = book(runtime, owner, quick, "B2", TODAY, TODAY + timedelta(days=2)).grant
+        passing = asyncio.create_task(runner.run_once())  # finds both locks pending at once
+        await eventually(lambda: statuses(runtime, grant.id) == {quick.locks[0].id: "set"}, 15)
+        assert grants_on(runtime, quick.locks[0]) == [grant.id]
+        assert hanging.calls == 1
+        assert grants_on(runtime, slow.locks[0]) == []
+        hanging.release.set()
+        await asyncio.wait_for(passing, 15)
+
+    asyncio.run(scenario())
+
+
+def test_a_booking_on_a_lock_the_sweep_has_not_reached_does_not_wait_for_its_batch(runtime):
+    """The sweep takes only the locks it passes at once: the others stay free for bookings."""
+    owner = make_owner(runtime)
+    flats = [make_property(runtime, owner, f"Flat {n}", time_zone="UTC") for n in range(2)]
+    install_virtual_locks(runtime)
+    reconciler = Reconciler(
+        uow_factory=runtime.uow,
+        providers=runtime.providers,
+        cipher=runtime.cipher,
+        clock=runtime.clock,
+        rng=runtime.rng,
+        concurrency=1,
+    )
+    first_swept = reconciler.every_lock()[0]
+    slow, quick = sorted(flats, key=lambda flat: flat.locks[0].id != first_swept)
+    hanging = HangingDevice(runtime, slow.locks[0].external_id)
+    hanging.armed = True
+    runner = SyncRunner(reconciler, runtime.clock, timedelta(hours=12))
+    runtime.commit_hooks.append(runner.nudge)
+
+    async def scenario():
+        task = asyncio.create_task(runner.run())
+        await eventually(lambda: hanging.calls == 1, 15)  # the sweep's first lock hangs
+        grant = book(runtime, owner, quick, "B1", TODAY, TODAY + timedelta(days=2)).grant
+        await eventually(lambda: grants_on(runtime, quick.locks[0]) == [grant.id], 15)
+        hanging.release.set()
+        await eventually(lambda: every_lock_passed(runtime), 15)
         task.cancel()
 
     asyncio.run(scenario())

@@ -14,6 +14,9 @@ On a device that keeps a pool (``supports_backup_access_code_pool``) every time-
 created with ``use_backup_access_code_pool``, and ``pull_backup_code`` hands out its backup
 when the code has not reached the lock in time. Every code of one grant version carries the
 same ``common_code_key``, so Seam knows the codes of a grant's locks must stay one code.
+Whether a device keeps a pool is asked once (``devices/get``) and believed for
+``POOL_BELIEVED_FOR`` across passes (``SeamDeviceFacts``, the account's link): asked before
+every create, it was a third 200 ms call in each pass that puts a code on a lock.
 
 Quirks kept on purpose (harmless against the real API, needed against Seam's own fake):
 ``access_codes/list`` is filtered by device on our side; ``update`` and ``delete`` send only
@@ -74,10 +77,21 @@ from doorcode.locks.errors import (
 )
 from doorcode.locks.health import LockHealth
 from doorcode.locks.http_errors import translated_transport
+from doorcode.locks.links import AccountLinks
 
-__all__ = ["SEAM_API", "SeamProvider", "parse_seam_webhook", "seam_error"]
+__all__ = [
+    "POOL_BELIEVED_FOR",
+    "SEAM_API",
+    "SeamDeviceFacts",
+    "SeamProvider",
+    "parse_seam_webhook",
+    "seam_error",
+]
 
 SEAM_API = "https://connect.getseam.com"
+POOL_BELIEVED_FOR = timedelta(hours=1)
+"""How long what ``devices/get`` said about a device's backup pool holds before it is asked again
+(each hourly health answer tells it again, so a lock in use is rarely asked for it alone)."""
 EVENT_LOOKBACK = timedelta(days=7)
 """How far back the first ``events/list`` looks, before a cursor exists."""
 _ACCESS_EVENTS = ("lock.unlocked", "lock.access_denied")
@@ -109,6 +123,35 @@ _USE_WITHIN_24_HOURS_RULE = (
 logger = logging.getLogger(__name__)
 
 
+class SeamDeviceFacts:
+    """Whether each device of one account keeps a backup pool, and when Seam said so.
+
+    Kept per account for the life of the process (a link in ``AccountLinks``, as a radio
+    back-end keeps its connection): a provider is built per pass, and what one pass learned
+    saves the next its ``devices/get``. Only this flag is kept; codes are always read afresh.
+    """
+
+    def __init__(self) -> None:
+        self._pools: dict[str, tuple[bool, datetime]] = {}
+
+    def keeps_pool(self, device_id: str, now: datetime) -> bool | None:
+        """What Seam said within ``POOL_BELIEVED_FOR``, or None: ask it again."""
+        known = self._pools.get(device_id)
+        if known is None or now - known[1] >= POOL_BELIEVED_FOR:
+            return None
+        return known[0]
+
+    def learn(self, device_id: str, device: Mapping[str, Any], now: datetime) -> bool:
+        """Remember what a device answer says about the pool; that answer."""
+        properties = device.get("properties") or {}
+        keeps = properties.get("supports_backup_access_code_pool") is True
+        self._pools[device_id] = (keeps, now)
+        return keeps
+
+    def close(self) -> None:
+        """Nothing to end: facts, not a connection."""
+
+
 class SeamProvider(LockProvider):
     """A Seam workspace, through its API key."""
 
@@ -128,13 +171,20 @@ class SeamProvider(LockProvider):
     rate_limits = RateLimits(creates_per_device=10, per=timedelta(minutes=1))
     resolution = timedelta(seconds=1)
 
-    def __init__(self, http: httpx.AsyncClient, api_key: str, base_url: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        api_key: str,
+        base_url: str,
+        clock: Clock,
+        devices: SeamDeviceFacts | None = None,
+    ) -> None:
         self._http = http
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._base_url = base_url.rstrip("/")
         self._clock = clock
-        self._pools: dict[str, bool] = {}
-        """Whether each device keeps a backup pool, asked once per provider instance."""
+        self._devices = devices if devices is not None else SeamDeviceFacts()
+        """Whether each device keeps a backup pool: the account's, when built by a registry."""
 
     def __repr__(self) -> str:
         return f"SeamProvider({self._base_url!r}, api_key=***)"
@@ -146,6 +196,21 @@ class SeamProvider(LockProvider):
         """The provider of a stored Seam workspace."""
         base_url = account.options.get("base_url") or SEAM_API
         return cls(http, account.credential("api_key"), base_url, clock)
+
+    @classmethod
+    def build(
+        cls,
+        account: ProviderAccount,
+        *,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        links: AccountLinks,
+    ) -> SeamProvider:
+        """The account's provider, with the device facts earlier passes learned."""
+        base_url = account.options.get("base_url") or SEAM_API
+        key = f"seam:{account.account_id}:{base_url}"
+        devices = links.get(key, SeamDeviceFacts, SeamDeviceFacts)
+        return cls(http, account.credential("api_key"), base_url, clock, devices)
 
     async def list_devices(self) -> list[Device]:
         """Devices that take access codes, with the properties Seam reports."""
@@ -254,17 +319,18 @@ class SeamProvider(LockProvider):
             return _code(answer["access_code"]).window
 
     async def _keeps_pool(self, device_id: str) -> bool:
-        if device_id not in self._pools:
-            answer = await self._post("/devices/get", {"device_id": device_id})
-            with _reading():
-                properties = answer["device"].get("properties") or {}
-            self._pools[device_id] = properties.get("supports_backup_access_code_pool") is True
-        return self._pools[device_id]
-
-    async def health(self, device_id: str) -> LockHealth:
-        """Online and battery from ``devices/get``."""
+        known = self._devices.keeps_pool(device_id, self._clock())
+        if known is not None:
+            return known
         answer = await self._post("/devices/get", {"device_id": device_id})
         with _reading():
+            return self._devices.learn(device_id, answer["device"], self._clock())
+
+    async def health(self, device_id: str) -> LockHealth:
+        """Online and battery from ``devices/get``, which also says again if it keeps a pool."""
+        answer = await self._post("/devices/get", {"device_id": device_id})
+        with _reading():
+            self._devices.learn(device_id, answer["device"], self._clock())
             return _health(answer["device"])
 
     async def access_events(self, device_id: str, cursor: str | None) -> AccessEventPage:
