@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from doorcode.services.reservations import cancel_reservation
 from doorcode.sync.access_poller import poll_access
 from tests.builders import book, make_lock, make_owner, make_property
 from tests.sync.helpers import cloud_of, reconcile
@@ -100,3 +101,21 @@ def test_zero_asks_every_lock_every_pass(runtime, clock, world, asked):
         poll(runtime)
         clock.advance(minutes=1)
     assert {asked[lock.external_id] for lock in [door, *sheds]} == {3}
+
+
+def test_a_cancelled_stay_leaves_its_lock_quiet_an_hour_later(runtime, clock, asked):
+    owner = make_owner(runtime)
+    door = make_lock(runtime, owner, "Flat 3C door")
+    flat = make_property(runtime, owner, "Flat 3C", locks=[door], time_zone="UTC")
+    today = clock().date()
+    booked = book(runtime, owner, flat, "B-3", today - timedelta(days=1), today + timedelta(days=2))
+    reconcile(runtime)
+    cancel_reservation(runtime.uow(), owner, booked.reservation.id)
+    reconcile(runtime)
+    clock.advance(hours=2)
+    poll(runtime)
+    before = asked[door.external_id]
+    for _ in range(5):
+        clock.advance(minutes=1)
+        poll(runtime)
+    assert asked[door.external_id] == before

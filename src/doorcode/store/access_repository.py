@@ -218,14 +218,19 @@ class AccessRepository:
         return list(self._session.scalars(query))
 
     def busy_lock_ids(self, since: datetime, until: datetime) -> set[str]:
-        """Locks holding, or about to hold, a code whose window meets ``[since, until]``.
+        """Locks holding, or about to hold, a code whose window meets ``[since, until]`` (a
+        code revoked before ``since`` no longer counts).
 
         Walks ``ix_grants_ending`` from ``since``: history is skipped, whatever its size.
         """
         query = (
             select(LockCode.lock_id)
             .join(Grant, Grant.id == LockCode.grant_id)
-            .where(Grant.ends_at > since, Grant.starts_at < until)
+            .where(
+                Grant.ends_at > since,
+                Grant.starts_at < until,
+                or_(Grant.revoked_at.is_(None), Grant.revoked_at > since),
+            )
             .distinct()
         )
         return set(self._session.scalars(query))
