@@ -42,9 +42,10 @@ from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.reservations import (
     Change,
-    ReservationOutcome,
+    Duplicate,
     StaleUpdate,
     apply_reservation,
+    find_duplicate,
 )
 from doorcode.sources.adapter import GenericAdapter, PmsAdapter
 from doorcode.sources.errors import (
@@ -67,7 +68,7 @@ from doorcode.sources.webhook_signature import (
     verify_svix,
 )
 from doorcode.sources.webhook_sources import SourceKind
-from doorcode.store.models import Grant, Reservation, WebhookDelivery
+from doorcode.store.models import WebhookDelivery
 from doorcode.store.source_repositories import DeliveryFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
@@ -119,11 +120,10 @@ class InboundRequest:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryResult:
-    """The stored delivery, and the reservation and grant it led to, if any."""
+    """The stored delivery, the grant its reservation has, if any, and what changed."""
 
     delivery: WebhookDelivery
-    reservation: Reservation | None = None
-    grant: Grant | None = None
+    grant_id: str | None = None
     change: Change | None = None
 
 
@@ -358,17 +358,17 @@ def _apply(
         delivery.external_id = payload.external_id
         delivery.source_version = version
         try:
-            outcome = _record(uow, source, payload, replayed_by, version)
+            recorded = _record(uow, source, payload, replayed_by, version)
         except StaleUpdate:
             delivery.outcome = Outcome.STALE.value
             delivery.message = "an update newer than this one was applied already"
             _commit(uow, delivery)
             return DeliveryResult(delivery)
-        delivery.reservation_id = outcome.reservation.id
-        if outcome.change is Change.UNCHANGED:
+        delivery.reservation_id = recorded.reservation_id
+        if recorded.change is Change.UNCHANGED:
             delivery.outcome = Outcome.UNCHANGED.value
         _commit(uow, delivery)
-    return DeliveryResult(delivery, outcome.reservation, outcome.grant, outcome.change)
+    return DeliveryResult(delivery, recorded.grant_id, recorded.change)
 
 
 def _open(
@@ -402,16 +402,29 @@ def _commit(uow: UnitOfWork, delivery: WebhookDelivery) -> None:
     _log(delivery)
 
 
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    reservation_id: str
+    grant_id: str | None
+    change: Change
+
+
 def _record(
     uow: UnitOfWork,
     source: _Source,
     payload: ReservationPayloadV1,
     replayed_by: str | None,
     version: int | None,
-) -> ReservationOutcome:
+) -> _Recorded:
+    """Apply the delivery's booking; a duplicate is recognised first, in one read, and
+    costs nothing more than its delivery record."""
     caller = source.caller(replayed_by)
+    details = payload.details(source.name)
     try:
-        return apply_reservation(uow, caller, payload.details(source.name), version=version)
+        seen = find_duplicate(uow, caller, details, version)
+        if isinstance(seen, Duplicate):
+            return _Recorded(seen.reservation_id, seen.grant_id, Change.UNCHANGED)
+        outcome = apply_reservation(uow, caller, details, version=version, seen=seen)
     except NotFound as err:
         field = ADAPTERS[source.kind].field_names.get("property", "property")
         raise PayloadRejected(
@@ -423,6 +436,8 @@ def _record(
         raise PayloadRejected("invalid_window", str(err)) from err
     except CodeSpaceExhausted as err:
         raise CannotRecord("code_space_exhausted", str(err)) from err
+    grant_id = outcome.grant.id if outcome.grant is not None else None
+    return _Recorded(outcome.reservation.id, grant_id, outcome.change)
 
 
 def _store(

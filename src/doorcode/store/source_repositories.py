@@ -26,6 +26,7 @@ from doorcode.store.models import (
     Source,
     WebhookDelivery,
 )
+from doorcode.store.repositories import write_pending_events
 from doorcode.store.row_holds import hold_row
 
 __all__ = [
@@ -289,5 +290,6 @@ class OutboxRepository:
 
     def events_after(self, event_id: int, kinds: Collection[str], limit: int) -> list[Event]:
         """Events of ``kinds`` with ids above ``event_id``, across organisations, in id order."""
+        write_pending_events(self._session)
         query = select(Event).where(Event.id > event_id, Event.kind.in_(sorted(kinds)))
         return list(self._session.scalars(query.order_by(Event.id).limit(limit)))
