@@ -239,7 +239,7 @@ def get_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> WebhookDe
 
 def _load_source(uow: UnitOfWork, source_id: str) -> tuple[_Source, datetime]:
     with uow:
-        stored = uow.sources.by_id(source_id)
+        stored = uow.sources.signing_of(source_id)
         if stored is None:
             raise NotFound("source", source_id)
         secret = uow.cipher.decrypt(stored.secret_token)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.store.models import (
@@ -37,10 +37,22 @@ __all__ = [
     "PushFilter",
     "PushRepository",
     "SourceRepository",
+    "SourceSigning",
 ]
 
 DEFAULT_PAGE = 100
 BOOKING_LOCKS = 0x62_6B_6E_67  # "bkng": the advisory-lock class of deliveries' booking holds
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSigning:
+    """A source as its webhook route needs it; the secret is still encrypted."""
+
+    id: str
+    organisation_id: str
+    name: str
+    kind: str
+    secret_token: str = field(repr=False)
 
 
 class SourceRepository:
@@ -56,6 +68,14 @@ class SourceRepository:
     def by_id(self, source_id: str) -> Source | None:
         """The source whose URL segment is ``source_id``, in any organisation."""
         return self._session.get(Source, source_id)
+
+    def signing_of(self, source_id: str) -> SourceSigning | None:
+        """What checking a delivery to ``source_id`` needs, in any organisation: one row read
+        with no ORM object, since every webhook request starts with it."""
+        row = self._session.connection().execute(_SIGNING_OF, {"source_id": source_id}).first()
+        if row is None:
+            return None
+        return SourceSigning(row.id, row.organisation_id, row.name, row.kind, row.secret_token)
 
     def get(self, organisation_id: str, source_id: str) -> Source | None:
         """The source with this id, if it belongs to the organisation."""
@@ -100,10 +120,8 @@ class DeliveryRepository:
 
     def was_replayed(self, source_id: str, replay_key: str) -> bool:
         """Whether an authenticated delivery with this id and timestamp arrived before."""
-        query = select(WebhookDelivery.id).where(
-            WebhookDelivery.source_id == source_id, WebhookDelivery.replay_key == replay_key
-        )
-        return self._session.scalar(query.limit(1)) is not None
+        parameters = {"source_id": source_id, "replay_key": replay_key}
+        return self._session.connection().execute(_REPLAYED, parameters).first() is not None
 
     def unproven_since(self, source_id: str, since: datetime, enough: int) -> int:
         """How many unauthenticated deliveries the source got since ``since``, up to ``enough``.
@@ -293,3 +311,17 @@ class OutboxRepository:
         write_pending_events(self._session)
         query = select(Event).where(Event.id > event_id, Event.kind.in_(sorted(kinds)))
         return list(self._session.scalars(query.order_by(Event.id).limit(limit)))
+
+
+# Read by every webhook delivery; built once.
+_REPLAYED = (
+    select(WebhookDelivery.id)
+    .where(
+        WebhookDelivery.source_id == bindparam("source_id"),
+        WebhookDelivery.replay_key == bindparam("replay_key"),
+    )
+    .limit(1)
+)
+_SIGNING_OF = select(
+    Source.id, Source.organisation_id, Source.name, Source.kind, Source.secret_token
+).where(Source.id == bindparam("source_id"))
