@@ -68,6 +68,7 @@ from doorcode.sources.webhook_signature import (
     verify_svix,
 )
 from doorcode.sources.webhook_sources import SourceKind
+from doorcode.store.ids import new_id
 from doorcode.store.models import WebhookDelivery
 from doorcode.store.source_repositories import DeliveryFilter
 from doorcode.store.unit_of_work import UnitOfWork
@@ -166,6 +167,7 @@ class _Received:
     def record(self, source: _Source, at: datetime, outcome: Outcome) -> WebhookDelivery:
         proof = self.proof or Proof()
         return WebhookDelivery(
+            id=new_id("dlv"),
             organisation_id=source.organisation_id,
             source_id=source.id,
             received_at=at,
@@ -176,6 +178,8 @@ class _Received:
             body_size=self.body_size,
             headers=self.headers,
             outcome=outcome.value,
+            reason="",
+            message="",
             replay_of=self.replay_of,
         )
 
@@ -397,7 +401,7 @@ def _start(
 
 def _commit(uow: UnitOfWork, delivery: WebhookDelivery) -> None:
     """Write the delivery's record with the rest of the transaction, commit, and log it."""
-    uow.deliveries.add(delivery)
+    uow.deliveries.write(delivery)
     uow.commit()
     _log(delivery)
 

@@ -30,7 +30,9 @@ def hold_row(session: Session, key: InstrumentedAttribute[str], row_id: str) -> 
     if sqlite and transaction is not None and session.info.get(_SQLITE_WRITER) is transaction:
         return
     model: type[Any] = key.class_  # type: ignore[assignment]  # a mapped class, never an alias
-    session.execute(_hold_statement(model, key.key), {"row_id": row_id})
+    # Through the connection: the statement changes nothing the session holds, so the ORM's
+    # update machinery (and an autoflush) would be CPU spent for nothing on every delivery.
+    session.connection().execute(_hold_statement(model, key.key), {"row_id": row_id})
     if sqlite:
         session.info[_SQLITE_WRITER] = session.get_transaction()
 

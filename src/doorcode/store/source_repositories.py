@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, delete, func, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from doorcode.store.ids import new_id
 from doorcode.store.models import (
     Event,
     Feed,
@@ -117,6 +118,17 @@ class DeliveryRepository:
     def add(self, delivery: WebhookDelivery) -> None:
         """Stage a delivery record."""
         self._session.add(delivery)
+
+    def write(self, delivery: WebhookDelivery) -> None:
+        """Write a complete delivery record now, in one INSERT outside the ORM's flush.
+
+        Every webhook request ends with one; the record is never changed afterwards, so the
+        session need not track it. Its id is made here if it has none.
+        """
+        if delivery.id is None:
+            delivery.id = new_id("dlv")
+        row = {column.key: getattr(delivery, column.key) for column in _DELIVERY_COLUMNS}
+        self._session.connection().execute(_INSERT_DELIVERY, row)
 
     def was_replayed(self, source_id: str, replay_key: str) -> bool:
         """Whether an authenticated delivery with this id and timestamp arrived before."""
@@ -325,3 +337,5 @@ _REPLAYED = (
 _SIGNING_OF = select(
     Source.id, Source.organisation_id, Source.name, Source.kind, Source.secret_token
 ).where(Source.id == bindparam("source_id"))
+_DELIVERY_COLUMNS = tuple(WebhookDelivery.__table__.columns)
+_INSERT_DELIVERY = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]
