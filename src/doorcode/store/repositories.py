@@ -20,6 +20,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -462,7 +463,7 @@ class GrantRepository:
     def guest_grants_of(self, reservation_ids: Collection[str]) -> dict[str, Grant]:
         """The guest grants of several reservations, by reservation id."""
         query = select(Grant).where(
-            Grant.reservation_id.in_(sorted(reservation_ids)), Grant.kind == "guest"
+            Grant.reservation_id.in_(sorted(reservation_ids)), _IS_GUEST_GRANT
         )
         grants = self._session.scalars(query.options(selectinload(Grant.lock_codes)))
         return {grant.reservation_id: grant for grant in grants if grant.reservation_id}
@@ -793,6 +794,11 @@ def _guide_token_digest(guide_token: str) -> str:
 # Statements every webhook delivery runs, built once: building a statement and its cache key
 # cost more CPU than SQLite took to run it.
 
+_IS_GUEST_GRANT = Grant.kind == literal_column("'guest'")
+"""Written out, not a parameter: only then can SQLite (and PostgreSQL's generic plans) use
+the partial index on guest grants' reservation ids; with a parameter every lookup of a
+booking's grant scanned the whole grants table, a cost that grew with the bookings kept."""
+
 _FIND_PROPERTY = (
     select(Property)
     .where(
@@ -830,7 +836,7 @@ def _stored_booking_statement() -> Select[*tuple[Any, ...]]:
         Reservation.property_id == reference,
         and_(Property.external_id == reference, ~another_has_that_id),
     )
-    guest_grant = and_(Grant.reservation_id == Reservation.id, Grant.kind == GrantKind.GUEST.value)
+    guest_grant = and_(Grant.reservation_id == Reservation.id, _IS_GUEST_GRANT)
     return (
         select(
             Reservation.id,
@@ -872,7 +878,7 @@ _CONFIRMED_OVERLAPPING = (
 
 _GUEST_GRANT_OF = (
     select(Grant)
-    .where(Grant.reservation_id == bindparam("reservation_id"), Grant.kind == "guest")
+    .where(Grant.reservation_id == bindparam("reservation_id"), _IS_GUEST_GRANT)
     .options(joinedload(Grant.lock_codes))
 )
 
