@@ -17,8 +17,8 @@ def plan(runtime, statement) -> list[str]:
         return [row[-1] for row in rows]
 
 
-@pytest.mark.parametrize("name", ["_STORED_BOOKING", "_GUEST_GRANT_OF"])
+@pytest.mark.parametrize("name", ["_stored_booking", "_guest_grant_of"])
 def test_a_booking_and_its_guest_grant_are_found_by_index(runtime, name):
-    steps = plan(runtime, getattr(repositories, name))
+    steps = plan(runtime, getattr(repositories, name)())
     assert not [step for step in steps if step.startswith("SCAN")], steps
     assert any("uq_grants_one_guest_grant_per_reservation" in step for step in steps), steps

@@ -10,11 +10,14 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Select,
+    Update,
     and_,
     bindparam,
     exists,
@@ -134,7 +137,7 @@ class PropertyRepository:
         delivery.
         """
         parameters = {"organisation_id": organisation_id, "reference": reference}
-        found = list(self._session.scalars(_FIND_PROPERTY, parameters).unique())
+        found = list(self._session.scalars(_find_property(), parameters).unique())
         for column in ("id", "external_id", "name"):
             named = [prop for prop in found if getattr(prop, column) == reference]
             if len(named) == 1:
@@ -232,7 +235,7 @@ class LockRepository:
                 # lock nothing, so it is not sent.
                 held = select(Lock.id).where(Lock.id.in_(ordered)).order_by(Lock.id)
                 self._session.execute(held.with_for_update())
-            self._session.execute(_REQUEST_SYNC, {"lock_ids": ordered, "at": at})
+            self._session.execute(_request_sync(), {"lock_ids": ordered, "at": at})
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +302,7 @@ class ReservationRepository:
             "source": source,
             "external_id": external_id,
         }
-        query = _RESERVATION_BY_SOURCE
+        query = _reservation_by_source()
         if fresh:
             query = query.execution_options(populate_existing=True)
         return self._session.scalar(query, parameters)
@@ -332,7 +335,7 @@ class ReservationRepository:
             "external_id": external_id,
             "reference": property_reference,
         }
-        row = self._session.connection().execute(_STORED_BOOKING, parameters).first()
+        row = self._session.connection().execute(_stored_booking(), parameters).first()
         if row is None:
             return None
         return StoredBooking(
@@ -382,7 +385,7 @@ class ReservationRepository:
     ) -> list[Reservation]:
         """The property's confirmed stays whose windows share an instant with the one given."""
         parameters = {"property_id": property_id, "starts_at": starts_at, "ends_at": ends_at}
-        return list(self._session.scalars(_CONFIRMED_OVERLAPPING, parameters))
+        return list(self._session.scalars(_confirmed_overlapping(), parameters))
 
     def search(self, organisation_id: str, which: ReservationFilter) -> list[Reservation]:
         """Reservations matching ``which``, soonest check-in first."""
@@ -457,13 +460,13 @@ class GrantRepository:
     def guest_grant_of(self, reservation_id: str) -> Grant | None:
         """The one guest grant a reservation has, if it was ever confirmed."""
         # One statement with its lock codes joined: every change of a booking asks for it.
-        found = self._session.scalars(_GUEST_GRANT_OF, {"reservation_id": reservation_id})
+        found = self._session.scalars(_guest_grant_of(), {"reservation_id": reservation_id})
         return found.unique().one_or_none()
 
     def guest_grants_of(self, reservation_ids: Collection[str]) -> dict[str, Grant]:
         """The guest grants of several reservations, by reservation id."""
         query = select(Grant).where(
-            Grant.reservation_id.in_(sorted(reservation_ids)), _IS_GUEST_GRANT
+            Grant.reservation_id.in_(sorted(reservation_ids)), _is_guest_grant()
         )
         grants = self._session.scalars(query.options(selectinload(Grant.lock_codes)))
         return {grant.reservation_id: grant for grant in grants if grant.reservation_id}
@@ -551,9 +554,11 @@ class GrantRepository:
             "window_ends": window.ends_at,
         }
         if excluding is None:
-            tokens = self._session.scalars(_CODES_IN_USE, parameters)
+            tokens = self._session.scalars(_codes_in_use(), parameters)
         else:
-            tokens = self._session.scalars(_CODES_IN_USE_BUT, {**parameters, "grant_id": excluding})
+            tokens = self._session.scalars(
+                _codes_in_use_but(), {**parameters, "grant_id": excluding}
+            )
         return [self._cipher.decrypt(token) for token in tokens]
 
     def set_locks(self, grant: Grant, lock_ids: Collection[str]) -> None:
@@ -791,35 +796,45 @@ def _guide_token_digest(guide_token: str) -> str:
     return hashlib.sha256(guide_token.encode()).hexdigest()
 
 
-# Statements every webhook delivery runs, built once: building a statement and its cache key
-# cost more CPU than SQLite took to run it.
+# Statements every webhook delivery runs, built once, on first use: building a statement and
+# its cache key cost more CPU than SQLite took to run it. Not at import: building them
+# configures the mappers, which a CLI command that never queries these tables need not pay.
 
-_IS_GUEST_GRANT = Grant.kind == literal_column("'guest'")
-"""Written out, not a parameter: only then can SQLite (and PostgreSQL's generic plans) use
-the partial index on guest grants' reservation ids; with a parameter every lookup of a
-booking's grant scanned the whole grants table, a cost that grew with the bookings kept."""
 
-_FIND_PROPERTY = (
-    select(Property)
-    .where(
-        Property.organisation_id == bindparam("organisation_id"),
-        or_(
-            Property.id == bindparam("reference"),
-            Property.external_id == bindparam("reference"),
-            Property.name == bindparam("reference"),
-        ),
+def _is_guest_grant() -> ColumnElement[bool]:
+    """Written out, not a parameter: only then can SQLite (and PostgreSQL's generic plans)
+    use the partial index on guest grants' reservation ids; with a parameter every lookup of
+    a booking's grant scanned the whole grants table, a cost that grew with the bookings."""
+    return Grant.kind == literal_column("'guest'")
+
+
+@cache
+def _find_property() -> Select[Property]:
+    return (
+        select(Property)
+        .where(
+            Property.organisation_id == bindparam("organisation_id"),
+            or_(
+                Property.id == bindparam("reference"),
+                Property.external_id == bindparam("reference"),
+                Property.name == bindparam("reference"),
+            ),
+        )
+        .options(joinedload(Property.locks))
     )
-    .options(joinedload(Property.locks))
-)
-
-_RESERVATION_BY_SOURCE = select(Reservation).where(
-    Reservation.organisation_id == bindparam("organisation_id"),
-    Reservation.source == bindparam("source"),
-    Reservation.external_id == bindparam("external_id"),
-)
 
 
-def _stored_booking_statement() -> Select[*tuple[Any, ...]]:
+@cache
+def _reservation_by_source() -> Select[Reservation]:
+    return select(Reservation).where(
+        Reservation.organisation_id == bindparam("organisation_id"),
+        Reservation.source == bindparam("source"),
+        Reservation.external_id == bindparam("external_id"),
+    )
+
+
+@cache
+def _stored_booking() -> Select[*tuple[Any, ...]]:
     """The reservation a source knows, its guest grant's id, and whether the reference names
     its property as ``PropertyRepository.find`` would: by id, or by external id when no other
     property has that id (external ids are unique in an organisation). A reference that
@@ -836,7 +851,7 @@ def _stored_booking_statement() -> Select[*tuple[Any, ...]]:
         Reservation.property_id == reference,
         and_(Property.external_id == reference, ~another_has_that_id),
     )
-    guest_grant = and_(Grant.reservation_id == Reservation.id, _IS_GUEST_GRANT)
+    guest_grant = and_(Grant.reservation_id == Reservation.id, _is_guest_grant())
     return (
         select(
             Reservation.id,
@@ -862,40 +877,53 @@ def _stored_booking_statement() -> Select[*tuple[Any, ...]]:
     )
 
 
-_STORED_BOOKING = _stored_booking_statement()
-
-_CONFIRMED_OVERLAPPING = (
-    select(Reservation)
-    .where(
-        Reservation.property_id == bindparam("property_id"),
-        Reservation.status == "confirmed",
-        Reservation.starts_at < bindparam("ends_at"),
-        Reservation.ends_at > bindparam("starts_at"),
+@cache
+def _confirmed_overlapping() -> Select[Reservation]:
+    return (
+        select(Reservation)
+        .where(
+            Reservation.property_id == bindparam("property_id"),
+            Reservation.status == "confirmed",
+            Reservation.starts_at < bindparam("ends_at"),
+            Reservation.ends_at > bindparam("starts_at"),
+        )
+        .order_by(Reservation.starts_at)
+        .limit(50)
     )
-    .order_by(Reservation.starts_at)
-    .limit(50)
-)
 
-_GUEST_GRANT_OF = (
-    select(Grant)
-    .where(Grant.reservation_id == bindparam("reservation_id"), _IS_GUEST_GRANT)
-    .options(joinedload(Grant.lock_codes))
-)
 
-_CODES_IN_USE = (
-    select(Grant.code_token)
-    .where(
-        Grant.revoked_at.is_(None),
-        Grant.starts_at < bindparam("window_ends"),
-        Grant.ends_at > bindparam("window_starts"),
-        Grant.lock_codes.any(LockCode.lock_id.in_(bindparam("lock_ids", expanding=True))),
+@cache
+def _guest_grant_of() -> Select[Grant]:
+    return (
+        select(Grant)
+        .where(Grant.reservation_id == bindparam("reservation_id"), _is_guest_grant())
+        .options(joinedload(Grant.lock_codes))
     )
-    .distinct()
-)
-_CODES_IN_USE_BUT = _CODES_IN_USE.where(Grant.id != bindparam("grant_id"))
 
-_REQUEST_SYNC = (
-    update(Lock)
-    .where(Lock.id.in_(bindparam("lock_ids", expanding=True)))
-    .values(sync_requested_at=bindparam("at"), sync_requests=Lock.sync_requests + 1)
-)
+
+@cache
+def _codes_in_use() -> Select[str]:
+    return (
+        select(Grant.code_token)
+        .where(
+            Grant.revoked_at.is_(None),
+            Grant.starts_at < bindparam("window_ends"),
+            Grant.ends_at > bindparam("window_starts"),
+            Grant.lock_codes.any(LockCode.lock_id.in_(bindparam("lock_ids", expanding=True))),
+        )
+        .distinct()
+    )
+
+
+@cache
+def _codes_in_use_but() -> Select[str]:
+    return _codes_in_use().where(Grant.id != bindparam("grant_id"))
+
+
+@cache
+def _request_sync() -> Update:
+    return (
+        update(Lock)
+        .where(Lock.id.in_(bindparam("lock_ids", expanding=True)))
+        .values(sync_requested_at=bindparam("at"), sync_requests=Lock.sync_requests + 1)
+    )

@@ -12,9 +12,10 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.store.ids import new_id
@@ -73,7 +74,7 @@ class SourceRepository:
     def signing_of(self, source_id: str) -> SourceSigning | None:
         """What checking a delivery to ``source_id`` needs, in any organisation: one row read
         with no ORM object, since every webhook request starts with it."""
-        row = self._session.connection().execute(_SIGNING_OF, {"source_id": source_id}).first()
+        row = self._session.connection().execute(_signing_of(), {"source_id": source_id}).first()
         if row is None:
             return None
         return SourceSigning(row.id, row.organisation_id, row.name, row.kind, row.secret_token)
@@ -127,13 +128,16 @@ class DeliveryRepository:
         """
         if delivery.id is None:
             delivery.id = new_id("dlv")
-        row = {column.key: getattr(delivery, column.key) for column in _DELIVERY_COLUMNS}
+        row = {
+            column.key: getattr(delivery, column.key)
+            for column in WebhookDelivery.__table__.columns
+        }
         self._session.connection().execute(_INSERT_DELIVERY, row)
 
     def was_replayed(self, source_id: str, replay_key: str) -> bool:
         """Whether an authenticated delivery with this id and timestamp arrived before."""
         parameters = {"source_id": source_id, "replay_key": replay_key}
-        return self._session.connection().execute(_REPLAYED, parameters).first() is not None
+        return self._session.connection().execute(_replayed(), parameters).first() is not None
 
     def unproven_since(self, source_id: str, since: datetime, enough: int) -> int:
         """How many unauthenticated deliveries the source got since ``since``, up to ``enough``.
@@ -325,17 +329,25 @@ class OutboxRepository:
         return list(self._session.scalars(query.order_by(Event.id).limit(limit)))
 
 
-# Read by every webhook delivery; built once.
-_REPLAYED = (
-    select(WebhookDelivery.id)
-    .where(
-        WebhookDelivery.source_id == bindparam("source_id"),
-        WebhookDelivery.replay_key == bindparam("replay_key"),
+# Read by every webhook delivery; built once, on first use (not at import: see repositories).
+
+
+@cache
+def _replayed() -> Select[str]:
+    return (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.source_id == bindparam("source_id"),
+            WebhookDelivery.replay_key == bindparam("replay_key"),
+        )
+        .limit(1)
     )
-    .limit(1)
-)
-_SIGNING_OF = select(
-    Source.id, Source.organisation_id, Source.name, Source.kind, Source.secret_token
-).where(Source.id == bindparam("source_id"))
-_DELIVERY_COLUMNS = tuple(WebhookDelivery.__table__.columns)
+
+
+@cache
+def _signing_of() -> Select[str, str, str, str, str]:
+    columns = (Source.id, Source.organisation_id, Source.name, Source.kind, Source.secret_token)
+    return select(*columns).where(Source.id == bindparam("source_id"))
+
+
 _INSERT_DELIVERY = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]
