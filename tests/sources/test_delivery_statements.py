@@ -11,20 +11,22 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from doorcode.services.reservations import Change
 from doorcode.sources.deliveries import InboundRequest, receive_delivery
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
 from tests.builders import make_lock, make_owner, make_property
 from tests.sources.conftest import booking, signed
 
-# A new booking: the source (read, then queued behind), the replay check, the applied version,
-# the property with its locks (read, then held), the reservation (looked up, inserted), the
-# locks marked for sync (PostgreSQL first takes their row locks), the codes in use, the grant,
-# its lock codes, two events, the delivery record, the reservation's source version, and the
-# probe for other stays at the property at the same time (an overlap raises alerts).
-NEW_BOOKING = {"sqlite": 17, "postgresql": 18}
-# A duplicate: the same reads up to the reservation, its guest grant with its lock codes, and
-# the delivery record.
-DUPLICATE = {"sqlite": 10, "postgresql": 10}
+# A new booking: the source (read, then queued behind), the replay check, one read of the
+# booking as stored (none yet), the property with its locks (read; held on PostgreSQL), the
+# reservation read after the hold, the reservation's INSERT, the locks marked for sync
+# (PostgreSQL first takes their row locks), the codes in use, the grant, its lock codes, the
+# probe for other stays at the property at the same time (an overlap raises alerts), the
+# delivery record, and the audit events in one batch.
+NEW_BOOKING = {"sqlite": 14, "postgresql": 16}
+# A duplicate: the source, its hold, the replay check, one read of the booking as stored,
+# and the delivery record. Nothing of the booking is loaded, held or written.
+DUPLICATE = {"sqlite": 5, "postgresql": 5}
 
 
 @pytest.fixture
@@ -83,3 +85,31 @@ def test_lock_rows_are_locked_in_order_where_the_database_has_row_locks(any_runt
         assert "ORDER BY locks.id" in row_lock
     else:
         assert row_locks == []
+
+
+def test_a_duplicate_writes_nothing_but_its_delivery_record(any_runtime, source, clock):
+    deliver(any_runtime, source, clock, "d-1")
+    with counted(any_runtime) as statements:
+        result = deliver(any_runtime, source, clock, "d-2")
+    assert result.change is Change.UNCHANGED
+    assert result.grant_id is not None
+    writes = [
+        statement.split()[0:3]
+        for statement in statements
+        if statement.startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    held_source = (
+        [["UPDATE", "sources", "SET"]] if any_runtime.engine.dialect.name == "sqlite" else []
+    )
+    assert writes == [*held_source, ["INSERT", "INTO", "webhook_deliveries"]]
+
+
+def test_a_booking_named_by_its_property_name_is_a_duplicate_all_the_same(
+    any_runtime, source, clock
+):
+    first = deliver(any_runtime, source, clock, "d-1", property="Flat 1")
+    again = deliver(any_runtime, source, clock, "d-2", property="Flat 1")
+    by_external_id = deliver(any_runtime, source, clock, "d-3")
+    assert first.delivery.outcome == "accepted"
+    assert again.delivery.outcome == by_external_id.delivery.outcome == "unchanged"
+    assert again.grant_id == by_external_id.grant_id == first.grant_id

@@ -13,6 +13,7 @@ from doorcode.sources.pms_push import MAX_ATTEMPTS, collect_pushes, send_due_pus
 from doorcode.sources.webhook_signature import verify_doorcode
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
 from doorcode.store.models import PushDelivery
+from doorcode.store.repositories import EventFilter
 from tests.builders import book
 from tests.sources.http_server import LocalServer
 
@@ -52,7 +53,7 @@ def booked(runtime, world, pushing):
 def codes_set(runtime, grant):
     """What lock sync records once every lock holds the grant's current version."""
     with runtime.uow() as uow:
-        event = uow.events.record(
+        uow.events.record(
             grant.organisation_id,
             at=uow.now,
             actor="sync",
@@ -61,6 +62,8 @@ def codes_set(runtime, grant):
             details={"version": grant.version},
         )
         uow.commit()
+        which = EventFilter(subject_id=grant.id, kind="GrantCodesSet", limit=1)
+        (event,) = uow.events.search(grant.organisation_id, which)
         return event.id
 
 

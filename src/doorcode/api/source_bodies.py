@@ -209,7 +209,7 @@ def delivery_answer(result: DeliveryResult) -> DeliveryAnswer:
             "delivery_id": result.delivery.id,
             "outcome": result.delivery.outcome,
             "reservation_id": result.delivery.reservation_id,
-            "grant_id": result.grant.id if result.grant is not None else None,
+            "grant_id": result.grant_id,
             "change": result.change.value if result.change is not None else None,
         }
     )

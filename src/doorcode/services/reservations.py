@@ -43,7 +43,9 @@ from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "OPERATOR_SOURCE",
+    "BookingSeen",
     "Change",
+    "Duplicate",
     "Guest",
     "ReservationDetails",
     "ReservationEdit",
@@ -55,6 +57,7 @@ __all__ = [
     "cancel_reservation",
     "change_reservation",
     "create_reservation",
+    "find_duplicate",
     "follow_property",
     "get_reservation",
     "list_reservations",
@@ -104,6 +107,21 @@ class ReservationEdit:
 
 class StaleUpdate(Exception):
     """The source already applied a newer update of this booking: this one changes nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class BookingSeen:
+    """What ``find_duplicate`` read of a booking: its property then (None: not recorded yet)."""
+
+    property_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A delivery that would leave its booking exactly as it is: nothing is written for it."""
+
+    reservation_id: str
+    grant_id: str | None
 
 
 class ReservationView(NamedTuple):
@@ -171,6 +189,7 @@ def apply_reservation(
     *,
     keep_omitted_contact: bool = True,
     version: int | None = None,
+    seen: BookingSeen | None = None,
 ) -> ReservationOutcome:
     """``record_reservation`` inside the caller's open transaction, which it does not commit.
 
@@ -178,21 +197,22 @@ def apply_reservation(
     in the same transaction as the reservation, so neither can exist without the other.
     ``version`` is the source's ordering of its updates: one older than the version stored
     on the reservation raises ``StaleUpdate`` before anything changes; otherwise it is kept.
+    ``seen`` is what ``find_duplicate`` read of the booking in this transaction, so its
+    property need not be read again before the properties are held.
     """
     caller.require_writer()
     prop = uow.properties.find(caller.organisation_id, details.property_ref)
     if prop is None:
         raise NotFound("property", details.property_ref)
     org = caller.organisation_id
-    _hold_old_and_new_property(uow, org, details, prop.id)
-    reservation = uow.reservations.by_source(org, details.source, details.external_id)
+    reservation = _hold_and_read(uow, org, details, prop.id, seen)
     if reservation is not None and _is_older(version, reservation.source_version):
         raise StaleUpdate  # before any check of its content: an old update changes nothing
     if details.status is not ReservationStatus.CANCELLED:  # a cancellation always goes through
         details.stay.check_length(uow.max_stay_nights)
     window = _window(prop, details.stay)
-    if keep_omitted_contact:
-        details = replace(details, guest=_kept_contact(details.guest, reservation))
+    if keep_omitted_contact and reservation is not None:
+        details = replace(details, guest=_kept_contact(details.guest, _guest_of(reservation)))
     if reservation is not None and not details.booking_reference:
         # A source that does not know the channel's reference never erases it.
         details = replace(details, booking_reference=reservation.booking_reference)
@@ -229,44 +249,106 @@ def apply_reservation(
     return ReservationOutcome(reservation, change, grant)
 
 
-def _hold_old_and_new_property(
-    uow: UnitOfWork, org: str, details: ReservationDetails, property_id: str
-) -> None:
-    """Hold the booking's property and, when it moves, the one it leaves, in id order.
+def _hold_and_read(
+    uow: UnitOfWork,
+    org: str,
+    details: ReservationDetails,
+    property_id: str,
+    seen: BookingSeen | None,
+) -> Reservation | None:
+    """Hold the booking's property and, when it moves, the one it leaves, in id order; then
+    read the reservation as it is now.
 
     Both properties' turnovers are recomputed, so another delivery at either must wait.
-    Should the booking have moved again while this waited, its newest property is held too.
+    Should the booking have moved again while this waited, its newest property is held too
+    and the reservation read once more.
     """
-    current = uow.reservations.property_of(org, details.source, details.external_id)
+    if seen is not None:
+        current = seen.property_id
+    else:
+        current = uow.reservations.property_of(org, details.source, details.external_id)
     wanted = {property_id} if current is None else {property_id, current}
     held: set[str] = set()
-    while not wanted <= held:
+    while True:
         uow.properties.hold_each(wanted - held)
         held |= wanted
-        current = uow.reservations.property_of(org, details.source, details.external_id)
-        if current is not None:
-            wanted = held | {current}
+        reservation = uow.reservations.by_source(
+            org, details.source, details.external_id, fresh=True
+        )
+        if reservation is None or reservation.property_id in held:
+            return reservation
+        wanted = held | {reservation.property_id}
+
+
+def find_duplicate(
+    uow: UnitOfWork, caller: Caller, details: ReservationDetails, version: int | None = None
+) -> Duplicate | BookingSeen:
+    """Tell a replayed booking from a change with one read, before anything is loaded or held.
+
+    A duplicate is a booking already recorded with this very content (the same digest, at the
+    property the reference names, under the same source version): ``apply_reservation`` would
+    change nothing, so the caller need not run it. Anything else (a new booking, a change, an
+    older or newer version, a property named only by its name) says what was seen, for
+    ``apply_reservation(seen=...)`` to decide with the usual holds. Must run inside the
+    caller's transaction, after it queued behind the booking's other deliveries.
+    """
+    caller.require_writer()
+    stored = uow.reservations.stored_booking(
+        caller.organisation_id, details.source, details.external_id, details.property_ref
+    )
+    if stored is None:
+        return BookingSeen(None)
+    if not stored.names_property or (version is not None and version != stored.source_version):
+        return BookingSeen(stored.property_id)
+    if details.status is not ReservationStatus.CANCELLED:
+        details.stay.check_length(uow.max_stay_nights)  # as the full path would refuse it
+    kept = Guest(
+        stored.guest_name,
+        stored.guest_email,
+        stored.guest_phone,
+        stored.guest_locale,
+        stored.guest_count,
+    )
+    reference = details.booking_reference or stored.booking_reference
+    fingerprint = _fingerprint(
+        stored.property_id,
+        details.status,
+        details.stay,
+        _kept_contact(details.guest, kept),
+        reference,
+    )
+    if fingerprint != stored.fingerprint:
+        return BookingSeen(stored.property_id)
+    return Duplicate(stored.reservation_id, stored.guest_grant_id)
 
 
 def _is_older(version: int | None, applied: int | None) -> bool:
     return version is not None and applied is not None and version < applied
 
 
-def _kept_contact(incoming: Guest, stored: Reservation | None) -> Guest:
+def _kept_contact(incoming: Guest, stored: Guest) -> Guest:
     """What a source sends replaces what is stored; what it leaves out is kept.
 
     An update that names no guest (new dates from a script, an iCal event, which never has
     contact details) must not leave the guest unreachable. A changed e-mail or phone number
     replaces the old one.
     """
-    if stored is None:
-        return incoming
     return Guest(
-        name=incoming.name or stored.guest_name,
-        email=incoming.email or stored.guest_email,
-        phone=incoming.phone or stored.guest_phone,
-        locale=incoming.locale or stored.guest_locale,
-        count=incoming.count if incoming.count is not None else stored.guest_count,
+        name=incoming.name or stored.name,
+        email=incoming.email or stored.email,
+        phone=incoming.phone or stored.phone,
+        locale=incoming.locale or stored.locale,
+        count=incoming.count if incoming.count is not None else stored.count,
+    )
+
+
+def _guest_of(reservation: Reservation) -> Guest:
+    return Guest(
+        reservation.guest_name,
+        reservation.guest_email,
+        reservation.guest_phone,
+        reservation.guest_locale,
+        reservation.guest_count,
     )
 
 
@@ -539,13 +621,7 @@ def _fingerprint(
 
 
 def _fingerprint_of_row(reservation: Reservation) -> str:
-    guest = Guest(
-        reservation.guest_name,
-        reservation.guest_email,
-        reservation.guest_phone,
-        reservation.guest_locale,
-        reservation.guest_count,
-    )
+    guest = _guest_of(reservation)
     status = ReservationStatus(reservation.status)
     return _fingerprint(
         reservation.property_id, status, stay_of(reservation), guest, reservation.booking_reference

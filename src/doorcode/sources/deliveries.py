@@ -42,9 +42,10 @@ from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.reservations import (
     Change,
-    ReservationOutcome,
+    Duplicate,
     StaleUpdate,
     apply_reservation,
+    find_duplicate,
 )
 from doorcode.sources.adapter import GenericAdapter, PmsAdapter
 from doorcode.sources.errors import (
@@ -67,7 +68,8 @@ from doorcode.sources.webhook_signature import (
     verify_svix,
 )
 from doorcode.sources.webhook_sources import SourceKind
-from doorcode.store.models import Grant, Reservation, WebhookDelivery
+from doorcode.store.ids import new_id
+from doorcode.store.models import WebhookDelivery
 from doorcode.store.source_repositories import DeliveryFilter
 from doorcode.store.unit_of_work import UnitOfWork
 
@@ -119,11 +121,10 @@ class InboundRequest:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryResult:
-    """The stored delivery, and the reservation and grant it led to, if any."""
+    """The stored delivery, the grant its reservation has, if any, and what changed."""
 
     delivery: WebhookDelivery
-    reservation: Reservation | None = None
-    grant: Grant | None = None
+    grant_id: str | None = None
     change: Change | None = None
 
 
@@ -166,6 +167,7 @@ class _Received:
     def record(self, source: _Source, at: datetime, outcome: Outcome) -> WebhookDelivery:
         proof = self.proof or Proof()
         return WebhookDelivery(
+            id=new_id("dlv"),
             organisation_id=source.organisation_id,
             source_id=source.id,
             received_at=at,
@@ -176,6 +178,8 @@ class _Received:
             body_size=self.body_size,
             headers=self.headers,
             outcome=outcome.value,
+            reason="",
+            message="",
             replay_of=self.replay_of,
         )
 
@@ -239,7 +243,7 @@ def get_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> WebhookDe
 
 def _load_source(uow: UnitOfWork, source_id: str) -> tuple[_Source, datetime]:
     with uow:
-        stored = uow.sources.by_id(source_id)
+        stored = uow.sources.signing_of(source_id)
         if stored is None:
             raise NotFound("source", source_id)
         secret = uow.cipher.decrypt(stored.secret_token)
@@ -358,17 +362,17 @@ def _apply(
         delivery.external_id = payload.external_id
         delivery.source_version = version
         try:
-            outcome = _record(uow, source, payload, replayed_by, version)
+            recorded = _record(uow, source, payload, replayed_by, version)
         except StaleUpdate:
             delivery.outcome = Outcome.STALE.value
             delivery.message = "an update newer than this one was applied already"
             _commit(uow, delivery)
             return DeliveryResult(delivery)
-        delivery.reservation_id = outcome.reservation.id
-        if outcome.change is Change.UNCHANGED:
+        delivery.reservation_id = recorded.reservation_id
+        if recorded.change is Change.UNCHANGED:
             delivery.outcome = Outcome.UNCHANGED.value
         _commit(uow, delivery)
-    return DeliveryResult(delivery, outcome.reservation, outcome.grant, outcome.change)
+    return DeliveryResult(delivery, recorded.grant_id, recorded.change)
 
 
 def _open(
@@ -397,9 +401,16 @@ def _start(
 
 def _commit(uow: UnitOfWork, delivery: WebhookDelivery) -> None:
     """Write the delivery's record with the rest of the transaction, commit, and log it."""
-    uow.deliveries.add(delivery)
+    uow.deliveries.write(delivery)
     uow.commit()
     _log(delivery)
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    reservation_id: str
+    grant_id: str | None
+    change: Change
 
 
 def _record(
@@ -408,10 +419,16 @@ def _record(
     payload: ReservationPayloadV1,
     replayed_by: str | None,
     version: int | None,
-) -> ReservationOutcome:
+) -> _Recorded:
+    """Apply the delivery's booking; a duplicate is recognised first, in one read, and
+    costs nothing more than its delivery record."""
     caller = source.caller(replayed_by)
+    details = payload.details(source.name)
     try:
-        return apply_reservation(uow, caller, payload.details(source.name), version=version)
+        seen = find_duplicate(uow, caller, details, version)
+        if isinstance(seen, Duplicate):
+            return _Recorded(seen.reservation_id, seen.grant_id, Change.UNCHANGED)
+        outcome = apply_reservation(uow, caller, details, version=version, seen=seen)
     except NotFound as err:
         field = ADAPTERS[source.kind].field_names.get("property", "property")
         raise PayloadRejected(
@@ -423,6 +440,8 @@ def _record(
         raise PayloadRejected("invalid_window", str(err)) from err
     except CodeSpaceExhausted as err:
         raise CannotRecord("code_space_exhausted", str(err)) from err
+    grant_id = outcome.grant.id if outcome.grant is not None else None
+    return _Recorded(outcome.reservation.id, grant_id, outcome.change)
 
 
 def _store(

@@ -18,6 +18,13 @@ __all__ = [
 ]
 
 
+POOL_SIZE = 16
+"""Connections a process keeps open to PostgreSQL: as many as it runs webhook deliveries at
+once (``api/webhooks.py``). With SQLAlchemy's default of 5, every connection past the fifth
+was opened for one transaction and closed when it returned to the full pool: a new
+PostgreSQL backend (a process fork and its authentication) per request under load."""
+
+
 def normalised_url(url: str) -> str:
     """``postgresql://`` URLs use psycopg 3, the driver doorcode ships with."""
     parsed = make_url(url)
@@ -43,7 +50,9 @@ def create_database_engine(url: str) -> Engine:
         from doorcode.store.models import describe_postgresql_partial_indexes
 
         describe_postgresql_partial_indexes()
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE // 2
+        )
     _make_sqlite_folder(url)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _tune_sqlite)

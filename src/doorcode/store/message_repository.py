@@ -24,6 +24,7 @@ from doorcode.store.models import (
     MessageTemplate,
     OutboxCursor,
 )
+from doorcode.store.repositories import write_pending_events
 
 __all__ = ["MessageFilter", "MessageRepository", "TemplateFilter"]
 
@@ -274,11 +275,13 @@ class MessageRepository:
 
     def events_after(self, last_event_id: int, kinds: Sequence[str], limit: int) -> list[Event]:
         """Events of ``kinds`` recorded after ``last_event_id``, in every organisation, in order."""
+        write_pending_events(self._session)
         query = select(Event).where(Event.id > last_event_id, Event.kind.in_(sorted(kinds)))
         return list(self._session.scalars(query.order_by(Event.id).limit(limit)))
 
     def code_set_versions(self, organisation_id: str, grant_id: str) -> set[int]:
         """Versions of the grant the lock-sync reconciler reported as on every lock."""
+        write_pending_events(self._session)
         query = select(Event.details).where(
             Event.organisation_id == organisation_id,
             Event.subject_type == "grant",

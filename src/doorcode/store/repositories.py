@@ -10,10 +10,25 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.orm.util import identity_key
 
 from doorcode.domain.grants import GrantKind
@@ -46,6 +61,9 @@ __all__ = [
     "PropertyRepository",
     "ReservationFilter",
     "ReservationRepository",
+    "StoredBooking",
+    "forget_pending_events",
+    "write_pending_events",
 ]
 
 DEFAULT_PAGE = 100
@@ -118,13 +136,8 @@ class PropertyRepository:
         One query for all three, locks joined in: a reservation names its property on every
         delivery.
         """
-        matches = or_(
-            Property.id == reference,
-            Property.external_id == reference,
-            Property.name == reference,
-        )
-        query = _owned(select(Property).where(matches), Property, organisation_id)
-        found = list(self._session.scalars(query.options(joinedload(Property.locks))).unique())
+        parameters = {"organisation_id": organisation_id, "reference": reference}
+        found = list(self._session.scalars(_find_property(), parameters).unique())
         for column in ("id", "external_id", "name"):
             named = [prop for prop in found if getattr(prop, column) == reference]
             if len(named) == 1:
@@ -222,10 +235,7 @@ class LockRepository:
                 # lock nothing, so it is not sent.
                 held = select(Lock.id).where(Lock.id.in_(ordered)).order_by(Lock.id)
                 self._session.execute(held.with_for_update())
-            statement = update(Lock).where(Lock.id.in_(ordered))
-            self._session.execute(
-                statement.values(sync_requested_at=at, sync_requests=Lock.sync_requests + 1)
-            )
+            self._session.execute(_request_sync(), {"lock_ids": ordered, "at": at})
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +252,25 @@ class ReservationFilter:
     guest_name: str | None = None
     # Words found in the guest's name, email or phone, the booking reference or the property.
     text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBooking:
+    """A stored reservation as a delivery of it sees it first: enough to tell a replay."""
+
+    reservation_id: str
+    property_id: str
+    names_property: bool
+    """Whether the delivery's property reference resolves to the reservation's property."""
+    fingerprint: str
+    source_version: int | None
+    guest_name: str
+    guest_email: str | None
+    guest_phone: str | None
+    guest_locale: str | None
+    guest_count: int | None
+    booking_reference: str | None
+    guest_grant_id: str | None
 
 
 class ReservationRepository:
@@ -263,12 +292,20 @@ class ReservationRepository:
         query = select(Reservation).where(Reservation.id == reservation_id)
         return self._session.scalar(_owned(query, Reservation, organisation_id))
 
-    def by_source(self, organisation_id: str, source: str, external_id: str) -> Reservation | None:
-        """The reservation a source knows as ``external_id``."""
-        query = select(Reservation).where(
-            Reservation.source == source, Reservation.external_id == external_id
-        )
-        return self._session.scalar(_owned(query, Reservation, organisation_id))
+    def by_source(
+        self, organisation_id: str, source: str, external_id: str, *, fresh: bool = False
+    ) -> Reservation | None:
+        """The reservation a source knows as ``external_id``; ``fresh`` reads it again even if
+        this session holds a copy (another transaction may have changed it meanwhile)."""
+        parameters = {
+            "organisation_id": organisation_id,
+            "source": source,
+            "external_id": external_id,
+        }
+        query = _reservation_by_source()
+        if fresh:
+            query = query.execution_options(populate_existing=True)
+        return self._session.scalar(query, parameters)
 
     def property_of(self, organisation_id: str, source: str, external_id: str) -> str | None:
         """The property of the reservation a source knows as ``external_id``, read fresh.
@@ -282,6 +319,39 @@ class ReservationRepository:
             Reservation.external_id == external_id,
         )
         return self._session.scalar(query)
+
+    def stored_booking(
+        self, organisation_id: str, source: str, external_id: str, property_reference: str
+    ) -> StoredBooking | None:
+        """What a replayed delivery must be compared with, in one statement and no ORM object:
+        the reservation's content digest, contact, version and guest grant, and whether
+        ``property_reference`` names its property.
+
+        Read without flushing this session: it is the first read of a delivery's work.
+        """
+        parameters = {
+            "organisation_id": organisation_id,
+            "source": source,
+            "external_id": external_id,
+            "reference": property_reference,
+        }
+        row = self._session.connection().execute(_stored_booking(), parameters).first()
+        if row is None:
+            return None
+        return StoredBooking(
+            reservation_id=row.id,
+            property_id=row.property_id,
+            names_property=bool(row.names_property),
+            fingerprint=row.fingerprint,
+            source_version=row.source_version,
+            guest_name=row.guest_name,
+            guest_email=row.guest_email,
+            guest_phone=row.guest_phone,
+            guest_locale=row.guest_locale,
+            guest_count=row.guest_count,
+            booking_reference=row.booking_reference,
+            guest_grant_id=row.guest_grant_id,
+        )
 
     def by_guide_token(self, guide_token: str) -> Reservation | None:
         """The reservation whose guidebook link carries ``guide_token``, in any organisation.
@@ -314,13 +384,8 @@ class ReservationRepository:
         self, property_id: str, starts_at: datetime, ends_at: datetime
     ) -> list[Reservation]:
         """The property's confirmed stays whose windows share an instant with the one given."""
-        query = select(Reservation).where(
-            Reservation.property_id == property_id,
-            Reservation.status == "confirmed",
-            Reservation.starts_at < ends_at,
-            Reservation.ends_at > starts_at,
-        )
-        return list(self._session.scalars(query.order_by(Reservation.starts_at).limit(50)))
+        parameters = {"property_id": property_id, "starts_at": starts_at, "ends_at": ends_at}
+        return list(self._session.scalars(_confirmed_overlapping(), parameters))
 
     def search(self, organisation_id: str, which: ReservationFilter) -> list[Reservation]:
         """Reservations matching ``which``, soonest check-in first."""
@@ -394,15 +459,14 @@ class GrantRepository:
 
     def guest_grant_of(self, reservation_id: str) -> Grant | None:
         """The one guest grant a reservation has, if it was ever confirmed."""
-        query = select(Grant).where(Grant.reservation_id == reservation_id, Grant.kind == "guest")
-        # One statement with its lock codes joined: every duplicate delivery asks for it.
-        query = query.options(joinedload(Grant.lock_codes))
-        return self._session.scalars(query).unique().one_or_none()
+        # One statement with its lock codes joined: every change of a booking asks for it.
+        found = self._session.scalars(_guest_grant_of(), {"reservation_id": reservation_id})
+        return found.unique().one_or_none()
 
     def guest_grants_of(self, reservation_ids: Collection[str]) -> dict[str, Grant]:
         """The guest grants of several reservations, by reservation id."""
         query = select(Grant).where(
-            Grant.reservation_id.in_(sorted(reservation_ids)), Grant.kind == "guest"
+            Grant.reservation_id.in_(sorted(reservation_ids)), _is_guest_grant()
         )
         grants = self._session.scalars(query.options(selectinload(Grant.lock_codes)))
         return {grant.reservation_id: grant for grant in grants if grant.reservation_id}
@@ -484,19 +548,18 @@ class GrantRepository:
         """Codes of unrevoked grants whose windows overlap ``window`` on any of the locks."""
         if not lock_ids:
             return []
-        query = (
-            select(Grant.code_token)
-            .where(
-                Grant.revoked_at.is_(None),
-                Grant.starts_at < window.ends_at,
-                Grant.ends_at > window.starts_at,
-                Grant.lock_codes.any(LockCode.lock_id.in_(sorted(lock_ids))),
+        parameters = {
+            "lock_ids": sorted(lock_ids),
+            "window_starts": window.starts_at,
+            "window_ends": window.ends_at,
+        }
+        if excluding is None:
+            tokens = self._session.scalars(_codes_in_use(), parameters)
+        else:
+            tokens = self._session.scalars(
+                _codes_in_use_but(), {**parameters, "grant_id": excluding}
             )
-            .distinct()
-        )
-        if excluding is not None:
-            query = query.where(Grant.id != excluding)
-        return [self._cipher.decrypt(token) for token in self._session.scalars(query)]
+        return [self._cipher.decrypt(token) for token in tokens]
 
     def set_locks(self, grant: Grant, lock_ids: Collection[str]) -> None:
         """Make the grant's lock codes exactly one per lock in ``lock_ids``."""
@@ -531,7 +594,13 @@ class EventFilter:
 
 
 class EventRepository:
-    """The append-only audit log: there is no update and no delete."""
+    """The append-only audit log: there is no update and no delete.
+
+    Events are written in one batch when the transaction flushes its work (commit, an
+    explicit flush, or a read of the log), not one INSERT each as they are recorded: a new
+    booking records several, and each used to cost a statement and an ORM flush of its own.
+    Nothing in a transaction needs an event's id, and nothing refers to an event.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -546,30 +615,60 @@ class EventRepository:
         subject: tuple[str, str],
         reason: str = "",
         details: dict[str, Any] | None = None,
-    ) -> Event:
+    ) -> None:
         """Append one event; ``subject`` is (type, id) of what it is about."""
-        event = Event(
-            organisation_id=organisation_id,
-            occurred_at=at,
-            actor=actor,
-            kind=kind,
-            subject_type=subject[0],
-            subject_id=subject[1],
-            reason=reason,
-            details=details or {},
+        _pending_events(self._session).append(
+            {
+                "organisation_id": organisation_id,
+                "occurred_at": at,
+                "actor": actor,
+                "kind": kind,
+                "subject_type": subject[0],
+                "subject_id": subject[1],
+                "reason": reason,
+                "details": details or {},
+            }
         )
-        self._session.add(event)
-        return event
 
     def search(self, organisation_id: str, which: EventFilter) -> list[Event]:
         """Events matching ``which``, newest first."""
+        write_pending_events(self._session)
         query = _event_query(select(Event), organisation_id, which).order_by(Event.id.desc())
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
 
     def count(self, organisation_id: str, which: EventFilter) -> int:
         """How many events match ``which`` (its limit and offset aside), for paging."""
+        write_pending_events(self._session)
         query = _event_query(select(func.count(Event.id)), organisation_id, which)
         return self._session.scalar(query) or 0
+
+
+_PENDING_EVENTS = "doorcode.pending_events"
+"""``session.info`` key: events recorded in this session and not written yet, in order."""
+
+
+def _pending_events(session: Session) -> list[dict[str, Any]]:
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING_EVENTS, [])
+    return pending
+
+
+def write_pending_events(session: Session) -> None:
+    """Write the events recorded in ``session`` so far, in one statement, in their order.
+
+    Called before a commit or a flush, and by every reader of the events table, so a
+    transaction always sees its own events. A rollback or a closed session forgets them.
+    """
+    pending = session.info.pop(_PENDING_EVENTS, None)
+    if pending:
+        session.connection().execute(_INSERT_EVENTS, pending)
+
+
+def forget_pending_events(session: Session) -> None:
+    """Drop the events recorded in ``session`` and not written: its work is rolled back."""
+    session.info.pop(_PENDING_EVENTS, None)
+
+
+_INSERT_EVENTS = insert(Event.__table__)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -695,3 +794,136 @@ def _guide_token_digest(guide_token: str) -> str:
     search for it, and the lookup keeps working whichever secret keys are configured.
     """
     return hashlib.sha256(guide_token.encode()).hexdigest()
+
+
+# Statements every webhook delivery runs, built once, on first use: building a statement and
+# its cache key cost more CPU than SQLite took to run it. Not at import: building them
+# configures the mappers, which a CLI command that never queries these tables need not pay.
+
+
+def _is_guest_grant() -> ColumnElement[bool]:
+    """Written out, not a parameter: only then can SQLite (and PostgreSQL's generic plans)
+    use the partial index on guest grants' reservation ids; with a parameter every lookup of
+    a booking's grant scanned the whole grants table, a cost that grew with the bookings."""
+    return Grant.kind == literal_column("'guest'")
+
+
+@cache
+def _find_property() -> Select[Property]:
+    return (
+        select(Property)
+        .where(
+            Property.organisation_id == bindparam("organisation_id"),
+            or_(
+                Property.id == bindparam("reference"),
+                Property.external_id == bindparam("reference"),
+                Property.name == bindparam("reference"),
+            ),
+        )
+        .options(joinedload(Property.locks))
+    )
+
+
+@cache
+def _reservation_by_source() -> Select[Reservation]:
+    return select(Reservation).where(
+        Reservation.organisation_id == bindparam("organisation_id"),
+        Reservation.source == bindparam("source"),
+        Reservation.external_id == bindparam("external_id"),
+    )
+
+
+@cache
+def _stored_booking() -> Select[*tuple[Any, ...]]:
+    """The reservation a source knows, its guest grant's id, and whether the reference names
+    its property as ``PropertyRepository.find`` would: by id, or by external id when no other
+    property has that id (external ids are unique in an organisation). A reference that
+    names it only by its name says False, and the delivery takes the full path."""
+    other = aliased(Property)
+    reference: BindParameter[str] = bindparam("reference")
+    organisation: BindParameter[str] = bindparam("organisation_id")
+    another_has_that_id = exists().where(
+        other.organisation_id == organisation,
+        other.id == reference,
+        other.id != Reservation.property_id,
+    )
+    names_property = or_(
+        Reservation.property_id == reference,
+        and_(Property.external_id == reference, ~another_has_that_id),
+    )
+    guest_grant = and_(Grant.reservation_id == Reservation.id, _is_guest_grant())
+    return (
+        select(
+            Reservation.id,
+            Reservation.property_id,
+            names_property.label("names_property"),
+            Reservation.fingerprint,
+            Reservation.source_version,
+            Reservation.guest_name,
+            Reservation.guest_email,
+            Reservation.guest_phone,
+            Reservation.guest_locale,
+            Reservation.guest_count,
+            Reservation.booking_reference,
+            Grant.id.label("guest_grant_id"),
+        )
+        .join(Property, Property.id == Reservation.property_id)
+        .outerjoin(Grant, guest_grant)
+        .where(
+            Reservation.organisation_id == organisation,
+            Reservation.source == bindparam("source"),
+            Reservation.external_id == bindparam("external_id"),
+        )
+    )
+
+
+@cache
+def _confirmed_overlapping() -> Select[Reservation]:
+    return (
+        select(Reservation)
+        .where(
+            Reservation.property_id == bindparam("property_id"),
+            Reservation.status == "confirmed",
+            Reservation.starts_at < bindparam("ends_at"),
+            Reservation.ends_at > bindparam("starts_at"),
+        )
+        .order_by(Reservation.starts_at)
+        .limit(50)
+    )
+
+
+@cache
+def _guest_grant_of() -> Select[Grant]:
+    return (
+        select(Grant)
+        .where(Grant.reservation_id == bindparam("reservation_id"), _is_guest_grant())
+        .options(joinedload(Grant.lock_codes))
+    )
+
+
+@cache
+def _codes_in_use() -> Select[str]:
+    return (
+        select(Grant.code_token)
+        .where(
+            Grant.revoked_at.is_(None),
+            Grant.starts_at < bindparam("window_ends"),
+            Grant.ends_at > bindparam("window_starts"),
+            Grant.lock_codes.any(LockCode.lock_id.in_(bindparam("lock_ids", expanding=True))),
+        )
+        .distinct()
+    )
+
+
+@cache
+def _codes_in_use_but() -> Select[str]:
+    return _codes_in_use().where(Grant.id != bindparam("grant_id"))
+
+
+@cache
+def _request_sync() -> Update:
+    return (
+        update(Lock)
+        .where(Lock.id.in_(bindparam("lock_ids", expanding=True)))
+        .values(sync_requested_at=bindparam("at"), sync_requests=Lock.sync_requests + 1)
+    )

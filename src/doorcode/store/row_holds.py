@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from typing import Any
+
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 __all__ = ["hold_row"]
@@ -27,7 +29,24 @@ def hold_row(session: Session, key: InstrumentedAttribute[str], row_id: str) -> 
     transaction = session.get_transaction()  # None until the session's first statement
     if sqlite and transaction is not None and session.info.get(_SQLITE_WRITER) is transaction:
         return
-    statement = update(key.class_).where(key == row_id).values({key.key: key})
-    session.execute(statement.execution_options(synchronize_session=False))
+    model: type[Any] = key.class_  # type: ignore[assignment]  # a mapped class, never an alias
+    # Through the connection: the statement changes nothing the session holds, so the ORM's
+    # update machinery (and an autoflush) would be CPU spent for nothing on every delivery.
+    session.connection().execute(_hold_statement(model, key.key), {"row_id": row_id})
     if sqlite:
         session.info[_SQLITE_WRITER] = session.get_transaction()
+
+
+_HOLDS: dict[tuple[str, str], Update] = {}
+
+
+def _hold_statement(model: type[Any], name: str) -> Update:
+    """The hold's UPDATE for one kind of row, built once: it runs on every delivery."""
+    built = _HOLDS.get((model.__name__, name))
+    if built is None:
+        key = getattr(model, name)
+        statement = update(model).where(key == bindparam("row_id")).values({name: key})
+        built = _HOLDS[(model.__name__, name)] = statement.execution_options(
+            synchronize_session=False
+        )
+    return built

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from doorcode.store.ids import new_id
 from doorcode.store.models import (
     Event,
     Feed,
@@ -26,6 +28,7 @@ from doorcode.store.models import (
     Source,
     WebhookDelivery,
 )
+from doorcode.store.repositories import write_pending_events
 from doorcode.store.row_holds import hold_row
 
 __all__ = [
@@ -36,10 +39,22 @@ __all__ = [
     "PushFilter",
     "PushRepository",
     "SourceRepository",
+    "SourceSigning",
 ]
 
 DEFAULT_PAGE = 100
 BOOKING_LOCKS = 0x62_6B_6E_67  # "bkng": the advisory-lock class of deliveries' booking holds
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSigning:
+    """A source as its webhook route needs it; the secret is still encrypted."""
+
+    id: str
+    organisation_id: str
+    name: str
+    kind: str
+    secret_token: str = field(repr=False)
 
 
 class SourceRepository:
@@ -55,6 +70,14 @@ class SourceRepository:
     def by_id(self, source_id: str) -> Source | None:
         """The source whose URL segment is ``source_id``, in any organisation."""
         return self._session.get(Source, source_id)
+
+    def signing_of(self, source_id: str) -> SourceSigning | None:
+        """What checking a delivery to ``source_id`` needs, in any organisation: one row read
+        with no ORM object, since every webhook request starts with it."""
+        row = self._session.connection().execute(_signing_of(), {"source_id": source_id}).first()
+        if row is None:
+            return None
+        return SourceSigning(row.id, row.organisation_id, row.name, row.kind, row.secret_token)
 
     def get(self, organisation_id: str, source_id: str) -> Source | None:
         """The source with this id, if it belongs to the organisation."""
@@ -97,12 +120,24 @@ class DeliveryRepository:
         """Stage a delivery record."""
         self._session.add(delivery)
 
+    def write(self, delivery: WebhookDelivery) -> None:
+        """Write a complete delivery record now, in one INSERT outside the ORM's flush.
+
+        Every webhook request ends with one; the record is never changed afterwards, so the
+        session need not track it. Its id is made here if it has none.
+        """
+        if delivery.id is None:
+            delivery.id = new_id("dlv")
+        row = {
+            column.key: getattr(delivery, column.key)
+            for column in WebhookDelivery.__table__.columns
+        }
+        self._session.connection().execute(_INSERT_DELIVERY, row)
+
     def was_replayed(self, source_id: str, replay_key: str) -> bool:
         """Whether an authenticated delivery with this id and timestamp arrived before."""
-        query = select(WebhookDelivery.id).where(
-            WebhookDelivery.source_id == source_id, WebhookDelivery.replay_key == replay_key
-        )
-        return self._session.scalar(query.limit(1)) is not None
+        parameters = {"source_id": source_id, "replay_key": replay_key}
+        return self._session.connection().execute(_replayed(), parameters).first() is not None
 
     def unproven_since(self, source_id: str, since: datetime, enough: int) -> int:
         """How many unauthenticated deliveries the source got since ``since``, up to ``enough``.
@@ -289,5 +324,30 @@ class OutboxRepository:
 
     def events_after(self, event_id: int, kinds: Collection[str], limit: int) -> list[Event]:
         """Events of ``kinds`` with ids above ``event_id``, across organisations, in id order."""
+        write_pending_events(self._session)
         query = select(Event).where(Event.id > event_id, Event.kind.in_(sorted(kinds)))
         return list(self._session.scalars(query.order_by(Event.id).limit(limit)))
+
+
+# Read by every webhook delivery; built once, on first use (not at import: see repositories).
+
+
+@cache
+def _replayed() -> Select[str]:
+    return (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.source_id == bindparam("source_id"),
+            WebhookDelivery.replay_key == bindparam("replay_key"),
+        )
+        .limit(1)
+    )
+
+
+@cache
+def _signing_of() -> Select[str, str, str, str, str]:
+    columns = (Source.id, Source.organisation_id, Source.name, Source.kind, Source.secret_token)
+    return select(*columns).where(Source.id == bindparam("source_id"))
+
+
+_INSERT_DELIVERY = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]

@@ -27,6 +27,8 @@ from doorcode.store.repositories import (
     OrganisationRepository,
     PropertyRepository,
     ReservationRepository,
+    forget_pending_events,
+    write_pending_events,
 )
 
 if TYPE_CHECKING:  # each loads with its first use: a CLI listing needs none of them
@@ -221,10 +223,12 @@ class UnitOfWork:
 
     def flush(self) -> None:
         """Send pending changes so generated ids and constraints are checked now."""
+        write_pending_events(self.session)
         self.session.flush()
 
     def commit(self) -> None:
         """Make the work durable, then tell the hooks which locks to look at."""
+        write_pending_events(self.session)
         self.session.commit()
         touched, self._touched_locks = frozenset(self._touched_locks), set()
         for hook in self._after_commit:
@@ -232,5 +236,6 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Forget everything not committed."""
+        forget_pending_events(self.session)
         self.session.rollback()
         self._touched_locks = set()
