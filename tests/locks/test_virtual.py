@@ -1,9 +1,11 @@
 """The virtual lock cloud behaves like a real one: memory, rules, faults, keypad, persistence."""
 
 import asyncio
+import os
 import stat
 from datetime import UTC, datetime, timedelta
 from random import Random
+from unittest.mock import Mock
 
 import pytest
 
@@ -271,3 +273,30 @@ def test_each_process_sees_the_other_s_changes_however_often_it_reads(tmp_path, 
         assert code in [c.code for c in terminal.codes_on("door")]
         terminal.set_battery("door", int(code[:2]))
         assert run(VirtualLockProvider(server).health("door")).battery_percent == int(code[:2])
+
+
+def test_a_change_the_file_did_not_take_is_not_kept_in_memory(tmp_path, clock, monkeypatch):
+    path = tmp_path / "virtual-locks.json"
+    server = VirtualCloud(clock, path=path)
+    server.install("door", "Door", LockCapabilities())
+    with monkeypatch.context() as full_disk:
+        full_disk.setattr(
+            "doorcode.locks.virtual.os.replace", Mock(side_effect=OSError(28, "No space left"))
+        )
+        with pytest.raises(OSError, match="No space"):
+            server.add_by_hand("door", "Family", "246813")
+    assert server.codes_on("door") == []
+    assert VirtualCloud(clock, path=path).codes_on("door") == []
+
+
+def test_another_process_s_write_of_the_same_size_and_instant_is_seen(tmp_path, clock):
+    path = tmp_path / "virtual-locks.json"
+    server = VirtualCloud(clock, path=path)
+    server.install("door", "Door", LockCapabilities())
+    server.set_battery("door", 40)
+    written = path.stat()
+    terminal = VirtualCloud(clock, path=path)
+    terminal.set_battery("door", 50)
+    terminal.set_battery("door", 60)  # the file system hands the first inode out again
+    os.utime(path, ns=(written.st_atime_ns, written.st_mtime_ns))  # a coarse file clock
+    assert server.health_of("door").battery_percent == 60

@@ -268,7 +268,8 @@ class VirtualCloud:
         self._mutex = threading.RLock()
         self._locks: dict[str, VirtualLock] = {}
         self._next_id = 1
-        self._loaded_version: tuple[int, int, int] | None = None
+        self._loaded: bytes | None = None
+        """The file's content as this process last read or wrote it."""
 
     def __repr__(self) -> str:
         return f"VirtualCloud(devices={len(self._locks)}, path={self._path})"
@@ -585,11 +586,11 @@ class VirtualCloud:
                     self._load()
                     try:
                         yield
+                        if save:
+                            self._save()
                     except BaseException:
-                        self._loaded_version = None  # what was changed in memory is not kept
+                        self._loaded = None  # what changed in memory and was not saved goes
                         raise
-                    if save:
-                        self._save()
                 finally:
                     fcntl.flock(guard, fcntl.LOCK_UN)
 
@@ -597,11 +598,11 @@ class VirtualCloud:
         assert self._path is not None
         if not self._path.exists():
             return
-        version = _file_version(self._path)
-        if version == self._loaded_version:
-            return  # nobody replaced the file since this process last read or wrote it
-        state = json.loads(self._path.read_text())
-        self._loaded_version = version
+        raw = self._path.read_bytes()
+        if raw == self._loaded:
+            return  # as this process left it: parsing it again is the cost worth saving
+        state = json.loads(raw)
+        self._loaded = raw
         self._next_id = state["next_id"]
         self._locks = {
             device_id: _lock_from_json(device_id, stored)
@@ -615,12 +616,13 @@ class VirtualCloud:
             "next_id": self._next_id,
             "devices": {device_id: _lock_to_json(lock) for device_id, lock in self._locks.items()},
         }
+        raw = json.dumps(state, indent=1).encode()
         temporary = self._path.with_suffix(".tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(state, handle, indent=1)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(raw)
         os.replace(temporary, self._path)
-        self._loaded_version = _file_version(self._path)
+        self._loaded = raw
 
 
 class VirtualLockProvider(LockProvider):
@@ -842,12 +844,6 @@ def _entry_from_json(number: int, stored: dict[str, Any]) -> KeypadEntry:
         stored.get("code_ref", stored["code_id"]),
         RefusalReason(refusal) if refusal else None,
     )
-
-
-def _file_version(path: Path) -> tuple[int, int, int]:
-    """What changes whenever the state file is replaced (``os.replace`` gives a new inode)."""
-    found = path.stat()
-    return (found.st_ino, found.st_mtime_ns, found.st_size)
 
 
 def _lock_from_json(device_id: str, stored: dict[str, Any]) -> VirtualLock:
