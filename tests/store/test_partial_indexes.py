@@ -1,13 +1,23 @@
 """Partial unique indexes keep their predicate on both engines; SQLite never loads PostgreSQL."""
 
+import secrets
 import subprocess
 import sys
 
+import psycopg
+import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex
 
 from doorcode.store.database import create_database_engine
 from doorcode.store.models import Alert, Base, Grant, MessageTemplate
+
+PREDICATES = {
+    "uq_grants_one_guest_grant_per_reservation": "kind = 'guest'",
+    "uq_alerts_one_open_per_subject": "cleared_at IS NULL",
+    "uq_message_templates_one_account_wide": "property_id IS NULL",
+    "uq_lock_codes_held_slot": "slot IS NOT NULL AND slot_released_at IS NULL",
+}
 
 
 def index_named(name: str):
@@ -56,3 +66,33 @@ def test_a_postgresql_engine_gives_each_partial_index_its_predicate():
     assert {Grant.__tablename__, Alert.__tablename__, MessageTemplate.__tablename__} <= set(
         Base.metadata.tables
     )
+
+
+@pytest.mark.postgres
+def test_create_all_on_any_postgresql_engine_keeps_each_predicate(postgres_url):
+    """In a process that never opened PostgreSQL through doorcode's engine factory."""
+    server = postgres_url.rsplit("/", 1)[0]
+    name = f"doorcode_plain_{secrets.token_hex(4)}"
+    script = (
+        "from sqlalchemy import create_engine\n"
+        "from doorcode.store.models import Base\n"
+        f"engine = create_engine('postgresql+psycopg://{server.split('://', 1)[1]}/{name}')\n"
+        "Base.metadata.create_all(engine)\n"
+        "engine.dispose()\n"
+    )
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+            with psycopg.connect(f"{server}/{name}") as created:
+                found = dict(
+                    created.execute(
+                        "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)",
+                        (list(PREDICATES),),
+                    ).fetchall()
+                )
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    assert set(found) == set(PREDICATES)
+    for definition in found.values():
+        assert " WHERE " in definition, definition

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
     false,
     text,
     true,
@@ -114,6 +115,17 @@ def describe_postgresql_partial_indexes() -> None:
     """
     for index, where in _PARTIAL_INDEXES:
         index.dialect_kwargs["postgresql_where"] = text(where)
+
+
+def _predicates_before_create(_metadata: MetaData, connection: Any, **_: Any) -> None:
+    """Whatever engine creates the tables on PostgreSQL (``create_all`` on a plain engine, a
+    tool), the partial indexes get their predicate: without it each would be a full unique
+    index (a slot never free again, one alert per lock for ever)."""
+    if connection.dialect.name == "postgresql":
+        describe_postgresql_partial_indexes()
+
+
+event.listen(Base.metadata, "before_create", _predicates_before_create)
 
 
 def _id(prefix: str) -> Mapped[str]:
