@@ -63,3 +63,5 @@ def test_values_carry_their_meaning():
     assert "doorcode feed add [OPTIONS] PROPERTY URL" in help_of("feed", "add")
     assert "doorcode lock sync [OPTIONS] [LOCK]" in help_of("lock", "sync")
     assert "--except DATE" in help_of("schedule", "add")
+    assert "--lock LOCK " in help_of("grant", "add")
+    assert "--lock LOCK " in help_of("offline", "group", "add")

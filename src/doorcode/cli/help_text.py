@@ -17,8 +17,9 @@ from typer.core import TyperCommand
 
 __all__ = ["PlainCommand", "value_name"]
 
-REFERENCE_SUFFIX = "_ref"
-"""``lock_ref`` takes a lock's id or name: its value is called LOCK."""
+REFERENCE_SUFFIXES = ("_refs", "_ref", "_ids")
+"""``lock_ref`` takes a lock's id or name, ``lock_refs`` one such per ``--lock`` and
+``feed_ids`` one feed each: each value is called LOCK or FEED."""
 
 
 class PlainCommand(TyperCommand):
@@ -70,7 +71,11 @@ def value_name(param: Any) -> str:
         return "N"
     if annotation is Path:
         return "PATH"
-    return str(param.name or "value").removesuffix(REFERENCE_SUFFIX).upper()
+    name = str(param.name or "value")
+    for suffix in REFERENCE_SUFFIXES:
+        if name.endswith(suffix):
+            return name.removesuffix(suffix).upper()
+    return name.upper()
 
 
 def _has_choices(param: Any) -> bool:
