@@ -29,6 +29,7 @@ from doorcode.services.lock_import import import_locks
 from doorcode.services.provider_accounts import account_request, connect_account
 from doorcode.services.reservations import cancel_reservation
 from doorcode.store.models import Event, LockCode, PulledBackupCode
+from doorcode.sync.lock_pass import LockPass
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
 from tests.conftest import TEST_KEY
@@ -240,3 +241,63 @@ def test_a_backup_code_leaves_the_lock_when_the_stay_is_over(seam_world, seam_pe
     sync(runtime)
     assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
     assert pulled_records(runtime) == [(backup_id, True)]
+
+
+def test_a_backup_pulled_for_a_stay_cancelled_during_the_pass_is_recorded_and_deleted(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+    pull = SeamProvider.pull_backup_code
+
+    async def pull_then_cancel(self, device_id, code_id):
+        backup = await pull(self, device_id, code_id)
+        cancel_reservation(runtime.uow(), owner, booked.reservation.id)  # commits mid-pass
+        return backup
+
+    monkeypatch.setattr(SeamProvider, "pull_backup_code", pull_then_cancel)
+    sync(runtime)
+    monkeypatch.setattr(SeamProvider, "pull_backup_code", pull)
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    assert stand_in(runtime, booked.grant.id, front.id) == (None, None, None)
+    assert pulled_records(runtime) == [(backup_id, False)]
+    sync(runtime)
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == [(backup_id, True)]
+
+
+def test_a_backup_pulled_by_a_pass_whose_result_cannot_be_written_is_recorded(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, _front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+
+    def broken(uow, found):
+        raise RuntimeError("the stand-in cannot be stored")
+
+    monkeypatch.setattr("doorcode.sync.reconciler.store_vendor_code", broken)
+    [outcome, _] = sorted(sync(runtime), key=lambda o: o.lock_name != "Front door")
+    assert outcome.error
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    assert pulled_records(runtime) == [(backup_id, False)]
+
+
+def test_a_backup_pulled_by_a_pass_that_crashed_later_is_recorded(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, _front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+
+    async def crash(self, provider, plan):
+        raise RuntimeError("a bug after the pull")
+
+    monkeypatch.setattr(LockPass, "_fall_back_to_vendor_codes", crash)
+    sync(runtime)
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    assert pulled_records(runtime) == [(backup_id, False)]
