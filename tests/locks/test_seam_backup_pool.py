@@ -26,6 +26,7 @@ from doorcode.locks.base import NewCode
 from doorcode.locks.seam import SeamProvider
 from doorcode.services.grants import reveal_access
 from doorcode.services.lock_import import import_locks
+from doorcode.services.lock_removal import LockUnreachable, forget_lock, remove_lock
 from doorcode.services.provider_accounts import account_request, connect_account
 from doorcode.services.reservations import cancel_reservation
 from doorcode.store.models import Event, LockCode, PulledBackupCode
@@ -301,3 +302,37 @@ def test_a_backup_pulled_by_a_pass_that_crashed_later_is_recorded(
     sync(runtime)
     [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
     assert pulled_records(runtime) == [(backup_id, False)]
+
+
+def test_a_lock_whose_backup_code_cannot_be_deleted_is_not_forgotten(seam_world, seam_peer, clock):
+    runtime, owner, villa, front, _back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    [ours] = [
+        c
+        for c in seam_peer.codes()
+        if c["name"] == f"doorcode {booked.grant.id}" and c["device_id"] == "dev_front"
+    ]
+    seam_peer.control("/delete_access_code", {"access_code_id": ours["access_code_id"]})
+    seam_peer.control("/outage", {"routes": ["/access_codes/delete"]})
+    with pytest.raises(LockUnreachable, match="could not be removed"):
+        remove_lock(runtime, owner, "dev_front")
+    assert pulled_records(runtime) == [(backup_id, False)]
+    with runtime.uow() as uow:
+        assert uow.locks.find(owner.organisation_id, "dev_front") is not None
+    seam_peer.control("/recover")
+    removal = remove_lock(runtime, owner, "dev_front")
+    assert removal.codes_deleted == 1  # the backup
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == []  # the lock's rows went with it, after the code
+
+
+def test_a_lock_is_not_forgotten_while_a_pulled_backup_is_on_it_unless_asked(
+    seam_world, seam_peer, clock
+):
+    runtime, owner, villa, front, _back = seam_world
+    _booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    with pytest.raises(LockUnreachable, match="backup code"):
+        forget_lock(runtime.uow(), owner, front.id)
+    assert pulled_records(runtime) == [(backup_id, False)]
+    forget_lock(runtime.uow(), owner, front.id, forget_anyway=True)
+    assert pulled_records(runtime) == []

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.domain.windows import TimeWindow
@@ -155,6 +155,13 @@ class OfflineRepository:
             PulledBackupCode.removed_at.is_(None),
         )
         return self._session.scalar(query.limit(1)) is not None
+
+    def pending_backups(self, lock_id: str) -> int:
+        """How many backup-pool codes doorcode pulled are on the lock still (not deleted)."""
+        query = select(func.count(PulledBackupCode.id)).where(
+            PulledBackupCode.lock_id == lock_id, PulledBackupCode.removed_at.is_(None)
+        )
+        return self._session.scalar(query) or 0
 
     def mark_backups_removed(self, record_ids: Collection[str], at: datetime) -> None:
         """The reconciler deleted these backup codes from their locks (or found them gone)."""

@@ -225,6 +225,9 @@ class LockPass:
         # Backups no grant holds leave first: a pull below must not hand one out again.
         self.retired_backups = await remove_retired_backups(provider, self.lock, self.now)
         self.events += self.retired_backups.events
+        # A backup left on the lock is as unfinished as any code of ours (lock removal counts).
+        self.outcome.deleted += len(self.retired_backups.removed)
+        self.outcome.failed += self.retired_backups.failed
         ours, theirs = split_by_owner(listed)
         self.on_lock = {grant_id: list(codes) for grant_id, codes in ours.items()}
         self.theirs = theirs
