@@ -336,3 +336,34 @@ def test_a_lock_is_not_forgotten_while_a_pulled_backup_is_on_it_unless_asked(
     assert pulled_records(runtime) == [(backup_id, False)]
     forget_lock(runtime.uow(), owner, front.id, forget_anyway=True)
     assert pulled_records(runtime) == []
+
+
+def test_a_moved_stay_gets_a_fresh_backup_after_its_old_one_was_deleted(
+    seam_world, seam_peer, clock
+):
+    runtime, owner, villa, front, _back = seam_world
+    _booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    # A longer stay: Seam moves the code's window in place, and the code keeps its id (and
+    # Seam its memory of the backup it gave that code, which no longer fits and is deleted).
+    moved = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=3)).grant
+    sync(runtime)
+    sync(runtime)
+    sync(runtime)
+    code, vendor, _rules = stand_in(runtime, moved.id, front.id)
+    assert vendor == "seam"
+    backups = {c["code"]: c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")}
+    assert code in backups
+    assert backups[code] != backup_id
+    assert sorted(pulled_records(runtime)) == sorted([(backup_id, True), (backups[code], False)])
+    # At most the pass that moved the window failed to pull; none tries again.
+    assert event_kinds(runtime, moved.id)["LockCodeFailed"] <= 1
+    sync(runtime)
+    sync(runtime)
+    assert event_kinds(runtime, moved.id)["LockCodeFailed"] <= 1
+    assert event_kinds(runtime, moved.id)["BackupCodePulled"] == 2
+    [replaced] = [
+        e for e in events_of(runtime, moved.id, "LockCodeDeleted") if "backup" in e.reason
+    ]
+    ours = [c for c in seam_peer.codes() if c["name"] == f"doorcode {moved.id}"]
+    assert replaced.details["provider_code_id"] not in {c["access_code_id"] for c in ours}
+    assert len([c for c in ours if c["device_id"] == "dev_front"]) == 1
