@@ -23,6 +23,7 @@ from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.domain.windows import TimeWindow
 from doorcode.locks.base import NewCode
+from doorcode.locks.errors import CodeNotFound
 from doorcode.locks.seam import SeamProvider
 from doorcode.services.grants import reveal_access
 from doorcode.services.lock_import import import_locks
@@ -367,3 +368,23 @@ def test_a_moved_stay_gets_a_fresh_backup_after_its_old_one_was_deleted(
     ours = [c for c in seam_peer.codes() if c["name"] == f"doorcode {moved.id}"]
     assert replaced.details["provider_code_id"] not in {c["access_code_id"] for c in ours}
     assert len([c for c in ours if c["device_id"] == "dev_front"]) == 1
+
+
+def test_a_code_is_not_replaced_when_its_pull_fails_for_another_reason(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+    before = {c["access_code_id"] for c in seam_peer.codes()}
+
+    async def not_found(self, device_id, code_id):
+        raise CodeNotFound("Seam has no backup for this code")
+
+    monkeypatch.setattr(SeamProvider, "pull_backup_code", not_found)
+    sync(runtime)
+    assert {c["access_code_id"] for c in seam_peer.codes()} == before
+    failed = events_of(runtime, booked.grant.id, "LockCodeFailed")
+    assert front.id in {event.details["lock_id"] for event in failed}
+    assert "LockCodeDeleted" not in event_kinds(runtime, booked.grant.id)

@@ -589,7 +589,7 @@ class LockPass:
         except NotSupported:
             return  # this device keeps no pool: nothing to pull, nothing wrong
         except CodeNotFound as err:
-            if desired is not None and self._untouched(desired.grant_id, code_id):
+            if desired is not None and self._backup_was_deleted(desired.grant_id, code_id):
                 await self._replace_for_fresh_backup(provider, row, code_id, desired)
                 return
             details = {"operation": "pull_backup_code", "error": type(err).__name__}
@@ -614,10 +614,12 @@ class LockPass:
             BACKUP_PULLED,
         )
 
-    def _untouched(self, grant_id: str, code_id: str) -> bool:
-        """Whether no action of this pass concerns the grant's code ``code_id``."""
+    def _backup_was_deleted(self, grant_id: str, code_id: str) -> bool:
+        """Whether the grant's backup here was deleted, and no action of this pass touches
+        its code ``code_id``: then the code is why the pull fails, and replacing it helps."""
         kept = self.confirmed.get(grant_id)
-        return grant_id not in self.created and kept is not None and kept.code_id == code_id
+        untouched = grant_id not in self.created and kept is not None and kept.code_id == code_id
+        return untouched and grant_id in self.lock.backups_deleted_for
 
     async def _replace_for_fresh_backup(
         self, provider: LockProvider, row: LockCodeRecord, code_id: str, desired: DesiredCode
