@@ -388,3 +388,26 @@ def test_a_code_is_not_replaced_when_its_pull_fails_for_another_reason(
     failed = events_of(runtime, booked.grant.id, "LockCodeFailed")
     assert front.id in {event.details["lock_id"] for event in failed}
     assert "LockCodeDeleted" not in event_kinds(runtime, booked.grant.id)
+
+
+def test_a_crashed_pass_whose_pulls_cannot_be_stored_still_records_them(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+
+    async def crash(self, provider, plan):
+        raise RuntimeError("a bug after the pull")
+
+    def broken(uow, found):
+        raise RuntimeError("the stand-in cannot be stored")
+
+    monkeypatch.setattr(LockPass, "_fall_back_to_vendor_codes", crash)
+    monkeypatch.setattr("doorcode.sync.reconciler.store_vendor_code", broken)
+    reconciler = Reconciler.from_runtime(runtime)
+    [outcome] = asyncio.run(reconciler.reconcile([front.id], force=True))
+    assert outcome.error
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    assert pulled_records(runtime) == [(backup_id, False)]

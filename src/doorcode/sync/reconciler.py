@@ -214,7 +214,7 @@ class Reconciler:
             self._record_together(results, context.now)
             return list(results)
         except Exception as err:
-            if len(results) == 1 and results[0].crashed:
+            if len(results) == 1 and results[0].crashed and not results[0].offline_codes:
                 raise  # not even a failure can be written: the database, not a lock
             _log_crash(f"batch of {len(results)}", "record", err)
         return [self._record_alone(result, context) for result in results]
