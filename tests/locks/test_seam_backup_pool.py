@@ -23,12 +23,15 @@ from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.domain.windows import TimeWindow
 from doorcode.locks.base import NewCode
+from doorcode.locks.errors import CodeNotFound
 from doorcode.locks.seam import SeamProvider
 from doorcode.services.grants import reveal_access
 from doorcode.services.lock_import import import_locks
+from doorcode.services.lock_removal import LockUnreachable, forget_lock, remove_lock
 from doorcode.services.provider_accounts import account_request, connect_account
 from doorcode.services.reservations import cancel_reservation
 from doorcode.store.models import Event, LockCode, PulledBackupCode
+from doorcode.sync.lock_pass import LockPass
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
 from tests.conftest import TEST_KEY
@@ -240,3 +243,171 @@ def test_a_backup_code_leaves_the_lock_when_the_stay_is_over(seam_world, seam_pe
     sync(runtime)
     assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
     assert pulled_records(runtime) == [(backup_id, True)]
+
+
+def test_a_backup_pulled_for_a_stay_cancelled_during_the_pass_is_recorded_and_deleted(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+    pull = SeamProvider.pull_backup_code
+
+    async def pull_then_cancel(self, device_id, code_id):
+        backup = await pull(self, device_id, code_id)
+        cancel_reservation(runtime.uow(), owner, booked.reservation.id)  # commits mid-pass
+        return backup
+
+    monkeypatch.setattr(SeamProvider, "pull_backup_code", pull_then_cancel)
+    sync(runtime)
+    monkeypatch.setattr(SeamProvider, "pull_backup_code", pull)
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    assert stand_in(runtime, booked.grant.id, front.id) == (None, None, None)
+    assert pulled_records(runtime) == [(backup_id, False)]
+    sync(runtime)
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == [(backup_id, True)]
+
+
+def test_a_backup_pulled_by_a_pass_whose_result_cannot_be_written_is_recorded(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, _front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+
+    def broken(uow, found):
+        raise RuntimeError("the stand-in cannot be stored")
+
+    monkeypatch.setattr("doorcode.sync.reconciler.store_vendor_code", broken)
+    [outcome, _] = sorted(sync(runtime), key=lambda o: o.lock_name != "Front door")
+    assert outcome.error
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    assert pulled_records(runtime) == [(backup_id, False)]
+
+
+def test_a_backup_pulled_by_a_pass_that_crashed_later_is_recorded(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, _front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+
+    async def crash(self, provider, plan):
+        raise RuntimeError("a bug after the pull")
+
+    monkeypatch.setattr(LockPass, "_fall_back_to_vendor_codes", crash)
+    sync(runtime)
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    assert pulled_records(runtime) == [(backup_id, False)]
+
+
+def test_a_lock_whose_backup_code_cannot_be_deleted_is_not_forgotten(seam_world, seam_peer, clock):
+    runtime, owner, villa, front, _back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    [ours] = [
+        c
+        for c in seam_peer.codes()
+        if c["name"] == f"doorcode {booked.grant.id}" and c["device_id"] == "dev_front"
+    ]
+    seam_peer.control("/delete_access_code", {"access_code_id": ours["access_code_id"]})
+    seam_peer.control("/outage", {"routes": ["/access_codes/delete"]})
+    with pytest.raises(LockUnreachable, match="could not be removed"):
+        remove_lock(runtime, owner, "dev_front")
+    assert pulled_records(runtime) == [(backup_id, False)]
+    with runtime.uow() as uow:
+        assert uow.locks.find(owner.organisation_id, "dev_front") is not None
+    seam_peer.control("/recover")
+    removal = remove_lock(runtime, owner, "dev_front")
+    assert removal.codes_deleted == 1  # the backup
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == []  # the lock's rows went with it, after the code
+
+
+def test_a_lock_is_not_forgotten_while_a_pulled_backup_is_on_it_unless_asked(
+    seam_world, seam_peer, clock
+):
+    runtime, owner, villa, front, _back = seam_world
+    _booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    with pytest.raises(LockUnreachable, match="backup code"):
+        forget_lock(runtime.uow(), owner, front.id)
+    assert pulled_records(runtime) == [(backup_id, False)]
+    forget_lock(runtime.uow(), owner, front.id, forget_anyway=True)
+    assert pulled_records(runtime) == []
+
+
+def test_a_moved_stay_gets_a_fresh_backup_after_its_old_one_was_deleted(
+    seam_world, seam_peer, clock
+):
+    runtime, owner, villa, front, _back = seam_world
+    _booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    # A longer stay: Seam moves the code's window in place, and the code keeps its id (and
+    # Seam its memory of the backup it gave that code, which no longer fits and is deleted).
+    moved = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=3)).grant
+    sync(runtime)
+    sync(runtime)
+    sync(runtime)
+    code, vendor, _rules = stand_in(runtime, moved.id, front.id)
+    assert vendor == "seam"
+    backups = {c["code"]: c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")}
+    assert code in backups
+    assert backups[code] != backup_id
+    assert sorted(pulled_records(runtime)) == sorted([(backup_id, True), (backups[code], False)])
+    # At most the pass that moved the window failed to pull; none tries again.
+    assert event_kinds(runtime, moved.id)["LockCodeFailed"] <= 1
+    sync(runtime)
+    sync(runtime)
+    assert event_kinds(runtime, moved.id)["LockCodeFailed"] <= 1
+    assert event_kinds(runtime, moved.id)["BackupCodePulled"] == 2
+    [replaced] = [
+        e for e in events_of(runtime, moved.id, "LockCodeDeleted") if "backup" in e.reason
+    ]
+    ours = [c for c in seam_peer.codes() if c["name"] == f"doorcode {moved.id}"]
+    assert replaced.details["provider_code_id"] not in {c["access_code_id"] for c in ours}
+    assert len([c for c in ours if c["device_id"] == "dev_front"]) == 1
+
+
+def test_a_code_is_not_replaced_when_its_pull_fails_for_another_reason(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+    before = {c["access_code_id"] for c in seam_peer.codes()}
+
+    async def not_found(self, device_id, code_id):
+        raise CodeNotFound("Seam has no backup for this code")
+
+    monkeypatch.setattr(SeamProvider, "pull_backup_code", not_found)
+    sync(runtime)
+    assert {c["access_code_id"] for c in seam_peer.codes()} == before
+    failed = events_of(runtime, booked.grant.id, "LockCodeFailed")
+    assert front.id in {event.details["lock_id"] for event in failed}
+    assert "LockCodeDeleted" not in event_kinds(runtime, booked.grant.id)
+
+
+def test_a_crashed_pass_whose_pulls_cannot_be_stored_still_records_them(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, front, _back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+
+    async def crash(self, provider, plan):
+        raise RuntimeError("a bug after the pull")
+
+    def broken(uow, found):
+        raise RuntimeError("the stand-in cannot be stored")
+
+    monkeypatch.setattr(LockPass, "_fall_back_to_vendor_codes", crash)
+    monkeypatch.setattr("doorcode.sync.reconciler.store_vendor_code", broken)
+    reconciler = Reconciler.from_runtime(runtime)
+    [outcome] = asyncio.run(reconciler.reconcile([front.id], force=True))
+    assert outcome.error
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    assert pulled_records(runtime) == [(backup_id, False)]

@@ -79,7 +79,7 @@ async def remove_lock_async(
         forgotten_unreachable = bool(problem)
     else:
         forgotten_unreachable = False
-    forget_lock(runtime.uow(), caller, lock_id)
+    forget_lock(runtime.uow(), caller, lock_id, forget_anyway=forget_anyway)
     return LockRemoval(lock_id, name, deleted, changed, forgotten_unreachable)
 
 
@@ -121,12 +121,27 @@ def detach_lock(
         return lock.id, lock.name, online, tuple(changed)
 
 
-def forget_lock(uow: UnitOfWork, caller: Caller, lock_id: str) -> None:
-    """Delete the detached lock's row; its audit trail stays."""
+def forget_lock(
+    uow: UnitOfWork, caller: Caller, lock_id: str, *, forget_anyway: bool = False
+) -> None:
+    """Delete the detached lock's row; its audit trail stays.
+
+    Not while a backup-pool code doorcode pulled is still on the device (its deletion failed,
+    or no pass has deleted it yet): the row's removal would drop the only record of it, and
+    the code would open the door for good. ``forget_anyway`` leaves it to the owner.
+    """
     with uow:
         lock = uow.locks.get(caller.organisation_id, lock_id)
         if lock is None:
             raise NotFound("lock", lock_id)
+        left = uow.offline.pending_backups(lock.id)
+        if left and not forget_anyway:
+            raise LockUnreachable(
+                f"lock {lock.name!r} is out of every property and grant, but {left} backup "
+                "code(s) doorcode pulled for its guests are still on the device; it is kept "
+                "until they are deleted: run `lock remove` again when it answers, or forget it "
+                "anyway and clear the device by hand"
+            )
         record_event(uow, caller, (SUBJECT, lock.id), "LockRemoved", lock.name)
         uow.locks.remove(lock)
         uow.commit()

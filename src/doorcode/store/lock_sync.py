@@ -152,6 +152,8 @@ class LockRecord:
     """The slots doorcode owns, on a slot-addressed lock (None: the lock did not say)."""
     retired_backups: tuple[RetiredBackup, ...] = ()
     """Backup-pool codes still on the lock that no grant holds any more."""
+    backups_deleted_for: frozenset[str] = frozenset()
+    """Grants whose backup-pool code on the lock was deleted: Seam gives a code one backup only."""
 
     @property
     def account_key(self) -> str:
@@ -224,12 +226,14 @@ class LockSyncRepository:
         codes = self._codes_of(ids, now)
         defaults = self._default_leads(ids)
         retired = self._retired_backups_of(ids, now)
+        deleted = self._backups_deleted_for(ids)
         place = {lock_id: n for n, lock_id in enumerate(lock_ids)}
         ordered = sorted(locks, key=lambda row: place[row.id])  # the caller's order: fairness
         return [
             replace(
                 _lock_record(row, codes.get(row.id, []), defaults.get(row.id)),
                 retired_backups=tuple(retired.get(row.id, ())),
+                backups_deleted_for=frozenset(deleted.get(row.id, ())),
             )
             for row in ordered
         ]
@@ -265,6 +269,18 @@ class LockSyncRepository:
             why = _why_retired(row, now)
             if why is not None:
                 found[row.lock_id].append(RetiredBackup(row.id, row.grant_id, row.code_ref, why))
+        return found
+
+    def _backups_deleted_for(self, lock_ids: list[str]) -> dict[str, set[str]]:
+        """Grants, by lock, whose pulled backup code the reconciler deleted from the lock."""
+        query = (
+            select(PulledBackupCode.lock_id, PulledBackupCode.grant_id)
+            .where(PulledBackupCode.lock_id.in_(lock_ids), PulledBackupCode.removed_at.is_not(None))
+            .distinct()
+        )
+        found: dict[str, set[str]] = defaultdict(set)
+        for lock_id, grant_id in self._session.execute(query):
+            found[lock_id].add(grant_id)
         return found
 
     def save(self, states: dict[str, LockSyncState], codes: Sequence[dict[str, Any]]) -> None:

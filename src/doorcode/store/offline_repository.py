@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from doorcode.domain.windows import TimeWindow
@@ -116,21 +116,29 @@ class OfflineRepository:
         lock_code.offline_vendor = lock_code.offline_code_ref = None
         lock_code.offline_rules = None
 
-    def record_pulled_backup(self, lock_code: LockCode, code_ref: str, at: datetime) -> None:
-        """Remember that a backup-pool code is on the lock for this lock code, until deleted."""
+    def record_pulled_backup(
+        self, organisation_id: str, grant_id: str, lock_id: str, code_ref: str, at: datetime
+    ) -> None:
+        """Remember that a backup-pool code is on the lock for this grant, until deleted.
+
+        Kept whatever became of the grant's lock code meanwhile (the pass pulled it, so it is
+        on the lock); only a grant or lock no longer in the database cannot be recorded.
+        """
         query = select(PulledBackupCode.id).where(
-            PulledBackupCode.grant_id == lock_code.grant_id,
-            PulledBackupCode.lock_id == lock_code.lock_id,
+            PulledBackupCode.grant_id == grant_id,
+            PulledBackupCode.lock_id == lock_id,
             PulledBackupCode.code_ref == code_ref,
             PulledBackupCode.removed_at.is_(None),
         )
         if self._session.scalar(query.limit(1)) is not None:
             return  # handed out again (Seam gives one code the same backup): one record
+        if self._session.get(Grant, grant_id) is None or self._session.get(Lock, lock_id) is None:
+            return  # deleted meanwhile: no row to hang the record on
         self._session.add(
             PulledBackupCode(
-                organisation_id=lock_code.grant.organisation_id,
-                grant_id=lock_code.grant_id,
-                lock_id=lock_code.lock_id,
+                organisation_id=organisation_id,
+                grant_id=grant_id,
+                lock_id=lock_id,
                 code_ref=code_ref,
                 pulled_at=at,
             )
@@ -147,6 +155,13 @@ class OfflineRepository:
             PulledBackupCode.removed_at.is_(None),
         )
         return self._session.scalar(query.limit(1)) is not None
+
+    def pending_backups(self, lock_id: str) -> int:
+        """How many backup-pool codes doorcode pulled are on the lock still (not deleted)."""
+        query = select(func.count(PulledBackupCode.id)).where(
+            PulledBackupCode.lock_id == lock_id, PulledBackupCode.removed_at.is_(None)
+        )
+        return self._session.scalar(query) or 0
 
     def mark_backups_removed(self, record_ids: Collection[str], at: datetime) -> None:
         """The reconciler deleted these backup codes from their locks (or found them gone)."""

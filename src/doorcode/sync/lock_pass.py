@@ -225,6 +225,9 @@ class LockPass:
         # Backups no grant holds leave first: a pull below must not hand one out again.
         self.retired_backups = await remove_retired_backups(provider, self.lock, self.now)
         self.events += self.retired_backups.events
+        # A backup left on the lock is as unfinished as any code of ours (lock removal counts).
+        self.outcome.deleted += len(self.retired_backups.removed)
+        self.outcome.failed += self.retired_backups.failed
         ours, theirs = split_by_owner(listed)
         self.on_lock = {grant_id: list(codes) for grant_id, codes in ours.items()}
         self.theirs = theirs
@@ -557,7 +560,7 @@ class LockPass:
             if row is None or len(codes) != 1 or row.grant_id in self.issued:
                 continue
             if self._code_is_late(row, codes[0]) and self._wants_vendor_code(row):
-                await self._pull_backup(provider, row, codes[0].code_id)
+                await self._pull_backup(provider, row, codes[0].code_id, desired)
 
     def _code_is_late(self, row: LockCodeRecord, code: ProviderCode) -> bool:
         """Whether the code will not be on the lock by the stay's start.
@@ -573,11 +576,25 @@ class LockPass:
             return row.starts_at - self.context.fallback_before <= self.now
         return row.starts_at - BACKUP_AHEAD <= self.now
 
-    async def _pull_backup(self, provider: LockProvider, row: LockCodeRecord, code_id: str) -> None:
+    async def _pull_backup(
+        self,
+        provider: LockProvider,
+        row: LockCodeRecord,
+        code_id: str,
+        desired: DesiredCode | None,
+    ) -> None:
+        """Pull the pool's backup for the code ``code_id``; ``desired`` lets a code be replaced."""
         try:
             backup = await provider.pull_backup_code(self.lock.external_id, code_id)
         except NotSupported:
             return  # this device keeps no pool: nothing to pull, nothing wrong
+        except CodeNotFound as err:
+            if desired is not None and self._backup_was_deleted(desired.grant_id, code_id):
+                await self._replace_for_fresh_backup(provider, row, code_id, desired)
+                return
+            details = {"operation": "pull_backup_code", "error": type(err).__name__}
+            self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
+            return
         except ProviderError as err:
             details = {"operation": "pull_backup_code", "error": type(err).__name__}
             self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
@@ -596,6 +613,32 @@ class LockPass:
             reason,
             BACKUP_PULLED,
         )
+
+    def _backup_was_deleted(self, grant_id: str, code_id: str) -> bool:
+        """Whether the grant's backup here was deleted, and no action of this pass touches
+        its code ``code_id``: then the code is why the pull fails, and replacing it helps."""
+        kept = self.confirmed.get(grant_id)
+        untouched = grant_id not in self.created and kept is not None and kept.code_id == code_id
+        return untouched and grant_id in self.lock.backups_deleted_for
+
+    async def _replace_for_fresh_backup(
+        self, provider: LockProvider, row: LockCodeRecord, code_id: str, desired: DesiredCode
+    ) -> None:
+        """The code's backup is gone (deleted when the stay moved): a new code gets a new one.
+
+        Seam remembers the one backup it gave a code and hands out that one only, so a code
+        whose backup was deleted could never get another: every pull would fail. The code is
+        replaced (same digits and window, a new id) and the new code's backup pulled at once;
+        if the deletion fails, a later pass tries again.
+        """
+        await self._apply(provider, Delete(code_id, desired.grant_id, _BACKUP_GONE))
+        if any(code.code_id == code_id for code in self.on_lock.get(desired.grant_id, [])):
+            return  # not deleted: the failure is recorded, a later pass tries again
+        self.confirmed.pop(desired.grant_id, None)
+        await self._apply(provider, Create(desired, replacing=True))
+        new = self.confirmed.get(desired.grant_id)
+        if desired.grant_id in self.created and new is not None:
+            await self._pull_backup(provider, row, new.code_id, None)
 
     def _wants_vendor_code(self, row: LockCodeRecord) -> bool:
         return not row.spare and not row.has_offline_code and _live(row, self.now)
@@ -974,6 +1017,7 @@ _UNKNOWN_SLOTS = (
     "set the slots doorcode may use with `doorcode lock slots`"
 )
 _STRAY_REASON = "a code in doorcode's slots that no grant holds"
+_BACKUP_GONE = "replaced: the backup-pool code it had was deleted, and the pool gives a code one"
 
 
 def _failing(

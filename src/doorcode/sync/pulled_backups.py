@@ -35,6 +35,8 @@ class BackupRemoval:
     events: tuple[EventDraft, ...] = ()
     retry_at: datetime | None = None
     """When to try again, if a deletion failed."""
+    failed: int = 0
+    """Codes the back-end would not delete: still on the lock, so the pass did not finish."""
 
 
 async def remove_retired_backups(
@@ -43,7 +45,7 @@ async def remove_retired_backups(
     """Delete every backup code on the lock that no grant holds; one event per code."""
     removed: list[str] = []
     events: list[EventDraft] = []
-    failed = False
+    failed = 0
     for backup in lock.retired_backups:
         subject = ("grant", backup.grant_id)
         details = {"lock_id": lock.id, "lock": lock.name, "provider_code_id": backup.code_ref}
@@ -52,7 +54,7 @@ async def remove_retired_backups(
         except CodeNotFound:
             pass  # deleted already: by hand, or by the back-end at its end
         except ProviderError as err:
-            failed = True
+            failed += 1
             details |= {"operation": "delete_backup_code", "error": type(err).__name__}
             events.append(
                 EventDraft(lock.organisation_id, "LockCodeFailed", subject, str(err), details)
@@ -62,4 +64,5 @@ async def remove_retired_backups(
         events.append(
             EventDraft(lock.organisation_id, BACKUP_DELETED, subject, backup.why, details)
         )
-    return BackupRemoval(tuple(removed), tuple(events), now + RETRY_AFTER if failed else None)
+    retry_at = now + RETRY_AFTER if failed else None
+    return BackupRemoval(tuple(removed), tuple(events), retry_at, failed)

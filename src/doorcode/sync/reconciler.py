@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from random import Random
 
@@ -45,7 +46,12 @@ from doorcode.sync.outcomes import EventDraft, LockOutcome, LockResult
 from doorcode.sync.rate_limit import RateLimiter
 from doorcode.sync.retry import PassCrashed
 from doorcode.sync.review import review_grants
-from doorcode.sync.vendor_offline import store_vendor_code
+from doorcode.sync.vendor_offline import (
+    BACKUP_PULLED,
+    IssuedVendorCode,
+    record_pull,
+    store_vendor_code,
+)
 
 __all__ = ["ACTOR", "LOCK_SYNC_CRASHED", "Reconciler"]
 
@@ -161,11 +167,14 @@ class Reconciler:
 
             async def visit(lock: LockRecord) -> LockResult:
                 async with gate:
+                    visiting = LockPass(lock, context)
                     try:
-                        return await LockPass(lock, context).run()
+                        return await visiting.run()
                     except Exception as err:  # this lock's failure, not the batch's
                         _log_crash(lock.id, "pass", err)
-                        return LockPass(lock, context).crashed(err)
+                        crashed = LockPass(lock, context).crashed(err)
+                        # Backups it pulled are on the lock all the same: they are recorded.
+                        return replace(crashed, offline_codes=_pulls(visiting.issued.values()))
 
             results = await asyncio.gather(*(visit(lock) for lock in locks))
         recorded = await asyncio.to_thread(self._record, results, context)
@@ -205,7 +214,7 @@ class Reconciler:
             self._record_together(results, context.now)
             return list(results)
         except Exception as err:
-            if len(results) == 1 and results[0].crashed:
+            if len(results) == 1 and results[0].crashed and not results[0].offline_codes:
                 raise  # not even a failure can be written: the database, not a lock
             _log_crash(f"batch of {len(results)}", "record", err)
         return [self._record_alone(result, context) for result in results]
@@ -217,8 +226,25 @@ class Reconciler:
         except Exception as err:
             _log_crash(result.lock.id, "record", err)
             crashed = LockPass(result.lock, context).crashed(err)
+        self._record_pulls(result)
         self._record_together([crashed], context.now)
         return crashed
+
+    def _record_pulls(self, result: LockResult) -> None:
+        """Record the backups a pass pulled, alone: its result could not be written.
+
+        Each is a real code on the lock; unrecorded, no pass would ever delete it.
+        """
+        pulls = _pulls(result.offline_codes)
+        if not pulls:
+            return
+        try:
+            with self._uow_factory() as uow:
+                for pull in pulls:
+                    record_pull(uow, pull)
+                uow.commit()
+        except Exception as err:
+            _log_crash(result.lock.id, "record pulled backups", err)
 
     def _record_together(self, results: Sequence[LockResult], now: datetime) -> None:
         """Write every pass of the batch in one transaction, then review affected grants."""
@@ -353,6 +379,11 @@ def _still_crashing(result: LockResult) -> bool:
     """Crashed now, or backing off after a crash without a pass since."""
     error = result.state.sync_error or ""
     return result.crashed or error.startswith(PassCrashed.PREFIX)
+
+
+def _pulls(issued: Iterable[IssuedVendorCode]) -> tuple[IssuedVendorCode, ...]:
+    """The backup-pool codes among a pass's vendor codes: those that are on the lock."""
+    return tuple(found for found in issued if found.kind == BACKUP_PULLED)
 
 
 def _log_crash(where: str, stage: str, error: BaseException) -> None:

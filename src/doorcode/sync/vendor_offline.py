@@ -35,7 +35,7 @@ from doorcode.store.row_holds import hold_row
 from doorcode.store.unit_of_work import UnitOfWork
 from doorcode.sync.outcomes import EventDraft
 
-__all__ = ["BACKUP_PULLED", "ISSUED", "IssuedVendorCode", "store_vendor_code"]
+__all__ = ["BACKUP_PULLED", "ISSUED", "IssuedVendorCode", "record_pull", "store_vendor_code"]
 
 ISSUED = "VendorOfflineCodeIssued"
 BACKUP_PULLED = "BackupCodePulled"
@@ -57,6 +57,20 @@ class IssuedVendorCode:
     """The audit event it becomes: ``VendorOfflineCodeIssued`` or ``BackupCodePulled``."""
 
 
+def record_pull(uow: UnitOfWork, found: IssuedVendorCode) -> None:
+    """Remember a backup the pass pulled: it is on the lock now, whatever became of the stay.
+
+    Recorded before (and whether or not) the code is kept for the guest: a stay cancelled,
+    moved or taken off the lock while the pass ran does not take the code off the lock, and a
+    code without a record would open the door for good. The next pass deletes a backup that
+    no grant holds (``sync/pulled_backups.py``).
+    """
+    if found.kind == BACKUP_PULLED and found.issued.code_ref is not None:
+        uow.offline.record_pulled_backup(
+            found.organisation_id, found.grant_id, found.lock_id, found.issued.code_ref, uow.now
+        )
+
+
 def store_vendor_code(uow: UnitOfWork, found: IssuedVendorCode) -> EventDraft | None:
     """Keep the code on the grant's lock code; None when the grant moved on meanwhile.
 
@@ -65,6 +79,7 @@ def store_vendor_code(uow: UnitOfWork, found: IssuedVendorCode) -> EventDraft | 
     the stay (an adapter handed back one asked for before the stay moved) is refused.
     """
     hold_row(uow.session, Grant.id, found.grant_id)
+    record_pull(uow, found)
     lock_code = uow.offline.lock_code(found.grant_id, found.lock_id)
     if lock_code is None or lock_code.offline_code_token is not None:
         return None
@@ -79,9 +94,6 @@ def store_vendor_code(uow: UnitOfWork, found: IssuedVendorCode) -> EventDraft | 
     uow.offline.set_vendor_offline_code(
         lock_code, issued.code, issued.window, found.vendor, issued.rules, issued.code_ref
     )
-    if found.kind == BACKUP_PULLED and issued.code_ref is not None:
-        # A real code on the lock: remembered until a pass deletes it (sync/pulled_backups.py).
-        uow.offline.record_pulled_backup(lock_code, issued.code_ref, uow.now)
     after: dict[str, Any] = {
         "lock_id": found.lock_id,
         "lock": found.lock_name,
