@@ -10,6 +10,7 @@ from doorcode.services.events import list_events
 from doorcode.services.grants import get_grant
 from doorcode.services.lock_removal import LockUnreachable, remove_lock
 from doorcode.services.locks import list_locks
+from doorcode.services.reservations import cancel_reservation
 from doorcode.store.repositories import EventFilter
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
@@ -43,6 +44,18 @@ def test_a_removed_locks_codes_leave_the_device_and_the_grant_keeps_its_other_lo
     assert {"LockDetached", "LockRemoved"} <= set(kinds)
     with pytest.raises(NotFound):
         remove_lock(runtime, owner, "flat door")
+
+
+def test_the_grants_named_are_those_still_in_force_not_the_locks_history(runtime, flat, clock):
+    owner, _, _, grant = flat
+    with runtime.uow() as uow:
+        prop = uow.properties.find(owner.organisation_id, "Flat")
+    today = clock.now.date()
+    book(runtime, owner, prop, "R0", today - timedelta(days=20), today - timedelta(days=15))
+    later = book(runtime, owner, prop, "R2", today + timedelta(days=5), today + timedelta(days=7))
+    cancel_reservation(runtime.uow(), owner, later.reservation.id)
+    removal = remove_lock(runtime, owner, "flat door")
+    assert removal.grants_changed == (grant.id,)
 
 
 def test_an_unreachable_lock_is_kept_out_of_every_grant_until_its_codes_are_gone(

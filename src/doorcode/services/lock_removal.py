@@ -15,7 +15,7 @@ their own window), so they are forgotten at once.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from doorcode.runtime import Runtime
 from doorcode.services.audit import record_event
@@ -93,9 +93,11 @@ def detach_lock(
         if lock is None:
             raise NotFound("lock", reference)
         which = GrantFilter(lock_id=lock.id, limit=1_000_000)
-        # Every grant on the lock leaves it, a property's own (re-derived below) included:
-        # the operator is told all of them, not only those that named the lock themselves.
-        changed = [grant.id for grant in uow.grants.search(caller.organisation_id, which)]
+        # Every grant on the lock leaves it, a property's own (re-derived below) included, and
+        # past ones too (a code of theirs may still be on it); the operator is told the grants
+        # still in force, not years of history.
+        live = replace(which, include_revoked=False, ending_after=uow.now)
+        changed = [grant.id for grant in uow.grants.search(caller.organisation_id, live)]
         for prop in list(lock.properties):
             prop.locks.remove(lock)
             before = {"lock_id": lock.id}
