@@ -10,7 +10,7 @@ from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.locks.access_events import AccessEvent, AccessMethod, AccessOutcome
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.services.access_events import AccessPolicy, record_events_of_lock
-from doorcode.services.grants import reveal_code
+from doorcode.services.grants import regenerate_code, reveal_code
 from doorcode.services.reservations import cancel_reservation
 from doorcode.store.models import AccessEventRow, Event, Lock, LockCode
 from tests.builders import book, make_lock, make_owner, make_property
@@ -293,6 +293,39 @@ def test_a_write_only_lock_keeps_a_guests_code_across_a_restart_without_writing_
     reconcile(runtime, force=True)
     assert device(slots, lock) == {4: code}
     assert slots.radio["write"] == writes
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_write_only_lock_gets_a_pin_changed_after_a_restart(runtime, owner, slots, gate, clock):
+    lock, flat = gate
+    grant, old_code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    slots.restart()
+    regenerate_code(runtime.uow(), owner, grant.id)  # the guest shared theirs
+    new_code = reveal_code(runtime.uow(), owner, grant.id)
+    assert new_code != old_code
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {4: new_code}  # written over the old one, in its own slot
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_write_only_lock_writes_again_a_code_only_accepted_before_a_restart(
+    runtime, owner, slots, gate, clock
+):
+    lock, flat = gate
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    with runtime.uow() as uow:  # the back-end took the write; the lock never said it had it
+        row = uow.session.get(LockCode, (grant.id, lock.id))
+        row.accepted_version, row.confirmed_version = row.confirmed_version, None
+        uow.commit()
+    writes = slots.radio["write"]
+    slots.restart()  # no read will ever confirm it now
+    reconcile(runtime, force=True)
+    assert slots.radio["write"] == writes + 1
+    assert device(slots, lock) == {4: code}
     assert set(statuses(runtime, grant.id).values()) == {"set"}
 
 

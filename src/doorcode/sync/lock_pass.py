@@ -169,10 +169,12 @@ class LockPass:
         """Slots our records say hold a code that a lock not read back did not list.
 
         Such a lock lists only what this process wrote or heard, so after a restart a guest's
-        code is missing from it. It counts as there while its row says so, and, once its grant
-        is over, while the records do not show it cleared: clearing an empty slot is harmless,
-        a code left after its window is not. A live grant whose code is not recorded there is
-        written (again) into its own slot.
+        code is missing from it. A live grant's code counts as there only while its row says
+        the lock took the grant's current version: its stand-in has no PIN, so the plan takes
+        it for whatever PIN is due. An older version (the PIN changed since), or a write the
+        lock never confirmed (no read will now), is written again into the grant's own slot.
+        Once its grant is over, a code counts as there while the records do not show it
+        cleared: clearing an empty slot is harmless, a code left after its window is not.
         """
         shown = {slot_number(code) for code in listed}
         found: list[ProviderCode] = []
@@ -180,17 +182,16 @@ class LockPass:
             row = self.rows.get(grant_id)
             if row is None or slot in shown or not self._may_hold(row):
                 continue
-            state = CodeState.SET if row.state.confirmed_version is not None else CodeState.ACCEPTED
-            found.append(ProviderCode(str(slot), "", None, state=state))
+            found.append(ProviderCode(str(slot), "", None, state=CodeState.SET))
         return found
 
     def _may_hold(self, row: LockCodeRecord) -> bool:
         """Whether the row's slot may hold its code, by the records alone."""
         state = row.state
+        if _live(row, self.now):
+            return state.actual == PRESENT and state.confirmed_version == row.version
         if state.actual == PRESENT:
             return True
-        if _live(row, self.now):
-            return False
         cleared = state.desired == ABSENT and state.wait_reason is None and row.visited
         return not cleared
 
