@@ -393,8 +393,9 @@ class LockPass:
 
         The database holds each slot for one grant at a time, whichever process asks: a slot
         another pass reserved meanwhile is refused and the next free one tried. None when
-        other passes took every slot tried: the code waits for the next pass, and no two codes
-        are ever written into one slot.
+        other passes took every slot tried, or gave this grant a slot meanwhile: the code waits
+        for the next pass, which reads that slot, and no code is written into a slot its grant
+        does not hold.
         """
         owned = self.lock.slots
         assert owned is not None  # checked before any action of a slot-addressed lock
