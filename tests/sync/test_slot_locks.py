@@ -176,6 +176,26 @@ def test_a_code_left_by_a_grant_that_moved_off_the_lock_is_cleared(
     assert device(slots, lock) == {}
 
 
+def test_slots_of_stays_whose_codes_left_early_and_that_ended_unseen_are_free_at_once(
+    runtime, owner, slots, lock, flat, clock
+):
+    held = [stay(runtime, owner, flat, ref, TODAY, 2)[0].id for ref in ("B1", "B2", "B3")]
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert sorted(device(slots, lock)) == [4, 5, 6]
+    with runtime.uow() as uow:  # their codes left before check-out, as a pass records it
+        for grant_id in held:
+            row = uow.session.get(LockCode, (grant_id, lock.id))
+            row.desired = row.actual = "absent"
+            row.provider_code_id = row.confirmed_version = None
+        uow.commit()
+    device(slots, lock).clear()
+    clock.advance(days=2)  # the stays end with no pass of this lock to release their slots
+    _next, code = stay(runtime, owner, flat, "B4", TODAY + timedelta(days=2), 2)
+    reconcile(runtime)
+    assert device(slots, lock) == {4: code}  # at once, not after a wait for room
+
+
 def test_a_stay_confirmed_again_never_shares_the_slot_its_successor_took(
     runtime, owner, slots, lock, flat, clock
 ):
