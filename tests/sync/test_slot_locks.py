@@ -330,6 +330,20 @@ def test_a_write_only_lock_gets_a_pin_changed_after_a_restart(runtime, owner, sl
     assert set(statuses(runtime, grant.id).values()) == {"set"}
 
 
+def test_a_write_only_lock_loses_a_code_moved_to_a_later_stay_after_a_restart(
+    runtime, owner, slots, gate, clock
+):
+    lock, flat = gate
+    stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert sorted(device(slots, lock)) == [4]
+    slots.restart()
+    book(runtime, owner, flat, "B1", TODAY + timedelta(days=30), TODAY + timedelta(days=32))
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {}  # not left to open the door for a month
+
+
 def test_a_write_only_lock_writes_again_a_code_only_accepted_before_a_restart(
     runtime, owner, slots, gate, clock
 ):
@@ -344,7 +358,7 @@ def test_a_write_only_lock_writes_again_a_code_only_accepted_before_a_restart(
     writes = slots.radio["write"]
     slots.restart()  # no read will ever confirm it now
     reconcile(runtime, force=True)
-    assert slots.radio["write"] == writes + 1
+    assert slots.radio["write"] > writes
     assert device(slots, lock) == {4: code}
     assert set(statuses(runtime, grant.id).values()) == {"set"}
 

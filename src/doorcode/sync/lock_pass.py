@@ -169,12 +169,13 @@ class LockPass:
         """Slots our records say hold a code that a lock not read back did not list.
 
         Such a lock lists only what this process wrote or heard, so after a restart a guest's
-        code is missing from it. A live grant's code counts as there only while its row says
-        the lock took the grant's current version: its stand-in has no PIN, so the plan takes
-        it for whatever PIN is due. An older version (the PIN changed since), or a write the
-        lock never confirmed (no read will now), is written again into the grant's own slot.
-        Once its grant is over, a code counts as there while the records do not show it
-        cleared: clearing an empty slot is harmless, a code left after its window is not.
+        code is missing from it. It counts as there while its row says so, and, once its grant
+        is over, while the records do not show it cleared: clearing an empty slot is harmless,
+        a code left after its window is not. The stand-in has no PIN, so the plan would take
+        it for whatever PIN is due: it passes for the grant's code only when the lock took the
+        grant's current version. An older version (the PIN changed since) or a write the lock
+        never confirmed (no read will now) stands in as failed: cleared, and written again into
+        the grant's slot if still wanted.
         """
         shown = {slot_number(code) for code in listed}
         found: list[ProviderCode] = []
@@ -182,16 +183,18 @@ class LockPass:
             row = self.rows.get(grant_id)
             if row is None or slot in shown or not self._may_hold(row):
                 continue
-            found.append(ProviderCode(str(slot), "", None, state=CodeState.SET))
+            right = not _live(row, self.now) or row.state.confirmed_version == row.version
+            state = CodeState.SET if right else CodeState.FAILED
+            found.append(ProviderCode(str(slot), "", None, state=state))
         return found
 
     def _may_hold(self, row: LockCodeRecord) -> bool:
         """Whether the row's slot may hold its code, by the records alone."""
         state = row.state
-        if _live(row, self.now):
-            return state.actual == PRESENT and state.confirmed_version == row.version
         if state.actual == PRESENT:
             return True
+        if _live(row, self.now):
+            return False
         cleared = state.desired == ABSENT and state.wait_reason is None and row.visited
         return not cleared
 
