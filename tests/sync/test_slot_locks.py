@@ -10,7 +10,7 @@ from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.locks.access_events import AccessEvent, AccessMethod, AccessOutcome
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.services.access_events import AccessPolicy, record_events_of_lock
-from doorcode.services.grants import reveal_code
+from doorcode.services.grants import regenerate_code, reveal_code
 from doorcode.services.reservations import cancel_reservation
 from doorcode.store.models import AccessEventRow, Event, Lock, LockCode
 from tests.builders import book, make_lock, make_owner, make_property
@@ -176,6 +176,26 @@ def test_a_code_left_by_a_grant_that_moved_off_the_lock_is_cleared(
     assert device(slots, lock) == {}
 
 
+def test_slots_of_stays_whose_codes_left_early_and_that_ended_unseen_are_free_at_once(
+    runtime, owner, slots, lock, flat, clock
+):
+    held = [stay(runtime, owner, flat, ref, TODAY, 2)[0].id for ref in ("B1", "B2", "B3")]
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert sorted(device(slots, lock)) == [4, 5, 6]
+    with runtime.uow() as uow:  # their codes left before check-out, as a pass records it
+        for grant_id in held:
+            row = uow.session.get(LockCode, (grant_id, lock.id))
+            row.desired = row.actual = "absent"
+            row.provider_code_id = row.confirmed_version = None
+        uow.commit()
+    device(slots, lock).clear()
+    clock.advance(days=2)  # the stays end with no pass of this lock to release their slots
+    _next, code = stay(runtime, owner, flat, "B4", TODAY + timedelta(days=2), 2)
+    reconcile(runtime)
+    assert device(slots, lock) == {4: code}  # at once, not after a wait for room
+
+
 def test_a_stay_confirmed_again_never_shares_the_slot_its_successor_took(
     runtime, owner, slots, lock, flat, clock
 ):
@@ -293,6 +313,53 @@ def test_a_write_only_lock_keeps_a_guests_code_across_a_restart_without_writing_
     reconcile(runtime, force=True)
     assert device(slots, lock) == {4: code}
     assert slots.radio["write"] == writes
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_write_only_lock_gets_a_pin_changed_after_a_restart(runtime, owner, slots, gate, clock):
+    lock, flat = gate
+    grant, old_code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    slots.restart()
+    regenerate_code(runtime.uow(), owner, grant.id)  # the guest shared theirs
+    new_code = reveal_code(runtime.uow(), owner, grant.id)
+    assert new_code != old_code
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {4: new_code}  # written over the old one, in its own slot
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_write_only_lock_loses_a_code_moved_to_a_later_stay_after_a_restart(
+    runtime, owner, slots, gate, clock
+):
+    lock, flat = gate
+    stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert sorted(device(slots, lock)) == [4]
+    slots.restart()
+    book(runtime, owner, flat, "B1", TODAY + timedelta(days=30), TODAY + timedelta(days=32))
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {}  # not left to open the door for a month
+
+
+def test_a_write_only_lock_writes_again_a_code_only_accepted_before_a_restart(
+    runtime, owner, slots, gate, clock
+):
+    lock, flat = gate
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    with runtime.uow() as uow:  # the back-end took the write; the lock never said it had it
+        row = uow.session.get(LockCode, (grant.id, lock.id))
+        row.accepted_version, row.confirmed_version = row.confirmed_version, None
+        uow.commit()
+    writes = slots.radio["write"]
+    slots.restart()  # no read will ever confirm it now
+    reconcile(runtime, force=True)
+    assert slots.radio["write"] > writes
+    assert device(slots, lock) == {4: code}
     assert set(statuses(runtime, grant.id).values()) == {"set"}
 
 

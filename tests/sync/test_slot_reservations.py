@@ -80,6 +80,61 @@ def test_two_reservations_racing_for_one_slot_hold_it_for_one_grant(any_runtime,
     assert (slot_of(any_runtime, first, lock), slot_of(any_runtime, second, lock)) == (4, None)
 
 
+def test_a_grant_holding_a_slot_is_not_moved_by_a_process_that_chose_another(any_runtime, door):
+    owner, lock, flat = door
+    grant, _ = stay(any_runtime, owner, flat, "B1")
+    answers: list[bool] = []
+
+    def rival() -> None:  # another process, from a snapshot where the grant held no slot
+        with any_runtime.uow() as uow:
+            answers.append(uow.lock_sync.reserve_slot(lock.id, grant, 5))
+            if answers[-1]:
+                uow.commit()
+
+    with any_runtime.uow() as uow:
+        assert uow.lock_sync.reserve_slot(lock.id, grant, 4)
+        racing = threading.Thread(target=rival, daemon=True)
+        racing.start()
+        assert not ended(racing, 0.5), "the rival went ahead while the slot was being reserved"
+        uow.commit()
+    assert ended(racing, WAIT)
+    assert answers == [False]
+    assert slot_of(any_runtime, grant, lock) == 4
+    with any_runtime.uow() as uow:  # asking again for the slot it holds is no move
+        assert uow.lock_sync.reserve_slot(lock.id, grant, 4)
+
+
+def test_a_pass_never_writes_a_code_into_a_slot_its_grant_does_not_hold(
+    any_runtime, slots, door, clock, monkeypatch
+):
+    owner, lock, flat = door
+    grant, code = stay(any_runtime, owner, flat, "B1")
+    on_lock = slots.devices[lock.external_id].slots
+    clock.advance(hours=5)
+    reserve = Reconciler._reserve_slot
+    raced: list[int] = []
+
+    async def reserve_after_a_rival(self, lock_id, grant_id, slot):
+        if not raced:  # another process puts this very grant's code in slot 7 just before us
+            raced.append(slot)
+            with any_runtime.uow() as uow:
+                assert uow.lock_sync.reserve_slot(lock_id, grant_id, 7)
+                uow.commit()
+            on_lock[7] = code
+        return await reserve(self, lock_id, grant_id, slot)
+
+    monkeypatch.setattr(Reconciler, "_reserve_slot", reserve_after_a_rival)
+    reconcile(any_runtime)
+    assert raced == [4]
+    assert slot_of(any_runtime, grant, lock) == 7
+    assert on_lock == {7: code}
+    monkeypatch.undo()
+    clock.advance(minutes=2)
+    reconcile(any_runtime)  # the next pass finds the code where the grant holds it
+    assert slot_of(any_runtime, grant, lock) == 7
+    assert on_lock == {7: code}
+
+
 def test_a_pass_whose_slot_another_process_took_writes_into_the_next_free_one(
     any_runtime, slots, door, clock, monkeypatch
 ):

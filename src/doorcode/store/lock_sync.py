@@ -371,18 +371,29 @@ class LockSyncRepository:
         False when another grant holds that slot: a pass in another process reserved it first
         (the unique index over held slots refuses a second holder, waiting for the other
         transaction to end). The transaction is then spoilt: roll it back, commit nothing.
+        False too when the grant already holds another slot, reserved by a pass that read the
+        records before this one: the hold never moves, or that pass's code would be left in a
+        slot nobody holds.
         """
         lock_codes = Base.metadata.tables["lock_codes"]
         statement = (
             update(lock_codes)
-            .where(lock_codes.c.lock_id == lock_id, lock_codes.c.grant_id == grant_id)
+            .where(
+                lock_codes.c.lock_id == lock_id,
+                lock_codes.c.grant_id == grant_id,
+                or_(
+                    lock_codes.c.slot.is_(None),
+                    lock_codes.c.slot == slot,
+                    lock_codes.c.slot_released_at.is_not(None),
+                ),
+            )
             .values(slot=slot, slot_released_at=None)
         )
         try:
-            self._session.execute(statement)
+            updated = self._session.execute(statement)
         except IntegrityError:
             return False
-        return True
+        return getattr(updated, "rowcount", 0) == 1
 
     def release_slots(self, lock_ids: Collection[str], now: datetime) -> None:
         """Free the slots of grants that are over and whose codes are off the lock.

@@ -171,8 +171,11 @@ class LockPass:
         Such a lock lists only what this process wrote or heard, so after a restart a guest's
         code is missing from it. It counts as there while its row says so, and, once its grant
         is over, while the records do not show it cleared: clearing an empty slot is harmless,
-        a code left after its window is not. A live grant whose code is not recorded there is
-        written (again) into its own slot.
+        a code left after its window is not. The stand-in has no PIN, so the plan would take
+        it for whatever PIN is due: it passes for the grant's code only when the lock took the
+        grant's current version. An older version (the PIN changed since) or a write the lock
+        never confirmed (no read will now) stands in as failed: cleared, and written again into
+        the grant's slot if still wanted.
         """
         shown = {slot_number(code) for code in listed}
         found: list[ProviderCode] = []
@@ -180,7 +183,8 @@ class LockPass:
             row = self.rows.get(grant_id)
             if row is None or slot in shown or not self._may_hold(row):
                 continue
-            state = CodeState.SET if row.state.confirmed_version is not None else CodeState.ACCEPTED
+            right = not _live(row, self.now) or row.state.confirmed_version == row.version
+            state = CodeState.SET if right else CodeState.FAILED
             found.append(ProviderCode(str(slot), "", None, state=state))
         return found
 
@@ -395,8 +399,9 @@ class LockPass:
 
         The database holds each slot for one grant at a time, whichever process asks: a slot
         another pass reserved meanwhile is refused and the next free one tried. None when
-        other passes took every slot tried: the code waits for the next pass, and no two codes
-        are ever written into one slot.
+        other passes took every slot tried, or gave this grant a slot meanwhile: the code waits
+        for the next pass, which reads that slot, and no code is written into a slot its grant
+        does not hold.
         """
         owned = self.lock.slots
         assert owned is not None  # checked before any action of a slot-addressed lock

@@ -198,7 +198,15 @@ class Reconciler:
     def _load(
         self, lock_ids: Sequence[str], now: datetime
     ) -> tuple[list[LockRecord], dict[str, ProviderAccount], dict[str, str]]:
-        """The locks, their accounts (credentials decrypted), and which accounts are refused."""
+        """The locks, their accounts (credentials decrypted), and which accounts are refused.
+
+        Slots of grants that ended since the last pass, their codes already off, are released
+        first: their rows are settled and not loaded, so a pass would take those slots for
+        free and find each held, and a new guest's code would wait for room.
+        """
+        with self._uow_factory() as uow:
+            uow.lock_sync.release_slots(lock_ids, now)
+            uow.commit()
         with self._uow_factory() as uow:
             locks = uow.lock_sync.load(lock_ids, now)
             rows = uow.provider_accounts.by_ids(
