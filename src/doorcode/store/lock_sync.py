@@ -402,28 +402,27 @@ class LockSyncRepository:
         as many rows as its locks have codes in slots, not its history.
         """
         lock_codes = Base.metadata.tables["lock_codes"]
-        grants = Base.metadata.tables["grants"]
-        # Correlated: each held slot's grant by its key, not every grant that ever ended.
-        over = (
-            select(grants.c.id)
-            .where(
-                grants.c.id == lock_codes.c.grant_id,
-                or_(grants.c.revoked_at.is_not(None), grants.c.ends_at <= now),
-            )
-            .exists()
-        )
         for chunk in chunked(sorted(lock_ids)):
             self._session.execute(
                 update(lock_codes)
-                .where(
-                    lock_codes.c.lock_id.in_(chunk),
-                    lock_codes.c.slot.is_not(None),
-                    lock_codes.c.slot_released_at.is_(None),
-                    lock_codes.c.actual == ABSENT,
-                    over,
-                )
+                .where(*_releasable_slots(lock_codes, chunk, now))
                 .values(slot_released_at=now)
             )
+
+    def has_releasable_slots(self, lock_ids: Collection[str], now: datetime) -> bool:
+        """Whether ``release_slots`` would free anything: asked first, because on SQLite even
+        an UPDATE that changes no row waits for the one writer."""
+        lock_codes = Base.metadata.tables["lock_codes"]
+        return any(
+            self._session.scalar(
+                select(
+                    select(lock_codes.c.lock_id)
+                    .where(*_releasable_slots(lock_codes, chunk, now))
+                    .exists()
+                )
+            )
+            for chunk in chunked(sorted(lock_ids))
+        )
 
     def held_slots(self, lock_id: str, now: datetime) -> dict[int, str]:
         """Slot -> grant id of every slot on the lock a grant still holds (live, or not cleared)."""
@@ -750,3 +749,24 @@ def _state_of(code: Any) -> LockCodeState:
 def _longest(leads: Iterable[LeadTimes]) -> LeadTimes:
     every = list(leads)
     return LeadTimes(max(lead.native for lead in every), max(lead.unscheduled for lead in every))
+
+
+def _releasable_slots(lock_codes: Any, lock_ids: Collection[str], now: datetime) -> list[Any]:
+    """Held slots on the locks whose grant is over (by its key: not every grant that ever
+    ended) and whose code is recorded off the lock."""
+    grants = Base.metadata.tables["grants"]
+    over = (
+        select(grants.c.id)
+        .where(
+            grants.c.id == lock_codes.c.grant_id,
+            or_(grants.c.revoked_at.is_not(None), grants.c.ends_at <= now),
+        )
+        .exists()
+    )
+    return [
+        lock_codes.c.lock_id.in_(lock_ids),
+        lock_codes.c.slot.is_not(None),
+        lock_codes.c.slot_released_at.is_(None),
+        lock_codes.c.actual == ABSENT,
+        over,
+    ]

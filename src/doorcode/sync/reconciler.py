@@ -205,8 +205,9 @@ class Reconciler:
         free and find each held, and a new guest's code would wait for room.
         """
         with self._uow_factory() as uow:
-            uow.lock_sync.release_slots(lock_ids, now)
-            uow.commit()
+            if uow.lock_sync.has_releasable_slots(lock_ids, now):
+                uow.lock_sync.release_slots(lock_ids, now)
+                uow.commit()
         with self._uow_factory() as uow:
             locks = uow.lock_sync.load(lock_ids, now)
             rows = uow.provider_accounts.by_ids(
