@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 from sqlalchemy.orm.util import identity_key
 
 from doorcode.domain.grants import GrantKind
@@ -45,6 +45,7 @@ from doorcode.store.models import (
     Organisation,
     Property,
     Reservation,
+    property_locks,
 )
 from doorcode.store.row_holds import hold_row
 
@@ -810,8 +811,15 @@ def _is_guest_grant() -> ColumnElement[bool]:
 
 @cache
 def _find_property() -> Select[Property]:
+    """The properties a reference may name, with their locks in the same read.
+
+    The locks are joined flat (property, its links, their locks), not as ``joinedload``'s
+    nested join, which SQLite answers by scanning every property's links on each delivery.
+    """
     return (
         select(Property)
+        .outerjoin(property_locks, property_locks.c.property_id == Property.id)
+        .outerjoin(Lock, Lock.id == property_locks.c.lock_id)
         .where(
             Property.organisation_id == bindparam("organisation_id"),
             or_(
@@ -820,7 +828,8 @@ def _find_property() -> Select[Property]:
                 Property.name == bindparam("reference"),
             ),
         )
-        .options(joinedload(Property.locks))
+        .options(contains_eager(Property.locks))
+        .order_by(Property.id, Lock.name)
     )
 
 
