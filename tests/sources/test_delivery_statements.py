@@ -22,7 +22,8 @@ from tests.sources.conftest import booking, signed
 # reservation read after the hold, the reservation's INSERT, the locks marked for sync
 # (PostgreSQL first takes their row locks), the codes in use, the grant, its lock codes, the
 # probe for other stays at the property at the same time (an overlap raises alerts), the
-# delivery record, and the audit events in one batch.
+# delivery record, and the audit events in one batch. The reservation, grant and lock codes
+# are INSERTed last, in the transaction's one flush.
 NEW_BOOKING = {"sqlite": 14, "postgresql": 16}
 # A duplicate: the source, its hold, the replay check, one read of the booking as stored,
 # and the delivery record. Nothing of the booking is loaded, held or written.
@@ -66,6 +67,20 @@ def test_a_new_booking_costs_a_bounded_number_of_statements(any_runtime, source,
         result = deliver(any_runtime, source, clock, "d-1")
     assert result.delivery.outcome == "accepted"
     assert len(statements) <= NEW_BOOKING[any_runtime.engine.dialect.name], statements
+
+
+def test_a_new_booking_writes_its_rows_in_one_batch_after_its_reads(any_runtime, source, clock):
+    # One flush: the reservation is not written alone for the locks' UPDATE or the code and
+    # overlap reads, and then its grant in a second flush.
+    with counted(any_runtime) as statements:
+        result = deliver(any_runtime, source, clock, "d-1")
+    assert result.delivery.outcome == "accepted"
+    first = next(
+        n
+        for n, statement in enumerate(statements)
+        if statement.startswith("INSERT INTO reservations")
+    )
+    assert all(statement.startswith("INSERT") for statement in statements[first:]), statements
 
 
 def test_a_duplicate_costs_fewer_statements_than_a_new_booking(any_runtime, source, clock):

@@ -22,3 +22,10 @@ def test_a_booking_and_its_guest_grant_are_found_by_index(runtime, name):
     steps = plan(runtime, getattr(repositories, name)())
     assert not [step for step in steps if step.startswith("SCAN")], steps
     assert any("uq_grants_one_guest_grant_per_reservation" in step for step in steps), steps
+
+
+def test_the_property_a_delivery_names_is_read_with_its_locks_by_index(runtime):
+    # The locks come in the same read; none of the other properties' links may be scanned.
+    steps = plan(runtime, repositories._find_property())
+    assert not [step for step in steps if step.startswith(("SCAN", "MATERIALIZE"))], steps
+    assert any("property_locks" in step and "INDEX" in step for step in steps), steps

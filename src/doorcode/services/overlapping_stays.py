@@ -31,7 +31,11 @@ def review_overlaps(
     ``before`` is the stay's audit snapshot before the change, so stays it overlapped at its
     old dates or property are reviewed too and lose an alert that named it.
     """
-    overlapping = _overlapping(uow, reservation)
+    # A new stay (no ``before``): only its own rows (reservation, grant, lock codes) can be
+    # pending, and the probe leaves the stay itself out, so it need not flush them; the
+    # transaction's one flush writes them all. Stays it overlaps are reviewed below, with
+    # the usual flush, so their alerts name it.
+    overlapping = _overlapping(uow, reservation, flush=before is not None)
     if before is None and not overlapping:
         return  # a new stay alone at its property: no alert to raise, none open to clear
     involved = {reservation.id: reservation}
@@ -64,10 +68,12 @@ def _review(uow: UnitOfWork, stay: Reservation) -> None:
     raise_alert(uow, stay.organisation_id, STAYS_OVERLAP, subject, message)
 
 
-def _overlapping(uow: UnitOfWork, stay: Reservation) -> list[Reservation]:
+def _overlapping(uow: UnitOfWork, stay: Reservation, *, flush: bool = True) -> list[Reservation]:
     if stay.status != "confirmed":
         return []
-    found = uow.reservations.confirmed_overlapping(stay.property_id, stay.starts_at, stay.ends_at)
+    found = uow.reservations.confirmed_overlapping(
+        stay.property_id, stay.starts_at, stay.ends_at, flush=flush
+    )
     return [other for other in found if other.id != stay.id]
 
 

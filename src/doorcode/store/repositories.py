@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 from sqlalchemy.orm.util import identity_key
 
 from doorcode.domain.grants import GrantKind
@@ -38,6 +38,7 @@ from doorcode.store.ids import new_guide_token
 from doorcode.store.models import (
     Alert,
     ApiKey,
+    Base,
     Event,
     Grant,
     Lock,
@@ -45,6 +46,7 @@ from doorcode.store.models import (
     Organisation,
     Property,
     Reservation,
+    property_locks,
 )
 from doorcode.store.row_holds import hold_row
 
@@ -225,7 +227,14 @@ class LockRepository:
         The UPDATE also serialises writers on these locks (row locks on PostgreSQL, the write
         lock on SQLite), so two code allocations for the same lock never race.
         """
-        if lock_ids:
+        if not lock_ids:
+            return
+        if _changes_pending(self._session, (Lock,)):
+            self._session.flush()  # a lock added in this transaction must exist to be marked
+        # Nothing else pending matters to an UPDATE of lock rows: it waits for the
+        # transaction's next flush instead of costing one of its own here (a new booking's
+        # reservation would otherwise be flushed alone, and its grant in a second flush).
+        with self._session.no_autoflush:
             ordered = sorted(lock_ids)
             if len(ordered) > 1 and _has_row_locks(self._session):
                 # Row locks taken in id order first, so two writers whose lock sets overlap
@@ -381,11 +390,18 @@ class ReservationRepository:
         return list(self._session.scalars(_owned(query, Reservation, organisation_id).limit(10)))
 
     def confirmed_overlapping(
-        self, property_id: str, starts_at: datetime, ends_at: datetime
+        self, property_id: str, starts_at: datetime, ends_at: datetime, *, flush: bool = True
     ) -> list[Reservation]:
-        """The property's confirmed stays whose windows share an instant with the one given."""
+        """The property's confirmed stays whose windows share an instant with the one given.
+
+        ``flush=False`` reads the stored rows without sending pending changes first: for a
+        caller that knows none of them is another stay (see ``review_overlaps``).
+        """
         parameters = {"property_id": property_id, "starts_at": starts_at, "ends_at": ends_at}
-        return list(self._session.scalars(_confirmed_overlapping(), parameters))
+        if flush:
+            return list(self._session.scalars(_confirmed_overlapping(), parameters))
+        with self._session.no_autoflush:
+            return list(self._session.scalars(_confirmed_overlapping(), parameters))
 
     def search(self, organisation_id: str, which: ReservationFilter) -> list[Reservation]:
         """Reservations matching ``which``, soonest check-in first."""
@@ -553,13 +569,18 @@ class GrantRepository:
             "window_starts": window.starts_at,
             "window_ends": window.ends_at,
         }
-        if excluding is None:
-            tokens = self._session.scalars(_codes_in_use(), parameters)
-        else:
-            tokens = self._session.scalars(
-                _codes_in_use_but(), {**parameters, "grant_id": excluding}
-            )
-        return [self._cipher.decrypt(token) for token in tokens]
+        if _changes_pending(self._session, (Grant, LockCode)):
+            self._session.flush()  # a code chosen or freed in this transaction counts
+        # Anything else pending (a new booking's reservation) cannot change the codes in use:
+        # it waits for the transaction's next flush instead of being flushed alone here.
+        with self._session.no_autoflush:
+            if excluding is None:
+                tokens = self._session.scalars(_codes_in_use(), parameters)
+            else:
+                tokens = self._session.scalars(
+                    _codes_in_use_but(), {**parameters, "grant_id": excluding}
+                )
+            return [self._cipher.decrypt(token) for token in tokens]
 
     def set_locks(self, grant: Grant, lock_ids: Collection[str]) -> None:
         """Make the grant's lock codes exactly one per lock in ``lock_ids``."""
@@ -742,6 +763,17 @@ class AlertRepository:
         return list(self._session.scalars(query.limit(which.limit).offset(which.offset)))
 
 
+def _changes_pending(session: Session, kinds: tuple[type[Base], ...]) -> bool:
+    """Whether the session holds unflushed changes a query of ``kinds`` must see first.
+
+    Any deletion counts (its cascades reach other tables); otherwise only new or changed
+    objects of these kinds do.
+    """
+    if session.deleted:
+        return True
+    return any(isinstance(pending, kinds) for pending in (*session.new, *session.dirty))
+
+
 def _has_row_locks(session: Session) -> bool:
     """Whether ``SELECT ... FOR UPDATE`` locks rows on this session's database (not SQLite)."""
     return session.get_bind().dialect.name != "sqlite"
@@ -810,8 +842,15 @@ def _is_guest_grant() -> ColumnElement[bool]:
 
 @cache
 def _find_property() -> Select[Property]:
+    """The properties a reference may name, with their locks in the same read.
+
+    The locks are joined flat (property, its links, their locks), not as ``joinedload``'s
+    nested join, which SQLite answers by scanning every property's links on each delivery.
+    """
     return (
         select(Property)
+        .outerjoin(property_locks, property_locks.c.property_id == Property.id)
+        .outerjoin(Lock, Lock.id == property_locks.c.lock_id)
         .where(
             Property.organisation_id == bindparam("organisation_id"),
             or_(
@@ -820,7 +859,8 @@ def _find_property() -> Select[Property]:
                 Property.name == bindparam("reference"),
             ),
         )
-        .options(joinedload(Property.locks))
+        .options(contains_eager(Property.locks))
+        .order_by(Property.id, Lock.name)
     )
 
 
