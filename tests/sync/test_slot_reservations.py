@@ -57,48 +57,40 @@ def slot_of(runtime, grant_id, lock):
         return uow.session.get(LockCode, (grant_id, lock.id)).slot
 
 
-def test_two_reservations_racing_for_one_slot_hold_it_for_one_grant(any_runtime, door):
-    owner, lock, flat = door
-    first, _ = stay(any_runtime, owner, flat, "B1")
-    second, _ = stay(any_runtime, owner, flat, "B2")
+def race(runtime, lock, held: tuple[str, int], wanted: tuple[str, int]) -> list[bool]:
+    """One process reserves ``held`` (grant, slot) and, before it commits, another process
+    asks for ``wanted`` on its own connection; what the other was answered."""
     answers: list[bool] = []
 
-    def rival() -> None:  # another process, its own connection
-        with any_runtime.uow() as uow:
-            answers.append(uow.lock_sync.reserve_slot(lock.id, second, 4))
+    def rival() -> None:
+        with runtime.uow() as uow:
+            answers.append(uow.lock_sync.reserve_slot(lock.id, *wanted))
             if answers[-1]:
                 uow.commit()
 
-    with any_runtime.uow() as uow:
-        assert uow.lock_sync.reserve_slot(lock.id, first, 4)
+    with runtime.uow() as uow:
+        assert uow.lock_sync.reserve_slot(lock.id, *held)
         racing = threading.Thread(target=rival, daemon=True)
         racing.start()
         assert not ended(racing, 0.5), "the rival went ahead while the slot was being reserved"
         uow.commit()
     assert ended(racing, WAIT)
-    assert answers == [False]
+    return answers
+
+
+def test_two_reservations_racing_for_one_slot_hold_it_for_one_grant(any_runtime, door):
+    owner, lock, flat = door
+    first, _ = stay(any_runtime, owner, flat, "B1")
+    second, _ = stay(any_runtime, owner, flat, "B2")
+    assert race(any_runtime, lock, (first, 4), (second, 4)) == [False]
     assert (slot_of(any_runtime, first, lock), slot_of(any_runtime, second, lock)) == (4, None)
 
 
 def test_a_grant_holding_a_slot_is_not_moved_by_a_process_that_chose_another(any_runtime, door):
     owner, lock, flat = door
     grant, _ = stay(any_runtime, owner, flat, "B1")
-    answers: list[bool] = []
-
-    def rival() -> None:  # another process, from a snapshot where the grant held no slot
-        with any_runtime.uow() as uow:
-            answers.append(uow.lock_sync.reserve_slot(lock.id, grant, 5))
-            if answers[-1]:
-                uow.commit()
-
-    with any_runtime.uow() as uow:
-        assert uow.lock_sync.reserve_slot(lock.id, grant, 4)
-        racing = threading.Thread(target=rival, daemon=True)
-        racing.start()
-        assert not ended(racing, 0.5), "the rival went ahead while the slot was being reserved"
-        uow.commit()
-    assert ended(racing, WAIT)
-    assert answers == [False]
+    # the other process read a snapshot where the grant held no slot, and chose 5
+    assert race(any_runtime, lock, (grant, 4), (grant, 5)) == [False]
     assert slot_of(any_runtime, grant, lock) == 4
     with any_runtime.uow() as uow:  # asking again for the slot it holds is no move
         assert uow.lock_sync.reserve_slot(lock.id, grant, 4)
