@@ -68,7 +68,14 @@ from doorcode.sync.access_poller import poll_access
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.sync.reconciler import Reconciler
 
-__all__ = ["DEMO_SLUG", "DemoUser", "DemoWorld", "ensure_demo_user", "ensure_demo_world"]
+__all__ = [
+    "DEMO_SLUG",
+    "DemoUser",
+    "DemoWorld",
+    "ensure_demo_user",
+    "ensure_demo_world",
+    "run_apart",
+]
 
 DEMO_SLUG = "demo"
 KEY_FILE = "demo-api-key.txt"
@@ -292,7 +299,7 @@ def _show_access(runtime: Runtime, owner: Caller, today: date, lock_ids: dict[st
         return
     install_virtual_locks(runtime)
     doors = [lock_ids[ARRIVED_AT[1]], lock_ids[ARRIVED_AT[2]]]
-    _run_apart(lambda: Reconciler.from_runtime(runtime).reconcile(doors, force=True))
+    run_apart(lambda: Reconciler.from_runtime(runtime).reconcile(doors, force=True))
     with runtime.uow() as uow:
         found = uow.reservations.search(
             owner.organisation_id, ReservationFilter(guest_name=ARRIVED_AT[0], limit=1)
@@ -313,10 +320,10 @@ def _show_access(runtime: Runtime, owner: Caller, today: date, lock_ids: dict[st
         device_id = uow.locks.get(owner.organisation_id, front)
     if device_id is not None:
         cloud.set_battery(device_id.external_id, BATTERY_RUNNING_DOWN[-1][1])
-    _run_apart(lambda: poll_access(runtime))
+    run_apart(lambda: poll_access(runtime))
 
 
-def _run_apart(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
+def run_apart(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
     """Run a coroutine to its end in a thread of its own: whoever builds the demo may already
     own this thread's event loop (a server starting, a browser driver in the tests)."""
     failures: list[BaseException] = []

@@ -15,14 +15,11 @@ the reconciler writes the codes again), and two demos on one broker never meet.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
-import threading
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
 
+from doorcode.demo_world import run_apart
 from doorcode.domain.errors import DomainError
 from doorcode.locks.zigbee2mqtt.simulator import Zigbee2MqttSimulator, broker_answers
 from doorcode.runtime import Runtime
@@ -88,22 +85,5 @@ def _join_the_demo(runtime: Runtime, slug: str, host: str, port: int, base_topic
     options = {"host": host, "port": str(port), "base_topic": base_topic}
     request = account_request(runtime.providers, "zigbee2mqtt", ACCOUNT, {}, options)
     connect_account(runtime.uow(), owner, request)
-    _apart(lambda: import_locks(runtime.uow, runtime.providers, runtime.clock, owner, ACCOUNT))
+    run_apart(lambda: import_locks(runtime.uow, runtime.providers, runtime.clock, owner, ACCOUNT))
     link_lock(runtime.uow(), owner, PROPERTY, GATE)
-
-
-def _apart(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
-    """Run a coroutine factory in a thread of its own (the caller may own an event loop)."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(work())
-        except BaseException as err:  # handed to the caller's thread below
-            failures.append(err)
-
-    worker = threading.Thread(target=run, name="demo-zigbee")
-    worker.start()
-    worker.join()
-    if failures:
-        raise failures[0]
