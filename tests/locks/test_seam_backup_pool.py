@@ -193,13 +193,25 @@ def test_a_create_names_its_grant_versions_common_code_key_and_asks_for_a_pool()
 
 def pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front):
     """A stay due in 25 minutes whose code is still unset: the pool's backup stands in."""
-    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
-    clock.now = booked.grant.starts_at - timedelta(minutes=25)
-    sync(runtime)
+    booked = late_stay(runtime, owner, villa, clock)
     sync(runtime)
     code, _vendor, _rules = stand_in(runtime, booked.grant.id, front.id)
     [backup] = [c for c in seam_peer.codes() if c.get("is_backup") and c["code"] == code]
     return booked, backup["access_code_id"]
+
+
+def late_stay(runtime, owner, villa, clock):
+    """A stay from tomorrow, 25 minutes before its code must work, after one pass."""
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    sync(runtime)
+    return booked
+
+
+def pool_backup_id(seam_peer):
+    """The one backup code Seam's pool handed out."""
+    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    return backup_id
 
 
 def pulled_records(runtime):
@@ -249,9 +261,7 @@ def test_a_backup_pulled_for_a_stay_cancelled_during_the_pass_is_recorded_and_de
     seam_world, seam_peer, clock, monkeypatch
 ):
     runtime, owner, villa, front, _back = seam_world
-    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
-    clock.now = booked.grant.starts_at - timedelta(minutes=25)
-    sync(runtime)
+    booked = late_stay(runtime, owner, villa, clock)
     pull = SeamProvider.pull_backup_code
 
     async def pull_then_cancel(self, device_id, code_id):
@@ -262,7 +272,7 @@ def test_a_backup_pulled_for_a_stay_cancelled_during_the_pass_is_recorded_and_de
     monkeypatch.setattr(SeamProvider, "pull_backup_code", pull_then_cancel)
     sync(runtime)
     monkeypatch.setattr(SeamProvider, "pull_backup_code", pull)
-    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    backup_id = pool_backup_id(seam_peer)
     assert stand_in(runtime, booked.grant.id, front.id) == (None, None, None)
     assert pulled_records(runtime) == [(backup_id, False)]
     sync(runtime)
@@ -274,9 +284,7 @@ def test_a_backup_pulled_by_a_pass_whose_result_cannot_be_written_is_recorded(
     seam_world, seam_peer, clock, monkeypatch
 ):
     runtime, owner, villa, _front, _back = seam_world
-    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
-    clock.now = booked.grant.starts_at - timedelta(minutes=25)
-    sync(runtime)
+    late_stay(runtime, owner, villa, clock)
 
     def broken(uow, found):
         raise RuntimeError("the stand-in cannot be stored")
@@ -284,7 +292,7 @@ def test_a_backup_pulled_by_a_pass_whose_result_cannot_be_written_is_recorded(
     monkeypatch.setattr("doorcode.sync.reconciler.store_vendor_code", broken)
     [outcome, _] = sorted(sync(runtime), key=lambda o: o.lock_name != "Front door")
     assert outcome.error
-    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    backup_id = pool_backup_id(seam_peer)
     assert pulled_records(runtime) == [(backup_id, False)]
 
 
@@ -292,16 +300,14 @@ def test_a_backup_pulled_by_a_pass_that_crashed_later_is_recorded(
     seam_world, seam_peer, clock, monkeypatch
 ):
     runtime, owner, villa, _front, _back = seam_world
-    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
-    clock.now = booked.grant.starts_at - timedelta(minutes=25)
-    sync(runtime)
+    late_stay(runtime, owner, villa, clock)
 
     async def crash(self, provider, plan):
         raise RuntimeError("a bug after the pull")
 
     monkeypatch.setattr(LockPass, "_fall_back_to_vendor_codes", crash)
     sync(runtime)
-    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    backup_id = pool_backup_id(seam_peer)
     assert pulled_records(runtime) == [(backup_id, False)]
 
 
@@ -374,9 +380,7 @@ def test_a_code_is_not_replaced_when_its_pull_fails_for_another_reason(
     seam_world, seam_peer, clock, monkeypatch
 ):
     runtime, owner, villa, front, _back = seam_world
-    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
-    clock.now = booked.grant.starts_at - timedelta(minutes=25)
-    sync(runtime)
+    booked = late_stay(runtime, owner, villa, clock)
     before = {c["access_code_id"] for c in seam_peer.codes()}
 
     async def not_found(self, device_id, code_id):
@@ -394,9 +398,7 @@ def test_a_crashed_pass_whose_pulls_cannot_be_stored_still_records_them(
     seam_world, seam_peer, clock, monkeypatch
 ):
     runtime, owner, villa, front, _back = seam_world
-    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
-    clock.now = booked.grant.starts_at - timedelta(minutes=25)
-    sync(runtime)
+    late_stay(runtime, owner, villa, clock)
 
     async def crash(self, provider, plan):
         raise RuntimeError("a bug after the pull")
@@ -409,5 +411,5 @@ def test_a_crashed_pass_whose_pulls_cannot_be_stored_still_records_them(
     reconciler = Reconciler.from_runtime(runtime)
     [outcome] = asyncio.run(reconciler.reconcile([front.id], force=True))
     assert outcome.error
-    [backup_id] = [c["access_code_id"] for c in seam_peer.codes() if c.get("is_backup")]
+    backup_id = pool_backup_id(seam_peer)
     assert pulled_records(runtime) == [(backup_id, False)]
