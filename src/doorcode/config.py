@@ -11,16 +11,20 @@ import enum
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorcode.domain.reservations import MAX_STAY_NIGHTS
 
-__all__ = ["Runner", "Settings", "secret_keys"]
+__all__ = ["ENV_PREFIX", "Runner", "Settings", "SettingsError", "load_settings", "secret_keys"]
+
+ENV_PREFIX = "DOORCODE_"
+"""Every setting is read from the environment variable of its name with this prefix."""
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ class Runner(enum.StrEnum):
 class Settings(BaseSettings):
     """What an operator can set through ``DOORCODE_*`` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="DOORCODE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     data_dir: Path = Path("var")
     database_url: str = ""
@@ -118,6 +122,26 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'doorcode.sqlite3').as_posix()}"
+
+
+class SettingsError(ValueError):
+    """A ``DOORCODE_*`` variable the operator set to something doorcode cannot use."""
+
+
+def load_settings(factory: Callable[[], Settings] = Settings) -> Settings:
+    """The settings from the environment, or ``SettingsError`` naming each bad variable.
+
+    pydantic's own message is a traceback's worth of text and quotes the value given, which
+    may be a password; this names the variable and the rule only.
+    """
+    try:
+        return factory()
+    except ValidationError as err:
+        problems = [
+            f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in err.errors(include_input=False, include_url=False)
+        ]
+        raise SettingsError("; ".join(problems)) from None
 
 
 def secret_keys(settings: Settings) -> list[str]:

@@ -71,9 +71,9 @@ class CliState:
         """
         if self._runtime is None:
             from doorcode import bootstrap
-            from doorcode.config import Settings
+            from doorcode.config import Settings, load_settings
 
-            settings = (self.settings_factory or Settings)()
+            settings = load_settings(self.settings_factory or Settings)
             self._runtime = bootstrap.bootstrap(locate(settings, create=create))
             self._hand_changes_to_workers(self._runtime)
         return self._runtime

@@ -101,13 +101,14 @@ class ReportingGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         """Run the command; a mistake the operator can fix is one line and exit code 1."""
         from doorcode.cli.installation import NoInstallation
+        from doorcode.config import SettingsError
         from doorcode.domain.errors import DomainError
         from doorcode.services.errors import ServiceError
         from doorcode.store.code_cipher import UnreadableSecret
 
         try:
             return super().invoke(ctx)
-        except (DomainError, ServiceError, UnreadableSecret, NoInstallation) as err:
+        except (DomainError, ServiceError, UnreadableSecret, NoInstallation, SettingsError) as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(code=1) from err
 
