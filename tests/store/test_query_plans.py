@@ -29,3 +29,14 @@ def test_the_property_a_delivery_names_is_read_with_its_locks_by_index(runtime):
     steps = plan(runtime, repositories._find_property())
     assert not [step for step in steps if step.startswith(("SCAN", "MATERIALIZE"))], steps
     assert any("property_locks" in step and "INDEX" in step for step in steps), steps
+
+
+def test_the_property_is_looked_up_by_each_name_not_found_among_the_organisations(runtime):
+    # By id, by external id, by name: three index lookups. The organisation's index alone
+    # would read every property it has on each delivery.
+    steps = plan(runtime, repositories._find_property())
+    lookups = [step for step in steps if step.startswith("SEARCH properties")]
+    assert len(lookups) == 3, steps
+    assert any("(id=?)" in step for step in lookups), steps
+    assert any("(organisation_id=? AND external_id=?)" in step for step in lookups), steps
+    assert any("(organisation_id=? AND name=?)" in step for step in lookups), steps

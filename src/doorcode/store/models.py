@@ -179,7 +179,12 @@ class Property(Base):
     """A bookable unit: its zone, default times and code policy; its locks are its lock group."""
 
     __tablename__ = "properties"
-    __table_args__ = (UniqueConstraint("organisation_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "external_id"),
+        # A delivery may name its property by name: found by index, not by walking the
+        # organisation's properties.
+        Index("ix_properties_organisation_id_name", "organisation_id", "name"),
+    )
 
     id: Mapped[str] = _id("prp")
     organisation_id: Mapped[str] = _organisation()

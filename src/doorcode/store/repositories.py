@@ -846,17 +846,20 @@ def _find_property() -> Select[Property]:
 
     The locks are joined flat (property, its links, their locks), not as ``joinedload``'s
     nested join, which SQLite answers by scanning every property's links on each delivery.
+    Each way of naming carries the organisation itself, so each is one index lookup: with
+    the organisation factored out, SQLite walks all of the organisation's properties.
     """
+    owned = Property.organisation_id == bindparam("organisation_id")
+    reference = bindparam("reference")
     return (
         select(Property)
         .outerjoin(property_locks, property_locks.c.property_id == Property.id)
         .outerjoin(Lock, Lock.id == property_locks.c.lock_id)
         .where(
-            Property.organisation_id == bindparam("organisation_id"),
             or_(
-                Property.id == bindparam("reference"),
-                Property.external_id == bindparam("reference"),
-                Property.name == bindparam("reference"),
+                and_(Property.id == reference, owned),
+                and_(owned, Property.external_id == reference),
+                and_(owned, Property.name == reference),
             ),
         )
         .options(contains_eager(Property.locks))
