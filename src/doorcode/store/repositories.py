@@ -850,7 +850,7 @@ def _find_property() -> Select[Property]:
     the organisation factored out, SQLite walks all of the organisation's properties.
     """
     owned = Property.organisation_id == bindparam("organisation_id")
-    reference = bindparam("reference")
+    reference: BindParameter[str] = bindparam("reference")
     return (
         select(Property)
         .outerjoin(property_locks, property_locks.c.property_id == Property.id)
