@@ -17,7 +17,7 @@ from random import Random
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
@@ -30,7 +30,7 @@ from doorcode.services.lock_import import import_locks
 from doorcode.services.lock_removal import LockUnreachable, forget_lock, remove_lock
 from doorcode.services.provider_accounts import account_request, connect_account
 from doorcode.services.reservations import cancel_reservation
-from doorcode.store.models import Event, LockCode, PulledBackupCode
+from doorcode.store.models import Event, Grant, LockCode, PulledBackupCode
 from doorcode.sync.lock_pass import LockPass
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
@@ -232,6 +232,24 @@ def test_a_cancelled_stays_backup_code_is_deleted_from_the_lock(seam_world, seam
     assert event_kinds(runtime, booked.grant.id)["BackupCodeDeleted"] == 1
     sync(runtime)  # deleted once: nothing left to do
     assert event_kinds(runtime, booked.grant.id)["BackupCodeDeleted"] == 1
+
+
+def test_a_backup_code_whose_grant_row_is_deleted_outright_still_leaves_the_lock(
+    seam_world, seam_peer, clock
+):
+    # No path of doorcode deletes a grant row today (a cancelled stay revokes its grant); the
+    # row is deleted in the database, as an operator's clean-up or a future purge would.
+    runtime, owner, villa, front, _back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    with runtime.uow() as uow:
+        uow.session.execute(delete(Grant).where(Grant.id == booked.grant.id))
+        uow.commit()
+    assert pulled_records(runtime) == [(backup_id, False)]  # the record outlives the grant
+    sync(runtime)
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == [(backup_id, True)]
+    [deleted] = events_of(runtime, booked.grant.id, "BackupCodeDeleted")
+    assert deleted.reason == "the grant was deleted"
 
 
 def test_a_moved_stays_backup_code_that_no_longer_fits_is_deleted(seam_world, seam_peer, clock):
