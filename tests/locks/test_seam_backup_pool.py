@@ -17,7 +17,7 @@ from random import Random
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
@@ -30,7 +30,7 @@ from doorcode.services.lock_import import import_locks
 from doorcode.services.lock_removal import LockUnreachable, forget_lock, remove_lock
 from doorcode.services.provider_accounts import account_request, connect_account
 from doorcode.services.reservations import cancel_reservation
-from doorcode.store.models import Event, LockCode, PulledBackupCode
+from doorcode.store.models import Event, Grant, LockCode, PulledBackupCode
 from doorcode.sync.lock_pass import LockPass
 from doorcode.sync.reconciler import Reconciler
 from tests.builders import book, make_owner, make_property
@@ -231,6 +231,65 @@ def test_a_cancelled_stays_backup_code_is_deleted_from_the_lock(seam_world, seam
     assert pulled_records(runtime) == [(backup_id, True)]
     assert event_kinds(runtime, booked.grant.id)["BackupCodeDeleted"] == 1
     sync(runtime)  # deleted once: nothing left to do
+    assert event_kinds(runtime, booked.grant.id)["BackupCodeDeleted"] == 1
+
+
+def test_a_backup_code_whose_grant_row_is_deleted_outright_still_leaves_the_lock(
+    seam_world, seam_peer, clock
+):
+    # No path of doorcode deletes a grant row today (a cancelled stay revokes its grant); the
+    # row is deleted in the database, as an operator's clean-up or a future purge would.
+    runtime, owner, villa, front, _back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    with runtime.uow() as uow:
+        uow.session.execute(delete(Grant).where(Grant.id == booked.grant.id))
+        uow.commit()
+    assert pulled_records(runtime) == [(backup_id, False)]  # the record outlives the grant
+    sync(runtime)
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == [(backup_id, True)]
+    [deleted] = events_of(runtime, booked.grant.id, "BackupCodeDeleted")
+    assert deleted.reason == "the grant was deleted"
+
+
+def test_a_429_on_a_backup_codes_delete_pauses_seam_and_the_delete_waits_for_retry_after(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, front, back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    cancel_reservation(runtime.uow(), owner, booked.reservation.id)
+    calls = []
+    post = SeamProvider._post
+
+    async def counted(self, path, body):
+        calls.append(path)
+        return await post(self, path, body)
+
+    monkeypatch.setattr(SeamProvider, "_post", counted)
+    seam_peer.throttle("/access_codes/delete", retry_after=120)
+    reconciler = Reconciler.from_runtime(runtime)  # one limiter across the passes, as a worker
+    [throttled] = asyncio.run(reconciler.reconcile([front.id], force=True))
+    assert calls[-1] == "/access_codes/delete"  # the backup's: no call after the 429
+    assert calls.count("/access_codes/delete") == 1
+    assert "429" in throttled.error
+    assert throttled.next_sync_at == clock.now + timedelta(seconds=120)
+    assert backup_id in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == [(backup_id, False)]
+    [failed] = events_of(runtime, booked.grant.id, "LockCodeFailed")
+    assert failed.details["operation"] == "delete_backup_code"
+
+    calls.clear()
+    clock.advance(seconds=119)
+    waiting = asyncio.run(reconciler.reconcile([back.id, front.id], force=True))
+    assert {o.skipped for o in waiting} == {"seam asked us to wait"}  # every lock of the account
+    assert {o.next_sync_at for o in waiting} == {throttled.next_sync_at}
+    assert calls == []
+    assert pulled_records(runtime) == [(backup_id, False)]
+
+    clock.advance(seconds=1)
+    asyncio.run(reconciler.reconcile([front.id], force=True))
+    assert backup_id not in {c["access_code_id"] for c in seam_peer.codes()}
+    assert pulled_records(runtime) == [(backup_id, True)]
     assert event_kinds(runtime, booked.grant.id)["BackupCodeDeleted"] == 1
 
 

@@ -2,7 +2,7 @@
 
 ``tests/peers/seam_fake.mjs`` starts the fake on 127.0.0.1 and a small control endpoint that
 puts into the fake's store what its API cannot produce (devices with capabilities, offline
-devices, code statuses, events). ``make test`` installs the package (``npm ci`` in
+devices, code statuses, events, 429s). ``make test`` installs the package (``npm ci`` in
 ``tests/peers``); without node or the package, tests that need the peer are skipped with why.
 """
 
@@ -52,6 +52,11 @@ class SeamPeer:
             self.control(
                 "/update_access_code", {"access_code_id": code["access_code_id"], "status": "set"}
             )
+
+    def throttle(self, *routes: str, retry_after: int, times: int = 1) -> None:
+        """The next ``times`` calls to ``routes`` answer 429 with ``Retry-After`` (seconds)."""
+        body = {"routes": list(routes), "retry_after": retry_after, "times": times}
+        self.control("/throttle", body)
 
     def reset(self) -> None:
         self.control("/reset")

@@ -12,6 +12,8 @@
 //   /add_event        an event (lock.unlocked with access_code_id and method "keycode")
 //   /codes            every access code in the store (whatever device)
 //   /outage           the workspace answers 503 on every route until /recover
+//   /throttle         the next `times` calls to `routes` answer 429 rate_limited with
+//                     Retry-After: `retry_after` seconds (the fake has no rate limit of its own)
 import http from "node:http";
 import { createFake } from "@seamapi/fake-seam-connect";
 
@@ -49,6 +51,8 @@ const OUTAGE_ROUTES = [
   "/events/list",
 ];
 
+let throttle = { routes: [], times: 0, retryAfter: 0 };
+
 const routes = {
   "/device": (body) =>
     db.addDevice({
@@ -71,7 +75,16 @@ const routes = {
     db.simulateWorkspaceOutage(workspace.workspace_id, { routes: body.routes ?? OUTAGE_ROUTES }), {}
   ),
   "/recover": () => (db.simulateWorkspaceOutageRecovery(workspace.workspace_id), {}),
+  "/throttle": (body) => {
+    throttle = {
+      routes: body.routes ?? OUTAGE_ROUTES,
+      times: body.times ?? 1,
+      retryAfter: body.retry_after ?? 60,
+    };
+    return {};
+  },
   "/reset": () => {
+    throttle = { routes: [], times: 0, retryAfter: 0 };
     for (const code of [...db.getState().access_codes]) db.deleteAccessCode(code.access_code_id);
     for (const device of [...db.getState().devices]) db.deleteDevice(device.device_id);
     return {};
@@ -101,6 +114,24 @@ const control = http.createServer((request, response) => {
 await fake.startServer({ port: 0 });
 const api = servers[0];
 if (!api.listening) await new Promise((resolve) => api.once("listening", resolve));
+
+// A throttled call is answered here, before the fake sees it: as Seam does, with its error shape.
+const serve = api.listeners("request");
+api.removeAllListeners("request");
+api.on("request", (request, response) => {
+  const path = request.url.split("?")[0];
+  if (throttle.times > 0 && throttle.routes.includes(path)) {
+    throttle.times -= 1;
+    request.resume();
+    response.writeHead(429, {
+      "content-type": "application/json",
+      "retry-after": String(throttle.retryAfter),
+    });
+    response.end(JSON.stringify({ error: { type: "rate_limited", message: "Too many requests" } }));
+    return;
+  }
+  for (const listener of serve) listener.call(api, request, response);
+});
 control.listen(0, () => {
   const ready = {
     api_url: `http://127.0.0.1:${api.address().port}`,

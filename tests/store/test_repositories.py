@@ -341,3 +341,39 @@ def test_slots_two_grants_recorded_before_0018_are_left_to_the_one_whose_code_is
         assert uow.lock_sync.reserve_slot(lock.id, beside, 6)
         uow.commit()
     runtime.close()
+
+
+def test_a_pulled_backup_record_outlives_its_grant_row_and_holds_a_downgrade_while_pending(
+    any_runtime,
+):
+    from sqlalchemy import delete, update
+
+    from doorcode.store.models import PulledBackupCode
+
+    owner = make_owner(any_runtime)
+    lock = make_lock(any_runtime, owner, "Front door")
+    grant = add_grant(any_runtime, owner.organisation_id, [lock.id], NOON, 4, "4821")
+    with any_runtime.uow() as uow:
+        record = PulledBackupCode(
+            organisation_id=owner.organisation_id,
+            grant_id=grant.id,
+            lock_id=lock.id,
+            code_ref="backup_1",
+            pulled_at=NOON,
+        )
+        uow.session.add(record)
+        uow.session.flush()
+        uow.session.execute(delete(Grant).where(Grant.id == grant.id))
+        uow.commit()
+    [kept] = stored_rows(any_runtime.engine, "pulled_backup_codes")
+    assert (kept["grant_id"], kept["removed_at"]) == (grant.id, None)
+    with pytest.raises(RuntimeError, match="still on their lock"):
+        downgrade(any_runtime.engine, any_runtime.cipher, "0019")
+    assert len(stored_rows(any_runtime.engine, "pulled_backup_codes")) == 1
+    with any_runtime.uow() as uow:
+        uow.session.execute(update(PulledBackupCode).values(removed_at=NOON))
+        uow.commit()
+    downgrade(any_runtime.engine, any_runtime.cipher, "0019")
+    assert stored_rows(any_runtime.engine, "pulled_backup_codes") == []
+    upgrade(any_runtime.engine, any_runtime.cipher)
+    assert is_current(any_runtime.engine)

@@ -248,12 +248,14 @@ class LockSyncRepository:
                 PulledBackupCode.lock_id,
                 PulledBackupCode.grant_id,
                 PulledBackupCode.code_ref,
+                Grant.id.label("grant_row"),
                 Grant.revoked_at,
                 Grant.ends_at,
                 LockCode.grant_id.label("on_lock"),
                 LockCode.offline_code_ref,
             )
-            .join(Grant, Grant.id == PulledBackupCode.grant_id)
+            # Outer: a grant row deleted outright holds nothing; its code must still leave.
+            .outerjoin(Grant, Grant.id == PulledBackupCode.grant_id)
             .outerjoin(
                 LockCode,
                 and_(
@@ -715,6 +717,8 @@ def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
 
 def _why_retired(row: Any, now: datetime) -> str | None:
     """Why a pulled backup must leave its lock; None while its grant still holds it."""
+    if row.grant_row is None:
+        return "the grant was deleted"
     if row.revoked_at is not None:
         return "the grant was revoked"
     if row.on_lock is None:

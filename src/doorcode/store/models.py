@@ -462,7 +462,10 @@ class PulledBackupCode(Base):
     until the back-end removes it, so doorcode must delete it once the grant no longer holds
     it (revoked, moved off its window, the lock left the grant, the stay over). The lock code
     keeps the code itself; this row remembers that it exists on the lock until the reconciler
-    has deleted it (``removed_at``), even after the lock code forgot it or is gone.
+    has deleted it (``removed_at``), even after the lock code forgot it or is gone, and even
+    after the grant row itself is deleted: a cascade would drop the only record of a code that
+    opens the door, so ``grant_id`` keeps the id (for the audit trail) without a foreign key,
+    and a grant that no longer exists holds nothing (migration 0020).
     """
 
     __tablename__ = "pulled_backup_codes"
@@ -470,7 +473,8 @@ class PulledBackupCode(Base):
 
     id: Mapped[str] = _id("pbc")
     organisation_id: Mapped[str] = _organisation()
-    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    grant_id: Mapped[str] = mapped_column(String(32))
+    """The grant's id, deliberately no foreign key: the row outlives a deleted grant row."""
     lock_id: Mapped[str] = mapped_column(ForeignKey("locks.id", ondelete="CASCADE"))
     code_ref: Mapped[str] = mapped_column(String(200))
     """The back-end's id of the backup code (never its digits)."""

@@ -199,10 +199,13 @@ class LockPass:
         return not cleared
 
     async def _health(self, provider: LockProvider) -> LockHealth | None:
-        """The lock's health, at most every ``HEALTH_EVERY``; a failure to say is no failure."""
+        """The lock's health, at most every ``HEALTH_EVERY`` and never while the account is
+        paused after a 429; a failure to say is no failure."""
         checked = self.lock.health_checked_at
         if checked is not None and self.now - checked < HEALTH_EVERY:
             return None
+        if self._account_paused():
+            return None  # asked for a break: health waits like every other call
         try:
             return await provider.health(self.lock.external_id)
         except ProviderError:
@@ -229,6 +232,8 @@ class LockPass:
         # Backups no grant holds leave first: a pull below must not hand one out again.
         self.retired_backups = await remove_retired_backups(provider, self.lock, self.now)
         self.events += self.retired_backups.events
+        if self.retired_backups.rate_limited is not None:
+            self._halt_for_rate_limit(self.retired_backups.rate_limited)
         # A backup left on the lock is as unfinished as any code of ours (lock removal counts).
         self.outcome.deleted += len(self.retired_backups.removed)
         self.outcome.failed += self.retired_backups.failed
@@ -494,8 +499,7 @@ class LockPass:
         self.outcome.failed += 1
         details = {"operation": _operation(action), "error": type(error).__name__}
         self._event("LockCodeFailed", grant_id, str(error), None, details)
-        if isinstance(error, RateLimited):
-            self.context.limiter.pause(self.lock.account_key, pause_after(error, self.now))
+        self._pause_if_rate_limited(error)
         if policy_for(error).scope is Scope.LOCK:
             self.halted_until = retry_at
             self.lock_error = error
@@ -557,7 +561,7 @@ class LockPass:
 
         Pulled before this pass replaces a failed code: the backup belongs to that code.
         """
-        if not provider.abilities.backup_pool:
+        if not provider.abilities.backup_pool or self._account_paused():
             return
         for desired in plan.desired:
             row = self.rows.get(desired.grant_id)
@@ -688,13 +692,29 @@ class LockPass:
         self.failures[row.grant_id] = error
         self.deferred[row.grant_id] = next_attempt_at(error, attempts, self.now, self.context.rng)
         self.outcome.failed += 1
-        if isinstance(error, RateLimited):
-            self.context.limiter.pause(self.lock.account_key, pause_after(error, self.now))
+        self._pause_if_rate_limited(error)
         if policy_for(error).scope is Scope.LOCK:
             self.halted_until = self.deferred[row.grant_id]
         if isinstance(error, ProviderAuthFailed):
             self.refused = str(error)
             self.halted_until = self.deferred[row.grant_id]
+
+    def _pause_if_rate_limited(self, error: ProviderError) -> None:
+        """A 429 pauses the whole account for its Retry-After: no call to it before then."""
+        if isinstance(error, RateLimited):
+            self.context.limiter.pause(self.lock.account_key, pause_after(error, self.now))
+
+    def _halt_for_rate_limit(self, error: RateLimited) -> None:
+        """A 429 outside a code's action (a backup's deletion): the account pauses, the lock's
+        remaining calls wait, and the lock records the failure, as after a throttled create."""
+        self._pause_if_rate_limited(error)
+        attempts = self.lock.state.sync_attempts + 1
+        self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
+        self.lock_error = error
+
+    def _account_paused(self) -> bool:
+        """Whether the back-end asked this pass's account for a break that has not ended."""
+        return self.context.limiter.paused_until(self.lock.account_key) is not None
 
     # -- backoff ---------------------------------------------------------------------------
 
@@ -831,8 +851,7 @@ class LockPass:
             return self._not_configured(error)
         attempts = self.lock.state.sync_attempts + 1
         self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
-        if isinstance(error, RateLimited):
-            self.context.limiter.pause(self.lock.account_key, pause_after(error, self.now))
+        self._pause_if_rate_limited(error)
         state = self._lock_failure_state(error, self.halted_until, self.lock.state.unmanaged_codes)
         self.outcome.next_sync_at = state.next_sync_at
         gone = True if isinstance(error, UnknownDevice) else None
