@@ -52,13 +52,24 @@ def today(clock):
 
 
 class SlowProvider(CountingProvider):
+    """Each call takes 0.05 s; until calls have met as ``met`` asks, each also waits (at most
+    5 s) for another to come: passes that may run side by side then do, however busy the
+    machine, and ones that may not (a job lock) cannot be made to."""
+
+    def __init__(self, inner, met=lambda provider: provider.most_in_flight_overall > 1):
+        super().__init__(inner)
+        self.met = met
+
     async def _call(self, operation, device_id, *args):
         self.calls[operation] += 1
         self.in_flight[device_id] += 1
         self.most_at_once[device_id] = max(self.most_at_once[device_id], self.in_flight[device_id])
         self.most_in_flight_overall = max(self.most_in_flight_overall, sum(self.in_flight.values()))
         try:
-            await asyncio.sleep(0.05)  # wide enough that unlocked passes do meet
+            await asyncio.sleep(0.05)
+            waited_until = time.monotonic() + 5
+            while not self.met(self) and time.monotonic() < waited_until:
+                await asyncio.sleep(0.01)
             return await getattr(self.inner, operation)(device_id, *args)
         finally:
             self.in_flight[device_id] -= 1
@@ -110,7 +121,8 @@ def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_ur
 
 def test_without_the_job_lock_the_instrument_sees_overlaps(pg_runtime, postgres_url, today):
     props = world(pg_runtime, today, flats=1)
-    slow = SlowProvider(pg_runtime.providers.shared("virtual"))
+    lock = props[0].locks[0].external_id
+    slow = SlowProvider(pg_runtime.providers.shared("virtual"), lambda p: p.most_at_once[lock] > 1)
     pg_runtime.providers = ProviderRegistry([slow])
     apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(2)]
 
