@@ -197,7 +197,8 @@ def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, p
 
 
 class ScriptedReconciler:
-    """Stands in for the reconciler: counts passes and reports a fixed next change instant."""
+    """Stands in for the reconciler: counts passes and reports a fixed next change instant,
+    or, given a timedelta, the instant that long after its first pass."""
 
     def __init__(self, clock, next_change):
         self.clock = clock
@@ -209,6 +210,8 @@ class ScriptedReconciler:
 
     async def reconcile(self, lock_ids, **_):
         self.passes += 1
+        if isinstance(self.next_change, timedelta):  # counted from the pass, not the set-up
+            self.next_change = self.clock() + self.next_change
         return [LockOutcome(lock_id, "Door", next_sync_at=self.next_change) for lock_id in lock_ids]
 
 
@@ -236,7 +239,9 @@ def test_a_database_clock_ahead_of_the_workers_costs_one_wait_not_a_spin(pg_runt
     worker still sees the instant ahead; it waits for its own clock instead of re-running."""
     started, began = database_now(postgres_url) - timedelta(seconds=2), time.monotonic()
     behind = lambda: started + timedelta(seconds=time.monotonic() - began)  # noqa: E731
-    scripted = ScriptedReconciler(behind, behind() + timedelta(seconds=1))
+    # A second after the first pass: counted from the set-up, a worker slow to start (a
+    # loaded CI) found it already past, scheduled no wake-up and ran one pass, not two.
+    scripted = ScriptedReconciler(behind, timedelta(seconds=1))
     run_one_pass(build_job_app(postgres_url, scripted), postgres_url)
     assert scripted.passes == 2  # the first, then the one the wake-up asked for
     assert job_statuses(postgres_url)[(WAKE, "succeeded")] == 1
