@@ -215,6 +215,18 @@ def test_linking_a_shared_lock_keeps_codes_unique_on_it(any_runtime, owner):
     assert code_of(any_runtime, owner, first) != code_of(any_runtime, owner, second)
 
 
+def test_a_regenerated_code_is_never_the_code_it_replaces(any_runtime, owner):
+    """The operator regenerates because the code leaked: the same digits again would be no
+    fix. The random draws are replayed here, so the first candidate is the old code."""
+    flat = make_property(any_runtime, owner, "Flat")
+    draws = any_runtime.rng.getstate()
+    grant = book(any_runtime, owner, flat, "B-1", IN, OUT).grant
+    leaked = code_of(any_runtime, owner, grant)
+    any_runtime.rng.setstate(draws)
+    regenerate_code(any_runtime.uow(), owner, grant.id)
+    assert code_of(any_runtime, owner, grant) != leaked
+
+
 def cleaner_code(runtime, caller, prop, length):
     window = TimeWindow(datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
     request = ManualGrantRequest(

@@ -20,6 +20,9 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     delay: float = 0.0
+    # Requests that must all be in flight before any is answered (a timed-out wait drops the
+    # connection unanswered): proof of side-by-side work that no busy machine can fake.
+    together: threading.Barrier | None = None
 
 
 @dataclass
@@ -82,6 +85,11 @@ class LocalServer:
                 with server._lock:
                     server.received.append(Received(self.command, self.path, headers, body))
                     answer = server.answers.get(self.path, Answer(status=404))
+                if answer.together is not None:
+                    try:
+                        answer.together.wait()
+                    except threading.BrokenBarrierError:
+                        return  # closed unanswered: the client sees a dropped connection
                 if answer.delay:
                     time.sleep(answer.delay)
                 if answer.etag and headers.get("if-none-match") == answer.etag:

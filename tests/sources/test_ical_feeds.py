@@ -249,7 +249,9 @@ def test_empty_failed_and_malformed_fetches_never_cancel_anything(
 
 
 def test_an_unreachable_server_is_noted_and_changes_nothing(runtime, owner, server, feed):
-    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))), delay=1.0)
+    # The answer comes long after the client gives up, even if a busy machine stalls the
+    # client past its 0.2 s (the server's thread is a daemon: nobody waits for it).
+    server.set(PATH, airbnb(("a", D, D + timedelta(days=3))), delay=30.0)
     with httpx.Client(timeout=0.2) as impatient:
         report = sync(runtime, owner, impatient, feed)
     assert report.outcome == "unreachable"
@@ -641,7 +643,9 @@ def test_a_fetch_is_bounded_as_a_whole_not_per_read(http, dripping):
     got = fetch_calendar(http, dripping, {}, FetchLimits(seconds=1.0))
     took = time.monotonic() - started
     assert (got.status, got.message) == ("unreachable", COULD_NOT_FETCH)
-    assert took < 3, took
+    # Bounded per read only, the drip (a byte each 0.2 s, each read within the 10 s read
+    # timeout) would run its whole minute; 15 s leaves a loaded machine room and still tells.
+    assert took < 15, took
 
 
 def test_a_calendar_with_too_many_events_or_bytes_is_refused_unparsed(server, http):
@@ -654,15 +658,15 @@ def test_a_calendar_with_too_many_events_or_bytes_is_refused_unparsed(server, ht
 
 def test_feeds_are_polled_side_by_side(runtime, owner, server, flat, monkeypatch):
     monkeypatch.setattr(runtime.settings, "feed_allow_private", True)
+    # Each answer waits until all four requests are in: polled one after another, the first
+    # wait times out and every feed fails. Not a stopwatch, which a loaded machine can beat.
+    together = threading.Barrier(4, timeout=10)
     for n in range(4):
         prop = make_property(runtime, owner, f"Cabin {n}", external_id=f"cabin-{n}")
         path = f"/slow-{n}.ics"
-        server.set(path, airbnb(*THREE), delay=1.0)
+        server.set(path, airbnb(*THREE), together=together)
         add_feed(runtime.uow(), owner, FeedSettings(prop.id, server.url(path)))
-    started = time.monotonic()
     assert asyncio.run(poll_due_feeds(runtime)) == 4
-    took = time.monotonic() - started
-    assert took < 3.5, f"four feeds of 1 s each took {took:.1f} s"
     with runtime.uow() as uow:
         assert {feed.last_outcome for feed in uow.session.query(Feed)} == {"ok"}
 

@@ -52,13 +52,24 @@ def today(clock):
 
 
 class SlowProvider(CountingProvider):
+    """Each call takes 0.05 s; until calls have met as ``met`` asks, each also waits (at most
+    5 s) for another to come: passes that may run side by side then do, however busy the
+    machine, and ones that may not (a job lock) cannot be made to."""
+
+    def __init__(self, inner, met=lambda provider: provider.most_in_flight_overall > 1):
+        super().__init__(inner)
+        self.met = met
+
     async def _call(self, operation, device_id, *args):
         self.calls[operation] += 1
         self.in_flight[device_id] += 1
         self.most_at_once[device_id] = max(self.most_at_once[device_id], self.in_flight[device_id])
         self.most_in_flight_overall = max(self.most_in_flight_overall, sum(self.in_flight.values()))
         try:
-            await asyncio.sleep(0.05)  # wide enough that unlocked passes do meet
+            await asyncio.sleep(0.05)
+            waited_until = time.monotonic() + 5
+            while not self.met(self) and time.monotonic() < waited_until:
+                await asyncio.sleep(0.01)
             return await getattr(self.inner, operation)(device_id, *args)
         finally:
             self.in_flight[device_id] -= 1
@@ -110,7 +121,8 @@ def test_two_workers_never_work_on_the_same_lock_at_once(pg_runtime, postgres_ur
 
 def test_without_the_job_lock_the_instrument_sees_overlaps(pg_runtime, postgres_url, today):
     props = world(pg_runtime, today, flats=1)
-    slow = SlowProvider(pg_runtime.providers.shared("virtual"))
+    lock = props[0].locks[0].external_id
+    slow = SlowProvider(pg_runtime.providers.shared("virtual"), lambda p: p.most_at_once[lock] > 1)
     pg_runtime.providers = ProviderRegistry([slow])
     apps = [build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime)) for _ in range(2)]
 
@@ -185,7 +197,8 @@ def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, p
 
 
 class ScriptedReconciler:
-    """Stands in for the reconciler: counts passes and reports a fixed next change instant."""
+    """Stands in for the reconciler: counts passes and reports a fixed next change instant,
+    or, given a timedelta, the instant that long after its first pass."""
 
     def __init__(self, clock, next_change):
         self.clock = clock
@@ -197,6 +210,8 @@ class ScriptedReconciler:
 
     async def reconcile(self, lock_ids, **_):
         self.passes += 1
+        if isinstance(self.next_change, timedelta):  # counted from the pass, not the set-up
+            self.next_change = self.clock() + self.next_change
         return [LockOutcome(lock_id, "Door", next_sync_at=self.next_change) for lock_id in lock_ids]
 
 
@@ -224,7 +239,9 @@ def test_a_database_clock_ahead_of_the_workers_costs_one_wait_not_a_spin(pg_runt
     worker still sees the instant ahead; it waits for its own clock instead of re-running."""
     started, began = database_now(postgres_url) - timedelta(seconds=2), time.monotonic()
     behind = lambda: started + timedelta(seconds=time.monotonic() - began)  # noqa: E731
-    scripted = ScriptedReconciler(behind, behind() + timedelta(seconds=1))
+    # A second after the first pass: counted from the set-up, a worker slow to start (a
+    # loaded CI) found it already past, scheduled no wake-up and ran one pass, not two.
+    scripted = ScriptedReconciler(behind, timedelta(seconds=1))
     run_one_pass(build_job_app(postgres_url, scripted), postgres_url)
     assert scripted.passes == 2  # the first, then the one the wake-up asked for
     assert job_statuses(postgres_url)[(WAKE, "succeeded")] == 1

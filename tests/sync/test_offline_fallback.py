@@ -183,8 +183,11 @@ def test_a_vendor_code_waits_for_a_move_of_its_stay_committing_meanwhile(pg_runt
     assert held_vendor_code(pg_runtime, grant.id, gate.id) is None
 
 
-def _waits_for_a_lock(url, thread, seconds=5.0):
-    """Whether another session waits for a row lock before ``thread`` ends (bounded)."""
+def _waits_for_a_lock(url, thread, seconds=20.0):
+    """Whether another session waits for a row lock before ``thread`` ends (bounded).
+
+    The bound is for failing only (it returns once the wait is seen, or the thread ended):
+    the thread connects and reads before it reaches the lock, seconds on a loaded CI."""
     deadline = time.monotonic() + seconds
     with psycopg.connect(url, autocommit=True) as watcher:
         while time.monotonic() < deadline and thread.is_alive():

@@ -36,7 +36,8 @@ class ShiftedClock:
         return self.start + timedelta(seconds=time.monotonic() - self.began)
 
 
-async def eventually(condition, seconds=5.0):
+async def eventually(condition, seconds=15.0):
+    """Wait for ``condition``: the bound is for failing, generous for a loaded 2-core CI."""
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "the runner did not get there in time"
@@ -86,7 +87,8 @@ def test_a_booking_another_process_commits_reaches_the_lock_within_seconds(
         task = asyncio.create_task(runner.run())
         await asyncio.sleep(0.2)  # the first sweep finds nothing to do
         grant = book(elsewhere, owner, flat, "B1", TODAY, TODAY + timedelta(days=2)).grant
-        await eventually(lambda: grants_on(runtime, flat.locks[0]) == [grant.id], 5)
+        # Seen by the 1 s watch, not by the 12 h sweep: 15 s still tells them apart.
+        await eventually(lambda: grants_on(runtime, flat.locks[0]) == [grant.id], 15)
         task.cancel()
 
     try:
@@ -117,14 +119,14 @@ def test_a_lock_is_visited_at_its_next_change_instant_not_at_the_next_sweep(runt
         await asyncio.sleep(0.5)
         assert grants_on(runtime, door) == []
         # The pass commits its events after the provider call: wait for both, then stop it.
-        await eventually(lambda: created_at() is not None, 10)
+        await eventually(lambda: created_at() is not None, 20)
         assert grants_on(runtime, door) == [grant.id]
         task.cancel()
 
     asyncio.run(scenario())
     created = created_at()
     # At the instant, not at the next sweep twelve hours on; the margin absorbs a busy machine.
-    assert due <= created < due + timedelta(seconds=3)
+    assert due <= created < due + timedelta(seconds=15)
 
 
 def test_a_failing_pass_is_logged_and_the_loop_goes_on(runtime, caplog, monkeypatch):
@@ -147,7 +149,7 @@ def test_a_failing_pass_is_logged_and_the_loop_goes_on(runtime, caplog, monkeypa
 
     async def scenario():
         task = asyncio.create_task(runner.run())
-        await eventually(lambda: len(grants_on(runtime, flat.locks[0])) == 1, 3)
+        await eventually(lambda: len(grants_on(runtime, flat.locks[0])) == 1, 15)
         task.cancel()
 
     asyncio.run(scenario())
@@ -172,7 +174,7 @@ def test_serve_runs_the_runner_and_an_api_booking_programs_the_lock(runtime):
             headers={"Authorization": f"Bearer {key}"},
         )
         grant_id = answer.json()["grant_id"]
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 15
         while grants_on(runtime, flat.locks[0]) != [grant_id]:
             assert time.monotonic() < deadline
             time.sleep(0.02)

@@ -404,23 +404,37 @@ def _manual_target(uow: UnitOfWork, caller: Caller, request: ManualGrantRequest)
 
 
 def _choose_code(
-    uow: UnitOfWork, target: GrantTarget, window: TimeWindow, grant_id: str | None = None
+    uow: UnitOfWork,
+    target: GrantTarget,
+    window: TimeWindow,
+    grant_id: str | None = None,
+    retired: str | None = None,
 ) -> str:
-    """A fresh code, kept apart from grants within the lead time if the code space allows."""
+    """A fresh code, kept apart from grants within the lead time if the code space allows.
+
+    ``grant_id``'s own code is not in the way; ``retired`` (the code being replaced) is.
+    """
     uow.touch_locks(target.lock_ids)
     if target.lead > timedelta(0):
         widened = window.widened(target.lead, target.lead)
         try:
-            return allocate_code(target.policy, _taken(uow, target, widened, grant_id), uow.rng)
+            taken = _taken(uow, target, widened, grant_id, retired)
+            return allocate_code(target.policy, taken, uow.rng)
         except CodeSpaceExhausted:
             pass
-    return allocate_code(target.policy, _taken(uow, target, window, grant_id), uow.rng)
+    return allocate_code(target.policy, _taken(uow, target, window, grant_id, retired), uow.rng)
 
 
 def _taken(
-    uow: UnitOfWork, target: GrantTarget, window: TimeWindow, grant_id: str | None
+    uow: UnitOfWork,
+    target: GrantTarget,
+    window: TimeWindow,
+    grant_id: str | None,
+    retired: str | None = None,
 ) -> TakenCodes:
     in_use = uow.grants.codes_in_use(target.lock_ids, window, excluding=grant_id)
+    if retired is not None:
+        in_use.append(retired)
     return TakenCodes(in_use, target.policy.prefix_free)
 
 
@@ -446,7 +460,9 @@ def _recode_if_needed(
 def _replace_code(
     uow: UnitOfWork, caller: Caller, grant: Grant, target: GrantTarget, reason: str
 ) -> None:
-    code = _choose_code(uow, target, window_of(grant), grant.id)
+    # Never the code it replaces (a leaked code "regenerated" into itself): it counts as taken.
+    retired = uow.grants.code_of(grant)
+    code = _choose_code(uow, target, window_of(grant), grant.id, retired)
     uow.grants.set_code(grant, code)
     _bump(uow, grant)
     uow.touch_locks({lock_code.lock_id for lock_code in grant.lock_codes})

@@ -184,7 +184,9 @@ def test_s8_6_blocking_a_code_silences_its_short_pin():
 def test_s13_rotating_the_key_silences_every_short_pin():
     keypad = keypad_just_opened()
     keypad.enter("7595", OPENED_AT)
-    keypad.reprovision(make_group().rotated())
+    # A fixed new key: a fresh random one opens CODE about once in 10**5 (a key built from
+    # 94076 does), which is chance, not the rule under test.
+    keypad.reprovision(make_group().rotated(token_bytes=lambda size: b"\x09" * size))
     assert keypad.enter("7595", at(11, 1)).reason is Reason.WRONG_CODE
     assert keypad.enter(CODE, at(11, 1)).reason is not Reason.OPENED
 

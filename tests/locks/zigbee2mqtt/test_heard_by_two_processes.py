@@ -37,7 +37,7 @@ def process(bridge, clock: Clock) -> tuple[AccountLinks, Zigbee2MqttProvider]:
 
 
 def events_after(provider, device, cursor, count):
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15  # a bound for failing: it returns once ``count`` are in
     while True:
         events = run(provider.access_events(device, cursor)).events
         if len(events) >= count or time.monotonic() > deadline:
