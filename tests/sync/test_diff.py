@@ -57,6 +57,23 @@ def test_a_pin_changed_at_the_lock_is_replaced():
     ]
 
 
+def test_a_masked_code_is_kept_only_when_doorcode_wrote_the_pin_wanted_now():
+    masked = ours(found("c1", "grt_a", code=None))
+    assert diff([want("grt_a")], masked, written={"grt_a": "123456"}) == []
+    assert diff([want("grt_a", code="654321")], masked, written={"grt_a": "123456"}) == [
+        Delete("c1", "grt_a", "its code was changed"),
+        Create(want("grt_a", code="654321"), replacing=True),
+    ]
+
+
+def test_a_masked_code_whose_written_pin_is_unknown_is_written_again():
+    actions = diff([want("grt_a")], ours(found("c1", "grt_a", code=None)))
+    assert actions == [
+        Delete("c1", "grt_a", "its code was changed"),
+        Create(want("grt_a"), replacing=True),
+    ]
+
+
 def test_a_grant_found_twice_keeps_the_right_copy():
     wrong_window = TimeWindow(NOW, NOW + timedelta(days=9))
     codes = ours(found("c1", "grt_a", window=wrong_window), found("c2", "grt_a"))

@@ -98,9 +98,12 @@ def test_a_guest_keeps_their_slot_while_others_come_and_go(
     assert slot_of(runtime, second.id, lock) == kept
 
 
+@pytest.mark.parametrize("masked", [False, True], ids=["readable", "masked"])
 def test_moving_the_dates_keeps_the_code_in_its_slot_without_writing(
-    runtime, owner, slots, lock, flat, clock
+    runtime, owner, slots, clock, masked
 ):
+    lock = slot_lock(runtime, owner, slots, "Back door", masked=masked)
+    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
     _grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
     clock.advance(hours=5)
     reconcile(runtime)
@@ -399,3 +402,65 @@ def test_a_first_pass_that_fails_is_no_inventory_and_the_owners_codes_stay(
     clock.advance(hours=1)
     reconcile(runtime, force=True)
     assert device(slots, lock) == {9: "222222", 4: code}
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["same-process", "restarted"])
+def test_a_masked_lock_gets_a_regenerated_pin_in_the_grants_slot(
+    runtime, owner, slots, clock, restart
+):
+    lock = slot_lock(runtime, owner, slots, "Back door", masked=True)
+    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
+    grant, old_code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    assert device(slots, lock) == {4: old_code}
+    regenerate_code(runtime.uow(), owner, grant.id)  # the guest shared theirs
+    new_code = reveal_code(runtime.uow(), owner, grant.id)
+    assert new_code != old_code
+    if restart:
+        slots.restart()  # a new process: only the database remembers what was written
+    reconcile(runtime)
+    # The listing shows slot 4 occupied but not its digits: only the record of what was
+    # written there says the old PIN is stale.
+    assert device(slots, lock) == {4: new_code}
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_masked_lock_killed_between_writing_a_new_pin_and_its_record_writes_it_once(
+    runtime, owner, slots, clock
+):
+    lock = slot_lock(runtime, owner, slots, "Back door", masked=True)
+    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
+    grant, _old_code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    regenerate_code(runtime.uow(), owner, grant.id)
+    new_code = reveal_code(runtime.uow(), owner, grant.id)
+    slots.kill_after_write = True
+    reconcile(runtime)  # the old code cleared, the new one written, nothing more recorded
+    slots.kill_after_write = False
+    assert device(slots, lock) == {4: new_code}
+    writes = slots.radio["write"]
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {4: new_code}
+    assert slots.radio["write"] == writes
+    assert set(statuses(runtime, grant.id).values()) == {"set"}
+
+
+def test_a_masked_code_whose_written_pin_was_never_recorded_is_written_once_more(
+    runtime, owner, slots, clock
+):
+    lock = slot_lock(runtime, owner, slots, "Back door", masked=True)
+    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    device(slots, lock)[4] = "000000"  # an old PIN, as a lock synced before the record kept
+    with runtime.uow() as uow:
+        uow.session.get(LockCode, (grant.id, lock.id)).written_code_token = None
+        uow.commit()
+    reconcile(runtime, force=True)
+    assert device(slots, lock) == {4: code}
+    writes = slots.radio["write"]
+    reconcile(runtime, force=True)
+    assert slots.radio["write"] == writes  # known from now on

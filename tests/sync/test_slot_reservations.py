@@ -106,14 +106,14 @@ def test_a_pass_never_writes_a_code_into_a_slot_its_grant_does_not_hold(
     reserve = Reconciler._reserve_slot
     raced: list[int] = []
 
-    async def reserve_after_a_rival(self, lock_id, grant_id, slot):
+    async def reserve_after_a_rival(self, lock_id, grant_id, slot, written=None):
         if not raced:  # another process puts this very grant's code in slot 7 just before us
             raced.append(slot)
             with any_runtime.uow() as uow:
                 assert uow.lock_sync.reserve_slot(lock_id, grant_id, 7)
                 uow.commit()
             on_lock[7] = code
-        return await reserve(self, lock_id, grant_id, slot)
+        return await reserve(self, lock_id, grant_id, slot, written)
 
     monkeypatch.setattr(Reconciler, "_reserve_slot", reserve_after_a_rival)
     reconcile(any_runtime)
@@ -137,7 +137,7 @@ def test_a_pass_whose_slot_another_process_took_writes_into_the_next_free_one(
     reserve = Reconciler._reserve_slot
     raced: list[tuple[str, str, int]] = []
 
-    async def reserve_after_a_rival(self, lock_id, grant_id, slot):
+    async def reserve_after_a_rival(self, lock_id, grant_id, slot, written=None):
         if not raced:  # another process takes the slot for the other stay just before us
             rival = next(other for other in codes if other != grant_id)
             raced.append((grant_id, rival, slot))
@@ -145,7 +145,7 @@ def test_a_pass_whose_slot_another_process_took_writes_into_the_next_free_one(
                 assert uow.lock_sync.reserve_slot(lock_id, rival, slot)
                 uow.commit()
             on_lock[slot] = codes[rival]  # and writes its guest's code there
-        return await reserve(self, lock_id, grant_id, slot)
+        return await reserve(self, lock_id, grant_id, slot, written)
 
     monkeypatch.setattr(Reconciler, "_reserve_slot", reserve_after_a_rival)
     reconcile(any_runtime)

@@ -105,6 +105,9 @@ class LockCodeRecord:
     has_offline_code: bool = False
     slot: int | None = None
     """On a slot-addressed lock, the slot the grant took (recorded before its code is written)."""
+    written_code_token: str | None = field(default=None, repr=False)
+    """The code token whose PIN doorcode last wrote to or read back from the lock (None:
+    unknown); on a lock that masks PINs, how the current PIN is told from an older one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +308,22 @@ class LockSyncRepository:
                 list(codes),
             )
 
+    def save_written(self, written: Sequence[tuple[str, str, str]]) -> None:
+        """Record (lock id, grant id, code token) whose PIN a pass wrote or read back there."""
+        if not written:
+            return
+        lock_codes = Base.metadata.tables["lock_codes"]
+        self._session.execute(
+            update(lock_codes).where(
+                lock_codes.c.grant_id == bindparam("grant_key"),
+                lock_codes.c.lock_id == bindparam("lock_key"),
+            ),
+            [
+                {"lock_key": lock_id, "grant_key": grant_id, "written_code_token": token}
+                for lock_id, grant_id, token in written
+            ],
+        )
+
     def save_health(self, reports: Sequence[HealthReport], at: datetime) -> None:
         """Keep the health back-ends just reported, one statement for the whole batch."""
         if not reports:
@@ -367,8 +386,15 @@ class LockSyncRepository:
             offline_key_group_id=row.offline_key_group_id,
         )
 
-    def reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> bool:
+    def reserve_slot(
+        self, lock_id: str, grant_id: str, slot: int, written: str | None = None
+    ) -> bool:
         """Hold ``slot`` of a lock for a grant, before its code is written there.
+
+        ``written`` is the code token about to be written into the (empty) slot, recorded in
+        the same commit: a pass killed after the write leaves the record right, so the next
+        pass takes a masked code there for that PIN without writing it again. None when what
+        the slot will hold is not known.
 
         False when another grant holds that slot: a pass in another process reserved it first
         (the unique index over held slots refuses a second holder, waiting for the other
@@ -389,7 +415,7 @@ class LockSyncRepository:
                     lock_codes.c.slot_released_at.is_not(None),
                 ),
             )
-            .values(slot=slot, slot_released_at=None)
+            .values(slot=slot, slot_released_at=None, written_code_token=written)
         )
         try:
             updated = self._session.execute(statement)
@@ -566,6 +592,7 @@ _CODE_COLUMNS = (
     LockCode.next_attempt_at,
     LockCode.accepted_version,
     LockCode.updated_at,
+    LockCode.written_code_token,
     Grant.code_token,
     Grant.starts_at,
     Grant.ends_at,
@@ -712,6 +739,7 @@ def _code_record(row: Any, fallback: LeadTimes) -> LockCodeRecord:
         spare=is_spare(row.kind, row.reservation_id),
         has_offline_code=bool(row.has_offline_code),
         slot=row.slot,
+        written_code_token=row.written_code_token,
     )
 
 

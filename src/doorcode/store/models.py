@@ -437,6 +437,10 @@ class LockCode(Base):
     # The slot stays recorded: a late keypad event still names whoever held it then.
     slot_released_at: Mapped[datetime | None]
     confirmed_version: Mapped[int | None] = mapped_column(Integer)
+    # The grant's code token (encrypted, as in ``grants.code_token``) whose PIN doorcode last
+    # wrote to or read back from this lock; NULL when unknown. A lock that masks PINs lists a
+    # code without its digits, so only this record tells the current PIN from an older one.
+    written_code_token: Mapped[str | None] = mapped_column(Text())
     # The version the back-end accepted but has not confirmed on the device yet.
     accepted_version: Mapped[int | None] = mapped_column(Integer)
     attempted_version: Mapped[int | None] = mapped_column(Integer)

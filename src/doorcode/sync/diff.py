@@ -6,7 +6,9 @@ empty list when the lock already matches (cf. Home Assistant's ``reproduce_state
 
 Only codes carrying doorcode's tag are compared; the owner's codes never reach this module.
 A code of ours whose PIN was changed by hand, or that the back-end says it could not set
-(``FAILED``), is replaced; one whose window was changed is updated back; a grant found twice
+(``FAILED``), is replaced; so is one listed without its digits (a lock that masks PINs) unless
+the PIN doorcode last wrote there is the one wanted now, since nothing else shows a PIN
+change; one whose window was changed is updated back; a grant found twice
 (a crash between creating and recording) keeps one code.
 """
 
@@ -78,8 +80,14 @@ def diff(
     desired: Sequence[DesiredCode],
     ours: Mapping[str, Sequence[ProviderCode]],
     resolution: timedelta = timedelta(minutes=1),
+    written: Mapping[str, str] | None = None,
 ) -> list[Action]:
-    """The actions that make the lock hold exactly ``desired`` among doorcode's codes."""
+    """The actions that make the lock hold exactly ``desired`` among doorcode's codes.
+
+    ``written`` is, by grant id, the PIN doorcode last wrote to this lock (or read back from
+    it): a code listed without digits is taken for the grant's PIN only when that is it.
+    """
+    written = written or {}
     wanted = {code.grant_id: code for code in desired}
     deletes: list[Action] = []
     updates: list[Action] = []
@@ -89,7 +97,7 @@ def diff(
         if target is None:
             deletes += [Delete(code.code_id, grant_id, "no longer wanted") for code in found]
             continue
-        keeper = _keeper(found, target, resolution)
+        keeper = _keeper(found, target, resolution, written.get(grant_id))
         strays = [code for code in found if code is not keeper]
         reason = "a second copy" if keeper is not None else _why_replaced(found)
         deletes += [Delete(code.code_id, grant_id, reason) for code in strays]
@@ -102,13 +110,20 @@ def diff(
 
 
 def _keeper(
-    found: Sequence[ProviderCode], target: DesiredCode, resolution: timedelta
+    found: Sequence[ProviderCode],
+    target: DesiredCode,
+    resolution: timedelta,
+    written: str | None,
 ) -> ProviderCode | None:
-    """The one code worth keeping: the right PIN, preferably with the right window already."""
+    """The one code worth keeping: the right PIN, preferably with the right window already.
+
+    A masked code (no digits listed) holds whatever doorcode last wrote there (``written``).
+    """
     right_pin = [
         code
         for code in found
-        if (code.code is None or code.code == target.code) and code.state is not CodeState.FAILED
+        if (code.code if code.code is not None else written) == target.code
+        and code.state is not CodeState.FAILED
     ]
     exact = [code for code in right_pin if _same_window(code, target.window, resolution)]
     best = exact or right_pin

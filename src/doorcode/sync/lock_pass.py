@@ -46,6 +46,7 @@ from doorcode.locks.errors import (
 from doorcode.locks.health import LockHealth
 from doorcode.locks.registry import ProviderSession
 from doorcode.locks.tags import offline_tag_for, tag_for
+from doorcode.store.code_cipher import UnreadableSecret
 from doorcode.store.lock_sync import (
     ABSENT,
     PRESENT,
@@ -76,9 +77,10 @@ BACKUP_AHEAD = timedelta(minutes=30)
 """A back-end with a backup pool (Seam) keeps a time-bound code ``unset`` until shortly before
 it starts: merely accepted this close to the stay's start, the code is late."""
 
-SlotReservation = Callable[[str, str, int], Awaitable[bool]]
-"""Holds (lock id, grant id, slot) in the database before the code is written there; False
-when another grant holds the slot (reserved by a pass in another process)."""
+SlotReservation = Callable[[str, str, int, str | None], Awaitable[bool]]
+"""Holds (lock id, grant id, slot) in the database before the code is written there, with the
+code token about to be written (None: unknown); False when another grant holds the slot
+(reserved by a pass in another process)."""
 _RESERVATION_TRIES = 3
 """Slots a pass tries to reserve for one code before leaving it to the next pass."""
 _SLOT_RECHECK = timedelta(minutes=1)
@@ -130,6 +132,8 @@ class LockPass:
         self.retired_backups = BackupRemoval()
         self.inventoried = False
         """The pass completed the listing and records the codes it found."""
+        self.written: dict[str, str] = {}
+        """Grant id -> code token whose PIN this pass wrote, or read back, on the lock."""
 
     async def run(self) -> LockResult:
         """Bring the lock to its desired codes as far as the back-end lets us."""
@@ -244,7 +248,8 @@ class LockPass:
         if by_slot and self.lock.slots is not None:
             occupied = sum(1 for code in theirs if slot_number(code) in self.lock.slots)
         plan = plan_lock(self._grants(), capabilities, self.now, occupied=occupied)
-        actions = diff(plan.desired, ours, provider.resolution)
+        written = self._written_pins(plan.desired, ours)
+        actions = diff(plan.desired, ours, provider.resolution, written)
         self._confirm_untouched(plan.desired, actions)
         await self._pull_backups(provider, plan)
         for action in actions:
@@ -273,6 +278,30 @@ class LockPass:
                 grant = replace(grant, code=self.context.reveal(row.code_token))
             grants.append(grant)
         return grants
+
+    def _written_pins(
+        self, desired: tuple[DesiredCode, ...], ours: Mapping[str, list[ProviderCode]]
+    ) -> dict[str, str]:
+        """The PIN doorcode last wrote to this lock, for each wanted grant listed without one.
+
+        A lock that masks PINs lists the grant's code but not its digits: only this record
+        tells the current PIN from one written before the grant's code changed. A record the
+        keys no longer decrypt is no record: the code is written again.
+        """
+        pins: dict[str, str] = {}
+        for code in desired:
+            row = self.rows.get(code.grant_id)
+            masked = any(found.code is None for found in ours.get(code.grant_id, []))
+            if row is None or not masked or row.written_code_token is None:
+                continue
+            if row.written_code_token == row.code_token:
+                pins[code.grant_id] = code.code
+                continue
+            try:
+                pins[code.grant_id] = self.context.reveal(row.written_code_token)
+            except UnreadableSecret:
+                continue
+        return pins
 
     def _confirm_untouched(self, desired: tuple[DesiredCode, ...], actions: list[Action]) -> None:
         """Desired codes no action concerns are on the lock exactly right already."""
@@ -385,7 +414,7 @@ class LockPass:
             desired = action.desired
             slot = None
             if provider.abilities.addressing is Addressing.BY_SLOT:
-                slot = await self._slot_for(desired.grant_id)
+                slot = await self._slot_for(desired.grant_id, self._going_into_empty(desired))
                 if slot is None:
                     self.deferred[desired.grant_id] = self.now + _SLOT_RECHECK
                     return
@@ -399,8 +428,23 @@ class LockPass:
             created = await provider.create_code(device, new)
             self._created(action, created)
 
-    async def _slot_for(self, grant_id: str) -> int | None:
+    def _going_into_empty(self, desired: DesiredCode) -> str | None:
+        """The code token of ``desired``, when its slot holds nothing of the grant's now.
+
+        Then whatever the slot holds after the write is that PIN (written, or nothing), and
+        the reservation may record it. Not so when the grant's old code is still there (its
+        removal failed): a failed write would leave the old PIN under the new record.
+        """
+        row = self.rows.get(desired.grant_id)
+        if row is None or self.on_lock.get(desired.grant_id):
+            return None
+        return row.code_token
+
+    async def _slot_for(self, grant_id: str, written: str | None) -> int | None:
         """The grant's slot: the one it took before, else a free one, held before writing.
+
+        The reservation records ``written``, the code token going into the slot (None:
+        unknown), in the same commit.
 
         The database holds each slot for one grant at a time, whichever process asks: a slot
         another pass reserved meanwhile is refused and the next free one tried. None when
@@ -420,7 +464,7 @@ class LockPass:
             slot = recorded or choose_slot(owned, taken | self.slot_listing.occupied)
             if slot is None:
                 raise NoSpaceLeft(f"every slot doorcode owns on this lock ({owned}) is taken")
-            if await self.context.reserve_slot(self.lock.id, grant_id, slot):
+            if await self.context.reserve_slot(self.lock.id, grant_id, slot, written):
                 self.slots[grant_id] = slot
                 return slot
             logger.info("lock %s: slot %s was taken by another pass", self.lock.id, slot)
@@ -461,6 +505,8 @@ class LockPass:
         self.created.add(grant_id)
         self.outcome.created += 1
         row = self.rows.get(grant_id)
+        if row is not None:
+            self.written[grant_id] = row.code_token
         if action.replacing:
             reason = "put back: its code was changed at the lock"
         elif row is not None and row.state.actual == PRESENT:
@@ -745,6 +791,7 @@ class LockPass:
     def _result(self, plan: LockPlan, unmanaged: tuple[str, ...]) -> LockResult:
         self.inventoried = True
         desired = {code.grant_id: code for code in plan.desired}
+        self._note_read_back(plan.desired)
         waiting = {grant.grant_id: grant.reason.value for grant in plan.waiting}
         codes = {
             grant_id: self._code_state(row, desired.get(grant_id), waiting.get(grant_id))
@@ -762,6 +809,15 @@ class LockPass:
         self.outcome.error = str(self.lock_error) if self.lock_error else None
         state = self._lock_state(self.outcome.next_sync_at, unmanaged)
         return replace(self._finish(codes, state), refused=self.refused)
+
+    def _note_read_back(self, desired: tuple[DesiredCode, ...]) -> None:
+        """A code listed with the wanted digits shows what the lock holds: recorded, so the
+        lock's PIN stays known should a later listing mask it."""
+        for code in desired:
+            row = self.rows.get(code.grant_id)
+            kept = self.confirmed.get(code.grant_id)
+            if row is not None and kept is not None and kept.code == code.code:
+                self.written.setdefault(code.grant_id, row.code_token)
 
     def _code_state(
         self, row: LockCodeRecord, desired: DesiredCode | None, waiting: str | None
@@ -957,6 +1013,11 @@ class LockPass:
             self.events,
             offline_codes=tuple(self.issued.values()),
             backups_removed=self.retired_backups.removed,
+            written={
+                grant_id: token
+                for grant_id, token in self.written.items()
+                if grant_id in self.rows and token != self.rows[grant_id].written_code_token
+            },
         )
 
     def _inventoried_at(self) -> datetime | None:

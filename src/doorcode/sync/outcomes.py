@@ -83,3 +83,6 @@ class LockResult:
     """Vendor offline codes the pass obtained, to be stored with their grants' lock codes."""
     backups_removed: tuple[str, ...] = ()
     """Pulled backup codes (record ids) the pass deleted from the lock, to be marked removed."""
+    written: dict[str, str] = field(default_factory=dict)
+    """Grant id -> the code token whose PIN the pass wrote or read back, where the record
+    said otherwise: what a later pass compares a masked code with."""

@@ -180,15 +180,18 @@ class Reconciler:
         recorded = await asyncio.to_thread(self._record, results, context)
         return [result.outcome for result in recorded]
 
-    async def _reserve_slot(self, lock_id: str, grant_id: str, slot: int) -> bool:
-        """Commit a grant's slot before its code is written: a crash then loses nothing.
+    async def _reserve_slot(
+        self, lock_id: str, grant_id: str, slot: int, written: str | None = None
+    ) -> bool:
+        """Commit a grant's slot, and the code token going there, before its code is written:
+        a crash then loses nothing.
 
         False when a pass in another process holds that slot for another grant.
         """
 
         def reserve() -> bool:
             with self._uow_factory() as uow:
-                if not uow.lock_sync.reserve_slot(lock_id, grant_id, slot):
+                if not uow.lock_sync.reserve_slot(lock_id, grant_id, slot, written):
                     return False  # left uncommitted: the unit of work rolls it back
                 uow.commit()
                 return True
@@ -264,6 +267,13 @@ class Reconciler:
                 for grant_id, state in result.codes.items()
             ]
             uow.lock_sync.save({result.lock.id: result.state for result in results}, rows)
+            uow.lock_sync.save_written(
+                [
+                    (result.lock.id, grant_id, token)
+                    for result in results
+                    for grant_id, token in result.written.items()
+                ]
+            )
             uow.lock_sync.release_slots([result.lock.id for result in results], now)
             self._note_gone_devices(uow, results)
             for result in results:

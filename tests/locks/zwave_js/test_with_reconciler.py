@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from doorcode.services.access_events import grant_access_events
-from doorcode.services.grants import reveal_code
+from doorcode.services.grants import regenerate_code, reveal_code
 from doorcode.services.lock_import import import_locks
 from doorcode.services.provider_accounts import account_request, connect_account
 from doorcode.store.models import Lock
@@ -140,6 +140,21 @@ def test_codes_no_grant_holds_in_doorcodes_range_go_and_the_owners_stay(
         3: "700003",
     }
     assert held[4] == reveal_code(runtime.uow(), owner, stay.grant.id)
+    assert statuses(runtime, stay.grant.id) == {lock.id: "set"}
+
+
+def test_a_lock_that_masks_pins_gets_a_regenerated_pin_in_the_grants_slot(
+    runtime, zwave_peer, flat, clock
+):
+    zwave_peer.quirks(NODE, masked=True)  # a read shows a slot occupied, never its digits
+    owner, lock, prop = flat
+    stay = book(runtime, owner, prop, "B1", TODAY, TODAY + timedelta(days=2))
+    clock.now = stay.grant.starts_at - timedelta(minutes=30)
+    reconcile(runtime)
+    regenerate_code(runtime.uow(), owner, stay.grant.id)  # the guest shared theirs
+    pin = reveal_code(runtime.uow(), owner, stay.grant.id)
+    reconcile(runtime)  # a fresh reconciler: only the database knows which PIN is there
+    assert zwave_peer.slots(NODE) == {4: pin}
     assert statuses(runtime, stay.grant.id) == {lock.id: "set"}
 
 
