@@ -334,3 +334,27 @@ def test_a_pass_never_leaves_its_lock_due_at_or_before_its_own_now(
     with runtime.uow() as uow:
         due = [lock.next_sync_at for lock in uow.session.scalars(select(Lock))]
     assert all(instant is None or instant > clock.now for instant in due)
+
+
+class ReplacingProvider(VirtualLockProvider):
+    """A cloud that cannot change a code's window in place: a move is a delete and a create."""
+
+    abilities = dataclasses.replace(VirtualLockProvider.abilities, update_in_place=False)
+
+
+def test_a_window_moved_on_a_lock_that_cannot_update_is_a_deletion_of_the_grants_code(
+    runtime, owner, flat
+):
+    runtime.providers = ProviderRegistry([ReplacingProvider(cloud_of(runtime))])
+    street = locks_of(flat)["Street door"]
+    grant = book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=2)).grant
+    reconcile(runtime)
+    [before] = cloud_of(runtime).codes_on(street.external_id)
+    book(runtime, owner, flat, "B1", TODAY, TODAY + timedelta(days=3))  # a night longer
+    reconcile(runtime)
+    [after] = cloud_of(runtime).codes_on(street.external_id)
+    assert after.ends_at == datetime(2026, 11, 26, 11, tzinfo=UTC)
+    assert after.code_id != before.code_id
+    [deleted] = events_of(runtime, grant.id, "LockCodeDeleted")
+    assert (deleted.reason, deleted.details["lock_id"]) == ("the window moved", street.id)
+    assert grants_on(runtime, street) == [grant.id]

@@ -397,7 +397,11 @@ class LockPass:
             self._deleted(action)
         elif isinstance(action, Update) and not provider.abilities.update_in_place:
             await provider.delete_code(device, action.code_id)
-            self._deleted(Delete(action.desired.grant_id, action.code_id, "the window moved"))
+            self._deleted(
+                Delete(
+                    code_id=action.code_id, grant_id=action.desired.grant_id, why="the window moved"
+                )
+            )
             await self._perform(provider, Create(action.desired, replacing=True))
         elif isinstance(action, Update):
             updated = await provider.update_code(device, action.code_id, action.desired.window)
