@@ -72,6 +72,12 @@ def _migrating(engine: Engine, cipher: CodeCipher) -> Iterator[Config]:
     ``PRAGMA foreign_key_check`` proves afterwards that every reference still holds, and it
     is switched back on before the connection returns to the pool. SQLite ignores the pragma
     inside a transaction, hence the toggles around it.
+
+    The whole run is one transaction on SQLite too, so a migration that fails (a downgrade's
+    guard, a constraint) leaves the schema and its revision as they were. Python's sqlite3
+    opens its implicit transaction only before a row is written: the DDL before that ran
+    outside any transaction and stayed, half a table copy that blocked every later attempt.
+    Here the driver's own transaction handling is off and the transaction begins explicitly.
     """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.connect() as connection:
@@ -79,7 +85,9 @@ def _migrating(engine: Engine, cipher: CodeCipher) -> Iterator[Config]:
         if sqlite:
             _enforce_foreign_keys(connection, False)
         try:
-            with connection.begin():
+            with _explicit_transactions(connection, sqlite), connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
                 if connection.dialect.name == "postgresql":
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
@@ -92,6 +100,22 @@ def _migrating(engine: Engine, cipher: CodeCipher) -> Iterator[Config]:
         finally:
             if sqlite:
                 _enforce_foreign_keys(connection, True)
+
+
+@contextmanager
+def _explicit_transactions(connection: Connection, sqlite: bool) -> Iterator[None]:
+    """On SQLite, the driver leaves BEGIN to us for the block (commit and rollback still
+    end what BEGIN opened); its usual handling is back before the connection is pooled."""
+    if not sqlite:
+        yield
+        return
+    driver = connection.connection.driver_connection
+    previous = driver.isolation_level  # type: ignore[union-attr]
+    driver.isolation_level = None  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        driver.isolation_level = previous  # type: ignore[union-attr]
 
 
 def _enforce_foreign_keys(connection: Connection, enforce: bool) -> None:
