@@ -343,6 +343,42 @@ def test_slots_two_grants_recorded_before_0018_are_left_to_the_one_whose_code_is
     runtime.close()
 
 
+def test_0021_trusts_the_pin_on_the_lock_only_for_grants_whose_code_never_changed(
+    unmigrated_url, clock, tmp_path
+):
+    # A masked lock shows no digits: a confirmed code of a grant with one PIN ever holds that
+    # PIN (no rewrite at upgrade); one whose PIN changed may hold the old one (written again).
+    from sqlalchemy import text
+
+    from doorcode.services.grants import regenerate_code
+
+    runtime = make_runtime(unmigrated_url, clock, tmp_path)
+    upgrade(runtime.engine, runtime.cipher)
+    owner = make_owner(runtime)
+    flat = make_property(runtime, owner, "Flat", locks=[make_lock(runtime, owner, "Front door")])
+    start = datetime.now(UTC).date() + timedelta(days=30)  # the migration: real clock
+    kept, changed, unconfirmed = (
+        book(runtime, owner, flat, ref, start, start + timedelta(days=2)).grant.id
+        for ref in ("B-1", "B-2", "B-3")
+    )
+    regenerate_code(runtime.uow(), owner, changed)
+    downgrade(runtime.engine, runtime.cipher, "0020")
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE lock_codes SET confirmed_version = 1 WHERE grant_id IN (:a, :b)"),
+            {"a": kept, "b": changed},
+        )
+    upgrade(runtime.engine, runtime.cipher)
+
+    tokens = {row["id"]: row["code_token"] for row in stored_rows(runtime.engine, "grants")}
+    written = {
+        row["grant_id"]: row["written_code_token"]
+        for row in stored_rows(runtime.engine, "lock_codes")
+    }
+    assert written == {kept: tokens[kept], changed: None, unconfirmed: None}
+    runtime.close()
+
+
 def test_a_pulled_backup_record_outlives_its_grant_row_and_holds_a_downgrade_while_pending(
     any_runtime,
 ):
