@@ -404,15 +404,21 @@ def test_a_first_pass_that_fails_is_no_inventory_and_the_owners_codes_stay(
     assert device(slots, lock) == {9: "222222", 4: code}
 
 
+def masked_stay(runtime, owner, slots, clock):
+    """A masked lock holding a stay's code in slot 4: (lock, grant, its code)."""
+    lock = slot_lock(runtime, owner, slots, "Back door", masked=True)
+    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
+    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
+    clock.advance(hours=5)
+    reconcile(runtime)
+    return lock, grant, code
+
+
 @pytest.mark.parametrize("restart", [False, True], ids=["same-process", "restarted"])
 def test_a_masked_lock_gets_a_regenerated_pin_in_the_grants_slot(
     runtime, owner, slots, clock, restart
 ):
-    lock = slot_lock(runtime, owner, slots, "Back door", masked=True)
-    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
-    grant, old_code = stay(runtime, owner, flat, "B1", TODAY, 2)
-    clock.advance(hours=5)
-    reconcile(runtime)
+    lock, grant, old_code = masked_stay(runtime, owner, slots, clock)
     assert device(slots, lock) == {4: old_code}
     regenerate_code(runtime.uow(), owner, grant.id)  # the guest shared theirs
     new_code = reveal_code(runtime.uow(), owner, grant.id)
@@ -429,11 +435,7 @@ def test_a_masked_lock_gets_a_regenerated_pin_in_the_grants_slot(
 def test_a_masked_lock_killed_between_writing_a_new_pin_and_its_record_writes_it_once(
     runtime, owner, slots, clock
 ):
-    lock = slot_lock(runtime, owner, slots, "Back door", masked=True)
-    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
-    grant, _old_code = stay(runtime, owner, flat, "B1", TODAY, 2)
-    clock.advance(hours=5)
-    reconcile(runtime)
+    lock, grant, _old_code = masked_stay(runtime, owner, slots, clock)
     regenerate_code(runtime.uow(), owner, grant.id)
     new_code = reveal_code(runtime.uow(), owner, grant.id)
     slots.kill_after_write = True
@@ -450,11 +452,7 @@ def test_a_masked_lock_killed_between_writing_a_new_pin_and_its_record_writes_it
 def test_a_masked_code_whose_written_pin_was_never_recorded_is_written_once_more(
     runtime, owner, slots, clock
 ):
-    lock = slot_lock(runtime, owner, slots, "Back door", masked=True)
-    flat = make_property(runtime, owner, "Flat", locks=[lock], time_zone="UTC")
-    grant, code = stay(runtime, owner, flat, "B1", TODAY, 2)
-    clock.advance(hours=5)
-    reconcile(runtime)
+    lock, grant, code = masked_stay(runtime, owner, slots, clock)
     device(slots, lock)[4] = "000000"  # an old PIN, as a lock synced before the record kept
     with runtime.uow() as uow:
         uow.session.get(LockCode, (grant.id, lock.id)).written_code_token = None
