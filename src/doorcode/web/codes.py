@@ -94,8 +94,8 @@ async def revoke(request: Request, grant_id: str, session: CheckedSessionDep) ->
     """Revoke at once: the code leaves every lock."""
     form = await read_form(request)
     uow = runtime_of(request).uow()
-    reason = form.text("reason") or f"revoked by {session.username} in the dashboard"
-    revoked = grants.revoke_grant(uow, session.caller, grant_id, reason[:400])
+    reason = form.text("reason", most=400) or f"revoked by {session.username} in the dashboard"
+    revoked = grants.revoke_grant(uow, session.caller, grant_id, reason)
     return _back(form, revoked.id, revoked.reservation_id)
 
 
@@ -138,8 +138,8 @@ async def create_code(request: Request, session: CheckedSessionDep) -> Response:
         return _code_form(
             request,
             session,
-            reservation=form.text("reservation"),
-            property_id=form.text("property"),
+            reservation=form.typed("reservation"),
+            property_id=form.typed("property"),
             form=form,
             error=str(err),
             status=422,
@@ -163,7 +163,7 @@ def _manual_request(
     )
     return grants.ManualGrantRequest(
         kind=kind,
-        holder=form.text("holder")[:200],
+        holder=form.text("holder", most=200),
         window=window,
         property_ref=property_id or None,
         lock_refs=tuple(lock_ids),
@@ -217,10 +217,10 @@ def _code_form(
     }
     if form is not None:
         values.update(
-            {name: form.text(name) for name in ("kind", "holder", "starts_at", "ends_at")}
+            {name: form.typed(name) for name in ("kind", "holder", "starts_at", "ends_at")}
         )
-        values.update({"property": form.text("property"), "locks": form.texts("locks"), "code": ""})
-        values["code_length"] = form.text("code_length")
+        values.update({"property": form.typed("property"), "locks": form.typed_all("locks")})
+        values.update({"code": "", "code_length": form.typed("code_length")})
     return render(
         request,
         "code_form.html",

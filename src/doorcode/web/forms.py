@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from doorcode.domain.text import has_nul
+from doorcode.domain.text import NUL, has_nul
 from doorcode.domain.windows import Edge, check_day, local_instant
 from doorcode.services.errors import InvalidRequest
 
@@ -41,17 +41,39 @@ class Form:
 
     data: FormData
 
-    def text(self, name: str, default: str = "", *, required: bool = False) -> str:
-        """A stripped text field (at most 2,000 characters)."""
-        value = self.data.get(name)
-        text = value.strip() if isinstance(value, str) else ""
-        if has_nul(text):
+    def text(
+        self, name: str, default: str = "", *, required: bool = False, most: int = MAX_FIELD
+    ) -> str:
+        """A stripped text field of at most ``most`` characters.
+
+        Too long is refused, never cut: a name saved shorter than typed, without a word,
+        is a change the user did not ask for.
+        """
+        raw = self._raw(name)
+        if has_nul(raw):
             raise FormProblem(name, "may not contain the NUL character")
+        text = raw.strip()
         if required and not text:
             raise FormProblem(name, "is required")
-        if len(text) > MAX_FIELD:
-            raise FormProblem(name, "is too long")
+        if len(text) > most:
+            raise FormProblem(name, f"is too long (at most {most:,} characters)")
         return text or default
+
+    def typed(self, name: str) -> str:
+        """What was typed in a field, unchecked: to show a refused form again as it was sent.
+
+        Only a NUL is left out, which no page can show; the page escapes the rest.
+        """
+        return self._raw(name).strip().replace(NUL, "")
+
+    def typed_all(self, name: str) -> list[str]:
+        """Every non-empty value of a repeated field, unchecked (see ``typed``)."""
+        values = (v.strip().replace(NUL, "") for v in self.data.getlist(name) if isinstance(v, str))
+        return [value for value in values if value]
+
+    def _raw(self, name: str) -> str:
+        value = self.data.get(name)
+        return value if isinstance(value, str) else ""
 
     def texts(self, name: str) -> list[str]:
         """Every non-empty value of a repeated field (a multiple select)."""

@@ -115,7 +115,7 @@ async def revoke_schedule(
 ) -> Response:
     """Revoke the schedule and every window not over yet."""
     form = await read_form(request)
-    reason = form.text("reason")[:400] or f"revoked by {session.username} in the dashboard"
+    reason = form.text("reason", most=400) or f"revoked by {session.username} in the dashboard"
     schedules.revoke_schedule(runtime_of(request).uow(), session.caller, schedule_id, reason)
     return RedirectResponse(f"/schedules/{schedule_id}", status_code=303)
 
@@ -124,7 +124,7 @@ def _details(form: Form) -> schedules.ScheduleDetails:
     frequency = schedules.Frequency(form.choice("frequency", ("weekly", "daily"), "weekly"))
     weekdays = frozenset(_weekday(value) for value in form.texts("weekdays"))
     return schedules.ScheduleDetails(
-        holder=form.text("holder", required=True)[:200],
+        holder=form.text("holder", required=True, most=200),
         property_refs=tuple(form.texts("properties")),
         frequency=frequency,
         starts=_time(form, "starts"),
@@ -166,15 +166,15 @@ def _date(form: Form, name: str, text: str) -> date:
 
 def _echo(form: Form) -> dict[str, Any]:
     return {
-        "holder": form.text("holder"),
-        "properties": form.texts("properties"),
-        "frequency": form.text("frequency"),
-        "weekdays": form.texts("weekdays"),
-        "starts": form.text("starts"),
-        "ends": form.text("ends"),
-        "first_day": form.text("first_day"),
-        "last_day": form.text("last_day"),
-        "except_days": form.text("except_days"),
+        "holder": form.typed("holder"),
+        "properties": form.typed_all("properties"),
+        "frequency": form.typed("frequency"),
+        "weekdays": form.typed_all("weekdays"),
+        "starts": form.typed("starts"),
+        "ends": form.typed("ends"),
+        "first_day": form.typed("first_day"),
+        "last_day": form.typed("last_day"),
+        "except_days": form.typed("except_days"),
     }
 
 

@@ -1,0 +1,108 @@
+"""The dashboard's forms against what a hurried or hostile user sends: every bad value is
+refused with a reason naming its field, the form comes back as it was typed, and nothing
+stored changes."""
+
+import html
+
+import pytest
+
+from tests.api.conftest import database_dump
+from tests.web.conftest import csrf_of
+from tests.web.test_bookings import booking_form
+from tests.web.test_dashboard_pages import alert_of, lock_form, property_form
+from tests.web.test_schedule_pages import schedule_form
+
+LONG = "Sea view " * 1_200  # a pasted document: 10,800 characters
+
+
+def code_form(token, property_id, **changes):
+    return {
+        "csrf_token": token,
+        "kind": "staff",
+        "holder": "Marta (cleaner)",
+        "property": property_id,
+        "starts_at": "2026-11-24T10:00",
+        "ends_at": "2026-11-24T12:00",
+        **changes,
+    }
+
+
+def form_of(world, token, route, **changes):
+    """Where ``route``'s form is sent, and a valid one with ``changes`` over it."""
+    flat = world.flat.id
+    return {
+        "booking": lambda: ("/reservations", booking_form(token, flat, **changes)),
+        "booking edit": lambda: (
+            f"/reservations/{world.stay.id}/edit",
+            booking_form(token, flat, check_in="2026-11-23", check_out="2026-11-26", **changes),
+        ),
+        "code": lambda: ("/codes", code_form(token, flat, **changes)),
+        "schedule": lambda: ("/schedules", schedule_form(token, flat, **changes)),
+        "property": lambda: ("/properties", property_form(token, **changes)),
+        "property edit": lambda: (f"/properties/{flat}/edit", property_form(token, **changes)),
+        "lock": lambda: ("/locks", lock_form(token, **changes)),
+        "lock edit": lambda: (f"/locks/{world.flat.locks[0].id}/edit", lock_form(token, **changes)),
+    }[route]()
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "value", "kept"),
+    [
+        ("booking", "guest_name", LONG, "rui@example.pt"),
+        ("booking", "check_in", "\x00", "Rui Costa"),
+        ("booking edit", "guest_phone", LONG, "Rui Costa"),
+        ("code", "holder", LONG, "2026-11-24T10:00"),
+        ("schedule", "except_days", ", ".join(["2027-03-30"] * 400), "Marta (cleaner)"),
+        ("property", "address", LONG, "Europe/Madrid"),
+        ("property edit", "name", "Villa\x00", "Europe/Madrid"),
+        ("lock", "name", LONG, 'value="8"'),
+        ("lock edit", "max_codes", "9" * 3_000, 'value="Shed"'),
+    ],
+)
+def test_a_form_refused_for_a_huge_or_nul_value_comes_back_with_what_was_typed(
+    signed_in, world, runtime, route, field, value, kept
+):
+    token = csrf_of(signed_in)
+    path, data = form_of(world, token, route, **{field: value})
+    before = database_dump(runtime)
+    page = signed_in.post(path, data=data)
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)).startswith(field.replace("_", " ") + ":")
+    assert f'name="{field}"' in page.text  # the form, not an error page
+    assert kept in page.text
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "most"),
+    [
+        ("booking", "guest_name", 200),
+        ("booking", "reference", 200),
+        ("booking", "guest_email", 320),
+        ("booking", "guest_phone", 40),
+        ("booking edit", "guest_name", 200),
+        ("code", "holder", 200),
+        ("schedule", "holder", 200),
+        ("property", "name", 200),
+        ("property", "address", 500),
+        ("property edit", "turnover_holder", 200),
+        ("lock", "name", 200),
+        ("lock edit", "name", 200),
+    ],
+)
+def test_a_value_longer_than_its_field_is_refused_not_silently_cut(
+    signed_in, world, runtime, route, field, most
+):
+    value = {
+        "guest_email": "a" * most + "@example.pt",
+        "guest_phone": "+351 " + "9" * most,
+    }.get(field, "x" * (most + 1))
+    token = csrf_of(signed_in)
+    path, data = form_of(world, token, route, **{field: value})
+    before = database_dump(runtime)
+    page = signed_in.post(path, data=data)
+    assert page.status_code == 422
+    reason = html.unescape(alert_of(page.text))
+    assert reason.startswith(field.replace("_", " ") + ":"), reason
+    assert database_dump(runtime) == before
+    assert value in page.text
