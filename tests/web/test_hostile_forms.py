@@ -9,7 +9,8 @@ import pytest
 from tests.api.conftest import database_dump
 from tests.web.conftest import csrf_of
 from tests.web.test_bookings import booking_form
-from tests.web.test_dashboard_pages import alert_of, lock_form, property_form
+from tests.web.test_dashboard_pages import alert_of, events_of, lock_form, property_form
+from tests.web.test_guide_content import guide_form
 from tests.web.test_schedule_pages import schedule_form
 
 LONG = "Sea view " * 1_200  # a pasted document: 10,800 characters
@@ -106,3 +107,28 @@ def test_a_value_longer_than_its_field_is_refused_not_silently_cut(
     assert reason.startswith(field.replace("_", " ") + ":"), reason
     assert database_dump(runtime) == before
     assert value in page.text
+
+
+@pytest.mark.parametrize(
+    ("field", "reason"),
+    [
+        ("wifi", "wifi: may not contain the NUL character"),
+        ("arrival", "Flat 1 door, arrival note: may not contain the NUL character"),
+        ("departure", "Flat 1 door, departure note: at most 5000 characters"),
+    ],
+)
+def test_a_guidebook_text_with_a_nul_or_too_long_is_refused_naming_the_text(
+    signed_in, world, runtime, field, reason
+):
+    door = world.flat.locks[0].id
+    name = field if field == "wifi" else f"{field}_{door}"
+    value = "x" * 5_001 if "at most" in reason else "Net: flat1\x00 pass"
+    token = csrf_of(signed_in)
+    before = database_dump(runtime)
+    page = signed_in.post(
+        f"/properties/{world.flat.id}/guidebook", data=guide_form(token, world, **{name: value})
+    )
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)) == reason
+    assert "Pull it shut behind you." in page.text or field == "departure"
+    assert database_dump(runtime) == before
