@@ -132,3 +132,25 @@ def test_a_guidebook_text_with_a_nul_or_too_long_is_refused_naming_the_text(
     assert html.unescape(alert_of(page.text)) == reason
     assert "Pull it shut behind you." in page.text or field == "departure"
     assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize("back", ["x" * 3_000, "reservation\x00"])
+def test_a_reveal_is_audited_only_when_the_code_is_shown(signed_in, world, runtime, back):
+    token = csrf_of(signed_in, f"/grants/{world.grant_id}")
+    page = signed_in.post(
+        f"/grants/{world.grant_id}/reveal", data={"csrf_token": token, "back": back}
+    )
+    assert page.status_code == 200
+    assert '<code class="code">' in page.text
+    assert len(events_of(runtime, "GrantCodeRevealed")) == 1
+
+
+def test_a_malformed_back_field_does_not_turn_a_done_revoke_into_an_error(signed_in, world):
+    token = csrf_of(signed_in, f"/grants/{world.grant_id}")
+    page = signed_in.post(
+        f"/grants/{world.grant_id}/revoke",
+        data={"csrf_token": token, "back": "x" * 3_000},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303
+    assert page.headers["location"] == f"/grants/{world.grant_id}"

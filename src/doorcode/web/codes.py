@@ -72,11 +72,11 @@ def grant(request: Request, grant_id: str, session: SessionDep) -> Response:
 @router.post("/grants/{grant_id}/reveal")
 async def reveal(request: Request, grant_id: str, session: CheckedSessionDep) -> Response:
     """Show the grant's code on each lock; the reveal is an audit event (viewers: 403)."""
-    form = await read_form(request)
+    back = (await read_form(request)).typed("back")  # before the reveal: it is audited
     uow = runtime_of(request).uow()
     revealed = {grant_id: reveal_access_codes(uow, session.caller, grant_id)}
     found = grants.get_grant(uow, session.caller, grant_id)
-    if form.text("back") == "reservation" and found.reservation_id:
+    if back == "reservation" and found.reservation_id:
         return render_reservation(request, session, found.reservation_id, revealed)
     return _grant_page(request, session, grant_id, revealed)
 
@@ -289,6 +289,7 @@ def _confirm(
 
 
 def _back(form: Form, grant_id: str, reservation_id: str | None) -> Response:
-    if form.text("back") == "reservation" and reservation_id:
+    """Where to go once done: read unchecked, as the change is made and must not be refused."""
+    if form.typed("back") == "reservation" and reservation_id:
         return RedirectResponse(f"/reservations/{reservation_id}", status_code=303)
     return RedirectResponse(f"/grants/{grant_id}", status_code=303)
