@@ -3,6 +3,7 @@ refused with a reason naming its field, the form comes back as it was typed, and
 stored changes."""
 
 import html
+import re
 
 import pytest
 
@@ -154,3 +155,23 @@ def test_a_malformed_back_field_does_not_turn_a_done_revoke_into_an_error(signed
     )
     assert page.status_code == 303
     assert page.headers["location"] == f"/grants/{world.grant_id}"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/reservations?page=abc", "page"),
+        ("/audit?page=2.5", "page"),
+        ("/codes?include_past=maybe", "include past"),
+    ],
+)
+def test_a_malformed_query_parameter_is_named_on_the_error_page(signed_in, world, path, field):
+    page = signed_in.get(path)
+    assert page.status_code == 400
+    [message] = re.findall(r"<p>([^<]*)</p>", page.text)
+    assert html.unescape(message).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize("path", ["/reservations?page=-3", "/audit?page=999999999999"])
+def test_a_page_number_out_of_range_shows_the_nearest_page(signed_in, world, path):
+    assert signed_in.get(path).status_code == 200
