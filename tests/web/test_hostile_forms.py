@@ -175,3 +175,24 @@ def test_a_malformed_query_parameter_is_named_on_the_error_page(signed_in, world
 @pytest.mark.parametrize("path", ["/reservations?page=-3", "/audit?page=999999999999"])
 def test_a_page_number_out_of_range_shows_the_nearest_page(signed_in, world, path):
     assert signed_in.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "label"),
+    [
+        ("booking", "check_in_at", "check in time"),
+        ("property", "check_in_time", "check in time"),
+        ("schedule", "starts", "starts"),
+    ],
+)
+def test_a_time_typed_with_an_offset_is_refused_not_read_without_it(
+    signed_in, world, runtime, route, field, label
+):
+    token = csrf_of(signed_in)
+    path, data = form_of(world, token, route, **{field: "15:00+05:00"})
+    before = database_dump(runtime)
+    page = signed_in.post(path, data=data)
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)).startswith(f"{label}: must not carry an offset")
+    assert 'value="15:00+05:00"' in page.text
+    assert database_dump(runtime) == before

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -105,6 +105,23 @@ class Form:
         if value not in allowed:
             raise FormProblem(name, "is not one of the choices")
         return value
+
+    def time_of_day(self, name: str, example: str, *, label: str = "") -> time | None:
+        """A wall-clock time like ``example`` (None when empty), on the property's clock.
+
+        An offset ("15:00+05:00") is refused, not dropped: the time is read on the
+        property's clock whatever offset was typed, so keeping quiet would move it.
+        """
+        text = self.text(name)
+        if not text:
+            return None
+        try:
+            at = time.fromisoformat(text)
+        except ValueError as err:
+            raise FormProblem(label or name, f"is not a time like {example}") from err
+        if at.tzinfo is not None:
+            raise FormProblem(label or name, f"must not carry an offset: write it like {example}")
+        return at
 
     def local_time(self, name: str, zone: ZoneInfo, edge: Edge) -> datetime:
         """A ``datetime-local`` value read on ``zone``'s wall clock, as an aware instant."""

@@ -136,10 +136,10 @@ def _changes(details: properties.PropertyDetails) -> dict[str, Any]:
 
 
 def _time(form: Form, name: str) -> time:
-    try:
-        return time.fromisoformat(form.text(name, required=True))
-    except ValueError as err:
-        raise FormProblem(name, "is not a time like 15:00") from err
+    at = form.time_of_day(name, "15:00")
+    if at is None:
+        raise FormProblem(name, "is required")
+    return at
 
 
 def _echo(form: Form) -> dict[str, Any]:

@@ -171,13 +171,7 @@ def _date(form: Form, name: str) -> date:
 
 
 def _time(form: Form, name: str) -> time | None:
-    text = form.text(name)
-    if not text:
-        return None
-    try:
-        return time.fromisoformat(text)
-    except ValueError as err:
-        raise FormProblem(name.replace("_at", " time"), "is not a time like 15:00") from err
+    return form.time_of_day(name, "15:00", label=name.replace("_at", " time"))
 
 
 def _values_of(reservation: Reservation) -> dict[str, Any]:

@@ -147,10 +147,10 @@ def _weekday(value: str) -> int:
 
 
 def _time(form: Form, name: str) -> time:
-    try:
-        return time.fromisoformat(form.text(name, required=True))
-    except ValueError as err:
-        raise FormProblem(name, "is not a time like 10:00") from err
+    at = form.time_of_day(name, "10:00")
+    if at is None:
+        raise FormProblem(name, "is required")
+    return at
 
 
 def _date(form: Form, name: str, text: str) -> date:
