@@ -8,7 +8,8 @@ import re
 import pytest
 
 from tests.api.conftest import database_dump
-from tests.web.conftest import csrf_of
+from tests.builders import make_lock
+from tests.web.conftest import csrf_of, sign_in
 from tests.web.test_bookings import booking_form
 from tests.web.test_dashboard_pages import alert_of, events_of, lock_form, property_form
 from tests.web.test_guide_content import guide_form
@@ -195,4 +196,35 @@ def test_a_time_typed_with_an_offset_is_refused_not_read_without_it(
     assert page.status_code == 422
     assert html.unescape(alert_of(page.text)).startswith(f"{label}: must not carry an offset")
     assert 'value="15:00+05:00"' in page.text
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize("route", ["code", "property", "property edit", "lock", "lock edit"])
+def test_a_viewer_sending_a_valid_form_is_told_not_allowed(client, world, runtime, route):
+    assert sign_in(client, "viewer").status_code == 303
+    path, data = form_of(world, csrf_of(client), route)
+    before = database_dump(runtime)
+    page = client.post(path, data=data)
+    assert page.status_code == 403
+    assert "Not allowed" in page.text
+    assert database_dump(runtime) == before
+
+
+def test_only_an_owner_may_remove_a_lock_account(client, world):
+    assert sign_in(client, "manager").status_code == 303
+    page = client.post("/accounts/acc_any/remove", data={"csrf_token": csrf_of(client)})
+    assert page.status_code == 403
+
+
+def test_another_organisations_lock_or_schedule_is_not_found_by_its_edit_form(
+    signed_in, world, runtime
+):
+    theirs = make_lock(runtime, world.stranger, "Their door")
+    token = csrf_of(signed_in)
+    before = database_dump(runtime)
+    lock = signed_in.post(f"/locks/{theirs.id}/edit", data=lock_form(token))
+    schedule = signed_in.post(
+        "/schedules/sch_theirs/edit", data=schedule_form(token, world.flat.id)
+    )
+    assert (lock.status_code, schedule.status_code) == (404, 404)
     assert database_dump(runtime) == before

@@ -126,6 +126,7 @@ def new_code(
 @router.post("/codes")
 async def create_code(request: Request, session: CheckedSessionDep) -> Response:
     """Create the code; the form comes back with the reason if it cannot be."""
+    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     runtime = runtime_of(request)
     uow = runtime.uow()

@@ -61,6 +61,7 @@ def new_lock(request: Request, session: SessionDep) -> Response:
 @router.post("/locks")
 async def add_lock(request: Request, session: CheckedSessionDep) -> Response:
     """Record the lock; a virtual one gets its simulated device at once."""
+    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     runtime = runtime_of(request)
     try:
@@ -104,10 +105,11 @@ def edit_lock(request: Request, lock_id: str, session: SessionDep) -> Response:
 @router.post("/locks/{lock_id}/edit")
 async def change_lock(request: Request, lock_id: str, session: CheckedSessionDep) -> Response:
     """Save a new name or corrected capabilities."""
+    session.caller.require_writer()
     form = await read_form(request)
     runtime = runtime_of(request)
+    current = locks.find_lock(runtime.uow(), session.caller, lock_id)  # 404, not a form error
     try:
-        current = locks.find_lock(runtime.uow(), session.caller, lock_id)
         capabilities = _capabilities(form, capabilities_from_json(current.capabilities))
         name = form.text("name", required=True, most=200)
         locks.change_lock(runtime.uow(), session.caller, lock_id, name, capabilities)

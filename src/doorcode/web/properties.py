@@ -44,6 +44,7 @@ def new_property(request: Request, session: SessionDep) -> Response:
 @router.post("/properties")
 async def add_property(request: Request, session: CheckedSessionDep) -> Response:
     """Add the property (its locks are linked on its page)."""
+    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     try:
         details = _details(form)
@@ -80,6 +81,8 @@ async def change_property(
     request: Request, property_id: str, session: CheckedSessionDep
 ) -> Response:
     """Save the settings; current grants follow a new zone or new times at once."""
+    session.caller.require_writer()
+    properties.find_property(runtime_of(request).uow(), session.caller, property_id)  # or 404
     form = await read_form(request)
     try:
         changes = _changes(_details(form))

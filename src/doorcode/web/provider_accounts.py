@@ -63,6 +63,7 @@ async def import_devices(request: Request, account_id: str, session: CheckedSess
 @router.post("/accounts/{account_id}/remove")
 async def remove(request: Request, account_id: str, session: CheckedSessionDep) -> Response:
     """Forget the account and its credentials (refused while it has locks)."""
+    session.caller.require_owner()
     runtime = runtime_of(request)
     try:
         provider_accounts.remove_account(runtime.uow(), session.caller, account_id)

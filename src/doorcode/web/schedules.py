@@ -100,6 +100,7 @@ async def change_schedule(
     """Save: windows that stay keep their code; the others go or come."""
     session.caller.require_writer()
     form = await read_form(request)
+    schedules.get_schedule(runtime_of(request).uow(), session.caller, schedule_id)  # or 404
     uow = runtime_of(request).uow()
     try:
         schedules.change_schedule(uow, session.caller, schedule_id, _details(form))
