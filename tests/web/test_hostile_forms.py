@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.api.conftest import database_dump
-from tests.builders import make_lock
+from tests.builders import PASSWORD, make_lock
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.test_bookings import booking_form
 from tests.web.test_dashboard_pages import alert_of, events_of, lock_form, property_form
@@ -228,3 +228,34 @@ def test_another_organisations_lock_or_schedule_is_not_found_by_its_edit_form(
     )
     assert (lock.status_code, schedule.status_code) == (404, 404)
     assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "reason"),
+    [
+        ("owner\x00", PASSWORD, "username: may not contain the NUL character"),
+        ("o" * 3_000, PASSWORD, "username: is too long (at most 200 characters)"),
+        ("owner", "p" * 3_000, "password: is too long (at most 1,024 characters)"),
+    ],
+)
+def test_a_malformed_sign_in_comes_back_as_the_sign_in_form_with_the_reason(
+    client, world, username, password, reason
+):
+    token = csrf_of(client, "/sign-in")
+    page = client.post(
+        "/sign-in",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/x"},
+    )
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)) == reason
+    assert 'name="password"' in page.text
+    assert "doorcode_session" not in page.cookies
+
+
+@pytest.mark.parametrize("sent", ["x" * 3_000, "\x00"])
+def test_a_malformed_sign_in_token_is_a_refused_form(client, world, sent):
+    csrf_of(client, "/sign-in")
+    page = client.post(
+        "/sign-in", data={"username": "owner", "password": PASSWORD, "csrf_token": sent}
+    )
+    assert page.status_code == 403

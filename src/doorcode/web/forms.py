@@ -49,7 +49,7 @@ class Form:
         Too long is refused, never cut: a name saved shorter than typed, without a word,
         is a change the user did not ask for.
         """
-        raw = self._raw(name)
+        raw = self.raw(name)
         if has_nul(raw):
             raise FormProblem(name, "may not contain the NUL character")
         text = raw.strip()
@@ -64,14 +64,15 @@ class Form:
 
         Only a NUL is left out, which no page can show; the page escapes the rest.
         """
-        return self._raw(name).strip().replace(NUL, "")
+        return self.raw(name).strip().replace(NUL, "")
 
     def typed_all(self, name: str) -> list[str]:
         """Every non-empty value of a repeated field, unchecked (see ``typed``)."""
         values = (v.strip().replace(NUL, "") for v in self.data.getlist(name) if isinstance(v, str))
         return [value for value in values if value]
 
-    def _raw(self, name: str) -> str:
+    def raw(self, name: str) -> str:
+        """A field exactly as sent ("" if absent or a file): for values compared, never kept."""
         value = self.data.get(name)
         return value if isinstance(value, str) else ""
 
