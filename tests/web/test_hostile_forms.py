@@ -259,3 +259,13 @@ def test_a_malformed_sign_in_token_is_a_refused_form(client, world, sent):
         "/sign-in", data={"username": "owner", "password": PASSWORD, "csrf_token": sent}
     )
     assert page.status_code == 403
+
+
+def test_a_malformed_account_kind_is_refused_on_the_accounts_page(signed_in, world, runtime):
+    before = database_dump(runtime)
+    page = signed_in.post(
+        "/accounts", data={"csrf_token": csrf_of(signed_in), "kind": "seam\x00", "label": "Main"}
+    )
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)) == "kind: may not contain the NUL character"
+    assert database_dump(runtime) == before

@@ -31,8 +31,8 @@ async def connect(request: Request, session: CheckedSessionDep) -> Response:
     session.caller.require_owner()
     form = await read_form(request)
     runtime = runtime_of(request)
-    kind = form.text("kind")
     try:
+        kind = form.text("kind")
         empty = provider_accounts.account_request(runtime.providers, kind, "x", {}, {})
         names = [*empty.needed, *empty.optional]
         credentials = {name: form.text(f"credential_{name}") for name in names}
