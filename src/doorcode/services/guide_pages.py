@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from doorcode.domain.text import has_nul
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
@@ -79,11 +80,19 @@ def set_guide_pages(
 
 
 def _check(pages: GuidePages) -> None:
-    for topic, text in pages.topics.items():
+    """Refuse the whole save if one text is bad, naming that text (a door's note by its door).
+
+    A NUL is refused like anywhere else (``domain.text``): PostgreSQL cannot store it.
+    """
+    for topic in pages.topics:
         if topic not in TOPICS:
             raise InvalidRequest(f"{topic!r} is not a guidebook topic")
-        if len(text) > MAX_TEXT:
-            raise InvalidRequest(f"{topic.replace('_', ' ')}: at most {MAX_TEXT} characters")
+    texts = [(topic.replace("_", " "), text) for topic, text in pages.topics.items()]
     for door in pages.doors:
-        if max(len(door.arrival), len(door.departure)) > MAX_TEXT:
-            raise InvalidRequest(f"{door.lock_name}: at most {MAX_TEXT} characters per note")
+        texts.append((f"{door.lock_name}, arrival note", door.arrival))
+        texts.append((f"{door.lock_name}, departure note", door.departure))
+    for label, text in texts:
+        if has_nul(text):
+            raise InvalidRequest(f"{label}: may not contain the NUL character")
+        if len(text) > MAX_TEXT:
+            raise InvalidRequest(f"{label}: at most {MAX_TEXT} characters")

@@ -39,6 +39,7 @@ from doorcode.store.models import User, WebSession
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "MAX_PASSWORD_CHECKED",
     "ActiveSession",
     "NewSession",
     "SessionPolicy",

@@ -72,11 +72,11 @@ def grant(request: Request, grant_id: str, session: SessionDep) -> Response:
 @router.post("/grants/{grant_id}/reveal")
 async def reveal(request: Request, grant_id: str, session: CheckedSessionDep) -> Response:
     """Show the grant's code on each lock; the reveal is an audit event (viewers: 403)."""
-    form = await read_form(request)
+    back = (await read_form(request)).typed("back")  # before the reveal: it is audited
     uow = runtime_of(request).uow()
     revealed = {grant_id: reveal_access_codes(uow, session.caller, grant_id)}
     found = grants.get_grant(uow, session.caller, grant_id)
-    if form.text("back") == "reservation" and found.reservation_id:
+    if back == "reservation" and found.reservation_id:
         return render_reservation(request, session, found.reservation_id, revealed)
     return _grant_page(request, session, grant_id, revealed)
 
@@ -94,8 +94,8 @@ async def revoke(request: Request, grant_id: str, session: CheckedSessionDep) ->
     """Revoke at once: the code leaves every lock."""
     form = await read_form(request)
     uow = runtime_of(request).uow()
-    reason = form.text("reason") or f"revoked by {session.username} in the dashboard"
-    revoked = grants.revoke_grant(uow, session.caller, grant_id, reason[:400])
+    reason = form.text("reason", most=400) or f"revoked by {session.username} in the dashboard"
+    revoked = grants.revoke_grant(uow, session.caller, grant_id, reason)
     return _back(form, revoked.id, revoked.reservation_id)
 
 
@@ -126,6 +126,7 @@ def new_code(
 @router.post("/codes")
 async def create_code(request: Request, session: CheckedSessionDep) -> Response:
     """Create the code; the form comes back with the reason if it cannot be."""
+    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     runtime = runtime_of(request)
     uow = runtime.uow()
@@ -138,8 +139,8 @@ async def create_code(request: Request, session: CheckedSessionDep) -> Response:
         return _code_form(
             request,
             session,
-            reservation=form.text("reservation"),
-            property_id=form.text("property"),
+            reservation=form.typed("reservation"),
+            property_id=form.typed("property"),
             form=form,
             error=str(err),
             status=422,
@@ -163,7 +164,7 @@ def _manual_request(
     )
     return grants.ManualGrantRequest(
         kind=kind,
-        holder=form.text("holder")[:200],
+        holder=form.text("holder", most=200),
         window=window,
         property_ref=property_id or None,
         lock_refs=tuple(lock_ids),
@@ -217,10 +218,10 @@ def _code_form(
     }
     if form is not None:
         values.update(
-            {name: form.text(name) for name in ("kind", "holder", "starts_at", "ends_at")}
+            {name: form.typed(name) for name in ("kind", "holder", "starts_at", "ends_at")}
         )
-        values.update({"property": form.text("property"), "locks": form.texts("locks"), "code": ""})
-        values["code_length"] = form.text("code_length")
+        values.update({"property": form.typed("property"), "locks": form.typed_all("locks")})
+        values.update({"code": "", "code_length": form.typed("code_length")})
     return render(
         request,
         "code_form.html",
@@ -289,6 +290,7 @@ def _confirm(
 
 
 def _back(form: Form, grant_id: str, reservation_id: str | None) -> Response:
-    if form.text("back") == "reservation" and reservation_id:
+    """Where to go once done: read unchecked, as the change is made and must not be refused."""
+    if form.typed("back") == "reservation" and reservation_id:
         return RedirectResponse(f"/reservations/{reservation_id}", status_code=303)
     return RedirectResponse(f"/grants/{grant_id}", status_code=303)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from doorcode.domain.text import has_nul
+from doorcode.domain.text import NUL, has_nul
 from doorcode.domain.windows import Edge, check_day, local_instant
 from doorcode.services.errors import InvalidRequest
 
@@ -41,17 +41,40 @@ class Form:
 
     data: FormData
 
-    def text(self, name: str, default: str = "", *, required: bool = False) -> str:
-        """A stripped text field (at most 2,000 characters)."""
-        value = self.data.get(name)
-        text = value.strip() if isinstance(value, str) else ""
-        if has_nul(text):
+    def text(
+        self, name: str, default: str = "", *, required: bool = False, most: int = MAX_FIELD
+    ) -> str:
+        """A stripped text field of at most ``most`` characters.
+
+        Too long is refused, never cut: a name saved shorter than typed, without a word,
+        is a change the user did not ask for.
+        """
+        raw = self.raw(name)
+        if has_nul(raw):
             raise FormProblem(name, "may not contain the NUL character")
+        text = raw.strip()
         if required and not text:
             raise FormProblem(name, "is required")
-        if len(text) > MAX_FIELD:
-            raise FormProblem(name, "is too long")
+        if len(text) > most:
+            raise FormProblem(name, f"is too long (at most {most:,} characters)")
         return text or default
+
+    def typed(self, name: str) -> str:
+        """What was typed in a field, unchecked: to show a refused form again as it was sent.
+
+        Only a NUL is left out, which no page can show; the page escapes the rest.
+        """
+        return self.raw(name).strip().replace(NUL, "")
+
+    def typed_all(self, name: str) -> list[str]:
+        """Every non-empty value of a repeated field, unchecked (see ``typed``)."""
+        values = (v.strip().replace(NUL, "") for v in self.data.getlist(name) if isinstance(v, str))
+        return [value for value in values if value]
+
+    def raw(self, name: str) -> str:
+        """A field exactly as sent ("" if absent or a file): for values compared, never kept."""
+        value = self.data.get(name)
+        return value if isinstance(value, str) else ""
 
     def texts(self, name: str) -> list[str]:
         """Every non-empty value of a repeated field (a multiple select)."""
@@ -83,6 +106,23 @@ class Form:
         if value not in allowed:
             raise FormProblem(name, "is not one of the choices")
         return value
+
+    def time_of_day(self, name: str, example: str, *, label: str = "") -> time | None:
+        """A wall-clock time like ``example`` (None when empty), on the property's clock.
+
+        An offset ("15:00+05:00") is refused, not dropped: the time is read on the
+        property's clock whatever offset was typed, so keeping quiet would move it.
+        """
+        text = self.text(name)
+        if not text:
+            return None
+        try:
+            at = time.fromisoformat(text)
+        except ValueError as err:
+            raise FormProblem(label or name, f"is not a time like {example}") from err
+        if at.tzinfo is not None:
+            raise FormProblem(label or name, f"must not carry an offset: write it like {example}")
+        return at
 
     def local_time(self, name: str, zone: ZoneInfo, edge: Edge) -> datetime:
         """A ``datetime-local`` value read on ``zone``'s wall clock, as an aware instant."""

@@ -61,13 +61,14 @@ def new_lock(request: Request, session: SessionDep) -> Response:
 @router.post("/locks")
 async def add_lock(request: Request, session: CheckedSessionDep) -> Response:
     """Record the lock; a virtual one gets its simulated device at once."""
+    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     runtime = runtime_of(request)
     try:
         details = locks.LockDetails(
-            name=form.text("name", required=True)[:200],
+            name=form.text("name", required=True, most=200),
             provider=form.choice("provider", runtime.providers.kinds, "virtual"),
-            external_id=form.text("external_id")[:200] or None,
+            external_id=form.text("external_id", most=200) or None,
             capabilities=_capabilities(form, LockCapabilities()),
         )
         lock = locks.add_lock(runtime.uow(), session.caller, details)
@@ -104,12 +105,13 @@ def edit_lock(request: Request, lock_id: str, session: SessionDep) -> Response:
 @router.post("/locks/{lock_id}/edit")
 async def change_lock(request: Request, lock_id: str, session: CheckedSessionDep) -> Response:
     """Save a new name or corrected capabilities."""
+    session.caller.require_writer()
     form = await read_form(request)
     runtime = runtime_of(request)
+    current = locks.find_lock(runtime.uow(), session.caller, lock_id)  # 404, not a form error
     try:
-        current = locks.find_lock(runtime.uow(), session.caller, lock_id)
         capabilities = _capabilities(form, capabilities_from_json(current.capabilities))
-        name = form.text("name", required=True)[:200]
+        name = form.text("name", required=True, most=200)
         locks.change_lock(runtime.uow(), session.caller, lock_id, name, capabilities)
     except (ServiceError, DomainError) as err:
         return _form(request, session, _echo(form), lock_id=lock_id, error=str(err), status=422)
@@ -221,10 +223,10 @@ def _values(capabilities: LockCapabilities, **extra: str) -> dict[str, Any]:
 
 def _echo(form: Form) -> dict[str, Any]:
     values: dict[str, Any] = {
-        name: form.text(name)
+        name: form.typed(name)
         for name in ("name", "provider", "external_id", "min_length", "max_length", "alphabet")
     }
-    values["max_codes"] = form.text("max_codes")
+    values["max_codes"] = form.typed("max_codes")
     for name in ("native_scheduling", "online", "offline_codes", "enter_key"):
         values[name] = form.checked(name)
     return values

@@ -44,6 +44,7 @@ def new_property(request: Request, session: SessionDep) -> Response:
 @router.post("/properties")
 async def add_property(request: Request, session: CheckedSessionDep) -> Response:
     """Add the property (its locks are linked on its page)."""
+    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     try:
         details = _details(form)
@@ -80,6 +81,8 @@ async def change_property(
     request: Request, property_id: str, session: CheckedSessionDep
 ) -> Response:
     """Save the settings; current grants follow a new zone or new times at once."""
+    session.caller.require_writer()
+    properties.find_property(runtime_of(request).uow(), session.caller, property_id)  # or 404
     form = await read_form(request)
     try:
         changes = _changes(_details(form))
@@ -110,21 +113,21 @@ async def unlink_lock(
 
 def _details(form: Form) -> properties.PropertyDetails:
     return properties.PropertyDetails(
-        name=form.text("name", required=True)[:200],
+        name=form.text("name", required=True, most=200),
         time_zone=form.text("time_zone", required=True),
         check_in_time=_time(form, "check_in_time"),
         check_out_time=_time(form, "check_out_time"),
         code_length=form.number("code_length", low=4, high=10),
         code_alphabet=Alphabet(form.choice("code_alphabet", [a.value for a in Alphabet])),
-        external_id=form.text("external_id")[:200] or None,
+        external_id=form.text("external_id", most=200) or None,
         native_lead_minutes=form.number("native_lead_minutes", low=0, high=30 * 24 * 60),
         unscheduled_lead_minutes=form.number("unscheduled_lead_minutes", low=0, high=30 * 24 * 60),
-        address=form.text("address")[:500],
+        address=form.text("address", most=500),
         code_reveal_hours=form.number("code_reveal_hours", low=0, high=14 * 24),
         backup_codes=form.checked("backup_codes"),
         arrival_notices=form.checked("arrival_notices"),
         no_show_time=_time(form, "no_show_time") if form.text("no_show_time") else time(23, 0),
-        turnover_holder=form.text("turnover_holder")[:200],
+        turnover_holder=form.text("turnover_holder", most=200),
         turnover_max_hours=form.number("turnover_max_hours", 24, low=1, high=14 * 24),
     )
 
@@ -136,16 +139,16 @@ def _changes(details: properties.PropertyDetails) -> dict[str, Any]:
 
 
 def _time(form: Form, name: str) -> time:
-    try:
-        return time.fromisoformat(form.text(name, required=True))
-    except ValueError as err:
-        raise FormProblem(name, "is not a time like 15:00") from err
+    at = form.time_of_day(name, "15:00")
+    if at is None:
+        raise FormProblem(name, "is required")
+    return at
 
 
 def _echo(form: Form) -> dict[str, Any]:
     """What was submitted, over the defaults, to show the form again as it was sent."""
     values = _values_of(properties.PropertyDetails("", ""))
-    values.update({name: form.text(name) for name in values})
+    values.update({name: form.typed(name) for name in values})
     values["backup_codes"] = form.checked("backup_codes")
     values["arrival_notices"] = form.checked("arrival_notices")
     return values

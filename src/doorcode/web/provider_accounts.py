@@ -31,8 +31,8 @@ async def connect(request: Request, session: CheckedSessionDep) -> Response:
     session.caller.require_owner()
     form = await read_form(request)
     runtime = runtime_of(request)
-    kind = form.text("kind")
     try:
+        kind = form.text("kind")
         empty = provider_accounts.account_request(runtime.providers, kind, "x", {}, {})
         names = [*empty.needed, *empty.optional]
         credentials = {name: form.text(f"credential_{name}") for name in names}
@@ -63,6 +63,7 @@ async def import_devices(request: Request, account_id: str, session: CheckedSess
 @router.post("/accounts/{account_id}/remove")
 async def remove(request: Request, account_id: str, session: CheckedSessionDep) -> Response:
     """Forget the account and its credentials (refused while it has locks)."""
+    session.caller.require_owner()
     runtime = runtime_of(request)
     try:
         provider_accounts.remove_account(runtime.uow(), session.caller, account_id)

@@ -68,7 +68,7 @@ async def add_reservation(request: Request, session: CheckedSessionDep) -> Respo
     try:
         details = reservations.ReservationDetails(
             source=reservations.OPERATOR_SOURCE,
-            external_id=form.text("reference")[:200],
+            external_id=form.text("reference", most=200),
             property_ref=form.text("property", required=True),
             status=ReservationStatus(form.choice("status", EDITABLE_STATUSES, "confirmed")),
             stay=_stay(form),
@@ -130,7 +130,7 @@ async def cancel_reservation(
 ) -> Response:
     """Cancel the booking; its guest code is revoked and leaves every lock."""
     form = await read_form(request)
-    reason = form.text("reason")[:400] or f"cancelled by {session.username} in the dashboard"
+    reason = form.text("reason", most=400) or f"cancelled by {session.username} in the dashboard"
     uow = runtime_of(request).uow()
     reservations.cancel_reservation(uow, session.caller, reservation_id, reason)
     return RedirectResponse(f"/reservations/{reservation_id}", status_code=303)
@@ -143,18 +143,21 @@ def _stay(form: Form) -> Stay:
 
 
 def _guest(form: Form) -> reservations.Guest:
-    """The guest's name and how to reach them, each checked so a message can be addressed."""
+    """The guest's name and how to reach them, each checked so a message can be addressed
+    (lengths as the API allows them)."""
     return reservations.Guest(
-        name=form.text("guest_name", required=True)[:200],
-        email=_matching(form, "guest_email", EMAIL_PATTERN, "an email address like a@b.com"),
-        phone=_matching(form, "guest_phone", PHONE_PATTERN, "a phone number like +351 912 345"),
-        locale=_matching(form, "guest_locale", LOCALE_PATTERN, "a language code like pt or en-GB"),
+        name=form.text("guest_name", required=True, most=200),
+        email=_matching(form, "guest_email", EMAIL_PATTERN, "an email address like a@b.com", 320),
+        phone=_matching(form, "guest_phone", PHONE_PATTERN, "a phone number like +351 912 345", 40),
+        locale=_matching(
+            form, "guest_locale", LOCALE_PATTERN, "a language code like pt or en-GB", 16
+        ),
         count=form.optional_number("guest_count", low=1, high=99),
     )
 
 
-def _matching(form: Form, name: str, pattern: str, meaning: str) -> str | None:
-    text = form.text(name)
+def _matching(form: Form, name: str, pattern: str, meaning: str, most: int) -> str | None:
+    text = form.text(name, most=most)
     if text and not re.fullmatch(pattern, text):
         raise FormProblem(name, f"is not {meaning}")
     return text or None
@@ -168,13 +171,7 @@ def _date(form: Form, name: str) -> date:
 
 
 def _time(form: Form, name: str) -> time | None:
-    text = form.text(name)
-    if not text:
-        return None
-    try:
-        return time.fromisoformat(text)
-    except ValueError as err:
-        raise FormProblem(name.replace("_at", " time"), "is not a time like 15:00") from err
+    return form.time_of_day(name, "15:00", label=name.replace("_at", " time"))
 
 
 def _values_of(reservation: Reservation) -> dict[str, Any]:
@@ -201,7 +198,7 @@ def _hhmm(value: time | None) -> str:
 def _echo(form: Form) -> dict[str, str]:
     """What was submitted, to show the form again as it was sent."""
     names = ("property", "status", "reference", *STAY_FIELDS, *GUEST_FIELDS)
-    return {name: form.text(name) for name in names}
+    return {name: form.typed(name) for name in names}
 
 
 def _form(

@@ -59,8 +59,8 @@ class PageRoute(APIRoute):
             except CsrfRefused:
                 message = "This form has expired or did not come from this site. Reload it."
                 return error_page(request, 403, "Form refused", message)
-            except RequestValidationError:
-                return error_page(request, 400, "Bad request", "Some fields are missing.")
+            except RequestValidationError as err:
+                return error_page(request, 400, "Bad request", _invalid_fields(err))
             except (ServiceError, DomainError) as err:
                 status, title = next((s, t) for kind, s, t in STATUS_OF if isinstance(err, kind))
                 return error_page(request, status, title, str(err))
@@ -71,6 +71,16 @@ class PageRoute(APIRoute):
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
     """A plain error page."""
     return render(request, "error.html", status=status, title=title, message=message)
+
+
+def _invalid_fields(err: RequestValidationError) -> str:
+    """Which query or form fields were refused and why ("page: ..."), not a vague "missing"."""
+    problems = [
+        f"{str(problem['loc'][-1]).replace('_', ' ')}: {problem['msg']}"
+        for problem in err.errors()
+        if problem.get("loc")
+    ]
+    return "; ".join(problems[:3]) or "Some fields are missing."
 
 
 def _sign_in_first(request: Request) -> Response:

@@ -100,6 +100,7 @@ async def change_schedule(
     """Save: windows that stay keep their code; the others go or come."""
     session.caller.require_writer()
     form = await read_form(request)
+    schedules.get_schedule(runtime_of(request).uow(), session.caller, schedule_id)  # or 404
     uow = runtime_of(request).uow()
     try:
         schedules.change_schedule(uow, session.caller, schedule_id, _details(form))
@@ -115,7 +116,7 @@ async def revoke_schedule(
 ) -> Response:
     """Revoke the schedule and every window not over yet."""
     form = await read_form(request)
-    reason = form.text("reason")[:400] or f"revoked by {session.username} in the dashboard"
+    reason = form.text("reason", most=400) or f"revoked by {session.username} in the dashboard"
     schedules.revoke_schedule(runtime_of(request).uow(), session.caller, schedule_id, reason)
     return RedirectResponse(f"/schedules/{schedule_id}", status_code=303)
 
@@ -124,7 +125,7 @@ def _details(form: Form) -> schedules.ScheduleDetails:
     frequency = schedules.Frequency(form.choice("frequency", ("weekly", "daily"), "weekly"))
     weekdays = frozenset(_weekday(value) for value in form.texts("weekdays"))
     return schedules.ScheduleDetails(
-        holder=form.text("holder", required=True)[:200],
+        holder=form.text("holder", required=True, most=200),
         property_refs=tuple(form.texts("properties")),
         frequency=frequency,
         starts=_time(form, "starts"),
@@ -147,10 +148,10 @@ def _weekday(value: str) -> int:
 
 
 def _time(form: Form, name: str) -> time:
-    try:
-        return time.fromisoformat(form.text(name, required=True))
-    except ValueError as err:
-        raise FormProblem(name, "is not a time like 10:00") from err
+    at = form.time_of_day(name, "10:00")
+    if at is None:
+        raise FormProblem(name, "is required")
+    return at
 
 
 def _date(form: Form, name: str, text: str) -> date:
@@ -166,15 +167,15 @@ def _date(form: Form, name: str, text: str) -> date:
 
 def _echo(form: Form) -> dict[str, Any]:
     return {
-        "holder": form.text("holder"),
-        "properties": form.texts("properties"),
-        "frequency": form.text("frequency"),
-        "weekdays": form.texts("weekdays"),
-        "starts": form.text("starts"),
-        "ends": form.text("ends"),
-        "first_day": form.text("first_day"),
-        "last_day": form.text("last_day"),
-        "except_days": form.text("except_days"),
+        "holder": form.typed("holder"),
+        "properties": form.typed_all("properties"),
+        "frequency": form.typed("frequency"),
+        "weekdays": form.typed_all("weekdays"),
+        "starts": form.typed("starts"),
+        "ends": form.typed("ends"),
+        "first_day": form.typed("first_day"),
+        "last_day": form.typed("last_day"),
+        "except_days": form.typed("except_days"),
     }
 
 

@@ -13,14 +13,20 @@ import math
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from doorcode.services.web_sessions import SignInRefused, SignInThrottled, sign_in, sign_out
+from doorcode.services.web_sessions import (
+    MAX_PASSWORD_CHECKED,
+    SignInRefused,
+    SignInThrottled,
+    sign_in,
+    sign_out,
+)
 from doorcode.web.csrf import (
     SIGN_IN_COOKIE,
     CheckedSessionDep,
     check_sign_in_token,
     new_sign_in_token,
 )
-from doorcode.web.forms import read_form, safe_next
+from doorcode.web.forms import FormProblem, read_form, safe_next
 from doorcode.web.routing import PageRoute
 from doorcode.web.sessions import (
     COOKIE,
@@ -35,6 +41,8 @@ from doorcode.web.templating import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
+MAX_USERNAME = 200
+
 
 @router.get("/sign-in")
 def sign_in_form(request: Request, next: str = "/") -> Response:
@@ -48,16 +56,20 @@ def sign_in_form(request: Request, next: str = "/") -> Response:
 async def sign_in_submit(request: Request) -> Response:
     """Check the credentials and open a fresh session."""
     form = await read_form(request)
-    check_sign_in_token(request, form.text("csrf_token"))
-    target = safe_next(form.text("next"))
-    username = form.text("username")
+    check_sign_in_token(request, form.raw("csrf_token"))  # unchecked: any mismatch is a 403
+    target = safe_next(form.raw("next"))
+    try:
+        username = form.text("username", most=MAX_USERNAME)
+        password = form.text("password", most=MAX_PASSWORD_CHECKED)
+    except FormProblem as err:
+        return _form(request, target, form.typed("username")[:MAX_USERNAME], str(err), 422)
     runtime = runtime_of(request)
     policy = session_policy(runtime)
     try:
         opened = sign_in(
             runtime.uow(),
             username,
-            form.text("password"),
+            password,
             client_address(request),
             replacing=request.cookies.get(COOKIE),
             policy=policy,

@@ -1,0 +1,271 @@
+"""The dashboard's forms against what a hurried or hostile user sends: every bad value is
+refused with a reason naming its field, the form comes back as it was typed, and nothing
+stored changes."""
+
+import html
+import re
+
+import pytest
+
+from tests.api.conftest import database_dump
+from tests.builders import PASSWORD, make_lock
+from tests.web.conftest import csrf_of, sign_in
+from tests.web.test_bookings import booking_form
+from tests.web.test_dashboard_pages import alert_of, events_of, lock_form, property_form
+from tests.web.test_guide_content import guide_form
+from tests.web.test_schedule_pages import schedule_form
+
+LONG = "Sea view " * 1_200  # a pasted document: 10,800 characters
+
+
+def code_form(token, property_id, **changes):
+    return {
+        "csrf_token": token,
+        "kind": "staff",
+        "holder": "Marta (cleaner)",
+        "property": property_id,
+        "starts_at": "2026-11-24T10:00",
+        "ends_at": "2026-11-24T12:00",
+        **changes,
+    }
+
+
+def form_of(world, token, route, **changes):
+    """Where ``route``'s form is sent, and a valid one with ``changes`` over it."""
+    flat = world.flat.id
+    return {
+        "booking": lambda: ("/reservations", booking_form(token, flat, **changes)),
+        "booking edit": lambda: (
+            f"/reservations/{world.stay.id}/edit",
+            booking_form(token, flat, check_in="2026-11-23", check_out="2026-11-26", **changes),
+        ),
+        "code": lambda: ("/codes", code_form(token, flat, **changes)),
+        "schedule": lambda: ("/schedules", schedule_form(token, flat, **changes)),
+        "property": lambda: ("/properties", property_form(token, **changes)),
+        "property edit": lambda: (f"/properties/{flat}/edit", property_form(token, **changes)),
+        "lock": lambda: ("/locks", lock_form(token, **changes)),
+        "lock edit": lambda: (f"/locks/{world.flat.locks[0].id}/edit", lock_form(token, **changes)),
+    }[route]()
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "value", "kept"),
+    [
+        ("booking", "guest_name", LONG, "rui@example.pt"),
+        ("booking", "check_in", "\x00", "Rui Costa"),
+        ("booking edit", "guest_phone", LONG, "Rui Costa"),
+        ("code", "holder", LONG, "2026-11-24T10:00"),
+        ("schedule", "except_days", ", ".join(["2027-03-30"] * 400), "Marta (cleaner)"),
+        ("property", "address", LONG, "Europe/Madrid"),
+        ("property edit", "name", "Villa\x00", "Europe/Madrid"),
+        ("lock", "name", LONG, 'value="8"'),
+        ("lock edit", "max_codes", "9" * 3_000, 'value="Shed"'),
+    ],
+)
+def test_a_form_refused_for_a_huge_or_nul_value_comes_back_with_what_was_typed(
+    signed_in, world, runtime, route, field, value, kept
+):
+    token = csrf_of(signed_in)
+    path, data = form_of(world, token, route, **{field: value})
+    before = database_dump(runtime)
+    page = signed_in.post(path, data=data)
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)).startswith(field.replace("_", " ") + ":")
+    assert f'name="{field}"' in page.text  # the form, not an error page
+    assert kept in page.text
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "most"),
+    [
+        ("booking", "guest_name", 200),
+        ("booking", "reference", 200),
+        ("booking", "guest_email", 320),
+        ("booking", "guest_phone", 40),
+        ("booking edit", "guest_name", 200),
+        ("code", "holder", 200),
+        ("schedule", "holder", 200),
+        ("property", "name", 200),
+        ("property", "address", 500),
+        ("property edit", "turnover_holder", 200),
+        ("lock", "name", 200),
+        ("lock edit", "name", 200),
+    ],
+)
+def test_a_value_longer_than_its_field_is_refused_not_silently_cut(
+    signed_in, world, runtime, route, field, most
+):
+    value = {
+        "guest_email": "a" * most + "@example.pt",
+        "guest_phone": "+351 " + "9" * most,
+    }.get(field, "x" * (most + 1))
+    token = csrf_of(signed_in)
+    path, data = form_of(world, token, route, **{field: value})
+    before = database_dump(runtime)
+    page = signed_in.post(path, data=data)
+    assert page.status_code == 422
+    reason = html.unescape(alert_of(page.text))
+    assert reason.startswith(field.replace("_", " ") + ":"), reason
+    assert database_dump(runtime) == before
+    assert value in page.text
+
+
+@pytest.mark.parametrize(
+    ("field", "reason"),
+    [
+        ("wifi", "wifi: may not contain the NUL character"),
+        ("arrival", "Flat 1 door, arrival note: may not contain the NUL character"),
+        ("departure", "Flat 1 door, departure note: at most 5000 characters"),
+    ],
+)
+def test_a_guidebook_text_with_a_nul_or_too_long_is_refused_naming_the_text(
+    signed_in, world, runtime, field, reason
+):
+    door = world.flat.locks[0].id
+    name = field if field == "wifi" else f"{field}_{door}"
+    value = "x" * 5_001 if "at most" in reason else "Net: flat1\x00 pass"
+    token = csrf_of(signed_in)
+    before = database_dump(runtime)
+    page = signed_in.post(
+        f"/properties/{world.flat.id}/guidebook", data=guide_form(token, world, **{name: value})
+    )
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)) == reason
+    assert "Pull it shut behind you." in page.text or field == "departure"
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize("back", ["x" * 3_000, "reservation\x00"])
+def test_a_reveal_is_audited_only_when_the_code_is_shown(signed_in, world, runtime, back):
+    token = csrf_of(signed_in, f"/grants/{world.grant_id}")
+    page = signed_in.post(
+        f"/grants/{world.grant_id}/reveal", data={"csrf_token": token, "back": back}
+    )
+    assert page.status_code == 200
+    assert '<code class="code">' in page.text
+    assert len(events_of(runtime, "GrantCodeRevealed")) == 1
+
+
+def test_a_malformed_back_field_does_not_turn_a_done_revoke_into_an_error(signed_in, world):
+    token = csrf_of(signed_in, f"/grants/{world.grant_id}")
+    page = signed_in.post(
+        f"/grants/{world.grant_id}/revoke",
+        data={"csrf_token": token, "back": "x" * 3_000},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303
+    assert page.headers["location"] == f"/grants/{world.grant_id}"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/reservations?page=abc", "page"),
+        ("/audit?page=2.5", "page"),
+        ("/codes?include_past=maybe", "include past"),
+    ],
+)
+def test_a_malformed_query_parameter_is_named_on_the_error_page(signed_in, world, path, field):
+    page = signed_in.get(path)
+    assert page.status_code == 400
+    [message] = re.findall(r"<p>([^<]*)</p>", page.text)
+    assert html.unescape(message).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize("path", ["/reservations?page=-3", "/audit?page=999999999999"])
+def test_a_page_number_out_of_range_shows_the_nearest_page(signed_in, world, path):
+    assert signed_in.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "label"),
+    [
+        ("booking", "check_in_at", "check in time"),
+        ("property", "check_in_time", "check in time"),
+        ("schedule", "starts", "starts"),
+    ],
+)
+def test_a_time_typed_with_an_offset_is_refused_not_read_without_it(
+    signed_in, world, runtime, route, field, label
+):
+    token = csrf_of(signed_in)
+    path, data = form_of(world, token, route, **{field: "15:00+05:00"})
+    before = database_dump(runtime)
+    page = signed_in.post(path, data=data)
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)).startswith(f"{label}: must not carry an offset")
+    assert 'value="15:00+05:00"' in page.text
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize("route", ["code", "property", "property edit", "lock", "lock edit"])
+def test_a_viewer_sending_a_valid_form_is_told_not_allowed(client, world, runtime, route):
+    assert sign_in(client, "viewer").status_code == 303
+    path, data = form_of(world, csrf_of(client), route)
+    before = database_dump(runtime)
+    page = client.post(path, data=data)
+    assert page.status_code == 403
+    assert "Not allowed" in page.text
+    assert database_dump(runtime) == before
+
+
+def test_only_an_owner_may_remove_a_lock_account(client, world):
+    assert sign_in(client, "manager").status_code == 303
+    page = client.post("/accounts/acc_any/remove", data={"csrf_token": csrf_of(client)})
+    assert page.status_code == 403
+
+
+def test_another_organisations_lock_or_schedule_is_not_found_by_its_edit_form(
+    signed_in, world, runtime
+):
+    theirs = make_lock(runtime, world.stranger, "Their door")
+    token = csrf_of(signed_in)
+    before = database_dump(runtime)
+    lock = signed_in.post(f"/locks/{theirs.id}/edit", data=lock_form(token))
+    schedule = signed_in.post(
+        "/schedules/sch_theirs/edit", data=schedule_form(token, world.flat.id)
+    )
+    assert (lock.status_code, schedule.status_code) == (404, 404)
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "reason"),
+    [
+        ("owner\x00", PASSWORD, "username: may not contain the NUL character"),
+        ("o" * 3_000, PASSWORD, "username: is too long (at most 200 characters)"),
+        ("owner", "p" * 3_000, "password: is too long (at most 1,024 characters)"),
+    ],
+)
+def test_a_malformed_sign_in_comes_back_as_the_sign_in_form_with_the_reason(
+    client, world, username, password, reason
+):
+    token = csrf_of(client, "/sign-in")
+    page = client.post(
+        "/sign-in",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/x"},
+    )
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)) == reason
+    assert 'name="password"' in page.text
+    assert "doorcode_session" not in page.cookies
+
+
+@pytest.mark.parametrize("sent", ["x" * 3_000, "\x00"])
+def test_a_malformed_sign_in_token_is_a_refused_form(client, world, sent):
+    csrf_of(client, "/sign-in")
+    page = client.post(
+        "/sign-in", data={"username": "owner", "password": PASSWORD, "csrf_token": sent}
+    )
+    assert page.status_code == 403
+
+
+def test_a_malformed_account_kind_is_refused_on_the_accounts_page(signed_in, world, runtime):
+    before = database_dump(runtime)
+    page = signed_in.post(
+        "/accounts", data={"csrf_token": csrf_of(signed_in), "kind": "seam\x00", "label": "Main"}
+    )
+    assert page.status_code == 422
+    assert html.unescape(alert_of(page.text)) == "kind: may not contain the NUL character"
+    assert database_dump(runtime) == before
