@@ -741,3 +741,32 @@ def test_the_channels_booking_reference_is_kept_on_the_reservation(
     assert references == ["HMABCD1234", "HMWXYZ9876"]
     again = sync(runtime, owner, http, feed)  # the same calendar: nothing changes
     assert (again.created, again.updated) == (0, 0)
+
+
+def test_an_all_day_stay_exported_as_utc_midnights_keeps_its_days_and_default_times(
+    runtime, owner, server, http
+):
+    """A Google or PMS export writes the stay 4–7 December as 00:00Z to 00:00Z: at a New York
+    property that read as 3 December 19:00 to 6 December 19:00, a day early."""
+    lock = make_lock(runtime, owner, "Loft door")
+    make_property(
+        runtime, owner, "Loft", locks=[lock], external_id="flat-1", time_zone="America/New_York"
+    )
+    google = new_feed(runtime, owner, server)
+    server.set(
+        PATH,
+        calendar(
+            [
+                "UID:g1@google.com",
+                "SUMMARY:Ada",
+                "DTSTART:20261204T000000Z",
+                "DTEND:20261207T000000Z",
+            ]
+        ),
+    )
+    assert sync(runtime, owner, http, google).created == 1
+    grant = grant_of(runtime, "g1@google.com")
+    assert (grant.starts_at, grant.ends_at) == (  # 15:00 and 11:00 EST
+        datetime(2026, 12, 4, 20, tzinfo=UTC),
+        datetime(2026, 12, 7, 16, tzinfo=UTC),
+    )

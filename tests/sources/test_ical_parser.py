@@ -129,6 +129,24 @@ def test_an_all_day_event_without_an_end_lasts_one_day_and_a_duration_counts():
     assert lasting.end == datetime(2026, 12, 7, 11, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "times",
+    [
+        (
+            "DTSTART;TZID=America/New_York:20261204T000000",
+            "DTEND;TZID=America/New_York:20261207T000000",
+        ),
+        ("DTSTART:20261204T000000Z", "DTEND:20261207T000000Z"),
+        ("DTSTART:20261204T000000", "DURATION:P3D"),
+    ],
+)
+def test_a_stay_written_from_midnight_to_midnight_is_read_as_its_days(times):
+    """Google Calendar and many PMSs export all-day stays so; as times they lock the guest
+    out at midnight before departure (or shift the stay a day west of Greenwich)."""
+    (stay,) = parse_calendar(calendar(*event("UID:a", "SUMMARY:Ada", *times))).events
+    assert (stay.start, stay.end) == (date(2026, 12, 4), date(2026, 12, 7))
+
+
 @pytest.mark.parametrize("body", [b"<html>Service Unavailable</html>", b"BEGIN:VCALENDAR\r\n"])
 def test_a_body_that_is_no_calendar_is_unreadable(body):
     with pytest.raises(CalendarUnreadable):

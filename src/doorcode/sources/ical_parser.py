@@ -2,7 +2,10 @@
 
 No I/O and no property knowledge: times stay as the feed gave them (a ``date`` for all-day
 events, an aware ``datetime`` for zoned or UTC times, a naive one for floating times) and the
-feed service places them at the property. What each channel puts in its export:
+feed service places them at the property. One exception: an event from 00:00 to 00:00 (in its
+own zone, UTC or floating) is an all-day event written as times, and is read as its dates.
+
+What each channel puts in its export:
 
 * **Airbnb** (``PRODID:-//Airbnb Inc//Hosting Calendar …``, UIDs ``…@airbnb.com``): all-day
   events; ``SUMMARY:Reserved`` is a booking, whose ``DESCRIPTION`` carries a
@@ -31,7 +34,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import icalendar
@@ -197,6 +200,7 @@ def _read_event(component: Any, channel: Channel) -> FeedEvent | SkippedEvent:
         return SkippedEvent(uid, end)
     if not _ends_after_start(start, end):
         return SkippedEvent(uid, "the event does not end after it starts")
+    start, end = _dates_if_midnights(start, end)
     try:
         check_day("DTSTART", _day(start))
         check_day("the end", _day(end))
@@ -264,6 +268,24 @@ def _later(start: date | datetime, duration: timedelta) -> date | datetime | str
 
 def _day(moment: date | datetime) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _dates_if_midnights(
+    start: date | datetime, end: date | datetime
+) -> tuple[date | datetime, date | datetime]:
+    """An event from midnight to midnight as its days: an all-day stay written as times.
+
+    Google Calendar and many PMS exports write a day-long booking as 00:00 to 00:00 (in a
+    zone, in UTC or floating). Read as times it would open the door at midnight of the
+    arrival day and lock the guest out at midnight before departure, or, at UTC midnights,
+    move the stay a day at a property west of Greenwich. The days the exporter wrote, with
+    the property's own check-in and check-out times, are what the booking means.
+    """
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        days = start.date(), end.date()
+        if start.time() == end.time() == time(0) and days[1] > days[0]:
+            return days
+    return start, end
 
 
 def _ends_after_start(start: date | datetime, end: date | datetime) -> bool:
