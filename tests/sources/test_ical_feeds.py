@@ -770,3 +770,72 @@ def test_an_all_day_stay_exported_as_utc_midnights_keeps_its_days_and_default_ti
         datetime(2026, 12, 4, 20, tzinfo=UTC),
         datetime(2026, 12, 7, 16, tzinfo=UTC),
     )
+
+
+AIRBNB_DETAILS = (
+    "DESCRIPTION:Reservation URL: https://www.airbnb.com/hosting/reservations/details/"
+    "HMABCD1234\\nPhone Number (Last 4 Digits): 4567"
+)
+
+
+def polls(uid, summary, nights, prodid, *details):
+    """Three successive, different exports of one stay from 4 December (DTSTAMP differs)."""
+    lines = ["BEGIN:VCALENDAR", f"PRODID:{prodid}", "VERSION:2.0"]
+    for minute in range(3):
+        yield "\r\n".join(
+            [
+                *lines,
+                "BEGIN:VEVENT",
+                f"UID:{uid}",
+                f"SUMMARY:{summary}",
+                f"DTSTAMP:20261123T09{minute:02}00Z",
+                "DTSTART;VALUE=DATE:20261204",
+                f"DTEND;VALUE=DATE:{D + timedelta(days=nights):%Y%m%d}",
+                *details,
+                "END:VEVENT",
+                "END:VCALENDAR",
+                "",
+            ]
+        ).encode()
+
+
+AIRBNB_PRODID = "-//Airbnb Inc//Hosting Calendar 0.8.8//EN"
+VRBO_PRODID = "-//HomeAway.com, Inc.//EN"
+
+
+@pytest.mark.parametrize(
+    ("prodid", "summary", "details"),
+    [
+        (AIRBNB_PRODID, "Reserved", [AIRBNB_DETAILS]),  # the same HM code
+        (VRBO_PRODID, "Reserved - Grace Hopper", []),  # the same guest and check-in day
+    ],
+)
+def test_a_stay_whose_uid_the_channel_regenerated_keeps_its_reservation_and_code(
+    runtime, owner, server, http, feed, prodid, summary, details
+):
+    """Channels give a changed stay a new UID: it was a new booking with a new code, and two
+    fetches later the code its guest held was revoked, mid-stay perhaps."""
+    server.set(PATH, next(polls("old", summary, 3, prodid, *details)))
+    sync(runtime, owner, http, feed)
+    code = reveal_code(runtime.uow(), owner, grant_of(runtime, "old").id)
+    for extended in polls("new", summary, 5, prodid, *details):
+        server.set(PATH, extended)
+        report = sync(runtime, owner, http, feed)
+        assert (report.created, report.cancelled) == (0, 0)
+    assert stays(runtime) == [("old", "confirmed", D, D + timedelta(days=5), "active")]
+    assert reveal_code(runtime.uow(), owner, grant_of(runtime, "old").id) == code
+
+
+def test_another_guest_on_the_dates_of_a_stay_that_left_is_not_taken_for_it(
+    runtime, owner, server, http, feed
+):
+    """A new UID without the same reference or guest is a new booking: no inherited code."""
+    server.set(PATH, next(polls("a", "Reserved - Ada", 3, VRBO_PRODID)))
+    sync(runtime, owner, http, feed)
+    for other in polls("b", "Reserved - Bo", 3, VRBO_PRODID):
+        server.set(PATH, other)
+        sync(runtime, owner, http, feed)
+    assert [(uid, status) for uid, status, *_ in stays(runtime)] == [
+        ("a", "cancelled"),
+        ("b", "confirmed"),
+    ]

@@ -27,8 +27,11 @@ new dates is the same booking moved (the grant moves, the code stays). When a ca
 UID twice, the booking already known by that UID keeps it (found by its check-out day, else
 the first event not known otherwise), and each twin is known by UID and start date from then
 on, so a twin coming or going never re-keys the original nor changes its guest's code. A UID
-reused after its stay ended is a new booking. Bookings are recorded from the moment they are
-within ``horizon`` of now; stays already over are not recorded at all.
+reused after its stay ended is a new booking. Channels regenerate the UID of a changed stay:
+a new UID whose booking reference (or, without one, guest name and check-in day) is that of
+one live booking whose UID left the calendar keeps that booking, its key and its code.
+Bookings are recorded from the moment they are within ``horizon`` of now; stays already over
+are not recorded at all.
 
 A fetch that shows no readable booking (every event skipped, or only blocks), a 304 and a
 body the same as last time never count a booking missing (``counts_absence``), so a broken
@@ -41,6 +44,7 @@ import enum
 import hashlib
 import json
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -375,6 +379,7 @@ def _apply(
             for key, entry in entries.items()
         }
         ends = {key: entry.ends_at for key, entry in entries.items()}
+        absent = _absent_bookings(uow, caller, parsed, entries, target.now)
     tally = _Tally()
     if parsed is None:  # 304: the calendar is as it was when last read
         present: set[str] = set()
@@ -382,7 +387,10 @@ def _apply(
         cancelled: set[str] = set()
         counts_absence = False
     else:
-        present, bookings, cancelled = _read(parsed, target, remembered, ends, policy, tally)
+        renamed = _renamed_uids(parsed, target.zone, remembered, absent)
+        present, bookings, cancelled = _read(
+            parsed, target, remembered, ends, renamed, policy, tally
+        )
         counts_absence = _shows_a_booking(parsed, target)
     fingerprints = {key: booking.fingerprint for key, booking in bookings.items()}
     diff = diff_feed(remembered, fingerprints, present, cancelled, counts_absence=counts_absence)
@@ -422,6 +430,7 @@ def _read(
     target: _Target,
     remembered: dict[str, Remembered],
     ends: dict[str, datetime],
+    renamed: Mapping[str, str],
     policy: FeedPolicy,
     tally: _Tally,
 ) -> tuple[set[str], dict[str, _Booking], set[str]]:
@@ -436,7 +445,7 @@ def _read(
             present.update(key for key in remembered if key.startswith(f"{skipped.uid}#"))
     today = target.now.astimezone(target.zone).date()
     first_day, last_day = today - timedelta(days=1), today + policy.horizon + timedelta(days=1)
-    keys = _keys(parsed.events, remembered, ends, target.zone)
+    keys = _keys(parsed.events, remembered, ends, target.zone, renamed)
     for event, key in zip(parsed.events, keys, strict=True):
         if key is None:
             tally.skipped.append(f"{event.uid}: the same UID twice on one day; skipped")
@@ -466,13 +475,16 @@ def _keys(
     remembered: Mapping[str, Remembered],
     ends: Mapping[str, datetime],
     zone: ZoneInfo,
+    renamed: Mapping[str, str] | None = None,
 ) -> list[str | None]:
     """Each event's booking key, decided per UID so no other UID can change it.
 
     The plain UID goes to the booking already known by it (same check-out day), else to the
     first event that is not a twin known by UID and date; every other event of the UID is
-    known by UID and start date. None marks a second event of one UID on one day.
+    known by UID and start date. None marks a second event of one UID on one day. A UID the
+    channel regenerated for a known booking (``renamed``) keeps that booking's key.
     """
+    renamed = renamed or {}
     keys: list[str | None] = [None] * len(events)
     by_uid: dict[str, list[int]] = defaultdict(list)
     for index, event in enumerate(events):
@@ -484,11 +496,103 @@ def _keys(
         holder = _plain_holder(uid, [events[i] for i in members], remembered, ends, zone)
         taken: set[str] = set()
         for position, index in enumerate(members):
-            key = uid if position == holder else _dated_key(events[index])
+            key = renamed.get(uid, uid) if position == holder else _dated_key(events[index])
             if key not in taken:
                 keys[index] = key
                 taken.add(key)
     return keys
+
+
+@dataclass(frozen=True, slots=True)
+class _Absent:
+    """A live booking whose UID the calendar no longer shows, as the reservation records it."""
+
+    booking_reference: str | None
+    guest_name: str
+    check_in: date
+
+
+_DATED = re.compile(r"#\d{4}-\d{2}-\d{2}$")
+
+
+def _uid_of(key: str) -> str:
+    return _DATED.sub("", key)
+
+
+def _absent_bookings(
+    uow: UnitOfWork,
+    caller: Caller,
+    parsed: ParsedCalendar | None,
+    entries: Mapping[str, FeedEntry],
+    now: datetime,
+) -> dict[str, _Absent]:
+    """The live bookings whose UID left the calendar, read only when a new UID came in."""
+    if parsed is None:
+        return {}
+    uids = {event.uid for event in parsed.events} | {event.uid for event in parsed.skipped}
+    known = {_uid_of(key) for key in entries}
+    if not any(event.uid not in known for event in parsed.events if event.uid):
+        return {}
+    absent: dict[str, _Absent] = {}
+    for key, entry in entries.items():
+        if entry.cancelled or entry.ends_at <= now or _uid_of(key) in uids:
+            continue
+        found = uow.reservations.get(caller.organisation_id, entry.reservation_id)
+        if found is not None:
+            absent[key] = _Absent(found.booking_reference, found.guest_name, found.check_in)
+    return absent
+
+
+def _renamed_uids(
+    parsed: ParsedCalendar,
+    zone: ZoneInfo,
+    remembered: Mapping[str, Remembered],
+    absent: Mapping[str, _Absent],
+) -> dict[str, str]:
+    """New UIDs that are a known booking under a UID the channel regenerated: UID -> its key.
+
+    Channels regenerate an event's UID when a stay is changed (extended, shortened). Taken
+    as new, the booking got a second code and, two fetches later, lost the one its guest
+    holds, mid-stay perhaps. A new UID is the booking whose UID left the calendar when both
+    carry the same booking reference (Airbnb's HM code, a PMS number), or, without one, the
+    same guest name and check-in day. Only a match that is one to one counts.
+    """
+    if not absent:
+        return {}
+    known = {_uid_of(key) for key in remembered}
+    claims: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for event in parsed.events:
+        if event.uid and event.uid not in known and event.kind is EventKind.BOOKING:
+            claims[_identity(event, zone, parsed.channel)].append(event.uid)
+    holders: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for key, booking in absent.items():
+        if booking.booking_reference:
+            holders[("reference", booking.booking_reference)].append(key)
+        if booking.guest_name:
+            holders[("guest", booking.guest_name, booking.check_in.isoformat())].append(key)
+    renamed: dict[str, str] = {}
+    for identity, uids in claims.items():
+        keys = holders.get(identity, [])
+        if identity and len(set(uids)) == 1 and len(keys) == 1:
+            renamed[uids[0]] = keys[0]
+    return renamed
+
+
+def _identity(event: FeedEvent, zone: ZoneInfo, channel: Channel) -> tuple[str, ...]:
+    """What names a booking apart from its UID; empty when nothing does (a channel's label)."""
+    if event.booking_reference:
+        return ("reference", event.booking_reference)
+    if not event.guest_name or channel is Channel.BOOKING:
+        return ()
+    return ("guest", _holder_name(event, channel)[:200], _local(event.start, zone)[0].isoformat())
+
+
+def _holder_name(event: FeedEvent, channel: Channel) -> str:
+    """The grant holder's name: the guest's, else the channel's label, with the phone digits."""
+    name = event.guest_name or GUEST_LABELS.get(channel, "Guest")
+    if event.phone_last4:
+        name = f"{name} (phone …{event.phone_last4})"
+    return name
 
 
 def _plain_holder(
@@ -527,10 +631,7 @@ def _place(
     except DomainError as err:
         tally.skipped.append(f"{key}: {err}")
         return None
-    label = GUEST_LABELS.get(channel, "Guest")
-    name = event.guest_name or label
-    if event.phone_last4:
-        name = f"{name} (phone …{event.phone_last4})"
+    name = _holder_name(event, channel)
     details = ReservationDetails(
         source=f"ical:{target.feed_id}",
         external_id=key[:200],
