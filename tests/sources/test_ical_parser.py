@@ -205,3 +205,10 @@ def test_a_nul_in_a_uid_or_a_name_is_dropped_not_carried_to_the_database():
     [only] = parsed.events
     assert "\x00" not in only.uid
     assert "\x00" not in (only.guest_name or "")
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-8"])
+def test_a_calendar_in_windows_1252_or_with_a_bom_keeps_the_guests_name(encoding):
+    body = calendar(*event("UID:a", "SUMMARY:Zoë Müller", "DTSTART;VALUE=DATE:20261204"))
+    (stay,) = parse_calendar(body.decode().encode(encoding)).events
+    assert stay.guest_name == "Zoë Müller"

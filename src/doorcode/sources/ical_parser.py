@@ -135,7 +135,7 @@ def parse_calendar(data: bytes, channel: Channel = Channel.AUTO) -> ParsedCalend
     if not data.strip():
         return ParsedCalendar(Channel.GENERIC if channel is Channel.AUTO else channel, (), ())
     try:
-        calendar = icalendar.Calendar.from_ical(data)
+        calendar = icalendar.Calendar.from_ical(_text_of(data))
         components = list(calendar.walk("VEVENT"))
     except (*_UNREADABLE, RecursionError) as err:
         raise CalendarUnreadable("the body is not an iCalendar document") from err
@@ -150,6 +150,15 @@ def parse_calendar(data: bytes, channel: Channel = Channel.AUTO) -> ParsedCalend
         else:
             skipped.append(read)
     return ParsedCalendar(channel, tuple(events), tuple(skipped))
+
+
+def _text_of(data: bytes) -> str:
+    """The body as text: UTF-8 as RFC 5545 says (a byte-order mark dropped), else
+    Windows-1252, which older PMS exports write (read as UTF-8, Zoë was greeted as Zo\ufffd)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def detect_channel(prodid: str, components: list[Any]) -> Channel:
