@@ -231,14 +231,15 @@ def lock_add(
         offline_codes=offline_codes,
         enter_key=enter_key,
     )
-    details = locks.LockDetails(name, provider, external_id, capabilities, account)
+    details = locks.LockDetails(
+        name, provider, external_id, capabilities, account, tuple(property_ref)
+    )
     lock = locks.add_lock(state.runtime().uow(), state.caller(), details)
     from doorcode.sync.provisioning import install_virtual_locks
 
     install_virtual_locks(state.runtime())
     typer.echo(f"added lock {lock.name} ({lock.id})")
     for reference in property_ref:
-        properties.link_lock(state.runtime().uow(), state.caller(), reference, lock.id)
         typer.echo(f"linked to {reference}")
 
 

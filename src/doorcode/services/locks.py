@@ -10,6 +10,7 @@ from doorcode.domain.lock_capabilities import LockCapabilities, policy_for_locks
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, NotFound
+from doorcode.services.properties import find_in, link_in
 from doorcode.services.provider_accounts import account_for_provider
 from doorcode.store.capability_codec import capabilities_from_json, capabilities_to_json
 from doorcode.store.models import Lock, ProviderAccountRow
@@ -30,6 +31,8 @@ class LockDetails:
     capabilities: LockCapabilities = field(default_factory=LockCapabilities)
     account: str | None = None
     """The provider account (id or label); by default the organisation's account of the kind."""
+    property_refs: tuple[str, ...] = ()
+    """Properties (id, external id or name) whose groups the lock joins as it is added."""
 
     def provider_id(self, organisation_slug: str) -> str:
         """The id the provider knows the lock by.
@@ -43,13 +46,15 @@ class LockDetails:
 
 
 def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
-    """A new lock, in no property's group yet."""
+    """A new lock, in the groups of ``details.property_refs`` (all of them, or no lock)."""
+
     caller.require_writer()
     with uow:
         org = caller.organisation_id
         organisation = uow.organisations.get(org)
         assert organisation is not None
         account = _account(uow, org, details)
+        groups = [find_in(uow, caller, reference) for reference in details.property_refs]
         external_id = details.provider_id(organisation.slug)
         if uow.locks.by_provider_id(account.kind, external_id) is not None:
             raise AlreadyExists(f"{account.kind} device {external_id!r} is already in use")
@@ -73,6 +78,8 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
             details.name,
             after={"provider": lock.provider, "external_id": external_id},
         )
+        for prop in groups:
+            link_in(uow, caller, prop, lock)
         uow.commit()
         return lock
 

@@ -27,7 +27,9 @@ __all__ = [
     "add_property",
     "change_property",
     "details_of",
+    "find_in",
     "find_property",
+    "link_in",
     "link_lock",
     "list_properties",
     "unlink_lock",
@@ -122,17 +124,23 @@ def link_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str)
     with uow:
         prop = _find(uow, caller, property_ref)
         lock = _find_lock(uow, caller, lock_ref)
-        if lock in prop.locks:
-            return prop
-        _validate(details_of(prop), [*prop.locks, lock])
-        prop.locks.append(lock)
-        uow.touch_locks({lock.id})
-        record_event(
-            uow, caller, (SUBJECT, prop.id), "LockLinked", lock.name, after={"lock_id": lock.id}
-        )
-        _follow(uow, caller, prop)
+        link_in(uow, caller, prop, lock)
         uow.commit()
         return prop
+
+
+def link_in(uow: UnitOfWork, caller: Caller, prop: Property, lock: Lock) -> None:
+    """Link inside the caller's unit of work, uncommitted: adding a lock with its properties
+    must store all of it or nothing (a refused link would otherwise leave the lock behind)."""
+    if lock in prop.locks:
+        return
+    _validate(details_of(prop), [*prop.locks, lock])
+    prop.locks.append(lock)
+    uow.touch_locks({lock.id})
+    record_event(
+        uow, caller, (SUBJECT, prop.id), "LockLinked", lock.name, after={"lock_id": lock.id}
+    )
+    _follow(uow, caller, prop)
 
 
 def unlink_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str) -> Property:
@@ -203,6 +211,11 @@ def _follow(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
 def _refuse_duplicate_external_id(uow: UnitOfWork, caller: Caller, external_id: str | None) -> None:
     if external_id and uow.properties.find(caller.organisation_id, external_id) is not None:
         raise AlreadyExists(f"a property with external id {external_id!r} exists already")
+
+
+def find_in(uow: UnitOfWork, caller: Caller, reference: str) -> Property:
+    """A property by id, external id or name, inside the caller's unit of work."""
+    return _find(uow, caller, reference)
 
 
 def _find(uow: UnitOfWork, caller: Caller, reference: str) -> Property:

@@ -1,0 +1,73 @@
+"""A property manager who mistypes: every bad input is one clear line, exit code 1 or 2, and
+nothing stored changes.
+
+Each test here was a defect first: a traceback, an exit code 0 on a mistake, or a half-done
+write left behind by a refused command.
+"""
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+START = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
+END = START + timedelta(days=1)
+
+
+@pytest.fixture
+def world(doorcode):
+    """Two organisations; acme has two flats, each with its own front door."""
+    doorcode("org", "add", "acme")
+    doorcode("org", "add", "other")
+    doorcode("org", "use", "acme")
+    doorcode("property", "add", "Flat 1", "--zone", "Europe/Lisbon", "--external-id", "f1")
+    doorcode("property", "add", "Flat 2", "--zone", "Europe/Lisbon", "--external-id", "f2")
+    doorcode("lock", "add", "Door 1", "--property", "f1")
+    doorcode("lock", "add", "Door 2", "--property", "f2")
+    doorcode("--org", "other", "property", "add", "Theirs", "--zone", "UTC", "--external-id", "o1")
+    doorcode("--org", "other", "lock", "add", "Their door", "--property", "o1")
+
+
+@pytest.fixture
+def stored(sqlite_url):
+    """``stored()``: every row of every table, to compare before and after a refused command."""
+    path = sqlite_url.removeprefix("sqlite:///")
+
+    def rows():
+        with sqlite3.connect(path) as db:
+            tables = [
+                name for (name,) in db.execute("select name from sqlite_master where type='table'")
+            ]
+            return {table: db.execute(f'select * from "{table}"').fetchall() for table in tables}
+
+    return rows
+
+
+def refused(doorcode, stored, *args, says, expect=1):
+    """Run a command that must fail with one line naming the mistake, changing nothing."""
+    before = stored()
+    result = doorcode(*args, expect=expect)
+    assert stored() == before
+    assert "Traceback" not in result.output
+    assert says in result.stderr, result.stderr
+    return result
+
+
+@pytest.mark.parametrize(
+    "links",
+    [["--property", "nope"], ["--property", "o1"], ["--property", "f1", "--property", "nope"]],
+    ids=["unknown", "other-organisation", "second-unknown"],
+)
+def test_a_lock_added_to_a_property_that_is_not_there_is_not_added(doorcode, world, stored, links):
+    refused(
+        doorcode,
+        stored,
+        "lock",
+        "add",
+        "Back door",
+        *links,
+        says="no property 'nope'" if "nope" in links else "no property 'o1'",
+    )
+    names = [lock["name"] for lock in json.loads(doorcode("lock", "list", "--json").output)]
+    assert "Back door" not in names
