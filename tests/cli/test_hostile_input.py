@@ -71,3 +71,36 @@ def test_a_lock_added_to_a_property_that_is_not_there_is_not_added(doorcode, wor
     )
     names = [lock["name"] for lock in json.loads(doorcode("lock", "list", "--json").output)]
     assert "Back door" not in names
+
+
+def staff_code(*options, holder="Marta"):
+    window = ("--from", START.isoformat(), "--to", END.isoformat())
+    return ("grant", "add", "--holder", holder, "--kind", "staff", *options, *window)
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--property", "f1", "--lock", "nope"], "a property or locks, not both"),
+        (["--property", "f1", "--lock", "Door 2"], "a property or locks, not both"),
+        (["--property", "", "--lock", "Door 1"], "a property or locks, not both"),
+        (["--property", ""], "no property ''"),
+        (["--property", "f1", "--code-length", "0"], "code length must be between 4 and 10"),
+        (["--lock", "Door 1", "--code-length", "0"], "code length must be between 4 and 10"),
+        (["--property", "f1"], "200 characters at most"),
+    ],
+    ids=[
+        "typo-lock-ignored",
+        "other-lock-ignored",
+        "empty-property",
+        "empty-property-alone",
+        "zero-length",
+        "zero-length-locks",
+        "holder-too-long",
+    ],
+)
+def test_a_staff_code_with_conflicting_or_empty_targets_is_refused(
+    doorcode, world, stored, options, says
+):
+    holder = "x" * 5000 if "holder" in says or "200" in says else "Marta"
+    refused(doorcode, stored, *staff_code(*options, holder=holder), says=says)
