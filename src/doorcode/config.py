@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorcode.domain.reservations import MAX_STAY_NIGHTS
@@ -38,6 +38,10 @@ class Runner(enum.StrEnum):
     """``doorcode serve`` does, in-process (the default: one machine, SQLite or PostgreSQL)."""
     WORKER = "worker"
     """``doorcode worker`` processes do, on PostgreSQL; ``serve`` only enqueues their jobs."""
+
+
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+"""What DOORCODE_DATABASE_URL may start with (a ``+driver`` suffix aside)."""
 
 
 class Settings(BaseSettings):
@@ -116,6 +120,15 @@ class Settings(BaseSettings):
     # sign-in whatever happens.
     session_idle_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=30 * 24)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        """SQLite or PostgreSQL only: another scheme died importing a driver doorcode lacks."""
+        scheme = url.partition(":")[0].partition("+")[0]
+        if url and (":" not in url or scheme not in DATABASE_SCHEMES):
+            raise ValueError("give a sqlite:///PATH or postgresql://USER@HOST/DATABASE URL")
+        return url
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

@@ -104,3 +104,36 @@ def test_a_staff_code_with_conflicting_or_empty_targets_is_refused(
 ):
     holder = "x" * 5000 if "holder" in says or "200" in says else "Marta"
     refused(doorcode, stored, *staff_code(*options, holder=holder), says=says)
+
+
+def test_a_database_that_refuses_is_one_line_without_the_password(cli, monkeypatch):
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", "postgresql://host:hunter2@127.0.0.1:1/doorcode")
+    result = cli("grant", "list", expect=1)
+    assert result.stderr.startswith("Error: the database cannot be used: "), result.stderr
+    assert "Connection refused" in result.stderr
+    assert "hunter2" not in result.output
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_database_url_doorcode_cannot_use_is_named(cli, monkeypatch):
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", "mysql://host:hunter2@db/doorcode")
+    result = cli("grant", "list", expect=1)
+    assert result.stderr.startswith("Error: DOORCODE_DATABASE_URL: "), result.stderr
+    assert "postgresql://" in result.stderr
+    assert "hunter2" not in result.output
+
+
+def test_a_database_another_writer_holds_is_busy_and_left_alone(
+    doorcode, world, sqlite_url, monkeypatch
+):
+    monkeypatch.setattr("doorcode.store.database.BUSY_TIMEOUT_SECONDS", 0.2)
+    writer = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        result = doorcode("property", "add", "Flat 3", "--zone", "UTC", expect=1)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.stderr.startswith("Error: the database is busy: "), result.stderr
+    names = [prop["name"] for prop in json.loads(doorcode("property", "list", "--json").output)]
+    assert "Flat 3" not in names

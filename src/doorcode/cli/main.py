@@ -111,6 +111,14 @@ class ReportingGroup(TyperGroup):
         except (DomainError, ServiceError, UnreadableSecret, NoInstallation, SettingsError) as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(code=1) from err
+        except Exception as err:
+            from doorcode.store.database import database_trouble
+
+            trouble = database_trouble(err)
+            if trouble is None:
+                raise
+            typer.echo(f"Error: {trouble}", err=True)
+            raise typer.Exit(code=1) from err
 
 
 def _plain_help(command: Any) -> None:
