@@ -137,3 +137,54 @@ def test_a_database_another_writer_holds_is_busy_and_left_alone(
     assert result.stderr.startswith("Error: the database is busy: "), result.stderr
     names = [prop["name"] for prop in json.loads(doorcode("property", "list", "--json").output)]
     assert "Flat 3" not in names
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (
+            ("property", "add", "Flat 3", "--zone", "UTC", "--native-lead-minutes", HUGE),
+            "between 0 and 30 days",
+        ),
+        (
+            ("property", "add", "Flat 3", "--zone", "UTC", "--unscheduled-lead-minutes", HUGE),
+            "between 0 and 30 days",
+        ),
+        (
+            ("feed", "add", "f1", "https://example.com/cal.ics", "--interval", HUGE),
+            "every 1 to 1440 minutes",
+        ),
+        (("feed", "add", "f1", "https://example.com:99999/cal.ics"), "feed URL must be"),
+        (("feed", "add", "f1", "https://exa mple.com/cal.ics"), "feed URL must be"),
+        (
+            ("source", "add", "pms", "--push-url", "https://example.com:70000/push"),
+            "push URL must be",
+        ),
+        (
+            (
+                "provider",
+                "connect",
+                "zwave_js",
+                "--label",
+                "zw",
+                "--option",
+                "url=ws://127.0.0.1:99999",
+            ),
+            "url must be a websocket URL",
+        ),
+    ],
+    ids=[
+        "native-lead",
+        "unscheduled-lead",
+        "feed-interval",
+        "feed-port",
+        "feed-space",
+        "push-port",
+        "zwave-port",
+    ],
+)
+def test_numbers_and_ports_out_of_range_are_refused(doorcode, world, stored, command, says):
+    refused(doorcode, stored, *command, says=says)

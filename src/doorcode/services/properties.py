@@ -7,7 +7,7 @@ current grant at once, in the same transaction, so codes never lag behind the co
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import time, timedelta
+from datetime import time
 from typing import Any
 
 from doorcode.domain.code_policy import Alphabet, CodePolicy
@@ -64,10 +64,7 @@ class PropertyDetails:
     @property
     def lead_times(self) -> LeadTimes:
         """How long before a window codes go onto the property's locks."""
-        return LeadTimes(
-            timedelta(minutes=self.native_lead_minutes),
-            timedelta(minutes=self.unscheduled_lead_minutes),
-        )
+        return LeadTimes.of_minutes(self.native_lead_minutes, self.unscheduled_lead_minutes)
 
 
 def add_property(uow: UnitOfWork, caller: Caller, details: PropertyDetails) -> Property:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from doorcode.domain.web_addresses import is_url
 from doorcode.locks.base import ProviderAccount
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.services.alerts import clear_alert, raise_alert
@@ -260,10 +261,10 @@ def _check(request: AccountRequest) -> None:
     if bad_options:
         raise InvalidRequest(f"unknown option(s): {', '.join(bad_options)}")
     base_url = request.options.get("base_url")
-    if base_url is not None and not base_url.startswith(("https://", "http://")):
+    if base_url is not None and not is_url(base_url, ("https", "http")):
         raise InvalidRequest("base_url must be an http(s) URL")
     url = request.options.get("url")
     if "url" in request.allowed_options and not url:
         raise InvalidRequest(f"a {request.kind} account needs --option url=ws://HOST:PORT")
-    if url is not None and not url.startswith(("ws://", "wss://")):
+    if url is not None and not is_url(url, ("ws", "wss")):
         raise InvalidRequest("url must be a websocket URL, such as ws://homeassistant.local:3000")
