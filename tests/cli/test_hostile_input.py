@@ -188,3 +188,47 @@ HUGE = "99999999999999999999"
 )
 def test_numbers_and_ports_out_of_range_are_refused(doorcode, world, stored, command, says):
     refused(doorcode, stored, *command, says=says)
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (
+            ("property", "add", "Flat\x003", "--zone", "UTC"),
+            "Invalid value for argument 3: holds a NUL",
+        ),
+        (
+            (
+                "grant",
+                "add",
+                "--holder",
+                "Mar\x00ta",
+                "--property",
+                "f1",
+                "--from",
+                START.isoformat(),
+                "--to",
+                END.isoformat(),
+            ),
+            "Invalid value for --holder: holds a NUL",
+        ),
+        (
+            (
+                "reservation",
+                "add",
+                "--property",
+                "f1",
+                "--guest=A\x00da",
+                "--check-in",
+                str(START.date()),
+                "--check-out",
+                str(END.date()),
+            ),
+            "Invalid value for --guest: holds a NUL",
+        ),
+    ],
+    ids=["argument", "option", "option=value"],
+)
+def test_a_nul_character_is_refused_before_anything_runs(doorcode, world, stored, command, says):
+    result = refused(doorcode, stored, *command, says=says, expect=2)
+    assert "\x00" not in result.output
