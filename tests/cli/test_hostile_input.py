@@ -232,3 +232,22 @@ def test_numbers_and_ports_out_of_range_are_refused(doorcode, world, stored, com
 def test_a_nul_character_is_refused_before_anything_runs(doorcode, world, stored, command, says):
     result = refused(doorcode, stored, *command, says=says, expect=2)
     assert "\x00" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("grant", "list", "--property", "Flat"),
+        ("rules", "show", "Flat"),
+        ("grant", "list", "--lock", "Door"),
+        ("lock", "sync", "Door"),
+        ("lock", "remove", "Door"),
+    ],
+)
+def test_a_name_two_share_is_called_ambiguous_not_missing(doorcode, world, stored, command):
+    doorcode("property", "set", "f1", "--name", "Flat")
+    doorcode("property", "set", "f2", "--name", "Flat")
+    doorcode("lock", "add", "Door", "--property", "f1", "--external-id", "door-a")
+    doorcode("lock", "add", "Door", "--property", "f2", "--external-id", "door-b")
+    what = "properties" if "Flat" in command else "locks"
+    refused(doorcode, stored, *command, says=f"several {what} are named")

@@ -11,6 +11,7 @@ from datetime import time
 from typing import Any
 
 from doorcode.domain.code_policy import Alphabet, CodePolicy
+from doorcode.domain.errors import AmbiguousReference
 from doorcode.domain.guidebook import DEFAULT_REVEAL_HOURS
 from doorcode.domain.lead_times import LeadTimes
 from doorcode.domain.lock_capabilities import policy_for_locks
@@ -206,7 +207,13 @@ def _follow(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
 
 
 def _refuse_duplicate_external_id(uow: UnitOfWork, caller: Caller, external_id: str | None) -> None:
-    if external_id and uow.properties.find(caller.organisation_id, external_id) is not None:
+    if not external_id:
+        return
+    try:
+        taken = uow.properties.find(caller.organisation_id, external_id)
+    except AmbiguousReference:  # two properties have it as their name, none as external id
+        return
+    if taken is not None:
         raise AlreadyExists(f"a property with external id {external_id!r} exists already")
 
 
