@@ -251,3 +251,36 @@ def test_a_name_two_share_is_called_ambiguous_not_missing(doorcode, world, store
     doorcode("lock", "add", "Door", "--property", "f2", "--external-id", "door-b")
     what = "properties" if "Flat" in command else "locks"
     refused(doorcode, stored, *command, says=f"several {what} are named")
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (("property", "add", "", "--zone", "UTC"), "a property needs a name"),
+        (("property", "add", "   ", "--zone", "UTC"), "a property needs a name"),
+        (("property", "add", "x" * 5000, "--zone", "UTC"), "200 characters at most"),
+        (("property", "set", "f1", "--name", "x" * 5000), "200 characters at most"),
+        (("lock", "add", ""), "a lock needs a name"),
+        (("lock", "add", "x" * 5000), "200 characters at most"),
+        (("lock", "add", "Gate", "--min-length", "8", "--max-length", "4"), "4 to 10 symbols"),
+        (("lock", "add", "Gate", "--min-length", "0"), "4 to 10 symbols"),
+        (("lock", "add", "Gate", "--max-length", "100"), "4 to 10 symbols"),
+        (("lock", "add", "Gate", "--max-codes", "0"), "at least 1 code"),
+        (("lock", "add", "Gate", "--max-codes", "-1"), "at least 1 code"),
+    ],
+    ids=[
+        "property-empty",
+        "property-blank",
+        "property-long",
+        "property-set-long",
+        "lock-empty",
+        "lock-long",
+        "lengths-reversed",
+        "length-zero",
+        "length-100",
+        "no-room",
+        "negative-room",
+    ],
+)
+def test_names_and_capabilities_nobody_can_use_are_refused(doorcode, world, stored, command, says):
+    refused(doorcode, stored, *command, says=says)

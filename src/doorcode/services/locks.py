@@ -5,18 +5,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from doorcode.domain.code_policy import Alphabet, CodePolicy
+from doorcode.domain.code_policy import MAX_CODE_LENGTH, MIN_CODE_LENGTH, Alphabet, CodePolicy
 from doorcode.domain.lock_capabilities import LockCapabilities, policy_for_locks
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
-from doorcode.services.errors import AlreadyExists, NotFound
-from doorcode.services.properties import find_in, link_in
+from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
+from doorcode.services.properties import check_name, find_in, link_in
 from doorcode.services.provider_accounts import account_for_provider
 from doorcode.store.capability_codec import capabilities_from_json, capabilities_to_json
 from doorcode.store.models import Lock, ProviderAccountRow
 from doorcode.store.unit_of_work import UnitOfWork
 
-__all__ = ["LockDetails", "add_lock", "change_lock", "find_lock", "list_locks"]
+__all__ = [
+    "LockDetails",
+    "add_lock",
+    "change_lock",
+    "check_capabilities",
+    "find_lock",
+    "list_locks",
+]
 
 SUBJECT = "lock"
 
@@ -49,6 +56,8 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
     """A new lock, in the groups of ``details.property_refs`` (all of them, or no lock)."""
 
     caller.require_writer()
+    check_name("lock", details.name)
+    check_capabilities(details.capabilities)
     with uow:
         org = caller.organisation_id
         organisation = uow.organisations.get(org)
@@ -82,6 +91,22 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
             link_in(uow, caller, prop, lock)
         uow.commit()
         return lock
+
+
+def check_capabilities(capabilities: LockCapabilities) -> None:
+    """Capabilities some code can satisfy: lengths within 4–10, room for at least one code.
+
+    ``--min-length 8 --max-length 4`` was stored as a lock that takes no code at all, and
+    every grant on it then failed at the reconciler instead of here.
+    """
+    lengths = capabilities.code_lengths
+    if not lengths or not lengths <= set(range(MIN_CODE_LENGTH, MAX_CODE_LENGTH + 1)):
+        raise InvalidRequest(
+            f"a lock takes codes of {MIN_CODE_LENGTH} to {MAX_CODE_LENGTH} symbols: "
+            "give lengths in that range, the shortest first"
+        )
+    if capabilities.max_codes is not None and capabilities.max_codes < 1:
+        raise InvalidRequest("a lock stores at least 1 code")
 
 
 def _account(uow: UnitOfWork, organisation_id: str, details: LockDetails) -> ProviderAccountRow:
@@ -119,6 +144,8 @@ def change_lock(
     otherwise): a group's codes are chosen for all of its locks at once.
     """
     caller.require_writer()
+    check_name("lock", name)
+    check_capabilities(capabilities)
     with uow:
         lock = uow.locks.find(caller.organisation_id, reference)
         if lock is None:
