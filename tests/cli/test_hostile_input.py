@@ -262,9 +262,10 @@ def test_a_name_two_share_is_called_ambiguous_not_missing(doorcode, world, store
         (("property", "set", "f1", "--name", "x" * 5000), "200 characters at most"),
         (("lock", "add", ""), "a lock needs a name"),
         (("lock", "add", "x" * 5000), "200 characters at most"),
-        (("lock", "add", "Gate", "--min-length", "8", "--max-length", "4"), "4 to 10 symbols"),
-        (("lock", "add", "Gate", "--min-length", "0"), "4 to 10 symbols"),
-        (("lock", "add", "Gate", "--max-length", "100"), "4 to 10 symbols"),
+        (("lock", "add", "Gate", "--min-length", "8", "--max-length", "4"), "--min-length <="),
+        (("lock", "add", "Gate", "--min-length", "0"), "--min-length <="),
+        (("lock", "add", "Gate", "--max-length", HUGE), "--min-length <="),
+        (("lock", "add", "Gate", "--min-length", "1", "--max-length", "3"), "from 4 to 10"),
         (("lock", "add", "Gate", "--max-codes", "0"), "at least 1 code"),
         (("lock", "add", "Gate", "--max-codes", "-1"), "at least 1 code"),
     ],
@@ -277,10 +278,64 @@ def test_a_name_two_share_is_called_ambiguous_not_missing(doorcode, world, store
         "lock-long",
         "lengths-reversed",
         "length-zero",
-        "length-100",
+        "length-huge",
+        "lengths-too-short",
         "no-room",
         "negative-room",
     ],
 )
 def test_names_and_capabilities_nobody_can_use_are_refused(doorcode, world, stored, command, says):
-    refused(doorcode, stored, *command, says=says)
+    usage = says.startswith("--min-length")  # caught while parsing, before the range is built
+    refused(doorcode, stored, *command, says=says, expect=2 if usage else 1)
+
+
+@pytest.mark.parametrize(
+    ("command", "says", "expect"),
+    [
+        (("grant", "list", "--reservation", "res_nope"), "no reservation 'res_nope'", 1),
+        (("grant", "list", "--reservation", ""), "no reservation ''", 1),
+        (("grant", "list", "--property", ""), "no property ''", 1),
+        (("grant", "list", "--lock", ""), "no lock ''", 1),
+        (("reservation", "list", "--property", ""), "no property ''", 1),
+        (("messages", "list", "--reservation", ""), "no reservation ''", 1),
+        (("delivery", "list", "--source", "nope"), "no source 'nope'", 1),
+        (("delivery", "list", "--outcome", "acepted"), "'acepted' is none of accepted", 2),
+        (("push", "list", "--status", "sent"), "'sent' is none of pending", 2),
+    ],
+    ids=[
+        "grant-reservation",
+        "grant-reservation-empty",
+        "grant-property-empty",
+        "grant-lock-empty",
+        "reservation-property-empty",
+        "messages-reservation-empty",
+        "delivery-source",
+        "delivery-outcome",
+        "push-status",
+    ],
+)
+def test_a_filter_that_names_nothing_is_a_mistake_not_an_empty_list(
+    doorcode, world, command, says, expect
+):
+    result = doorcode(*command, expect=expect)
+    assert says in result.stderr, result.stderr
+
+
+def test_another_organisations_reservation_is_not_a_filter(doorcode, world):
+    doorcode(
+        "--org",
+        "other",
+        "reservation",
+        "add",
+        "--property",
+        "o1",
+        "--check-in",
+        str(START.date()),
+        "--check-out",
+        str(END.date()),
+        "--guest",
+        "Bob",
+    )
+    theirs = json.loads(doorcode("--org", "other", "reservation", "list", "--json").output)
+    result = doorcode("grant", "list", "--reservation", theirs[0]["id"], expect=1)
+    assert f"no reservation '{theirs[0]['id']}'" in result.stderr

@@ -192,7 +192,7 @@ def messages_list(
     if as_json:
         print_json(bodies)
         return
-    if reservation:
+    if reservation is not None:
         for alert in messages.warnings_about(runtime.uow(), caller, reservation):
             typer.echo(f"Warning: {alert.message}", err=True)
     zone = display_zone(list_properties(runtime.uow(), caller))

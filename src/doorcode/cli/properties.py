@@ -220,6 +220,12 @@ def lock_add(
     property_ref: list[str] = typer.Option([], "--property", help="Link to this property."),
 ) -> None:
     """Record a lock, optionally linking it to properties."""
+    if not 1 <= min_length <= max_length <= locks.LONGEST_KEYPAD_CODE:
+        # Checked before the range is built: --max-length 10000000000 would fill the memory.
+        raise typer.BadParameter(
+            f"give 1 <= --min-length <= --max-length <= {locks.LONGEST_KEYPAD_CODE}",
+            param_hint="--min-length/--max-length",
+        )
     state = state_of(ctx)
     capabilities = LockCapabilities(
         code_lengths=frozenset(range(min_length, max_length + 1)),

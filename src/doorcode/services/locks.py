@@ -17,6 +17,7 @@ from doorcode.store.models import Lock, ProviderAccountRow
 from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "LONGEST_KEYPAD_CODE",
     "LockDetails",
     "add_lock",
     "change_lock",
@@ -93,17 +94,23 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
         return lock
 
 
+LONGEST_KEYPAD_CODE = 20
+"""No keypad takes longer codes (offline keypads take up to 12); a bound on a typed range."""
+
+
 def check_capabilities(capabilities: LockCapabilities) -> None:
-    """Capabilities some code can satisfy: lengths within 4–10, room for at least one code.
+    """Capabilities some doorcode code can satisfy: lengths within 1–20 that include one of
+    4–10 (the lengths codes are chosen at), and room for at least one code.
 
     ``--min-length 8 --max-length 4`` was stored as a lock that takes no code at all, and
     every grant on it then failed at the reconciler instead of here.
     """
     lengths = capabilities.code_lengths
-    if not lengths or not lengths <= set(range(MIN_CODE_LENGTH, MAX_CODE_LENGTH + 1)):
+    usable = set(range(MIN_CODE_LENGTH, MAX_CODE_LENGTH + 1))
+    if not lengths & usable or not lengths <= set(range(1, LONGEST_KEYPAD_CODE + 1)):
         raise InvalidRequest(
-            f"a lock takes codes of {MIN_CODE_LENGTH} to {MAX_CODE_LENGTH} symbols: "
-            "give lengths in that range, the shortest first"
+            f"a lock must take codes of some length from {MIN_CODE_LENGTH} to "
+            f"{MAX_CODE_LENGTH} symbols, and none over {LONGEST_KEYPAD_CODE}"
         )
     if capabilities.max_codes is not None and capabilities.max_codes < 1:
         raise InvalidRequest("a lock stores at least 1 code")
