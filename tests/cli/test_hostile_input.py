@@ -339,3 +339,45 @@ def test_another_organisations_reservation_is_not_a_filter(doorcode, world):
     theirs = json.loads(doorcode("--org", "other", "reservation", "list", "--json").output)
     result = doorcode("grant", "list", "--reservation", theirs[0]["id"], expect=1)
     assert f"no reservation '{theirs[0]['id']}'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        (
+            "reservation",
+            "add",
+            "--property",
+            "f1",
+            "--property",
+            "f2",
+            "--check-in",
+            str(START.date()),
+            "--check-out",
+            str(END.date()),
+        ),
+        ("lock", "add", "Gate", "--online", "--offline"),
+        ("grant", "revoke", "grt_x", "--reason", "a", "--reason=b"),
+    ],
+    ids=["value-twice", "flag-and-its-opposite", "value-twice-with-equals"],
+)
+def test_an_option_given_twice_is_refused_not_the_last_one_taken(doorcode, world, stored, command):
+    refused(doorcode, stored, *command, says="given more than once", expect=2)
+
+
+def test_a_repeatable_option_and_a_repeated_flag_are_fine(doorcode, world):
+    doorcode(
+        "grant",
+        "add",
+        "--holder",
+        "Marta",
+        "--lock",
+        "Door 1",
+        "--lock",
+        "Door 2",
+        "--from",
+        START.isoformat(),
+        "--to",
+        END.isoformat(),
+    )
+    doorcode("grant", "list", "--json", "--json")
