@@ -268,6 +268,28 @@ def test_a_name_two_share_is_called_ambiguous_not_missing(doorcode, world, store
         (("lock", "add", "Gate", "--min-length", "1", "--max-length", "3"), "from 4 to 10"),
         (("lock", "add", "Gate", "--max-codes", "0"), "at least 1 code"),
         (("lock", "add", "Gate", "--max-codes", "-1"), "at least 1 code"),
+        (("apikey", "create", "", "--role", "viewer"), "an API key needs a name"),
+        (("apikey", "create", "x" * 5000), "200 characters at most"),
+        (
+            (
+                "schedule",
+                "add",
+                "x" * 5000,
+                "--property",
+                "f1",
+                "--on",
+                "mon",
+                "--from",
+                "10:00",
+                "--to",
+                "12:00",
+                "--first",
+                str(START.date()),
+                "--last",
+                str(END.date()),
+            ),
+            "200 characters at most",
+        ),
     ],
     ids=[
         "property-empty",
@@ -282,6 +304,9 @@ def test_a_name_two_share_is_called_ambiguous_not_missing(doorcode, world, store
         "lengths-too-short",
         "no-room",
         "negative-room",
+        "apikey-empty",
+        "apikey-long",
+        "schedule-holder-long",
     ],
 )
 def test_names_and_capabilities_nobody_can_use_are_refused(doorcode, world, stored, command, says):

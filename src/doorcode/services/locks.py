@@ -10,7 +10,8 @@ from doorcode.domain.lock_capabilities import LockCapabilities, policy_for_locks
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
-from doorcode.services.properties import check_name, find_in, link_in
+from doorcode.services.naming import check_name
+from doorcode.services.properties import find_in, link_in
 from doorcode.services.provider_accounts import account_for_provider
 from doorcode.store.capability_codec import capabilities_from_json, capabilities_to_json
 from doorcode.store.models import Lock, ProviderAccountRow
@@ -57,7 +58,7 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
     """A new lock, in the groups of ``details.property_refs`` (all of them, or no lock)."""
 
     caller.require_writer()
-    check_name("lock", details.name)
+    check_name("a lock", details.name)
     check_capabilities(details.capabilities)
     with uow:
         org = caller.organisation_id
@@ -151,7 +152,7 @@ def change_lock(
     otherwise): a group's codes are chosen for all of its locks at once.
     """
     caller.require_writer()
-    check_name("lock", name)
+    check_name("a lock", name)
     check_capabilities(capabilities)
     with uow:
         lock = uow.locks.find(caller.organisation_id, reference)

@@ -19,6 +19,7 @@ from doorcode.domain.windows import zone_named
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
+from doorcode.services.naming import check_name
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Lock, Property
 from doorcode.store.unit_of_work import UnitOfWork
@@ -27,7 +28,6 @@ __all__ = [
     "PropertyDetails",
     "add_property",
     "change_property",
-    "check_name",
     "details_of",
     "find_in",
     "find_property",
@@ -182,7 +182,7 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
     """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, reveal
     hours outside 0–14 days, turnover caps outside 1 hour–14 days, a holder name over 200
     characters, a blank or overlong name, and policies a linked lock cannot take."""
-    check_name("property", details.name)
+    check_name("a property", details.name)
     zone_named(details.time_zone)
     details.lead_times  # noqa: B018 (building LeadTimes raises InvalidLeadTime when out of range)
     if not 0 <= details.code_reveal_hours <= MAX_REVEAL_HOURS:
@@ -199,20 +199,6 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
         raise InvalidRequest("the turnover code's holder cannot start or end with spaces")
     wanted = CodePolicy(details.code_length, details.code_alphabet)
     policy_for_locks(wanted, [capabilities_from_json(lock.capabilities) for lock in locks or []])
-
-
-MAX_NAME_LENGTH = 200
-
-
-def check_name(what: str, name: str) -> None:
-    """A name an operator can read back and type again: 1–200 characters, not all spaces.
-
-    The API's bodies held the length but let "  " through; the CLI held neither.
-    """
-    if not name.strip():
-        raise InvalidRequest(f"a {what} needs a name")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidRequest(f"a {what}'s name is {MAX_NAME_LENGTH} characters at most")
 
 
 def _follow(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
