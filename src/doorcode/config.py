@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: SecretStr | None = None
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
     keep_alive_seconds: int = Field(default=65, ge=1, le=3600)
     """How long ``serve`` keeps an idle HTTP connection open. Longer than the idle timeout of

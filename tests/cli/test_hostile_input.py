@@ -8,6 +8,7 @@ write left behind by a refused command.
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -406,3 +407,47 @@ def test_a_repeatable_option_and_a_repeated_flag_are_fine(doorcode, world):
         END.isoformat(),
     )
     doorcode("grant", "list", "--json", "--json")
+
+
+@pytest.mark.parametrize("port", ["99999", "abc", "0"])
+def test_a_broker_port_out_of_range_is_refused(doorcode, world, stored, port):
+    refused(
+        doorcode,
+        stored,
+        "provider",
+        "connect",
+        "zigbee2mqtt",
+        "--label",
+        "z2m",
+        "--option",
+        f"port={port}",
+        says="port must be a number from 1 to 65535",
+    )
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+def test_serve_refuses_a_port_out_of_range_before_starting(doorcode, port):
+    result = doorcode("serve", "--port", port, expect=2)
+    assert "--port" in result.stderr
+
+
+def test_a_listen_port_setting_out_of_range_is_named(cli, monkeypatch):
+    monkeypatch.setenv("DOORCODE_PORT", "99999")
+    result = cli("property", "list", expect=1)
+    assert result.stderr.startswith("Error: DOORCODE_PORT: "), result.stderr
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "unwritable"])
+def test_init_in_a_directory_it_cannot_use_says_so_and_remembers_nothing(
+    cli, tmp_path, monkeypatch, where
+):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("DOORCODE_DATABASE_URL")
+    monkeypatch.delenv("DOORCODE_DATA_DIR")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    target = blocker / "var" if where == "under-a-file" else Path("/proc/doorcode-var")
+    result = cli("init", "--data-dir", str(target), expect=1)
+    assert result.stderr.startswith(f"Error: cannot use {target} as the data directory: ")
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "config" / "doorcode" / "config.toml").exists()

@@ -260,6 +260,10 @@ def _check(request: AccountRequest) -> None:
     bad_options = sorted(set(request.options) - set(request.allowed_options))
     if bad_options:
         raise InvalidRequest(f"unknown option(s): {', '.join(bad_options)}")
+    port = request.options.get("port")
+    if port is not None and not (port.isdecimal() and 1 <= int(port) <= 65535):
+        # Read only when the provider first connects: "99999" and "abc" were stored as is.
+        raise InvalidRequest("port must be a number from 1 to 65535")
     base_url = request.options.get("base_url")
     if base_url is not None and not is_url(base_url, ("https", "http")):
         raise InvalidRequest("base_url must be an http(s) URL")
