@@ -451,3 +451,21 @@ def test_init_in_a_directory_it_cannot_use_says_so_and_remembers_nothing(
     assert result.stderr.startswith(f"Error: cannot use {target} as the data directory: ")
     assert "Traceback" not in result.output
     assert not (tmp_path / "config" / "doorcode" / "config.toml").exists()
+
+
+def test_a_credential_given_twice_is_refused_without_echoing_either(doorcode, world, stored):
+    result = refused(
+        doorcode,
+        stored,
+        "provider",
+        "connect",
+        "seam",
+        "--label",
+        "s",
+        "--credential",
+        "api_key=seam_first_secret",
+        "--credential",
+        "api_key=seam_second_secret",
+        says="--credential api_key is given twice",
+    )
+    assert "secret" not in result.output
