@@ -469,3 +469,23 @@ def test_a_credential_given_twice_is_refused_without_echoing_either(doorcode, wo
         says="--credential api_key is given twice",
     )
     assert "secret" not in result.output
+
+
+def test_a_blank_external_id_is_refused_not_stored(doorcode, world, stored):
+    for name in ("Flat 3", "Flat 4"):
+        refused(
+            doorcode,
+            stored,
+            "property",
+            "add",
+            name,
+            "--zone",
+            "UTC",
+            "--external-id",
+            "",
+            says="an external id cannot be blank",
+        )
+
+
+def test_rules_set_without_a_rule_changes_nothing(doorcode, world, stored):
+    refused(doorcode, stored, "rules", "set", "f1", says="nothing to change", expect=2)

@@ -183,6 +183,9 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
     hours outside 0–14 days, turnover caps outside 1 hour–14 days, a holder name over 200
     characters, a blank or overlong name, and policies a linked lock cannot take."""
     check_name("a property", details.name)
+    if details.external_id is not None and not details.external_id.strip():
+        # A second blank one died on the unique index with a traceback.
+        raise InvalidRequest("an external id cannot be blank: leave it out for none")
     zone_named(details.time_zone)
     details.lead_times  # noqa: B018 (building LeadTimes raises InvalidLeadTime when out of range)
     if not 0 <= details.code_reveal_hours <= MAX_REVEAL_HOURS:
