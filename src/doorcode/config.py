@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorcode.domain.reservations import MAX_STAY_NIGHTS
@@ -40,6 +40,10 @@ class Runner(enum.StrEnum):
     """``doorcode worker`` processes do, on PostgreSQL; ``serve`` only enqueues their jobs."""
 
 
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+"""What DOORCODE_DATABASE_URL may start with (a ``+driver`` suffix aside)."""
+
+
 class Settings(BaseSettings):
     """What an operator can set through ``DOORCODE_*`` environment variables."""
 
@@ -49,7 +53,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: SecretStr | None = None
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
     keep_alive_seconds: int = Field(default=65, ge=1, le=3600)
     """How long ``serve`` keeps an idle HTTP connection open. Longer than the idle timeout of
@@ -116,6 +120,15 @@ class Settings(BaseSettings):
     # sign-in whatever happens.
     session_idle_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=30 * 24)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        """SQLite or PostgreSQL only: another scheme died importing a driver doorcode lacks."""
+        scheme = url.partition(":")[0].partition("+")[0]
+        if url and (":" not in url or scheme not in DATABASE_SCHEMES):
+            raise ValueError("give a sqlite:///PATH or postgresql://USER@HOST/DATABASE URL")
+        return url
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

@@ -15,6 +15,7 @@ from doorcode.services import grants
 from doorcode.services.events import list_events
 from doorcode.services.locks import find_lock
 from doorcode.services.properties import find_property
+from doorcode.services.reservations import get_reservation
 from doorcode.store.repositories import EventFilter, GrantFilter
 
 if TYPE_CHECKING:  # the API's bodies load only for --json and show (start-up time)
@@ -47,11 +48,16 @@ def grant_list(
     state = state_of(ctx)
     runtime, caller = state.runtime(), state.caller()
     now = runtime.clock()
+    # An empty or unknown filter is a mistake to name, not "no filter" or "nothing found".
+    if reservation is not None:
+        get_reservation(runtime.uow(), caller, reservation)
     which = GrantFilter(
         kind=kind.value if kind else None,
         reservation_id=reservation,
-        property_id=find_property(runtime.uow(), caller, property_ref).id if property_ref else None,
-        lock_id=find_lock(runtime.uow(), caller, lock).id if lock else None,
+        property_id=None
+        if property_ref is None
+        else find_property(runtime.uow(), caller, property_ref).id,
+        lock_id=None if lock is None else find_lock(runtime.uow(), caller, lock).id,
         include_revoked=show_all,
         ending_after=None if show_all else now,
         limit=limit,

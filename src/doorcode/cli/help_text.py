@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import typer
 from typer.core import TyperCommand
 
 __all__ = ["PlainCommand", "value_name"]
@@ -32,6 +33,25 @@ class PlainCommand(TyperCommand):
                 continue
             if param.param_type_name == "argument" or not _has_choices(param):
                 param.metavar = value_name(param)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Refuse an option given twice (``--property f1 --property f2``, ``--online
+        --offline``) unless it is repeatable: click keeps the last one silently, and a booking
+        went to the second property without a word."""
+        rest: list[str] = super().parse_args(ctx, list(args))
+        _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+        seen: set[int] = set()
+        param: Any
+        for param in order:
+            repeatable = param.multiple or getattr(param, "count", False)
+            # A flag repeated says the same thing twice; --online --offline contradicts itself.
+            same_flag = getattr(param, "is_flag", False) and not param.secondary_opts
+            once = param.param_type_name == "option" and not repeatable and not same_flag
+            if once and id(param) in seen:
+                names = "/".join([*param.opts, *param.secondary_opts])
+                raise typer.BadParameter("given more than once: give it once", ctx, None, names)
+            seen.add(id(param))
+        return rest
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """``[OPTIONS] PROPERTY [URL]``: required arguments bare, optional ones bracketed."""

@@ -93,6 +93,7 @@ def locate(settings: Settings, *, create: bool) -> Settings:
     if create and _sqlite_file(settings.resolved_database_url()) is None:
         _refuse_a_new_key_for_a_shared_database(settings)
     if create:
+        _make_data_dir(settings.data_dir)
         if remembered.data_dir is None:
             write_config(InstallationConfig(settings.data_dir, remembered.organisation))
         return settings
@@ -104,6 +105,20 @@ def locate(settings: Settings, *, create: bool) -> Settings:
             f"init`, `serve` and `demo` remember theirs in {config_file()}"
         )
     return settings
+
+
+def _make_data_dir(data_dir: Path) -> None:
+    """Create the data directory, or say why it cannot be, before anything is remembered:
+    a path under /proc or through a file ended in a traceback after the config already
+    pointed every later command at it."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / ".doorcode-write-check"
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise NoInstallation(f"cannot use {data_dir} as the data directory: {reason}") from err
 
 
 def _refuse_a_new_key_for_a_shared_database(settings: Settings) -> None:

@@ -98,6 +98,28 @@ class ReportingGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl([(name, entry.help) for name, entry in COMMANDS.items()])
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Refuse a NUL character in any argument, as the API and the dashboard do.
+
+        PostgreSQL cannot store one (the command would end in a driver traceback) and SQLite
+        stored names that print as something else. The option it was given to is named, not
+        the value: that may be a credential.
+        """
+        from doorcode.domain.text import has_nul
+
+        for index, argument in enumerate(args):
+            if has_nul(argument):
+                option, equals, _ = argument.partition("=")
+                before = args[index - 1] if index else ""
+                if argument.startswith("--") and equals:
+                    hint = option
+                elif before.startswith("-"):
+                    hint = before
+                else:
+                    hint = f"argument {index + 1}"
+                raise typer.BadParameter("holds a NUL character (\\x00)", ctx, param_hint=hint)
+        return list(super().parse_args(ctx, args))
+
     def invoke(self, ctx: Any) -> Any:
         """Run the command; a mistake the operator can fix is one line and exit code 1."""
         from doorcode.cli.installation import NoInstallation
@@ -110,6 +132,14 @@ class ReportingGroup(TyperGroup):
             return super().invoke(ctx)
         except (DomainError, ServiceError, UnreadableSecret, NoInstallation, SettingsError) as err:
             typer.echo(f"Error: {err}", err=True)
+            raise typer.Exit(code=1) from err
+        except Exception as err:
+            from doorcode.store.database import database_trouble
+
+            trouble = database_trouble(err)
+            if trouble is None:
+                raise
+            typer.echo(f"Error: {trouble}", err=True)
             raise typer.Exit(code=1) from err
 
 

@@ -192,7 +192,7 @@ def messages_list(
     if as_json:
         print_json(bodies)
         return
-    if reservation:
+    if reservation is not None:
         for alert in messages.warnings_about(runtime.uow(), caller, reservation):
             typer.echo(f"Warning: {alert.message}", err=True)
     zone = display_zone(list_properties(runtime.uow(), caller))
@@ -272,6 +272,8 @@ def rules_set(
         "alert_hours": alert_hours,
     }
     given = {name: value for name, value in changes.items() if value is not None}
+    if not given:  # it stored the defaults and re-planned every message, saying nothing
+        raise typer.BadParameter("nothing to change: give at least one option")
     found = message_rules.set_rules(state.runtime().uow(), state.caller(), property_ref, given)
     typer.echo(
         f"rules of {property_ref}: " + ", ".join(f"{k}={v}" for k, v in asdict(found).items())

@@ -220,6 +220,12 @@ def lock_add(
     property_ref: list[str] = typer.Option([], "--property", help="Link to this property."),
 ) -> None:
     """Record a lock, optionally linking it to properties."""
+    if not 1 <= min_length <= max_length <= locks.LONGEST_KEYPAD_CODE:
+        # Checked before the range is built: --max-length 10000000000 would fill the memory.
+        raise typer.BadParameter(
+            f"give 1 <= --min-length <= --max-length <= {locks.LONGEST_KEYPAD_CODE}",
+            param_hint="--min-length/--max-length",
+        )
     state = state_of(ctx)
     capabilities = LockCapabilities(
         code_lengths=frozenset(range(min_length, max_length + 1)),
@@ -231,14 +237,15 @@ def lock_add(
         offline_codes=offline_codes,
         enter_key=enter_key,
     )
-    details = locks.LockDetails(name, provider, external_id, capabilities, account)
+    details = locks.LockDetails(
+        name, provider, external_id, capabilities, account, tuple(property_ref)
+    )
     lock = locks.add_lock(state.runtime().uow(), state.caller(), details)
     from doorcode.sync.provisioning import install_virtual_locks
 
     install_virtual_locks(state.runtime())
     typer.echo(f"added lock {lock.name} ({lock.id})")
     for reference in property_ref:
-        properties.link_lock(state.runtime().uow(), state.caller(), reference, lock.id)
         typer.echo(f"linked to {reference}")
 
 

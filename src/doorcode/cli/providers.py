@@ -115,5 +115,7 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
         name, sep, content = value.partition("=")
         if not sep or not name.strip():
             raise InvalidRequest(f"{option} takes NAME=VALUE")
+        if name.strip() in pairs:  # the first value was dropped silently; neither is echoed
+            raise InvalidRequest(f"{option} {name.strip()} is given twice: give it once")
         pairs[name.strip()] = content
     return pairs

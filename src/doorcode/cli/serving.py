@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 def serve(
     ctx: typer.Context,
     host: str | None = typer.Option(None, help="Listen address (DOORCODE_HOST)."),
-    port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
+    port: int | None = typer.Option(None, min=1, max=65535, help="Listen port (DOORCODE_PORT)."),
     workers: int = typer.Option(
         1, min=1, max=64, help="API processes sharing the port (above 1: DOORCODE_RUNNER=worker)."
     ),
@@ -61,7 +61,7 @@ def serve(
 def demo(
     ctx: typer.Context,
     host: str | None = typer.Option(None, help="Listen address (DOORCODE_HOST)."),
-    port: int | None = typer.Option(None, help="Listen port (DOORCODE_PORT)."),
+    port: int | None = typer.Option(None, min=1, max=65535, help="Listen port (DOORCODE_PORT)."),
 ) -> None:
     """Create the demo world if it is not there yet, print how to try it, and serve it.
 

@@ -66,13 +66,16 @@ def source_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
 @delivery_app.command("list", cls=PlainCommand)
 def delivery_list(
     ctx: typer.Context,
-    source: str | None = typer.Option(None, help="Only this source (id)."),
+    source: str | None = typer.Option(None, help="Only this source (id or name)."),
     outcome: str | None = typer.Option(None, help="accepted, unchanged, stale, ignored, rejected"),
     limit: int = typer.Option(50, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
     """List deliveries, newest first."""
+    _check_choice(outcome, [outcome.value for outcome in deliveries.Outcome], "--outcome")
     state = state_of(ctx)
+    if source is not None:  # by id or name, as everywhere; a typo is named, not "none found"
+        source = webhook_sources.find_source(state.runtime().uow(), state.caller(), source).id
     which = DeliveryFilter(source_id=source, outcome=outcome, limit=limit)
     found = deliveries.list_deliveries(state.runtime().uow(), state.caller(), which)
     if as_json:
@@ -124,6 +127,7 @@ def push_list(
     as_json: bool = JsonOption,
 ) -> None:
     """List codes pushed (or waiting to be pushed) back to PMSs, newest first."""
+    _check_choice(status, list(PUSH_STATUSES), "--status")
     state = state_of(ctx)
     which = PushFilter(status=status, limit=limit)
     found = pms_push.list_pushes(state.runtime().uow(), state.caller(), which)
@@ -144,3 +148,12 @@ def push_list(
         for p in found
     ]
     print_table("Pushes", ["id", "queued", "event", "grant", "status", "tries", "error"], rows)
+
+
+PUSH_STATUSES = ("pending", "delivered", "failed")
+
+
+def _check_choice(value: str | None, choices: list[str], option: str) -> None:
+    """A filter value that can never match is a typo: say so instead of listing nothing."""
+    if value is not None and value not in choices:
+        raise typer.BadParameter(f"{value!r} is none of {', '.join(choices)}", param_hint=option)

@@ -4,6 +4,7 @@
     ├── InvalidWindow        a window that ends before it starts, or naive datetimes
     │   └── InstantOutOfRange    an instant or a date outside the years doorcode accepts
     ├── UnknownTimeZone      a zone name the pinned tz database does not know
+    ├── AmbiguousReference   a name several properties (or locks) share
     ├── InvalidCodePolicy    lengths or constraints no code can satisfy
     ├── InvalidLeadTime      a programming lead time that is negative or absurdly long
     ├── CodeRejected         a chosen code breaks the policy of a lock it is for
@@ -15,6 +16,7 @@ a code, so they are safe to show and to log.
 """
 
 __all__ = [
+    "AmbiguousReference",
     "CodeClash",
     "CodeRejected",
     "CodeSpaceExhausted",
@@ -45,6 +47,22 @@ class InstantOutOfRange(InvalidWindow):
 
 class UnknownTimeZone(DomainError):
     """A time-zone name the pinned tz database does not know."""
+
+
+class AmbiguousReference(DomainError):
+    """A name that several objects of one kind share: picking one would be a guess.
+
+    It was answered as "no property 'Flat 1'" although there were two, which sent the
+    operator looking for a typo.
+    """
+
+    def __init__(self, what: str, reference: str, ids: list[str]) -> None:
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        super().__init__(
+            f"several {what} are named {reference!r} ({shown}): give an id or external id"
+        )
+        self.what = what
+        self.reference = reference
 
 
 class InvalidCodePolicy(DomainError):

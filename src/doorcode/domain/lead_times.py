@@ -30,6 +30,15 @@ class LeadTimes:
             if not timedelta(0) <= lead <= MAX_LEAD_TIME:
                 raise InvalidLeadTime("a lead time must be between 0 and 30 days")
 
+    @classmethod
+    def of_minutes(cls, native: int, unscheduled: int) -> LeadTimes:
+        """Lead times typed as minutes; a count too large for a ``timedelta`` is refused as
+        out of range, not raised as an ``OverflowError``."""
+        limit = MAX_LEAD_TIME // timedelta(minutes=1)
+        if not (0 <= native <= limit and 0 <= unscheduled <= limit):
+            raise InvalidLeadTime("a lead time must be between 0 and 30 days")
+        return cls(timedelta(minutes=native), timedelta(minutes=unscheduled))
+
     def for_lock(self, capabilities: LockCapabilities) -> timedelta:
         """The lead time that applies on a lock with ``capabilities``."""
         return self.native if capabilities.native_scheduling else self.unscheduled

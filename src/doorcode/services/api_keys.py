@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller, Role
+from doorcode.services.naming import check_name
 from doorcode.store.models import ApiKey
 from doorcode.store.unit_of_work import UnitOfWork
 
@@ -38,6 +39,7 @@ class IssuedKey:
 def create_api_key(uow: UnitOfWork, caller: Caller, name: str, role: Role) -> IssuedKey:
     """A key for a machine, with one of the user roles."""
     caller.require_owner()
+    check_name("an API key", name)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     with uow:

@@ -117,6 +117,10 @@ class ManualGrantRequest:
     code_length: int | None = None
 
 
+MAX_HOLDER_LENGTH = 200
+"""As the API's grant body allows; the CLI, with no schema of its own, is held to it here."""
+
+
 def window_of(grant: Grant) -> TimeWindow:
     """The grant's window as a domain value."""
     return TimeWindow(grant.starts_at, grant.ends_at)
@@ -387,11 +391,17 @@ def _target_of(uow: UnitOfWork, caller: Caller, grant: Grant) -> GrantTarget:
 
 
 def _manual_target(uow: UnitOfWork, caller: Caller, request: ManualGrantRequest) -> GrantTarget:
-    if request.property_ref:
+    if request.property_ref is not None and request.lock_refs:
+        # Either would be a guess: the locks were silently dropped, a mistyped one unnoticed.
+        raise InvalidRequest("give a property or locks, not both")
+    if len(request.holder) > MAX_HOLDER_LENGTH:
+        raise InvalidRequest(f"the holder's name is {MAX_HOLDER_LENGTH} characters at most")
+    if request.property_ref is not None:
         prop = uow.properties.find(caller.organisation_id, request.property_ref)
         if prop is None:
             raise NotFound("property", request.property_ref)
-        return GrantTarget.of_property_at_length(prop, request.code_length or prop.code_length)
+        length = prop.code_length if request.code_length is None else request.code_length
+        return GrantTarget.of_property_at_length(prop, length)
     if not request.lock_refs:
         raise InvalidRequest("a grant needs a property or at least one lock")
     locks = []
@@ -400,7 +410,8 @@ def _manual_target(uow: UnitOfWork, caller: Caller, request: ManualGrantRequest)
         if lock is None:
             raise NotFound("lock", reference)
         locks.append(lock)
-    return GrantTarget.of_locks(locks, request.code_length or 6, Alphabet.NUMERIC)
+    length = 6 if request.code_length is None else request.code_length  # 0 is refused, not 6
+    return GrantTarget.of_locks(locks, length, Alphabet.NUMERIC)
 
 
 def _choose_code(

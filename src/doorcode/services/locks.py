@@ -5,17 +5,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from doorcode.domain.code_policy import Alphabet, CodePolicy
+from doorcode.domain.code_policy import MAX_CODE_LENGTH, MIN_CODE_LENGTH, Alphabet, CodePolicy
 from doorcode.domain.lock_capabilities import LockCapabilities, policy_for_locks
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
-from doorcode.services.errors import AlreadyExists, NotFound
+from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
+from doorcode.services.naming import check_name
+from doorcode.services.properties import find_in, link_in
 from doorcode.services.provider_accounts import account_for_provider
 from doorcode.store.capability_codec import capabilities_from_json, capabilities_to_json
 from doorcode.store.models import Lock, ProviderAccountRow
 from doorcode.store.unit_of_work import UnitOfWork
 
-__all__ = ["LockDetails", "add_lock", "change_lock", "find_lock", "list_locks"]
+__all__ = [
+    "LONGEST_KEYPAD_CODE",
+    "LockDetails",
+    "add_lock",
+    "change_lock",
+    "check_capabilities",
+    "find_lock",
+    "list_locks",
+]
 
 SUBJECT = "lock"
 
@@ -30,6 +40,8 @@ class LockDetails:
     capabilities: LockCapabilities = field(default_factory=LockCapabilities)
     account: str | None = None
     """The provider account (id or label); by default the organisation's account of the kind."""
+    property_refs: tuple[str, ...] = ()
+    """Properties (id, external id or name) whose groups the lock joins as it is added."""
 
     def provider_id(self, organisation_slug: str) -> str:
         """The id the provider knows the lock by.
@@ -43,13 +55,17 @@ class LockDetails:
 
 
 def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
-    """A new lock, in no property's group yet."""
+    """A new lock, in the groups of ``details.property_refs`` (all of them, or no lock)."""
+
     caller.require_writer()
+    check_name("a lock", details.name)
+    check_capabilities(details.capabilities)
     with uow:
         org = caller.organisation_id
         organisation = uow.organisations.get(org)
         assert organisation is not None
         account = _account(uow, org, details)
+        groups = [find_in(uow, caller, reference) for reference in details.property_refs]
         external_id = details.provider_id(organisation.slug)
         if uow.locks.by_provider_id(account.kind, external_id) is not None:
             raise AlreadyExists(f"{account.kind} device {external_id!r} is already in use")
@@ -73,8 +89,32 @@ def add_lock(uow: UnitOfWork, caller: Caller, details: LockDetails) -> Lock:
             details.name,
             after={"provider": lock.provider, "external_id": external_id},
         )
+        for prop in groups:
+            link_in(uow, caller, prop, lock)
         uow.commit()
         return lock
+
+
+LONGEST_KEYPAD_CODE = 20
+"""No keypad takes longer codes (offline keypads take up to 12); a bound on a typed range."""
+
+
+def check_capabilities(capabilities: LockCapabilities) -> None:
+    """Capabilities some doorcode code can satisfy: lengths within 1–20 that include one of
+    4–10 (the lengths codes are chosen at), and room for at least one code.
+
+    ``--min-length 8 --max-length 4`` was stored as a lock that takes no code at all, and
+    every grant on it then failed at the reconciler instead of here.
+    """
+    lengths = capabilities.code_lengths
+    usable = set(range(MIN_CODE_LENGTH, MAX_CODE_LENGTH + 1))
+    if not lengths & usable or not lengths <= set(range(1, LONGEST_KEYPAD_CODE + 1)):
+        raise InvalidRequest(
+            f"a lock must take codes of some length from {MIN_CODE_LENGTH} to "
+            f"{MAX_CODE_LENGTH} symbols, and none over {LONGEST_KEYPAD_CODE}"
+        )
+    if capabilities.max_codes is not None and capabilities.max_codes < 1:
+        raise InvalidRequest("a lock stores at least 1 code")
 
 
 def _account(uow: UnitOfWork, organisation_id: str, details: LockDetails) -> ProviderAccountRow:
@@ -112,6 +152,8 @@ def change_lock(
     otherwise): a group's codes are chosen for all of its locks at once.
     """
     caller.require_writer()
+    check_name("a lock", name)
+    check_capabilities(capabilities)
     with uow:
         lock = uow.locks.find(caller.organisation_id, reference)
         if lock is None:

@@ -7,10 +7,11 @@ current grant at once, in the same transaction, so codes never lag behind the co
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import time, timedelta
+from datetime import time
 from typing import Any
 
 from doorcode.domain.code_policy import Alphabet, CodePolicy
+from doorcode.domain.errors import AmbiguousReference
 from doorcode.domain.guidebook import DEFAULT_REVEAL_HOURS
 from doorcode.domain.lead_times import LeadTimes
 from doorcode.domain.lock_capabilities import policy_for_locks
@@ -18,6 +19,7 @@ from doorcode.domain.windows import zone_named
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
+from doorcode.services.naming import check_name
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Lock, Property
 from doorcode.store.unit_of_work import UnitOfWork
@@ -27,7 +29,9 @@ __all__ = [
     "add_property",
     "change_property",
     "details_of",
+    "find_in",
     "find_property",
+    "link_in",
     "link_lock",
     "list_properties",
     "unlink_lock",
@@ -62,10 +66,7 @@ class PropertyDetails:
     @property
     def lead_times(self) -> LeadTimes:
         """How long before a window codes go onto the property's locks."""
-        return LeadTimes(
-            timedelta(minutes=self.native_lead_minutes),
-            timedelta(minutes=self.unscheduled_lead_minutes),
-        )
+        return LeadTimes.of_minutes(self.native_lead_minutes, self.unscheduled_lead_minutes)
 
 
 def add_property(uow: UnitOfWork, caller: Caller, details: PropertyDetails) -> Property:
@@ -122,17 +123,23 @@ def link_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str)
     with uow:
         prop = _find(uow, caller, property_ref)
         lock = _find_lock(uow, caller, lock_ref)
-        if lock in prop.locks:
-            return prop
-        _validate(details_of(prop), [*prop.locks, lock])
-        prop.locks.append(lock)
-        uow.touch_locks({lock.id})
-        record_event(
-            uow, caller, (SUBJECT, prop.id), "LockLinked", lock.name, after={"lock_id": lock.id}
-        )
-        _follow(uow, caller, prop)
+        link_in(uow, caller, prop, lock)
         uow.commit()
         return prop
+
+
+def link_in(uow: UnitOfWork, caller: Caller, prop: Property, lock: Lock) -> None:
+    """Link inside the caller's unit of work, uncommitted: adding a lock with its properties
+    must store all of it or nothing (a refused link would otherwise leave the lock behind)."""
+    if lock in prop.locks:
+        return
+    _validate(details_of(prop), [*prop.locks, lock])
+    prop.locks.append(lock)
+    uow.touch_locks({lock.id})
+    record_event(
+        uow, caller, (SUBJECT, prop.id), "LockLinked", lock.name, after={"lock_id": lock.id}
+    )
+    _follow(uow, caller, prop)
 
 
 def unlink_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str) -> Property:
@@ -174,7 +181,11 @@ MAX_HOLDER_LENGTH = 200
 def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
     """Refuse unknown zones, lengths outside 4–10, lead times outside 0–30 days, reveal
     hours outside 0–14 days, turnover caps outside 1 hour–14 days, a holder name over 200
-    characters, and policies a linked lock cannot take."""
+    characters, a blank or overlong name, and policies a linked lock cannot take."""
+    check_name("a property", details.name)
+    if details.external_id is not None and not details.external_id.strip():
+        # A second blank one died on the unique index with a traceback.
+        raise InvalidRequest("an external id cannot be blank: leave it out for none")
     zone_named(details.time_zone)
     details.lead_times  # noqa: B018 (building LeadTimes raises InvalidLeadTime when out of range)
     if not 0 <= details.code_reveal_hours <= MAX_REVEAL_HOURS:
@@ -201,8 +212,19 @@ def _follow(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
 
 
 def _refuse_duplicate_external_id(uow: UnitOfWork, caller: Caller, external_id: str | None) -> None:
-    if external_id and uow.properties.find(caller.organisation_id, external_id) is not None:
+    if not external_id:
+        return
+    try:
+        taken = uow.properties.find(caller.organisation_id, external_id)
+    except AmbiguousReference:  # two properties have it as their name, none as external id
+        return
+    if taken is not None:
         raise AlreadyExists(f"a property with external id {external_id!r} exists already")
+
+
+def find_in(uow: UnitOfWork, caller: Caller, reference: str) -> Property:
+    """A property by id, external id or name, inside the caller's unit of work."""
+    return _find(uow, caller, reference)
 
 
 def _find(uow: UnitOfWork, caller: Caller, reference: str) -> Property:

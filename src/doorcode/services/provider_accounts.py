@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from doorcode.domain.web_addresses import is_url
 from doorcode.locks.base import ProviderAccount
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.services.alerts import clear_alert, raise_alert
@@ -259,11 +260,15 @@ def _check(request: AccountRequest) -> None:
     bad_options = sorted(set(request.options) - set(request.allowed_options))
     if bad_options:
         raise InvalidRequest(f"unknown option(s): {', '.join(bad_options)}")
+    port = request.options.get("port")
+    if port is not None and not (port.isdecimal() and 1 <= int(port) <= 65535):
+        # Read only when the provider first connects: "99999" and "abc" were stored as is.
+        raise InvalidRequest("port must be a number from 1 to 65535")
     base_url = request.options.get("base_url")
-    if base_url is not None and not base_url.startswith(("https://", "http://")):
+    if base_url is not None and not is_url(base_url, ("https", "http")):
         raise InvalidRequest("base_url must be an http(s) URL")
     url = request.options.get("url")
     if "url" in request.allowed_options and not url:
         raise InvalidRequest(f"a {request.kind} account needs --option url=ws://HOST:PORT")
-    if url is not None and not url.startswith(("ws://", "wss://")):
+    if url is not None and not is_url(url, ("ws", "wss")):
         raise InvalidRequest("url must be a websocket URL, such as ws://homeassistant.local:3000")

@@ -477,7 +477,7 @@ def list_reservations(
     as when the reservation was recorded.
     """
     with uow:
-        if which.property_id:
+        if which.property_id is not None:  # "" names no property; it is not "any"
             prop = uow.properties.find(caller.organisation_id, which.property_id)
             if prop is None:
                 raise NotFound("property", which.property_id)

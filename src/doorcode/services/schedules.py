@@ -29,6 +29,7 @@ from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.grants import GrantTarget, move_grant, open_grant, revoke
+from doorcode.services.naming import MAX_NAME_LENGTH
 from doorcode.store.models import Grant, Property, StaffSchedule
 from doorcode.store.unit_of_work import UnitOfWork
 
@@ -85,6 +86,8 @@ class ScheduleDetails:
         """Refuse what cannot be a schedule, with the reason in words."""
         if not self.holder.strip():
             raise InvalidRequest("say who the schedule is for")
+        if len(self.holder) > MAX_NAME_LENGTH:
+            raise InvalidRequest(f"the holder's name is {MAX_NAME_LENGTH} characters at most")
         if not self.property_refs:
             raise InvalidRequest("choose at least one property")
         if self.last_day < self.first_day:

@@ -175,8 +175,8 @@ def add_feed(uow: UnitOfWork, caller: Caller, settings: FeedSettings) -> Feed:
     """Add a calendar URL to a property; it is polled from now on."""
     caller.require_writer()
     url = _http_url(settings.url)
-    if settings.interval_minutes is not None and settings.interval_minutes < 1:
-        raise InvalidRequest("a feed is polled at most once a minute")
+    if settings.interval_minutes is not None and not 1 <= settings.interval_minutes <= 1440:
+        raise InvalidRequest("a feed is polled every 1 to 1440 minutes")
     with uow:
         prop = uow.properties.find(caller.organisation_id, settings.property_ref)
         if prop is None:

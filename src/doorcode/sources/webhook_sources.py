@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
+from doorcode.domain.web_addresses import is_url
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
@@ -136,9 +137,8 @@ def _host(parts: SplitResult) -> str:
 
 
 def is_web_url(url: str) -> bool:
-    """Whether ``url`` is an absolute http(s) URL with a host."""
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    """Whether ``url`` is an absolute http(s) URL with a host (and a possible port)."""
+    return is_url(url, ("http", "https"))
 
 
 def _validate(settings: SourceSettings) -> None:

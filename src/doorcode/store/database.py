@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = [
     "create_database_engine",
     "create_session_factory",
+    "database_trouble",
     "is_postgres",
     "libpq_url",
     "normalised_url",
@@ -23,6 +24,10 @@ POOL_SIZE = 16
 once (``api/webhooks.py``). With SQLAlchemy's default of 5, every connection past the fifth
 was opened for one transaction and closed when it returned to the full pool: a new
 PostgreSQL backend (a process fork and its authentication) per request under load."""
+
+
+BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a SQLite writer waits for another to finish before it gives up."""
 
 
 def normalised_url(url: str) -> str:
@@ -54,9 +59,34 @@ def create_database_engine(url: str) -> Engine:
             url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE // 2
         )
     _make_sqlite_folder(url)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}
+    )
     event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+BUSY = "database is locked"
+
+
+def database_trouble(err: BaseException) -> str | None:
+    """One line for an operator when the database refused a connection or stayed busy; None
+    for any other error.
+
+    Entry points outside ``store/`` know no SQLAlchemy: they ask here. The driver's first line
+    names the host and the cause (libpq never prints the password); the URL is not repeated.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(err, OperationalError):
+        return None
+    detail = (str(err.orig).strip().splitlines() or ["no answer"])[0]
+    if BUSY in detail:
+        return (
+            f"the database is busy: another process kept it locked for {BUSY_TIMEOUT_SECONDS:g} "
+            "seconds; nothing was written, try again when it is done"
+        )
+    return f"the database cannot be used: {detail}"
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -75,5 +105,5 @@ def _tune_sqlite(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()

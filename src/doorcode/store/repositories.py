@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 from sqlalchemy.orm.util import identity_key
 
+from doorcode.domain.errors import AmbiguousReference
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
 from doorcode.store.code_cipher import CodeCipher
@@ -133,7 +134,8 @@ class PropertyRepository:
         return self._session.scalar(_owned(query, Property, organisation_id))
 
     def find(self, organisation_id: str, reference: str) -> Property | None:
-        """The property known by id, external id or exact name (in that order).
+        """The property known by id, external id or exact name (in that order);
+        ``AmbiguousReference`` when several share the name.
 
         One query for all three, locks joined in: a reservation names its property on every
         delivery.
@@ -144,6 +146,8 @@ class PropertyRepository:
             named = [prop for prop in found if getattr(prop, column) == reference]
             if len(named) == 1:
                 return named[0]
+            if named:
+                raise AmbiguousReference("properties", reference, sorted(p.id for p in named))
         return None
 
     def hold(self, property_id: str) -> None:
@@ -193,13 +197,16 @@ class LockRepository:
         )
 
     def find(self, organisation_id: str, reference: str) -> Lock | None:
-        """The lock known by id, external id or exact name (in that order)."""
+        """The lock known by id, external id or exact name (in that order);
+        ``AmbiguousReference`` when several share it."""
         for column in (Lock.id, Lock.external_id, Lock.name):
             query = select(Lock).where(column == reference).options(selectinload(Lock.properties))
             query = _owned(query, Lock, organisation_id)
-            found = list(self._session.scalars(query.limit(2)))
+            found = list(self._session.scalars(query.limit(6)))
             if len(found) == 1:
                 return found[0]
+            if found:
+                raise AmbiguousReference("locks", reference, sorted(lock.id for lock in found))
         return None
 
     def by_provider_id(self, provider: str, external_id: str) -> Lock | None:
