@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from doorcode.cli.installation import locate, read_config
+from doorcode.cli.terminal_text import say, shown, shown_json
 
 if TYPE_CHECKING:  # the heavy parts load when a command needs them, not for --version
     from pydantic import BaseModel
@@ -127,14 +128,19 @@ def print_json(items: BaseModel | Sequence[BaseModel]) -> None:
     from pydantic import BaseModel
 
     if isinstance(items, BaseModel):
-        typer.echo(items.model_dump_json(indent=2))
+        say(shown_json(items.model_dump_json(indent=2)))
         return
-    typer.echo(json.dumps([item.model_dump(mode="json") for item in items], indent=2))
+    say(shown_json(json.dumps([item.model_dump(mode="json") for item in items], indent=2)))
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Human-readable output."""
+    """Human-readable output.
+
+    Cells are plain text, never Rich markup: a guest named ``[/b] Eve`` (a booking from
+    anywhere) is printed as such, where markup made the whole listing fail.
+    """
     from rich.table import Table
+    from rich.text import Text
 
     cells = [[_cell(value) for value in row] for row in rows]
     table = Table(title=title, title_justify="left")
@@ -146,7 +152,7 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         else:
             table.add_column(column)
     for row in cells:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     terminal().print(table, crop=False)
 
 
@@ -193,4 +199,4 @@ def _cell(value: Any) -> str:
         return "–"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M %Z")
-    return str(value)
+    return shown(str(value))

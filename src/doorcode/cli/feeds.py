@@ -9,6 +9,7 @@ from doorcode.api.source_bodies import feed_body
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of, terminal
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time
+from doorcode.cli.terminal_text import say
 from doorcode.domain.windows import zone_named
 from doorcode.services.errors import InvalidRequest
 from doorcode.sources import ical_feeds
@@ -33,7 +34,7 @@ def feed_add(
     state = state_of(ctx)
     settings = FeedSettings(property_ref, url, name, channel, include_blocked, interval)
     feed = ical_feeds.add_feed(state.runtime().uow(), state.caller(), settings)
-    typer.echo(f"added feed {feed.id} ({feed.url_hint}) to {feed.property.name}")
+    say(f"added feed {feed.id} ({feed.url_hint}) to {feed.property.name}")
 
 
 @feed_app.command("list", cls=PlainCommand)

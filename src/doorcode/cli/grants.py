@@ -9,6 +9,7 @@ import typer
 from doorcode.cli.context import JsonOption, parse_instant, print_json, print_table, state_of
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import Names, local_time, names_of
+from doorcode.cli.terminal_text import say
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
 from doorcode.services import grants
@@ -105,7 +106,7 @@ def grant_show(
     else:
         _print_grant(body, names_of(state))
     if access is not None:
-        typer.echo(f"code: {access.code}")
+        say(f"code: {access.code}")
         zone = names_of(state).zone(body.property_id)
         for lock in access.offline:
             starts, ends = (
@@ -114,9 +115,9 @@ def grant_show(
             )
             opens = f"{starts} to {ends}"
             by = f", from {lock.vendor}" if lock.vendor else ""
-            typer.echo(f"offline code for {lock.lock_name}: {lock.code} (opens {opens}{by})")
+            say(f"offline code for {lock.lock_name}: {lock.code} (opens {opens}{by})")
             for rule in lock.rules:
-                typer.echo(f"  {rule}")
+                say(f"  {rule}")
 
 
 def _print_grant(body: GrantBody, names: Names) -> None:
@@ -139,7 +140,7 @@ def _print_grant(body: GrantBody, names: Names) -> None:
         )
     width = max(len(name) for name, _ in fields)
     for name, value in fields:
-        typer.echo(f"{name + ':':<{width + 2}}{value}")
+        say(f"{name + ':':<{width + 2}}{value}")
     rows = [
         (
             names.lock(code.lock_id),
@@ -184,7 +185,7 @@ def grant_add(
         code_length=code_length,
     )
     grant = grants.create_manual_grant(state.runtime().uow(), state.caller(), request)
-    typer.echo(f"created {grant.kind} grant {grant.id} on {len(grant.lock_codes)} lock(s)")
+    say(f"created {grant.kind} grant {grant.id} on {len(grant.lock_codes)} lock(s)")
 
 
 @grant_app.command("revoke", cls=PlainCommand)
@@ -194,7 +195,7 @@ def grant_revoke(
     """Revoke a grant now; its code leaves every lock."""
     state = state_of(ctx)
     grants.revoke_grant(state.runtime().uow(), state.caller(), grant_id, reason)
-    typer.echo(f"revoked grant {grant_id}")
+    say(f"revoked grant {grant_id}")
 
 
 @grant_app.command("regenerate", cls=PlainCommand)
@@ -202,7 +203,7 @@ def grant_regenerate(ctx: typer.Context, grant_id: str) -> None:
     """Give a grant a fresh code."""
     state = state_of(ctx)
     grant = grants.regenerate_code(state.runtime().uow(), state.caller(), grant_id)
-    typer.echo(f"grant {grant.id} has a new code (version {grant.version})")
+    say(f"grant {grant.id} has a new code (version {grant.version})")
 
 
 def events(

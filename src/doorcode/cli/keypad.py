@@ -8,6 +8,7 @@ import typer
 
 from doorcode.cli.context import parse_instant, state_of
 from doorcode.cli.help_text import PlainCommand
+from doorcode.cli.terminal_text import say
 from doorcode.services.keypad import enter_on_keypad, program_keypad, register_short_pin
 from doorcode.services.locks import find_lock
 from doorcode.sync.access_poller import poll_lock
@@ -38,9 +39,9 @@ def keypad_enter(
         opened_by = result.grant_id or (
             result.reason if result.reason == "offline code" else "a code set at the lock"
         )
-        typer.echo(f"OPEN ({opened_by})")
+        say(f"OPEN ({opened_by})")
         return
-    typer.echo(f"REFUSED: {result.reason}")
+    say(f"REFUSED: {result.reason}")
     raise typer.Exit(code=1)
 
 
@@ -83,6 +84,6 @@ def keypad_program(
 
 
 def _report(accepted: bool, reason: str) -> None:
-    typer.echo(("ACCEPTED: " if accepted else "REFUSED: ") + reason)
+    say(("ACCEPTED: " if accepted else "REFUSED: ") + reason)
     if not accepted:
         raise typer.Exit(code=1)

@@ -17,6 +17,7 @@ from doorcode import __version__
 from doorcode.cli.collector import pause_collector
 from doorcode.cli.context import CliState
 from doorcode.cli.help_text import PlainCommand
+from doorcode.cli.terminal_text import say
 
 __all__ = ["app", "run"]
 
@@ -131,7 +132,7 @@ class ReportingGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except (DomainError, ServiceError, UnreadableSecret, NoInstallation, SettingsError) as err:
-            typer.echo(f"Error: {err}", err=True)
+            say(f"Error: {err}", err=True)
             raise typer.Exit(code=1) from err
         except Exception as err:
             from doorcode.store.database import database_trouble
@@ -139,7 +140,7 @@ class ReportingGroup(TyperGroup):
             trouble = database_trouble(err)
             if trouble is None:
                 raise
-            typer.echo(f"Error: {trouble}", err=True)
+            say(f"Error: {trouble}", err=True)
             raise typer.Exit(code=1) from err
 
 
@@ -166,7 +167,7 @@ def _print_version(value: bool) -> None:
         # importlib.metadata takes longer to import than most commands take to run.
         from importlib.metadata import version
 
-        typer.echo(f"doorcode {__version__} (tzdata {version('tzdata')})")
+        say(f"doorcode {__version__} (tzdata {version('tzdata')})")
         raise typer.Exit
 
 

@@ -12,6 +12,7 @@ from doorcode.api.messages import chosen_body, log_body, rules_body, saved_body
 from doorcode.cli.context import JsonOption, parse_time, print_json, print_table, state_of
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, names_of
+from doorcode.cli.terminal_text import say
 from doorcode.domain.messages import ChannelName, DeliveryStatus, MessagePurpose, MessageStatus
 from doorcode.notify.channels import channels_from_settings
 from doorcode.notify.errors import InvalidTemplate
@@ -78,11 +79,11 @@ def template_show(
     if as_json:
         print_json(body)
         return
-    typer.echo(f"# {chosen.label}")
+    say(f"# {chosen.label}")
     for name in ("provider_template", "subject", "text", "html"):
         value = getattr(body, name)
         if value:
-            typer.echo(f"## {name}\n{value.rstrip()}\n")
+            say(f"## {name}\n{value.rstrip()}\n")
 
 
 @template_app.command("set", cls=PlainCommand)
@@ -107,7 +108,7 @@ def template_set(
         saved = message_templates.save_template(state.runtime().uow(), state.caller(), key, parts)
     except InvalidTemplate as err:
         _report(err)
-    typer.echo(f"saved template {saved.id} ({saved.purpose}, {saved.channel}, {saved.locale})")
+    say(f"saved template {saved.id} ({saved.purpose}, {saved.channel}, {saved.locale})")
 
 
 @template_app.command("delete", cls=PlainCommand)
@@ -122,7 +123,7 @@ def template_delete(
     state = state_of(ctx)
     key = TemplateKey(purpose, channel, locale, property_ref)
     message_templates.delete_template(state.runtime().uow(), state.caller(), key)
-    typer.echo("deleted")
+    say("deleted")
 
 
 @template_app.command("preview", cls=PlainCommand)
@@ -148,17 +149,17 @@ def template_preview(
         )
     except InvalidTemplate as err:
         _report(err)
-    typer.echo(f"# {chosen.label}")
+    say(f"# {chosen.label}")
     if rendered.provider_template:
-        typer.echo(f"WhatsApp template {rendered.provider_template} ({rendered.language})")
+        say(f"WhatsApp template {rendered.provider_template} ({rendered.language})")
         for number, value in enumerate(rendered.parameters, start=1):
-            typer.echo(f"  {{{{{number}}}}} = {value}")
+            say(f"  {{{{{number}}}}} = {value}")
         return
     if rendered.subject:
-        typer.echo(f"Subject: {rendered.subject}\n")
-    typer.echo(rendered.text.rstrip())
+        say(f"Subject: {rendered.subject}\n")
+    say(rendered.text.rstrip())
     if rendered.html:
-        typer.echo(f"\n## html\n{rendered.html.rstrip()}")
+        say(f"\n## html\n{rendered.html.rstrip()}")
 
 
 @template_app.command("variables", cls=PlainCommand)
@@ -194,7 +195,7 @@ def messages_list(
         return
     if reservation is not None:
         for alert in messages.warnings_about(runtime.uow(), caller, reservation):
-            typer.echo(f"Warning: {alert.message}", err=True)
+            say(f"Warning: {alert.message}", err=True)
     zone = display_zone(list_properties(runtime.uow(), caller))
     rows = [
         (
@@ -219,7 +220,7 @@ def messages_retry(ctx: typer.Context, delivery_id: str) -> None:
     """Send a failed or unknown delivery again (an unknown one may have arrived already)."""
     state = state_of(ctx)
     entry = messages.retry_delivery(state.runtime().uow(), state.caller(), delivery_id)
-    typer.echo(f"delivery {delivery_id} is {entry.status} again; the next pass sends it")
+    say(f"delivery {delivery_id} is {entry.status} again; the next pass sends it")
 
 
 @messages_app.command("run", cls=PlainCommand)
@@ -232,7 +233,7 @@ def messages_run(ctx: typer.Context) -> None:
     finally:
         channels.close()
     report = done.report
-    typer.echo(
+    say(
         f"planned {done.planned} grant(s); dispatched {report.dispatched} message(s); "
         f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}, "
         f"unknown {report.unknown}, cancelled {report.cancelled}"
@@ -275,9 +276,7 @@ def rules_set(
     if not given:  # it stored the defaults and re-planned every message, saying nothing
         raise typer.BadParameter("nothing to change: give at least one option")
     found = message_rules.set_rules(state.runtime().uow(), state.caller(), property_ref, given)
-    typer.echo(
-        f"rules of {property_ref}: " + ", ".join(f"{k}={v}" for k, v in asdict(found).items())
-    )
+    say(f"rules of {property_ref}: " + ", ".join(f"{k}={v}" for k, v in asdict(found).items()))
 
 
 def _read(path: Path | None) -> str:
@@ -290,7 +289,7 @@ def _read(path: Path | None) -> str:
 
 
 def _report(err: InvalidTemplate) -> NoReturn:
-    typer.echo("Error: the template is refused:", err=True)
+    say("Error: the template is refused:", err=True)
     for problem in err.problems:
-        typer.echo(f"  {problem}", err=True)
+        say(f"  {problem}", err=True)
     raise typer.Exit(code=1)

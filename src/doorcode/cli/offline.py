@@ -9,6 +9,7 @@ import typer
 from doorcode.cli.context import parse_instant, print_table, state_of
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time
+from doorcode.cli.terminal_text import say
 from doorcode.domain.grants import GrantKind
 from doorcode.domain.windows import TimeWindow
 from doorcode.services import offline_codes
@@ -36,7 +37,7 @@ def group_add(
     group = offline_codes.create_key_group(
         state.runtime().uow(), state.caller(), name, tuple(lock_refs), digits
     )
-    typer.echo(
+    say(
         f"created key group {group.name} ({group.id}); export its key with "
         f"`doorcode offline group export {group.name}`"
     )
@@ -67,14 +68,12 @@ def group_export(ctx: typer.Context, group: str) -> None:
     """Print the key and programming code for the locks; this works once per key."""
     state = state_of(ctx)
     export = offline_codes.export_key_group(state.runtime().uow(), state.caller(), group)
-    typer.echo(f"group id:          {export.group_uuid}")
-    typer.echo(f"epoch:             {export.epoch.isoformat()} ({int(export.epoch.timestamp())})")
-    typer.echo(f"digits:            {export.digits}")
-    typer.echo(f"key (AES-256):     {export.key_hex}")
-    typer.echo(f"programming code:  {export.programming_code}")
-    typer.echo(
-        "Load these into every lock of the group now; they will not be shown again.", err=True
-    )
+    say(f"group id:          {export.group_uuid}")
+    say(f"epoch:             {export.epoch.isoformat()} ({int(export.epoch.timestamp())})")
+    say(f"digits:            {export.digits}")
+    say(f"key (AES-256):     {export.key_hex}")
+    say(f"programming code:  {export.programming_code}")
+    say("Load these into every lock of the group now; they will not be shown again.", err=True)
 
 
 @group_app.command("provision", cls=PlainCommand)
@@ -85,7 +84,7 @@ def group_provision(ctx: typer.Context, group: str) -> None:
     loaded = offline_codes.provision_virtual_locks(
         runtime.uow(), state.caller(), runtime.providers, group
     )
-    typer.echo(f"loaded the key into: {', '.join(loaded)}")
+    say(f"loaded the key into: {', '.join(loaded)}")
 
 
 @group_app.command("rotate", cls=PlainCommand)
@@ -93,7 +92,7 @@ def group_rotate(ctx: typer.Context, group: str) -> None:
     """Give the group a new key: every outstanding code stops working on reprovisioned locks."""
     state = state_of(ctx)
     rotated = offline_codes.rotate_key_group(state.runtime().uow(), state.caller(), group)
-    typer.echo(
+    say(
         f"key group {rotated.name} has key version {rotated.key_version}; export it and "
         "load it into every lock"
     )
@@ -117,10 +116,10 @@ def offline_issue(
         state.runtime().uow(), state.caller(), group, requested, holder, kind
     )
     zone = offline_codes.key_group_zone(state.runtime().uow(), state.caller(), group)
-    typer.echo(f"code:      {issued.code}")
-    typer.echo(f"opens:     {_window(issued.issued, zone)}")
-    typer.echo(f"asked for: {_window(issued.requested, zone)}")
-    typer.echo(f"grant:     {issued.grant.id}")
+    say(f"code:      {issued.code}")
+    say(f"opens:     {_window(issued.issued, zone)}")
+    say(f"asked for: {_window(issued.requested, zone)}")
+    say(f"grant:     {issued.grant.id}")
 
 
 @offline_app.command("check", cls=PlainCommand)
@@ -138,14 +137,14 @@ def offline_check(
     moment = parse_instant(at, "--at") if at else runtime.clock()
     found = offline_codes.check_offline_code(runtime.uow(), state.caller(), group, code, moment)
     if found.window is None:
-        typer.echo("not a code of this key group (mistyped, or another group's)")
+        say("not a code of this key group (mistyped, or another group's)")
         raise typer.Exit(code=1)
     zone = offline_codes.key_group_zone(runtime.uow(), state.caller(), group)
-    typer.echo(f"window:  {_window(found.window, zone)}")
-    typer.echo(f"blocked: {'yes' if found.blocked else 'no'}")
-    typer.echo(f"grant:   {found.grant_id or '–'}")
+    say(f"window:  {_window(found.window, zone)}")
+    say(f"blocked: {'yes' if found.blocked else 'no'}")
+    say(f"grant:   {found.grant_id or '–'}")
     opens = "opens" if found.opens_at else "does not open"
-    typer.echo(f"at {local_time(moment, zone)}: {opens}")
+    say(f"at {local_time(moment, zone)}: {opens}")
 
 
 @offline_app.command("block", cls=PlainCommand)
@@ -153,9 +152,9 @@ def offline_block(ctx: typer.Context, code: str, group: str = GroupOption) -> No
     """Block a code (revoking its grant) and print what to type at each lock of the group."""
     state = state_of(ctx)
     blocked = offline_codes.block_offline_code(state.runtime().uow(), state.caller(), group, code)
-    typer.echo(f"type at every lock of the group (# is Enter): {blocked.sequence.keys}")
-    typer.echo(f"block: {blocked.block_id}")
-    typer.echo(
+    say(f"type at every lock of the group (# is Enter): {blocked.sequence.keys}")
+    say(f"block: {blocked.block_id}")
+    say(
         f"once typed at every lock: doorcode offline block-done {blocked.block_id} "
         f"--lock-group {group}"
     )
@@ -176,7 +175,7 @@ def offline_block_done(ctx: typer.Context, block_id: str, group: str = GroupOpti
     """Mark a block as typed at every lock of the group; `offline blocks` stops listing it."""
     state = state_of(ctx)
     offline_codes.mark_block_entered(state.runtime().uow(), state.caller(), group, block_id)
-    typer.echo(f"block {block_id} marked as typed at the locks")
+    say(f"block {block_id} marked as typed at the locks")
 
 
 def _window(window: TimeWindow, zone: tzinfo) -> str:

@@ -23,6 +23,7 @@ from doorcode.cli.context import (
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, names_of
 from doorcode.cli.providers import lock_import
+from doorcode.cli.terminal_text import say
 from doorcode.domain.code_policy import Alphabet, CodeConstraints
 from doorcode.domain.lock_capabilities import LockCapabilities
 from doorcode.services import locks, properties
@@ -87,7 +88,7 @@ def property_add(
         turnover_max_hours=turnover_max_hours,
     )
     prop = properties.add_property(state.runtime().uow(), state.caller(), details)
-    typer.echo(f"added property {prop.name} ({prop.id})")
+    say(f"added property {prop.name} ({prop.id})")
 
 
 @property_app.command("list", cls=PlainCommand)
@@ -170,7 +171,7 @@ def property_set(
         raise typer.BadParameter("nothing to change: give at least one option")
     state = state_of(ctx)
     prop = properties.change_property(state.runtime().uow(), state.caller(), property_ref, changes)
-    typer.echo(
+    say(
         f"changed property {prop.name} ({prop.id}): {prop.time_zone}, "
         f"{prop.check_in_time:%H:%M}–{prop.check_out_time:%H:%M}, turnover "
         f"{turnover_text(prop.turnover_holder, prop.turnover_max_hours)}"
@@ -182,7 +183,7 @@ def property_link(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
     """Add a lock to a property's group (by id, external id or name)."""
     state = state_of(ctx)
     prop = properties.link_lock(state.runtime().uow(), state.caller(), property_ref, lock_ref)
-    typer.echo(f"{prop.name} now opens with: {', '.join(lock.name for lock in prop.locks)}")
+    say(f"{prop.name} now opens with: {', '.join(lock.name for lock in prop.locks)}")
 
 
 @property_app.command("unlink", cls=PlainCommand)
@@ -190,7 +191,7 @@ def property_unlink(ctx: typer.Context, property_ref: str, lock_ref: str) -> Non
     """Take a lock out of a property's group."""
     state = state_of(ctx)
     prop = properties.unlink_lock(state.runtime().uow(), state.caller(), property_ref, lock_ref)
-    typer.echo(f"{prop.name} now opens with: {', '.join(lock.name for lock in prop.locks) or '–'}")
+    say(f"{prop.name} now opens with: {', '.join(lock.name for lock in prop.locks) or '–'}")
 
 
 @lock_app.command("add", cls=PlainCommand)
@@ -244,9 +245,9 @@ def lock_add(
     from doorcode.sync.provisioning import install_virtual_locks
 
     install_virtual_locks(state.runtime())
-    typer.echo(f"added lock {lock.name} ({lock.id})")
+    say(f"added lock {lock.name} ({lock.id})")
     for reference in property_ref:
-        typer.echo(f"linked to {reference}")
+        say(f"linked to {reference}")
 
 
 @lock_app.command("list", cls=PlainCommand)
@@ -358,12 +359,12 @@ def lock_remove(
     removal = remove_lock(
         state.runtime(), state.caller(), lock_ref, forget_anyway=forget_unreachable
     )
-    typer.echo(
+    say(
         f"removed lock {removal.lock_name} ({removal.lock_id}): {removal.codes_deleted} code(s) "
         f"deleted from the device, {len(removal.grants_changed)} grant(s) no longer on it"
     )
     if removal.forgotten_unreachable:
-        typer.echo("its codes could not be removed from the device: clear it by hand", err=True)
+        say("its codes could not be removed from the device: clear it by hand", err=True)
 
 
 @lock_app.command("slots", cls=PlainCommand)
@@ -390,12 +391,12 @@ def lock_slots_command(
         wanted = parse_slot_range(slots) if slots is not None else None
         view = set_lock_slots(state.runtime().uow(), state.caller(), lock_ref, wanted)
     if view.owned is None:
-        typer.echo(f"{view.lock.name}: its slot count is unknown; doorcode writes none")
+        say(f"{view.lock.name}: its slot count is unknown; doorcode writes none")
     else:
         whose = "set by you" if view.chosen else "the default"
-        typer.echo(f"{view.lock.name}: doorcode writes slots {view.owned} ({whose})")
+        say(f"{view.lock.name}: doorcode writes slots {view.owned} ({whose})")
     for slot, grant_id in sorted(view.held.items()):
-        typer.echo(f"  slot {slot}: {grant_id}")
+        say(f"  slot {slot}: {grant_id}")
 
 
 @lock_app.command("codes", cls=PlainCommand)

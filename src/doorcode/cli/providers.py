@@ -10,6 +10,7 @@ import typer
 
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
 from doorcode.cli.help_text import PlainCommand
+from doorcode.cli.terminal_text import say
 from doorcode.services import provider_accounts
 from doorcode.services.errors import InvalidRequest
 
@@ -51,7 +52,7 @@ def provider_connect(
 
         print_json(account_body(next(a for a in found if a.id == account.id)))
         return
-    typer.echo(f"connected {account.kind} account {account.label} ({account.id})")
+    say(f"connected {account.kind} account {account.label} ({account.id})")
 
 
 @provider_app.command("list", cls=PlainCommand)
@@ -76,7 +77,7 @@ def provider_remove(ctx: typer.Context, reference: str) -> None:
     """Forget an account and its credentials (refused while it still has locks)."""
     state = state_of(ctx)
     provider_accounts.remove_account(state.runtime().uow(), state.caller(), reference)
-    typer.echo(f"removed provider account {reference}")
+    say(f"removed provider account {reference}")
 
 
 def lock_import(

@@ -16,6 +16,7 @@ from doorcode.cli.context import (
 )
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, names_of
+from doorcode.cli.terminal_text import say
 from doorcode.domain.reservations import ReservationStatus, Stay
 from doorcode.services import backup_codes, grants, reservations
 from doorcode.store.repositories import ReservationFilter
@@ -73,7 +74,7 @@ def reservation_add(
     )
     outcome = reservations.record_reservation(state.runtime().uow(), caller, details)
     grant = f", grant {outcome.grant.id}" if outcome.grant else ""
-    typer.echo(f"{outcome.change.value}: reservation {outcome.reservation.id}{grant}")
+    say(f"{outcome.change.value}: reservation {outcome.reservation.id}{grant}")
 
 
 def _checked_guest(
@@ -168,7 +169,7 @@ def reservation_show(ctx: typer.Context, reservation_id: str, as_json: bool = Js
         fields.append(("code", grants.state_of(view.grant, runtime.clock()).value))
     width = max(len(name) for name, _ in fields)
     for name, value in fields:
-        typer.echo(f"{name + ':':<{width + 2}}{value}")
+        say(f"{name + ':':<{width + 2}}{value}")
 
 
 @reservation_app.command("cancel", cls=PlainCommand)
@@ -178,7 +179,7 @@ def reservation_cancel(
     """Cancel a reservation; its code leaves every lock."""
     state = state_of(ctx)
     reservations.cancel_reservation(state.runtime().uow(), state.caller(), reservation_id, reason)
-    typer.echo(f"cancelled reservation {reservation_id}")
+    say(f"cancelled reservation {reservation_id}")
 
 
 @reservation_app.command("backup-code", cls=PlainCommand)
@@ -189,7 +190,7 @@ def reservation_backup_code(ctx: typer.Context, reservation_id: str) -> None:
         state.runtime().uow(), state.caller(), reservation_id
     )
     if released is None:
-        typer.echo("Error: this property keeps no backup code (property setting backup_codes)")
+        say("Error: this property keeps no backup code (property setting backup_codes)")
         raise typer.Exit(code=1)
     zone = names_of(state).zone(released.property_id)
-    typer.echo(f"released backup grant {released.id} until {local_time(released.ends_at, zone)}")
+    say(f"released backup grant {released.id} until {local_time(released.ends_at, zone)}")

@@ -14,6 +14,7 @@ from doorcode.cli.context import (
     state_of,
 )
 from doorcode.cli.help_text import PlainCommand
+from doorcode.cli.terminal_text import say
 from doorcode.domain.windows import zone_named
 from doorcode.services import schedules
 
@@ -60,7 +61,7 @@ def schedule_add(
     details = _details(holder, properties, on, starts, ends, first, last, days_off)
     made = schedules.create_schedule(state.runtime().uow(), state.caller(), details)
     view = schedules.get_schedule(state.runtime().uow(), state.caller(), made.id)
-    typer.echo(
+    say(
         f"created: schedule {made.id} ({details.summary}), "
         f"{len(view.live_grants)} windows at {', '.join(view.property_names)}"
     )
@@ -96,7 +97,7 @@ def schedule_show(ctx: typer.Context, schedule_id: str) -> None:
     state = state_of(ctx)
     view = schedules.get_schedule(state.runtime().uow(), state.caller(), schedule_id)
     names = {prop.id: (prop.name, zone_named(prop.time_zone)) for prop in view.schedule.properties}
-    typer.echo(f"{view.details.holder}: {view.details.summary}")
+    say(f"{view.details.holder}: {view.details.summary}")
     rows = []
     for grant in view.grants:
         name, zone = names.get(grant.property_id or "", ("?", zone_named("UTC")))
@@ -110,7 +111,7 @@ def schedule_show(ctx: typer.Context, schedule_id: str) -> None:
 def _say_clock_notes(view: schedules.ScheduleView) -> None:
     """Name each day a spring-forward change moves: the operator should know, not guess."""
     for note in view.notes:
-        typer.echo(f"Note: {note}", err=True)
+        say(f"Note: {note}", err=True)
 
 
 @schedule_app.command("change", cls=PlainCommand)
@@ -132,7 +133,7 @@ def schedule_change(
     who = holder or current.details.holder
     details = _details(who, properties, on, starts, ends, first, last, days_off)
     schedules.change_schedule(state.runtime().uow(), state.caller(), schedule_id, details)
-    typer.echo(f"changed: schedule {schedule_id} ({details.summary})")
+    say(f"changed: schedule {schedule_id} ({details.summary})")
     _say_clock_notes(schedules.get_schedule(state.runtime().uow(), state.caller(), schedule_id))
 
 
@@ -143,7 +144,7 @@ def schedule_revoke(
     """Revoke the schedule and every window not over yet."""
     state = state_of(ctx)
     count = schedules.revoke_schedule(state.runtime().uow(), state.caller(), schedule_id, reason)
-    typer.echo(f"revoked: schedule {schedule_id}, {count} windows taken off the locks")
+    say(f"revoked: schedule {schedule_id}, {count} windows taken off the locks")
 
 
 def _details(

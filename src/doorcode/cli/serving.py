@@ -16,6 +16,7 @@ from doorcode.background import background_jobs
 from doorcode.cli.collector import resume_collector
 from doorcode.cli.context import state_of
 from doorcode.cli.installation import DEFAULT_DATA_DIR
+from doorcode.cli.terminal_text import say
 from doorcode.config import Runner, Settings
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
 from doorcode.demo_zigbee import start_demo_zigbee
@@ -81,32 +82,30 @@ def demo(
         settings.public_url = address  # guidebook links in the demo's messages point here
     world = ensure_demo_world(runtime)
     user = ensure_demo_user(runtime)
-    typer.echo(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
-    typer.echo(
+    say(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
+    say(
         f"dashboard: {address}/ sign in as {user.username} / {user.password} "
         f"(kept in {settings.data_dir}/demo-user.txt)"
     )
     if user.guidebook_url:
-        typer.echo(f"guidebook of a guest staying now: {user.guidebook_url}")
-    typer.echo(f"API key (owner): {world.api_key}")
-    typer.echo(
-        f"try: curl -H 'Authorization: Bearer {world.api_key}' {address}/api/v1/reservations"
-    )
-    typer.echo(
+        say(f"guidebook of a guest staying now: {user.guidebook_url}")
+    say(f"API key (owner): {world.api_key}")
+    say(f"try: curl -H 'Authorization: Bearer {world.api_key}' {address}/api/v1/reservations")
+    say(
         "and the virtual keypads: doorcode grant list, doorcode grant show GRANT_ID --reveal, "
         "then doorcode keypad enter 'Flat 1A door' CODE"
     )
     if world.webhook_path:
-        typer.echo(
+        say(
             f"webhooks: POST {address}{world.webhook_path} (secret in "
             f"{runtime.settings.data_dir}/demo-webhook-secret.txt, see docs/sources.md)"
         )
-    typer.echo(
+    say(
         "guest messages print here once each code is on its locks; "
         "`doorcode messages list` shows the log"
     )
     zigbee = start_demo_zigbee(runtime, world.organisation_slug)
-    typer.echo(zigbee.message)
+    say(zigbee.message)
     try:
         _serve(runtime, host or settings.host, port or settings.port)
     finally:

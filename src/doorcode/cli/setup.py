@@ -11,6 +11,7 @@ from doorcode.cli.context import print_table, state_of
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.installation import InstallationConfig, read_config, write_config
 from doorcode.cli.names import local_time, organisation_zone
+from doorcode.cli.terminal_text import say
 from doorcode.config import Settings
 from doorcode.services.api_keys import create_api_key, list_api_keys
 from doorcode.services.caller import Role
@@ -35,7 +36,7 @@ def init(
     settings = state.runtime(create=True).settings
     remembered = read_config()
     path = write_config(InstallationConfig(settings.data_dir, remembered.organisation))
-    typer.echo(f"doorcode installation in {settings.data_dir} (remembered in {path})")
+    say(f"doorcode installation in {settings.data_dir} (remembered in {path})")
 
 
 @db_app.command("upgrade", cls=PlainCommand)
@@ -45,7 +46,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     runtime = state_of(ctx).runtime()
     upgrade(runtime.engine, runtime.cipher)
-    typer.echo("database is up to date")
+    say("database is up to date")
 
 
 @org_app.command("add", cls=PlainCommand)
@@ -55,11 +56,11 @@ def org_add(
     """Create an organisation."""
     runtime = state_of(ctx).runtime()
     organisation = create_organisation(runtime.uow(), slug, name)
-    typer.echo(f"created organisation {organisation.slug} ({organisation.id})")
+    say(f"created organisation {organisation.slug} ({organisation.id})")
     with runtime.uow() as uow:
         several = len(uow.organisations.all()) > 1
     if several:
-        typer.echo(
+        say(
             f"several organisations exist now: `doorcode org use {organisation.slug}` makes "
             "later commands act for it (or give --org)"
         )
@@ -87,7 +88,7 @@ def host_contact(
             ),
         )
     shown = current.name or f"{organisation.name} (the organisation's name)"
-    typer.echo(f"host: {shown}; email: {current.email or '–'}; phone: {current.phone or '–'}")
+    say(f"host: {shown}; email: {current.email or '–'}; phone: {current.phone or '–'}")
 
 
 @org_app.command("use", cls=PlainCommand)
@@ -96,7 +97,7 @@ def org_use(ctx: typer.Context, slug: str) -> None:
     organisation = resolve_organisation(state_of(ctx).runtime().uow(), slug)
     remembered = read_config()
     path = write_config(InstallationConfig(remembered.data_dir, organisation.slug))
-    typer.echo(f"later commands act for {organisation.slug} (remembered in {path})")
+    say(f"later commands act for {organisation.slug} (remembered in {path})")
 
 
 @org_app.command("list", cls=PlainCommand)
@@ -118,10 +119,8 @@ def apikey_create(
     """Create an API key; it is printed once and cannot be shown again."""
     state = state_of(ctx)
     issued = create_api_key(state.runtime().uow(), state.caller(), name, role)
-    typer.echo(issued.secret)
-    typer.echo(
-        f"{role.value} key {name!r} created; store it now, it is not kept in clear.", err=True
-    )
+    say(issued.secret)
+    say(f"{role.value} key {name!r} created; store it now, it is not kept in clear.", err=True)
 
 
 @apikey_app.command("list", cls=PlainCommand)

@@ -14,6 +14,7 @@ from doorcode.api.source_bodies import (
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, organisation_zone
+from doorcode.cli.terminal_text import say
 from doorcode.sources import deliveries, pms_push, webhook_sources
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings
 from doorcode.store.source_repositories import DeliveryFilter, PushFilter
@@ -38,17 +39,15 @@ def source_add(
     settings = SourceSettings(name, kind, push_url, signing_secret)
     issued = webhook_sources.add_source(state.runtime().uow(), state.caller(), settings)
     source = issued.source
-    typer.echo(f"webhook URL path: {webhook_path(source)}")
+    say(f"webhook URL path: {webhook_path(source)}")
     if kind is SourceKind.HOSTAWAY:
-        typer.echo(f"basic auth login: {source.id}")
-        typer.echo(f"basic auth password: {issued.secret}")
+        say(f"basic auth login: {source.id}")
+        say(f"basic auth password: {issued.secret}")
     elif kind is SourceKind.GENERIC:
-        typer.echo(f"signing secret: {issued.secret}")
+        say(f"signing secret: {issued.secret}")
     if issued.push_secret:
-        typer.echo(f"push signing secret: {issued.push_secret}")
-    typer.echo(
-        f"{kind.value} source {name!r} added ({source.id}); store the secrets now.", err=True
-    )
+        say(f"push signing secret: {issued.push_secret}")
+    say(f"{kind.value} source {name!r} added ({source.id}); store the secrets now.", err=True)
 
 
 @source_app.command("list", cls=PlainCommand)
@@ -113,10 +112,10 @@ def delivery_replay(ctx: typer.Context, delivery_id: str) -> None:
     try:
         result = deliveries.replay_delivery(state.runtime().uow(), state.caller(), delivery_id)
     except deliveries.DeliveryRefused as err:
-        typer.echo(f"Error: {err.error.reason}: {err.error.message} ({err.delivery_id})", err=True)
+        say(f"Error: {err.error.reason}: {err.error.message} ({err.delivery_id})", err=True)
         raise typer.Exit(code=1) from err
     delivery = result.delivery
-    typer.echo(f"{delivery.outcome}: delivery {delivery.id}, reservation {delivery.reservation_id}")
+    say(f"{delivery.outcome}: delivery {delivery.id}, reservation {delivery.reservation_id}")
 
 
 @push_app.command("list", cls=PlainCommand)

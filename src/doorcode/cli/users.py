@@ -9,6 +9,7 @@ import typer
 from doorcode.cli.context import print_table, state_of
 from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, organisation_zone
+from doorcode.cli.terminal_text import say
 from doorcode.services.caller import Role
 from doorcode.services.users import create_user, list_users, set_user_disabled
 
@@ -31,7 +32,7 @@ def user_create(
     )
     state = state_of(ctx)
     user = create_user(state.runtime().uow(), state.caller(), username, password, role)
-    typer.echo(f"created {user.role} {user.username}; they can sign in at the dashboard now")
+    say(f"created {user.role} {user.username}; they can sign in at the dashboard now")
 
 
 @user_app.command("list", cls=PlainCommand)
@@ -58,7 +59,7 @@ def user_disable(ctx: typer.Context, username: str) -> None:
     """Disable a user: their sessions end and they cannot sign in."""
     state = state_of(ctx)
     set_user_disabled(state.runtime().uow(), state.caller(), username, True)
-    typer.echo(f"disabled {username}")
+    say(f"disabled {username}")
 
 
 @user_app.command("enable", cls=PlainCommand)
@@ -66,4 +67,4 @@ def user_enable(ctx: typer.Context, username: str) -> None:
     """Let a disabled user sign in again."""
     state = state_of(ctx)
     set_user_disabled(state.runtime().uow(), state.caller(), username, False)
-    typer.echo(f"enabled {username}")
+    say(f"enabled {username}")
