@@ -158,3 +158,11 @@ def test_a_hostile_display_name_stays_a_name_and_only_the_guest_receives(smtp_se
     assert received.message["Bcc"] is None
     assert received.message["To"].addresses[0].addr_spec == "ada@example.org"
     assert received.message["To"].addresses[0].display_name.startswith('Zoë "Ze" Åberg')
+
+
+def test_an_address_with_an_international_domain_is_sent_to_its_ascii_form(smtp_server):
+    """Without SMTPUTF8 smtplib refused it before sending, and that was called maybe-sent."""
+    channel = SmtpChannel(SmtpSettings("127.0.0.1", SENDER, smtp_server.port, "none"))
+    channel.send(outgoing(recipient="ada@bücher.example"))
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["ada@xn--bcher-kva.example"]

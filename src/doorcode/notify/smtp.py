@@ -143,11 +143,14 @@ def _recipient(message: OutgoingMessage) -> Address:
     ``a@b.c,postmaster`` or ``<a@b.c>`` gave a second or another recipient (the name
     itself, when it looked like an address), and a non-ASCII name with ``<eve@x>`` in it
     showed eve as the recipient to the guest's mail program. Built as an ``Address``, the
-    name is always encoded as a name, and only an address that is exactly one is used.
+    name is always encoded as a name, and only an address that is exactly one is used. An
+    international domain is sent in its ASCII form, which every server takes: a relay
+    without SMTPUTF8 made smtplib refuse the message before it left.
     """
     try:
         address = Address(addr_spec=message.recipient.strip())
-        return Address(" ".join(message.recipient_name.split()), addr_spec=address.addr_spec)
+        domain = address.domain.encode("idna").decode("ascii")
+        return Address(" ".join(message.recipient_name.split()), address.username, domain)
     except (ValueError, IndexError, email_errors.HeaderParseError) as err:
         raise PermanentFailure("the guest's address is not an email address") from err
 
