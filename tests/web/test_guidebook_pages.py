@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime
 
 import pytest
-
 from sqlalchemy import select
 
 from doorcode.services.properties import change_property

@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
-from email import errors as email_errors
 from dataclasses import dataclass
+from email import errors as email_errors
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
