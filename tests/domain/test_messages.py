@@ -101,7 +101,7 @@ def test_a_number_echoed_without_its_plus_is_masked_too():
 
 def test_phones_become_e164_and_guests_are_reached_where_they_have_an_address():
     assert normalise_phone("+351 912 345 678") == "+351912345678"
-    assert normalise_phone("(555) 010-0100") == "+5550100100"
+    assert normalise_phone("12016665626") == "+12016665626"  # Guesty's: E.164 without its +
     assert normalise_phone("call me") is None
     channels = list(ChannelName)
     assert addresses_for("a@b.org", None, channels) == {
@@ -112,3 +112,16 @@ def test_phones_become_e164_and_guests_are_reached_where_they_have_an_address():
         ChannelName.SMS: "+351912345678"
     }
     assert addresses_for(None, None, channels) == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("(415) 555-0100", None),  # a US number without +1 was +41 (Switzerland) 555 500 100
+        ("0912 345 678", None),  # a national trunk 0 is never a country code
+        ("00351 912 345 678", "+351912345678"),  # 00 is the international prefix, not digits
+    ],
+)
+def test_a_number_in_national_form_is_not_guessed_into_another_country(typed, e164):
+    """Texting a door code to whoever holds the guessed number gives a stranger the door."""
+    assert normalise_phone(typed) == e164

@@ -130,3 +130,39 @@ def test_no_server_listening_is_worth_a_retry():
         channel = SmtpChannel(SmtpSettings("127.0.0.1", SENDER, port, "none", timeout=2))
         with pytest.raises(TransientFailure, match="cannot reach the SMTP server"):
             channel.send(outgoing())
+
+
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [
+        ("eve@evil.example", "<ada@example.org>"),  # the name would become the recipient
+        ("Ada Lovelace", "ada@example.org,postmaster"),  # a second, local recipient
+        ("Ada Lovelace", "ada@example.org>,<eve"),
+        ("Ada Lovelace", "team:ada@example.org;"),
+        ("Ada Lovelace", "ada@example.org\r\nBcc: eve@evil.example"),
+    ],
+)
+def test_an_address_that_would_reach_anyone_else_is_refused_unsent(smtp_server, name, address):
+    channel = SmtpChannel(SmtpSettings("127.0.0.1", SENDER, smtp_server.port, "none"))
+    with pytest.raises(PermanentFailure, match="not an email address"):
+        channel.send(outgoing(recipient=address, recipient_name=name))
+    assert smtp_server.received == []
+
+
+def test_a_hostile_display_name_stays_a_name_and_only_the_guest_receives(smtp_server):
+    channel = SmtpChannel(SmtpSettings("127.0.0.1", SENDER, smtp_server.port, "none"))
+    name = 'Zoë "Ze" Åberg, <eve@evil.example>\r\nBcc: eve@evil.example'
+    channel.send(outgoing(recipient_name=name))
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["ada@example.org"]
+    assert received.message["Bcc"] is None
+    assert received.message["To"].addresses[0].addr_spec == "ada@example.org"
+    assert received.message["To"].addresses[0].display_name.startswith('Zoë "Ze" Åberg')
+
+
+def test_an_address_with_an_international_domain_is_sent_to_its_ascii_form(smtp_server):
+    """Without SMTPUTF8 smtplib refused it before sending, and that was called maybe-sent."""
+    channel = SmtpChannel(SmtpSettings("127.0.0.1", SENDER, smtp_server.port, "none"))
+    channel.send(outgoing(recipient="ada@bücher.example"))
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["ada@xn--bcher-kva.example"]

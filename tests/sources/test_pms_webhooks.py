@@ -178,3 +178,12 @@ def test_unusable_contact_details_are_dropped_rather_than_costing_the_guest_a_co
     assert generic["guest"]["email"] is None
     assert generic["guest"]["phone"] is None
     assert generic["check_in_time"] == "16:00"
+
+
+@pytest.mark.parametrize(
+    "address", ["ada@example.org,postmaster", "<ada@example.org>", "team:ada@example.org;"]
+)
+def test_an_address_that_names_more_or_other_recipients_is_not_kept(address):
+    document = fixture_json("hostaway/reservation_created.json")
+    document["data"].update(guestEmail=address)
+    assert HostawayAdapter().to_generic(document)["guest"]["email"] is None

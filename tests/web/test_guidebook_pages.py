@@ -1,11 +1,13 @@
 """The guest's page: what it says before, during and after the stay, and its three buttons."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from doorcode.services.properties import change_property
 from doorcode.store.models import Event
+from tests.builders import book, guide_token_of
 from tests.web.test_dashboard_pages import code_of, words
 
 
@@ -90,3 +92,18 @@ def test_hours_before_check_in_the_code_shows_but_arrival_cannot_be_pressed(
     assert pressed.url.query == b""
     with runtime.uow() as uow:
         assert uow.session.scalar(select(Event.kind).where(Event.kind == "GuestArrived")) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "greeting"),
+    [(" \t ", "Welcome to Flat 1"), ("Dr Ruth Weiss", "Hello Dr Ruth Weiss, welcome to Flat 1")],
+)
+def test_the_guest_is_greeted_as_their_messages_greet_them(client, world, runtime, name, greeting):
+    """A blank name from a feed took the page down (a 500 instead of the code)."""
+    booked = book(runtime, world.owner, world.flat, "B-2", date(2026, 11, 26), date(2026, 11, 28))
+    with runtime.uow() as uow:
+        uow.reservations.get(world.owner.organisation_id, booked.reservation.id).guest_name = name
+        uow.commit()
+    page = client.get(f"/guide/{guide_token_of(runtime, booked.reservation)}")
+    assert page.status_code == 200
+    assert greeting in words(page.text)

@@ -161,10 +161,21 @@ def idempotency_key(grant_id: str, purpose: MessagePurpose, version: int, channe
 
 
 def normalise_phone(raw: str | None) -> str | None:
-    """A phone number as providers want it (``+`` and digits), or None if it cannot be one."""
+    """A phone number as providers want it (``+`` and digits), or None if it cannot be one.
+
+    Some PMSs send E.164 without its ``+`` (``12016665626``), so bare digits are taken as
+    country code and number. A number written the national way is not: a trunk ``0`` or an
+    area code in brackets means the country code is missing, and prefixing a ``+`` would
+    text the door code to a stranger abroad (``(415) 555-0100`` as a Swiss number). ``00``
+    is the international prefix, the same as ``+``.
+    """
     if not raw:
         return None
     digits = re.sub(r"[\s().-]", "", raw)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif not digits.startswith("+") and (digits.startswith("0") or raw.lstrip().startswith("(")):
+        return None
     if not re.fullmatch(r"\+?[0-9]{6,15}", digits):
         return None
     return digits if digits.startswith("+") else f"+{digits}"

@@ -45,8 +45,10 @@ def wall_clock_time(value: time) -> time:
 
 
 # What every entry point (API, webhooks) accepts as a guest's contact details: loose enough for
-# what booking channels send, strict enough that a message can be addressed with it.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# what booking channels send, strict enough that a message can be addressed with it. An address
+# holds none of the characters that make a header name several recipients or a display name
+# (``a@b.c,postmaster``, ``<a@b.c>``, ``team:a@b.c;``).
+EMAIL_PATTERN = r'^[^@\s<>(),;:"\[\]\\]+@[^@\s<>(),;:"\[\]\\]+\.[^@\s<>(),;:"\[\]\\]+$'
 PHONE_PATTERN = r"^\+?[0-9 ().-]{5,}$"
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 

@@ -182,8 +182,8 @@ def _check_contact(uow: UnitOfWork, reservation: Reservation, *, wanted: bool) -
     reachable = addresses_for(reservation.guest_email, reservation.guest_phone, list(ChannelName))
     if wanted and not reachable:
         message = (
-            "the guest has no email address or phone number, so no message with their code "
-            "can reach them; add one to the reservation"
+            "the guest has no email address or phone number (with its country code, +...), "
+            "so no message with their code can reach them; add one to the reservation"
         )
         raise_alert(uow, reservation.organisation_id, ALERT_UNREACHABLE, subject, message)
     else:

@@ -18,8 +18,10 @@ import hashlib
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import errors as email_errors
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Literal
 
 from doorcode.domain.messages import ChannelName
@@ -68,10 +70,11 @@ class SmtpChannel(Channel):
 
     def send(self, message: OutgoingMessage) -> str:
         """Send one email; its ``Message-ID`` identifies it."""
-        email = self._compose(message)
+        recipient = _recipient(message)
+        email = self._compose(message, recipient)
         connection = self._connect()
         try:
-            connection.send_message(email)
+            connection.send_message(email, to_addrs=[recipient.addr_spec])
         except smtplib.SMTPRecipientsRefused as err:
             codes = [code for code, _text in err.recipients.values()]
             raise _by_code(min(codes, default=550), "the server refused the recipient") from err
@@ -84,13 +87,13 @@ class SmtpChannel(Channel):
             _quit(connection)
         return str(email["Message-ID"])
 
-    def _compose(self, message: OutgoingMessage) -> EmailMessage:
+    def _compose(self, message: OutgoingMessage, recipient: Address) -> EmailMessage:
         rendered = message.rendered
         email = EmailMessage()
         try:
             email["Subject"] = rendered.subject
             email["From"] = self._settings.sender
-            email["To"] = formataddr((" ".join(message.recipient_name.split()), message.recipient))
+            email["To"] = recipient
             if message.reply_to:
                 email["Reply-To"] = message.reply_to
             email["Date"] = format_datetime(message.created_at)
@@ -131,6 +134,25 @@ class SmtpChannel(Channel):
         if settings.security == "ssl":
             return smtplib.SMTP_SSL(settings.host, port, timeout=timeout, context=self._ssl_context)
         return smtplib.SMTP(settings.host, port, timeout=timeout)
+
+
+def _recipient(message: OutgoingMessage) -> Address:
+    """The guest's one address, named by the guest's name and nothing more.
+
+    Both come from outside. Joined as text (``formataddr``) and read back, an address like
+    ``a@b.c,postmaster`` or ``<a@b.c>`` gave a second or another recipient (the name
+    itself, when it looked like an address), and a non-ASCII name with ``<eve@x>`` in it
+    showed eve as the recipient to the guest's mail program. Built as an ``Address``, the
+    name is always encoded as a name, and only an address that is exactly one is used. An
+    international domain is sent in its ASCII form, which every server takes: a relay
+    without SMTPUTF8 made smtplib refuse the message before it left.
+    """
+    try:
+        address = Address(addr_spec=message.recipient.strip())
+        domain = address.domain.encode("idna").decode("ascii")
+        return Address(" ".join(message.recipient_name.split()), address.username, domain)
+    except (ValueError, IndexError, email_errors.HeaderParseError) as err:
+        raise PermanentFailure("the guest's address is not an email address") from err
 
 
 def _connection_failure(err: Exception) -> DeliveryError:

@@ -28,6 +28,7 @@ __all__ = [
     "canonical_locale",
     "context_for",
     "formatting_locale",
+    "given_name",
     "locale_chain",
 ]
 
@@ -205,7 +206,7 @@ def context_for(facts: MessageFacts, locale: Locale) -> dict[str, Any]:
     nights = (facts.ends_at.astimezone(zone).date() - facts.starts_at.astimezone(zone).date()).days
     return {
         "purpose": facts.purpose.value,
-        "guest": Person(facts.guest_name, _first_word(facts.guest_name), facts.guest_locale or ""),
+        "guest": Person(facts.guest_name, given_name(facts.guest_name), facts.guest_locale or ""),
         "property": Place(facts.property_name, facts.property_address, facts.time_zone),
         "check_in": check_in,
         "check_out": check_out,
@@ -327,8 +328,9 @@ _NOT_A_GIVEN_NAME = frozenset(
 _FAMILY = frozenset(["family", "familie", "famille", "familia", "família", "famiglia", "gezin"])
 
 
-def _first_word(name: str) -> str:
-    """The guest's given name, or the whole name when it has none to take.
+def given_name(name: str) -> str:
+    """The guest's given name, or the whole name when it has none to take; the messages and
+    the guidebook greet a guest alike.
 
     "Ada Lovelace" is greeted as "Ada"; "The Schmidt family", "Dr Ruth Weiss" and
     "Familie Müller" are greeted by their whole name rather than as "The", "Dr", "Familie".

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from doorcode.domain.messages import ChannelName
 from doorcode.notify.channels import available_channel_names
+from doorcode.notify.variables import given_name
 from doorcode.services.errors import InvalidRequest
 from doorcode.services.guidebook import (
     GuideNotFound,
@@ -54,7 +55,10 @@ def guidebook(request: Request, token: str, done: str = "") -> Response:
         return _throttled(request, err)
     words = Words(view.language)
     shown = done if done in DONE else ""
-    page = render(request, "guide.html", view=view, done=shown, token=token, t=words)
+    greeting = given_name(view.guest_name)
+    page = render(
+        request, "guide.html", view=view, done=shown, token=token, t=words, greeting=greeting
+    )
     return _private(page)
 
 
