@@ -16,7 +16,6 @@ from doorcode.services import grants
 from doorcode.services.events import list_events
 from doorcode.services.locks import find_lock
 from doorcode.services.properties import find_property
-from doorcode.services.reservations import get_reservation
 from doorcode.store.repositories import EventFilter, GrantFilter
 
 if TYPE_CHECKING:  # the API's bodies load only for --json and show (start-up time)
@@ -51,6 +50,10 @@ def grant_list(
     now = runtime.clock()
     # An empty or unknown filter is a mistake to name, not "no filter" or "nothing found".
     if reservation is not None:
+        # Here, not at the top: the reservations service pulls in messages and turnovers,
+        # which every `grant list` would pay for at start-up.
+        from doorcode.services.reservations import get_reservation
+
         get_reservation(runtime.uow(), caller, reservation)
     which = GrantFilter(
         kind=kind.value if kind else None,
