@@ -1,18 +1,9 @@
 """What the console entry point sets up before any command runs, for start-up's sake."""
 
 import os
-import sys
-
-import pytest
 
 from doorcode.cli import main
-
-
-def run_command(monkeypatch, *args):
-    monkeypatch.setattr(sys, "argv", ["doorcode", *args])
-    with pytest.raises(SystemExit) as ended:
-        main.run()
-    return ended.value.code
+from tests.cli.test_collector import run_command
 
 
 def test_commands_skip_pydantics_plugin_search(cli, monkeypatch):
