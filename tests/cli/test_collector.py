@@ -1,10 +1,13 @@
-"""A command starts with the cyclic collector paused; one that keeps running resumes it.
+"""What the console entry point sets up for start-up's sake, and what a long run undoes.
 
-A server left without it would grow with every reference cycle it makes (asyncio's futures and
-tracebacks make many) until the machine ran out of memory.
+A command starts with the cyclic collector paused; one that keeps running resumes it. A server
+left without it would grow with every reference cycle it makes (asyncio's futures and
+tracebacks make many) until the machine ran out of memory. Pydantic's plugin search is
+skipped unless the operator asked for plugins.
 """
 
 import gc
+import os
 import sys
 
 import pytest
@@ -50,3 +53,15 @@ def test_a_worker_collects_cycles_again_before_it_takes_jobs(cli, monkeypatch):
     assert run_command(monkeypatch, "init") == 0
     assert run_command(monkeypatch, "worker") == 0
     assert seen == [True]
+
+
+def test_commands_skip_pydantics_plugin_search(cli, monkeypatch):
+    monkeypatch.delenv(main.PYDANTIC_PLUGINS, raising=False)
+    assert run_command(monkeypatch, "--version") == 0
+    assert os.environ[main.PYDANTIC_PLUGINS] == "__all__"
+
+
+def test_an_operators_own_plugin_setting_wins(cli, monkeypatch):
+    monkeypatch.setenv(main.PYDANTIC_PLUGINS, "")
+    assert run_command(monkeypatch, "--version") == 0
+    assert os.environ[main.PYDANTIC_PLUGINS] == ""
