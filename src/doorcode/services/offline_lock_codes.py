@@ -26,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 
 from doorcode.domain.grants import GrantKind
-from doorcode.domain.offline import OfflineCodec, issuable_cover
 from doorcode.domain.windows import TimeWindow, vendor_code_fits
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
@@ -69,6 +68,9 @@ def assign_offline_codes(uow: UnitOfWork, caller: Caller, grant: Grant) -> None:
         return
     _retire_stale_fallbacks(uow, caller, grant, window)
     for group, lock_codes in _by_group(uow, caller, list(grant.lock_codes)).items():
+        # Here, for key groups only: at the top every grant command would load the codec.
+        from doorcode.domain.offline import OfflineCodec, issuable_cover
+
         key_group = uow.offline.key_group_of(group)
         wanted = issuable_cover(window, key_group.epoch)
         if all(_holds(lock_code, wanted) for lock_code in lock_codes):
@@ -114,6 +116,8 @@ def _retire_stale_fallbacks(
         and not is_offline_only(lock_code.lock)
     ]
     for group, lock_codes in _by_group(uow, caller, fallbacks, offline_only=False).items():
+        from doorcode.domain.offline import issuable_cover  # key groups only, as above
+
         wanted = issuable_cover(window, uow.offline.key_group_of(group).epoch)
         stale = [lock_code for lock_code in lock_codes if not _holds(lock_code, wanted)]
         if stale:
