@@ -49,3 +49,23 @@ def test_a_nudge_to_a_loop_closing_at_that_moment_does_not_fail_the_commit(runti
     with a_loop_closing_under_a_nudge() as closing:
         loop._loop = closing
         loop.nudge(frozenset({"lck_1"}))  # raised RuntimeError before
+
+
+def test_a_loop_told_to_stop_as_a_nudge_wakes_it_stops(runtime):
+    # serve's shutdown cancels the loop; a nudge at that moment must not undo it.
+    runtime.settings.message_poll_seconds = 3600
+    loop = MessageLoop(runtime)
+
+    async def scenario():
+        task = asyncio.create_task(loop.run())
+        deadline = time.monotonic() + 15
+        while not (loop._wake is not None and loop._wake._waiters):  # waiting for the poll
+            assert time.monotonic() < deadline, "the loop never began to wait"
+            await asyncio.sleep(0.01)
+        loop._wake.set()
+        assert task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert done, "the loop went on after it was told to stop"
+        assert task.cancelled()
+
+    asyncio.run(scenario())

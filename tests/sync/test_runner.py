@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -396,5 +397,22 @@ def test_stopping_the_runner_waits_for_the_passes_it_cancels(runtime, monkeypatc
         task.cancel()
         await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 5)
         assert steps == ["passing", "recorded"]
+
+    asyncio.run(scenario())
+
+
+def test_a_runner_told_to_stop_as_a_nudge_wakes_it_stops(runtime):
+    # serve's shutdown cancels the runner; a booking's nudge at that moment must not undo it
+    # (asyncio.wait_for on Python 3.11 dropped the cancellation and the shutdown hung).
+    runner = runner_for(runtime)
+
+    async def scenario():
+        runner._wake = asyncio.Event()
+        sleeping = asyncio.create_task(runner._sleep_until(runtime.clock() + timedelta(hours=1)))
+        await asyncio.sleep(0)  # asleep until the hour is up or a nudge comes
+        runner._wake.set()
+        assert sleeping.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(sleeping, timeout=5)
 
     asyncio.run(scenario())

@@ -200,11 +200,17 @@ class SyncRunner:
         return min(instant for instant in (due, self._next_sweep, watch) if instant is not None)
 
     async def _sleep_until(self, instant: datetime) -> None:
-        """Until ``instant`` by the clock, or a nudge, whichever comes first."""
+        """Until ``instant`` by the clock, or a nudge, whichever comes first.
+
+        ``asyncio.timeout``, not ``wait_for``: on Python 3.11 ``wait_for`` drops a cancellation
+        that arrives as the nudge wakes it, and the runner, told to stop by ``serve``'s
+        shutdown, went on forever while the shutdown waited for it.
+        """
         delay = (instant - self._clock()).total_seconds()
         if delay <= 0:
             return
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
         except TimeoutError:
             return

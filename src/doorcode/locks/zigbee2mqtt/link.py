@@ -219,7 +219,10 @@ class Zigbee2MqttLink:
             work.close()
             raise ProviderUnavailable("the zigbee2mqtt link is closed") from err
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), LINK_CALL_TIMEOUT)
+            # Not wait_for: on Python 3.11 it drops a cancellation that meets the answer, and
+            # a pass told to stop would go on.
+            async with asyncio.timeout(LINK_CALL_TIMEOUT):
+                return await asyncio.wrap_future(future)
         except TimeoutError as err:
             minutes = int(LINK_CALL_TIMEOUT // 60)
             raise ProviderUnavailable(
@@ -430,11 +433,13 @@ class Zigbee2MqttLink:
         assert self._devices_seen is not None
         timeout = self.settings.connect_timeout
         try:
-            await asyncio.wait_for(self._connected.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see ``call``
+                await self._connected.wait()
         except TimeoutError as err:
             raise ProviderUnavailable(self._unreachable()) from err
         try:
-            await asyncio.wait_for(self._devices_seen.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see ``call``
+                await self._devices_seen.wait()
         except TimeoutError as err:
             raise ProviderUnavailable(
                 f"no zigbee2mqtt publishes {self.settings.base_topic}/bridge/devices on "

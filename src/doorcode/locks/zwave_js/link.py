@@ -114,7 +114,10 @@ class ZwaveJsLink:
             raise ProviderUnavailable("the Z-Wave JS link is closed")
         future = asyncio.run_coroutine_threadsafe(work, self._loop)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), LINK_CALL_TIMEOUT)
+            # Not wait_for: on Python 3.11 it drops a cancellation that meets the answer, and
+            # a pass told to stop would go on.
+            async with asyncio.timeout(LINK_CALL_TIMEOUT):
+                return await asyncio.wrap_future(future)
         except TimeoutError as err:
             minutes = int(LINK_CALL_TIMEOUT // 60)
             raise ProviderUnavailable(
