@@ -8,6 +8,7 @@ import pytest
 from doorcode.services.grants import reveal_code
 from doorcode.sources.deliveries import UNPROVEN_BODY_LIMIT
 from doorcode.store.models import Grant, Reservation, WebhookDelivery
+from tests.builders import make_property
 from tests.sources.conftest import booking, dump_except_deliveries, signed
 
 
@@ -208,3 +209,17 @@ def test_the_openapi_spec_describes_the_generic_body(client):
         payload["properties"]
     )
     assert "GuestV1" in spec["components"]["schemas"]
+
+
+def test_a_property_named_by_a_name_two_share_is_refused_naming_both(client, runtime, world, clock):
+    # Was an internal error (500, recorded as doorcode's failure) once names could be shared.
+    twin = make_property(runtime, world.owner, "Flat 1", locks=[], external_id="flat-1-annex")
+    before = dump_except_deliveries(runtime)
+    answer = post(client, world.generic, booking(property="Flat 1"), clock)
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "ambiguous_property"
+    assert world.flat.id in answer.json()["message"]
+    assert twin.id in answer.json()["message"]
+    assert dump_except_deliveries(runtime) == before
+    (stored,) = rows(runtime, WebhookDelivery)
+    assert (stored.outcome, stored.reason) == ("rejected", "ambiguous_property")

@@ -36,7 +36,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from doorcode.domain.errors import CodeSpaceExhausted, InvalidWindow
+from doorcode.domain.errors import AmbiguousReference, CodeSpaceExhausted, InvalidWindow
 from doorcode.domain.text import first_nul
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, NotFound
@@ -435,6 +435,13 @@ def _record(
             "unknown_property",
             f"no property {payload.property!r}; set a property's external id to it",
             [{"field": field, "message": "unknown property"}],
+        ) from err
+    except AmbiguousReference as err:
+        field = ADAPTERS[source.kind].field_names.get("property", "property")
+        raise PayloadRejected(
+            "ambiguous_property",
+            f"{err}; name the property by its id or external id",
+            [{"field": field, "message": "several properties have this name"}],
         ) from err
     except InvalidWindow as err:
         raise PayloadRejected("invalid_window", str(err)) from err
