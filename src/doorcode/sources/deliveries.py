@@ -430,25 +430,24 @@ def _record(
             return _Recorded(seen.reservation_id, seen.grant_id, Change.UNCHANGED)
         outcome = apply_reservation(uow, caller, details, version=version, seen=seen)
     except NotFound as err:
-        field = ADAPTERS[source.kind].field_names.get("property", "property")
-        raise PayloadRejected(
-            "unknown_property",
-            f"no property {payload.property!r}; set a property's external id to it",
-            [{"field": field, "message": "unknown property"}],
-        ) from err
+        message = f"no property {payload.property!r}; set a property's external id to it"
+        raise _property_refused(source, "unknown_property", message, "unknown property") from err
     except AmbiguousReference as err:
-        field = ADAPTERS[source.kind].field_names.get("property", "property")
-        raise PayloadRejected(
-            "ambiguous_property",
-            f"{err}; name the property by its id or external id",
-            [{"field": field, "message": "several properties have this name"}],
-        ) from err
+        message = f"{err}; name the property by its id or external id"
+        problem = "several properties have this name"
+        raise _property_refused(source, "ambiguous_property", message, problem) from err
     except InvalidWindow as err:
         raise PayloadRejected("invalid_window", str(err)) from err
     except CodeSpaceExhausted as err:
         raise CannotRecord("code_space_exhausted", str(err)) from err
     grant_id = outcome.grant.id if outcome.grant is not None else None
     return _Recorded(outcome.reservation.id, grant_id, outcome.change)
+
+
+def _property_refused(source: _Source, reason: str, message: str, problem: str) -> PayloadRejected:
+    """A refusal pointing at the body's property field, by the name the source gives it."""
+    field = ADAPTERS[source.kind].field_names.get("property", "property")
+    return PayloadRejected(reason, message, [{"field": field, "message": problem}])
 
 
 def _store(
