@@ -9,9 +9,9 @@ from collections import Counter
 import psycopg
 from sqlalchemy import select
 
-from doorcode.domain.lock_code_status import LockCodeFacts, lock_code_status
 from doorcode.locks.base import LockProvider
 from doorcode.locks.tags import grant_id_from_tag
+from doorcode.services.lock_sync import lock_code_status_of
 from doorcode.store.database import libpq_url
 from doorcode.store.models import Event, Grant, LockCode
 from doorcode.sync.jobs import QUEUE
@@ -45,21 +45,7 @@ def statuses(runtime, grant_id):
     with runtime.uow() as uow:
         grant = uow.session.get(Grant, grant_id)
         rows = uow.session.scalars(select(LockCode).where(LockCode.grant_id == grant_id))
-        return {
-            row.lock_id: lock_code_status(
-                LockCodeFacts(
-                    row.desired,
-                    row.actual,
-                    row.wait_reason,
-                    row.confirmed_version,
-                    row.last_error,
-                    row.updated_at is not None,
-                    row.accepted_version,
-                ),
-                grant.version,
-            ).value
-            for row in rows
-        }
+        return {row.lock_id: lock_code_status_of(row, grant.version).value for row in rows}
 
 
 def row_of(runtime, grant_id, lock_id):

@@ -23,10 +23,10 @@ from sqlalchemy import select
 
 from doorcode.bootstrap import VIRTUAL_LOCKS_FILE, bootstrap
 from doorcode.config import Settings
-from doorcode.domain.lock_code_status import LockCodeFacts, lock_code_status
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.locks.virtual import Faults, VirtualCloud, VirtualLockProvider
 from doorcode.runtime import Runtime
+from doorcode.services.lock_sync import lock_code_status_of
 from doorcode.store.models import Grant, LockCode
 from doorcode.sync.reconciler import Reconciler
 from doorcode.sync.runner import SyncRunner
@@ -91,17 +91,7 @@ def status_of_rows(runtime: Runtime) -> dict[tuple[str, str], str]:
             select(LockCode, Grant.version).join(Grant, Grant.id == LockCode.grant_id)
         ).all()
     return {
-        (row.grant_id, row.lock_id): lock_code_status(
-            LockCodeFacts(
-                row.desired,
-                row.actual,
-                row.wait_reason,
-                row.confirmed_version,
-                row.last_error,
-                row.updated_at is not None,
-            ),
-            version,
-        ).value
+        (row.grant_id, row.lock_id): lock_code_status_of(row, version).value
         for row, version in rows
     }
 
