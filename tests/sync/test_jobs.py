@@ -172,12 +172,26 @@ def test_serve_enqueues_a_pass_for_each_lock_a_commit_touched(pg_runtime, postgr
     asyncio.run(schema())
     enqueue = enqueue_after_commit(pg_runtime)
     pg_runtime.commit_hooks.append(enqueue)
+    ids_before = job_ids_taken(postgres_url)
     owner = make_owner(pg_runtime)
     flat = make_property(pg_runtime, owner, "Flat", time_zone="UTC")
     book(pg_runtime, owner, flat, "B1", today, today + timedelta(days=1))
     book(pg_runtime, owner, flat, "B2", today + timedelta(days=3), today + timedelta(days=4))
     enqueue.close()
     assert job_statuses(postgres_url) == {(RECONCILE, "todo"): 1}  # one waiting job per lock
+    # The second booking's pass was not even tried: a refused insert is an ERROR with its
+    # statement in PostgreSQL's log (and takes an id from the sequence, which shows it here).
+    assert job_ids_taken(postgres_url) - ids_before == 1
+
+
+def job_ids_taken(postgres_url):
+    """How many job inserts were ever tried in this database, refused ones included (a
+    sequence never rolls back; tests share the database, so compare before and after)."""
+    with psycopg.connect(libpq_url(postgres_url)) as connection:
+        row = connection.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM procrastinate_jobs_id_seq"
+        ).fetchone()
+    return row[0]
 
 
 def test_the_periodic_sweep_and_catch_up_enqueue_from_the_database(pg_runtime, postgres_url, today):
@@ -314,10 +328,13 @@ def test_a_sweep_enqueues_one_pass_per_lock_however_often_it_runs(pg_runtime, po
     props = world(pg_runtime, today)
     app = build_job_app(postgres_url, Reconciler.from_runtime(pg_runtime))
     lock_ids = [prop.locks[0].id for prop in props]
+    ids_before = None
 
     async def scenario():
+        nonlocal ids_before
         async with app.open_async():
             await ensure_schema(app)
+            ids_before = await asyncio.to_thread(job_ids_taken, postgres_url)
             await defer_sweep(app, lock_ids)
             await defer_sweep(app, lock_ids)
 
@@ -327,3 +344,4 @@ def test_a_sweep_enqueues_one_pass_per_lock_however_often_it_runs(pg_runtime, po
             "SELECT args->>'lock_id' FROM procrastinate_jobs WHERE task_name = %s", (RECONCILE,)
         ).fetchall()
     assert sorted(lock_id for (lock_id,) in waiting) == sorted(lock_ids)
+    assert job_ids_taken(postgres_url) - ids_before == len(lock_ids)  # the second tried none
