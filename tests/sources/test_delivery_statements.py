@@ -128,3 +128,63 @@ def test_a_booking_named_by_its_property_name_is_a_duplicate_all_the_same(
     assert first.delivery.outcome == "accepted"
     assert again.delivery.outcome == by_external_id.delivery.outcome == "unchanged"
     assert again.grant_id == by_external_id.grant_id == first.grant_id
+
+
+@contextmanager
+def checkouts(runtime) -> Iterator[list[str]]:
+    """Each time a session takes a connection from the pool (one per transaction here)."""
+    taken: list[str] = []
+
+    def checkout(*_args) -> None:
+        taken.append("checkout")
+
+    event.listen(runtime.engine, "checkout", checkout)
+    try:
+        yield taken
+    finally:
+        event.remove(runtime.engine, "checkout", checkout)
+
+
+@pytest.mark.parametrize("repeat", [False, True], ids=["new booking", "duplicate"])
+def test_a_delivery_takes_one_connection_from_reading_its_source_to_its_record(
+    any_runtime, source, clock, repeat
+):
+    # The source's secret used to be read in a transaction of its own: a checkout, a BEGIN and
+    # a ROLLBACK more per delivery, before any work began.
+    if repeat:
+        deliver(any_runtime, source, clock, "d-1")
+    with checkouts(any_runtime) as taken:
+        result = deliver(any_runtime, source, clock, "d-2")
+    assert result.delivery.outcome == ("unchanged" if repeat else "accepted")
+    assert taken == ["checkout"]
+
+
+def test_a_refused_booking_keeps_only_its_record_though_its_work_shared_the_session(
+    any_runtime, source, clock, monkeypatch
+):
+    # The work and the refusal's record share one session now: a refusal found after the
+    # reservation was staged (no code left for it) must roll the work back before the record.
+    from sqlalchemy import func, select
+
+    from doorcode.domain.errors import CodeSpaceExhausted
+    from doorcode.services import grants
+    from doorcode.sources.deliveries import DeliveryRefused
+    from doorcode.store.models import Event, Grant, Reservation, WebhookDelivery
+
+    def no_code_left(*_args, **_kwargs):
+        raise CodeSpaceExhausted("every code is taken on these locks")
+
+    monkeypatch.setattr(grants, "_choose_code", no_code_left)
+    with pytest.raises(DeliveryRefused) as refused:
+        deliver(any_runtime, source, clock, "d-1")
+    assert refused.value.error.reason == "code_space_exhausted"
+    with any_runtime.engine.connect() as connection:
+        counts = [
+            connection.scalar(select(func.count()).select_from(model))
+            for model in (Reservation, Grant, WebhookDelivery)
+        ]
+        recorded = connection.scalars(
+            select(Event.kind).where(Event.kind == "ReservationRecorded")
+        ).all()
+    assert counts == [0, 0, 1]
+    assert recorded == []
