@@ -417,3 +417,21 @@ def test_a_pulled_backup_record_outlives_its_grant_row_and_holds_a_downgrade_whi
     assert stored_rows(any_runtime.engine, "pulled_backup_codes") == []
     upgrade(any_runtime.engine, any_runtime.cipher)
     assert is_current(any_runtime.engine)
+
+
+def test_a_loaded_lock_shows_the_sync_it_was_asked_for_in_its_transaction(any_runtime, clock):
+    # The mark is an UPDATE of the table: a lock this transaction had loaded must not keep
+    # its old mark, in the transaction or once it is over (the API renders such objects).
+    owner = make_owner(any_runtime)
+    lock = make_lock(any_runtime, owner, "Front door")
+    with any_runtime.uow() as uow:
+        loaded = uow.locks.get(owner.organisation_id, lock.id)
+        before = loaded.sync_requests
+        uow.touch_locks([lock.id])
+        marked = (before + 1, uow.now)
+        assert (loaded.sync_requests, loaded.sync_requested_at) == marked
+        uow.commit()
+    assert (loaded.sync_requests, loaded.sync_requested_at) == marked
+    with any_runtime.uow() as uow:
+        stored = uow.locks.get(owner.organisation_id, lock.id)
+        assert (stored.sync_requests, stored.sync_requested_at) == marked

@@ -11,12 +11,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Select,
+    Table,
     Update,
     and_,
     bindparam,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from doorcode.domain.errors import AmbiguousReference
@@ -251,7 +253,26 @@ class LockRepository:
                 # lock nothing, so it is not sent.
                 held = select(Lock.id).where(Lock.id.in_(ordered)).order_by(Lock.id)
                 self._session.execute(held.with_for_update())
-            self._session.execute(_request_sync(), {"lock_ids": ordered, "at": at})
+            self._session.connection().execute(_request_sync(), {"lock_ids": ordered, "at": at})
+            self._mark_loaded(ordered, at)
+
+    def _mark_loaded(self, lock_ids: Collection[str], at: datetime) -> None:
+        """Bring the marks of the locks this session has loaded up to date with the UPDATE.
+
+        The UPDATE goes to the table directly: the ORM's own bulk UPDATE cost about a tenth
+        of a new booking's CPU, mostly in working out which loaded objects to bring up to
+        date, which this does for the one or two locks of a booking. The row is held by this
+        transaction now, so the loaded count plus one is the stored one.
+        """
+        for lock_id in lock_ids:
+            lock = self._session.identity_map.get(identity_key(Lock, lock_id))
+            if not isinstance(lock, Lock):
+                continue
+            loaded = lock.__dict__
+            if "sync_requested_at" in loaded:
+                set_committed_value(lock, "sync_requested_at", at)
+            if "sync_requests" in loaded:
+                set_committed_value(lock, "sync_requests", loaded["sync_requests"] + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -972,8 +993,9 @@ def _codes_in_use_but() -> Select[str]:
 
 @cache
 def _request_sync() -> Update:
+    locks = cast(Table, Lock.__table__)
     return (
-        update(Lock)
-        .where(Lock.id.in_(bindparam("lock_ids", expanding=True)))
-        .values(sync_requested_at=bindparam("at"), sync_requests=Lock.sync_requests + 1)
+        update(locks)
+        .where(locks.c.id.in_(bindparam("lock_ids", expanding=True)))
+        .values(sync_requested_at=bindparam("at"), sync_requests=locks.c.sync_requests + 1)
     )
