@@ -421,13 +421,16 @@ class LockCode(Base):
             "slot",
             where="slot IS NOT NULL AND slot_released_at IS NULL",
         ),
+        # A lock's codes with their grants' ids in the index itself: the codes in use on a
+        # lock are read from it alone, never from each of its past codes' rows (migration 0022).
+        Index("ix_lock_codes_lock_grant", "lock_id", "grant_id"),
     )
 
     grant_id: Mapped[str] = mapped_column(
         ForeignKey("grants.id", ondelete="CASCADE"), primary_key=True
     )
     lock_id: Mapped[str] = mapped_column(
-        ForeignKey("locks.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("locks.id", ondelete="CASCADE"), primary_key=True
     )
     desired: Mapped[str] = mapped_column(String(16), default="absent", server_default="absent")
     wait_reason: Mapped[str | None] = mapped_column(String(32))
