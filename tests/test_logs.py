@@ -188,3 +188,35 @@ def test_configuring_again_replaces_the_handler_so_a_closed_stream_is_never_writ
         root.setLevel(level)
     assert "accepted: delivery dlv_1" in second.getvalue()
     assert "Logging error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        # uvicorn's access line: the path arrives percent-decoded
+        ('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "GET", "/x\nERROR forged", "1.1", 404)),
+        # a name from a lock's cloud or a zigbee network
+        ("zigbee lock %s answers no slot reads", ("door\r\nERROR forged\x1b]0;owned\x07",)),
+    ],
+    ids=["access line", "lock name"],
+)
+def test_what_others_wrote_cannot_add_a_line_to_the_log_or_reach_a_terminal(logged, message, args):
+    logging.getLogger("uvicorn.access").warning(message, *args)
+    (line,) = logged.getvalue().splitlines()
+    assert "forged" in line
+    assert "\x1b" not in line
+    assert "\x07" not in line
+    assert "\\n" in line
+
+
+def test_an_access_pass_failure_is_one_line_naming_where_it_failed(logged):
+    from doorcode.sync.access_poller import _log_failure
+
+    try:
+        raise RuntimeError("code 482910 rejected")
+    except RuntimeError as err:
+        _log_failure("polling lock lck_1", err)
+    (line,) = logged.getvalue().splitlines()
+    assert "access pass: polling lock lck_1 failed with RuntimeError at " in line
+    assert "test_logs.py:" in line
+    assert "482910" not in line

@@ -150,11 +150,11 @@ async def poll_access(runtime: Runtime) -> AccessPass:
 
 def _log_failure(what: str, error: BaseException) -> None:
     """Say what failed and where, but never the error's text: it may quote a code."""
-    frames = "\n".join(
-        f"  {frame.filename}:{frame.lineno} in {frame.name}"
-        for frame in traceback.extract_tb(error.__traceback__)
+    frames = " < ".join(
+        f"{frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in reversed(traceback.extract_tb(error.__traceback__))
     )
-    logger.error("access pass: %s failed with %s\n%s", what, type(error).__name__, frames)
+    logger.error("access pass: %s failed with %s at %s", what, type(error).__name__, frames)
 
 
 async def poll_lock(runtime: Runtime, lock_id: str) -> int:
