@@ -293,6 +293,47 @@ def test_a_429_on_a_backup_codes_delete_pauses_seam_and_the_delete_waits_for_ret
     assert event_kinds(runtime, booked.grant.id)["BackupCodeDeleted"] == 1
 
 
+def test_a_429_on_a_backup_pull_pauses_seam_and_the_pull_waits_for_retry_after(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    # Recorded as a failure and nothing more, a throttled pull let the pass go on calling an
+    # account that had asked for a break, and the next pass pull again at once.
+    runtime, owner, villa, front, back = seam_world
+    booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
+    sync(runtime)  # its code is on Seam, still unset: Seam sets time-bound codes late
+    clock.now = booked.grant.starts_at - timedelta(minutes=25)
+    calls = []
+    post = SeamProvider._post
+
+    async def counted(self, path, body):
+        calls.append(path)
+        return await post(self, path, body)
+
+    monkeypatch.setattr(SeamProvider, "_post", counted)
+    seam_peer.throttle("/access_codes/pull_backup_access_code", retry_after=120)
+    reconciler = Reconciler.from_runtime(runtime)  # one limiter across the passes, as a worker
+    [throttled] = asyncio.run(reconciler.reconcile([front.id], force=True))
+    assert calls.count("/access_codes/pull_backup_access_code") == 1
+    assert calls[-1] == "/access_codes/pull_backup_access_code"  # no call after the 429
+    assert "429" in throttled.error
+    assert throttled.next_sync_at == clock.now + timedelta(seconds=120)
+    assert stand_in(runtime, booked.grant.id, front.id) == (None, None, None)
+    [failed] = events_of(runtime, booked.grant.id, "LockCodeFailed")
+    assert failed.details["operation"] == "pull_backup_code"
+
+    calls.clear()
+    clock.advance(seconds=119)
+    waiting = asyncio.run(reconciler.reconcile([back.id, front.id], force=True))
+    assert {o.skipped for o in waiting} == {"seam asked us to wait"}  # every lock of the account
+    assert calls == []
+
+    clock.advance(seconds=1)
+    asyncio.run(reconciler.reconcile([front.id], force=True))
+    code, _vendor, _rules = stand_in(runtime, booked.grant.id, front.id)
+    assert code is not None
+    assert any(c.get("is_backup") and c["code"] == code for c in seam_peer.codes())
+
+
 def test_a_moved_stays_backup_code_that_no_longer_fits_is_deleted(seam_world, seam_peer, clock):
     runtime, owner, villa, front, _back = seam_world
     booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)

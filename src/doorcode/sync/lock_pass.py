@@ -614,6 +614,8 @@ class LockPass:
         if not provider.abilities.backup_pool or self._account_paused():
             return
         for desired in plan.desired:
+            if self.halted_until is not None:
+                return  # a 429 paused the account: the other pulls wait with it
             row = self.rows.get(desired.grant_id)
             codes = self.on_lock.get(desired.grant_id, [])
             if row is None or len(codes) != 1 or row.grant_id in self.issued:
@@ -653,6 +655,11 @@ class LockPass:
                 return
             details = {"operation": "pull_backup_code", "error": type(err).__name__}
             self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
+            return
+        except RateLimited as err:
+            details = {"operation": "pull_backup_code", "error": type(err).__name__}
+            self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
+            self._halt_for_rate_limit(err)
             return
         except ProviderError as err:
             details = {"operation": "pull_backup_code", "error": type(err).__name__}
@@ -755,8 +762,9 @@ class LockPass:
             self.context.limiter.pause(self.lock.account_key, pause_after(error, self.now))
 
     def _halt_for_rate_limit(self, error: RateLimited) -> None:
-        """A 429 outside a code's action (a backup's deletion): the account pauses, the lock's
-        remaining calls wait, and the lock records the failure, as after a throttled create."""
+        """A 429 outside a code's action (a backup's pull or deletion): the account pauses,
+        the lock's remaining calls wait, and the lock records the failure, as after a
+        throttled create."""
         self._pause_if_rate_limited(error)
         attempts = self.lock.state.sync_attempts + 1
         self.halted_until = next_attempt_at(error, attempts, self.now, self.context.rng)
