@@ -1,24 +1,34 @@
 """``doorcode serve --workers``: several API processes, and the keep-alive they all use."""
 
+import socket
+
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from doorcode.cli import serving
+from doorcode.cli import api_processes, serving
 from doorcode.cli.main import app
 from doorcode.config import Settings
 from tests.conftest import TEST_KEY
 
 
 @pytest.fixture
-def served(monkeypatch, tmp_path):
-    """What ``serve`` handed to uvicorn instead of serving; no DOORCODE_* from outside."""
+def environment(monkeypatch, tmp_path):
+    """No DOORCODE_* from outside; data in the test's folder."""
     for name in ("DATABASE_URL", "SECRET_KEY", "RUNNER", "ORGANISATION"):
         monkeypatch.delenv(f"DOORCODE_{name}", raising=False)
     monkeypatch.setenv("DOORCODE_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def served(environment, monkeypatch):
+    """What ``serve`` handed to uvicorn (or its own processes) instead of serving."""
     calls = []
     monkeypatch.setattr(
         serving.uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs))
+    )
+    monkeypatch.setattr(
+        api_processes, "serve_processes", lambda *args, **kwargs: calls.append((args, kwargs))
     )
     return calls
 
@@ -50,12 +60,36 @@ def test_each_process_builds_the_app_from_the_same_settings(served, monkeypatch,
     monkeypatch.setenv("DOORCODE_RUNNER", "worker")
     result = invoke("serve", "--workers", "3", "--port", "8123")
     assert result.exit_code == 0, result.output
-    ((application,), options) = served[0]
-    assert (options["workers"], options["factory"], options["port"]) == (3, True, 8123)
+    if api_processes.balances_connections():
+        ((application, options, workers), _) = served[0]
+    else:
+        ((application,), options) = served[0]
+        workers = options["workers"]
+    assert (workers, options["port"]) == (3, 8123)
     module, name = application.split(":")
     built = getattr(__import__(module, fromlist=[name]), name)()
     assert built.state.runtime.settings.database_url == postgres_url
     built.state.runtime.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not api_processes.balances_connections(), reason="Linux's SO_REUSEPORT")
+@pytest.mark.parametrize("shared", [False, True], ids=["another program", "another serve"])
+def test_a_port_in_use_is_one_line_and_exit_code_1(environment, monkeypatch, postgres_url, shared):
+    # Another serve's sockets allow sharing the port: without a check the second serve would
+    # quietly take half its connections.
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
+    monkeypatch.setenv("DOORCODE_RUNNER", "worker")
+    with socket.socket() as taken:
+        if shared:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke("serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port))
+    assert result.exit_code == 1, result.output
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
 
 
 def test_serve_keeps_an_idle_connection_open_longer_than_a_client_does():

@@ -138,7 +138,8 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
 
 
 def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> None:
-    """Serve from ``workers`` processes on one port; each builds its own runtime.
+    """Serve from ``workers`` processes on one port; each builds its own runtime and, where the
+    system spreads connections that way, listens on a socket of its own.
 
     Only the job queue can share the background work among processes, so this needs
     ``DOORCODE_RUNNER=worker``. The database was migrated here, once, before they start.
@@ -148,11 +149,22 @@ def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> No
         raise InvalidRequest(MANY_PROCESSES_NEED_WORKERS)
     if not is_postgres(settings.resolved_database_url()):
         raise InvalidRequest("DOORCODE_RUNNER=worker needs PostgreSQL: " + NEEDS_POSTGRES)
+    from doorcode.cli.api_processes import CannotStart, balances_connections, serve_processes
+
     configure_logging(settings.log_level)
     install_virtual_locks(runtime)
     runtime.close()
     application = f"{__name__}:{api_process.__name__}"
-    uvicorn.run(application, factory=True, workers=workers, **_server_options(settings, host, port))
+    options = _server_options(settings, host, port)
+    if not balances_connections():  # uvicorn's workers share one socket (see api_processes)
+        uvicorn.run(application, factory=True, workers=workers, **options)
+        return
+    try:
+        serve_processes(application, options, workers)
+    except CannotStart as err:
+        raise InvalidRequest(str(err)) from err
+    except OSError as err:
+        raise InvalidRequest(f"cannot listen on {host}:{port}: {err.strerror}") from err
 
 
 def api_process() -> ASGIApp:
