@@ -64,6 +64,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -160,11 +161,15 @@ def prepare(settings: Settings, properties: int) -> World:
 
 
 def serve_app(settings: Settings, port: int) -> None:
-    """doorcode's application alone (no background loops), as ``serve`` configures uvicorn."""
+    """doorcode's application as ``serve`` configures uvicorn, with the one background loop
+    that serves the database (SQLite's checkpoints, ``store/wal_checkpoints.py``) and none
+    of the others (lock sync, feeds, messages)."""
     from doorcode.cli.serving import server_config
+    from doorcode.store.wal_checkpoints import run_checkpoints
 
     runtime = bootstrap(settings, migrate=False)
-    uvicorn.Server(server_config(create_app(runtime), settings, "127.0.0.1", port)).run()
+    app = create_app(runtime, [partial(run_checkpoints, runtime.engine)])
+    uvicorn.Server(server_config(app, settings, "127.0.0.1", port)).run()
 
 
 class SignedEcho:

@@ -18,6 +18,7 @@ from doorcode.notify.loop import MessageLoop
 from doorcode.runtime import Runtime
 from doorcode.sources.feed_poller import run_feed_poller
 from doorcode.sources.push_sender import run_push_sender
+from doorcode.store.wal_checkpoints import run_checkpoints
 from doorcode.sync.access_poller import run_access_poller
 from doorcode.sync.jobs import enqueue_after_commit
 from doorcode.sync.reconciler import Reconciler
@@ -47,6 +48,7 @@ def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
     runtime.commit_hooks.append(runner.nudge)
     runtime.commit_hooks.append(messages.nudge)
     return [
+        partial(run_checkpoints, runtime.engine),  # SQLite's log, beside the writers
         runner.run,
         partial(run_feed_poller, runtime),
         partial(run_push_sender, runtime),

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
+    "AUTO_CHECKPOINT_PAGES",
     "create_database_engine",
     "create_session_factory",
     "database_trouble",
@@ -24,6 +25,12 @@ POOL_SIZE = 16
 once (``api/webhooks.py``). With SQLAlchemy's default of 5, every connection past the fifth
 was opened for one transaction and closed when it returned to the full pool: a new
 PostgreSQL backend (a process fork and its authentication) per request under load."""
+
+
+AUTO_CHECKPOINT_PAGES = 10_000
+"""SQLite's log may grow to about 40 MB before a commit copies it into the database itself
+(SQLite's default is 1,000 pages); ``serve`` copies it sooner, beside the writers
+(``wal_checkpoints``)."""
 
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -106,4 +113,5 @@ def _tune_sqlite(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={AUTO_CHECKPOINT_PAGES}")
     cursor.close()
