@@ -200,13 +200,23 @@ def test_configuring_again_replaces_the_handler_so_a_closed_stream_is_never_writ
     ],
     ids=["access line", "lock name"],
 )
-def test_what_others_wrote_cannot_add_a_line_to_the_log_or_reach_a_terminal(logged, message, args):
-    logging.getLogger("uvicorn.access").warning(message, *args)
-    (line,) = logged.getvalue().splitlines()
+def test_what_others_wrote_cannot_add_a_line_to_the_log_or_reach_a_terminal(message, args):
+    # Every handler doorcode sets up (its own and uvicorn's) carries this filter.
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, message, args, None)
+    SecretRedaction().filter(record)
+    (line,) = logging.Formatter("%(levelname)s %(message)s").format(record).splitlines()
     assert "forged" in line
     assert "\x1b" not in line
     assert "\x07" not in line
     assert "\\n" in line
+
+
+def test_a_backslash_others_wrote_is_escaped_too_so_an_escape_means_a_control_character():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s|%s", ("a\\nb", "a\nb"), None)
+    SecretRedaction().filter(record)
+    literal, newline = record.getMessage().split("|")
+    assert literal != newline
+    assert newline == "a\\nb"
 
 
 def test_an_access_pass_failure_is_one_line_naming_where_it_failed(logged):

@@ -11,10 +11,11 @@ No URL with a credential, no code and no token may reach a log line, at any leve
    pairs. It rewrites messages, their arguments and tracebacks, so a library that logs an
    exception quoting a URL is covered too.
 
-One record is one line: control characters in a message's arguments (the guest names, ids,
-paths and bodies that come from outside) are written as their escapes, so a guest called
-``"Eve\nERROR forged"`` or a request to ``/%0Aforged`` cannot add a line of its own to the log
-or send a terminal escape to whoever reads it. The message templates are doorcode's own.
+A record's message is one line: control characters in its arguments (the guest names, ids,
+paths and bodies that come from outside) are written as their escapes, and a backslash as
+two, so a guest called ``"Eve\\nERROR forged"`` or a request to ``/%0Aforged`` cannot add a
+line of its own to the log or send a terminal escape to whoever reads it. The message
+templates are doorcode's own. A traceback still spans lines, as Python writes it.
 
 Door codes themselves are kept out by construction (events, errors and messages never
 carry them); the second net is for what third-party code might print.
@@ -87,7 +88,7 @@ class SecretRedaction(logging.Filter):
 
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROLS |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+_CONTROLS |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord("\\"): "\\\\"}
 
 
 def _redacted_argument(arg: Any) -> Any:

@@ -188,3 +188,34 @@ def test_a_refused_booking_keeps_only_its_record_though_its_work_shared_the_sess
         ).all()
     assert counts == [0, 0, 1]
     assert recorded == []
+
+
+def test_a_failure_of_ours_after_staged_work_keeps_its_record_and_nothing_else(
+    any_runtime, source, clock, monkeypatch
+):
+    from sqlalchemy import func, select
+
+    from doorcode.services import grants
+    from doorcode.store.models import Event, Grant, Reservation, WebhookDelivery
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug of ours, after the reservation was staged")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(grants, "_choose_code", broken)
+        with pytest.raises(RuntimeError):
+            deliver(any_runtime, source, clock, "d-1")
+    with any_runtime.engine.connect() as connection:
+        counts = [
+            connection.scalar(select(func.count()).select_from(model))
+            for model in (Reservation, Grant)
+        ]
+        kept = connection.execute(select(WebhookDelivery.outcome, WebhookDelivery.reason)).all()
+        recorded = connection.scalars(
+            select(Event.kind).where(Event.kind == "ReservationRecorded")
+        ).all()
+    assert counts == [0, 0]
+    assert [tuple(row) for row in kept] == [("rejected", "internal_error")]
+    assert recorded == []
+    again = deliver(any_runtime, source, clock, "d-1")  # the sender's retry goes through
+    assert again.delivery.outcome == "accepted"

@@ -5,15 +5,19 @@ first accepts every connection waiting. Clients that open their connections toge
 them alive (a proxy's pool of upstream connections, a PMS, a load test) all land on that one
 process while the others idle, for as long as the connections live: with 16 such connections
 and 2 processes on 2 cores, half the runs of ``bench/ingest.py`` had one process serve every
-request (about 150 new bookings a second, against about 250 when they were spread). Here each
+request (about 150 new bookings a second, against about 200 when they were spread). Here each
 process binds the port with ``SO_REUSEPORT``, and the kernel hands each new connection to one
 of the sockets by a hash of its addresses.
 
-The supervisor keeps the sockets, so a process that dies is replaced on the same socket and
-no connection is refused meanwhile (the kernel queues them on the dead process's socket until
-the new one accepts). A process that dies within ``START_GRACE`` of its start is a process
-that cannot start (a database it cannot reach, a port it cannot use): then ``serve`` stops
-with an error instead of starting it again and again.
+The supervisor keeps the sockets and looks after the processes as uvicorn's does:
+
+* a process that dies, or does not answer a ping within ``PING_TIMEOUT`` (hung: the kernel
+  would go on queueing its share of the connections), is replaced on the same socket;
+* one that fails to start (its app cannot be built: a database it cannot reach, a key it
+  cannot read) stops ``serve`` with an error at first start, rather than a loop of restarts;
+  a replacement that fails is tried again after a pause that grows to ``MOST_BACKOFF``;
+* SIGINT and SIGTERM stop every process gracefully (uvicorn finishes the requests in hand);
+  SIGHUP replaces them one at a time, each new one serving before the old one stops.
 """
 
 from __future__ import annotations
@@ -25,25 +29,38 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from types import FrameType
 from typing import Any
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
-__all__ = ["START_GRACE", "CannotStart", "balances_connections", "serve_processes"]
+__all__ = [
+    "PING_TIMEOUT",
+    "CannotStart",
+    "balances_connections",
+    "listening_sockets",
+    "serve_processes",
+]
 
 logger = logging.getLogger(__name__)
 
-START_GRACE = 5.0
-"""Seconds a new API process must live to count as started."""
+PING_TIMEOUT = 5.0
+"""Seconds a process has to answer the supervisor's ping before it is taken for hung."""
+READY_TIMEOUT = 60.0
+"""Seconds a replacement gets to start serving during a SIGHUP restart."""
 STOP_WAIT = 30.0
 """Seconds each process gets to finish its requests once told to stop."""
+TICK = 0.5
+"""Seconds between two looks at the processes and the signals received."""
+MOST_BACKOFF = 5.0
+"""The longest pause before another try at a replacement that could not start."""
 
 
 class CannotStart(Exception):
-    """An API process ended as soon as it started; ``serve`` stops rather than loop."""
+    """An API process could not start; ``serve`` stops rather than start it again and again."""
 
 
 def balances_connections() -> bool:
@@ -52,50 +69,51 @@ def balances_connections() -> bool:
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
-@dataclass
-class _Running:
-    """One API process and the socket it serves."""
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` sockets sharing ``host:port``; ``OSError`` if anything listens there already,
+    another ``serve`` included.
 
-    listening: socket.socket
-    process: SpawnProcess
-    started: float
-
-
-def serve_processes(application: str, options: dict[str, Any], workers: int) -> None:
-    """Run ``workers`` processes serving the app factory ``application`` until SIGINT or
-    SIGTERM; ``options`` are uvicorn's (host, port and the rest)."""
-    _refuse_if_taken(options["host"], options["port"])
-    sockets = [_listening(options["host"], options["port"]) for _ in range(workers)]
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, _setter(stop)) for sig in (signal.SIGINT, signal.SIGTERM)}
-    running = [_start(application, options, listening) for listening in sockets]
-    try:
-        _supervise(application, options, running, stop)
-    finally:
-        _stop_all(running)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for listening in sockets:
-            listening.close()
-
-
-def _setter(stop: threading.Event) -> Any:
-    def handle(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    return handle
-
-
-def _refuse_if_taken(host: str, port: int) -> None:
-    """``OSError`` if anything listens on the port already, another ``serve`` included.
-
-    Sockets that all set ``SO_REUSEPORT`` share a port: a second ``serve`` started by mistake
-    would quietly take half the connections. A socket without it cannot be bound while any
-    socket listens there, so one bound and closed first tells.
+    Sockets that all set ``SO_REUSEPORT`` share a port, so a second ``serve`` started by
+    mistake would quietly take half the connections. A socket without it cannot be bound
+    while any socket listens there: one bound and closed first tells.
     """
     with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT
         probe.bind((host, port))
+    made: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            made.append(_listening(host, port))
+    except OSError:
+        for each in made:
+            each.close()
+        raise
+    return made
+
+
+def serve_processes(
+    application: str, options: dict[str, Any], sockets: list[socket.socket]
+) -> None:
+    """Serve the app factory ``application`` from one process per socket until SIGINT or
+    SIGTERM; ``options`` are uvicorn's. The sockets are closed on the way out."""
+    received: list[int] = []  # the handler only appends: it may run inside any lock's hold
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, _appender(received)) for sig in handled}
+    running: list[_ApiProcess] = []
+    try:
+        running.extend(_ApiProcess(application, options, each) for each in sockets)
+        _supervise(running, received)
+    finally:
+        _stop_all(running, sockets)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _appender(received: list[int]) -> Any:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    return handle
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -103,7 +121,6 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 def _listening(host: str, port: int) -> socket.socket:
-    """A socket on ``host:port`` that other sockets of this user may share."""
     listening = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -116,45 +133,149 @@ def _listening(host: str, port: int) -> socket.socket:
     return listening
 
 
-def _start(application: str, options: dict[str, Any], listening: socket.socket) -> _Running:
-    context = multiprocessing.get_context("spawn")
-    process = context.Process(target=_serve_one, args=(application, options, listening))
-    process.start()
-    return _Running(listening, process, time.monotonic())
+class _ApiProcess:
+    """One API process on its socket, with the pipe the supervisor pings it through."""
+
+    def __init__(
+        self,
+        application: str,
+        options: dict[str, Any],
+        listening: socket.socket,
+        *,
+        first: bool = True,
+        failures: int = 0,
+    ) -> None:
+        self.application, self.options, self.listening = application, options, listening
+        self.first = first
+        """One of the processes ``serve`` started with, not a replacement."""
+        self.failures = failures
+        """How many replacements in a row before this one could not start."""
+        # Both ends stay open here while it lives: the child gets its end only once started,
+        # and a pipe with no writer left would read as a dead process meanwhile.
+        self._ours, self._theirs = multiprocessing.Pipe()
+        context = multiprocessing.get_context("spawn")
+        self.process: SpawnProcess = context.Process(
+            target=_serve_one, args=(application, options, listening, self._theirs)
+        )
+        self.process.start()
+
+    def renewed(self, failures: int = 0) -> _ApiProcess:
+        """A new process on the same socket."""
+        return _ApiProcess(
+            self.application, self.options, self.listening, first=False, failures=failures
+        )
+
+    def answers(self, timeout: float = PING_TIMEOUT) -> bool | None:
+        """None without an answer in time, else whether its server has started."""
+        try:
+            self._ours.send(b"ping")
+            if self._ours.poll(timeout):
+                return bool(self._ours.recv())
+        except (OSError, EOFError):
+            pass
+        return None
+
+    def stop(self) -> None:
+        """Ask it to finish (SIGTERM: uvicorn completes the requests in hand)."""
+        if self.process.is_alive():
+            self.process.terminate()
+
+    def end(self, wait: float) -> None:
+        """Wait ``wait`` seconds for it to finish, then kill it."""
+        self.process.join(wait)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self._ours.close()
+        self._theirs.close()
 
 
-def _serve_one(application: str, options: dict[str, Any], listening: socket.socket) -> None:
-    """The body of one API process: uvicorn on the socket it was given."""
-    config = uvicorn.Config(application, factory=True, **options)
-    uvicorn.Server(config).run(sockets=[listening])
-
-
-def _supervise(
-    application: str, options: dict[str, Any], running: list[_Running], stop: threading.Event
+def _serve_one(
+    application: str, options: dict[str, Any], listening: socket.socket, pings: Connection
 ) -> None:
-    """Replace a process that ends while ``serve`` runs; stop if one cannot start at all."""
-    while not stop.wait(0.5):
+    """The body of one API process: uvicorn on the socket it was given, and an answer to
+    each ping from a thread of its own (a hung event loop still answers; a stopped or
+    deadlocked interpreter does not)."""
+    config = uvicorn.Config(application, factory=True, **options)
+    server = uvicorn.Server(config)
+
+    def answer() -> None:
+        while True:
+            pings.recv()
+            pings.send(server.started)
+
+    threading.Thread(target=answer, daemon=True).start()  # "not yet" while it starts
+    try:
+        config.load()  # uvicorn exits with STARTUP_FAILURE itself for some faults, not all
+    except Exception:
+        logging.getLogger("uvicorn.error").exception("the API application could not be built")
+        sys.exit(STARTUP_FAILURE)
+    server.run(sockets=[listening])
+
+
+def _supervise(running: list[_ApiProcess], received: list[int]) -> None:
+    """Look after the processes until SIGINT or SIGTERM."""
+    while True:
+        time.sleep(TICK)
+        while received:
+            signum = received.pop(0)
+            if signum in (signal.SIGINT, signal.SIGTERM):
+                return
+            logger.warning("SIGHUP: replacing the API processes one at a time")
+            _restart_all(running)
         for index, each in enumerate(running):
-            if each.process.is_alive():
+            if each.process.is_alive() and each.answers() is not None:
                 continue
-            code = each.process.exitcode
-            if time.monotonic() - each.started < START_GRACE:
-                raise CannotStart(
-                    f"an API process ended as it started (exit code {code}); see the log above"
-                )
-            logger.warning("an API process ended (exit code %s); starting another", code)
-            running[index] = _start(application, options, each.listening)
+            running[index] = _replaced(each)
 
 
-def _stop_all(running: list[_Running]) -> None:
-    """Ask every process to finish (SIGTERM: uvicorn completes the requests in hand), then
-    make sure, after ``STOP_WAIT``."""
+def _replaced(each: _ApiProcess) -> _ApiProcess:
+    """A new process for one that died or hung; ``CannotStart`` if one of the first could
+    not start."""
+    hung = each.process.is_alive()
+    each.process.kill()
+    each.end(0)
+    if each.process.exitcode == STARTUP_FAILURE:
+        if each.first:
+            raise CannotStart("an API process could not start; see the log above")
+        pause = min(MOST_BACKOFF, 2.0**each.failures)
+        logger.error("a new API process could not start; trying again in %g s", pause)
+        time.sleep(pause)
+        return each.renewed(each.failures + 1)
+    code = each.process.exitcode
+    what = f"did not answer for {PING_TIMEOUT:g} s" if hung else f"ended (exit code {code})"
+    logger.warning("an API process %s; starting another", what)
+    return each.renewed()
+
+
+def _restart_all(running: list[_ApiProcess]) -> None:
+    """Replace each process once its replacement serves; keep it if that never happens."""
+    for index, old in enumerate(running):
+        new = old.renewed()
+        deadline = time.monotonic() + READY_TIMEOUT
+        while new.process.is_alive() and not new.answers(1) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not new.process.is_alive() or not new.answers(1):
+            logger.warning("a new API process did not start serving; keeping the old ones")
+            new.stop()
+            new.end(STOP_WAIT)
+            return
+        old.stop()
+        old.end(STOP_WAIT)
+        running[index] = new
+
+
+def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket]) -> None:
+    """Ask every process to finish, then make sure, after ``STOP_WAIT``.
+
+    The supervisor's copies of the sockets close at once: each socket then closes as soon as
+    its process stops listening, and a proxy is refused and tries elsewhere, rather than
+    waiting on a backlog nobody reads.
+    """
     for each in running:
-        if each.process.is_alive():
-            each.process.terminate()
+        each.stop()
+    for listening in sockets:
+        listening.close()
     deadline = time.monotonic() + STOP_WAIT
     for each in running:
-        each.process.join(max(0.0, deadline - time.monotonic()))
-        if each.process.is_alive():
-            each.process.kill()
-            each.process.join()
+        each.end(max(0.0, deadline - time.monotonic()))

@@ -149,7 +149,12 @@ def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> No
         raise InvalidRequest(MANY_PROCESSES_NEED_WORKERS)
     if not is_postgres(settings.resolved_database_url()):
         raise InvalidRequest("DOORCODE_RUNNER=worker needs PostgreSQL: " + NEEDS_POSTGRES)
-    from doorcode.cli.api_processes import CannotStart, balances_connections, serve_processes
+    from doorcode.cli.api_processes import (
+        CannotStart,
+        balances_connections,
+        listening_sockets,
+        serve_processes,
+    )
 
     configure_logging(settings.log_level)
     install_virtual_locks(runtime)
@@ -160,11 +165,13 @@ def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> No
         uvicorn.run(application, factory=True, workers=workers, **options)
         return
     try:
-        serve_processes(application, options, workers)
-    except CannotStart as err:
-        raise InvalidRequest(str(err)) from err
+        sockets = listening_sockets(host, port, workers)
     except OSError as err:
         raise InvalidRequest(f"cannot listen on {host}:{port}: {err.strerror}") from err
+    try:
+        serve_processes(application, options, sockets)
+    except CannotStart as err:
+        raise InvalidRequest(str(err)) from err
 
 
 def api_process() -> ASGIApp:
