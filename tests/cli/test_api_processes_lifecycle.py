@@ -7,16 +7,15 @@ left can be killed by group) with an application that needs no database.
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from doorcode.cli.api_processes import balances_connections
+from tests.cli.test_api_processes import children, free_port
 
 pytestmark = pytest.mark.skipif(not balances_connections(), reason="Linux spreads connections")
 
@@ -69,27 +68,6 @@ if __name__ == "__main__":
     options = {{"host": "127.0.0.1", "port": {port}, "log_level": "warning"}}
     serve_processes("tinyapp:factory", options, listening_sockets("127.0.0.1", {port}, 2))
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid and b"spawn_main" in command:
-            found.append(int(entry.name))
-    return found
 
 
 def answers(port: int) -> bool:

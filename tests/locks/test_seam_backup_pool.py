@@ -252,12 +252,8 @@ def test_a_backup_code_whose_grant_row_is_deleted_outright_still_leaves_the_lock
     assert deleted.reason == "the grant was deleted"
 
 
-def test_a_429_on_a_backup_codes_delete_pauses_seam_and_the_delete_waits_for_retry_after(
-    seam_world, seam_peer, clock, monkeypatch
-):
-    runtime, owner, villa, front, back = seam_world
-    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
-    cancel_reservation(runtime.uow(), owner, booked.reservation.id)
+def seam_calls(monkeypatch):
+    """The paths of every call doorcode makes to Seam from now on, in order."""
     calls = []
     post = SeamProvider._post
 
@@ -266,6 +262,16 @@ def test_a_429_on_a_backup_codes_delete_pauses_seam_and_the_delete_waits_for_ret
         return await post(self, path, body)
 
     monkeypatch.setattr(SeamProvider, "_post", counted)
+    return calls
+
+
+def test_a_429_on_a_backup_codes_delete_pauses_seam_and_the_delete_waits_for_retry_after(
+    seam_world, seam_peer, clock, monkeypatch
+):
+    runtime, owner, villa, front, back = seam_world
+    booked, backup_id = pull_backup_for_a_late_code(runtime, seam_peer, clock, villa, owner, front)
+    cancel_reservation(runtime.uow(), owner, booked.reservation.id)
+    calls = seam_calls(monkeypatch)
     seam_peer.throttle("/access_codes/delete", retry_after=120)
     reconciler = Reconciler.from_runtime(runtime)  # one limiter across the passes, as a worker
     [throttled] = asyncio.run(reconciler.reconcile([front.id], force=True))
@@ -302,14 +308,7 @@ def test_a_429_on_a_backup_pull_pauses_seam_and_the_pull_waits_for_retry_after(
     booked = book(runtime, owner, villa, "r1", TOMORROW, TOMORROW + timedelta(days=2))
     sync(runtime)  # its code is on Seam, still unset: Seam sets time-bound codes late
     clock.now = booked.grant.starts_at - timedelta(minutes=25)
-    calls = []
-    post = SeamProvider._post
-
-    async def counted(self, path, body):
-        calls.append(path)
-        return await post(self, path, body)
-
-    monkeypatch.setattr(SeamProvider, "_post", counted)
+    calls = seam_calls(monkeypatch)
     seam_peer.throttle("/access_codes/pull_backup_access_code", retry_after=120)
     reconciler = Reconciler.from_runtime(runtime)  # one limiter across the passes, as a worker
     [throttled] = asyncio.run(reconciler.reconcile([front.id], force=True))
