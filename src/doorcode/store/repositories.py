@@ -261,8 +261,9 @@ class LockRepository:
 
         The UPDATE goes to the table directly: the ORM's own bulk UPDATE cost about a tenth
         of a new booking's CPU, mostly in working out which loaded objects to bring up to
-        date, which this does for the one or two locks of a booking. The row is held by this
-        transaction now, so the loaded count plus one is the stored one.
+        date, which this does for the one or two locks of a booking. The count is the loaded
+        one plus one, as the ORM's UPDATE had it: a lock loaded before another transaction
+        committed its own mark shows one less than stored, to this session only.
         """
         for lock_id in lock_ids:
             lock = self._session.identity_map.get(identity_key(Lock, lock_id))

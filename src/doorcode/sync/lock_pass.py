@@ -649,21 +649,15 @@ class LockPass:
             backup = await provider.pull_backup_code(self.lock.external_id, code_id)
         except NotSupported:
             return  # this device keeps no pool: nothing to pull, nothing wrong
-        except CodeNotFound as err:
-            if desired is not None and self._backup_was_deleted(desired.grant_id, code_id):
+        except ProviderError as err:
+            deleted = isinstance(err, CodeNotFound) and desired is not None
+            if deleted and desired and self._backup_was_deleted(desired.grant_id, code_id):
                 await self._replace_for_fresh_backup(provider, row, code_id, desired)
                 return
             details = {"operation": "pull_backup_code", "error": type(err).__name__}
             self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
-            return
-        except RateLimited as err:
-            details = {"operation": "pull_backup_code", "error": type(err).__name__}
-            self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
-            self._halt_for_rate_limit(err)
-            return
-        except ProviderError as err:
-            details = {"operation": "pull_backup_code", "error": type(err).__name__}
-            self._event("LockCodeFailed", row.grant_id, str(err), code_id, details)
+            if isinstance(err, RateLimited):
+                self._halt_for_rate_limit(err)
             return
         if backup.code_ref in {retired.code_ref for retired in self.lock.retired_backups}:
             return  # the pool handed back a code being withdrawn: no stand-in after all
