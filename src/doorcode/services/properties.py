@@ -96,12 +96,12 @@ def change_property(
     """
     caller.require_writer()
     with uow:
-        prop = _find(uow, caller, reference)
+        prop = find_in(uow, caller, reference)
         current = details_of(prop)
         details = replace(current, **changes)
         _validate(details, prop.locks)
         if details.external_id != prop.external_id:
-            _refuse_duplicate_external_id(uow, caller, details.external_id)
+            _refuse_duplicate_external_id(uow, caller, details.external_id, prop.id)
         before = _snapshot(prop)
         if details.lead_times != current.lead_times:
             uow.touch_locks({lock.id for lock in prop.locks})
@@ -121,7 +121,7 @@ def link_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: str)
     """Add a lock to the property's group; current grants get their code on it too."""
     caller.require_writer()
     with uow:
-        prop = _find(uow, caller, property_ref)
+        prop = find_in(uow, caller, property_ref)
         lock = _find_lock(uow, caller, lock_ref)
         link_in(uow, caller, prop, lock)
         uow.commit()
@@ -146,7 +146,7 @@ def unlink_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: st
     """Take a lock out of the property's group; the group's codes leave it."""
     caller.require_writer()
     with uow:
-        prop = _find(uow, caller, property_ref)
+        prop = find_in(uow, caller, property_ref)
         lock = _find_lock(uow, caller, lock_ref)
         if lock not in prop.locks:
             return prop
@@ -163,7 +163,7 @@ def unlink_lock(uow: UnitOfWork, caller: Caller, property_ref: str, lock_ref: st
 def find_property(uow: UnitOfWork, caller: Caller, reference: str) -> Property:
     """A property by id, external id or name."""
     with uow:
-        prop = _find(uow, caller, reference)
+        prop = find_in(uow, caller, reference)
         _ = prop.locks
         return prop
 
@@ -211,23 +211,24 @@ def _follow(uow: UnitOfWork, caller: Caller, prop: Property) -> None:
     follow_property(uow, caller, prop)
 
 
-def _refuse_duplicate_external_id(uow: UnitOfWork, caller: Caller, external_id: str | None) -> None:
+def _refuse_duplicate_external_id(
+    uow: UnitOfWork, caller: Caller, external_id: str | None, own_id: str | None = None
+) -> None:
+    """An external id must name its property alone: a booking's reference is looked up by
+    id, external id, then name, so one that already names another property (or several, by
+    their name) would quietly send that property's bookings here."""
     if not external_id:
         return
     try:
         taken = uow.properties.find(caller.organisation_id, external_id)
-    except AmbiguousReference:  # two properties have it as their name, none as external id
-        return
-    if taken is not None:
-        raise AlreadyExists(f"a property with external id {external_id!r} exists already")
+    except AmbiguousReference as err:
+        raise AlreadyExists(f"{external_id!r} already names several properties") from err
+    if taken is not None and taken.id != own_id:
+        raise AlreadyExists(f"{external_id!r} already names property {taken.name!r}")
 
 
 def find_in(uow: UnitOfWork, caller: Caller, reference: str) -> Property:
     """A property by id, external id or name, inside the caller's unit of work."""
-    return _find(uow, caller, reference)
-
-
-def _find(uow: UnitOfWork, caller: Caller, reference: str) -> Property:
     prop = uow.properties.find(caller.organisation_id, reference)
     if prop is None:
         raise NotFound("property", reference)
