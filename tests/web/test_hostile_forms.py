@@ -4,9 +4,11 @@ stored changes."""
 
 import html
 import re
+from datetime import date, time
 
 import pytest
 
+from doorcode.services.schedules import Frequency, ScheduleDetails, create_schedule
 from tests.api.conftest import database_dump
 from tests.builders import PASSWORD, make_lock
 from tests.web.conftest import csrf_of, sign_in
@@ -107,6 +109,7 @@ def test_a_value_longer_than_its_field_is_refused_not_silently_cut(
     assert page.status_code == 422
     reason = html.unescape(alert_of(page.text))
     assert reason.startswith(field.replace("_", " ") + ":"), reason
+    assert f"at most {most:,} characters" in reason, reason
     assert database_dump(runtime) == before
     assert value in page.text
 
@@ -216,17 +219,31 @@ def test_only_an_owner_may_remove_a_lock_account(client, world):
     assert page.status_code == 403
 
 
-def test_another_organisations_lock_or_schedule_is_not_found_by_its_edit_form(
+def test_another_organisations_lock_schedule_or_property_is_not_found_by_its_edit_form(
     signed_in, world, runtime
 ):
     theirs = make_lock(runtime, world.stranger, "Their door")
+    their_details = ScheduleDetails(
+        "Their cleaner",
+        (world.their_stay.property_id,),
+        Frequency.DAILY,
+        time(10),
+        time(12),
+        date(2026, 11, 24),
+        date(2026, 11, 30),
+    )
+    their_schedule = create_schedule(runtime.uow(), world.stranger, their_details)
+    their_property = world.their_stay.property_id
     token = csrf_of(signed_in)
     before = database_dump(runtime)
-    lock = signed_in.post(f"/locks/{theirs.id}/edit", data=lock_form(token))
-    schedule = signed_in.post(
-        "/schedules/sch_theirs/edit", data=schedule_form(token, world.flat.id)
-    )
-    assert (lock.status_code, schedule.status_code) == (404, 404)
+    pages = [
+        signed_in.post(f"/locks/{theirs.id}/edit", data=lock_form(token)),
+        signed_in.post(
+            f"/schedules/{their_schedule.id}/edit", data=schedule_form(token, world.flat.id)
+        ),
+        signed_in.post(f"/properties/{their_property}/edit", data=property_form(token)),
+    ]
+    assert [page.status_code for page in pages] == [404, 404, 404]
     assert database_dump(runtime) == before
 
 
@@ -269,3 +286,17 @@ def test_a_malformed_account_kind_is_refused_on_the_accounts_page(signed_in, wor
     assert page.status_code == 422
     assert html.unescape(alert_of(page.text)) == "kind: may not contain the NUL character"
     assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize("route", ["lock", "lock edit"])
+def test_a_ticked_box_sent_with_a_nul_is_a_box_not_ticked_not_an_error_page(
+    signed_in, world, runtime, route
+):
+    # A checkbox's value is compared, never kept: it went through the text rule, so a NUL
+    # there raised while the refused form was being shown again, and the form was lost.
+    token = csrf_of(signed_in)
+    path, data = form_of(world, token, route, online="\x00", name="")
+    page = signed_in.post(path, data=data)
+    assert page.status_code == 422
+    assert 'name="online"' in page.text  # the form again, for the blank name
+    assert html.unescape(alert_of(page.text)).startswith("name:")

@@ -98,7 +98,7 @@ class Form:
 
     def checked(self, name: str) -> bool:
         """Whether a checkbox was ticked."""
-        return self.text(name) in ("on", "1", "true", "yes")
+        return self.raw(name).strip() in ("on", "1", "true", "yes")
 
     def choice(self, name: str, allowed: Collection[str], default: str | None = None) -> str:
         """One of ``allowed``."""
