@@ -489,3 +489,24 @@ def test_a_blank_external_id_is_refused_not_stored(doorcode, world, stored):
 
 def test_rules_set_without_a_rule_changes_nothing(doorcode, world, stored):
     refused(doorcode, stored, "rules", "set", "f1", says="nothing to change", expect=2)
+
+
+def test_a_lock_whose_link_is_refused_after_it_was_added_is_not_added_either(
+    doorcode, world, stored
+):
+    # Flat 1 gives 6-digit codes; a keypad of at most 5 refuses the link only once the lock
+    # is staged: the command is one transaction, so the lock goes with it.
+    refused(
+        doorcode,
+        stored,
+        "lock",
+        "add",
+        "Back door",
+        "--property",
+        "f1",
+        "--max-length",
+        "5",
+        says="does not take 6-symbol codes",
+    )
+    names = [lock["name"] for lock in json.loads(doorcode("lock", "list", "--json").output)]
+    assert "Back door" not in names
