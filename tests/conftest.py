@@ -7,6 +7,7 @@ and the migrations themselves are exercised on both engines.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -25,6 +26,7 @@ from doorcode.bootstrap import bootstrap
 from doorcode.config import Settings
 from doorcode.locks.registry import ProviderRegistry
 from doorcode.locks.virtual import VirtualCloud, VirtualLockProvider
+from doorcode.logs import HANDLER_NAME
 from doorcode.runtime import Runtime
 from doorcode.store.code_cipher import CodeCipher
 from doorcode.store.database import create_database_engine, libpq_url
@@ -51,6 +53,23 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """Take away the log handler a command under test installed, and the level it set.
+
+    A command run by the CLI runner binds doorcode's handler to the runner's stderr, which is
+    closed when the command returns. Left in place, every later log line in that test process
+    fails with a "Logging error" printed into whatever output is being captured at the time,
+    another test's CLI output included.
+    """
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -29,13 +29,21 @@ import re
 import sys
 from typing import Any, TextIO
 
-__all__ = ["QUIET_LOGGERS", "SecretRedaction", "configure_logging", "redact", "uvicorn_log_config"]
+__all__ = [
+    "HANDLER_NAME",
+    "QUIET_LOGGERS",
+    "SecretRedaction",
+    "configure_logging",
+    "redact",
+    "uvicorn_log_config",
+]
 
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3", "zwave_js_server", "mqtt", "aiomqtt")
 """Libraries that log whole requests at DEBUG: URLs with tokens, and the Z-Wave and MQTT
 clients every command with its payload (a user code is a PIN)."""
 REDACTED = "***"
-_HANDLER_NAME = "doorcode"
+HANDLER_NAME = "doorcode"
+"""The name of the one handler ``configure_logging`` keeps on the root logger."""
 URL = re.compile(
     r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15}://)(?:[^\s/@'\"<>]*@)?([^\s/?#'\"<>]*)"
     r"([/?#][^\s'\"<>]*)?"
@@ -111,11 +119,11 @@ def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handl
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretRedaction())
-    handler.set_name(_HANDLER_NAME)
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
     # One handler per process: configuring again (a second command in one process, as the
     # tests' CLI runner does) replaces it, so nothing writes to a stream that has been closed.
-    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
