@@ -23,6 +23,7 @@ from doorcode.sources.ical_feeds import FeedSettings, add_feed
 from doorcode.sources.pms_push import collect_pushes, send_due_pushes
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
 from doorcode.store.models import Grant, Reservation
+from doorcode.unsafe_characters import UNSAFE_CHARACTERS
 from tests.builders import guide_token_of, make_lock, make_owner, make_property
 from tests.sources.conftest import signed
 from tests.sources.http_server import LocalServer
@@ -209,6 +210,21 @@ def test_what_others_wrote_cannot_add_a_line_to_the_log_or_reach_a_terminal(mess
     assert "\x1b" not in line
     assert "\x07" not in line
     assert "\\n" in line
+
+
+def test_a_bidi_override_or_a_line_separator_others_wrote_is_logged_as_its_escape(logged):
+    # U+202E shows the rest of the line right to left: "…txt.exe" would read as "…exe.txt".
+    name = "invoice\u202etxt.exe\u2028ERROR forged"
+    logging.getLogger("doorcode.test").info("guest %s checked in", name)
+    (line,) = logged.getvalue().splitlines()
+    assert line.endswith("guest invoice\\u202etxt.exe\\u2028ERROR forged checked in")
+
+
+def test_no_unsafe_character_in_an_argument_reaches_the_log_raw(logged):
+    everything = "".join(chr(c) for c in sorted(UNSAFE_CHARACTERS))
+    logging.getLogger("doorcode.test").info("lock %s answers", everything)
+    (line,) = logged.getvalue().rstrip("\n").split("\n")
+    assert not set(everything) & set(line)
 
 
 def test_a_backslash_others_wrote_is_escaped_too_so_an_escape_means_a_control_character():

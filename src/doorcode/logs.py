@@ -11,11 +11,12 @@ No URL with a credential, no code and no token may reach a log line, at any leve
    pairs. It rewrites messages, their arguments and tracebacks, so a library that logs an
    exception quoting a URL is covered too.
 
-A record's message is one line: control characters in its arguments (the guest names, ids,
-paths and bodies that come from outside) are written as their escapes, and a backslash as
-two, so a guest called ``"Eve\\nERROR forged"`` or a request to ``/%0Aforged`` cannot add a
-line of its own to the log or send a terminal escape to whoever reads it. The message
-templates are doorcode's own. A traceback still spans lines, as Python writes it.
+A record's message is one line: the unsafe characters (``doorcode.unsafe_characters``) in its
+arguments (the guest names, ids, paths and bodies that come from outside) are written as
+their escapes, and a backslash as two, so a guest called ``"Eve\\nERROR forged"`` or a
+request to ``/%0Aforged`` cannot add a line of its own to the log, reorder one, or send a
+terminal escape to whoever reads it. The message templates are doorcode's own. A traceback
+still spans lines, as Python writes it.
 
 Door codes themselves are kept out by construction (events, errors and messages never
 carry them); the second net is for what third-party code might print.
@@ -28,6 +29,8 @@ import logging
 import re
 import sys
 from typing import Any, TextIO
+
+from doorcode.unsafe_characters import UNSAFE_CHARACTERS, escape_sequence
 
 __all__ = ["QUIET_LOGGERS", "SecretRedaction", "configure_logging", "redact", "uvicorn_log_config"]
 
@@ -87,19 +90,20 @@ class SecretRedaction(logging.Filter):
         return True
 
 
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROLS |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord("\\"): "\\\\"}
+_ESCAPED = {c: escape_sequence(c) for c in UNSAFE_CHARACTERS}
+_ESCAPED |= {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+_IN_ARGUMENT = _ESCAPED | {ord("\\"): "\\\\"}
 
 
 def _redacted_argument(arg: Any) -> Any:
     """A string argument redacted and kept to one line; another object replaced by its
     cleaned text if need be."""
     if isinstance(arg, str):
-        return redact(arg).translate(_CONTROLS)
+        return redact(arg).translate(_IN_ARGUMENT)
     if arg is None or isinstance(arg, int | float):
         return arg
     text = str(arg)
-    cleaned = redact(text).translate(_CONTROLS)
+    cleaned = redact(text).translate(_IN_ARGUMENT)
     return arg if cleaned == text else cleaned
 
 
