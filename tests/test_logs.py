@@ -348,3 +348,11 @@ def test_an_exception_quoting_a_url_with_its_token_is_redacted_in_the_log(logged
         logging.getLogger("doorcode.feeds").exception("feed %s failed", "fd_1")
     assert "cannot reach https://cal.example" in logged.getvalue()
     assert "s3cr3t" not in logged.getvalue()
+
+
+def test_an_exception_logged_as_the_message_itself_is_redacted_too(logged):
+    # As libraries do: logger.warning(err), logger.exception(err).
+    err = httpx.ConnectError("cannot reach https://cal.example/ics?t=s3cr3t")
+    logging.getLogger("doorcode.feeds").warning(err)
+    assert "cannot reach https://cal.example" in logged.getvalue()
+    assert "s3cr3t" not in logged.getvalue()

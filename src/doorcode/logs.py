@@ -86,8 +86,9 @@ class SecretRedaction(logging.Filter):
     """Rewrites each record so that nothing secret-looking leaves the process."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+        # Not only a string: a library may log an exception itself (``logger.error(err)``),
+        # and its text, a URL with its token say, would be the message.
+        record.msg = redact(str(record.msg))
         if isinstance(record.args, tuple):
             record.args = tuple(_redacted_argument(arg) for arg in record.args)
         elif isinstance(record.args, dict):
