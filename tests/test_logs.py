@@ -4,6 +4,8 @@ import asyncio
 import io
 import json
 import logging
+import logging.config
+import re
 import sys
 from datetime import date, timedelta
 
@@ -12,7 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from doorcode.api.app import create_app
-from doorcode.logs import QUIET_LOGGERS, SecretRedaction, configure_logging, redact
+from doorcode.logs import (
+    CONTINUATION,
+    QUIET_LOGGERS,
+    SecretRedaction,
+    configure_logging,
+    redact,
+    uvicorn_log_config,
+)
 from doorcode.notify.channels import channels_from_settings
 from doorcode.notify.loop import run_messages_once
 from doorcode.services.api_keys import create_api_key
@@ -23,6 +32,7 @@ from doorcode.sources.ical_feeds import FeedSettings, add_feed
 from doorcode.sources.pms_push import collect_pushes, send_due_pushes
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings, add_source
 from doorcode.store.models import Grant, Reservation
+from doorcode.unsafe_characters import UNSAFE_CHARACTERS
 from tests.builders import guide_token_of, make_lock, make_owner, make_property
 from tests.sources.conftest import signed
 from tests.sources.http_server import LocalServer
@@ -211,6 +221,21 @@ def test_what_others_wrote_cannot_add_a_line_to_the_log_or_reach_a_terminal(mess
     assert "\\n" in line
 
 
+def test_a_bidi_override_or_a_line_separator_others_wrote_is_logged_as_its_escape(logged):
+    # U+202E shows the rest of the line right to left: "…txt.exe" would read as "…exe.txt".
+    name = "invoice\u202etxt.exe\u2028ERROR forged"
+    logging.getLogger("doorcode.test").info("guest %s checked in", name)
+    (line,) = logged.getvalue().splitlines()
+    assert line.endswith("guest invoice\\u202etxt.exe\\u2028ERROR forged checked in")
+
+
+def test_no_unsafe_character_in_an_argument_reaches_the_log_raw(logged):
+    everything = "".join(chr(c) for c in sorted(UNSAFE_CHARACTERS))
+    logging.getLogger("doorcode.test").info("lock %s answers", everything)
+    (line,) = logged.getvalue().rstrip("\n").split("\n")
+    assert not set(everything) & set(line)
+
+
 def test_a_backslash_others_wrote_is_escaped_too_so_an_escape_means_a_control_character():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s|%s", ("a\\nb", "a\nb"), None)
     SecretRedaction().filter(record)
@@ -230,3 +255,104 @@ def test_an_access_pass_failure_is_one_line_naming_where_it_failed(logged):
     assert "access pass: polling lock lck_1 failed with RuntimeError at " in line
     assert "test_logs.py:" in line
     assert "482910" not in line
+
+
+FORGED = "\n2026-01-01 00:00:00 INFO doorcode: code 1234 set"
+"""A record doorcode never wrote, after a newline in outside text."""
+A_RECORD = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def records_and_continuations(text):
+    """The lines that start a record, and whether every other line is marked as continuing one.
+
+    Lines are split wherever Python splits them (also at a carriage return or U+2028), as some
+    viewers do."""
+    lines = text.splitlines()
+    return [line for line in lines if A_RECORD.match(line)], all(
+        A_RECORD.match(line) or line.startswith(CONTINUATION) for line in lines
+    )
+
+
+def test_an_exception_quoting_outside_text_cannot_add_a_record_to_the_log(logged):
+    try:
+        raise ValueError(f"the lock's cloud says: Front door{FORGED}\r\x1b[2J\u2028\u202edone")
+    except ValueError:
+        logging.getLogger("doorcode.sync").exception("sync of lock %s failed", "lck_1")
+    records, all_marked = records_and_continuations(logged.getvalue())
+    assert len(records) == 1
+    assert records[0].endswith("ERROR doorcode.sync: sync of lock lck_1 failed")
+    assert all_marked
+    last = logged.getvalue().splitlines()[-1]
+    assert last == CONTINUATION + "2026-01-01 00:00:00 INFO doorcode: code 1234 set" + (
+        "\\r\\x1b[2J\\u2028\\u202edone"
+    )
+
+
+def test_a_traceback_stays_readable_as_python_wrote_it_behind_the_mark(logged):
+    try:
+        raise ValueError("bad path C:\\doors\\front")
+    except ValueError:
+        logging.getLogger("doorcode.sync").exception("sync failed")
+    lines = logged.getvalue().splitlines()
+    assert lines[1] == CONTINUATION + "Traceback (most recent call last):"
+    assert lines[2].startswith(CONTINUATION + '  File "')
+    assert lines[-1] == CONTINUATION + "ValueError: bad path C:\\doors\\front"
+
+
+def test_a_message_that_was_outside_text_continues_its_record_on_marked_lines(logged):
+    # A library that formats before logging, or a call like logger.info(body).
+    body = '{"guest": "Eve"}' + FORGED + "\x1b]0;owned\x07"
+    logging.getLogger("doorcode.test").warning(body)
+    records, all_marked = records_and_continuations(logged.getvalue())
+    assert len(records) == 1
+    assert all_marked
+    assert logged.getvalue().splitlines()[-1].endswith("code 1234 set\\x1b]0;owned\\x07")
+
+
+def test_a_message_that_was_outside_text_sends_no_control_to_the_terminal(logged):
+    logging.getLogger("doorcode.test").warning("lock \x1b]0;owned\x07 \u202eanswers")
+    (line,) = logged.getvalue().splitlines()
+    assert line.endswith("lock \\x1b]0;owned\\x07 \\u202eanswers")
+
+
+def test_a_logged_stack_continues_its_record_on_marked_lines(logged):
+    logging.getLogger("doorcode.test").info("where from", stack_info=True)
+    lines = logged.getvalue().splitlines()
+    assert lines[1] == CONTINUATION + "Stack (most recent call last):"
+    assert all(line.startswith(CONTINUATION) for line in lines[1:])
+
+
+def test_uvicorns_own_messages_mark_their_continuation_lines_too():
+    config = uvicorn_log_config()
+    formatter = logging.config.DictConfigurator(config).configure_formatter(
+        dict(config["formatters"]["default"])
+    )
+    record = logging.LogRecord(
+        "uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application", None, None
+    )
+    try:
+        raise ValueError(f"bad header{FORGED}")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    SecretRedaction().filter(record)
+    first, *more = formatter.format(record).splitlines()
+    assert first.endswith("Exception in ASGI application")
+    assert more
+    assert all(line.startswith(CONTINUATION) for line in more)
+
+
+def test_an_exception_quoting_a_url_with_its_token_is_redacted_in_the_log(logged):
+    try:
+        raise httpx.ConnectError("cannot reach https://cal.example/ics?t=s3cr3t")
+    except httpx.ConnectError:
+        logging.getLogger("doorcode.feeds").exception("feed %s failed", "fd_1")
+    assert "cannot reach https://cal.example" in logged.getvalue()
+    assert "s3cr3t" not in logged.getvalue()
+
+
+def test_an_exception_logged_as_the_message_itself_is_redacted_too(logged):
+    # As libraries do: logger.warning(err), logger.exception(err).
+    err = httpx.ConnectError("cannot reach https://cal.example/ics?t=s3cr3t")
+    logging.getLogger("doorcode.feeds").warning(err)
+    assert "cannot reach https://cal.example" in logged.getvalue()
+    assert "s3cr3t" not in logged.getvalue()

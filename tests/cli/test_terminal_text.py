@@ -47,6 +47,18 @@ def test_a_guests_name_with_escapes_and_markup_is_printed_as_text(doorcode):
         assert "[/b] [red]" in output, command
 
 
+def test_a_guests_name_that_reorders_or_breaks_its_line_is_printed_escaped(doorcode):
+    # U+202E shows what follows it right to left; U+2028 starts a new line in some terminals.
+    name = "Eve \u202egnp.exe\u202c\u2028Mallory"
+    doorcode(
+        "reservation", "add", "--property", "f1", "--check-in", "2099-07-01",
+        "--check-out", "2099-07-04", "--guest", name,
+    )  # fmt: skip
+    output = doorcode("reservation", "list").output
+    assert "Eve \\u202egnp.exe\\u202c\\u2028Mallory" in output
+    assert not {"\u202e", "\u202c", "\u2028"} & set(output)
+
+
 def test_a_webhook_body_anyone_can_send_is_shown_escaped_and_still_json(
     doorcode, sqlite_url, tmp_path
 ):
@@ -73,3 +85,7 @@ def test_newlines_and_tabs_stay_and_every_other_control_shows_its_escape():
     assert shown("a\tb\nc") == "a\tb\nc"
     assert shown("\x00\x1b\x7f\x85\x9f") == "\\x00\\x1b\\x7f\\x85\\x9f"
     assert shown("Zoë 🙂") == "Zoë 🙂"
+
+
+def test_line_separators_and_bidi_controls_show_their_escapes():
+    assert shown("a\u2028b\u2029c\u202ed\u2066e") == "a\\u2028b\\u2029c\\u202ed\\u2066e"
