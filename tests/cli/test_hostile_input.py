@@ -124,6 +124,18 @@ def test_a_database_url_doorcode_cannot_use_is_named(cli, monkeypatch):
     assert "hunter2" not in result.output
 
 
+def test_an_async_database_driver_is_refused_in_one_line_not_a_traceback(cli, monkeypatch):
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", "postgresql+asyncpg://host:hunter2@db/doorcode")
+    result = cli("grant", "list", expect=1)
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.stderr.startswith("Error: DOORCODE_DATABASE_URL: "), result.stderr
+    assert "postgresql+asyncpg" in result.stderr
+    assert "psycopg" in result.stderr
+    assert "pysqlite" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert "hunter2" not in result.output
+
+
 def test_a_database_another_writer_holds_is_busy_and_left_alone(
     doorcode, world, sqlite_url, monkeypatch
 ):
