@@ -337,8 +337,8 @@ def test_names_and_capabilities_nobody_can_use_are_refused(doorcode, world, stor
         (("reservation", "list", "--property", ""), "no property ''", 1),
         (("messages", "list", "--reservation", ""), "no reservation ''", 1),
         (("delivery", "list", "--source", "nope"), "no source 'nope'", 1),
-        (("delivery", "list", "--outcome", "acepted"), "'acepted' is none of accepted", 2),
-        (("push", "list", "--status", "sent"), "'sent' is none of pending", 2),
+        (("delivery", "list", "--outcome", "acepted"), "'acepted' is not one of 'accepted'", 2),
+        (("push", "list", "--status", "sent"), "'sent' is not one of 'pending'", 2),
     ],
     ids=[
         "grant-reservation",
