@@ -88,7 +88,7 @@ def staff_code(*options, holder="Marta"):
         (["--property", ""], "no property ''"),
         (["--property", "f1", "--code-length", "0"], "code length must be between 4 and 10"),
         (["--lock", "Door 1", "--code-length", "0"], "code length must be between 4 and 10"),
-        (["--property", "f1"], "200 characters at most"),
+        (["--property", "f1"], "the holder's name is 200 characters at most"),
     ],
     ids=[
         "typo-lock-ignored",
@@ -301,7 +301,7 @@ def test_a_name_two_share_is_called_ambiguous_not_missing(doorcode, world, store
                 "--last",
                 str(END.date()),
             ),
-            "200 characters at most",
+            "the holder's name is 200 characters at most",
         ),
     ],
     ids=[
