@@ -1,13 +1,58 @@
-"""The secret key: taken from the environment, or made once on first run and kept private."""
+"""The settings: the database URL is one doorcode can use; the secret key is taken from the
+environment, or made once on first run and kept private."""
 
 import logging
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
+import pytest
 from cryptography.fernet import Fernet
 
-from doorcode.config import KEY_FILE_NAME, Settings, secret_keys
+from doorcode.config import KEY_FILE_NAME, Settings, SettingsError, load_settings, secret_keys
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://doorcode:hunter2@db/doorcode",
+        "postgresql+psycopg_async://doorcode:hunter2@db/doorcode",
+        "postgresql+pg8000://doorcode:hunter2@db/doorcode",
+        "postgresql+psycopg2://doorcode:hunter2@db/doorcode",
+        "postgres+psycopg://doorcode:hunter2@db/doorcode",
+        "sqlite+aiosqlite:///var/doorcode.sqlite3",
+        "mysql://doorcode:hunter2@db/doorcode",
+        "postgresql:doorcode:hunter2@db/doorcode",
+    ],
+)
+def test_a_database_url_with_a_driver_doorcode_lacks_is_refused_naming_the_supported_ones(url):
+    with pytest.raises(SettingsError) as refused:
+        load_settings(lambda: Settings(database_url=url))
+    message = str(refused.value)
+    assert message.startswith("DOORCODE_DATABASE_URL: ")
+    assert "pysqlite (sqlite:///PATH)" in message
+    assert "psycopg (postgresql://USER@HOST/DATABASE or postgresql+psycopg://...)" in message
+    assert "hunter2" not in message
+
+
+def test_the_refusal_names_the_driver_given():
+    with pytest.raises(SettingsError, match=r", not postgresql\+asyncpg$"):
+        load_settings(lambda: Settings(database_url="postgresql+asyncpg://db/doorcode"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///var/doorcode.sqlite3",
+        "sqlite+pysqlite:///var/doorcode.sqlite3",
+        "sqlite://",
+        "postgresql://doorcode@db/doorcode",
+        "postgres://doorcode@db/doorcode",
+        "postgresql+psycopg://doorcode@db/doorcode",
+    ],
+)
+def test_a_database_url_doorcode_can_use_is_kept(url):
+    assert Settings(database_url=url).resolved_database_url() == url
 
 
 def test_without_a_key_in_the_environment_one_is_made_kept_private_and_announced(tmp_path, caplog):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -40,8 +41,14 @@ class Runner(enum.StrEnum):
     """``doorcode worker`` processes do, on PostgreSQL; ``serve`` only enqueues their jobs."""
 
 
-DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
-"""What DOORCODE_DATABASE_URL may start with (a ``+driver`` suffix aside)."""
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+"""What DOORCODE_DATABASE_URL may start with, before its ``://``: SQLite through Python's own
+sqlite3 module (pysqlite), PostgreSQL through psycopg 3, the one driver doorcode ships (a bare
+``postgresql://`` or ``postgres://`` gets it). Any other driver, an async one above all
+(``postgresql+asyncpg``, ``sqlite+aiosqlite``), would pass and then die importing its module or
+awaiting in doorcode's synchronous sessions, with a traceback."""
+
+_DRIVER_FORM = re.compile(r"[A-Za-z0-9_+]+")
 
 
 class Settings(BaseSettings):
@@ -124,11 +131,16 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, url: str) -> str:
-        """SQLite or PostgreSQL only: another scheme died importing a driver doorcode lacks."""
-        scheme = url.partition(":")[0].partition("+")[0]
-        if url and (":" not in url or scheme not in DATABASE_SCHEMES):
-            raise ValueError("give a sqlite:///PATH or postgresql://USER@HOST/DATABASE URL")
-        return url
+        """SQLite or PostgreSQL through their supported drivers only; the refusal quotes the
+        driver given but never the rest of the URL, which may hold a password."""
+        driver, separator, _ = url.partition("://")
+        if not url or (separator and driver in DATABASE_DRIVERS):
+            return url
+        given = f", not {driver}" if separator and _DRIVER_FORM.fullmatch(driver) else ""
+        raise ValueError(
+            "doorcode supports SQLite through pysqlite (sqlite:///PATH) and PostgreSQL through "
+            f"psycopg (postgresql://USER@HOST/DATABASE or postgresql+psycopg://...){given}"
+        )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

@@ -88,7 +88,7 @@ def staff_code(*options, holder="Marta"):
         (["--property", ""], "no property ''"),
         (["--property", "f1", "--code-length", "0"], "code length must be between 4 and 10"),
         (["--lock", "Door 1", "--code-length", "0"], "code length must be between 4 and 10"),
-        (["--property", "f1"], "200 characters at most"),
+        (["--property", "f1"], "the holder's name is 200 characters at most"),
     ],
     ids=[
         "typo-lock-ignored",
@@ -121,6 +121,18 @@ def test_a_database_url_doorcode_cannot_use_is_named(cli, monkeypatch):
     result = cli("grant", "list", expect=1)
     assert result.stderr.startswith("Error: DOORCODE_DATABASE_URL: "), result.stderr
     assert "postgresql://" in result.stderr
+    assert "hunter2" not in result.output
+
+
+def test_an_async_database_driver_is_refused_in_one_line_not_a_traceback(cli, monkeypatch):
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", "postgresql+asyncpg://host:hunter2@db/doorcode")
+    result = cli("grant", "list", expect=1)
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.stderr.startswith("Error: DOORCODE_DATABASE_URL: "), result.stderr
+    assert "postgresql+asyncpg" in result.stderr
+    assert "psycopg" in result.stderr
+    assert "pysqlite" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
     assert "hunter2" not in result.output
 
 
@@ -289,7 +301,7 @@ def test_a_name_two_share_is_called_ambiguous_not_missing(doorcode, world, store
                 "--last",
                 str(END.date()),
             ),
-            "200 characters at most",
+            "the holder's name is 200 characters at most",
         ),
     ],
     ids=[
@@ -325,8 +337,8 @@ def test_names_and_capabilities_nobody_can_use_are_refused(doorcode, world, stor
         (("reservation", "list", "--property", ""), "no property ''", 1),
         (("messages", "list", "--reservation", ""), "no reservation ''", 1),
         (("delivery", "list", "--source", "nope"), "no source 'nope'", 1),
-        (("delivery", "list", "--outcome", "acepted"), "'acepted' is none of accepted", 2),
-        (("push", "list", "--status", "sent"), "'sent' is none of pending", 2),
+        (("delivery", "list", "--outcome", "acepted"), "'acepted' is not one of 'accepted'", 2),
+        (("push", "list", "--status", "sent"), "'sent' is not one of 'pending'", 2),
     ],
     ids=[
         "grant-reservation",

@@ -65,7 +65,11 @@ def test_a_property_can_start_with_a_turnover_holder(doorcode):
     [
         (["--turnover-max-hours", "0"], 1, "1 to 336 hours"),
         (["--turnover-max-hours", "337"], 1, "1 to 336 hours"),
-        (["--turnover-holder", "x" * 201], 1, "200 characters"),
+        (
+            ["--turnover-holder", "x" * 201],
+            1,
+            "turnover code's holder's name is 200 characters at most",
+        ),
         (["--turnover-holder", "Marta", "--no-turnover"], 2, "not both"),
         (["--zone", "Europe/Atlantis"], 1, "Europe/Atlantis"),
         (["--check-in", "25:00"], 2, "not a time"),

@@ -138,3 +138,24 @@ def test_feed_sync_exits_with_1_when_a_feed_failed_and_0_for_an_empty_calendar(
 
 def test_push_list_shows_an_empty_log(doorcode):
     assert json.loads(doorcode("push", "list", "--json").output) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "choices"),
+    [
+        (("push", "list"), "--status", ["pending", "delivered", "failed"]),
+        (
+            ("delivery", "list"),
+            "--outcome",
+            ["accepted", "unchanged", "stale", "ignored", "rejected"],
+        ),
+    ],
+)
+def test_a_filters_choices_are_in_its_help_and_any_other_value_is_a_usage_error(
+    doorcode, command, option, choices
+):
+    assert f"{option} <{'|'.join(choices)}>" in doorcode(*command, "--help").output
+    refused = doorcode(*command, option, "sent", expect=2)
+    assert f"Invalid value for '{option}'" in refused.stderr
+    assert ", ".join(repr(choice) for choice in choices) in refused.stderr
+    assert json.loads(doorcode(*command, option, choices[-1], "--json").output) == []

@@ -839,3 +839,25 @@ def test_another_guest_on_the_dates_of_a_stay_that_left_is_not_taken_for_it(
         ("a", "cancelled"),
         ("b", "confirmed"),
     ]
+
+
+def test_a_regenerated_uid_is_matched_by_a_guest_name_cut_where_characters_are_multibyte(
+    runtime, owner, server, http, feed
+):
+    """The match compares the name a new UID's event gives with the one the first sync
+    stored, both cut to a name's 200 characters: here the cut falls on the phone suffix's
+    '…', right after an emoji, so a cut counted in bytes or cut once only would miss."""
+    name = ("Zoë Łukasiewicz-Ørsted " * 9)[:190] + "😀"
+    phone = "DESCRIPTION:Phone Number (Last 4 Digits): 4567"
+    server.set(PATH, next(polls("old", name, 3, "-//Example PMS//EN", phone)))
+    sync(runtime, owner, http, feed)
+    with runtime.uow() as uow:
+        [stored] = uow.session.query(Reservation).all()
+        assert stored.guest_name == f"{name} (phone …"
+    code = reveal_code(runtime.uow(), owner, grant_of(runtime, "old").id)
+    for extended in polls("new", name, 5, "-//Example PMS//EN", phone):
+        server.set(PATH, extended)
+        report = sync(runtime, owner, http, feed)
+        assert (report.created, report.cancelled) == (0, 0)
+    assert stays(runtime) == [("old", "confirmed", D, D + timedelta(days=5), "active")]
+    assert reveal_code(runtime.uow(), owner, grant_of(runtime, "old").id) == code

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from doorcode.sources.deliveries import DeliveryResult
 from doorcode.sources.ical_feeds import SyncReport
 from doorcode.sources.ical_parser import Channel
+from doorcode.sources.pms_push import PushStatus
 from doorcode.sources.webhook_sources import SourceKind
 from doorcode.store.models import Feed, PushDelivery, Source, WebhookDelivery
 
@@ -127,7 +128,7 @@ class PushBody(BaseModel):
     event_kind: str
     grant_id: str
     reservation_id: str
-    status: Literal["pending", "delivered", "failed"]
+    status: PushStatus
     attempts: int
     next_attempt_at: datetime | None
     last_status_code: int | None

@@ -23,6 +23,7 @@ from doorcode.api.source_bodies import (
     source_body,
 )
 from doorcode.sources import deliveries, pms_push, webhook_sources
+from doorcode.sources.pms_push import PushStatus
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings
 from doorcode.store.source_repositories import DeliveryFilter, PushFilter
 
@@ -89,9 +90,7 @@ def list_pushes(
     runtime: RuntimeDep,
     caller: CallerDep,
     source_id: str | None = None,
-    status_is: Annotated[
-        Literal["pending", "delivered", "failed"] | None, Query(alias="status")
-    ] = None,
+    status_is: Annotated[PushStatus | None, Query(alias="status")] = None,
     limit: PageLimit = 100,
     offset: PageOffset = 0,
 ) -> list[PushBody]:

@@ -16,6 +16,7 @@ from doorcode.cli.help_text import PlainCommand
 from doorcode.cli.names import local_time, organisation_zone
 from doorcode.cli.terminal_text import say
 from doorcode.sources import deliveries, pms_push, webhook_sources
+from doorcode.sources.pms_push import PushStatus
 from doorcode.sources.webhook_sources import SourceKind, SourceSettings
 from doorcode.store.source_repositories import DeliveryFilter, PushFilter
 
@@ -66,12 +67,11 @@ def source_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
 def delivery_list(
     ctx: typer.Context,
     source: str | None = typer.Option(None, help="Only this source (id or name)."),
-    outcome: str | None = typer.Option(None, help="accepted, unchanged, stale, ignored, rejected"),
+    outcome: deliveries.Outcome | None = typer.Option(None, help="Only this outcome."),
     limit: int = typer.Option(50, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
     """List deliveries, newest first."""
-    _check_choice(outcome, [outcome.value for outcome in deliveries.Outcome], "--outcome")
     state = state_of(ctx)
     if source is not None:  # by id or name, as everywhere; a typo is named, not "none found"
         source = webhook_sources.find_source(state.runtime().uow(), state.caller(), source).id
@@ -121,12 +121,11 @@ def delivery_replay(ctx: typer.Context, delivery_id: str) -> None:
 @push_app.command("list", cls=PlainCommand)
 def push_list(
     ctx: typer.Context,
-    status: str | None = typer.Option(None, help="pending, delivered or failed"),
+    status: PushStatus | None = typer.Option(None, help="Only pushes in this state."),
     limit: int = typer.Option(50, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
     """List codes pushed (or waiting to be pushed) back to PMSs, newest first."""
-    _check_choice(status, list(PUSH_STATUSES), "--status")
     state = state_of(ctx)
     which = PushFilter(status=status, limit=limit)
     found = pms_push.list_pushes(state.runtime().uow(), state.caller(), which)
@@ -147,12 +146,3 @@ def push_list(
         for p in found
     ]
     print_table("Pushes", ["id", "queued", "event", "grant", "status", "tries", "error"], rows)
-
-
-PUSH_STATUSES = ("pending", "delivered", "failed")
-
-
-def _check_choice(value: str | None, choices: list[str], option: str) -> None:
-    """A filter value that can never match is a typo: say so instead of listing nothing."""
-    if value is not None and value not in choices:
-        raise typer.BadParameter(f"{value!r} is none of {', '.join(choices)}", param_hint=option)

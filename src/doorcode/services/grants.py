@@ -34,6 +34,7 @@ from doorcode.domain.windows import TimeWindow
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
+from doorcode.services.naming import check_name_length
 from doorcode.services.offline_blocks import block_revoked_grant
 from doorcode.services.offline_lock_codes import assign_offline_codes, retire_offline_codes
 from doorcode.store.capability_codec import capabilities_from_json
@@ -115,10 +116,6 @@ class ManualGrantRequest:
     reservation_id: str | None = None
     code: str | None = None
     code_length: int | None = None
-
-
-MAX_HOLDER_LENGTH = 200
-"""As the API's grant body allows; the CLI, with no schema of its own, is held to it here."""
 
 
 def window_of(grant: Grant) -> TimeWindow:
@@ -394,8 +391,8 @@ def _manual_target(uow: UnitOfWork, caller: Caller, request: ManualGrantRequest)
     if request.property_ref is not None and request.lock_refs:
         # Either would be a guess: the locks were silently dropped, a mistyped one unnoticed.
         raise InvalidRequest("give a property or locks, not both")
-    if len(request.holder) > MAX_HOLDER_LENGTH:
-        raise InvalidRequest(f"the holder's name is {MAX_HOLDER_LENGTH} characters at most")
+    # As the API's grant body allows; the CLI, with no schema of its own, is held to it here.
+    check_name_length("the holder", request.holder)
     if request.property_ref is not None:
         prop = uow.properties.find(caller.organisation_id, request.property_ref)
         if prop is None:

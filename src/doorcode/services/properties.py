@@ -19,7 +19,7 @@ from doorcode.domain.windows import zone_named
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import AlreadyExists, InvalidRequest, NotFound
-from doorcode.services.naming import check_name
+from doorcode.services.naming import check_name, check_name_length
 from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.store.models import Lock, Property
 from doorcode.store.unit_of_work import UnitOfWork
@@ -175,7 +175,6 @@ def list_properties(uow: UnitOfWork, caller: Caller) -> list[Property]:
 
 
 MAX_TURNOVER_HOURS = 14 * 24
-MAX_HOLDER_LENGTH = 200
 
 
 def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None:
@@ -194,10 +193,7 @@ def _validate(details: PropertyDetails, locks: list[Lock] | None = None) -> None
         )
     if not 1 <= details.turnover_max_hours <= MAX_TURNOVER_HOURS:
         raise InvalidRequest(f"a turnover code lasts 1 to {MAX_TURNOVER_HOURS} hours at most")
-    if len(details.turnover_holder) > MAX_HOLDER_LENGTH:
-        raise InvalidRequest(
-            f"the turnover code's holder is {MAX_HOLDER_LENGTH} characters at most"
-        )
+    check_name_length("the turnover code's holder", details.turnover_holder)
     if details.turnover_holder != details.turnover_holder.strip():
         raise InvalidRequest("the turnover code's holder cannot start or end with spaces")
     wanted = CodePolicy(details.code_length, details.code_alphabet)

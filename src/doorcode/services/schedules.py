@@ -29,7 +29,7 @@ from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
 from doorcode.services.grants import GrantTarget, move_grant, open_grant, revoke
-from doorcode.services.naming import MAX_NAME_LENGTH
+from doorcode.services.naming import check_name_length
 from doorcode.store.models import Grant, Property, StaffSchedule
 from doorcode.store.unit_of_work import UnitOfWork
 
@@ -86,8 +86,7 @@ class ScheduleDetails:
         """Refuse what cannot be a schedule, with the reason in words."""
         if not self.holder.strip():
             raise InvalidRequest("say who the schedule is for")
-        if len(self.holder) > MAX_NAME_LENGTH:
-            raise InvalidRequest(f"the holder's name is {MAX_NAME_LENGTH} characters at most")
+        check_name_length("the holder", self.holder)
         if not self.property_refs:
             raise InvalidRequest("choose at least one property")
         if self.last_day < self.first_day:
@@ -440,7 +439,7 @@ def _open(
 def _apply(
     schedule: StaffSchedule, details: ScheduleDetails, places: Sequence[Property], now: datetime
 ) -> None:
-    schedule.holder = details.holder.strip()[:200]
+    schedule.holder = details.holder.strip()
     schedule.frequency = details.frequency.value
     schedule.weekdays = sorted(details.weekdays) if details.frequency is Frequency.WEEKLY else []
     schedule.starts_time, schedule.ends_time = details.starts, details.ends

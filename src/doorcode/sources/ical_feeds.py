@@ -46,7 +46,7 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -61,6 +61,7 @@ from doorcode.services.alerts import clear_alert, raise_alert
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller, Role
 from doorcode.services.errors import InvalidRequest, NotFound
+from doorcode.services.naming import MAX_NAME_LENGTH
 from doorcode.services.reservations import (
     Guest,
     ReservationDetails,
@@ -379,7 +380,8 @@ def _apply(
             for key, entry in entries.items()
         }
         ends = {key: entry.ends_at for key, entry in entries.items()}
-        absent = _absent_bookings(uow, caller, parsed, entries, target.now)
+        new_uids = _new_uids(parsed, entries)
+        absent = _absent_bookings(uow, caller, parsed, entries, target.now, new_uids)
     tally = _Tally()
     if parsed is None:  # 304: the calendar is as it was when last read
         present: set[str] = set()
@@ -387,7 +389,7 @@ def _apply(
         cancelled: set[str] = set()
         counts_absence = False
     else:
-        renamed = _renamed_uids(parsed, target.zone, remembered, absent)
+        renamed = _renamed_uids(parsed, target.zone, new_uids, absent)
         present, bookings, cancelled = _read(
             parsed, target, remembered, ends, renamed, policy, tally
         )
@@ -519,20 +521,31 @@ def _uid_of(key: str) -> str:
     return _DATED.sub("", key)
 
 
+def _new_uids(parsed: ParsedCalendar | None, keys: Collection[str]) -> set[str]:
+    """The UIDs of bookings the feed knows by no key: each may be a known booking whose UID
+    the channel regenerated (``_renamed_uids``), and without one nothing needs reading."""
+    if parsed is None:
+        return set()
+    known = {_uid_of(key) for key in keys}
+    return {
+        event.uid
+        for event in parsed.events
+        if event.uid and event.uid not in known and event.kind is EventKind.BOOKING
+    }
+
+
 def _absent_bookings(
     uow: UnitOfWork,
     caller: Caller,
     parsed: ParsedCalendar | None,
     entries: Mapping[str, FeedEntry],
     now: datetime,
+    new_uids: Collection[str],
 ) -> dict[str, _Absent]:
     """The live bookings whose UID left the calendar, read only when a new UID came in."""
-    if parsed is None:
+    if parsed is None or not new_uids:
         return {}
     uids = {event.uid for event in parsed.events} | {event.uid for event in parsed.skipped}
-    known = {_uid_of(key) for key in entries}
-    if not any(event.uid not in known for event in parsed.events if event.uid):
-        return {}
     absent: dict[str, _Absent] = {}
     for key, entry in entries.items():
         if entry.cancelled or entry.ends_at <= now or _uid_of(key) in uids:
@@ -546,7 +559,7 @@ def _absent_bookings(
 def _renamed_uids(
     parsed: ParsedCalendar,
     zone: ZoneInfo,
-    remembered: Mapping[str, Remembered],
+    new_uids: Collection[str],
     absent: Mapping[str, _Absent],
 ) -> dict[str, str]:
     """New UIDs that are a known booking under a UID the channel regenerated: UID -> its key.
@@ -559,10 +572,9 @@ def _renamed_uids(
     """
     if not absent:
         return {}
-    known = {_uid_of(key) for key in remembered}
     claims: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for event in parsed.events:
-        if event.uid and event.uid not in known and event.kind is EventKind.BOOKING:
+        if event.uid and event.uid in new_uids:
             claims[_identity(event, zone, parsed.channel)].append(event.uid)
     holders: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for key, booking in absent.items():
@@ -584,7 +596,8 @@ def _identity(event: FeedEvent, zone: ZoneInfo, channel: Channel) -> tuple[str, 
         return ("reference", event.booking_reference)
     if not event.guest_name or channel is Channel.BOOKING:
         return ()
-    return ("guest", _holder_name(event, channel)[:200], _local(event.start, zone)[0].isoformat())
+    name = _stored_name(_holder_name(event, channel))
+    return ("guest", name, _local(event.start, zone)[0].isoformat())
 
 
 def _holder_name(event: FeedEvent, channel: Channel) -> str:
@@ -593,6 +606,15 @@ def _holder_name(event: FeedEvent, channel: Channel) -> str:
     if event.phone_last4:
         name = f"{name} (phone …{event.phone_last4})"
     return name
+
+
+def _stored_name(name: str) -> str:
+    """``name`` as a reservation keeps it, and its grant's holder: cut to a name's length.
+
+    ``_identity`` compares a new UID's name with the one an earlier sync stored through
+    ``_place``; both cut here, so a long name still finds its booking.
+    """
+    return name[:MAX_NAME_LENGTH]
 
 
 def _plain_holder(
@@ -638,7 +660,7 @@ def _place(
         property_ref=target.property_id,
         status=ReservationStatus.CONFIRMED,
         stay=stay,
-        guest=Guest(name=name[:200]),
+        guest=Guest(name=_stored_name(name)),
         booking_reference=event.booking_reference,
     )
     content: list[object] = [check_in, check_out, check_in_at, check_out_at, name]

@@ -20,6 +20,7 @@ the pusher reads the audit log, whoever wrote it:
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from collections.abc import Collection
@@ -38,6 +39,7 @@ from doorcode.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "TRIGGERS",
+    "PushStatus",
     "collect_pushes",
     "list_pushes",
     "push_payload",
@@ -59,6 +61,17 @@ LAST_RETRY = timedelta(hours=1)
 MAX_ATTEMPTS = 10
 TIMEOUT = httpx.Timeout(10.0)
 RETRYABLE = frozenset({408, 429})
+
+
+class PushStatus(enum.StrEnum):
+    """Where a code's push back to its PMS stands; the API and the CLI list and filter by it."""
+
+    PENDING = "pending"
+    """Waiting for its first or next attempt."""
+    DELIVERED = "delivered"
+    """The PMS answered 2xx."""
+    FAILED = "failed"
+    """Given up: an answer that no retry changes, the attempts spent, or its source gone."""
 
 
 def collect_pushes(uow: UnitOfWork) -> int:
@@ -134,7 +147,7 @@ def _push_for(
         event_kind=event.kind,
         grant_id=grant.id,
         reservation_id=grant.reservation_id,
-        status="pending",
+        status=PushStatus.PENDING,
         attempts=0,
         next_attempt_at=uow.now,
         created_at=uow.now,
@@ -174,13 +187,14 @@ def _send(uow: UnitOfWork, client: httpx.Client, push_id: str) -> None:
 def _prepare(uow: UnitOfWork, push_id: str) -> _Request | None:
     with uow:
         push = uow.pushes.by_id(push_id)
-        if push is None or push.status != "pending":
+        if push is None or push.status != PushStatus.PENDING:
             return None
         source = uow.sources.by_id(push.source_id)
         grant = uow.grants.get(push.organisation_id, push.grant_id)
         reservation = uow.reservations.get(push.organisation_id, push.reservation_id)
         if source is None or not source.push_url_token or grant is None or reservation is None:
-            push.status, push.last_error = "failed", "the source, grant or push URL is gone"
+            push.status = PushStatus.FAILED
+            push.last_error = "the source, grant or push URL is gone"
             uow.commit()
             return None
         code = None if grant.revoked_at is not None else uow.grants.code_of(grant)
@@ -202,12 +216,13 @@ def _settle(uow: UnitOfWork, push_id: str, status: int | None, error: str) -> No
         push.last_status_code = status
         push.last_error = error
         if status is not None and 200 <= status < 300:
-            push.status, push.delivered_at, push.next_attempt_at = "delivered", uow.now, None
+            push.status, push.delivered_at = PushStatus.DELIVERED, uow.now
+            push.next_attempt_at = None
             _audit(uow, push)
         elif _retryable(status) and push.attempts < MAX_ATTEMPTS:
             push.next_attempt_at = uow.now + _backoff(push.attempts)
         else:
-            push.status, push.next_attempt_at = "failed", None
+            push.status, push.next_attempt_at = PushStatus.FAILED, None
         uow.commit()
     logger.info(
         "push %s to source %s: %s after %d attempt(s) %s",
