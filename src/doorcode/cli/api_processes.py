@@ -22,6 +22,7 @@ The supervisor keeps the sockets and looks after the processes as uvicorn's does
 
 from __future__ import annotations
 
+import errno
 import logging
 import multiprocessing
 import signal
@@ -29,6 +30,8 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from types import FrameType
@@ -57,6 +60,8 @@ TICK = 0.5
 """Seconds between two looks at the processes and the signals received."""
 MOST_BACKOFF = 5.0
 """The longest pause before another try at a replacement that could not start."""
+CLAIM_WAIT = 5.0
+"""Seconds a ``serve`` waits for another one starting on the same port to bind its sockets."""
 
 
 class CannotStart(Exception):
@@ -75,20 +80,50 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
 
     Sockets that all set ``SO_REUSEPORT`` share a port, so a second ``serve`` started by
     mistake would quietly take half the connections. A socket without it cannot be bound
-    while any socket listens there: one bound and closed first tells.
+    while any socket listens there: one bound and closed first tells. Two ``serve``s probing
+    in the same instant would both pass, so each probes and binds under a claim on the port.
     """
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT
-        probe.bind((host, port))
-    made: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            made.append(_listening(host, port))
-    except OSError:
-        for each in made:
-            each.close()
-        raise
+    with _claim(port):
+        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT's
+            probe.bind((host, port))
+        made: list[socket.socket] = []
+        try:
+            for _ in range(count):
+                made.append(_listening(host, port))
+        except OSError:
+            for each in made:
+                each.close()
+            raise
     return made
+
+
+@contextmanager
+def _claim(port: int) -> Iterator[None]:
+    """Keep every other ``serve`` from probing ``port`` until this one's sockets listen.
+
+    The claim is a name in Linux's abstract Unix socket namespace, which is one per network
+    namespace: the very scope of ports, whatever the users, data directories or private
+    ``/tmp`` of the two ``serve``s. Plain sockets cannot be the guard: two bound without
+    listening coexist (as two probes do), and one bound without ``SO_REUSEADDR`` keeps our
+    own ``SO_REUSEPORT`` sockets off the port too. The name is per port, not per address,
+    as ``0.0.0.0`` and ``127.0.0.1`` overlap; it is held only while binding, so ``serve``s
+    on two addresses of one port can both run. The kernel frees it if its process dies.
+    """
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        deadline = time.monotonic() + CLAIM_WAIT
+        while True:
+            try:
+                claim.bind(b"\0doorcode serve port %d" % port)
+                break
+            except OSError as err:
+                if err.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+        yield
+    finally:
+        claim.close()
 
 
 def serve_processes(
