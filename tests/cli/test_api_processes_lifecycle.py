@@ -1,7 +1,8 @@
-"""The ``serve --workers`` supervisor's signals, and a process that hangs.
+"""The ``serve --workers`` supervisor's signals, and processes that hang.
 
 Each test runs ``serve_processes`` in a process of its own (its own session, so whatever is
-left can be killed by group) with an application that needs no database.
+left can be killed by group) with an application that needs no database; what the supervisor
+logs goes to a file the test reads.
 """
 
 import contextlib
@@ -10,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +24,11 @@ pytestmark = pytest.mark.skipif(not balances_connections(), reason="Linux spread
 
 APP = """
 import os
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
 
 async def _app(scope, receive, send):
     if scope["type"] != "http":
@@ -28,20 +36,49 @@ async def _app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": str(os.getpid()).encode()})
 
+
 def factory():
     return _app
+
+
+def hanging():
+    time.sleep(3600)
+
+
+def hanging_once():  # in the one process that takes the file hang away first
+    try:
+        (HERE / "hang").unlink()
+    except FileNotFoundError:
+        return _app
+    time.sleep(3600)
 """
 
 SERVE = """
+import logging
 import sys
 sys.path.insert(0, {folder!r})
 
 if __name__ == "__main__":
-    from doorcode.cli.api_processes import listening_sockets, serve_processes
+    from doorcode.cli import api_processes
 
+    logging.basicConfig(level=logging.INFO)
     options = {{"host": "127.0.0.1", "port": {port}, "log_level": "warning"}}
-    serve_processes("tinyapp:factory", options, listening_sockets("127.0.0.1", {port}, 2))
+    sockets = api_processes.listening_sockets("127.0.0.1", {port}, {count})
+    api_processes.serve_processes({factory!r}, options, sockets{timing})
 """
+
+
+@dataclass
+class Served:
+    """One supervisor under test: its process, port, first API processes and log."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    kids: list[int]
+    log: Path
+
+    def logged(self) -> str:
+        return self.log.read_text()
 
 
 def answers(port: int) -> bool:
@@ -49,6 +86,23 @@ def answers(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def answered_by(port: int, timeout: float = 5) -> int:
+    """The pid of the API process that answers a request on a new connection."""
+    return int(httpx.get(f"http://127.0.0.1:{port}/", timeout=timeout).text)
+
+
+def all_serve(pid: int, port: int, count: int) -> bool:
+    """Whether ``pid`` has ``count`` API processes and each has answered a request."""
+    kids = children(pid)
+    seen = set()
+    for _ in range(4 * count):  # new connections, each to a socket picked by its addresses
+        try:
+            seen.add(answered_by(port, timeout=1))
+        except httpx.HTTPError:
+            return False
+    return len(kids) == count and seen == set(kids)
 
 
 def wait_until(condition, seconds: float) -> bool:
@@ -66,14 +120,30 @@ def serve(tmp_path):
     (tmp_path / "tinyapp.py").write_text(APP)
     started = []
 
-    def start() -> tuple[subprocess.Popen[bytes], int, list[int]]:
+    def start(
+        factory: str = "factory", count: int = 2, timing: dict | None = None, serving: bool = True
+    ) -> Served:
         port = free_port()
         script = tmp_path / "serve.py"
-        script.write_text(SERVE.format(folder=str(tmp_path), port=port))
-        process = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
+        extra = "" if timing is None else f", api_processes.Timing(**{timing!r})"
+        script.write_text(
+            SERVE.format(
+                folder=str(tmp_path),
+                port=port,
+                count=count,
+                factory=f"tinyapp:{factory}",
+                timing=extra,
+            )
+        )
+        log = tmp_path / "serve.log"
+        with log.open("wb") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, str(script)], stderr=stderr, start_new_session=True
+            )
         started.append(process)
-        assert wait_until(lambda: answers(port) and len(children(process.pid)) == 2, 30)
-        return process, port, children(process.pid)
+        if serving:
+            assert wait_until(lambda: all_serve(process.pid, port, count), 30), "not all serve"
+        return Served(process, port, children(process.pid), log)
 
     yield start
     for process in started:
@@ -92,7 +162,8 @@ def serve(tmp_path):
 def test_sighup_replaces_the_processes_one_at_a_time_and_the_port_keeps_answering(serve):
     # SIGHUP's default action ended the supervisor at once, and its processes served on,
     # orphaned, keeping the port from the next serve. uvicorn's supervisor restarts them.
-    process, port, kids = serve()
+    served = serve()
+    process, port, kids = served.process, served.port, served.kids
     os.kill(process.pid, signal.SIGHUP)
     unanswered = 0
     deadline = time.monotonic() + 60
@@ -111,9 +182,38 @@ def test_a_process_that_hangs_is_replaced_and_takes_no_new_connections(serve):
     # With SO_REUSEPORT the kernel keeps handing a hung process's socket its share of the new
     # connections; they wait in its backlog. uvicorn's supervisor pings each process and
     # replaces one that does not answer within 5 s.
-    process, port, kids = serve()
+    served = serve()
+    process, port, kids = served.process, served.port, served.kids
     os.kill(kids[0], signal.SIGSTOP)
     replaced = wait_until(lambda: kids[0] not in children(process.pid), 15)
     answered = sum(answers(port) for _ in range(20))
     assert replaced, "a hung API process was never replaced"
     assert answered == 20
+
+
+@pytest.mark.slow
+def test_a_first_process_stuck_building_its_app_stops_serve_with_an_error(serve):
+    # It answered every ping with "not started yet", and the supervisor waited for ever.
+    served = serve("hanging", timing={"startup": 1.5}, serving=False)
+    try:
+        code = served.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail("serve still waits for an API process stuck building its app")
+    assert code != 0
+    assert "did not start serving within 1.5 s" in served.logged()
+    assert "CannotStart: an API process could not start" in served.logged()
+
+
+@pytest.mark.slow
+def test_a_replacement_stuck_building_its_app_is_killed_and_replaced(serve, tmp_path):
+    served = serve("hanging_once", timing={"startup": 2, "most_backoff": 0.2})
+    process, kids = served.process, served.kids
+    (tmp_path / "hang").touch()
+    os.kill(kids[0], signal.SIGKILL)
+    assert wait_until(lambda: not (tmp_path / "hang").exists(), 10), "no replacement started"
+    stuck = next(pid for pid in children(process.pid) if pid not in kids)
+    assert wait_until(lambda: stuck not in children(process.pid), 6), "the stuck one stays"
+    assert wait_until(lambda: len(children(process.pid)) == 2 and answers(served.port), 10)
+    assert process.poll() is None, "serve stopped instead"
+    assert "did not start serving within 2 s" in served.logged()
+    assert kids[1] in children(process.pid)

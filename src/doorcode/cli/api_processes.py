@@ -11,11 +11,14 @@ of the sockets by a hash of its addresses.
 
 The supervisor keeps the sockets and looks after the processes as uvicorn's does:
 
-* a process that dies, or does not answer a ping within ``PING_TIMEOUT`` (hung: the kernel
-  would go on queueing its share of the connections), is replaced on the same socket;
+* a process that dies, or once it has answered a ping does not answer one within
+  ``PING_TIMEOUT`` (hung: the kernel would go on queueing its share of the connections), is
+  replaced on the same socket;
 * one that fails to start (its app cannot be built: a database it cannot reach, a key it
-  cannot read) stops ``serve`` with an error at first start, rather than a loop of restarts;
-  a replacement that fails is tried again after a pause that grows to ``MOST_BACKOFF``;
+  cannot read), or has not started serving ``STARTUP_TIMEOUT`` after it began (stuck
+  importing or building its app, while still answering "not yet"), stops ``serve`` with an
+  error at first start, rather than a loop of restarts; a replacement that fails either way
+  is killed and tried again after a pause that grows to ``MOST_BACKOFF``;
 * SIGINT and SIGTERM stop every process gracefully (uvicorn finishes the requests in hand);
   SIGHUP replaces them one at a time, each new one serving before the old one stops.
 """
@@ -32,6 +35,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from types import FrameType
@@ -42,7 +46,9 @@ from uvicorn.config import STARTUP_FAILURE
 
 __all__ = [
     "PING_TIMEOUT",
+    "STARTUP_TIMEOUT",
     "CannotStart",
+    "Timing",
     "balances_connections",
     "listening_sockets",
     "serve_processes",
@@ -51,9 +57,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PING_TIMEOUT = 5.0
-"""Seconds a process has to answer the supervisor's ping before it is taken for hung."""
-READY_TIMEOUT = 60.0
-"""Seconds a replacement gets to start serving during a SIGHUP restart."""
+"""Seconds a process that has answered a ping has to answer the next before it is taken for
+hung."""
+STARTUP_TIMEOUT = 60.0
+"""Seconds a new process has to start serving, from its start: import, build the app, listen.
+
+Far longer than ``PING_TIMEOUT``: building the app opens the database, and with every process
+starting at once on a busy machine the imports alone can take seconds. Until its first answer
+a silent process is not taken for hung (its answering thread may not run yet); one not serving
+by then, whether it answered "not yet" all along or never answered, could not start."""
 STOP_WAIT = 30.0
 """Seconds each process gets to finish its requests once told to stop."""
 TICK = 0.5
@@ -66,6 +78,17 @@ CLAIM_WAIT = 5.0
 
 class CannotStart(Exception):
     """An API process could not start; ``serve`` stops rather than start it again and again."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The supervisor's waits, in seconds: the constants above unless a test shortens them."""
+
+    ping: float = PING_TIMEOUT
+    startup: float = STARTUP_TIMEOUT
+    stop: float = STOP_WAIT
+    tick: float = TICK
+    most_backoff: float = MOST_BACKOFF
 
 
 def balances_connections() -> bool:
@@ -127,19 +150,23 @@ def _claim(port: int) -> Iterator[None]:
 
 
 def serve_processes(
-    application: str, options: dict[str, Any], sockets: list[socket.socket]
+    application: str,
+    options: dict[str, Any],
+    sockets: list[socket.socket],
+    timing: Timing | None = None,
 ) -> None:
     """Serve the app factory ``application`` from one process per socket until SIGINT or
     SIGTERM; ``options`` are uvicorn's. The sockets are closed on the way out."""
+    timing = timing or Timing()
     received: list[int] = []  # the handler only appends: it may run inside any lock's hold
     handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.signal(sig, _appender(received)) for sig in handled}
     running: list[_ApiProcess] = []
     try:
-        running.extend(_ApiProcess(application, options, each) for each in sockets)
-        _supervise(running, received)
+        running.extend(_ApiProcess(application, options, each, timing) for each in sockets)
+        _supervise(running, received, timing)
     finally:
-        _stop_all(running, sockets)
+        _stop_all(running, sockets, timing)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -176,15 +203,22 @@ class _ApiProcess:
         application: str,
         options: dict[str, Any],
         listening: socket.socket,
+        timing: Timing,
         *,
         first: bool = True,
         failures: int = 0,
     ) -> None:
         self.application, self.options, self.listening = application, options, listening
+        self.timing = timing
         self.first = first
         """One of the processes ``serve`` started with, not a replacement."""
         self.failures = failures
         """How many replacements in a row before this one could not start."""
+        self.answered = False
+        """Whether it has answered a ping: its answering thread runs, so silence means hung."""
+        self.serving = False
+        """Whether it has answered that its server started."""
+        self.start_by = time.monotonic() + timing.startup
         # Both ends stay open here while it lives: the child gets its end only once started,
         # and a pipe with no writer left would read as a dead process meanwhile.
         self._ours, self._theirs = multiprocessing.Pipe()
@@ -193,22 +227,57 @@ class _ApiProcess:
             target=_serve_one, args=(application, options, listening, self._theirs)
         )
         self.process.start()
+        # Asked at once, it answers before it builds its app, and so before it can serve.
+        self._ours.send(b"ping")
+        self._pinged = True
 
     def renewed(self, failures: int = 0) -> _ApiProcess:
         """A new process on the same socket."""
         return _ApiProcess(
-            self.application, self.options, self.listening, first=False, failures=failures
+            self.application,
+            self.options,
+            self.listening,
+            self.timing,
+            first=False,
+            failures=failures,
         )
 
-    def answers(self, timeout: float = PING_TIMEOUT) -> bool | None:
-        """None without an answer in time, else whether its server has started."""
+    def answers(self, timeout: float) -> bool | None:
+        """None without an answer in time, else whether its server has started.
+
+        A ping still unanswered is not sent again: the answers to a pile of them would each
+        be read later as the answer to a newer one, and tell of the process as it was."""
         try:
-            self._ours.send(b"ping")
+            if not self._pinged:
+                self._ours.send(b"ping")
+                self._pinged = True
             if self._ours.poll(timeout):
-                return bool(self._ours.recv())
+                self._pinged = False
+                self.answered = True
+                self.serving = bool(self._ours.recv()) or self.serving
+                return self.serving
         except (OSError, EOFError):
             pass
         return None
+
+    def trouble(self) -> str | None:
+        """Why it must be replaced (ended, hung, or not serving by ``start_by``), or None.
+
+        Until its first answer it is not waited on: its answering thread may not run yet, and
+        the supervisor would stand still through every tick of a slow start."""
+        if not self.process.is_alive():
+            return f"ended (exit code {self.process.exitcode})"
+        if not self.answered:
+            self.answers(0)
+        elif self.answers(self.timing.ping) is None:
+            return f"did not answer for {self.timing.ping:g} s"
+        if self.serving or time.monotonic() < self.start_by:
+            return None
+        return f"did not start serving within {self.timing.startup:g} s"
+
+    def late(self) -> bool:
+        """Alive past ``start_by`` without ever serving: one that could not start."""
+        return self.process.is_alive() and not self.serving and time.monotonic() >= self.start_by
 
     def stop(self) -> None:
         """Ask it to finish (SIGTERM: uvicorn completes the requests in hand)."""
@@ -248,10 +317,10 @@ def _serve_one(
     server.run(sockets=[listening])
 
 
-def _supervise(running: list[_ApiProcess], received: list[int]) -> None:
+def _supervise(running: list[_ApiProcess], received: list[int], timing: Timing) -> None:
     """Look after the processes until SIGINT or SIGTERM."""
     while True:
-        time.sleep(TICK)
+        time.sleep(timing.tick)
         while received:
             signum = received.pop(0)
             if signum in (signal.SIGINT, signal.SIGTERM):
@@ -259,49 +328,53 @@ def _supervise(running: list[_ApiProcess], received: list[int]) -> None:
             logger.warning("SIGHUP: replacing the API processes one at a time")
             _restart_all(running)
         for index, each in enumerate(running):
-            if each.process.is_alive() and each.answers() is not None:
-                continue
-            running[index] = _replaced(each)
+            trouble = each.trouble()
+            if trouble is not None:
+                running[index] = _replaced(each, trouble)
 
 
-def _replaced(each: _ApiProcess) -> _ApiProcess:
-    """A new process for one that died or hung; ``CannotStart`` if one of the first could
-    not start."""
-    hung = each.process.is_alive()
+def _replaced(each: _ApiProcess, trouble: str) -> _ApiProcess:
+    """A new process for one that died, hung or never started; ``CannotStart`` if one of the
+    first could not start."""
+    late = each.late()
     each.process.kill()
     each.end(0)
-    if each.process.exitcode == STARTUP_FAILURE:
-        if each.first:
-            raise CannotStart("an API process could not start; see the log above")
-        pause = min(MOST_BACKOFF, 2.0**each.failures)
-        logger.error("a new API process could not start; trying again in %g s", pause)
-        time.sleep(pause)
-        return each.renewed(each.failures + 1)
-    code = each.process.exitcode
-    what = f"did not answer for {PING_TIMEOUT:g} s" if hung else f"ended (exit code {code})"
-    logger.warning("an API process %s; starting another", what)
+    if late or each.process.exitcode == STARTUP_FAILURE:
+        return _tried_again(each, trouble if late else "could not start")
+    logger.warning("an API process %s; starting another", trouble)
     return each.renewed()
+
+
+def _tried_again(each: _ApiProcess, why: str) -> _ApiProcess:
+    """Another try, after a pause, for a replacement that could not start (``why``);
+    ``CannotStart`` for one of the first."""
+    if each.first:
+        logger.error("an API process %s", why)
+        raise CannotStart("an API process could not start; see the log above")
+    pause = min(each.timing.most_backoff, 2.0**each.failures)
+    logger.error("a new API process %s; trying again in %g s", why, pause)
+    time.sleep(pause)
+    return each.renewed(each.failures + 1)
 
 
 def _restart_all(running: list[_ApiProcess]) -> None:
     """Replace each process once its replacement serves; keep it if that never happens."""
     for index, old in enumerate(running):
         new = old.renewed()
-        deadline = time.monotonic() + READY_TIMEOUT
-        while new.process.is_alive() and not new.answers(1) and time.monotonic() < deadline:
+        while new.process.is_alive() and not new.answers(1) and time.monotonic() < new.start_by:
             time.sleep(0.1)
-        if not new.process.is_alive() or not new.answers(1):
+        if not new.process.is_alive() or not new.serving:
             logger.warning("a new API process did not start serving; keeping the old ones")
             new.stop()
-            new.end(STOP_WAIT)
+            new.end(new.timing.stop)
             return
         old.stop()
-        old.end(STOP_WAIT)
+        old.end(old.timing.stop)
         running[index] = new
 
 
-def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket]) -> None:
-    """Ask every process to finish, then make sure, after ``STOP_WAIT``.
+def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket], timing: Timing) -> None:
+    """Ask every process to finish, then make sure, after ``timing.stop``.
 
     The supervisor's copies of the sockets close at once: each socket then closes as soon as
     its process stops listening, and a proxy is refused and tries elsewhere, rather than
@@ -311,6 +384,6 @@ def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket]) -> None:
         each.stop()
     for listening in sockets:
         listening.close()
-    deadline = time.monotonic() + STOP_WAIT
+    deadline = time.monotonic() + timing.stop
     for each in running:
         each.end(max(0.0, deadline - time.monotonic()))
