@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.cli.test_api_processes import children, free_port
 pytestmark = pytest.mark.skipif(not balances_connections(), reason="Linux spreads connections")
 
 APP = """
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -33,6 +35,11 @@ HERE = Path(__file__).parent
 async def _app(scope, receive, send):
     if scope["type"] != "http":
         return
+    if scope["path"] == "/slow":  # in hand until the test creates the file release
+        with open(HERE / "arrived", "a") as arrived:
+            arrived.write(f"{os.getpid()}\\n")
+        while not (HERE / "release").exists():
+            await asyncio.sleep(0.05)
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": str(os.getpid()).encode()})
 
@@ -103,6 +110,15 @@ def all_serve(pid: int, port: int, count: int) -> bool:
         except httpx.HTTPError:
             return False
     return len(kids) == count and seen == set(kids)
+
+
+def listening(port: int) -> int:
+    """How many sockets listen on ``port`` (one per API process serving)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        int(fields[1].split(":")[1], 16) == port and fields[3] == "0A"
+        for fields in (line.split() for line in lines)
+    )
 
 
 def wait_until(condition, seconds: float) -> bool:
@@ -217,3 +233,62 @@ def test_a_replacement_stuck_building_its_app_is_killed_and_replaced(serve, tmp_
     assert process.poll() is None, "serve stopped instead"
     assert "did not start serving within 2 s" in served.logged()
     assert kids[1] in children(process.pid)
+
+
+@pytest.mark.slow
+def test_sigttin_adds_a_process_with_a_socket_of_its_own_that_connections_reach(serve):
+    served = serve()
+    process, port, kids = served.process, served.port, served.kids
+    os.kill(process.pid, signal.SIGTTIN)
+    assert wait_until(lambda: len(children(process.pid)) == 3, 10), "no third process"
+    (added,) = set(children(process.pid)) - set(kids)
+    assert wait_until(lambda: listening(port) == 3, 10), "the third process never listened"
+    # 32 new connections over 3 sockets all miss one of them once in 400 000 runs.
+    assert added in {answered_by(port) for _ in range(32)}
+    assert "SIGTTIN: one more API process, 3 now" in served.logged()
+
+
+@pytest.mark.slow
+def test_sigttou_retires_a_process_after_its_requests_and_keeps_the_last(serve, tmp_path):
+    served = serve(count=3)
+    process, port, kids = served.process, served.port, served.kids
+    in_hand: list[httpx.Response | Exception] = []
+
+    def slow_request() -> None:
+        try:
+            in_hand.append(httpx.get(f"http://127.0.0.1:{port}/slow", timeout=15))
+        except httpx.HTTPError as err:
+            in_hand.append(err)
+
+    requests = [threading.Thread(target=slow_request) for _ in range(32)]
+    for each in requests:
+        each.start()
+    arrived = tmp_path / "arrived"
+    assert wait_until(lambda: arrived.exists() and len(arrived.read_text().split()) == 32, 10), (
+        "the slow requests did not all reach the app"
+    )
+    os.kill(process.pid, signal.SIGTTOU)
+    unanswered = 0
+    deadline = time.monotonic() + 10
+    while listening(port) > 2 and time.monotonic() < deadline:
+        unanswered += not answers(port)
+    assert listening(port) == 2, "no socket left the port after SIGTTOU"
+    unanswered += sum(not answers(port) for _ in range(20))
+    (tmp_path / "release").touch()
+    for each in requests:
+        each.join(15)
+        assert not each.is_alive(), "a request in hand was never answered"
+    assert wait_until(lambda: len(children(process.pid)) == 2, 10), "the process never left"
+    (retired,) = set(kids) - set(children(process.pid))
+    assert all(isinstance(each, httpx.Response) and each.status_code == 200 for each in in_hand)
+    assert str(retired) in {each.text for each in in_hand if isinstance(each, httpx.Response)}
+    assert unanswered == 0
+    assert "SIGTTOU: one API process fewer, 2 now" in served.logged()
+
+    os.kill(process.pid, signal.SIGTTOU)
+    assert wait_until(lambda: len(children(process.pid)) == 1, 10), "still 2 after SIGTTOU"
+    os.kill(process.pid, signal.SIGTTOU)
+    assert wait_until(lambda: "keeping the last API process" in served.logged(), 5)
+    assert len(children(process.pid)) == 1
+    assert answers(port)
+    assert process.poll() is None

@@ -20,13 +20,20 @@ The supervisor keeps the sockets and looks after the processes as uvicorn's does
   error at first start, rather than a loop of restarts; a replacement that fails either way
   is killed and tried again after a pause that grows to ``MOST_BACKOFF``;
 * SIGINT and SIGTERM stop every process gracefully (uvicorn finishes the requests in hand);
-  SIGHUP replaces them one at a time, each new one serving before the old one stops.
+  SIGHUP replaces them one at a time, each new one serving before the old one stops;
+* SIGTTIN adds a process, on a new socket of its own on the same port; SIGTTOU retires the
+  last one added, down to one: its socket leaves the port and it finishes the requests in hand.
+
+A socket leaving the port drops the connections the kernel had queued on it and its process
+had not yet accepted, unless ``net.ipv4.tcp_migrate_req`` is set (Linux 5.14), which hands
+them to the other sockets; under load, a few clients may see a reset at SIGTTOU.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import math
 import multiprocessing
 import signal
 import socket
@@ -159,14 +166,15 @@ def serve_processes(
     SIGTERM; ``options`` are uvicorn's. The sockets are closed on the way out."""
     timing = timing or Timing()
     received: list[int] = []  # the handler only appends: it may run inside any lock's hold
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU)
     previous = {sig: signal.signal(sig, _appender(received)) for sig in handled}
     running: list[_ApiProcess] = []
+    retiring: list[_ApiProcess] = []
     try:
         running.extend(_ApiProcess(application, options, each, timing) for each in sockets)
-        _supervise(running, received, timing)
+        _supervise(running, retiring, received, timing)
     finally:
-        _stop_all(running, sockets, timing)
+        _stop_all(running + retiring, sockets)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -183,16 +191,27 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 def _listening(host: str, port: int) -> socket.socket:
-    listening = socket.socket(_family(host), socket.SOCK_STREAM)
+    listening = _bound(_family(host), (host, port))
     try:
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        listening.bind((host, port))
         listening.listen(2048)
     except OSError:
         listening.close()
         raise
     return listening
+
+
+def _bound(family: socket.AddressFamily, address: Any) -> socket.socket:
+    """A socket bound to ``address`` beside others with ``SO_REUSEPORT``, not listening yet:
+    the kernel hands a socket connections only once it listens."""
+    bound = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        bound.bind(address)
+    except OSError:
+        bound.close()
+        raise
+    return bound
 
 
 class _ApiProcess:
@@ -219,6 +238,7 @@ class _ApiProcess:
         self.serving = False
         """Whether it has answered that its server started."""
         self.start_by = time.monotonic() + timing.startup
+        self.stop_by = math.inf
         # Both ends stay open here while it lives: the child gets its end only once started,
         # and a pipe with no writer left would read as a dead process meanwhile.
         self._ours, self._theirs = multiprocessing.Pipe()
@@ -280,7 +300,8 @@ class _ApiProcess:
         return self.process.is_alive() and not self.serving and time.monotonic() >= self.start_by
 
     def stop(self) -> None:
-        """Ask it to finish (SIGTERM: uvicorn completes the requests in hand)."""
+        """Ask it to finish (SIGTERM: uvicorn completes the requests in hand) by ``stop_by``."""
+        self.stop_by = min(self.stop_by, time.monotonic() + self.timing.stop)
         if self.process.is_alive():
             self.process.terminate()
 
@@ -317,7 +338,9 @@ def _serve_one(
     server.run(sockets=[listening])
 
 
-def _supervise(running: list[_ApiProcess], received: list[int], timing: Timing) -> None:
+def _supervise(
+    running: list[_ApiProcess], retiring: list[_ApiProcess], received: list[int], timing: Timing
+) -> None:
     """Look after the processes until SIGINT or SIGTERM."""
     while True:
         time.sleep(timing.tick)
@@ -325,8 +348,14 @@ def _supervise(running: list[_ApiProcess], received: list[int], timing: Timing) 
             signum = received.pop(0)
             if signum in (signal.SIGINT, signal.SIGTERM):
                 return
-            logger.warning("SIGHUP: replacing the API processes one at a time")
-            _restart_all(running)
+            if signum == signal.SIGHUP:
+                logger.warning("SIGHUP: replacing the API processes one at a time")
+                _restart_all(running)
+            elif signum == signal.SIGTTIN:
+                _add_one(running)
+            else:
+                _retire_one(running, retiring)
+        _reap(retiring)
         for index, each in enumerate(running):
             trouble = each.trouble()
             if trouble is not None:
@@ -373,8 +402,48 @@ def _restart_all(running: list[_ApiProcess]) -> None:
         running[index] = new
 
 
-def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket], timing: Timing) -> None:
-    """Ask every process to finish, then make sure, after ``timing.stop``.
+def _add_one(running: list[_ApiProcess]) -> None:
+    """Another process, on a new socket of its own beside the others on their port.
+
+    The socket listens once its process serves (asyncio makes the sockets it is given listen):
+    until then the kernel hands it no connection to wait in its queue."""
+    newest = running[-1]
+    try:
+        bound = _bound(newest.listening.family, newest.listening.getsockname())
+    except OSError as err:
+        logger.error("SIGTTIN: no socket for another API process: %s", err.strerror)
+        return
+    application, options, timing = newest.application, newest.options, newest.timing
+    running.append(_ApiProcess(application, options, bound, timing, first=False))
+    logger.info("SIGTTIN: one more API process, %d now", len(running))
+
+
+def _retire_one(running: list[_ApiProcess], retiring: list[_ApiProcess]) -> None:
+    """Retire the process added last, never the only one, as SIGTERM would: its socket leaves
+    the port once its process stops listening, and it finishes the requests in hand."""
+    if len(running) == 1:
+        logger.info("SIGTTOU: keeping the last API process")
+        return
+    leaving = running.pop()
+    leaving.listening.close()  # the supervisor's copy: its process holds the socket till it stops
+    leaving.stop()
+    retiring.append(leaving)
+    logger.info("SIGTTOU: one API process fewer, %d now", len(running))
+
+
+def _reap(retiring: list[_ApiProcess]) -> None:
+    """Forget the retired processes that have ended; kill those still there at ``stop_by``."""
+    for each in list(retiring):
+        if each.process.is_alive() and time.monotonic() < each.stop_by:
+            continue
+        if each.process.is_alive():
+            logger.warning("a retired API process did not end in %g s; killed", each.timing.stop)
+        each.end(0)
+        retiring.remove(each)
+
+
+def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket]) -> None:
+    """Ask every process to finish, then make sure, at its ``stop_by``.
 
     The supervisor's copies of the sockets close at once: each socket then closes as soon as
     its process stops listening, and a proxy is refused and tries elsewhere, rather than
@@ -382,8 +451,7 @@ def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket], timing: 
     """
     for each in running:
         each.stop()
-    for listening in sockets:
+    for listening in [*sockets, *(each.listening for each in running)]:
         listening.close()
-    deadline = time.monotonic() + timing.stop
     for each in running:
-        each.end(max(0.0, deadline - time.monotonic()))
+        each.end(max(0.0, each.stop_by - time.monotonic()))
