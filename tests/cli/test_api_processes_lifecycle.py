@@ -197,14 +197,15 @@ def test_sighup_replaces_the_processes_one_at_a_time_and_the_port_keeps_answerin
 def test_a_process_that_hangs_is_replaced_and_takes_no_new_connections(serve):
     # With SO_REUSEPORT the kernel keeps handing a hung process's socket its share of the new
     # connections; they wait in its backlog. uvicorn's supervisor pings each process and
-    # replaces one that does not answer within 5 s.
-    served = serve()
+    # replaces one that does not answer within 5 s (1.5 s here).
+    served = serve(timing={"ping": 1.5})
     process, port, kids = served.process, served.port, served.kids
     os.kill(kids[0], signal.SIGSTOP)
-    replaced = wait_until(lambda: kids[0] not in children(process.pid), 15)
+    replaced = wait_until(lambda: kids[0] not in children(process.pid), 10)
     answered = sum(answers(port) for _ in range(20))
     assert replaced, "a hung API process was never replaced"
     assert answered == 20
+    assert "an API process did not answer for 1.5 s; starting another" in served.logged()
 
 
 @pytest.mark.slow
