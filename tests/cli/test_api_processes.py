@@ -1,17 +1,20 @@
 """``doorcode serve --workers``: connections spread over the processes, a dead process
 replaced, a process that cannot start stops ``serve``, SIGTERM stops them all."""
 
+import errno
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from doorcode.cli import api_processes
 from doorcode.cli.api_processes import (
     CannotStart,
     balances_connections,
@@ -160,3 +163,49 @@ def test_a_process_that_cannot_start_stops_serve_instead_of_restarting_forever()
     with pytest.raises(CannotStart, match="could not start"):
         serve_processes(f"{__name__}:broken_app", options, sockets)
     assert time.monotonic() - started < 30
+
+
+def test_two_serves_started_in_the_same_instant_never_share_the_port(monkeypatch):
+    # Each serve probes the port with a plain socket, then binds its own with SO_REUSEPORT:
+    # two probes in the same instant both passed, and both serves then split the connections.
+    # The pause before each bind widens that instant to a third of a second.
+    def slow_listening(*args):
+        time.sleep(0.3)
+        return listening(*args)
+
+    listening = api_processes._listening
+    monkeypatch.setattr(api_processes, "_listening", slow_listening)
+    port = free_port()
+    together = threading.Barrier(2)
+    outcomes = []
+
+    def start():
+        together.wait(5)
+        try:
+            outcomes.append(listening_sockets("127.0.0.1", port, 2))
+        except OSError as err:
+            outcomes.append(err)
+
+    starts = [threading.Thread(target=start) for _ in range(2)]
+    for each in starts:
+        each.start()
+    for each in starts:
+        each.join(10)
+        assert not each.is_alive(), "listening_sockets still running after 10 s"
+    made = [outcome for outcome in outcomes if isinstance(outcome, list)]
+    for sockets in made:
+        for each in sockets:
+            each.close()
+    refused = [outcome.errno for outcome in outcomes if isinstance(outcome, OSError)]
+    assert (len(made), refused) == (1, [errno.EADDRINUSE]), outcomes
+
+
+def test_a_serve_on_another_address_of_the_same_port_starts_once_the_first_listens():
+    # What keeps two serves apart on a port is held only while one binds its sockets.
+    port = free_port()
+    first = listening_sockets("127.0.0.1", port, 1)
+    try:
+        second = listening_sockets("127.0.0.2", port, 1)
+    finally:
+        first[0].close()
+    second[0].close()

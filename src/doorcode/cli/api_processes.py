@@ -11,24 +11,38 @@ of the sockets by a hash of its addresses.
 
 The supervisor keeps the sockets and looks after the processes as uvicorn's does:
 
-* a process that dies, or does not answer a ping within ``PING_TIMEOUT`` (hung: the kernel
-  would go on queueing its share of the connections), is replaced on the same socket;
+* a process that dies, or once it has answered a ping does not answer one within
+  ``PING_TIMEOUT`` (hung: the kernel would go on queueing its share of the connections), is
+  replaced on the same socket;
 * one that fails to start (its app cannot be built: a database it cannot reach, a key it
-  cannot read) stops ``serve`` with an error at first start, rather than a loop of restarts;
-  a replacement that fails is tried again after a pause that grows to ``MOST_BACKOFF``;
+  cannot read), or has not started serving ``STARTUP_TIMEOUT`` after it began (stuck
+  importing or building its app, while still answering "not yet"), stops ``serve`` with an
+  error at first start, rather than a loop of restarts; a replacement that fails either way
+  is killed and tried again after a pause that grows to ``MOST_BACKOFF``;
 * SIGINT and SIGTERM stop every process gracefully (uvicorn finishes the requests in hand);
-  SIGHUP replaces them one at a time, each new one serving before the old one stops.
+  SIGHUP replaces them one at a time, each new one serving before the old one stops;
+* SIGTTIN adds a process, on a new socket of its own on the same port; SIGTTOU retires the
+  last one added, down to one: its socket leaves the port and it finishes the requests in hand.
+
+A socket leaving the port drops the connections the kernel had queued on it and its process
+had not yet accepted, unless ``net.ipv4.tcp_migrate_req`` is set (Linux 5.14), which hands
+them to the other sockets; under load, a few clients may see a reset at SIGTTOU.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import math
 import multiprocessing
 import signal
 import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from types import FrameType
@@ -39,7 +53,9 @@ from uvicorn.config import STARTUP_FAILURE
 
 __all__ = [
     "PING_TIMEOUT",
+    "STARTUP_TIMEOUT",
     "CannotStart",
+    "Timing",
     "balances_connections",
     "listening_sockets",
     "serve_processes",
@@ -48,19 +64,38 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PING_TIMEOUT = 5.0
-"""Seconds a process has to answer the supervisor's ping before it is taken for hung."""
-READY_TIMEOUT = 60.0
-"""Seconds a replacement gets to start serving during a SIGHUP restart."""
+"""Seconds a process that has answered a ping has to answer the next before it is taken for
+hung."""
+STARTUP_TIMEOUT = 60.0
+"""Seconds a new process has to start serving, from its start: import, build the app, listen.
+
+Far longer than ``PING_TIMEOUT``: building the app opens the database, and with every process
+starting at once on a busy machine the imports alone can take seconds. Until its first answer
+a silent process is not taken for hung (its answering thread may not run yet); one not serving
+by then, whether it answered "not yet" all along or never answered, could not start."""
 STOP_WAIT = 30.0
 """Seconds each process gets to finish its requests once told to stop."""
 TICK = 0.5
 """Seconds between two looks at the processes and the signals received."""
 MOST_BACKOFF = 5.0
 """The longest pause before another try at a replacement that could not start."""
+CLAIM_WAIT = 5.0
+"""Seconds a ``serve`` waits for another one starting on the same port to bind its sockets."""
 
 
 class CannotStart(Exception):
     """An API process could not start; ``serve`` stops rather than start it again and again."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The supervisor's waits, in seconds: the constants above unless a test shortens them."""
+
+    ping: float = PING_TIMEOUT
+    startup: float = STARTUP_TIMEOUT
+    stop: float = STOP_WAIT
+    tick: float = TICK
+    most_backoff: float = MOST_BACKOFF
 
 
 def balances_connections() -> bool:
@@ -75,36 +110,71 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
 
     Sockets that all set ``SO_REUSEPORT`` share a port, so a second ``serve`` started by
     mistake would quietly take half the connections. A socket without it cannot be bound
-    while any socket listens there: one bound and closed first tells.
+    while any socket listens there: one bound and closed first tells. Two ``serve``s probing
+    in the same instant would both pass, so each probes and binds under a claim on the port.
     """
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT
-        probe.bind((host, port))
-    made: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            made.append(_listening(host, port))
-    except OSError:
-        for each in made:
-            each.close()
-        raise
+    with _claim(port):
+        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT's
+            probe.bind((host, port))
+        made: list[socket.socket] = []
+        try:
+            for _ in range(count):
+                made.append(_listening(host, port))
+        except OSError:
+            for each in made:
+                each.close()
+            raise
     return made
 
 
+@contextmanager
+def _claim(port: int) -> Iterator[None]:
+    """Keep every other ``serve`` from probing ``port`` until this one's sockets listen.
+
+    The claim is a name in Linux's abstract Unix socket namespace, which is one per network
+    namespace: the very scope of ports, whatever the users, data directories or private
+    ``/tmp`` of the two ``serve``s. Plain sockets cannot be the guard: two bound without
+    listening coexist (as two probes do), and one bound without ``SO_REUSEADDR`` keeps our
+    own ``SO_REUSEPORT`` sockets off the port too. The name is per port, not per address,
+    as ``0.0.0.0`` and ``127.0.0.1`` overlap; it is held only while binding, so ``serve``s
+    on two addresses of one port can both run. The kernel frees it if its process dies.
+    """
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        deadline = time.monotonic() + CLAIM_WAIT
+        while True:
+            try:
+                claim.bind(b"\0doorcode serve port %d" % port)
+                break
+            except OSError as err:
+                if err.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+        yield
+    finally:
+        claim.close()
+
+
 def serve_processes(
-    application: str, options: dict[str, Any], sockets: list[socket.socket]
+    application: str,
+    options: dict[str, Any],
+    sockets: list[socket.socket],
+    timing: Timing | None = None,
 ) -> None:
     """Serve the app factory ``application`` from one process per socket until SIGINT or
     SIGTERM; ``options`` are uvicorn's. The sockets are closed on the way out."""
+    timing = timing or Timing()
     received: list[int] = []  # the handler only appends: it may run inside any lock's hold
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU)
     previous = {sig: signal.signal(sig, _appender(received)) for sig in handled}
     running: list[_ApiProcess] = []
+    retiring: list[_ApiProcess] = []
     try:
-        running.extend(_ApiProcess(application, options, each) for each in sockets)
-        _supervise(running, received)
+        running.extend(_ApiProcess(application, options, each, timing) for each in sockets)
+        _supervise(running, retiring, received, timing)
     finally:
-        _stop_all(running, sockets)
+        _stop_all(running + retiring, sockets)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -121,16 +191,27 @@ def _family(host: str) -> socket.AddressFamily:
 
 
 def _listening(host: str, port: int) -> socket.socket:
-    listening = socket.socket(_family(host), socket.SOCK_STREAM)
+    listening = _bound(_family(host), (host, port))
     try:
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        listening.bind((host, port))
         listening.listen(2048)
     except OSError:
         listening.close()
         raise
     return listening
+
+
+def _bound(family: socket.AddressFamily, address: Any) -> socket.socket:
+    """A socket bound to ``address`` beside others with ``SO_REUSEPORT``, not listening yet:
+    the kernel hands a socket connections only once it listens."""
+    bound = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        bound.bind(address)
+    except OSError:
+        bound.close()
+        raise
+    return bound
 
 
 class _ApiProcess:
@@ -141,15 +222,23 @@ class _ApiProcess:
         application: str,
         options: dict[str, Any],
         listening: socket.socket,
+        timing: Timing,
         *,
         first: bool = True,
         failures: int = 0,
     ) -> None:
         self.application, self.options, self.listening = application, options, listening
+        self.timing = timing
         self.first = first
         """One of the processes ``serve`` started with, not a replacement."""
         self.failures = failures
         """How many replacements in a row before this one could not start."""
+        self.answered = False
+        """Whether it has answered a ping: its answering thread runs, so silence means hung."""
+        self.serving = False
+        """Whether it has answered that its server started."""
+        self.start_by = time.monotonic() + timing.startup
+        self.stop_by = math.inf
         # Both ends stay open here while it lives: the child gets its end only once started,
         # and a pipe with no writer left would read as a dead process meanwhile.
         self._ours, self._theirs = multiprocessing.Pipe()
@@ -158,25 +247,61 @@ class _ApiProcess:
             target=_serve_one, args=(application, options, listening, self._theirs)
         )
         self.process.start()
+        # Asked at once, it answers before it builds its app, and so before it can serve.
+        self._ours.send(b"ping")
+        self._pinged = True
 
     def renewed(self, failures: int = 0) -> _ApiProcess:
         """A new process on the same socket."""
         return _ApiProcess(
-            self.application, self.options, self.listening, first=False, failures=failures
+            self.application,
+            self.options,
+            self.listening,
+            self.timing,
+            first=False,
+            failures=failures,
         )
 
-    def answers(self, timeout: float = PING_TIMEOUT) -> bool | None:
-        """None without an answer in time, else whether its server has started."""
+    def answers(self, timeout: float) -> bool | None:
+        """None without an answer in time, else whether its server has started.
+
+        A ping still unanswered is not sent again: the answers to a pile of them would each
+        be read later as the answer to a newer one, and tell of the process as it was."""
         try:
-            self._ours.send(b"ping")
+            if not self._pinged:
+                self._ours.send(b"ping")
+                self._pinged = True
             if self._ours.poll(timeout):
-                return bool(self._ours.recv())
+                self._pinged = False
+                self.answered = True
+                self.serving = bool(self._ours.recv()) or self.serving
+                return self.serving
         except (OSError, EOFError):
             pass
         return None
 
+    def trouble(self) -> str | None:
+        """Why it must be replaced (ended, hung, or not serving by ``start_by``), or None.
+
+        Until its first answer it is not waited on: its answering thread may not run yet, and
+        the supervisor would stand still through every tick of a slow start."""
+        if not self.process.is_alive():
+            return f"ended (exit code {self.process.exitcode})"
+        if not self.answered:
+            self.answers(0)
+        elif self.answers(self.timing.ping) is None:
+            return f"did not answer for {self.timing.ping:g} s"
+        if self.serving or time.monotonic() < self.start_by:
+            return None
+        return f"did not start serving within {self.timing.startup:g} s"
+
+    def late(self) -> bool:
+        """Alive past ``start_by`` without ever serving: one that could not start."""
+        return self.process.is_alive() and not self.serving and time.monotonic() >= self.start_by
+
     def stop(self) -> None:
-        """Ask it to finish (SIGTERM: uvicorn completes the requests in hand)."""
+        """Ask it to finish (SIGTERM: uvicorn completes the requests in hand) by ``stop_by``."""
+        self.stop_by = min(self.stop_by, time.monotonic() + self.timing.stop)
         if self.process.is_alive():
             self.process.terminate()
 
@@ -213,60 +338,112 @@ def _serve_one(
     server.run(sockets=[listening])
 
 
-def _supervise(running: list[_ApiProcess], received: list[int]) -> None:
+def _supervise(
+    running: list[_ApiProcess], retiring: list[_ApiProcess], received: list[int], timing: Timing
+) -> None:
     """Look after the processes until SIGINT or SIGTERM."""
     while True:
-        time.sleep(TICK)
+        time.sleep(timing.tick)
         while received:
             signum = received.pop(0)
             if signum in (signal.SIGINT, signal.SIGTERM):
                 return
-            logger.warning("SIGHUP: replacing the API processes one at a time")
-            _restart_all(running)
+            if signum == signal.SIGHUP:
+                logger.warning("SIGHUP: replacing the API processes one at a time")
+                _restart_all(running)
+            elif signum == signal.SIGTTIN:
+                _add_one(running)
+            else:
+                _retire_one(running, retiring)
+        _reap(retiring)
         for index, each in enumerate(running):
-            if each.process.is_alive() and each.answers() is not None:
-                continue
-            running[index] = _replaced(each)
+            trouble = each.trouble()
+            if trouble is not None:
+                running[index] = _replaced(each, trouble)
 
 
-def _replaced(each: _ApiProcess) -> _ApiProcess:
-    """A new process for one that died or hung; ``CannotStart`` if one of the first could
-    not start."""
-    hung = each.process.is_alive()
+def _replaced(each: _ApiProcess, trouble: str) -> _ApiProcess:
+    """A new process for one that died, hung or never started; ``CannotStart`` if one of the
+    first could not start."""
+    late = each.late()
     each.process.kill()
     each.end(0)
-    if each.process.exitcode == STARTUP_FAILURE:
-        if each.first:
-            raise CannotStart("an API process could not start; see the log above")
-        pause = min(MOST_BACKOFF, 2.0**each.failures)
-        logger.error("a new API process could not start; trying again in %g s", pause)
-        time.sleep(pause)
-        return each.renewed(each.failures + 1)
-    code = each.process.exitcode
-    what = f"did not answer for {PING_TIMEOUT:g} s" if hung else f"ended (exit code {code})"
-    logger.warning("an API process %s; starting another", what)
+    if late or each.process.exitcode == STARTUP_FAILURE:
+        return _tried_again(each, trouble if late else "could not start")
+    logger.warning("an API process %s; starting another", trouble)
     return each.renewed()
+
+
+def _tried_again(each: _ApiProcess, why: str) -> _ApiProcess:
+    """Another try, after a pause, for a replacement that could not start (``why``);
+    ``CannotStart`` for one of the first."""
+    if each.first:
+        logger.error("an API process %s", why)
+        raise CannotStart("an API process could not start; see the log above")
+    pause = min(each.timing.most_backoff, 2.0**each.failures)
+    logger.error("a new API process %s; trying again in %g s", why, pause)
+    time.sleep(pause)
+    return each.renewed(each.failures + 1)
 
 
 def _restart_all(running: list[_ApiProcess]) -> None:
     """Replace each process once its replacement serves; keep it if that never happens."""
     for index, old in enumerate(running):
         new = old.renewed()
-        deadline = time.monotonic() + READY_TIMEOUT
-        while new.process.is_alive() and not new.answers(1) and time.monotonic() < deadline:
+        while new.process.is_alive() and not new.answers(1) and time.monotonic() < new.start_by:
             time.sleep(0.1)
-        if not new.process.is_alive() or not new.answers(1):
+        if not new.process.is_alive() or not new.serving:
             logger.warning("a new API process did not start serving; keeping the old ones")
             new.stop()
-            new.end(STOP_WAIT)
+            new.end(new.timing.stop)
             return
         old.stop()
-        old.end(STOP_WAIT)
+        old.end(old.timing.stop)
         running[index] = new
 
 
+def _add_one(running: list[_ApiProcess]) -> None:
+    """Another process, on a new socket of its own beside the others on their port.
+
+    The socket listens once its process serves (asyncio makes the sockets it is given listen):
+    until then the kernel hands it no connection to wait in its queue."""
+    newest = running[-1]
+    try:
+        bound = _bound(newest.listening.family, newest.listening.getsockname())
+    except OSError as err:
+        logger.error("SIGTTIN: no socket for another API process: %s", err.strerror)
+        return
+    application, options, timing = newest.application, newest.options, newest.timing
+    running.append(_ApiProcess(application, options, bound, timing, first=False))
+    logger.info("SIGTTIN: one more API process, %d now", len(running))
+
+
+def _retire_one(running: list[_ApiProcess], retiring: list[_ApiProcess]) -> None:
+    """Retire the process added last, never the only one, as SIGTERM would: its socket leaves
+    the port once its process stops listening, and it finishes the requests in hand."""
+    if len(running) == 1:
+        logger.info("SIGTTOU: keeping the last API process")
+        return
+    leaving = running.pop()
+    leaving.listening.close()  # the supervisor's copy: its process holds the socket till it stops
+    leaving.stop()
+    retiring.append(leaving)
+    logger.info("SIGTTOU: one API process fewer, %d now", len(running))
+
+
+def _reap(retiring: list[_ApiProcess]) -> None:
+    """Forget the retired processes that have ended; kill those still there at ``stop_by``."""
+    for each in list(retiring):
+        if each.process.is_alive() and time.monotonic() < each.stop_by:
+            continue
+        if each.process.is_alive():
+            logger.warning("a retired API process did not end in %g s; killed", each.timing.stop)
+        each.end(0)
+        retiring.remove(each)
+
+
 def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket]) -> None:
-    """Ask every process to finish, then make sure, after ``STOP_WAIT``.
+    """Ask every process to finish, then make sure, at its ``stop_by``.
 
     The supervisor's copies of the sockets close at once: each socket then closes as soon as
     its process stops listening, and a proxy is refused and tries elsewhere, rather than
@@ -274,8 +451,7 @@ def _stop_all(running: list[_ApiProcess], sockets: list[socket.socket]) -> None:
     """
     for each in running:
         each.stop()
-    for listening in sockets:
+    for listening in [*sockets, *(each.listening for each in running)]:
         listening.close()
-    deadline = time.monotonic() + STOP_WAIT
     for each in running:
-        each.end(max(0.0, deadline - time.monotonic()))
+        each.end(max(0.0, each.stop_by - time.monotonic()))
