@@ -9,6 +9,7 @@ from datetime import date, time
 import pytest
 
 from doorcode.services.caller import Caller
+from doorcode.services.provider_accounts import list_accounts
 from doorcode.services.schedules import Frequency, ScheduleDetails, create_schedule
 from tests.api.conftest import database_dump
 from tests.builders import PASSWORD, make_lock
@@ -306,6 +307,106 @@ def test_a_ticked_box_sent_with_a_nul_is_a_box_not_ticked_not_an_error_page(
     assert page.status_code == 422
     assert 'name="online"' in page.text  # the form again, for the blank name
     assert html.unescape(alert_of(page.text)).startswith("name:")
+
+
+def their_form(world, runtime, token, route, **changes):
+    """Where ``route``'s form is sent naming another organisation's object (in its path or in
+    a field), and the form, valid but for ``changes``."""
+    their_property = world.their_stay.property_id
+    ours = world.flat.id
+    return {
+        "booking": lambda: ("/reservations", booking_form(token, their_property, **changes)),
+        "booking for a made-up property": lambda: (
+            "/reservations",
+            booking_form(token, "nowhere", **changes),
+        ),
+        "booking edit": lambda: (
+            f"/reservations/{world.their_stay.id}/edit",
+            booking_form(token, "", check_in="2026-11-23", check_out="2026-11-26", **changes),
+        ),
+        "code": lambda: ("/codes", code_form(token, their_property, **changes)),
+        "code on their lock": lambda: (
+            "/codes",
+            code_form(token, "", locks=[make_lock(runtime, world.stranger, "Gate").id], **changes),
+        ),
+        "schedule": lambda: ("/schedules", schedule_form(token, their_property, **changes)),
+        "schedule edit": lambda: (
+            f"/schedules/{schedule_of(runtime, world.stranger, their_property)}/edit",
+            schedule_form(token, ours, **changes),
+        ),
+        "schedule edit to their property": lambda: (
+            f"/schedules/{schedule_of(runtime, world.owner, ours)}/edit",
+            schedule_form(token, their_property, **changes),
+        ),
+        "property edit": lambda: (
+            f"/properties/{their_property}/edit",
+            property_form(token, **changes),
+        ),
+        "guidebook": lambda: (
+            f"/properties/{their_property}/guidebook",
+            guide_form(token, world, **changes),
+        ),
+        "lock edit": lambda: (
+            f"/locks/{make_lock(runtime, world.stranger, 'Gate').id}/edit",
+            lock_form(token, **changes),
+        ),
+        "account remove": lambda: (
+            f"/accounts/{list_accounts(runtime.uow(), world.stranger)[0].id}/remove",
+            {"csrf_token": token, **changes},
+        ),
+    }[route]()
+
+
+def assert_not_found_and_nothing_changed(client, runtime, path, data):
+    before = database_dump(runtime)
+    page = client.post(path, data=data)
+    assert page.status_code == 404, alert_of(page.text)
+    assert "<h1>Not found</h1>" in page.text
+    assert alert_of(page.text) == ""  # the error page, not the form with a notice
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "booking",
+        "booking for a made-up property",
+        "booking edit",
+        "code",
+        "code on their lock",
+        "schedule",
+        "schedule edit",
+        "schedule edit to their property",
+        "property edit",
+        "guidebook",
+        "lock edit",
+        "account remove",
+    ],
+)
+def test_a_form_naming_another_organisations_object_is_not_found_and_changes_nothing(
+    signed_in, world, runtime, route
+):
+    # Shown again as a form error ("no property ..."), it read as a typing mistake, and the
+    # form for another organisation's object came back as if it could be saved.
+    path, data = their_form(world, runtime, csrf_of(signed_in), route)
+    assert_not_found_and_nothing_changed(signed_in, runtime, path, data)
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "value"),
+    [
+        ("booking edit", "guest_name", "\x00"),
+        ("schedule edit", "holder", ""),
+        ("property edit", "name", "Villa\x00"),
+        ("guidebook", "wifi", "\x00"),
+        ("lock edit", "max_codes", "9" * 3_000),
+    ],
+)
+def test_another_organisations_object_is_not_found_whatever_its_form_holds(
+    signed_in, world, runtime, route, field, value
+):
+    path, data = their_form(world, runtime, csrf_of(signed_in), route, **{field: value})
+    assert_not_found_and_nothing_changed(signed_in, runtime, path, data)
 
 
 def write_form(world, runtime, token, route, **changes):

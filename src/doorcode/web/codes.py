@@ -29,7 +29,7 @@ from doorcode.store.repositories import GrantFilter
 from doorcode.web.csrf import CheckedSessionDep, CheckedWriterSessionDep
 from doorcode.web.forms import Form, read_form
 from doorcode.web.reservations import render_reservation
-from doorcode.web.routing import PageRoute
+from doorcode.web.routing import PageRoute, reason_on_form
 from doorcode.web.sessions import SessionDep, WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 
@@ -141,7 +141,7 @@ async def create_code(request: Request, session: CheckedWriterSessionDep) -> Res
             reservation=form.typed("reservation"),
             property_id=form.typed("property"),
             form=form,
-            error=str(err),
+            error=reason_on_form(err),
             status=422,
         )
     return RedirectResponse(f"/grants/{created.id}", status_code=303)

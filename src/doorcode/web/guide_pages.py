@@ -14,7 +14,7 @@ from doorcode.services.guide_pages import guide_pages_of as pages_of
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.forms import Form, read_form
-from doorcode.web.routing import PageRoute
+from doorcode.web.routing import PageRoute, reason_on_form
 from doorcode.web.sessions import WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 
@@ -50,7 +50,7 @@ async def save_guide(
     try:
         set_guide_pages(runtime_of(request).uow(), session.caller, property_id, pages)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, property_id, prop.name, pages, str(err), 422)
+        return _form(request, session, property_id, prop.name, pages, reason_on_form(err), 422)
     return RedirectResponse(f"/properties/{property_id}", status_code=303)
 
 

@@ -25,7 +25,7 @@ from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.web.battery_chart import render_battery
 from doorcode.web.csrf import CheckedSessionDep, CheckedWriterSessionDep
 from doorcode.web.forms import Form, read_form
-from doorcode.web.routing import PageRoute
+from doorcode.web.routing import PageRoute, reason_on_form
 from doorcode.web.sessions import SessionDep, WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 from doorcode.web.timeline import DEFAULT_DAYS, render_timeline
@@ -71,7 +71,7 @@ async def add_lock(request: Request, session: CheckedWriterSessionDep) -> Respon
         )
         lock = locks.add_lock(runtime.uow(), session.caller, details)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=reason_on_form(err), status=422)
     install_virtual_locks(runtime)
     return RedirectResponse(f"/locks/{lock.id}", status_code=303)
 
@@ -111,7 +111,8 @@ async def change_lock(request: Request, lock_id: str, session: CheckedWriterSess
         name = form.text("name", required=True, most=200)
         locks.change_lock(runtime.uow(), session.caller, lock_id, name, capabilities)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), lock_id=lock_id, error=str(err), status=422)
+        reason = reason_on_form(err)
+        return _form(request, session, _echo(form), lock_id=lock_id, error=reason, status=422)
     install_virtual_locks(runtime)
     return RedirectResponse(f"/locks/{lock_id}", status_code=303)
 

@@ -17,7 +17,7 @@ from doorcode.services.errors import ServiceError
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.forms import Form, FormProblem, read_form
-from doorcode.web.routing import PageRoute
+from doorcode.web.routing import PageRoute, reason_on_form
 from doorcode.web.sessions import SessionDep, WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 from doorcode.web.timeline import DEFAULT_DAYS, render_timeline
@@ -48,7 +48,7 @@ async def add_property(request: Request, session: CheckedWriterSessionDep) -> Re
         details = _details(form)
         prop = properties.add_property(runtime_of(request).uow(), session.caller, details)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=reason_on_form(err), status=422)
     return RedirectResponse(f"/properties/{prop.id}", status_code=303)
 
 
@@ -85,8 +85,8 @@ async def change_property(
         changes = _changes(_details(form))
         properties.change_property(runtime_of(request).uow(), session.caller, property_id, changes)
     except (ServiceError, DomainError) as err:
-        values = _echo(form)
-        return _form(request, session, values, property_id=property_id, error=str(err), status=422)
+        reason, values = reason_on_form(err), _echo(form)
+        return _form(request, session, values, property_id=property_id, error=reason, status=422)
     return RedirectResponse(f"/properties/{property_id}", status_code=303)
 
 

@@ -30,7 +30,7 @@ from doorcode.services.web_sessions import ActiveSession
 from doorcode.store.models import Property, Reservation
 from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.forms import Form, FormProblem, read_form
-from doorcode.web.routing import PageRoute
+from doorcode.web.routing import PageRoute, reason_on_form
 from doorcode.web.sessions import WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 
@@ -76,7 +76,7 @@ async def add_reservation(request: Request, session: CheckedWriterSessionDep) ->
             runtime_of(request).uow(), session.caller, details
         )
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=reason_on_form(err), status=422)
     return RedirectResponse(f"/reservations/{outcome.reservation.id}", status_code=303)
 
 
@@ -105,9 +105,10 @@ async def change_reservation(
         )
         reservations.change_reservation(runtime.uow(), session.caller, reservation_id, edit)
     except (ServiceError, DomainError) as err:
+        reason = reason_on_form(err)
         values = _echo(form)
         values["property"] = current.property_id
-        return _form(request, session, values, reservation=current, error=str(err), status=422)
+        return _form(request, session, values, reservation=current, error=reason, status=422)
     return RedirectResponse(f"/reservations/{reservation_id}", status_code=303)
 
 

@@ -20,7 +20,7 @@ from doorcode.services.properties import list_properties
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.forms import Form, FormProblem, read_form
-from doorcode.web.routing import PageRoute
+from doorcode.web.routing import PageRoute, reason_on_form
 from doorcode.web.sessions import SessionDep, WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 
@@ -63,7 +63,7 @@ async def add_schedule(request: Request, session: CheckedWriterSessionDep) -> Re
     try:
         made = schedules.create_schedule(runtime_of(request).uow(), session.caller, _details(form))
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=reason_on_form(err), status=422)
     return RedirectResponse(f"/schedules/{made.id}", status_code=303)
 
 
@@ -102,8 +102,8 @@ async def change_schedule(
     try:
         schedules.change_schedule(uow, session.caller, schedule_id, _details(form))
     except (ServiceError, DomainError) as err:
-        values = _echo(form)
-        return _form(request, session, values, schedule_id=schedule_id, error=str(err), status=422)
+        reason, values = reason_on_form(err), _echo(form)
+        return _form(request, session, values, schedule_id=schedule_id, error=reason, status=422)
     return RedirectResponse(f"/schedules/{schedule_id}", status_code=303)
 
 
