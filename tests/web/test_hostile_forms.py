@@ -8,6 +8,8 @@ from datetime import date, time
 
 import pytest
 
+from doorcode.services.caller import Caller
+from doorcode.services.provider_accounts import list_accounts
 from doorcode.services.schedules import Frequency, ScheduleDetails, create_schedule
 from tests.api.conftest import database_dump
 from tests.builders import PASSWORD, make_lock
@@ -219,27 +221,32 @@ def test_only_an_owner_may_remove_a_lock_account(client, world):
     assert page.status_code == 403
 
 
-def test_another_organisations_lock_schedule_or_property_is_not_found_by_its_edit_form(
-    signed_in, world, runtime
-):
-    theirs = make_lock(runtime, world.stranger, "Their door")
-    their_details = ScheduleDetails(
+def schedule_of(runtime, caller: Caller, property_id: str) -> str:
+    """A daily cleaner's schedule at ``property_id``, made by ``caller``; its id."""
+    details = ScheduleDetails(
         "Their cleaner",
-        (world.their_stay.property_id,),
+        (property_id,),
         Frequency.DAILY,
         time(10),
         time(12),
         date(2026, 11, 24),
         date(2026, 11, 30),
     )
-    their_schedule = create_schedule(runtime.uow(), world.stranger, their_details)
+    return create_schedule(runtime.uow(), caller, details).id
+
+
+def test_another_organisations_lock_schedule_or_property_is_not_found_by_its_edit_form(
+    signed_in, world, runtime
+):
+    theirs = make_lock(runtime, world.stranger, "Their door")
+    their_schedule = schedule_of(runtime, world.stranger, world.their_stay.property_id)
     their_property = world.their_stay.property_id
     token = csrf_of(signed_in)
     before = database_dump(runtime)
     pages = [
         signed_in.post(f"/locks/{theirs.id}/edit", data=lock_form(token)),
         signed_in.post(
-            f"/schedules/{their_schedule.id}/edit", data=schedule_form(token, world.flat.id)
+            f"/schedules/{their_schedule}/edit", data=schedule_form(token, world.flat.id)
         ),
         signed_in.post(f"/properties/{their_property}/edit", data=property_form(token)),
     ]
@@ -300,3 +307,204 @@ def test_a_ticked_box_sent_with_a_nul_is_a_box_not_ticked_not_an_error_page(
     assert page.status_code == 422
     assert 'name="online"' in page.text  # the form again, for the blank name
     assert html.unescape(alert_of(page.text)).startswith("name:")
+
+
+def their_form(world, runtime, token, route, **changes):
+    """Where ``route``'s form is sent naming another organisation's object (in its path or in
+    a field), and the form, valid but for ``changes``."""
+    their_property = world.their_stay.property_id
+    ours = world.flat.id
+    return {
+        "booking": lambda: ("/reservations", booking_form(token, their_property, **changes)),
+        "booking for a made-up property": lambda: (
+            "/reservations",
+            booking_form(token, "nowhere", **changes),
+        ),
+        "booking edit": lambda: (
+            f"/reservations/{world.their_stay.id}/edit",
+            booking_form(token, "", check_in="2026-11-23", check_out="2026-11-26", **changes),
+        ),
+        "code": lambda: ("/codes", code_form(token, their_property, **changes)),
+        "code on their lock": lambda: (
+            "/codes",
+            code_form(token, "", locks=[make_lock(runtime, world.stranger, "Gate").id], **changes),
+        ),
+        "schedule": lambda: ("/schedules", schedule_form(token, their_property, **changes)),
+        "schedule edit": lambda: (
+            f"/schedules/{schedule_of(runtime, world.stranger, their_property)}/edit",
+            schedule_form(token, ours, **changes),
+        ),
+        "schedule edit to their property": lambda: (
+            f"/schedules/{schedule_of(runtime, world.owner, ours)}/edit",
+            schedule_form(token, their_property, **changes),
+        ),
+        "property edit": lambda: (
+            f"/properties/{their_property}/edit",
+            property_form(token, **changes),
+        ),
+        "guidebook": lambda: (
+            f"/properties/{their_property}/guidebook",
+            guide_form(token, world, **changes),
+        ),
+        "lock edit": lambda: (
+            f"/locks/{make_lock(runtime, world.stranger, 'Gate').id}/edit",
+            lock_form(token, **changes),
+        ),
+        "account remove": lambda: (
+            f"/accounts/{list_accounts(runtime.uow(), world.stranger)[0].id}/remove",
+            {"csrf_token": token, **changes},
+        ),
+    }[route]()
+
+
+def assert_not_found_and_nothing_changed(client, runtime, path, data):
+    before = database_dump(runtime)
+    page = client.post(path, data=data)
+    assert page.status_code == 404, alert_of(page.text)
+    assert "<h1>Not found</h1>" in page.text
+    assert alert_of(page.text) == ""  # the error page, not the form with a notice
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "booking",
+        "booking for a made-up property",
+        "booking edit",
+        "code",
+        "code on their lock",
+        "schedule",
+        "schedule edit",
+        "schedule edit to their property",
+        "property edit",
+        "guidebook",
+        "lock edit",
+        "account remove",
+    ],
+)
+def test_a_form_naming_another_organisations_object_is_not_found_and_changes_nothing(
+    signed_in, world, runtime, route
+):
+    # Shown again as a form error ("no property ..."), it read as a typing mistake, and the
+    # form for another organisation's object came back as if it could be saved.
+    path, data = their_form(world, runtime, csrf_of(signed_in), route)
+    assert_not_found_and_nothing_changed(signed_in, runtime, path, data)
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "value"),
+    [
+        ("booking edit", "guest_name", "\x00"),
+        ("schedule edit", "holder", ""),
+        ("property edit", "name", "Villa\x00"),
+        ("guidebook", "wifi", "\x00"),
+        ("lock edit", "max_codes", "9" * 3_000),
+    ],
+)
+def test_another_organisations_object_is_not_found_whatever_its_form_holds(
+    signed_in, world, runtime, route, field, value
+):
+    path, data = their_form(world, runtime, csrf_of(signed_in), route, **{field: value})
+    assert_not_found_and_nothing_changed(signed_in, runtime, path, data)
+
+
+def write_form(world, runtime, token, route, **changes):
+    """Where ``route``'s form is sent, and a valid one with ``changes`` over it: the forms of
+    ``form_of`` and the dashboard's other forms that change something."""
+    door = world.flat.locks[0].id
+    reason = {"csrf_token": token, "reason": "no longer needed", **changes}
+    return {
+        "schedule edit": lambda: (
+            f"/schedules/{schedule_of(runtime, world.owner, world.flat.id)}/edit",
+            schedule_form(token, world.flat.id, **changes),
+        ),
+        "schedule revoke": lambda: (
+            f"/schedules/{schedule_of(runtime, world.owner, world.flat.id)}/revoke",
+            reason,
+        ),
+        "guidebook": lambda: (
+            f"/properties/{world.flat.id}/guidebook",
+            guide_form(token, world, **changes),
+        ),
+        "booking cancel": lambda: (f"/reservations/{world.stay.id}/cancel", reason),
+        "code revoke": lambda: (f"/grants/{world.grant_id}/revoke", reason),
+        "code regenerate": lambda: (f"/grants/{world.grant_id}/regenerate", reason),
+        "lock link": lambda: (
+            f"/properties/{world.flat.id}/locks",
+            {"csrf_token": token, "lock_id": make_lock(runtime, world.owner, "Gate").id, **changes},
+        ),
+        "lock unlink": lambda: (f"/properties/{world.flat.id}/locks/{door}/unlink", reason),
+    }.get(route, lambda: form_of(world, token, route, **changes))()
+
+
+@pytest.mark.parametrize(
+    ("route", "malformed"),
+    [
+        ("booking", {"guest_name": "\x00"}),
+        ("booking edit", {"guest_count": "0"}),
+        ("booking cancel", {"reason": LONG}),
+        ("code", {"holder": LONG}),
+        ("code revoke", {"reason": LONG}),
+        ("code regenerate", {"back": "\x00"}),
+        ("schedule", {"holder": ""}),
+        ("schedule edit", {"weekdays": ["8"]}),
+        ("schedule revoke", {"reason": LONG}),
+        ("property", {"name": ""}),
+        ("property edit", {"time_zone": "Mars/Olympus"}),
+        ("guidebook", {"wifi": "\x00"}),
+        ("lock", {"name": ""}),
+        ("lock edit", {"max_codes": "many"}),
+        ("lock link", {"lock_id": ""}),
+        ("lock unlink", {"reason": "\x00"}),
+    ],
+)
+@pytest.mark.parametrize("sent", ["valid", "malformed"])
+def test_a_viewers_post_to_a_form_that_changes_something_is_not_allowed_whatever_it_holds(
+    client, world, runtime, route, malformed, sent
+):
+    # A viewer's malformed cancel, revoke or link came back 422 naming the field, as if
+    # correcting it would do.
+    assert sign_in(client, "viewer").status_code == 303
+    changes = malformed if sent == "malformed" else {}
+    path, data = write_form(world, runtime, csrf_of(client), route, **changes)
+    before = database_dump(runtime)
+    page = client.post(path, data=data)
+    assert page.status_code == 403, alert_of(page.text)
+    assert "<h1>Not allowed</h1>" in page.text
+    assert database_dump(runtime) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reservations/new",
+        "/reservations/{stay}/edit",
+        "/reservations/{stay}/cancel",
+        "/codes/new",
+        "/grants/{grant}/revoke",
+        "/grants/{grant}/regenerate",
+        "/schedules/new",
+        "/schedules/{schedule}/edit",
+        "/properties/new",
+        "/properties/{flat}/edit",
+        "/properties/{flat}/guidebook",
+        "/locks/new",
+        "/locks/{door}/edit",
+    ],
+)
+def test_a_viewer_is_not_shown_a_form_that_changes_something(client, world, runtime, path):
+    # The new-code form was shown to a viewer, who could fill it in only to be refused.
+    schedule = schedule_of(runtime, world.owner, world.flat.id)
+    assert sign_in(client, "viewer").status_code == 303
+    page = client.get(
+        path.format(
+            stay=world.stay.id,
+            grant=world.grant_id,
+            schedule=schedule,
+            flat=world.flat.id,
+            door=world.flat.locks[0].id,
+        )
+    )
+    assert page.status_code == 403
+    assert "<h1>Not allowed</h1>" in page.text

@@ -26,11 +26,11 @@ from doorcode.services.reservations import get_reservation
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.store.models import Lock, Property
 from doorcode.store.repositories import GrantFilter
-from doorcode.web.csrf import CheckedSessionDep
+from doorcode.web.csrf import CheckedSessionDep, CheckedWriterSessionDep
 from doorcode.web.forms import Form, read_form
 from doorcode.web.reservations import render_reservation
-from doorcode.web.routing import PageRoute
-from doorcode.web.sessions import SessionDep, runtime_of
+from doorcode.web.routing import PageRoute, reason_on_form
+from doorcode.web.sessions import SessionDep, WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -83,14 +83,14 @@ async def reveal(request: Request, grant_id: str, session: CheckedSessionDep) ->
 
 @router.get("/grants/{grant_id}/revoke")
 def confirm_revoke(
-    request: Request, grant_id: str, session: SessionDep, back: str = ""
+    request: Request, grant_id: str, session: WriterSessionDep, back: str = ""
 ) -> Response:
     """Ask before revoking."""
     return _confirm(request, session, grant_id, "revoke", back)
 
 
 @router.post("/grants/{grant_id}/revoke")
-async def revoke(request: Request, grant_id: str, session: CheckedSessionDep) -> Response:
+async def revoke(request: Request, grant_id: str, session: CheckedWriterSessionDep) -> Response:
     """Revoke at once: the code leaves every lock."""
     form = await read_form(request)
     uow = runtime_of(request).uow()
@@ -101,14 +101,14 @@ async def revoke(request: Request, grant_id: str, session: CheckedSessionDep) ->
 
 @router.get("/grants/{grant_id}/regenerate")
 def confirm_regenerate(
-    request: Request, grant_id: str, session: SessionDep, back: str = ""
+    request: Request, grant_id: str, session: WriterSessionDep, back: str = ""
 ) -> Response:
     """Ask before giving the grant a new code."""
     return _confirm(request, session, grant_id, "regenerate", back)
 
 
 @router.post("/grants/{grant_id}/regenerate")
-async def regenerate(request: Request, grant_id: str, session: CheckedSessionDep) -> Response:
+async def regenerate(request: Request, grant_id: str, session: CheckedWriterSessionDep) -> Response:
     """A fresh code for the same grant; the old one leaves the locks."""
     form = await read_form(request)
     changed = grants.regenerate_code(runtime_of(request).uow(), session.caller, grant_id)
@@ -117,16 +117,15 @@ async def regenerate(request: Request, grant_id: str, session: CheckedSessionDep
 
 @router.get("/codes/new")
 def new_code(
-    request: Request, session: SessionDep, reservation: str = "", property: str = ""
+    request: Request, session: WriterSessionDep, reservation: str = "", property: str = ""
 ) -> Response:
     """The form for a staff, manual or master code, prefilled for a reservation if given."""
     return _code_form(request, session, reservation=reservation, property_id=property)
 
 
 @router.post("/codes")
-async def create_code(request: Request, session: CheckedSessionDep) -> Response:
+async def create_code(request: Request, session: CheckedWriterSessionDep) -> Response:
     """Create the code; the form comes back with the reason if it cannot be."""
-    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     runtime = runtime_of(request)
     uow = runtime.uow()
@@ -142,7 +141,7 @@ async def create_code(request: Request, session: CheckedSessionDep) -> Response:
             reservation=form.typed("reservation"),
             property_id=form.typed("property"),
             form=form,
-            error=str(err),
+            error=reason_on_form(err),
             status=422,
         )
     return RedirectResponse(f"/grants/{created.id}", status_code=303)
@@ -276,7 +275,6 @@ def _grant_page(
 def _confirm(
     request: Request, session: ActiveSession, grant_id: str, action: str, back: str
 ) -> Response:
-    session.caller.require_writer()
     found = grant_page(runtime_of(request).uow(), session.caller, grant_id)
     return render(
         request,

@@ -16,14 +16,16 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from doorcode.services.web_sessions import ActiveSession
-from doorcode.web.sessions import SessionDep, is_secure
+from doorcode.web.sessions import SessionDep, is_secure, writer_session
 
 __all__ = [
     "SIGN_IN_COOKIE",
     "CheckedSessionDep",
+    "CheckedWriterSessionDep",
     "CsrfRefused",
     "check_sign_in_token",
     "checked_session",
+    "checked_writer_session",
     "new_sign_in_token",
 ]
 
@@ -49,6 +51,16 @@ async def checked_session(request: Request, session: SessionDep) -> ActiveSessio
 
 # The session of a request that changes something: its CSRF token was checked first.
 CheckedSessionDep = Annotated[ActiveSession, Depends(checked_session)]
+
+
+def checked_writer_session(session: CheckedSessionDep) -> ActiveSession:
+    """The checked session of someone allowed to change things: a form's token is checked
+    first (a forged form is refused as one), then the role, before the form is read."""
+    return writer_session(session)
+
+
+# The session of a form that changes something: its token checked, then its role.
+CheckedWriterSessionDep = Annotated[ActiveSession, Depends(checked_writer_session)]
 
 
 def new_sign_in_token(request: Request, response: Response) -> str:

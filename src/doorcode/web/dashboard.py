@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from doorcode.services.alerts import DISMISSIBLE, dismiss_alert
 from doorcode.services.dashboard import overview
-from doorcode.web.csrf import CheckedSessionDep
+from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.routing import PageRoute
 from doorcode.web.sessions import SessionDep, runtime_of
 from doorcode.web.templating import render
@@ -32,7 +32,7 @@ def overview_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/alerts/{alert_id}/dismiss")
-async def dismiss(request: Request, alert_id: str, session: CheckedSessionDep) -> Response:
+async def dismiss(request: Request, alert_id: str, session: CheckedWriterSessionDep) -> Response:
     """Close an alert about something a guest reported, once someone dealt with it."""
     dismiss_alert(runtime_of(request).uow(), session.caller, alert_id)
     return RedirectResponse("/", status_code=303)

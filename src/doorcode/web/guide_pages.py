@@ -12,10 +12,10 @@ from doorcode.services.errors import ServiceError
 from doorcode.services.guide_pages import TOPICS, DoorNotes, GuidePages, set_guide_pages
 from doorcode.services.guide_pages import guide_pages_of as pages_of
 from doorcode.services.web_sessions import ActiveSession
-from doorcode.web.csrf import CheckedSessionDep
+from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.forms import Form, read_form
-from doorcode.web.routing import PageRoute
-from doorcode.web.sessions import SessionDep, runtime_of
+from doorcode.web.routing import PageRoute, reason_on_form
+from doorcode.web.sessions import WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 
 __all__ = ["router"]
@@ -32,24 +32,25 @@ LABELS = {
 
 
 @router.get("/properties/{property_id}/guidebook")
-def edit_guide(request: Request, property_id: str, session: SessionDep) -> Response:
+def edit_guide(request: Request, property_id: str, session: WriterSessionDep) -> Response:
     """The property's guidebook texts, to change."""
-    session.caller.require_writer()
     prop = properties.find_property(runtime_of(request).uow(), session.caller, property_id)
     return _form(request, session, property_id, prop.name, pages_of(prop))
 
 
 @router.post("/properties/{property_id}/guidebook")
-async def save_guide(request: Request, property_id: str, session: CheckedSessionDep) -> Response:
+async def save_guide(
+    request: Request, property_id: str, session: CheckedWriterSessionDep
+) -> Response:
     """Save every text at once, or none if one is too long."""
-    session.caller.require_writer()
-    form = await read_form(request)
+    # Another organisation's property is not found before the form is read, whatever it holds.
     prop = properties.find_property(runtime_of(request).uow(), session.caller, property_id)
+    form = await read_form(request)
     pages = _pages(form, [(lock.id, lock.name) for lock in prop.locks])
     try:
         set_guide_pages(runtime_of(request).uow(), session.caller, property_id, pages)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, property_id, prop.name, pages, str(err), 422)
+        return _form(request, session, property_id, prop.name, pages, reason_on_form(err), 422)
     return RedirectResponse(f"/properties/{property_id}", status_code=303)
 
 

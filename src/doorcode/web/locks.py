@@ -23,10 +23,10 @@ from doorcode.store.capability_codec import capabilities_from_json
 from doorcode.sync.access_poller import poll_lock
 from doorcode.sync.provisioning import install_virtual_locks
 from doorcode.web.battery_chart import render_battery
-from doorcode.web.csrf import CheckedSessionDep
+from doorcode.web.csrf import CheckedSessionDep, CheckedWriterSessionDep
 from doorcode.web.forms import Form, read_form
-from doorcode.web.routing import PageRoute
-from doorcode.web.sessions import SessionDep, runtime_of
+from doorcode.web.routing import PageRoute, reason_on_form
+from doorcode.web.sessions import SessionDep, WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 from doorcode.web.timeline import DEFAULT_DAYS, render_timeline
 
@@ -52,16 +52,14 @@ def lock_list(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/locks/new")
-def new_lock(request: Request, session: SessionDep) -> Response:
+def new_lock(request: Request, session: WriterSessionDep) -> Response:
     """The form for a new lock."""
-    session.caller.require_writer()
     return _form(request, session, _values(LockCapabilities(), name="", provider="virtual"))
 
 
 @router.post("/locks")
-async def add_lock(request: Request, session: CheckedSessionDep) -> Response:
+async def add_lock(request: Request, session: CheckedWriterSessionDep) -> Response:
     """Record the lock; a virtual one gets its simulated device at once."""
-    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     runtime = runtime_of(request)
     try:
@@ -73,7 +71,7 @@ async def add_lock(request: Request, session: CheckedSessionDep) -> Response:
         )
         lock = locks.add_lock(runtime.uow(), session.caller, details)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=reason_on_form(err), status=422)
     install_virtual_locks(runtime)
     return RedirectResponse(f"/locks/{lock.id}", status_code=303)
 
@@ -92,9 +90,8 @@ def lock_detail(
 
 
 @router.get("/locks/{lock_id}/edit")
-def edit_lock(request: Request, lock_id: str, session: SessionDep) -> Response:
+def edit_lock(request: Request, lock_id: str, session: WriterSessionDep) -> Response:
     """The lock's name and capabilities, to change."""
-    session.caller.require_writer()
     lock = locks.find_lock(runtime_of(request).uow(), session.caller, lock_id)
     values = _values(
         capabilities_from_json(lock.capabilities), name=lock.name, provider=lock.provider
@@ -103,18 +100,19 @@ def edit_lock(request: Request, lock_id: str, session: SessionDep) -> Response:
 
 
 @router.post("/locks/{lock_id}/edit")
-async def change_lock(request: Request, lock_id: str, session: CheckedSessionDep) -> Response:
+async def change_lock(request: Request, lock_id: str, session: CheckedWriterSessionDep) -> Response:
     """Save a new name or corrected capabilities."""
-    session.caller.require_writer()
-    form = await read_form(request)
     runtime = runtime_of(request)
-    current = locks.find_lock(runtime.uow(), session.caller, lock_id)  # 404, not a form error
+    # Another organisation's lock is not found before the form is read, whatever it holds.
+    current = locks.find_lock(runtime.uow(), session.caller, lock_id)
+    form = await read_form(request)
     try:
         capabilities = _capabilities(form, capabilities_from_json(current.capabilities))
         name = form.text("name", required=True, most=200)
         locks.change_lock(runtime.uow(), session.caller, lock_id, name, capabilities)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), lock_id=lock_id, error=str(err), status=422)
+        reason = reason_on_form(err)
+        return _form(request, session, _echo(form), lock_id=lock_id, error=reason, status=422)
     install_virtual_locks(runtime)
     return RedirectResponse(f"/locks/{lock_id}", status_code=303)
 

@@ -15,10 +15,10 @@ from doorcode.services import properties
 from doorcode.services.dashboard import property_page
 from doorcode.services.errors import ServiceError
 from doorcode.services.web_sessions import ActiveSession
-from doorcode.web.csrf import CheckedSessionDep
+from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.forms import Form, FormProblem, read_form
-from doorcode.web.routing import PageRoute
-from doorcode.web.sessions import SessionDep, runtime_of
+from doorcode.web.routing import PageRoute, reason_on_form
+from doorcode.web.sessions import SessionDep, WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 from doorcode.web.timeline import DEFAULT_DAYS, render_timeline
 
@@ -35,22 +35,20 @@ def property_list(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/properties/new")
-def new_property(request: Request, session: SessionDep) -> Response:
+def new_property(request: Request, session: WriterSessionDep) -> Response:
     """The form for a new property."""
-    session.caller.require_writer()
     return _form(request, session, _values_of(properties.PropertyDetails("", "Europe/London")))
 
 
 @router.post("/properties")
-async def add_property(request: Request, session: CheckedSessionDep) -> Response:
+async def add_property(request: Request, session: CheckedWriterSessionDep) -> Response:
     """Add the property (its locks are linked on its page)."""
-    session.caller.require_writer()  # before the form: a viewer is not allowed, whatever they typed
     form = await read_form(request)
     try:
         details = _details(form)
         prop = properties.add_property(runtime_of(request).uow(), session.caller, details)
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=reason_on_form(err), status=422)
     return RedirectResponse(f"/properties/{prop.id}", status_code=303)
 
 
@@ -68,9 +66,8 @@ def property_detail(request: Request, property_id: str, session: SessionDep) -> 
 
 
 @router.get("/properties/{property_id}/edit")
-def edit_property(request: Request, property_id: str, session: SessionDep) -> Response:
+def edit_property(request: Request, property_id: str, session: WriterSessionDep) -> Response:
     """The property's settings, to change."""
-    session.caller.require_writer()
     prop = properties.find_property(runtime_of(request).uow(), session.caller, property_id)
     details = properties.details_of(prop)
     return _form(request, session, _values_of(details), property_id=prop.id)
@@ -78,23 +75,25 @@ def edit_property(request: Request, property_id: str, session: SessionDep) -> Re
 
 @router.post("/properties/{property_id}/edit")
 async def change_property(
-    request: Request, property_id: str, session: CheckedSessionDep
+    request: Request, property_id: str, session: CheckedWriterSessionDep
 ) -> Response:
     """Save the settings; current grants follow a new zone or new times at once."""
-    session.caller.require_writer()
-    properties.find_property(runtime_of(request).uow(), session.caller, property_id)  # or 404
+    # Another organisation's property is not found before the form is read, whatever it holds.
+    properties.find_property(runtime_of(request).uow(), session.caller, property_id)
     form = await read_form(request)
     try:
         changes = _changes(_details(form))
         properties.change_property(runtime_of(request).uow(), session.caller, property_id, changes)
     except (ServiceError, DomainError) as err:
-        values = _echo(form)
-        return _form(request, session, values, property_id=property_id, error=str(err), status=422)
+        reason, values = reason_on_form(err), _echo(form)
+        return _form(request, session, values, property_id=property_id, error=reason, status=422)
     return RedirectResponse(f"/properties/{property_id}", status_code=303)
 
 
 @router.post("/properties/{property_id}/locks")
-async def link_lock(request: Request, property_id: str, session: CheckedSessionDep) -> Response:
+async def link_lock(
+    request: Request, property_id: str, session: CheckedWriterSessionDep
+) -> Response:
     """Add a lock to the property's group."""
     form = await read_form(request)
     lock_id = form.text("lock_id", required=True)
@@ -104,7 +103,7 @@ async def link_lock(request: Request, property_id: str, session: CheckedSessionD
 
 @router.post("/properties/{property_id}/locks/{lock_id}/unlink")
 async def unlink_lock(
-    request: Request, property_id: str, lock_id: str, session: CheckedSessionDep
+    request: Request, property_id: str, lock_id: str, session: CheckedWriterSessionDep
 ) -> Response:
     """Take a lock out of the property's group."""
     properties.unlink_lock(runtime_of(request).uow(), session.caller, property_id, lock_id)

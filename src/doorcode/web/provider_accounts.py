@@ -11,7 +11,7 @@ from doorcode.services.lock_import import ImportReport, import_locks
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.web.csrf import CheckedSessionDep
 from doorcode.web.forms import read_form
-from doorcode.web.routing import PageRoute
+from doorcode.web.routing import PageRoute, reason_on_form
 from doorcode.web.sessions import SessionDep, runtime_of
 from doorcode.web.templating import render
 
@@ -46,7 +46,7 @@ async def connect(request: Request, session: CheckedSessionDep) -> Response:
         )
         provider_accounts.connect_account(runtime.uow(), session.caller, request_)
     except ServiceError as err:
-        return _page(request, session, error=str(err), status=422)
+        return _page(request, session, error=reason_on_form(err), status=422)
     return RedirectResponse("/accounts", status_code=303)
 
 
@@ -68,7 +68,7 @@ async def remove(request: Request, account_id: str, session: CheckedSessionDep) 
     try:
         provider_accounts.remove_account(runtime.uow(), session.caller, account_id)
     except ServiceError as err:
-        return _page(request, session, error=str(err), status=422)
+        return _page(request, session, error=reason_on_form(err), status=422)
     return RedirectResponse("/accounts", status_code=303)
 
 

@@ -28,10 +28,10 @@ from doorcode.services.errors import ServiceError
 from doorcode.services.properties import list_properties
 from doorcode.services.web_sessions import ActiveSession
 from doorcode.store.models import Property, Reservation
-from doorcode.web.csrf import CheckedSessionDep
+from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.forms import Form, FormProblem, read_form
-from doorcode.web.routing import PageRoute
-from doorcode.web.sessions import SessionDep, runtime_of
+from doorcode.web.routing import PageRoute, reason_on_form
+from doorcode.web.sessions import WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 
 __all__ = ["router"]
@@ -52,18 +52,16 @@ STAY_FIELDS = ("check_in", "check_out", "check_in_at", "check_out_at")
 
 
 @router.get("/reservations/new")
-def new_reservation(request: Request, session: SessionDep, property: str = "") -> Response:
+def new_reservation(request: Request, session: WriterSessionDep, property: str = "") -> Response:
     """The form for a booking taken directly (phone, e-mail, a repeat guest)."""
-    session.caller.require_writer()
     values = dict.fromkeys((*GUEST_FIELDS, *STAY_FIELDS, "reference"), "")
     values.update(status="confirmed", property=property)
     return _form(request, session, values)
 
 
 @router.post("/reservations")
-async def add_reservation(request: Request, session: CheckedSessionDep) -> Response:
+async def add_reservation(request: Request, session: CheckedWriterSessionDep) -> Response:
     """Record the booking; its guest gets a code as any other confirmed booking does."""
-    session.caller.require_writer()
     form = await read_form(request)
     try:
         details = reservations.ReservationDetails(
@@ -78,27 +76,26 @@ async def add_reservation(request: Request, session: CheckedSessionDep) -> Respo
             runtime_of(request).uow(), session.caller, details
         )
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=reason_on_form(err), status=422)
     return RedirectResponse(f"/reservations/{outcome.reservation.id}", status_code=303)
 
 
 @router.get("/reservations/{reservation_id}/edit")
-def edit_reservation(request: Request, reservation_id: str, session: SessionDep) -> Response:
+def edit_reservation(request: Request, reservation_id: str, session: WriterSessionDep) -> Response:
     """The booking's dates, times, status and guest, to change."""
-    session.caller.require_writer()
     found = reservation_page(runtime_of(request).uow(), session.caller, reservation_id)
     return _form(request, session, _values_of(found.reservation), reservation=found.reservation)
 
 
 @router.post("/reservations/{reservation_id}/edit")
 async def change_reservation(
-    request: Request, reservation_id: str, session: CheckedSessionDep
+    request: Request, reservation_id: str, session: CheckedWriterSessionDep
 ) -> Response:
     """Save the change; the guest's code moves with the dates and keeps its digits."""
-    session.caller.require_writer()
-    form = await read_form(request)
     runtime = runtime_of(request)
+    # Another organisation's booking is not found before the form is read, whatever it holds.
     current = reservation_page(runtime.uow(), session.caller, reservation_id).reservation
+    form = await read_form(request)
     try:
         allowed = (*EDITABLE_STATUSES, "cancelled")
         edit = reservations.ReservationEdit(
@@ -108,16 +105,16 @@ async def change_reservation(
         )
         reservations.change_reservation(runtime.uow(), session.caller, reservation_id, edit)
     except (ServiceError, DomainError) as err:
+        reason = reason_on_form(err)
         values = _echo(form)
         values["property"] = current.property_id
-        return _form(request, session, values, reservation=current, error=str(err), status=422)
+        return _form(request, session, values, reservation=current, error=reason, status=422)
     return RedirectResponse(f"/reservations/{reservation_id}", status_code=303)
 
 
 @router.get("/reservations/{reservation_id}/cancel")
-def confirm_cancel(request: Request, reservation_id: str, session: SessionDep) -> Response:
+def confirm_cancel(request: Request, reservation_id: str, session: WriterSessionDep) -> Response:
     """Ask before cancelling: the guest's code leaves every lock."""
-    session.caller.require_writer()
     found = reservation_page(runtime_of(request).uow(), session.caller, reservation_id)
     return render(
         request, "reservation_cancel.html", session=session, section="reservations", page=found
@@ -126,7 +123,7 @@ def confirm_cancel(request: Request, reservation_id: str, session: SessionDep) -
 
 @router.post("/reservations/{reservation_id}/cancel")
 async def cancel_reservation(
-    request: Request, reservation_id: str, session: CheckedSessionDep
+    request: Request, reservation_id: str, session: CheckedWriterSessionDep
 ) -> Response:
     """Cancel the booking; its guest code is revoked and leaves every lock."""
     form = await read_form(request)

@@ -4,6 +4,10 @@ Dashboard and guidebook routers use ``PageRoute``; a page's handler raises the s
 service and domain errors the API maps to JSON (``api/problems.py``), and they become an
 error page with the right status here. No session means a redirect to the sign-in form for
 a page, or 401 for anything that would change something.
+
+A form that cannot be saved is shown again with the reason (``reason_on_form``), except when
+the reason is not in the form: an object not in the caller's organisation (404) or a role
+that may not do this (403) answers with that page, as it would without a form.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from doorcode.web.csrf import CsrfRefused
 from doorcode.web.sessions import SignInRequired
 from doorcode.web.templating import render
 
-__all__ = ["PageRoute", "error_page"]
+__all__ = ["PageRoute", "error_page", "reason_on_form"]
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -71,6 +75,19 @@ class PageRoute(APIRoute):
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
     """A plain error page."""
     return render(request, "error.html", status=status, title=title, message=message)
+
+
+def reason_on_form(err: ServiceError | DomainError) -> str:
+    """Why a form was refused, to show it again; ``NotFound`` and ``PermissionDenied`` are
+    raised on, for ``PageRoute`` to answer 404 or 403.
+
+    Another organisation's property, lock or schedule must answer 404 whether it is in the
+    path or in a field, and a viewer 403: shown on the form, either reads as a typing mistake
+    (and a form for another organisation's object would come back as if it could be saved).
+    """
+    if isinstance(err, (NotFound, PermissionDenied)):
+        raise err
+    return str(err)
 
 
 def _invalid_fields(err: RequestValidationError) -> str:

@@ -18,10 +18,10 @@ from doorcode.services import schedules
 from doorcode.services.errors import ServiceError
 from doorcode.services.properties import list_properties
 from doorcode.services.web_sessions import ActiveSession
-from doorcode.web.csrf import CheckedSessionDep
+from doorcode.web.csrf import CheckedWriterSessionDep
 from doorcode.web.forms import Form, FormProblem, read_form
-from doorcode.web.routing import PageRoute
-from doorcode.web.sessions import SessionDep, runtime_of
+from doorcode.web.routing import PageRoute, reason_on_form
+from doorcode.web.sessions import SessionDep, WriterSessionDep, runtime_of
 from doorcode.web.templating import render
 
 __all__ = ["router"]
@@ -39,9 +39,8 @@ def schedule_list(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/schedules/new")
-def new_schedule(request: Request, session: SessionDep, property: str = "") -> Response:
+def new_schedule(request: Request, session: WriterSessionDep, property: str = "") -> Response:
     """The form for a recurring staff code."""
-    session.caller.require_writer()
     today = runtime_of(request).clock().date()
     values: dict[str, Any] = {
         "holder": "",
@@ -58,14 +57,13 @@ def new_schedule(request: Request, session: SessionDep, property: str = "") -> R
 
 
 @router.post("/schedules")
-async def add_schedule(request: Request, session: CheckedSessionDep) -> Response:
+async def add_schedule(request: Request, session: CheckedWriterSessionDep) -> Response:
     """Create the schedule; each window becomes a staff code on each property's locks."""
-    session.caller.require_writer()
     form = await read_form(request)
     try:
         made = schedules.create_schedule(runtime_of(request).uow(), session.caller, _details(form))
     except (ServiceError, DomainError) as err:
-        return _form(request, session, _echo(form), error=str(err), status=422)
+        return _form(request, session, _echo(form), error=reason_on_form(err), status=422)
     return RedirectResponse(f"/schedules/{made.id}", status_code=303)
 
 
@@ -86,33 +84,32 @@ def schedule_page(request: Request, schedule_id: str, session: SessionDep) -> Re
 
 
 @router.get("/schedules/{schedule_id}/edit")
-def edit_schedule(request: Request, schedule_id: str, session: SessionDep) -> Response:
+def edit_schedule(request: Request, schedule_id: str, session: WriterSessionDep) -> Response:
     """The schedule's recurrence, to change as one."""
-    session.caller.require_writer()
     view = schedules.get_schedule(runtime_of(request).uow(), session.caller, schedule_id)
     return _form(request, session, _values_of(view.details), schedule_id=schedule_id)
 
 
 @router.post("/schedules/{schedule_id}/edit")
 async def change_schedule(
-    request: Request, schedule_id: str, session: CheckedSessionDep
+    request: Request, schedule_id: str, session: CheckedWriterSessionDep
 ) -> Response:
     """Save: windows that stay keep their code; the others go or come."""
-    session.caller.require_writer()
+    # Another organisation's schedule is not found before the form is read, whatever it holds.
+    schedules.get_schedule(runtime_of(request).uow(), session.caller, schedule_id)
     form = await read_form(request)
-    schedules.get_schedule(runtime_of(request).uow(), session.caller, schedule_id)  # or 404
     uow = runtime_of(request).uow()
     try:
         schedules.change_schedule(uow, session.caller, schedule_id, _details(form))
     except (ServiceError, DomainError) as err:
-        values = _echo(form)
-        return _form(request, session, values, schedule_id=schedule_id, error=str(err), status=422)
+        reason, values = reason_on_form(err), _echo(form)
+        return _form(request, session, values, schedule_id=schedule_id, error=reason, status=422)
     return RedirectResponse(f"/schedules/{schedule_id}", status_code=303)
 
 
 @router.post("/schedules/{schedule_id}/revoke")
 async def revoke_schedule(
-    request: Request, schedule_id: str, session: CheckedSessionDep
+    request: Request, schedule_id: str, session: CheckedWriterSessionDep
 ) -> Response:
     """Revoke the schedule and every window not over yet."""
     form = await read_form(request)

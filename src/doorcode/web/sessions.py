@@ -4,7 +4,9 @@ The cookie holds the session's secret only (``services.web_sessions`` keeps its 
 HttpOnly (no script reads it), SameSite=Lax (other sites' forms and scripts do not send it)
 and Secure whenever the page was served over HTTPS or ``DOORCODE_PUBLIC_URL`` is https.
 A request without a live session raises ``SignInRequired``: a page is then redirected to
-the sign-in form, and any other method gets a 401.
+the sign-in form, and any other method gets a 401. The pages and forms that change something
+take ``WriterSessionDep`` (``csrf.CheckedWriterSessionDep`` for a POST) instead: a viewer gets
+the 403 page before anything else is read.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = [
     "COOKIE",
     "SessionDep",
     "SignInRequired",
+    "WriterSessionDep",
     "clear_session_cookie",
     "client_address",
     "current_session",
@@ -30,6 +33,7 @@ __all__ = [
     "runtime_of",
     "session_policy",
     "set_session_cookie",
+    "writer_session",
 ]
 
 COOKIE = "doorcode_session"
@@ -77,6 +81,19 @@ def current_session(request: Request) -> ActiveSession:
 
 
 SessionDep = Annotated[ActiveSession, Depends(current_session)]
+
+
+def writer_session(session: SessionDep) -> ActiveSession:
+    """The live session of someone allowed to change things, or ``PermissionDenied`` (403).
+
+    Checked before the route reads anything: a viewer is refused whatever the request holds,
+    and never sees a form it could not send.
+    """
+    session.caller.require_writer()
+    return session
+
+
+WriterSessionDep = Annotated[ActiveSession, Depends(writer_session)]
 
 
 def set_session_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
