@@ -248,6 +248,24 @@ def test_a_bad_contact_is_refused_and_nothing_is_stored(doorcode, flat):
     assert json.loads(doorcode("reservation", "list", "--json").output) == []
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--email", "not-an-address", "'not-an-address' is not an email address like ada@"),
+        ("--phone", "123", "'123' is not a phone number like +351 210 000 000"),
+        ("--locale", "english!", "'english!' is not a language like en or pt-BR"),
+    ],
+)
+def test_a_bad_contact_is_explained_in_words_not_a_regex(doorcode, flat, option, value, words):
+    """The same words the API answers with; pydantic's message quoted the pattern."""
+    dates = ["--check-in", str(DAY_1), "--check-out", str(DAY_4)]
+    refused = doorcode("reservation", "add", "--property", "f1", *dates, option, value, expect=2)
+    shown = " ".join(refused.output.split())
+    assert words in shown, shown
+    assert "pattern" not in shown
+    assert "^" not in shown
+
+
 def test_a_booking_re_sent_from_the_cli_updates_the_one_a_source_recorded(doorcode, flat):
     """Without --source, the reservation already known by the external id is the one meant."""
     doorcode(
