@@ -299,3 +299,16 @@ def test_a_booking_re_sent_from_the_cli_updates_the_one_a_source_recorded(doorco
     [only] = json.loads(doorcode("reservation", "list", "--json").output)
     assert (only["source"], only["check_out"]) == ("pms", str(DAY_4 + timedelta(days=1)))
     assert only["guest"]["name"] == "Ada"
+
+
+def test_grant_show_words_each_locks_status_as_lock_codes_does(doorcode, flat):
+    """``lock codes`` says 'waiting for lead time'; ``grant show`` said waiting_for_lead_time."""
+    added = doorcode(
+        "reservation", "add", "--property", "f1", "--check-in", str(DAY_1),
+        "--check-out", str(DAY_4), "--guest", "Ada",
+    )  # fmt: skip
+    grant_id = added.output.split("grant ")[1].split()[0]
+    doorcode("lock", "sync")
+    shown = doorcode("grant", "show", grant_id).output
+    assert "waiting for lead time" in shown, shown
+    assert "waiting_for_lead_time" not in shown
