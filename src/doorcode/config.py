@@ -50,6 +50,9 @@ awaiting in doorcode's synchronous sessions, with a traceback."""
 
 _DRIVER_FORM = re.compile(r"[A-Za-z0-9_+]+")
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+"""The levels both Python's logging and uvicorn take by name."""
+
 
 class Settings(BaseSettings):
     """What an operator can set through ``DOORCODE_*`` environment variables."""
@@ -106,7 +109,8 @@ class Settings(BaseSettings):
 
     # Guest messages (see README, "Guest messages"); a channel with no settings is not used.
     public_url: str = "http://127.0.0.1:8000"
-    message_poll_seconds: float = 15.0
+    message_poll_seconds: float = Field(default=15.0, ge=1)
+    """At 0 the host-notice pass would follow itself without a pause, holding a core."""
     console_messages: bool = False
     smtp_host: str = ""
     smtp_port: int = 0
@@ -142,6 +146,31 @@ class Settings(BaseSettings):
             f"psycopg (postgresql://USER@HOST/DATABASE or postgresql+psycopg://...){given}"
         )
 
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, keys: SecretStr | None) -> SecretStr | None:
+        """Every comma-separated key is a Fernet key, checked here rather than at the first
+        encryption, whose error is a traceback; the refusal never quotes a key."""
+        if keys is None:
+            return None
+        for key in keys.get_secret_value().split(","):
+            try:
+                Fernet(key.strip().encode())
+            except ValueError:
+                raise ValueError(
+                    "each comma-separated key must be 32 url-safe base64-encoded bytes, as "
+                    "Fernet.generate_key() makes them"
+                ) from None
+        return keys
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        """A level by name, in any case; logging would refuse anything else only at ``serve``."""
+        if level.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}")
+        return level.upper()
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""
         if self.database_url:
@@ -163,7 +192,8 @@ def load_settings(factory: Callable[[], Settings] = Settings) -> Settings:
         return factory()
     except ValidationError as err:
         problems = [
-            f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper()}: "
+            + error["msg"].removeprefix("Value error, ")
             for error in err.errors(include_input=False, include_url=False)
         ]
         raise SettingsError("; ".join(problems)) from None

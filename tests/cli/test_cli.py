@@ -248,6 +248,24 @@ def test_a_bad_contact_is_refused_and_nothing_is_stored(doorcode, flat):
     assert json.loads(doorcode("reservation", "list", "--json").output) == []
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--email", "not-an-address", "'not-an-address' is not an email address like ada@"),
+        ("--phone", "123", "'123' is not a phone number like +351 210 000 000"),
+        ("--locale", "english!", "'english!' is not a language like en or pt-BR"),
+    ],
+)
+def test_a_bad_contact_is_explained_in_words_not_a_regex(doorcode, flat, option, value, words):
+    """The same words the API answers with; pydantic's message quoted the pattern."""
+    dates = ["--check-in", str(DAY_1), "--check-out", str(DAY_4)]
+    refused = doorcode("reservation", "add", "--property", "f1", *dates, option, value, expect=2)
+    shown = " ".join(refused.output.split())
+    assert words in shown, shown
+    assert "pattern" not in shown
+    assert "^" not in shown
+
+
 def test_a_booking_re_sent_from_the_cli_updates_the_one_a_source_recorded(doorcode, flat):
     """Without --source, the reservation already known by the external id is the one meant."""
     doorcode(
@@ -281,3 +299,16 @@ def test_a_booking_re_sent_from_the_cli_updates_the_one_a_source_recorded(doorco
     [only] = json.loads(doorcode("reservation", "list", "--json").output)
     assert (only["source"], only["check_out"]) == ("pms", str(DAY_4 + timedelta(days=1)))
     assert only["guest"]["name"] == "Ada"
+
+
+def test_grant_show_words_each_locks_status_as_lock_codes_does(doorcode, flat):
+    """``lock codes`` says 'waiting for lead time'; ``grant show`` said waiting_for_lead_time."""
+    added = doorcode(
+        "reservation", "add", "--property", "f1", "--check-in", str(DAY_1),
+        "--check-out", str(DAY_4), "--guest", "Ada",
+    )  # fmt: skip
+    grant_id = added.output.split("grant ")[1].split()[0]
+    doorcode("lock", "sync")
+    shown = doorcode("grant", "show", grant_id).output
+    assert "waiting for lead time" in shown, shown
+    assert "waiting_for_lead_time" not in shown

@@ -65,3 +65,11 @@ def test_values_carry_their_meaning():
     assert "--except DATE" in help_of("schedule", "add")
     assert "--lock LOCK " in help_of("grant", "add")
     assert "--lock LOCK " in help_of("offline", "group", "add")
+
+
+def test_provision_help_says_it_leaves_the_keys_one_export_alone():
+    """README's order is export, then provision; a help saying provision spends the one
+    export sent owners to skip the export their technician needs."""
+    shown = CliRunner().invoke(app, ["offline", "group", "provision", "--help"]).output
+    assert "uses the key's one export" not in shown
+    assert "neither needs nor spends" in " ".join(shown.split())

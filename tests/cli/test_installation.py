@@ -1,5 +1,7 @@
 """Finding the installation: from any folder, and never a new empty one by accident."""
 
+import socket
+
 import pytest
 from typer.testing import CliRunner
 
@@ -85,6 +87,7 @@ def test_demo_builds_its_world_in_var_here_and_remembers_it_for_other_folders(
 ):
     from doorcode.cli import serving
 
+    monkeypatch.setattr(serving, "_refuse_a_port_in_use", lambda host, port: None)
     monkeypatch.setattr(serving, "_serve", lambda runtime, host, port: None)
     served = invoke("demo")
     assert served.exit_code == 0, served.output
@@ -102,6 +105,7 @@ def test_demo_never_plants_its_world_in_an_installation_remembered_from_elsewher
     real = tmp_path / "real"
     invoke("init", "--data-dir", str(real))
     invoke("org", "add", "acme")
+    monkeypatch.setattr(serving, "_refuse_a_port_in_use", lambda host, port: None)
     monkeypatch.setattr(serving, "_serve", lambda runtime, host, port: None)
     assert invoke("demo").exit_code == 0
     listed = invoke("org", "list").output  # the remembered installation: still acme only
@@ -118,3 +122,21 @@ def test_no_process_makes_up_a_secret_key_for_a_postgresql_database(bare_env, mo
     assert result.exit_code == 1, result.output
     assert "secret key" in result.output
     assert list(bare_env.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_port_in_use_is_one_line_before_anything_starts(bare_env, monkeypatch, command):
+    """uvicorn found the port taken only after the application (and its lock sync, feeds and
+    messages) had started, then quit with its own log lines and exit code 3; the demo had
+    already printed where to sign in, to a server that was not there."""
+    started = []
+    monkeypatch.setattr("doorcode.cli.serving.create_app", lambda *a, **k: started.append(a))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke(command, "--host", "127.0.0.1", "--port", str(port))
+    assert result.exit_code == 1, result.output
+    assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+    assert "API key" not in result.output
+    assert started == []

@@ -119,6 +119,26 @@ def test_a_feed_on_a_private_address_is_refused_unless_allowed(doorcode):
     assert json.loads(doorcode("reservation", "list", "--json").output) == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8080/cal.ics", "webcal://localhost/cal.ics", "https://192.168.1.20/c.ics"],
+)
+def test_adding_a_feed_on_a_private_address_says_it_will_not_be_fetched(doorcode, url):
+    """Its every poll reads only "could not fetch the calendar" (so a feed cannot map the
+    network); the one who typed the address is told at once what it takes."""
+    added = doorcode("feed", "add", "f1", url).output
+    assert "DOORCODE_FEED_ALLOW_PRIVATE=1" in " ".join(added.split()), added
+
+
+@pytest.mark.parametrize(
+    ("allowed", "url"),
+    [("1", "http://127.0.0.1:8080/cal.ics"), ("0", "https://www.airbnb.com/calendar/ical/1.ics")],
+)
+def test_adding_a_feed_that_will_be_fetched_has_no_such_note(doorcode, monkeypatch, allowed, url):
+    monkeypatch.setenv("DOORCODE_FEED_ALLOW_PRIVATE", allowed)
+    assert "DOORCODE_FEED_ALLOW_PRIVATE" not in doorcode("feed", "add", "f1", url).output
+
+
 def test_feed_sync_exits_with_1_when_a_feed_failed_and_0_for_an_empty_calendar(
     doorcode, monkeypatch
 ):

@@ -522,3 +522,29 @@ def test_revealing_shows_the_offline_code_standing_in_on_an_online_lock(
     assert shown in page.text
     assert code_of(runtime, booked.grant.id) not in page.text
     assert len(events_of(runtime, "GrantCodeRevealed")) == before + 1
+
+
+def events_section(html: str) -> str:
+    return words(html.split('id="events"', 1)[1])
+
+
+def test_the_events_of_a_reservation_grant_and_lock_are_named_not_raw_ids(
+    signed_in, world, runtime
+):
+    """The audit log names what each event is about; the pages of one stay, one grant and
+    one lock showed ``grant grt_…`` and ``lock lck_…`` in the same column instead."""
+    reconcile(runtime)
+    lock = world.flat.locks[0]
+    pages = {
+        f"/reservations/{world.stay.id}": world.grant_id,
+        f"/grants/{world.grant_id}": world.grant_id,
+        f"/locks/{lock.id}": lock.id,
+    }
+    for path, raw in pages.items():
+        page = signed_in.get(path)
+        assert page.status_code == 200, path
+        shown = events_section(page.text)
+        assert "Ada Lovelace · Flat 1" in shown or "Flat 1 door" in shown, (path, shown)
+        assert f" {raw} " not in shown, (path, shown)
+    stay_events = signed_in.get(f"/reservations/{world.stay.id}").text.split('id="events"', 1)[1]
+    assert f'href="/grants/{world.grant_id}"' in stay_events

@@ -25,7 +25,7 @@ from doorcode.domain.errors import (
     DomainError,
     InstantOutOfRange,
 )
-from doorcode.domain.reservations import EMAIL_PATTERN, LOCALE_PATTERN, PHONE_PATTERN
+from doorcode.domain.reservations import CONTACT_PATTERN_WORDS
 from doorcode.services.errors import (
     AlreadyExists,
     BackEndFailed,
@@ -143,9 +143,7 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
 UNPARSED_BODY = "There was an error parsing the body"
 
 PATTERN_WORDS = {
-    EMAIL_PATTERN: "is not an email address like ada@example.org",
-    PHONE_PATTERN: "is not a phone number like +351 210 000 000",
-    LOCALE_PATTERN: "is not a language like en or pt-BR",
+    **CONTACT_PATTERN_WORDS,
     r"^[0-9]+$": "may hold digits only",
     r"^[0-9A-Z]+$": "may hold digits and capital letters only",
 }

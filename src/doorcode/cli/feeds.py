@@ -13,6 +13,7 @@ from doorcode.cli.terminal_text import say
 from doorcode.domain.windows import zone_named
 from doorcode.services.errors import InvalidRequest
 from doorcode.sources import ical_feeds
+from doorcode.sources.feed_fetch import names_a_private_host
 from doorcode.sources.feed_poller import feed_policy
 from doorcode.sources.ical_feeds import FeedSettings, SyncReport
 from doorcode.sources.ical_parser import Channel
@@ -33,8 +34,14 @@ def feed_add(
     """Add a calendar URL to a property; the URL is stored encrypted and shown masked."""
     state = state_of(ctx)
     settings = FeedSettings(property_ref, url, name, channel, include_blocked, interval)
-    feed = ical_feeds.add_feed(state.runtime().uow(), state.caller(), settings)
+    runtime = state.runtime()
+    feed = ical_feeds.add_feed(runtime.uow(), state.caller(), settings)
     say(f"added feed {feed.id} ({feed.url_hint}) to {feed.property.name}")
+    if names_a_private_host(url) and not runtime.settings.feed_allow_private:
+        say(
+            "note: its host is a loopback or private address, which is never fetched unless "
+            "DOORCODE_FEED_ALLOW_PRIVATE=1 is set where doorcode serve (or the worker) runs"
+        )
 
 
 @feed_app.command("list", cls=PlainCommand)

@@ -147,7 +147,7 @@ def _print_grant(body: GrantBody, names: Names) -> None:
     rows = [
         (
             names.lock(code.lock_id),
-            code.status,
+            code.status.replace("_", " "),
             code.last_error,
             local_time(code.next_attempt_at, zone) if code.next_attempt_at else None,
         )

@@ -78,7 +78,7 @@ def group_export(ctx: typer.Context, group: str) -> None:
 
 @group_app.command("provision", cls=PlainCommand)
 def group_provision(ctx: typer.Context, group: str) -> None:
-    """Load the key into the group's virtual locks (uses the key's one export)."""
+    """Load the key into the group's virtual locks; neither needs nor spends its one export."""
     state = state_of(ctx)
     runtime = state.runtime()
     loaded = offline_codes.provision_virtual_locks(

@@ -83,6 +83,7 @@ def _checked_guest(
     """The contact, checked by the rules every other entry point applies."""
     from pydantic import ValidationError
 
+    from doorcode.domain.reservations import CONTACT_PATTERN_WORDS
     from doorcode.sources.webhook_payload import GuestV1
 
     try:
@@ -91,7 +92,9 @@ def _checked_guest(
         first = err.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "guest"
         option = "--guest" if field == "name" else f"--{field}"
-        raise typer.BadParameter(f"{first['msg']}", param_hint=option) from err
+        words = CONTACT_PATTERN_WORDS.get(str((first.get("ctx") or {}).get("pattern")))
+        message = f"{first['input']!r} {words}" if words else first["msg"]
+        raise typer.BadParameter(message, param_hint=option) from err
     return reservations.Guest(
         name=checked.name, email=checked.email, phone=checked.phone, locale=checked.locale
     )

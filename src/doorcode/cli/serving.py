@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from functools import partial
 from typing import Any
 
@@ -78,6 +79,7 @@ def demo(
     if "console_messages" not in settings.model_fields_set:
         settings.console_messages = True  # the demo's guests' phone is this terminal
     address = f"http://{host or settings.host}:{port or settings.port}"
+    _refuse_a_port_in_use(host or settings.host, port or settings.port)
     if "public_url" not in settings.model_fields_set:
         settings.public_url = address  # guidebook links in the demo's messages point here
     world = ensure_demo_world(runtime)
@@ -131,10 +133,31 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     settings = runtime.settings
     if settings.runner is Runner.WORKER and not is_postgres(settings.resolved_database_url()):
         raise InvalidRequest("DOORCODE_RUNNER=worker needs PostgreSQL: " + NEEDS_POSTGRES)
+    _refuse_a_port_in_use(host, port)
     configure_logging(settings.log_level)
     install_virtual_locks(runtime)
     app = create_app(runtime, background_jobs(runtime))
     uvicorn.Server(server_config(app, settings, host, port)).run()
+
+
+def _refuse_a_port_in_use(host: str, port: int) -> None:
+    """Refuse, in one line, an address something already listens on, before anything starts.
+
+    Left to uvicorn, a port in use is found only after the application has started (lock
+    sync, feeds and guest messages running for a moment in a process that then quits with
+    uvicorn's log lines and exit code 3), and after ``demo`` printed where to sign in. Each
+    address the host names is bound as uvicorn (asyncio) binds it, then let go for uvicorn.
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, protocol, _, address in found:
+            with socket.socket(family, kind, protocol) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+    except OSError as err:
+        raise InvalidRequest(f"cannot listen on {host}:{port}: {err.strerror}") from err
 
 
 def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> None:

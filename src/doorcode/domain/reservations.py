@@ -11,6 +11,7 @@ from doorcode.domain.errors import InvalidWindow
 from doorcode.domain.windows import TimeWindow, check_day, stay_window
 
 __all__ = [
+    "CONTACT_PATTERN_WORDS",
     "EMAIL_PATTERN",
     "LOCALE_PATTERN",
     "MAX_STAY_NIGHTS",
@@ -51,6 +52,12 @@ def wall_clock_time(value: time) -> time:
 EMAIL_PATTERN = r'^[^@\s<>(),;:"\[\]\\]+@[^@\s<>(),;:"\[\]\\]+\.[^@\s<>(),;:"\[\]\\]+$'
 PHONE_PATTERN = r"^\+?[0-9 ().-]{5,}$"
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+CONTACT_PATTERN_WORDS = {
+    EMAIL_PATTERN: "is not an email address like ada@example.org",
+    PHONE_PATTERN: "is not a phone number like +351 210 000 000",
+    LOCALE_PATTERN: "is not a language like en or pt-BR",
+}
+"""What a contact that missed its pattern should have been, in words: nobody reads a regex."""
 
 
 class ReservationStatus(enum.StrEnum):

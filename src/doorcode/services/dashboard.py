@@ -203,7 +203,7 @@ class ReservationPage:
     other_grants: list[GrantSummary]
     messages: list[LogEntry]
     notices: list[HostNotice]
-    events: list[Event]
+    events: list[EventLine]
     alerts: list[Alert]
     guide_token: str = field(repr=False)
     openings: list[AccessEventRow] = field(default_factory=list)
@@ -218,7 +218,7 @@ class GrantPage:
     zone: ZoneInfo
     reservation: Reservation | None
     property_name: str | None
-    events: list[Event]
+    events: list[EventLine]
     openings: list[AccessEventRow] = field(default_factory=list)
 
 
@@ -233,7 +233,7 @@ class LockPage:
     codes: list[tuple[GrantSummary, LockCodeLine]]
     timeline: list[TimelineGrant]
     span: tuple[datetime, datetime]
-    events: list[Event]
+    events: list[EventLine]
     access_log: list[AccessEventRow] = field(default_factory=list)
     health: LockHealthSample | None = None
     battery: list[LockHealthSample] = field(default_factory=list)
@@ -657,13 +657,21 @@ def _timeline(
 
 def _events_about(
     uow: UnitOfWork, organisation_id: str, subjects: Sequence[tuple[str, str]]
-) -> list[Event]:
-    """The latest events about any of the subjects, newest first."""
+) -> list[EventLine]:
+    """The latest events about any of the subjects, newest first, each named as the audit
+    log names it (a page of one stay lists its grant's events too, and says which is which)."""
     events: dict[int, Event] = {}
     for subject_type, subject_id in subjects:
         which = EventFilter(subject_type=subject_type, subject_id=subject_id, limit=100)
         events.update((event.id, event) for event in uow.events.search(organisation_id, which))
-    return sorted(events.values(), key=lambda event: event.id, reverse=True)[:200]
+    latest = sorted(events.values(), key=lambda event: event.id, reverse=True)[:200]
+    keys = [(event.subject_type, event.subject_id) for event in latest]
+    named = name_subjects(uow, organisation_id, keys)
+    fallback = display_zone(uow.properties.all(organisation_id))
+    return [
+        EventLine(event, named[key], named[key].zone or fallback)
+        for event, key in zip(latest, keys, strict=True)
+    ]
 
 
 def _property_of(uow: UnitOfWork, organisation_id: str, grant: Grant) -> Property | None:

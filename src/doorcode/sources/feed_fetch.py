@@ -27,6 +27,7 @@ import time
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -42,6 +43,7 @@ __all__ = [
     "FetchStatus",
     "feed_client",
     "fetch_calendar",
+    "names_a_private_host",
 ]
 
 COULD_NOT_FETCH = "could not fetch the calendar"
@@ -106,6 +108,22 @@ def _public_address(host: str, port: int) -> str:
     if not addresses or not all(_is_public(address) for address in addresses):
         raise httpcore.ConnectError("the destination is not a public address")
     return addresses[0]
+
+
+def names_a_private_host(url: str) -> bool:
+    """Whether the URL's host, as written, is ``localhost`` or a loopback or private address.
+
+    Such a feed is refused at every fetch unless the operator allows private addresses, and
+    the fetch's outcome does not say why; the one who typed the URL can be told at once,
+    which reveals nothing about the network. A name that resolves privately is not caught.
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not _is_public(host)
+    except ValueError:
+        return False
 
 
 def _is_public(address: str) -> bool:
