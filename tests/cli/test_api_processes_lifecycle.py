@@ -174,6 +174,14 @@ def serve(tmp_path):
                 os.kill(pid, signal.SIGKILL)
 
 
+def test_the_supervisor_says_where_it_listens(serve):
+    # uvicorn says "running on http://..." only when it binds the socket itself: handed ours,
+    # it said nothing, and serve --workers left a new user guessing where it listens.
+    served = serve(serving=False)
+    line = f"running on http://127.0.0.1:{served.port} with 2 API processes"
+    assert wait_until(lambda: line in served.logged(), 30), served.logged()
+
+
 @pytest.mark.slow
 def test_sighup_replaces_the_processes_one_at_a_time_and_the_port_keeps_answering(serve):
     # SIGHUP's default action ended the supervisor at once, and its processes served on,

@@ -170,6 +170,11 @@ def serve_processes(
     previous = {sig: signal.signal(sig, _appender(received)) for sig in handled}
     running: list[_ApiProcess] = []
     retiring: list[_ApiProcess] = []
+    logger.info(
+        "running on %s with %d API processes (Press CTRL+C to quit)",
+        _address(options, sockets),
+        len(sockets),
+    )
     try:
         running.extend(_ApiProcess(application, options, each, timing) for each in sockets)
         _supervise(running, retiring, received, timing)
@@ -177,6 +182,14 @@ def serve_processes(
         _stop_all(running + retiring, sockets)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _address(options: dict[str, Any], sockets: list[socket.socket]) -> str:
+    """Where the processes listen, as uvicorn words it for one process (which it does not
+    when handed sockets): the host asked for, and the port bound (the one chosen for 0)."""
+    host = str(options["host"])
+    port = sockets[0].getsockname()[1]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _appender(received: list[int]) -> Any:
