@@ -1,5 +1,6 @@
 """``doorcode serve --workers``: several API processes, and the keep-alive they all use."""
 
+import os
 import socket
 
 import httpx
@@ -37,7 +38,10 @@ def served(environment, monkeypatch):
 
 
 def invoke(*args):
-    return CliRunner().invoke(app, list(args))
+    # serve --workers tells its processes the public URL through the environment: put back
+    # what was there, so no later test inherits it.
+    kept = {"DOORCODE_PUBLIC_URL": os.environ.get("DOORCODE_PUBLIC_URL")}
+    return CliRunner().invoke(app, list(args), env=kept)
 
 
 def test_several_processes_on_the_embedded_runner_are_refused(served):
@@ -73,6 +77,43 @@ def test_each_process_builds_the_app_from_the_same_settings(served, monkeypatch,
     module, name = application.split(":")
     built = getattr(__import__(module, fromlist=[name]), name)()
     assert built.state.runtime.settings.database_url == postgres_url
+    built.state.runtime.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("explicit", "link"),
+    [(None, "http://127.0.0.1:8124"), ("https://stays.example", "https://stays.example")],
+    ids=["unset", "explicit"],
+)
+def test_each_process_links_guidebooks_to_the_port_served(
+    served, monkeypatch, postgres_url, explicit, link
+):
+    # Each process builds its settings from the environment, where the port was not.
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
+    monkeypatch.setenv("DOORCODE_RUNNER", "worker")
+    if explicit:
+        monkeypatch.setenv("DOORCODE_PUBLIC_URL", explicit)
+    else:
+        monkeypatch.delenv("DOORCODE_PUBLIC_URL", raising=False)
+    handed = []  # the environment the processes would start with
+
+    def serve_processes(application, *_args):
+        handed.append((application, os.environ.get("DOORCODE_PUBLIC_URL")))
+
+    monkeypatch.setattr(api_processes, "serve_processes", serve_processes)
+    monkeypatch.setattr(serving.uvicorn, "run", lambda app, **_: serve_processes(app))
+    result = invoke("serve", "--workers", "2", "--host", "127.0.0.1", "--port", "8124")
+    assert result.exit_code == 0, result.output
+    ((application, public_url),) = handed
+    if public_url is None:
+        monkeypatch.delenv("DOORCODE_PUBLIC_URL", raising=False)
+    else:
+        monkeypatch.setenv("DOORCODE_PUBLIC_URL", public_url)
+    module, name = application.split(":")
+    built = getattr(__import__(module, fromlist=[name]), name)()
+    assert built.state.runtime.settings.public_url == link
     built.state.runtime.close()
 
 

@@ -18,7 +18,7 @@ from doorcode.cli.collector import resume_collector
 from doorcode.cli.context import state_of
 from doorcode.cli.installation import DEFAULT_DATA_DIR
 from doorcode.cli.terminal_text import say
-from doorcode.config import Runner, Settings
+from doorcode.config import ENV_PREFIX, Runner, Settings
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
 from doorcode.demo_zigbee import start_demo_zigbee
 from doorcode.logs import configure_logging, uvicorn_log_config
@@ -54,10 +54,12 @@ def serve(
     resume_collector()
     runtime = state_of(ctx).runtime(create=True)
     settings = runtime.settings
+    host, port = host or settings.host, port or settings.port
+    _link_to(settings, _address(host, port))
     if workers == 1:
-        _serve(runtime, host or settings.host, port or settings.port)
+        _serve(runtime, host, port)
     else:
-        _serve_processes(runtime, host or settings.host, port or settings.port, workers)
+        _serve_processes(runtime, host, port, workers)
 
 
 def demo(
@@ -78,10 +80,9 @@ def demo(
     settings = runtime.settings
     if "console_messages" not in settings.model_fields_set:
         settings.console_messages = True  # the demo's guests' phone is this terminal
-    address = f"http://{host or settings.host}:{port or settings.port}"
+    address = _address(host or settings.host, port or settings.port)
     _refuse_a_port_in_use(host or settings.host, port or settings.port)
-    if "public_url" not in settings.model_fields_set:
-        settings.public_url = address  # guidebook links in the demo's messages point here
+    _link_to(settings, address)
     world = ensure_demo_world(runtime)
     user = ensure_demo_user(runtime)
     say(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
@@ -127,6 +128,19 @@ def worker(
     configure_logging(runtime.settings.log_level)
     install_virtual_locks(runtime)
     run_worker(runtime, concurrency=concurrency, name=name)
+
+
+def _address(host: str, port: int) -> str:
+    """The URL of ``host:port``, an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _link_to(settings: Settings, address: str) -> None:
+    """Point guidebook links (and the cookie's Secure flag) at the address served, unless
+    ``DOORCODE_PUBLIC_URL`` says otherwise: its default names port 8000 on 127.0.0.1, which
+    under ``--port 9000`` would send every guest to a page nothing serves."""
+    if "public_url" not in settings.model_fields_set:
+        settings.public_url = address
 
 
 def _serve(runtime: Runtime, host: str, port: int) -> None:
@@ -182,6 +196,8 @@ def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> No
     configure_logging(settings.log_level)
     install_virtual_locks(runtime)
     runtime.close()
+    # Each process builds its settings from the environment, so it is told the link too.
+    os.environ[f"{ENV_PREFIX}PUBLIC_URL"] = settings.public_url
     application = f"{__name__}:{api_process.__name__}"
     options = _server_options(settings, host, port)
     if not balances_connections():  # uvicorn's workers share one socket (see api_processes)
