@@ -178,6 +178,25 @@ def test_a_malformed_query_parameter_is_named_on_the_error_page(signed_in, world
     assert html.unescape(message).startswith(f"{field}: ")
 
 
+@pytest.mark.parametrize(
+    ("path", "field"), [("/search?q=%00", "q"), ("/reservations?page=1%00", "page")]
+)
+def test_a_nul_in_a_query_parameter_is_named_on_an_error_page_not_in_json(
+    signed_in, world, path, field
+):
+    # The NUL check runs before any route, and answered every path as the API does: JSON.
+    page = signed_in.get(path)
+    assert page.status_code == 400
+    assert page.headers["content-type"].startswith("text/html")
+    [message] = re.findall(r"<p>([^<]*)</p>", page.text)
+    assert html.unescape(message) == f"{field}: text may not contain the NUL character"
+
+
+def test_a_nul_in_the_apis_query_is_still_answered_in_json(signed_in, world):
+    answer = signed_in.get("/api/v1/reservations?cursor=%00")
+    assert (answer.status_code, answer.json()["error"]) == (422, "invalid_text")
+
+
 @pytest.mark.parametrize("path", ["/reservations?page=-3", "/audit?page=999999999999"])
 def test_a_page_number_out_of_range_shows_the_nearest_page(signed_in, world, path):
     assert signed_in.get(path).status_code == 200

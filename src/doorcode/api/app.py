@@ -35,7 +35,7 @@ from doorcode.api.text_inputs import RefuseNulText
 from doorcode.background import BackgroundJob
 from doorcode.notify.errors import InvalidTemplate
 from doorcode.runtime import Runtime
-from doorcode.web.app import install_pages
+from doorcode.web.app import install_pages, text_refused_page
 
 __all__ = ["create_app"]
 
@@ -94,7 +94,7 @@ def create_app(runtime: Runtime, background: Sequence[BackgroundJob] = ()) -> Fa
     install_problem_handlers(app)
     app.add_exception_handler(InvalidTemplate, messages.invalid_template)
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
-    app.add_middleware(RefuseNulText)
+    app.add_middleware(RefuseNulText, on_page=text_refused_page)
     app.add_middleware(BodySizeLimit)  # outside: it bounds what RefuseNulText reads
     install_pages(app)  # the dashboard and the guests' guidebooks (doorcode.web)
     return app

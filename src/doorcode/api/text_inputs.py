@@ -4,7 +4,8 @@ PostgreSQL cannot store ``\\x00`` in text, so a NUL in a name, an id or a query 
 used to fail as a 500 deep in the database (SQLite took it). Rather than guard each field,
 this middleware looks at everything text in a request before any route sees it: the path,
 every query parameter, and JSON bodies (keys and values, at any depth). A NUL anywhere is a
-422 naming where it was, and nothing runs. Webhook bodies are left to the delivery service,
+422 naming where it was, and nothing runs; on a page (``on_page``), an HTML error page
+saying the same. Webhook bodies are left to the delivery service,
 which refuses them the same way but keeps the delivery's record, as the docs promise; form
 bodies are read by ``web.forms``, which applies the same rule to each field.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -30,11 +32,17 @@ WEBHOOK_PATHS = "/webhooks/"
 MESSAGE = "text may not contain the NUL character"
 
 
-class RefuseNulText:
-    """ASGI middleware: 422 ``invalid_text`` for a NUL in the path, the query or a JSON body."""
+PageRefusal = Callable[[Scope, str], ASGIApp | None]
+"""The answer of a page refusing text for ``reason``, or None where the API answers (JSON)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RefuseNulText:
+    """ASGI middleware: 422 ``invalid_text`` for a NUL in the path, the query or a JSON body;
+    ``on_page``'s answer instead where it has one (the dashboard's pages answer in HTML)."""
+
+    def __init__(self, app: ASGIApp, on_page: PageRefusal | None = None) -> None:
         self.app = app
+        self.on_page = on_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +62,8 @@ class RefuseNulText:
         if where is None:
             await self.app(scope, receive, send)
             return
-        answer = problem(422, "invalid_text", f"{where}: {MESSAGE}", fields=[_field(where)])
+        page = self.on_page(scope, f"{where}: {MESSAGE}") if self.on_page else None
+        answer = page or problem(422, "invalid_text", f"{where}: {MESSAGE}", fields=[_field(where)])
         await answer(scope, receive, send)
 
 

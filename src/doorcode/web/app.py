@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +30,7 @@ from doorcode.web import (
     sign_in,
     timeline,
 )
+from doorcode.web.routing import error_page
 
 __all__ = [
     "PAGE_HEADERS",
@@ -37,6 +38,7 @@ __all__ = [
     "GuideTokenRedaction",
     "PageSecurityHeaders",
     "install_pages",
+    "text_refused_page",
 ]
 
 PAGE_HEADERS = {
@@ -98,6 +100,14 @@ class GuideTokenRedaction(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = self.TOKEN.sub(r"\1***", record.msg)
         return True
+
+
+def text_refused_page(scope: Scope, reason: str) -> ASGIApp | None:
+    """The error page for text refused before any route ran (a NUL in the address), as
+    ``PageRoute`` answers a query it cannot read; None on the API's paths, which answer JSON."""
+    if scope.get("path", "").startswith(API_PATHS):
+        return None
+    return error_page(Request(scope), 400, "Bad request", reason)
 
 
 class PageSecurityHeaders:
