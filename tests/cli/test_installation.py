@@ -1,11 +1,13 @@
 """Finding the installation: from any folder, and never a new empty one by accident."""
 
+import secrets
 import socket
 
 import pytest
 from typer.testing import CliRunner
 
 from doorcode.cli.main import app
+from tests.conftest import TEST_KEY
 
 
 @pytest.fixture
@@ -140,3 +142,58 @@ def test_a_port_in_use_is_one_line_before_anything_starts(bare_env, monkeypatch,
     assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
     assert "API key" not in result.output
     assert started == []
+
+
+@pytest.fixture
+def no_data_dir(bare_env, monkeypatch, database_url):
+    """A database and key from the environment, and no data directory anywhere (a SQLite file
+    kept elsewhere stands for PostgreSQL on SQLite's run)."""
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", database_url)
+    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
+    for command in (
+        ("org", "add", "acme"),
+        ("--org", "acme", "property", "add", "Flat 1", "--zone", "UTC", "--external-id", "f1"),
+    ):
+        assert invoke(*command).exit_code == 0
+    return bare_env
+
+
+def test_a_virtual_lock_added_without_a_data_dir_leaves_no_stray_var(no_data_dir):
+    # The virtual cloud made ./var for its file in whatever folder the command ran from, and
+    # a worker started from another folder would have seen other locks.
+    added = invoke("--org", "acme", "lock", "add", "Front door", "--property", "f1")
+    assert added.exit_code == 0, added.output
+    assert list(no_data_dir.iterdir()) == []
+
+
+def test_the_keypad_of_a_virtual_lock_without_a_data_dir_says_what_is_missing(no_data_dir):
+    invoke("--org", "acme", "lock", "add", "Front door", "--property", "f1")
+    typed = invoke("--org", "acme", "keypad", "enter", "Front door", "1234")
+    assert typed.exit_code == 1, typed.output
+    missing = no_data_dir / "var"
+    assert f"Error: the virtual locks live in the data directory {missing}" in typed.output
+    assert "doorcode init" in typed.output
+    assert list(no_data_dir.iterdir()) == []
+
+
+@pytest.mark.postgres
+def test_a_worker_makes_and_remembers_the_data_dir_its_virtual_locks_live_in(
+    bare_env, monkeypatch, postgres_url, tmp_path, private_config_dir
+):
+    from doorcode.cli import serving
+
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
+    monkeypatch.setattr(serving, "run_worker", lambda *_, **__: None)
+    organisation = f"acme-{secrets.token_hex(4)}"  # the database is shared by the session
+    assert invoke("org", "add", organisation).exit_code == 0
+    assert invoke("--org", organisation, "lock", "add", "Front door").exit_code == 0
+    assert invoke("worker").exit_code == 0
+    assert (bare_env / "var" / "virtual-locks.json").exists()
+    assert str(bare_env / "var") in (private_config_dir / "config.toml").read_text()
+    other = tmp_path / "other"
+    other.mkdir()
+    monkeypatch.chdir(other)  # the same virtual cloud from any folder, as the worker's
+    typed = invoke("--org", organisation, "keypad", "enter", "Front door", "1234")
+    assert typed.output.startswith("REFUSED"), typed.output
+    assert list(other.iterdir()) == []

@@ -1,8 +1,8 @@
 """The ``doorcode`` command: global options, sub-commands, and one rule for errors.
 
-Errors the domain or the services raise become ``Error: <message>`` on stderr and exit code 1;
-usage mistakes exit with 2 (click's convention). No traceback reaches an operator for a
-mistake they can fix.
+Errors the domain, the services or a lock's back-end raise become ``Error: <message>`` on
+stderr and exit code 1; usage mistakes exit with 2 (click's convention). No traceback reaches
+an operator for a mistake they can fix.
 """
 
 from __future__ import annotations
@@ -127,12 +127,20 @@ class ReportingGroup(TyperGroup):
         from doorcode.cli.installation import NoInstallation
         from doorcode.config import SettingsError
         from doorcode.domain.errors import DomainError
+        from doorcode.locks.errors import ProviderError
         from doorcode.services.errors import ServiceError
         from doorcode.store.code_cipher import UnreadableSecret
 
         try:
             return super().invoke(ctx)
-        except (DomainError, ServiceError, UnreadableSecret, NoInstallation, SettingsError) as err:
+        except (
+            DomainError,
+            ServiceError,
+            ProviderError,  # its messages are written for operators (locks/errors.py)
+            UnreadableSecret,
+            NoInstallation,
+            SettingsError,
+        ) as err:
             say(f"Error: {err}", err=True)
             raise typer.Exit(code=1) from err
         except Exception as err:

@@ -18,7 +18,7 @@ from doorcode.cli.collector import resume_collector
 from doorcode.cli.context import state_of
 from doorcode.cli.installation import DEFAULT_DATA_DIR
 from doorcode.cli.terminal_text import say
-from doorcode.config import ENV_PREFIX, Runner, Settings
+from doorcode.config import ENV_PREFIX, Runner, Settings, load_settings
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
 from doorcode.demo_zigbee import start_demo_zigbee
 from doorcode.logs import configure_logging, uvicorn_log_config
@@ -122,9 +122,10 @@ def worker(
 ) -> None:
     """Run lock sync, feeds, PMS pushes and guest messages as jobs on PostgreSQL (any number)."""
     resume_collector()
-    runtime = state_of(ctx).runtime()
-    if not is_postgres(runtime.settings.resolved_database_url()):
-        raise InvalidRequest(NEEDS_POSTGRES)
+    state = state_of(ctx)
+    if not is_postgres(load_settings(state.settings_factory or Settings).resolved_database_url()):
+        raise InvalidRequest(NEEDS_POSTGRES)  # before a data directory is made for nothing
+    runtime = state.runtime(create=True)  # the virtual locks live in its data directory
     configure_logging(runtime.settings.log_level)
     install_virtual_locks(runtime)
     run_worker(runtime, concurrency=concurrency, name=name)

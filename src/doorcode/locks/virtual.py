@@ -17,7 +17,9 @@ Tests can also act as the owner directly: ``add_by_hand``, ``change_by_hand``,
 With a ``path`` the cloud keeps its state in a JSON file, locked around every operation, so
 ``doorcode serve`` and ``doorcode keypad enter`` in another process see the same locks. The
 file holds PINs in clear, as the lock's own memory would: it is the simulated device, readable
-only by its owner (mode 0600).
+only by its owner (mode 0600). The cloud never makes the file's folder (an installation's data
+directory): made by whichever command touched a lock first, in its working folder, it would
+be a stray ``var/``, and another process started elsewhere would see other locks.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ from doorcode.locks.errors import (
     DuplicateCode,
     LockOffline,
     NoSpaceLeft,
+    ProviderNotConfigured,
     ProviderUnavailable,
     RateLimited,
     UnknownDevice,
@@ -273,6 +276,10 @@ class VirtualCloud:
 
     def __repr__(self) -> str:
         return f"VirtualCloud(devices={len(self._locks)}, path={self._path})"
+
+    def has_home(self) -> bool:
+        """Whether it can keep its state: in memory, or in a folder that exists."""
+        return self._path is None or self._path.parent.is_dir()
 
     # -- the owner's side: devices, hand edits, the keypad -------------------------------
 
@@ -579,7 +586,11 @@ class VirtualCloud:
             if self._path is None:
                 yield
                 return
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.has_home():
+                raise ProviderNotConfigured(
+                    f"the virtual locks live in the data directory {self._path.parent}, which "
+                    "does not exist: `doorcode init` (or serve, worker, demo) creates it"
+                )
             with open(self._path.with_suffix(".lock"), "a") as guard:
                 fcntl.flock(guard, fcntl.LOCK_EX)
                 try:

@@ -14,9 +14,13 @@ __all__ = ["install_virtual_locks"]
 
 
 def install_virtual_locks(runtime: Runtime) -> int:
-    """Install every virtual lock's device in the virtual cloud; returns how many."""
+    """Install every virtual lock's device in the virtual cloud; returns how many.
+
+    None while the cloud has no data directory to live in (PostgreSQL, before any ``init``,
+    ``serve``, ``worker`` or ``demo``): the one of those that makes it installs them all.
+    """
     cloud = runtime.providers.virtual_cloud
-    if cloud is None:
+    if cloud is None or not cloud.has_home():
         return 0
     with runtime.uow() as uow:
         devices = uow.lock_sync.devices_of(VirtualLockProvider.kind)
