@@ -48,6 +48,7 @@ def test_help_names_values_with_words_and_shows_no_markup(command):
     assert not TYPE_PLACEHOLDER.search(shown), shown
     assert not MARKUP.search(shown), shown
     assert "``" not in shown
+    assert "--no-no-" not in shown  # a flag named for a negative, doubled by Typer
     assert "{" not in shown.splitlines()[0], shown  # Typer's "{name}" for a required argument
 
 

@@ -210,7 +210,9 @@ def lock_add(
     min_length: int = typer.Option(4, help="Shortest code the keypad takes."),
     max_length: int = typer.Option(10, help="Longest code the keypad takes."),
     alphanumeric: bool = typer.Option(False, help="The keypad has letters."),
-    no_zeros: bool = typer.Option(False, help="The keypad has no zero."),
+    zeros: bool = typer.Option(
+        True, "--zeros/--no-zeros", help="Whether codes may hold a zero (not on some keypads)."
+    ),
     enter_key: bool = typer.Option(True, help="The keypad has an enter key."),
     max_codes: int | None = typer.Option(None, help="How many codes the lock can store."),
     native_scheduling: bool = typer.Option(True, help="The lock enforces start and end itself."),
@@ -231,7 +233,7 @@ def lock_add(
     capabilities = LockCapabilities(
         code_lengths=frozenset(range(min_length, max_length + 1)),
         alphabet=Alphabet.ALPHANUMERIC if alphanumeric else Alphabet.NUMERIC,
-        constraints=CodeConstraints(no_zeros=no_zeros),
+        constraints=CodeConstraints(no_zeros=not zeros),
         max_codes=max_codes,
         native_scheduling=native_scheduling,
         online=online,
