@@ -179,7 +179,11 @@ def property_set(
 
 
 @property_app.command("link", cls=PlainCommand)
-def property_link(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
+def property_link(
+    ctx: typer.Context,
+    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+) -> None:
     """Add a lock to a property's group (by id, external id or name)."""
     state = state_of(ctx)
     prop = properties.link_lock(state.runtime().uow(), state.caller(), property_ref, lock_ref)
@@ -187,7 +191,11 @@ def property_link(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
 
 
 @property_app.command("unlink", cls=PlainCommand)
-def property_unlink(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
+def property_unlink(
+    ctx: typer.Context,
+    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+) -> None:
     """Take a lock out of a property's group."""
     state = state_of(ctx)
     prop = properties.unlink_lock(state.runtime().uow(), state.caller(), property_ref, lock_ref)
@@ -404,7 +412,7 @@ def lock_slots_command(
 @lock_app.command("codes", cls=PlainCommand)
 def lock_codes_command(
     ctx: typer.Context,
-    lock_ref: str,
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
     include_past: bool = typer.Option(False, "--all", help="Also grants that are over."),
     as_json: bool = JsonOption,
 ) -> None:
