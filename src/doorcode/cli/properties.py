@@ -393,13 +393,14 @@ def lock_slots_command(
     from doorcode.services.lock_slots import lock_slots, set_lock_slots
 
     state = state_of(ctx)
+    runtime, caller = state.runtime(), state.caller()
     if slots is not None and default:
         raise InvalidRequest("give a range or --default, not both")
     if slots is None and not default:
-        view = lock_slots(state.runtime().uow(), state.caller(), lock_ref)
+        view = lock_slots(runtime.uow(), caller, runtime.providers, lock_ref)
     else:
         wanted = parse_slot_range(slots) if slots is not None else None
-        view = set_lock_slots(state.runtime().uow(), state.caller(), lock_ref, wanted)
+        view = set_lock_slots(runtime.uow(), caller, runtime.providers, lock_ref, wanted)
     if view.owned is None:
         say(f"{view.lock.name}: its slot count is unknown; doorcode writes none")
     else:
