@@ -28,3 +28,9 @@ def cli(sqlite_url, tmp_path, monkeypatch):
 def doorcode(cli):
     """The CLI on an empty install; a module with a world of its own overrides this one."""
     return cli
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """A terminal to type secrets at, as an operator has; the runner's ``input`` is typed there."""
+    monkeypatch.setattr("doorcode.cli.hidden_prompt.has_terminal", lambda: True)

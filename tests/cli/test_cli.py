@@ -312,3 +312,12 @@ def test_grant_show_words_each_locks_status_as_lock_codes_does(doorcode, flat):
     shown = doorcode("grant", "show", grant_id).output
     assert "waiting for lead time" in shown, shown
     assert "waiting_for_lead_time" not in shown
+
+
+def test_a_keypad_without_a_zero_is_recorded_with_no_zeros(doorcode, flat):
+    doorcode("lock", "add", "No zero", "--no-zeros")
+    doorcode("lock", "add", "With zero", "--zeros")
+    found = {lock["name"]: lock for lock in json.loads(doorcode("lock", "list", "--json").output)}
+    assert found["No zero"]["capabilities"]["constraints"]["no_zeros"] is True
+    assert found["With zero"]["capabilities"]["constraints"]["no_zeros"] is False
+    assert found["Front door"]["capabilities"]["constraints"]["no_zeros"] is False

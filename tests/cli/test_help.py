@@ -48,6 +48,7 @@ def test_help_names_values_with_words_and_shows_no_markup(command):
     assert not TYPE_PLACEHOLDER.search(shown), shown
     assert not MARKUP.search(shown), shown
     assert "``" not in shown
+    assert "--no-no-" not in shown  # a flag named for a negative, doubled by Typer
     assert "{" not in shown.splitlines()[0], shown  # Typer's "{name}" for a required argument
 
 
@@ -73,3 +74,31 @@ def test_provision_help_says_it_leaves_the_keys_one_export_alone():
     shown = CliRunner().invoke(app, ["offline", "group", "provision", "--help"]).output
     assert "uses the key's one export" not in shown
     assert "neither needs nor spends" in " ".join(shown.split())
+
+
+REFERENCE = "id, external id or name"
+EXPLAINED = {
+    "schedule change": [
+        "--property PROPERTY A property (id, external id or name)",
+        "--on WEEKDAY A weekday (mon … sun)",
+        "--from HH:MM Local start time",
+        "--to HH:MM Local end time",
+        "--first DATE First day",
+        "--last DATE Last day",
+        "--except DATE A day off",
+    ],
+    "lock codes": [f"LOCK The lock: {REFERENCE}."],
+    "property link": [f"PROPERTY The property: {REFERENCE}.", f"LOCK The lock: {REFERENCE}."],
+    "property unlink": [f"PROPERTY The property: {REFERENCE}.", f"LOCK The lock: {REFERENCE}."],
+    "rules show": [f"PROPERTY The property: {REFERENCE}."],
+    "rules set": [f"PROPERTY The property: {REFERENCE}."],
+}
+
+
+@pytest.mark.parametrize("command", EXPLAINED)
+def test_arguments_and_options_say_what_they_take(command):
+    """Each says what it takes, in the words the other commands use for the same thing."""
+    result = CliRunner().invoke(app, [*command.split(), "--help"], terminal_width=100)
+    shown = " ".join(result.output.split())
+    for text in EXPLAINED[command]:
+        assert text in shown, shown

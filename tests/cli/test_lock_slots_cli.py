@@ -7,8 +7,15 @@ from tests.cli.conftest import cli, doorcode  # noqa: F401 - the fixtures
 
 @pytest.fixture
 def gate(doorcode):  # noqa: F811
+    """A Z-Wave lock of 30 slots (its server is never asked: slots are doorcode's records)."""
     doorcode("org", "add", "acme")
-    doorcode("lock", "add", "Gate", "--max-codes", "30", "--no-native-scheduling")
+    doorcode(
+        "provider", "connect", "zwave_js", "--label", "Home", "--option", "url=ws://127.0.0.1:9"
+    )
+    doorcode(
+        "lock", "add", "Gate", "--provider", "zwave_js", "--external-id", "5",
+        "--max-codes", "30", "--no-native-scheduling",
+    )  # fmt: skip
 
 
 def test_an_operator_sees_the_default_and_narrows_it(doorcode, gate):  # noqa: F811
@@ -38,3 +45,14 @@ def test_a_bad_range_is_refused_and_the_old_one_stays(doorcode, gate, args, says
 
 def test_an_unknown_lock_is_named(doorcode, gate):  # noqa: F811
     assert "no lock 'Back door'" in doorcode("lock", "slots", "Back door", expect=1).output
+
+
+@pytest.mark.parametrize("args", [["5-30"], ["--default"], []])
+def test_a_lock_that_keeps_codes_by_id_has_no_slots_to_show_or_set(doorcode, gate, args):  # noqa: F811
+    doorcode("lock", "add", "Flat 1 door", "--max-codes", "30")
+    refused = doorcode("lock", "slots", "Flat 1 door", *args, expect=1).output
+    assert refused == (
+        "Error: Flat 1 door is a virtual lock: its back-end keeps codes by id, not in numbered "
+        "slots (slots are for Z-Wave and Zigbee locks)\n"
+    )
+    assert doorcode("events").output.count("LockSlotsChanged") == 0

@@ -66,7 +66,7 @@ def test_one_lock_syncs_alone(doorcode, booked):  # noqa: F811
         (["lock", "sync", "Back door"], 1, "no lock 'Back door'"),
         (["lock", "codes", "Back door"], 1, "no lock 'Back door'"),
         (["keypad", "enter", "Back door", "1234"], 1, "no lock 'Back door'"),
-        (["keypad", "enter", "Front door", "12 34"], 1, "a keypad takes"),
+        (["keypad", "enter", "Front door", "12 34"], 1, "this keypad takes 1 to 16 digits"),
         (
             ["keypad", "enter", "Front door", "1234", "--at", "tomorrow"],
             2,
@@ -149,3 +149,23 @@ def test_a_removed_lock_loses_its_codes_and_leaves_the_listings(doorcode, booked
     assert "Front door" not in doorcode("grant", "show", grant).output
     refused = doorcode("lock", "remove", "Front door", expect=1).output
     assert refused.startswith("Error: ")
+
+
+@pytest.mark.parametrize("typed", ["abc", "ABC", "12a4"])
+def test_a_numeric_keypad_refuses_letters_saying_it_has_digits_only(doorcode, booked, typed):  # noqa: F811
+    refused = doorcode("keypad", "enter", "Front door", typed, expect=1).output
+    assert refused == "Error: this keypad takes 1 to 16 digits\n"
+
+
+def test_a_keypad_with_letters_takes_them_in_either_case(doorcode, booked):  # noqa: F811
+    doorcode("property", "add", "Hut", "--zone", "UTC", "--alphabet", "alphanumeric")
+    doorcode("lock", "add", "Hut door", "--alphanumeric", "--property", "Hut")
+    until = STAYING_SINCE + timedelta(days=9)
+    doorcode(
+        "grant", "add", "--holder", "Kim", "--property", "Hut", "--code", "K7P4Q2",
+        "--from", f"{STAYING_SINCE}T00:00+00:00", "--to", f"{until}T00:00+00:00",
+    )  # fmt: skip
+    doorcode("lock", "sync", "Hut door")
+    assert doorcode("keypad", "enter", "Hut door", "k7p4q2").output.startswith("OPEN")
+    refused = doorcode("keypad", "enter", "Hut door", "k7p4-q2", expect=1).output
+    assert refused == "Error: this keypad takes 1 to 16 digits and letters\n"

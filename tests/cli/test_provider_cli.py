@@ -2,12 +2,16 @@
 
 import json
 
-from tests.cli.conftest import cli, doorcode  # noqa: F401 - the fixtures
+from tests.cli.conftest import cli, doorcode, terminal  # noqa: F401 - the fixtures
 
 KEY_NEVER_PRINTED = "seam_doorcode_test_key"
 
 
-def test_an_operator_connects_seam_at_a_hidden_prompt_imports_and_lists(doorcode, seam_peer):  # noqa: F811
+def test_an_operator_connects_seam_at_a_hidden_prompt_imports_and_lists(
+    doorcode,  # noqa: F811
+    seam_peer,
+    terminal,  # noqa: F811
+):
     seam_peer.add_device("dev_front", "Seam front", online=False, battery_level=0.2)
     doorcode("org", "add", "acme")
     connected = doorcode(

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 from doorcode.cli.main import app
 
 
-def test_a_user_is_created_with_a_prompted_password_and_listed(doorcode):
+def test_a_user_is_created_with_a_prompted_password_and_listed(doorcode, terminal):
     doorcode("org", "add", "acme")
     answer = CliRunner().invoke(
         app,

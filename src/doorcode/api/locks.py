@@ -108,7 +108,7 @@ class LockSlotsBody(BaseModel):
 @router.get("/{reference}/slots")
 def get_lock_slots(reference: str, runtime: RuntimeDep, caller: CallerDep) -> LockSlotsBody:
     """The slots doorcode writes on the lock and which grant holds each."""
-    return _slots_body(lock_slots(runtime.uow(), caller, reference))
+    return _slots_body(lock_slots(runtime.uow(), caller, runtime.providers, reference))
 
 
 @router.put("/{reference}/slots")
@@ -117,7 +117,7 @@ def put_lock_slots(
 ) -> LockSlotsBody:
     """Set the slots doorcode may write; refused (422) when a guest's code sits outside them."""
     wanted = parse_slot_range(body.slots) if body.slots is not None else None
-    return _slots_body(set_lock_slots(runtime.uow(), caller, reference, wanted))
+    return _slots_body(set_lock_slots(runtime.uow(), caller, runtime.providers, reference, wanted))
 
 
 def _slots_body(view: LockSlots) -> LockSlotsBody:

@@ -241,7 +241,11 @@ def messages_run(ctx: typer.Context) -> None:
 
 
 @rules_app.command("show", cls=PlainCommand)
-def rules_show(ctx: typer.Context, property_ref: str, as_json: bool = JsonOption) -> None:
+def rules_show(
+    ctx: typer.Context,
+    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
+    as_json: bool = JsonOption,
+) -> None:
     """Show a property's rules for guest messages."""
     state = state_of(ctx)
     prop, found = message_rules.get_rules(state.runtime().uow(), state.caller(), property_ref)
@@ -254,7 +258,7 @@ def rules_show(ctx: typer.Context, property_ref: str, as_json: bool = JsonOption
 @rules_app.command("set", cls=PlainCommand)
 def rules_set(
     ctx: typer.Context,
-    property_ref: str,
+    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
     days_before: int | None = typer.Option(None, help="Send instructions N days before."),
     at: str | None = typer.Option(None, help="At this local time, HH:MM.", metavar="HH:MM"),
     send_if_late: bool | None = typer.Option(None, help="Booked later? Send when the code is set."),

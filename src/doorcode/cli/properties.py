@@ -179,7 +179,11 @@ def property_set(
 
 
 @property_app.command("link", cls=PlainCommand)
-def property_link(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
+def property_link(
+    ctx: typer.Context,
+    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+) -> None:
     """Add a lock to a property's group (by id, external id or name)."""
     state = state_of(ctx)
     prop = properties.link_lock(state.runtime().uow(), state.caller(), property_ref, lock_ref)
@@ -187,7 +191,11 @@ def property_link(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
 
 
 @property_app.command("unlink", cls=PlainCommand)
-def property_unlink(ctx: typer.Context, property_ref: str, lock_ref: str) -> None:
+def property_unlink(
+    ctx: typer.Context,
+    property_ref: str = typer.Argument(..., help="The property: id, external id or name."),
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
+) -> None:
     """Take a lock out of a property's group."""
     state = state_of(ctx)
     prop = properties.unlink_lock(state.runtime().uow(), state.caller(), property_ref, lock_ref)
@@ -210,7 +218,9 @@ def lock_add(
     min_length: int = typer.Option(4, help="Shortest code the keypad takes."),
     max_length: int = typer.Option(10, help="Longest code the keypad takes."),
     alphanumeric: bool = typer.Option(False, help="The keypad has letters."),
-    no_zeros: bool = typer.Option(False, help="The keypad has no zero."),
+    zeros: bool = typer.Option(
+        True, "--zeros/--no-zeros", help="Whether codes may hold a zero (not on some keypads)."
+    ),
     enter_key: bool = typer.Option(True, help="The keypad has an enter key."),
     max_codes: int | None = typer.Option(None, help="How many codes the lock can store."),
     native_scheduling: bool = typer.Option(True, help="The lock enforces start and end itself."),
@@ -231,7 +241,7 @@ def lock_add(
     capabilities = LockCapabilities(
         code_lengths=frozenset(range(min_length, max_length + 1)),
         alphabet=Alphabet.ALPHANUMERIC if alphanumeric else Alphabet.NUMERIC,
-        constraints=CodeConstraints(no_zeros=no_zeros),
+        constraints=CodeConstraints(no_zeros=not zeros),
         max_codes=max_codes,
         native_scheduling=native_scheduling,
         online=online,
@@ -383,13 +393,14 @@ def lock_slots_command(
     from doorcode.services.lock_slots import lock_slots, set_lock_slots
 
     state = state_of(ctx)
+    runtime, caller = state.runtime(), state.caller()
     if slots is not None and default:
         raise InvalidRequest("give a range or --default, not both")
     if slots is None and not default:
-        view = lock_slots(state.runtime().uow(), state.caller(), lock_ref)
+        view = lock_slots(runtime.uow(), caller, runtime.providers, lock_ref)
     else:
         wanted = parse_slot_range(slots) if slots is not None else None
-        view = set_lock_slots(state.runtime().uow(), state.caller(), lock_ref, wanted)
+        view = set_lock_slots(runtime.uow(), caller, runtime.providers, lock_ref, wanted)
     if view.owned is None:
         say(f"{view.lock.name}: its slot count is unknown; doorcode writes none")
     else:
@@ -402,7 +413,7 @@ def lock_slots_command(
 @lock_app.command("codes", cls=PlainCommand)
 def lock_codes_command(
     ctx: typer.Context,
-    lock_ref: str,
+    lock_ref: str = typer.Argument(..., help="The lock: id, external id or name."),
     include_past: bool = typer.Option(False, "--all", help="Also grants that are over."),
     as_json: bool = JsonOption,
 ) -> None:

@@ -10,6 +10,7 @@ import typer
 
 from doorcode.cli.context import JsonOption, print_json, print_table, state_of
 from doorcode.cli.help_text import PlainCommand
+from doorcode.cli.hidden_prompt import ask_secret, require_terminal
 from doorcode.cli.terminal_text import say
 from doorcode.services import provider_accounts
 from doorcode.services.errors import InvalidRequest
@@ -39,9 +40,12 @@ def provider_connect(
     runtime, caller = state.runtime(), state.caller()
     given = _pairs(credential, "--credential")
     empty = provider_accounts.account_request(runtime.providers, kind, label, {}, {})
-    for name in empty.needed:
-        if name not in given:
-            given[name] = typer.prompt(f"{kind} {name}", hide_input=True)
+    missing = [name for name in empty.needed if name not in given]
+    if missing:
+        flags = " ".join(f"--credential {name}=VALUE" for name in missing)
+        require_terminal(f"{kind} {', '.join(missing)}", f"give {flags}")
+    for name in missing:
+        given[name] = ask_secret(f"{kind} {name}")
     request = provider_accounts.account_request(
         runtime.providers, kind, label, given, _pairs(option, "--option")
     )

@@ -26,35 +26,43 @@ schedule_app = typer.Typer(
 DAY_NAMES = {name.lower(): number for number, name in enumerate(schedules.WEEKDAY_NAMES)}
 
 
+# The options that say when a schedule's windows are, shared by ``add`` and ``change``.
+PropertiesOption = typer.Option(
+    ...,
+    "--property",
+    help="A property (id, external id or name); repeat for several.",
+    metavar="PROPERTY",
+)
+WeekdaysOption = typer.Option(
+    [],
+    "--on",
+    help="A weekday (mon … sun); repeat for several. Leave out for every day.",
+    metavar="WEEKDAY",
+)
+StartsOption = typer.Option(
+    ..., "--from", help="Local start time on each property, 10:00.", metavar="HH:MM"
+)
+EndsOption = typer.Option(
+    ..., "--to", help="Local end time; at or before --from: next day.", metavar="HH:MM"
+)
+FirstDayOption = typer.Option(..., "--first", help="First day, 2026-12-01.", metavar="DATE")
+LastDayOption = typer.Option(
+    ..., "--last", help="Last day (at most 366 days after the first).", metavar="DATE"
+)
+DaysOffOption = typer.Option([], "--except", help="A day off; repeat for several.", metavar="DATE")
+
+
 @schedule_app.command("add", cls=PlainCommand)
 def schedule_add(
     ctx: typer.Context,
     holder: str = typer.Argument(..., help="Who it is for, e.g. 'Marta (cleaner)'."),
-    properties: list[str] = typer.Option(
-        ...,
-        "--property",
-        help="A property (id, external id or name); repeat for several.",
-        metavar="PROPERTY",
-    ),
-    on: list[str] = typer.Option(
-        [],
-        "--on",
-        help="A weekday (mon … sun); repeat for several. Leave out for every day.",
-        metavar="WEEKDAY",
-    ),
-    starts: str = typer.Option(
-        ..., "--from", help="Local start time on each property, 10:00.", metavar="HH:MM"
-    ),
-    ends: str = typer.Option(
-        ..., "--to", help="Local end time; at or before --from: next day.", metavar="HH:MM"
-    ),
-    first: str = typer.Option(..., "--first", help="First day, 2026-12-01.", metavar="DATE"),
-    last: str = typer.Option(
-        ..., "--last", help="Last day (at most 366 days after the first).", metavar="DATE"
-    ),
-    days_off: list[str] = typer.Option(
-        [], "--except", help="A day off; repeat for several.", metavar="DATE"
-    ),
+    properties: list[str] = PropertiesOption,
+    on: list[str] = WeekdaysOption,
+    starts: str = StartsOption,
+    ends: str = EndsOption,
+    first: str = FirstDayOption,
+    last: str = LastDayOption,
+    days_off: list[str] = DaysOffOption,
 ) -> None:
     """Create a schedule; each window becomes a staff code on each property's locks."""
     state = state_of(ctx)
@@ -118,13 +126,13 @@ def _say_clock_notes(view: schedules.ScheduleView) -> None:
 def schedule_change(
     ctx: typer.Context,
     schedule_id: str,
-    properties: list[str] = typer.Option(..., "--property", metavar="PROPERTY"),
-    on: list[str] = typer.Option([], "--on", metavar="WEEKDAY"),
-    starts: str = typer.Option(..., "--from", metavar="HH:MM"),
-    ends: str = typer.Option(..., "--to", metavar="HH:MM"),
-    first: str = typer.Option(..., "--first", metavar="DATE"),
-    last: str = typer.Option(..., "--last", metavar="DATE"),
-    days_off: list[str] = typer.Option([], "--except", metavar="DATE"),
+    properties: list[str] = PropertiesOption,
+    on: list[str] = WeekdaysOption,
+    starts: str = StartsOption,
+    ends: str = EndsOption,
+    first: str = FirstDayOption,
+    last: str = LastDayOption,
+    days_off: list[str] = DaysOffOption,
     holder: str | None = typer.Option(None, help="A new name for who it is for."),
 ) -> None:
     """Replace the schedule: windows that stay keep their code, others go or come."""

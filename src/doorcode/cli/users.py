@@ -8,6 +8,7 @@ import typer
 
 from doorcode.cli.context import print_table, state_of
 from doorcode.cli.help_text import PlainCommand
+from doorcode.cli.hidden_prompt import ask_secret, require_terminal
 from doorcode.cli.names import local_time, organisation_zone
 from doorcode.cli.terminal_text import say
 from doorcode.services.caller import Role
@@ -27,9 +28,10 @@ def user_create(
     role: Role = typer.Option(Role.MANAGER, help="owner, manager or viewer."),
 ) -> None:
     """Create a user; the password is asked for (or read from DOORCODE_USER_PASSWORD)."""
-    password = os.environ.get(PASSWORD_VARIABLE) or typer.prompt(
-        "Password (at least 12 characters)", hide_input=True, confirmation_prompt=True
-    )
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if not password:
+        require_terminal("the password", f"set {PASSWORD_VARIABLE} to give it without a prompt")
+        password = ask_secret("Password (at least 12 characters)", confirm=True)
     state = state_of(ctx)
     user = create_user(state.runtime().uow(), state.caller(), username, password, role)
     say(f"created {user.role} {user.username}; they can sign in at the dashboard now")

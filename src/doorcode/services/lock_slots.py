@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from doorcode.domain.slots import SlotRange, owned_slots
+from doorcode.locks.base import Addressing
+from doorcode.locks.errors import ProviderNotConfigured
+from doorcode.locks.registry import ProviderRegistry
 from doorcode.services.audit import record_event
 from doorcode.services.caller import Caller
 from doorcode.services.errors import InvalidRequest, NotFound
@@ -37,25 +40,31 @@ def slots_of(lock: Lock) -> SlotRange | None:
     return owned_slots(max_codes, chosen_slots(lock.slot_first, lock.slot_last))
 
 
-def lock_slots(uow: UnitOfWork, caller: Caller, reference: str) -> LockSlots:
-    """The lock's range and the slots its grants hold."""
+def lock_slots(
+    uow: UnitOfWork, caller: Caller, providers: ProviderRegistry, reference: str
+) -> LockSlots:
+    """The lock's range and the slots its grants hold (refused on a lock without slots)."""
     with uow:
-        lock = _lock(uow, caller, reference)
+        lock = _slot_lock(uow, caller, providers, reference)
         held = uow.lock_sync.held_slots(lock.id, uow.now)
         return LockSlots(lock, slots_of(lock), lock.slot_first is not None, held)
 
 
 def set_lock_slots(
-    uow: UnitOfWork, caller: Caller, reference: str, wanted: SlotRange | None
+    uow: UnitOfWork,
+    caller: Caller,
+    providers: ProviderRegistry,
+    reference: str,
+    wanted: SlotRange | None,
 ) -> LockSlots:
     """Give doorcode the slots ``wanted`` (None: back to the default); the lock is looked at again.
 
-    Refused (nothing changes) when the lock has fewer slots than the range names, or when a
-    grant holds a slot outside it.
+    Refused (nothing changes) when the lock's back-end keeps codes by id rather than in slots,
+    when the lock has fewer slots than the range names, or when a grant holds a slot outside it.
     """
     caller.require_writer()
     with uow:
-        lock = _lock(uow, caller, reference)
+        lock = _slot_lock(uow, caller, providers, reference)
         max_codes = capabilities_from_json(lock.capabilities).max_codes
         owned = owned_slots(max_codes, wanted)
         if wanted is not None and not wanted.fits(max_codes):
@@ -84,8 +93,27 @@ def set_lock_slots(
         return LockSlots(lock, owned, wanted is not None, held)
 
 
-def _lock(uow: UnitOfWork, caller: Caller, reference: str) -> Lock:
+def _slot_lock(
+    uow: UnitOfWork, caller: Caller, providers: ProviderRegistry, reference: str
+) -> Lock:
+    """The lock, when its back-end writes codes into numbered slots.
+
+    Elsewhere a range would be stored, shown as "set by you" and never used: the reconciler
+    asks a back-end that keeps codes by id for no slot.
+    """
     lock = uow.locks.find(caller.organisation_id, reference)
     if lock is None:
         raise NotFound("lock", reference)
+    if not _writes_slots(providers, lock.provider):
+        raise InvalidRequest(
+            f"{lock.name} is a {lock.provider} lock: its back-end keeps codes by id, not in "
+            "numbered slots (slots are for Z-Wave and Zigbee locks)"
+        )
     return lock
+
+
+def _writes_slots(providers: ProviderRegistry, kind: str) -> bool:
+    try:
+        return providers.backend(kind).abilities.addressing is Addressing.BY_SLOT
+    except ProviderNotConfigured:
+        return False
