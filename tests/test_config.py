@@ -87,3 +87,13 @@ def test_several_keys_in_the_environment_are_read_newest_first(tmp_path):
     settings = Settings(data_dir=tmp_path, secret_key=f"{new}, {old}")
     assert secret_keys(settings) == [new, old]
     assert not (tmp_path / KEY_FILE_NAME).exists()
+
+
+def test_a_postgres_url_is_taken_for_postgresql_where_a_command_needs_it():
+    """``postgres://`` passes the settings check, so the PostgreSQL-only paths (``worker``,
+    ``DOORCODE_RUNNER=worker``) must know it too: they refused it as not PostgreSQL."""
+    from doorcode.store.database import is_postgres
+
+    assert is_postgres("postgres://doorcode@db/doorcode")
+    assert is_postgres("postgresql+psycopg://doorcode@db/doorcode")
+    assert not is_postgres("sqlite:///var/doorcode.sqlite3")

@@ -197,3 +197,52 @@ def test_a_worker_makes_and_remembers_the_data_dir_its_virtual_locks_live_in(
     typed = invoke("--org", organisation, "keypad", "enter", "Front door", "1234")
     assert typed.output.startswith("REFUSED"), typed.output
     assert list(other.iterdir()) == []
+
+
+def test_a_worker_without_a_usable_data_dir_or_config_file_still_works_the_real_locks(
+    bare_env, monkeypatch, postgres_url, tmp_path, caplog
+):
+    """A container with a read-only root, or a unit run as a user without a home: the worker
+    is configured by its environment, and the folder only ever held the simulated locks."""
+    from doorcode.cli import serving
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("DOORCODE_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("DOORCODE_SECRET_KEY", TEST_KEY)
+    monkeypatch.setenv("DOORCODE_DATA_DIR", str(blocker / "var"))  # cannot be made
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker / "config"))  # cannot be written
+    ran = []
+    monkeypatch.setattr(serving, "run_worker", lambda *_, **__: ran.append(True))
+    result = invoke("worker")
+    assert result.exit_code == 0, result.output
+    assert ran == [True]
+    assert "virtual locks are not simulated by this worker" in caplog.text
+    assert list(bare_env.iterdir()) == []
+
+
+def test_serve_that_cannot_remember_its_data_dir_says_so_and_serves(
+    bare_env, monkeypatch, tmp_path, caplog
+):
+    from doorcode.cli import serving
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker / "config"))
+    served = []
+    monkeypatch.setattr(serving, "_serve", lambda *_: served.append(True))
+    result = invoke("serve")
+    assert result.exit_code == 0, result.output
+    assert served == [True]
+    assert "cannot write" in caplog.text
+    assert "later commands need DOORCODE_DATA_DIR" in caplog.text
+
+
+def test_init_that_cannot_write_its_config_file_is_one_line(bare_env, monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker / "config"))
+    result = invoke("init")
+    assert result.exit_code == 1, result.output
+    assert "cannot write" in result.output
+    assert "Traceback" not in result.output

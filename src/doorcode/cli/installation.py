@@ -13,6 +13,7 @@ that can read nothing.
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_DATA_DIR",
     "InstallationConfig",
     "NoInstallation",
+    "UnusableDataDir",
     "config_file",
     "locate",
     "read_config",
@@ -34,10 +36,15 @@ __all__ = [
 ]
 
 DEFAULT_DATA_DIR = Path("var")
+logger = logging.getLogger(__name__)
 
 
 class NoInstallation(Exception):
     """No installation where the settings point, and the command may not create one."""
+
+
+class UnusableDataDir(NoInstallation):
+    """The data directory cannot be made or written: a read-only file system, say."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +80,18 @@ def read_config() -> InstallationConfig:
 def write_config(config: InstallationConfig) -> Path:
     """Remember ``config`` in the user's config file; returns where it was written."""
     path = config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Written by doorcode (init, serve, demo, org use); safe to edit."]
+    lines = ["# Written by doorcode (init, serve, demo, worker, org use); safe to edit."]
     # A JSON string is a valid TOML basic string (the same escapes).
     if config.data_dir is not None:
         lines.append(f"data_dir = {json.dumps(str(config.data_dir))}")
     if config.organisation:
         lines.append(f"organisation = {json.dumps(config.organisation)}")
-    path.write_text("\n".join(lines) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise NoInstallation(f"cannot write {path}: {reason}") from err
     return path
 
 
@@ -95,7 +106,7 @@ def locate(settings: Settings, *, create: bool) -> Settings:
     if create:
         _make_data_dir(settings.data_dir)
         if remembered.data_dir is None:
-            write_config(InstallationConfig(settings.data_dir, remembered.organisation))
+            _remember(InstallationConfig(settings.data_dir, remembered.organisation))
         return settings
     problem = missing_part(settings)
     if problem is not None:
@@ -105,6 +116,19 @@ def locate(settings: Settings, *, create: bool) -> Settings:
             f"init`, `serve` and `demo` remember theirs in {config_file()}"
         )
     return settings
+
+
+def _remember(config: InstallationConfig) -> None:
+    """Remember the installation for later commands, if the config file can be written.
+
+    Remembering is a convenience for the next command typed; a service (a container with a
+    read-only root, a unit running as a user without a home) is configured by its environment
+    and must not fail to start over it.
+    """
+    try:
+        write_config(config)
+    except NoInstallation as err:
+        logger.warning("%s; later commands need DOORCODE_DATA_DIR", err)
 
 
 def _make_data_dir(data_dir: Path) -> None:
@@ -118,7 +142,7 @@ def _make_data_dir(data_dir: Path) -> None:
         probe.unlink()
     except OSError as err:
         reason = err.strerror or type(err).__name__
-        raise NoInstallation(f"cannot use {data_dir} as the data directory: {reason}") from err
+        raise UnusableDataDir(f"cannot use {data_dir} as the data directory: {reason}") from err
 
 
 def _refuse_a_new_key_for_a_shared_database(settings: Settings) -> None:

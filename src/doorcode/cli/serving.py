@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -16,7 +17,7 @@ from doorcode.api.app import create_app
 from doorcode.background import background_jobs
 from doorcode.cli.collector import resume_collector
 from doorcode.cli.context import state_of
-from doorcode.cli.installation import DEFAULT_DATA_DIR
+from doorcode.cli.installation import DEFAULT_DATA_DIR, UnusableDataDir
 from doorcode.cli.terminal_text import say
 from doorcode.config import ENV_PREFIX, Runner, Settings, load_settings
 from doorcode.demo_world import ensure_demo_user, ensure_demo_world
@@ -55,7 +56,7 @@ def serve(
     runtime = state_of(ctx).runtime(create=True)
     settings = runtime.settings
     host, port = host or settings.host, port or settings.port
-    _link_to(settings, _address(host, port))
+    _link_to(settings, host, port)
     if workers == 1:
         _serve(runtime, host, port)
     else:
@@ -82,7 +83,7 @@ def demo(
         settings.console_messages = True  # the demo's guests' phone is this terminal
     address = _address(host or settings.host, port or settings.port)
     _refuse_a_port_in_use(host or settings.host, port or settings.port)
-    _link_to(settings, address)
+    _link_to(settings, host or settings.host, port or settings.port)
     world = ensure_demo_world(runtime)
     user = ensure_demo_user(runtime)
     say(f"doorcode demo at {address}  (organisation '{world.organisation_slug}')")
@@ -125,8 +126,16 @@ def worker(
     state = state_of(ctx)
     if not is_postgres(load_settings(state.settings_factory or Settings).resolved_database_url()):
         raise InvalidRequest(NEEDS_POSTGRES)  # before a data directory is made for nothing
-    runtime = state.runtime(create=True)  # the virtual locks live in its data directory
+    try:
+        runtime = state.runtime(create=True)  # the virtual locks live in its data directory
+        unusable = None
+    except UnusableDataDir as err:
+        # A worker needs the folder only for the simulated locks: on a read-only file system
+        # (a container, a unit without a home) it works the real ones without it.
+        runtime, unusable = state.runtime(), err
     configure_logging(runtime.settings.log_level)
+    if unusable is not None:
+        logger.warning("%s; virtual locks are not simulated by this worker", unusable)
     install_virtual_locks(runtime)
     run_worker(runtime, concurrency=concurrency, name=name)
 
@@ -136,12 +145,28 @@ def _address(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _link_to(settings: Settings, address: str) -> None:
+_EVERY_ADDRESS = ("", "0.0.0.0", "::")  # noqa: S104 (compared with, never bound)
+
+
+def _link_to(settings: Settings, host: str, port: int) -> None:
     """Point guidebook links (and the cookie's Secure flag) at the address served, unless
     ``DOORCODE_PUBLIC_URL`` says otherwise: its default names port 8000 on 127.0.0.1, which
-    under ``--port 9000`` would send every guest to a page nothing serves."""
-    if "public_url" not in settings.model_fields_set:
-        settings.public_url = address
+    under ``--port 9000`` would send every guest to a page nothing serves.
+
+    Listening on every address (``0.0.0.0``, as in a container) names no address a guest
+    could use: the links then name this machine's own, and the operator is told to set one.
+    """
+    if "public_url" in settings.model_fields_set:
+        return
+    if host in _EVERY_ADDRESS:
+        settings.public_url = _address("127.0.0.1", port)
+        logger.warning(
+            "DOORCODE_PUBLIC_URL is not set: guests' links start %s, which only this machine "
+            "reaches; set it to the address guests use",
+            settings.public_url,
+        )
+    else:
+        settings.public_url = _address(host, port)
 
 
 def _serve(runtime: Runtime, host: str, port: int) -> None:
@@ -155,6 +180,10 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     uvicorn.Server(server_config(app, settings, host, port)).run()
 
 
+_TAKEN = (errno.EADDRINUSE, errno.EACCES)
+"""What a probe's bind meets when the port is another's or privileged: a refusal now."""
+
+
 def _refuse_a_port_in_use(host: str, port: int) -> None:
     """Refuse, in one line, an address something already listens on, before anything starts.
 
@@ -164,15 +193,28 @@ def _refuse_a_port_in_use(host: str, port: int) -> None:
     address the host names is bound as uvicorn (asyncio) binds it, then let go for uvicorn.
     """
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        for family, kind, protocol, _, address in found:
-            with socket.socket(family, kind, protocol) as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                if family == socket.AF_INET6:
-                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                probe.bind(address)
+        found = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
     except OSError as err:
         raise InvalidRequest(f"cannot listen on {host}:{port}: {err.strerror}") from err
+    failures: list[OSError] = []
+    for family, kind, protocol, _, address in found:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as err:
+                if err.errno in _TAKEN:
+                    raise InvalidRequest(f"cannot listen on {host}:{port}: {err.strerror}") from err
+                failures.append(err)
+    # An address this machine cannot have (IPv6 turned off beside a ``::1 localhost`` line,
+    # say) is refused only when every address is: asyncio skips one and serves on the others.
+    if failures and len(failures) == len(found):
+        reason = failures[0].strerror
+        raise InvalidRequest(f"cannot listen on {host}:{port}: {reason}") from failures[0]
 
 
 def _serve_processes(runtime: Runtime, host: str, port: int, workers: int) -> None:

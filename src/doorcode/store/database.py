@@ -47,7 +47,8 @@ def normalised_url(url: str) -> str:
 
 def is_postgres(url: str) -> bool:
     """Whether ``url`` names a PostgreSQL database."""
-    return make_url(url).get_backend_name() == "postgresql"
+    # ``postgres://`` (Heroku's and many hosts' form) is accepted as psycopg's too.
+    return make_url(url).get_backend_name() in ("postgresql", "postgres")
 
 
 def libpq_url(url: str) -> str:
