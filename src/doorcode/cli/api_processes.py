@@ -56,6 +56,7 @@ __all__ = [
     "STARTUP_TIMEOUT",
     "CannotStart",
     "Timing",
+    "address_of",
     "balances_connections",
     "listening_sockets",
     "serve_processes",
@@ -172,7 +173,7 @@ def serve_processes(
     retiring: list[_ApiProcess] = []
     logger.info(
         "running on %s with %d API processes (Press CTRL+C to quit)",
-        _address(options, sockets),
+        address_of(str(options["host"]), sockets[0].getsockname()[1]),
         len(sockets),
     )
     try:
@@ -184,11 +185,10 @@ def serve_processes(
             signal.signal(sig, handler)
 
 
-def _address(options: dict[str, Any], sockets: list[socket.socket]) -> str:
-    """Where the processes listen, as uvicorn words it for one process (which it does not
-    when handed sockets): the host asked for, and the port bound (the one chosen for 0)."""
-    host = str(options["host"])
-    port = sockets[0].getsockname()[1]
+def address_of(host: str, port: int) -> str:
+    """The URL of ``host:port``, an IPv6 address in brackets, as uvicorn words where it
+    listens (which it does not when handed sockets: the supervisor says it, with the port
+    bound, the one chosen for 0)."""
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 

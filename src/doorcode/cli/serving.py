@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from doorcode.api.app import create_app
 from doorcode.background import background_jobs
+from doorcode.cli.api_processes import address_of
 from doorcode.cli.collector import resume_collector
 from doorcode.cli.context import state_of
 from doorcode.cli.installation import DEFAULT_DATA_DIR, UnusableDataDir
@@ -81,7 +82,7 @@ def demo(
     settings = runtime.settings
     if "console_messages" not in settings.model_fields_set:
         settings.console_messages = True  # the demo's guests' phone is this terminal
-    address = _address(host or settings.host, port or settings.port)
+    address = address_of(host or settings.host, port or settings.port)
     _refuse_a_port_in_use(host or settings.host, port or settings.port)
     _link_to(settings, host or settings.host, port or settings.port)
     world = ensure_demo_world(runtime)
@@ -140,11 +141,6 @@ def worker(
     run_worker(runtime, concurrency=concurrency, name=name)
 
 
-def _address(host: str, port: int) -> str:
-    """The URL of ``host:port``, an IPv6 address in brackets."""
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 _EVERY_ADDRESS = ("", "0.0.0.0", "::")  # noqa: S104 (compared with, never bound)
 
 
@@ -159,14 +155,14 @@ def _link_to(settings: Settings, host: str, port: int) -> None:
     if "public_url" in settings.model_fields_set:
         return
     if host in _EVERY_ADDRESS:
-        settings.public_url = _address("127.0.0.1", port)
+        settings.public_url = address_of("127.0.0.1", port)
         logger.warning(
             "DOORCODE_PUBLIC_URL is not set: guests' links start %s, which only this machine "
             "reaches; set it to the address guests use",
             settings.public_url,
         )
     else:
-        settings.public_url = _address(host, port)
+        settings.public_url = address_of(host, port)
 
 
 def _serve(runtime: Runtime, host: str, port: int) -> None:
